@@ -1,0 +1,111 @@
+import { readFileSync, existsSync } from 'node:fs';
+import type { z } from 'zod';
+
+/**
+ * Config loading shared by every program (house style §5, after Zigbee2MQTT settings.ts):
+ * a JSON file, then environment overrides under one prefix, validated by one zod schema.
+ * All problems are reported at once as `path: message` lines.
+ *
+ * Env overrides: `<PREFIX>__A__B_C=value` sets `a.bC` (double underscore = one level,
+ * single underscore = camelCase boundary). Values are parsed as JSON when they parse
+ * (numbers, booleans, arrays), otherwise taken as strings.
+ */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  file?: string | undefined;
+  /** e.g. `CANH_AGENT` */
+  envPrefix: string;
+  env?: NodeJS.ProcessEnv;
+  /** Applied last (command-line flags). */
+  overrides?: Record<string, unknown>;
+}
+
+function envKeyToPath(rest: string): string[] {
+  return rest
+    .split('__')
+    .filter((s) => s.length > 0)
+    .map((seg) => seg.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
+}
+
+function parseEnvValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let cur: Record<string, unknown> = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i]!;
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return;
+    const next = cur[key];
+    if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      cur[key] = {};
+    }
+    cur = cur[key] as Record<string, unknown>;
+  }
+  const last = path[path.length - 1]!;
+  if (last === '__proto__' || last === 'constructor' || last === 'prototype') return;
+  cur[last] = value;
+}
+
+export function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(extra)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+    const prev = out[k];
+    if (v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)) {
+      out[k] = deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>);
+    } else if (v !== undefined) {
+      out[k] = v;
+    }
+  }
+  return out;
+}
+
+/** Format zod issues as `path: message` lines. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
+}
+
+export function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptions): z.output<S> {
+  const problems: string[] = [];
+  let fromFile: Record<string, unknown> = {};
+  if (opts.file) {
+    if (!existsSync(opts.file)) {
+      problems.push(`(file): config file not found: ${opts.file}`);
+    } else {
+      try {
+        const parsed: unknown = JSON.parse(readFileSync(opts.file, 'utf8'));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+          problems.push(`(file): ${opts.file} must contain a JSON object`);
+        } else {
+          fromFile = parsed as Record<string, unknown>;
+        }
+      } catch (err) {
+        problems.push(`(file): ${opts.file} is not valid JSON: ${(err as Error).message}`);
+      }
+    }
+  }
+  const fromEnv: Record<string, unknown> = {};
+  const env = opts.env ?? process.env;
+  const prefix = `${opts.envPrefix}__`;
+  for (const [key, raw] of Object.entries(env)) {
+    if (!key.startsWith(prefix) || raw === undefined) continue;
+    const path = envKeyToPath(key.slice(prefix.length));
+    if (path.length) setPath(fromEnv, path, parseEnvValue(raw));
+  }
+  const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
+  const result = schema.safeParse(merged);
+  if (!result.success) problems.push(...formatIssues(result.error.issues));
+  if (problems.length) throw new ConfigError(problems);
+  return (result as { data: z.output<S> }).data;
+}

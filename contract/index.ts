@@ -1,0 +1,4 @@
+export * from './limits.js';
+export * from './topics.js';
+export * from './schemas.js';
+export * from './decode.js';

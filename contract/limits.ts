@@ -1,0 +1,25 @@
+/**
+ * Size and range limits of the wire contract. The broker (Mosquitto
+ * `max_packet_size`, the embedded broker's packet guard) and the decoder enforce them.
+ */
+export const CONTRACT_VERSION = 1 as const;
+
+/** Largest payload for samples, events and status. */
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/** Inventory carries disk and interface lists; allow more. */
+export const MAX_INVENTORY_BYTES = 256 * 1024;
+/** Largest whole MQTT packet the broker accepts (payload + topic + headers). */
+export const MAX_PACKET_BYTES = MAX_INVENTORY_BYTES + 4 * 1024;
+
+export const MAX_DISKS = 64;
+export const MAX_INTERFACES = 64;
+export const MAX_PING_TARGETS = 32;
+export const MAX_STRING = 256;
+
+/** Epoch-ms bounds for any time in a message: earlier or later is rejected outright. */
+export const MIN_TIME_MS = Date.UTC(2000, 0, 1);
+export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+/** A sample may be sent at most this long after it was taken (the outbox's age bound). */
+export const MAX_SAMPLE_AGE_MS = 35 * 24 * 3600 * 1000;
+/** Clock skew beyond this is flagged and corrected on ingest. */
+export const SKEW_TOLERANCE_MS = 60_000;

@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { CONTRACT_VERSION, MAX_DISKS, MAX_INTERFACES, MAX_PING_TARGETS, MAX_STRING, MAX_TIME_MS, MIN_TIME_MS } from './limits.js';
+import { ID_PATTERN } from './topics.js';
+
+/**
+ * The wire contract: one zod schema per message kind gives both the TypeScript type the
+ * agent builds and the validation the collector runs (house style §5).
+ */
+
+const id = z.string().regex(ID_PATTERN, 'must be a lowercase slug [a-z0-9_-], 1-63 chars');
+const epochMs = z
+  .number()
+  .int('must be an integer epoch-ms')
+  .min(MIN_TIME_MS, 'time before 2000-01-01')
+  .max(MAX_TIME_MS, 'time after 2100-01-01');
+const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const pct = z.number().min(0).max(100);
+const nonNeg = z.number().min(0).max(1e12);
+const text = z.string().max(MAX_STRING);
+
+/** Fields every message carries. */
+export const Envelope = z.object({
+  /** Contract version. */
+  v: z.literal(CONTRACT_VERSION),
+  site: id,
+  host: id,
+  /** Agent boot id: new each time the agent process starts (with `seq`, the dedup key). */
+  boot: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
+  /** Per-agent-boot sequence number, strictly increasing over every outbox message. */
+  seq: count,
+  /** When the data was taken (agent clock). */
+  t: epochMs,
+  /** When this copy was sent (agent clock); with the receive time gives clock skew. */
+  sent: epochMs,
+});
+export type Envelope = z.infer<typeof Envelope>;
+
+/** A source that could not be read this time, with why. */
+export const Unavailable = z.object({ unavailable: text.min(1) });
+export type Unavailable = z.infer<typeof Unavailable>;
+const orUnavailable = <T extends z.ZodType>(s: T) => z.union([s, Unavailable]);
+
+export const CpuMetrics = z.object({
+  /** Total CPU busy % over the interval, all cores. */
+  usage: pct,
+  /** Load averages; null on Windows, which has none. */
+  load1: nonNeg.nullable(),
+  load5: nonNeg.nullable(),
+  load15: nonNeg.nullable(),
+  cores: z.number().int().min(1).max(4096),
+});
+export type CpuMetrics = z.infer<typeof CpuMetrics>;
+
+export const MemMetrics = z.object({
+  total: bytes,
+  used: bytes,
+  available: bytes,
+  swapTotal: bytes,
+  swapUsed: bytes,
+});
+export type MemMetrics = z.infer<typeof MemMetrics>;
+
+export const DiskMetrics = z.object({
+  mount: text.min(1),
+  fs: text.optional(),
+  total: bytes,
+  used: bytes,
+  free: bytes,
+  usedPct: pct,
+});
+export type DiskMetrics = z.infer<typeof DiskMetrics>;
+
+export const NetMetrics = z.object({
+  iface: text.min(1),
+  rxBps: nonNeg,
+  txBps: nonNeg,
+  rxErrors: count,
+  txErrors: count,
+  rxDropped: count,
+  txDropped: count,
+});
+export type NetMetrics = z.infer<typeof NetMetrics>;
+
+export const UptimeMetrics = z.object({
+  seconds: nonNeg,
+  /** OS boot time, epoch ms (agent clock). */
+  bootTime: epochMs,
+});
+export type UptimeMetrics = z.infer<typeof UptimeMetrics>;
+
+export const PingResult = z.object({
+  target: text.min(1),
+  role: z.enum(['gateway', 'configured']),
+  sent: z.number().int().min(1).max(1000),
+  /** Loss %, 0..100. */
+  lossPct: pct,
+  /** RTT statistics in ms; null when every probe was lost. */
+  rttMedian: nonNeg.nullable(),
+  rttP95: nonNeg.nullable(),
+  rttMax: nonNeg.nullable(),
+});
+export type PingResult = z.infer<typeof PingResult>;
+
+export const SampleMetrics = z.object({
+  cpu: orUnavailable(CpuMetrics).optional(),
+  mem: orUnavailable(MemMetrics).optional(),
+  disks: orUnavailable(z.array(DiskMetrics).max(MAX_DISKS)).optional(),
+  net: orUnavailable(z.array(NetMetrics).max(MAX_INTERFACES)).optional(),
+  uptime: orUnavailable(UptimeMetrics).optional(),
+  ping: orUnavailable(z.array(PingResult).max(MAX_PING_TARGETS)).optional(),
+});
+export type SampleMetrics = z.infer<typeof SampleMetrics>;
+
+export const SampleMessage = Envelope.extend({
+  /** Sampling interval in seconds at the time of the sample. */
+  interval: z.number().min(1).max(86_400),
+  metrics: SampleMetrics,
+});
+export type SampleMessage = z.infer<typeof SampleMessage>;
+
+export const EVENT_TYPES = [
+  'agent_start',
+  'agent_stop',
+  'source_unavailable',
+  'source_recovered',
+  'outbox_overflow',
+  'config_reload',
+] as const;
+export const EventMessage = Envelope.extend({
+  type: z.enum(EVENT_TYPES),
+  severity: z.enum(['info', 'warning', 'critical']),
+  /** Short human text (agent language); the collector renders its own alert texts. */
+  message: z.string().max(1024),
+  /** Start/end of what the event describes (e.g. an outage), epoch ms. */
+  start: epochMs.optional(),
+  end: epochMs.optional(),
+  details: z
+    .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
+    .refine((r) => Object.keys(r).length <= 32, 'at most 32 detail keys')
+    .optional(),
+});
+export type EventMessage = z.infer<typeof EventMessage>;
+
+export const DiskInventory = z.object({
+  device: text,
+  name: text,
+  type: z.enum(['HDD', 'SSD', 'NVMe', 'unknown']),
+  size: bytes,
+});
+export const InventoryMessage = Envelope.extend({
+  /** Display hostname; free text, shown escaped. */
+  hostname: text,
+  cpu: z.object({
+    manufacturer: text,
+    brand: text,
+    cores: z.number().int().min(0).max(4096),
+    physicalCores: z.number().int().min(0).max(4096),
+    speedGHz: z.number().min(0).max(100),
+  }),
+  memTotal: bytes,
+  disks: z.array(DiskInventory).max(MAX_DISKS),
+  os: z.object({
+    platform: text,
+    distro: text,
+    release: text,
+    arch: text,
+    kernel: text,
+  }),
+  agentVersion: text,
+});
+export type InventoryMessage = z.infer<typeof InventoryMessage>;
+
+export const StatusMessage = Envelope.extend({
+  state: z.enum(['online', 'offline']),
+  hostname: text,
+  agentVersion: text,
+  /** OS boot time, epoch ms. */
+  osBoot: epochMs.optional(),
+  /** Keepalive in seconds, so the collector knows how soon a Last Will fires. */
+  keepalive: z.number().int().min(1).max(3600).optional(),
+});
+export type StatusMessage = z.infer<typeof StatusMessage>;
+
+export const SCHEMAS = {
+  samples: SampleMessage,
+  events: EventMessage,
+  inventory: InventoryMessage,
+  status: StatusMessage,
+} as const;
+
+export type MessageByKind = {
+  samples: SampleMessage;
+  events: EventMessage;
+  inventory: InventoryMessage;
+  status: StatusMessage;
+};
