@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
+import { VERSION } from '../common/version.js';
+import { maxBytesFor } from '../contract/decode.js';
+import { CONTRACT_VERSION } from '../contract/limits.js';
+import type { EventMessage, InventoryMessage, SampleMessage, SampleMetrics, StatusMessage } from '../contract/schemas.js';
+import { topicFor } from '../contract/topics.js';
+import type { AgentConfig } from './config.js';
+import { collectInventory } from './inventory.js';
+import { Outbox } from './outbox.js';
+import { Publisher, type ConnectFn } from './publisher.js';
+import { Sampler } from './sampler.js';
+import { createSources } from './sources/index.js';
+import { RealSystemInfo, type SystemInfo } from './system-info.js';
+
+export interface AgentDeps {
+  clock?: Clock;
+  sys?: SystemInfo;
+  connect?: ConnectFn;
+}
+
+type EventBody = Pick<EventMessage, 'type' | 'severity' | 'message'> & Partial<Pick<EventMessage, 'start' | 'end' | 'details'>>;
+
+/**
+ * The agent (house style §1): builds its parts from config and starts/stops them.
+ * Every message gets the contract envelope here: version, site/host, this run's boot
+ * id and the next sequence number, and goes through the outbox.
+ */
+export class Agent {
+  readonly boot = randomBytes(12).toString('base64url');
+  private seq = 0;
+  private readonly clock: Clock;
+  private readonly sys: SystemInfo;
+  private readonly outbox: Outbox;
+  private readonly publisher: Publisher;
+  private readonly sampler: Sampler;
+  private inventoryTimer: TimerHandle | undefined;
+  private osBoot: number | undefined;
+  private appendChain: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly log: Logger,
+    deps: AgentDeps = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.sys = deps.sys ?? new RealSystemInfo();
+    this.outbox = new Outbox({
+      dir: join(config.stateDir, 'outbox'),
+      maxBytes: config.outbox.maxBytes,
+      segmentBytes: config.outbox.segmentBytes,
+      fsync: config.outbox.fsync,
+      fsyncIntervalMs: config.outbox.fsyncIntervalMs,
+      clock: this.clock,
+      log: log.child({ module: 'outbox' }),
+      onOverflow: (records, bytes) =>
+        this.emit({
+          type: 'outbox_overflow',
+          severity: 'warning',
+          message: `outbox full: dropped the ${records} oldest unsent messages (${bytes} bytes)`,
+          details: { droppedRecords: records, droppedBytes: bytes },
+        }),
+    });
+    this.publisher = new Publisher({
+      config,
+      outbox: this.outbox,
+      clock: this.clock,
+      log: log.child({ module: 'publisher' }),
+      status: (state) => this.statusMessage(state),
+      ...(deps.connect ? { connect: deps.connect } : {}),
+    });
+    const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };
+    this.sampler = new Sampler({
+      sources: createSources(ctx),
+      intervalMs: config.intervalSeconds * 1000,
+      clock: this.clock,
+      log: log.child({ module: 'sampler' }),
+      onSample: (t, metrics) => this.onSample(t, metrics),
+      onTransition: (tr) =>
+        this.emit({
+          type: tr.state === 'unavailable' ? 'source_unavailable' : 'source_recovered',
+          severity: tr.state === 'unavailable' ? 'warning' : 'info',
+          message: tr.state === 'unavailable' ? `${tr.source} unavailable: ${tr.reason}` : `${tr.source} available again`,
+          details: { source: tr.source },
+        }),
+    });
+  }
+
+  private envelope(t: number): Omit<SampleMessage, 'sent' | 'interval' | 'metrics'> {
+    return { v: CONTRACT_VERSION, site: this.config.site, host: this.config.host, boot: this.boot, seq: this.seq++, t };
+  }
+
+  private statusMessage(state: 'online' | 'offline'): { topic: string; payload: string } {
+    const now = this.clock.now();
+    const msg: StatusMessage = {
+      v: CONTRACT_VERSION,
+      site: this.config.site,
+      host: this.config.host,
+      boot: this.boot,
+      // Status is not part of the outbox sequence: it carries the current counter, unconsumed.
+      seq: this.seq,
+      t: now,
+      sent: now,
+      state,
+      hostname: this.config.hostname.slice(0, 256),
+      agentVersion: VERSION,
+      keepalive: this.config.mqtt.keepaliveSeconds,
+      ...(this.osBoot ? { osBoot: this.osBoot } : {}),
+    };
+    return { topic: topicFor(this.config.site, this.config.host, 'status'), payload: JSON.stringify(msg) };
+  }
+
+  /** Serialise appends so sequence numbers reach the outbox in order. */
+  private append(kind: 'samples' | 'events' | 'inventory', body: object): Promise<void> {
+    const topic = topicFor(this.config.site, this.config.host, kind);
+    const json = JSON.stringify(body);
+    // The broker cuts the connection on an oversized packet and the outbox would resend it
+    // on every reconnect: never let one in (limits.ts; `sent` adds < 32 bytes).
+    if (Buffer.byteLength(json) + 32 > maxBytesFor(kind)) {
+      this.log.error({ kind, bytes: Buffer.byteLength(json), limit: maxBytesFor(kind) }, 'message larger than the contract allows; dropped');
+      return Promise.resolve();
+    }
+    const p = this.appendChain.then(() => this.publisher.enqueue(topic, json));
+    this.appendChain = p.catch((err: unknown) => this.log.error({ err: (err as Error).message, kind }, 'outbox append failed; message lost'));
+    return p.then(() => undefined);
+  }
+
+  private onSample(t: number, metrics: SampleMetrics): void {
+    const up = metrics.uptime;
+    if (up && 'bootTime' in up) this.osBoot = up.bootTime;
+    const msg: Omit<SampleMessage, 'sent'> = { ...this.envelope(t), interval: this.config.intervalSeconds, metrics };
+    void this.append('samples', msg).catch(() => undefined);
+  }
+
+  emit(ev: EventBody): void {
+    const msg: Omit<EventMessage, 'sent'> = { ...this.envelope(this.clock.now()), ...ev };
+    void this.append('events', msg).catch(() => undefined);
+  }
+
+  private async sendInventory(): Promise<void> {
+    try {
+      const inv = await collectInventory(this.sys, VERSION, this.config.hostname);
+      const msg: Omit<InventoryMessage, 'sent'> = { ...this.envelope(this.clock.now()), ...inv };
+      await this.append('inventory', msg);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'inventory failed; will retry at the next inventory interval');
+    }
+  }
+
+  async start(): Promise<void> {
+    await this.sys.start?.();
+    await this.outbox.open();
+    const st = this.outbox.stats();
+    this.log.info(
+      { site: this.config.site, host: this.config.host, boot: this.boot, intervalSeconds: this.config.intervalSeconds, backlog: st.records, truncatedBytes: st.truncatedBytes },
+      'agent starting',
+    );
+    this.publisher.start();
+    this.emit({ type: 'agent_start', severity: 'info', message: `agent ${VERSION} started`, details: { version: VERSION, backlog: st.records } });
+    await this.sampler.start();
+    void this.sendInventory();
+    const every = this.config.inventory.intervalHours * 3600 * 1000;
+    this.inventoryTimer = this.clock.setInterval(() => void this.sendInventory(), every);
+  }
+
+  async stop(): Promise<void> {
+    this.clock.clear(this.inventoryTimer);
+    await this.sampler.stop();
+    this.emit({ type: 'agent_stop', severity: 'info', message: 'agent stopped cleanly' });
+    await this.appendChain;
+    await this.publisher.stop();
+    await this.outbox.close();
+    await this.sys.stop?.();
+    this.log.info('agent stopped');
+  }
+
+  publisherStats() {
+    return this.publisher.stats();
+  }
+}

@@ -1,0 +1,16 @@
+import { parseArgs } from 'node:util';
+import { Agent } from '../agent/agent.js';
+import { AgentConfigSchema } from '../agent/config.js';
+import { loadConfig } from '../common/config-loader.js';
+import { createLogger } from '../common/log.js';
+import { loadOrReport } from './config-errors.js';
+import { runUntilSignal } from './run-service.js';
+
+export async function runAgentCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
+  const config = loadOrReport('agent', () => loadConfig(AgentConfigSchema, { file: values.config ?? process.env.CANH_AGENT_CONFIG, envPrefix: 'CANH_AGENT' }));
+  if (!config) return 2;
+  const log = createLogger('canh-agent', { level: config.log.level });
+  const agent = new Agent(config, log);
+  return runUntilSignal(agent, log);
+}

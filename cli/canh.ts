@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { runAgentCommand } from './agent-command.js';
+import { runCollectorCommand } from './collector-command.js';
+import { runCredentialsCommand } from './credentials-command.js';
+import { runUpCommand } from './up-command.js';
+import { VERSION } from '../common/version.js';
+
+const USAGE = `canh ${VERSION} — monitoring for commune public-service centres
+
+Usage:
+  canh up [--data-dir ./data] [--site local]      collector (embedded broker, store, board) + an agent for this PC
+  canh collector [--config file.json]             run the collector
+  canh agent [--config file.json]                 run the agent
+  canh credentials add --site S [--host H]        create agent credentials (password shown once)
+  canh credentials add-collector [--username U]   create credentials for a collector on an external broker
+  canh credentials list | revoke USERNAME
+  canh credentials export-mosquitto --dir DIR [--owner mosquitto]
+                                                  write Mosquitto passwd + ACL files
+Options common to all: --config FILE (JSON); environment overrides with
+CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'agent':
+      return runAgentCommand(rest);
+    case 'collector':
+      return runCollectorCommand(rest);
+    case 'credentials':
+      return runCredentialsCommand(rest);
+    case 'up':
+      return runUpCommand(rest);
+    case '--version':
+    case 'version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(USAGE);
+      return cmd === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`unknown command: ${cmd}\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+// Re-exported for subcommand modules that parse their own flags.
+export { parseArgs };
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`canh: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,44 @@
+import type { Logger } from 'pino';
+
+export interface Service {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start a service and stop it cleanly on SIGINT/SIGTERM (and SIGBREAK, sent by the
+ * Windows service wrapper). A second signal, or a stop taking longer than
+ * `forceAfterMs`, exits at once.
+ */
+export async function runUntilSignal(service: Service, log: Logger, forceAfterMs = 15_000): Promise<number> {
+  await service.start();
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting now');
+        process.exit(1);
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping');
+      const force = setTimeout(() => {
+        log.error('stop took too long: exiting');
+        process.exit(1);
+      }, forceAfterMs);
+      force.unref();
+      service.stop().then(
+        () => {
+          clearTimeout(force);
+          resolve(0);
+        },
+        (err: unknown) => {
+          log.error({ err: (err as Error).message }, 'error while stopping');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    if (process.platform === 'win32') process.on('SIGBREAK', onSignal);
+  });
+}

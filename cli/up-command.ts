@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Collector } from '../collector/collector.js';
+import { CollectorConfigSchema } from '../collector/config.js';
+import { agentUsername } from '../collector/credentials.js';
+import { loadConfig } from '../common/config-loader.js';
+import { createLogger } from '../common/log.js';
+import { slugifyId } from '../contract/topics.js';
+import { loadOrReport } from './config-errors.js';
+import { runUntilSignal } from './run-service.js';
+
+interface LocalSecret {
+  username: string;
+  password: string;
+}
+
+/**
+ * `canh up`: the quick start. The collector with its embedded broker, store and board,
+ * plus an agent for this PC as a child process, with a credential created on first
+ * start and kept (mode 0600) in the data folder.
+ */
+export async function runUpCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      site: { type: 'string', default: 'local' },
+      interval: { type: 'string' },
+    },
+  });
+  const config = loadOrReport('up', () =>
+    loadConfig(CollectorConfigSchema, {
+      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
+      envPrefix: 'CANH_COLLECTOR',
+      overrides: { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), broker: { mode: 'embedded' } },
+    }),
+  );
+  if (!config) return 2;
+  const log = createLogger('canh', { level: config.log.level });
+  const collector = new Collector(config, log);
+  const site = slugifyId(values.site ?? 'local');
+  const host = slugifyId(hostname());
+  const secretFile = join(config.dataDir, 'local-agent.secret.json');
+  let secret: LocalSecret | undefined;
+  if (existsSync(secretFile)) {
+    try {
+      secret = JSON.parse(readFileSync(secretFile, 'utf8')) as LocalSecret;
+    } catch {
+      secret = undefined;
+    }
+  }
+  const username = agentUsername(site, host);
+  if (!secret || secret.username !== username) {
+    const res = collector.credentials.add({ site, host, now: collector.clock.now(), rotate: true });
+    secret = res;
+    mkdirSync(config.dataDir, { recursive: true });
+    writeFileSync(`${secretFile}.tmp`, JSON.stringify(res), { mode: 0o600 });
+    renameSync(`${secretFile}.tmp`, secretFile);
+  }
+  let child: ChildProcess | undefined;
+  const cli = fileURLToPath(new URL('./canh.js', import.meta.url));
+  const service = {
+    start: async () => {
+      await collector.start();
+      const port = collector.broker!.port();
+      child = spawn(process.execPath, [cli, 'agent'], {
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          CANH_AGENT__SITE: site,
+          CANH_AGENT__HOST: host,
+          CANH_AGENT__STATE_DIR: resolve(config.dataDir, 'agent-state'),
+          CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${port}`,
+          CANH_AGENT__MQTT__USERNAME: secret!.username,
+          CANH_AGENT__MQTT__PASSWORD: secret!.password,
+          ...(values.interval ? { CANH_AGENT__INTERVAL_SECONDS: values.interval } : {}),
+        },
+      });
+      child.on('exit', (code, signal) => log.info({ code, signal }, 'local agent exited'));
+      const httpPort = collector.http.port();
+      process.stdout.write(
+        `\n  Canh đang chạy / Canh is running\n` +
+          `  Bảng theo dõi / board:   http://localhost:${httpPort}/\n` +
+          `  Tình trạng / health:     http://localhost:${httpPort}/api/health\n` +
+          `  MQTT (agents):           port ${port}, site "${site}", this PC "${host}"\n` +
+          `  Dừng / stop:             Ctrl+C\n\n`,
+      );
+    },
+    stop: async () => {
+      if (child && child.exitCode === null && child.signalCode === null) {
+        const c = child;
+        await new Promise<void>((res) => {
+          c.once('exit', () => res());
+          c.kill('SIGTERM');
+        });
+      }
+      await collector.stop();
+    },
+  };
+  return runUntilSignal(service, log);
+}

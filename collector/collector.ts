@@ -1,0 +1,119 @@
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../common/clock.js';
+import { MAX_PACKET_BYTES } from '../contract/limits.js';
+import { BrokerSubscriber } from './broker-subscriber.js';
+import type { CollectorConfig } from './config.js';
+import { CredentialStore } from './credentials.js';
+import { EmbeddedBroker } from './embedded-broker.js';
+import { HttpServer } from './http-server.js';
+import { Ingest } from './ingest.js';
+import { MetricsRegistry } from './metrics-registry.js';
+import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
+import type { Store } from './store/store.js';
+
+export interface CollectorDeps {
+  clock?: Clock;
+  db?: SqliteDatabase;
+  store?: Store;
+}
+
+export function databaseFile(config: CollectorConfig): string {
+  return join(config.dataDir, 'canh.db');
+}
+
+/**
+ * The collector (house style §1): one place that builds store, credentials, ingest,
+ * broker (embedded or external) and HTTP from config, and starts/stops them in order.
+ */
+export class Collector {
+  readonly clock: Clock;
+  readonly db: SqliteDatabase;
+  readonly store: Store;
+  readonly credentials: CredentialStore;
+  readonly metrics = new MetricsRegistry();
+  readonly ingest: Ingest;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly subscriber: BrokerSubscriber | undefined;
+  readonly http: HttpServer;
+
+  constructor(
+    readonly config: CollectorConfig,
+    private readonly log: Logger,
+    deps: CollectorDeps = {},
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    const file = databaseFile(config);
+    this.db = deps.db ?? openDatabase(file);
+    this.store = deps.store ?? new SqliteStore(this.db, file);
+    this.credentials = new CredentialStore(this.db);
+    this.credentials.init();
+    this.ingest = new Ingest({
+      store: this.store,
+      clock: this.clock,
+      log: log.child({ module: 'ingest' }),
+      metrics: this.metrics,
+      skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
+    });
+    if (config.broker.mode === 'embedded') {
+      const e = config.broker.embedded;
+      this.broker = new EmbeddedBroker({
+        host: e.host,
+        port: e.port,
+        tls: e.tls,
+        maxPacketBytes: MAX_PACKET_BYTES,
+        auth: this.credentials,
+        ingest: this.ingest,
+        log: log.child({ module: 'broker' }),
+        metrics: this.metrics,
+      });
+    } else {
+      const x = config.broker.external!;
+      this.subscriber = new BrokerSubscriber({
+        url: x.url,
+        username: x.username,
+        password: x.password,
+        clientId: x.clientId,
+        shareGroup: x.shareGroup,
+        tls: x.tls,
+        ingest: this.ingest,
+        clock: this.clock,
+        log: log.child({ module: 'subscriber' }),
+        metrics: this.metrics,
+      });
+    }
+    this.http = new HttpServer({
+      host: config.http.host,
+      port: config.http.port,
+      boardLocalOnly: config.http.boardLocalOnly,
+      store: this.store,
+      metrics: this.metrics,
+      clock: this.clock,
+      log: log.child({ module: 'http' }),
+      brokerStatus: () =>
+        this.broker ? { mode: 'embedded', connected: true } : { mode: 'external', connected: this.subscriber?.isConnected() ?? false },
+    });
+  }
+
+  async start(): Promise<void> {
+    if (this.broker) {
+      // Every MQTT session ended with the previous run of the embedded broker: host
+      // states are unknown until each agent's birth message arrives again.
+      const n = this.store.markAllUnknown(this.clock.now());
+      if (n) this.log.info({ hosts: n }, 'embedded broker restart: host states unknown until agents reconnect');
+      await this.broker.start();
+    } else {
+      await this.subscriber!.start();
+    }
+    await this.http.start();
+    this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
+  }
+
+  async stop(): Promise<void> {
+    await this.http.stop();
+    await this.broker?.stop();
+    await this.subscriber?.stop();
+    this.store.close();
+    this.log.info('collector stopped');
+  }
+}

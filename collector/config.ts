@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+const tlsFiles = z.object({
+  caFile: z.string().optional(),
+  certFile: z.string().optional(),
+  keyFile: z.string().optional(),
+  rejectUnauthorized: z.boolean().default(true),
+});
+
+export const CollectorConfigSchema = z
+  .object({
+    /** Folder for the embedded store (SQLite) and generated secrets. */
+    dataDir: z.string().min(1).default('./data'),
+    broker: z
+      .object({
+        /** `embedded`: run the built-in broker (aedes). `external`: subscribe to Mosquitto/EMQX at `external.url`. */
+        mode: z.enum(['embedded', 'external']).default('embedded'),
+        embedded: z
+          .object({
+            host: z.string().default('0.0.0.0'),
+            port: z.number().int().min(0).max(65535).default(1883),
+            tls: z
+              .object({
+                port: z.number().int().min(0).max(65535).default(8883),
+                certFile: z.string().min(1),
+                keyFile: z.string().min(1),
+                caFile: z.string().optional(),
+              })
+              .optional(),
+          })
+          .prefault({}),
+        external: z
+          .object({
+            url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt:// or mqtts:// URL'),
+            username: z.string().min(1).default('canh-collector'),
+            password: z.string().min(1),
+            clientId: z.string().min(1).max(64).default('canh-collector'),
+            /** MQTT 5 shared-subscription group, for several collectors behind one broker. */
+            shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
+            tls: tlsFiles.prefault({}),
+          })
+          .optional(),
+      })
+      .prefault({})
+      .superRefine((b, ctx) => {
+        if (b.mode === 'external' && !b.external) ctx.addIssue({ code: 'custom', path: ['external'], message: 'required when broker.mode is "external"' });
+      }),
+    http: z
+      .object({
+        host: z.string().default('0.0.0.0'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /**
+         * Until API login lands, host figures (board and /api/hosts) are served to loopback
+         * clients only; health and /metrics carry aggregates and are open.
+         */
+        boardLocalOnly: z.boolean().default(true),
+      })
+      .prefault({}),
+    ingest: z.object({ skewToleranceSeconds: z.number().min(1).max(86_400).default(60) }).prefault({}),
+    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+  });
+
+export type CollectorConfig = z.output<typeof CollectorConfigSchema>;

@@ -1,0 +1,330 @@
+/**
+ * MQTT credentials: who may connect, and what each identity may publish or subscribe.
+ *
+ * Identity model
+ *  - per-host agent credential: username `<site>.<host>`, may publish only
+ *    `canh/v1/<site>/<host>/<kind>`;
+ *  - per-site agent credential: username `<site>`, may publish for any host of that site;
+ *  - collector credential: username `canh-collector` (or chosen), may subscribe to
+ *    `canh/v1/…` and publish nothing.
+ * Site/host ids match ID_PATTERN, which has no '.', so `<site>.<host>` is unambiguous.
+ *
+ * Passwords are generated, returned once by {@link CredentialStore.add}, and stored only
+ * as Mosquitto-compatible `$7$` hashes (see password-hash.ts), so the same rows can be
+ * exported to a Mosquitto password file (mosquitto-config.ts).
+ */
+import { createHash } from 'node:crypto';
+import type { Database } from 'better-sqlite3';
+import { isValidId, parseTopic, TOPIC_PREFIX } from '../contract/topics.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { DEFAULT_ITERATIONS, generatePassword, hashPassword, verifyHash } from './password-hash.js';
+
+export type Role = 'agent' | 'collector';
+
+export interface Identity {
+  username: string;
+  /** The agent's site; `'*'` for a collector (never equal to a valid site id). */
+  site: string;
+  /** The agent's host; `null` for a per-site credential and for a collector. */
+  host: string | null;
+  role: Role;
+}
+
+/** One stored credential, without its hash. */
+export interface CredentialInfo {
+  username: string;
+  site: string;
+  host: string | null;
+  role: Role;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** A non-revoked credential with its hash, for exporting a Mosquitto password file. */
+export interface ActiveCredential extends Identity {
+  hash: string;
+}
+
+export interface AddCredentialInput {
+  /** Site id (agents). Ignored for a collector. */
+  site?: string;
+  /** Host id; omit for a per-site agent credential. */
+  host?: string;
+  role?: Role;
+  /** Only for a collector (default {@link DEFAULT_COLLECTOR_USERNAME}); agents' usernames are derived. */
+  username?: string;
+  now: number;
+  /** Replace the password of an existing, non-revoked credential. */
+  rotate?: boolean;
+}
+
+export interface CredentialStoreOptions {
+  /** PBKDF2 iterations for new hashes. */
+  iterations?: number;
+  /** Most cached successful verifications (LRU). */
+  cacheSize?: number;
+  /**
+   * How long a cached verification stays valid. Revocations made through this store
+   * clear the cache at once; this bounds staleness when another process (the CLI)
+   * revokes in the same database file.
+   */
+  cacheTtlMs?: number;
+  clock?: Pick<Clock, 'monotonic'>;
+}
+
+export const DEFAULT_COLLECTOR_USERNAME = 'canh-collector';
+/** `Identity.site` of a collector. */
+export const COLLECTOR_SITE = '*';
+
+/** Collector usernames: no ':' (password file), no whitespace (ACL file), no wildcards. */
+const COLLECTOR_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+export class CredentialExistsError extends Error {
+  constructor(readonly username: string) {
+    super(
+      `credential "${username}" already exists and is not revoked; ` +
+        `revoke it first or pass rotate to issue a new password`,
+    );
+    this.name = 'CredentialExistsError';
+  }
+}
+
+interface Row {
+  username: string;
+  site: string;
+  host: string | null;
+  role: string;
+  hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+interface CacheEntry {
+  identity: Identity;
+  hash: string;
+  at: number;
+}
+
+export function agentUsername(site: string, host?: string | null): string {
+  return host ? `${site}.${host}` : site;
+}
+
+export class CredentialStore {
+  private readonly iterations: number;
+  private readonly cacheSize: number;
+  private readonly cacheTtlMs: number;
+  private readonly clock: Pick<Clock, 'monotonic'>;
+  /** key: username NUL sha256(password) hex; Map order = recency (LRU). */
+  private readonly cache = new Map<string, CacheEntry>();
+
+  constructor(
+    private readonly db: Database,
+    opts: CredentialStoreOptions = {},
+  ) {
+    this.iterations = opts.iterations ?? DEFAULT_ITERATIONS;
+    this.cacheSize = opts.cacheSize ?? 10_000;
+    this.cacheTtlMs = opts.cacheTtlMs ?? 5 * 60_000;
+    this.clock = opts.clock ?? systemClock;
+  }
+
+  init(): void {
+    this.db.exec(`CREATE TABLE IF NOT EXISTS credentials (
+      username   TEXT PRIMARY KEY,
+      site       TEXT NOT NULL,
+      host       TEXT,
+      role       TEXT NOT NULL CHECK (role IN ('agent', 'collector')),
+      hash       TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      revoked_at INTEGER
+    )`);
+  }
+
+  /**
+   * Create a credential (or re-create a revoked one, or with `rotate` replace the
+   * password of an active one). Returns the password: it is not stored and cannot be
+   * shown again.
+   */
+  add(input: AddCredentialInput): { username: string; password: string } {
+    const role: Role = input.role ?? 'agent';
+    let username: string;
+    let site: string;
+    let host: string | null;
+    if (role === 'collector') {
+      if (input.host !== undefined) throw new Error('a collector credential has no host');
+      username = input.username ?? DEFAULT_COLLECTOR_USERNAME;
+      if (!COLLECTOR_USERNAME.test(username)) {
+        throw new Error(`invalid collector username "${username}" (letters, digits, '.', '_', '-')`);
+      }
+      site = COLLECTOR_SITE;
+      host = null;
+    } else if (role === 'agent') {
+      if (input.site === undefined || !isValidId(input.site)) {
+        throw new Error(`invalid site id "${input.site ?? ''}" (must match ID_PATTERN)`);
+      }
+      if (input.host !== undefined && !isValidId(input.host)) {
+        throw new Error(`invalid host id "${input.host}" (must match ID_PATTERN)`);
+      }
+      site = input.site;
+      host = input.host ?? null;
+      username = agentUsername(site, host);
+      if (input.username !== undefined && input.username !== username) {
+        throw new Error(`an agent's username is derived ("${username}"); got "${input.username}"`);
+      }
+    } else {
+      throw new Error(`invalid role "${String(role)}"`);
+    }
+
+    const password = generatePassword();
+    const hash = hashPassword(password, this.iterations);
+    const tx = this.db.transaction(() => {
+      const existing = this.row(username);
+      if (existing) {
+        if (existing.revoked_at === null && !input.rotate) throw new CredentialExistsError(username);
+        if (existing.role !== role || existing.site !== site || existing.host !== host) {
+          throw new Error(
+            `username "${username}" is taken by a different ${existing.role} credential ` +
+              `(site ${existing.site}, host ${existing.host ?? '-'})`,
+          );
+        }
+        this.db
+          .prepare('UPDATE credentials SET hash = ?, created_at = ?, revoked_at = NULL WHERE username = ?')
+          .run(hash, input.now, username);
+      } else {
+        this.db
+          .prepare(
+            'INSERT INTO credentials (username, site, host, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
+          )
+          .run(username, site, host, role, hash, input.now);
+      }
+    });
+    tx();
+    this.forget(username);
+    return { username, password };
+  }
+
+  /** The identity for a correct username/password of an active credential, else undefined. */
+  async verify(username: string, password: string): Promise<Identity | undefined> {
+    if (typeof username !== 'string' || typeof password !== 'string') return undefined;
+    const key = `${username}\u0000${createHash('sha256').update(password, 'utf8').digest('hex')}`;
+    const t = this.clock.monotonic();
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      if (t - hit.at <= this.cacheTtlMs) {
+        this.cache.set(key, hit); // refresh recency
+        return { ...hit.identity };
+      }
+    }
+    const row = this.row(username);
+    if (!row || row.revoked_at !== null) return undefined;
+    const ok = await verifyHash(password, row.hash);
+    if (!ok) return undefined;
+    // The hash check was asynchronous: a revoke or rotate may have happened meanwhile.
+    const now = this.row(username);
+    if (!now || now.revoked_at !== null || now.hash !== row.hash) return undefined;
+    const identity = toIdentity(now);
+    this.cache.set(key, { identity, hash: now.hash, at: t });
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest === undefined) break;
+      this.cache.delete(oldest);
+    }
+    return { ...identity };
+  }
+
+  /** All credentials (revoked ones too), without hashes, ordered by username. */
+  list(): CredentialInfo[] {
+    const rows = this.db
+      .prepare('SELECT username, site, host, role, created_at, revoked_at FROM credentials ORDER BY username')
+      .all() as Omit<Row, 'hash'>[];
+    return rows.map((r) => ({
+      username: r.username,
+      site: r.site,
+      host: r.host,
+      role: r.role as Role,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }));
+  }
+
+  /** Non-revoked credentials with their hashes (for the Mosquitto export only). */
+  activeCredentials(): ActiveCredential[] {
+    const rows = this.db
+      .prepare('SELECT * FROM credentials WHERE revoked_at IS NULL ORDER BY username')
+      .all() as Row[];
+    return rows.map((r) => ({ ...toIdentity(r), hash: r.hash }));
+  }
+
+  /** Revoke; returns false if there is no such active credential. Clears cached verifications. */
+  revoke(username: string, now: number): boolean {
+    const res = this.db
+      .prepare('UPDATE credentials SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL')
+      .run(now, username);
+    this.cache.clear();
+    return res.changes > 0;
+  }
+
+  /** Number of cached verifications (observability and tests). */
+  get cachedVerifications(): number {
+    return this.cache.size;
+  }
+
+  /**
+   * May `identity` publish on `topic`? Only agents, only exact Canh topics
+   * (`canh/v1/<site>/<host>/<kind>`, kind in samples|events|inventory|status, no
+   * wildcards), only for their own site, and for a per-host credential only their host.
+   */
+  mayPublish(identity: Identity, topic: string): boolean {
+    if (identity.role !== 'agent') return false;
+    const parsed = parseTopic(topic);
+    if (!parsed) return false;
+    if (!isValidId(identity.site) || parsed.site !== identity.site) return false;
+    if (identity.host !== null && parsed.host !== identity.host) return false;
+    return true;
+  }
+
+  /**
+   * May `identity` subscribe to `filter`? Only the collector, and only to valid filters
+   * inside `canh/v1/` (e.g. `canh/v1/#`, `canh/v1/+/+/+`, `canh/v1/+/+/samples`), also
+   * as a shared subscription `$share/<group>/canh/v1/...`. Agents subscribe to nothing.
+   */
+  maySubscribe(identity: Identity, filter: string): boolean {
+    if (identity.role !== 'collector') return false;
+    let f = filter;
+    if (f.startsWith('$share/')) {
+      const rest = f.slice('$share/'.length);
+      const slash = rest.indexOf('/');
+      if (slash <= 0) return false;
+      const group = rest.slice(0, slash);
+      if (/[+#]/.test(group)) return false;
+      f = rest.slice(slash + 1);
+    }
+    if (!f.startsWith(`${TOPIC_PREFIX}/`)) return false;
+    return isValidFilter(f);
+  }
+
+  private row(username: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM credentials WHERE username = ?').get(username) as Row | undefined;
+  }
+
+  private forget(username: string): void {
+    const prefix = `${username}\u0000`;
+    for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
+  }
+}
+
+function toIdentity(r: Row): Identity {
+  return { username: r.username, site: r.site, host: r.host, role: r.role as Role };
+}
+
+/** MQTT topic filter syntax: '#' only as the whole last level, '+' only as a whole level. */
+function isValidFilter(filter: string): boolean {
+  if (!filter.length || filter.includes('\u0000')) return false;
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i] as string;
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return false;
+    if (l.includes('+') && l !== '+') return false;
+  }
+  return true;
+}

@@ -1,0 +1,148 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../common/clock.js';
+import { RateLimitedLog } from '../common/log.js';
+import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../contract/decode.js';
+import { SKEW_TOLERANCE_MS } from '../contract/limits.js';
+import type { Counter, MetricsRegistry } from './metrics-registry.js';
+import type { Store } from './store/store.js';
+
+export type IngestOutcome =
+  | { status: 'accepted'; kind: string }
+  | { status: 'duplicate'; kind: string }
+  | { status: 'rejected'; reason: RejectReason; detail: string };
+
+/** Thrown when the store cannot take a message (disk full, I/O error): do not ack it. */
+export class StoreUnavailableError extends Error {
+  readonly retriable = true;
+  constructor(cause: unknown) {
+    super(`store write failed: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'StoreUnavailableError';
+    this.cause = cause;
+  }
+}
+
+export interface IngestDeps {
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricsRegistry;
+  skewToleranceMs?: number;
+}
+
+/**
+ * Decode → validate → dedup → store, for one MQTT message. Synchronous: the caller acks
+ * the message to the broker only after `handle()` returned, so a message is never acked
+ * before it is stored. Bad input is counted per reason and logged at a limited rate; it
+ * never throws. Only a storage failure throws ({@link StoreUnavailableError}).
+ */
+export class Ingest {
+  private readonly accepted: Counter;
+  private readonly duplicates: Counter;
+  private readonly rejected: Counter;
+  private readonly storeErrors: Counter;
+  private readonly skewCorrected: Counter;
+  private readonly badLog: RateLimitedLog;
+  private readonly tolerance: number;
+
+  constructor(private readonly deps: IngestDeps) {
+    const m = deps.metrics;
+    this.accepted = m.counter('canh_ingest_accepted_total', 'Messages accepted and stored, by kind.');
+    this.duplicates = m.counter('canh_ingest_duplicates_total', 'Messages already stored (replays), by kind.');
+    this.rejected = m.counter('canh_ingest_rejected_total', 'Messages rejected, by reason.');
+    this.storeErrors = m.counter('canh_ingest_store_errors_total', 'Messages not stored because the store failed (not acked; the agent retries).');
+    this.skewCorrected = m.counter('canh_ingest_clock_skew_corrected_total', 'Messages whose agent clock was off by more than the tolerance and was corrected.');
+    for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
+    this.badLog = new RateLimitedLog(deps.log, 10_000, () => deps.clock.now());
+    this.tolerance = deps.skewToleranceMs ?? SKEW_TOLERANCE_MS;
+  }
+
+  /** Count a rejection decided outside the decoder (e.g. the broker's identity check). */
+  reject(reason: RejectReason, detail: string, context: Record<string, unknown> = {}): IngestOutcome {
+    this.rejected.inc({ reason });
+    this.badLog.warn(`reject:${reason}`, { reason, detail, ...context }, 'message rejected');
+    return { status: 'rejected', reason, detail };
+  }
+
+  handle(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): IngestOutcome {
+    const decoded = decodeMessage(topic, payload);
+    if (!decoded.ok) return this.reject(decoded.reason, decoded.detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
+    const received = this.deps.clock.now();
+    const { store } = this.deps;
+    let fresh: boolean;
+    try {
+      switch (decoded.kind) {
+        case 'samples': {
+          const m = decoded.message;
+          const skew = correctSkew(m.t, m.sent, received, this.tolerance);
+          if (skew.corrected) this.skewCorrected.inc();
+          fresh = store.insertSample({
+            site: m.site,
+            host: m.host,
+            boot: m.boot,
+            seq: m.seq,
+            t: skew.t,
+            tAgent: m.t,
+            sent: m.sent,
+            received,
+            skewMs: skew.skewMs,
+            interval: m.interval,
+            metrics: m.metrics,
+          });
+          break;
+        }
+        case 'events': {
+          const m = decoded.message;
+          const skew = correctSkew(m.t, m.sent, received, this.tolerance);
+          const shift = skew.corrected ? skew.skewMs : 0;
+          fresh = store.insertEvent({
+            site: m.site,
+            host: m.host,
+            boot: m.boot,
+            seq: m.seq,
+            t: skew.t,
+            received,
+            type: m.type,
+            severity: m.severity,
+            message: m.message,
+            start: m.start === undefined ? undefined : m.start + shift,
+            end: m.end === undefined ? undefined : m.end + shift,
+            details: m.details,
+          });
+          break;
+        }
+        case 'inventory': {
+          const m = decoded.message;
+          const { v: _v, site, host, boot, seq, t, sent: _sent, ...data } = m;
+          fresh = store.upsertInventory({ site, host, boot, seq, t, received, hostname: m.hostname, data });
+          break;
+        }
+        case 'status': {
+          const m = decoded.message;
+          fresh = store.applyStatus({
+            site: m.site,
+            host: m.host,
+            boot: m.boot,
+            t: m.t,
+            received,
+            state: m.state,
+            hostname: m.hostname,
+            agentVersion: m.agentVersion,
+            osBoot: m.osBoot,
+            keepalive: m.keepalive,
+          });
+          break;
+        }
+      }
+    } catch (err) {
+      this.storeErrors.inc();
+      this.badLog.warn('store_error', { err: (err as Error).message, kind: decoded.kind }, 'store write failed; message not acknowledged');
+      throw new StoreUnavailableError(err);
+    }
+    if (fresh) {
+      this.accepted.inc({ kind: decoded.kind });
+      return { status: 'accepted', kind: decoded.kind };
+    }
+    this.duplicates.inc({ kind: decoded.kind });
+    return { status: 'duplicate', kind: decoded.kind };
+  }
+}

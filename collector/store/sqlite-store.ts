@@ -1,0 +1,322 @@
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { EventRow, HostState, InventoryRow, SampleRow, StatusRow, Store, StoredSample, TimeRange } from './store.js';
+
+export type SqliteDatabase = Database.Database;
+
+/** Open (creating folders) a SQLite database tuned for an ingest-heavy collector. */
+export function openDatabase(file: string): SqliteDatabase {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  // WAL: readers never block the writer. synchronous=NORMAL: a commit is durable
+  // against a process crash (kill -9); on power loss the last commits since the last
+  // checkpoint may roll back — the agent's outbox still holds them only until acked,
+  // so for power-loss safety of the collector host choose `store.synchronous: full`.
+  db.pragma('journal_mode = WAL');
+  db.pragma('busy_timeout = 5000');
+  db.pragma('foreign_keys = ON');
+  return db;
+}
+
+const MIGRATIONS: string[] = [
+  `CREATE TABLE hosts (
+     site TEXT NOT NULL, host TEXT NOT NULL, hostname TEXT NOT NULL DEFAULT '',
+     state TEXT NOT NULL DEFAULT 'unknown', state_since INTEGER, status_t INTEGER,
+     last_seen INTEGER, boot TEXT, os_boot INTEGER, agent_version TEXT, last_skew_ms INTEGER,
+     first_seen INTEGER NOT NULL,
+     PRIMARY KEY (site, host)) WITHOUT ROWID;
+   CREATE TABLE samples (
+     id INTEGER PRIMARY KEY, site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+     t INTEGER NOT NULL, t_agent INTEGER NOT NULL, sent INTEGER NOT NULL, received INTEGER NOT NULL,
+     skew_ms INTEGER NOT NULL, interval REAL NOT NULL, cpu_usage REAL, mem_used_pct REAL, metrics TEXT NOT NULL);
+   CREATE UNIQUE INDEX samples_dedup ON samples (site, host, boot, seq);
+   CREATE INDEX samples_host_time ON samples (site, host, t);
+   CREATE TABLE events (
+     id INTEGER PRIMARY KEY, site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+     t INTEGER NOT NULL, received INTEGER NOT NULL, type TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+     start INTEGER, "end" INTEGER, details TEXT);
+   CREATE UNIQUE INDEX events_dedup ON events (site, host, boot, seq);
+   CREATE INDEX events_site_time ON events (site, t);
+   CREATE TABLE inventory (
+     site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL,
+     received INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, host)) WITHOUT ROWID;`,
+];
+
+function migrate(db: SqliteDatabase): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+interface SampleDbRow {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+  t: number;
+  t_agent: number;
+  sent: number;
+  received: number;
+  skew_ms: number;
+  interval: number;
+  metrics: string;
+}
+
+interface HostDbRow {
+  site: string;
+  host: string;
+  hostname: string;
+  state: 'online' | 'offline' | 'unknown';
+  state_since: number | null;
+  last_seen: number | null;
+  boot: string | null;
+  os_boot: number | null;
+  agent_version: string | null;
+  last_skew_ms: number | null;
+  first_seen: number;
+}
+
+function toSample(r: SampleDbRow): StoredSample {
+  return {
+    site: r.site,
+    host: r.host,
+    boot: r.boot,
+    seq: r.seq,
+    t: r.t,
+    tAgent: r.t_agent,
+    sent: r.sent,
+    received: r.received,
+    skewMs: r.skew_ms,
+    interval: r.interval,
+    metrics: JSON.parse(r.metrics) as StoredSample['metrics'],
+  };
+}
+
+function toHost(r: HostDbRow): HostState {
+  return {
+    site: r.site,
+    host: r.host,
+    hostname: r.hostname,
+    state: r.state,
+    stateSince: r.state_since,
+    lastSeen: r.last_seen,
+    boot: r.boot,
+    osBoot: r.os_boot,
+    agentVersion: r.agent_version,
+    lastSkewMs: r.last_skew_ms,
+    firstSeen: r.first_seen,
+  };
+}
+
+/** The default embedded store: SQLite through better-sqlite3. */
+export class SqliteStore implements Store {
+  private readonly stmts;
+  private sampleCount: number;
+
+  constructor(
+    private readonly db: SqliteDatabase,
+    private readonly file: string,
+  ) {
+    migrate(db);
+    this.stmts = {
+      insertSample: db.prepare(
+        `INSERT OR IGNORE INTO samples (site, host, boot, seq, t, t_agent, sent, received, skew_ms, interval, cpu_usage, mem_used_pct, metrics)
+         VALUES (@site, @host, @boot, @seq, @t, @tAgent, @sent, @received, @skewMs, @interval, @cpuUsage, @memUsedPct, @metrics)`,
+      ),
+      touchHost: db.prepare(
+        `INSERT INTO hosts (site, host, last_seen, last_skew_ms, first_seen) VALUES (@site, @host, @received, @skewMs, @received)
+         ON CONFLICT (site, host) DO UPDATE SET last_seen = max(coalesce(last_seen, 0), excluded.last_seen), last_skew_ms = excluded.last_skew_ms`,
+      ),
+      insertEvent: db.prepare(
+        `INSERT OR IGNORE INTO events (site, host, boot, seq, t, received, type, severity, message, start, "end", details)
+         VALUES (@site, @host, @boot, @seq, @t, @received, @type, @severity, @message, @start, @end, @details)`,
+      ),
+      upsertInventory: db.prepare(
+        `INSERT INTO inventory (site, host, boot, seq, t, received, data) VALUES (@site, @host, @boot, @seq, @t, @received, @data)
+         ON CONFLICT (site, host) DO UPDATE SET boot = excluded.boot, seq = excluded.seq, t = excluded.t, received = excluded.received, data = excluded.data
+         WHERE excluded.t >= inventory.t AND NOT (excluded.boot = inventory.boot AND excluded.seq = inventory.seq)`,
+      ),
+      inventoryHostname: db.prepare(
+        `INSERT INTO hosts (site, host, hostname, first_seen) VALUES (@site, @host, @hostname, @received)
+         ON CONFLICT (site, host) DO UPDATE SET hostname = excluded.hostname`,
+      ),
+      applyStatus: db.prepare(
+        `INSERT INTO hosts (site, host, hostname, state, state_since, status_t, last_seen, boot, os_boot, agent_version, first_seen)
+         VALUES (@site, @host, @hostname, @state, @received, @t, @received, @boot, @osBoot, @agentVersion, @received)
+         ON CONFLICT (site, host) DO UPDATE SET
+           hostname = excluded.hostname,
+           state_since = CASE WHEN hosts.state = excluded.state THEN hosts.state_since ELSE excluded.state_since END,
+           state = excluded.state, status_t = excluded.status_t,
+           last_seen = max(coalesce(hosts.last_seen, 0), excluded.last_seen),
+           boot = excluded.boot, os_boot = coalesce(excluded.os_boot, hosts.os_boot), agent_version = excluded.agent_version
+         -- A Last Will carries its session's connect time, which is older than that session's
+         -- birth message, so within one agent boot "offline" always applies; across boots
+         -- the newer status wins.
+         WHERE hosts.status_t IS NULL OR excluded.status_t >= hosts.status_t
+            OR (excluded.boot = hosts.boot AND excluded.state = 'offline')`,
+      ),
+      markAllUnknown: db.prepare(`UPDATE hosts SET state = 'unknown', state_since = ? WHERE state = 'online'`),
+      countSamples: db.prepare(`SELECT count(*) AS n FROM samples`),
+      hostsOnline: db.prepare(`SELECT count(*) AS n FROM hosts WHERE state = 'online'`),
+      hostCount: db.prepare(`SELECT count(*) AS n FROM hosts`),
+      listHosts: db.prepare(`SELECT * FROM hosts ORDER BY site, host`),
+      listSiteHosts: db.prepare(`SELECT * FROM hosts WHERE site = ? ORDER BY host`),
+      getHost: db.prepare(`SELECT * FROM hosts WHERE site = ? AND host = ?`),
+      latestSample: db.prepare(`SELECT * FROM samples WHERE site = ? AND host = ? ORDER BY t DESC LIMIT 1`),
+      samples: db.prepare(`SELECT * FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ? ORDER BY t ASC, seq ASC LIMIT ?`),
+      hostEvents: db.prepare(`SELECT * FROM events WHERE site = ? AND host = ? AND t >= ? AND t < ? ORDER BY t ASC LIMIT ?`),
+      siteEvents: db.prepare(`SELECT * FROM events WHERE site = ? AND t >= ? AND t < ? ORDER BY t ASC LIMIT ?`),
+      inventory: db.prepare(`SELECT * FROM inventory WHERE site = ? AND host = ?`),
+    };
+    this.sampleCount = (this.stmts.countSamples.get() as { n: number }).n;
+  }
+
+  insertSample(row: SampleRow): boolean {
+    const m = row.metrics;
+    const cpuUsage = m.cpu && 'usage' in m.cpu ? m.cpu.usage : null;
+    const memUsedPct = m.mem && 'total' in m.mem && m.mem.total > 0 ? (100 * m.mem.used) / m.mem.total : null;
+    const res = this.stmts.insertSample.run({
+      site: row.site,
+      host: row.host,
+      boot: row.boot,
+      seq: row.seq,
+      t: row.t,
+      tAgent: row.tAgent,
+      sent: row.sent,
+      received: row.received,
+      skewMs: row.skewMs,
+      interval: row.interval,
+      cpuUsage,
+      memUsedPct,
+      metrics: JSON.stringify(m),
+    });
+    this.stmts.touchHost.run({ site: row.site, host: row.host, received: row.received, skewMs: row.skewMs });
+    if (res.changes === 1) this.sampleCount++;
+    return res.changes === 1;
+  }
+
+  insertEvent(row: EventRow): boolean {
+    const res = this.stmts.insertEvent.run({
+      ...row,
+      start: row.start ?? null,
+      end: row.end ?? null,
+      details: row.details ? JSON.stringify(row.details) : null,
+    });
+    return res.changes === 1;
+  }
+
+  upsertInventory(row: InventoryRow): boolean {
+    const res = this.stmts.upsertInventory.run({
+      site: row.site,
+      host: row.host,
+      boot: row.boot,
+      seq: row.seq,
+      t: row.t,
+      received: row.received,
+      data: JSON.stringify(row.data),
+    });
+    if (res.changes === 1) this.stmts.inventoryHostname.run({ site: row.site, host: row.host, hostname: row.hostname, received: row.received });
+    return res.changes === 1;
+  }
+
+  applyStatus(row: StatusRow): boolean {
+    const res = this.stmts.applyStatus.run({
+      site: row.site,
+      host: row.host,
+      hostname: row.hostname,
+      state: row.state,
+      received: row.received,
+      t: row.t,
+      boot: row.boot,
+      osBoot: row.osBoot ?? null,
+      agentVersion: row.agentVersion,
+    });
+    return res.changes === 1;
+  }
+
+  markAllUnknown(now: number): number {
+    return this.stmts.markAllUnknown.run(now).changes;
+  }
+
+  countSamples(): number {
+    return this.sampleCount;
+  }
+
+  hostsOnline(): number {
+    return (this.stmts.hostsOnline.get() as { n: number }).n;
+  }
+
+  hostCount(): number {
+    return (this.stmts.hostCount.get() as { n: number }).n;
+  }
+
+  listHosts(site?: string): HostState[] {
+    const rows = (site === undefined ? this.stmts.listHosts.all() : this.stmts.listSiteHosts.all(site)) as HostDbRow[];
+    return rows.map(toHost);
+  }
+
+  getHost(site: string, host: string): HostState | undefined {
+    const r = this.stmts.getHost.get(site, host) as HostDbRow | undefined;
+    return r ? toHost(r) : undefined;
+  }
+
+  latestSample(site: string, host: string): StoredSample | undefined {
+    const r = this.stmts.latestSample.get(site, host) as SampleDbRow | undefined;
+    return r ? toSample(r) : undefined;
+  }
+
+  samples(site: string, host: string, range: TimeRange): StoredSample[] {
+    return (this.stmts.samples.all(site, host, range.from, range.to, range.limit) as SampleDbRow[]).map(toSample);
+  }
+
+  events(site: string, host: string | undefined, range: TimeRange): EventRow[] {
+    const rows = (
+      host === undefined
+        ? this.stmts.siteEvents.all(site, range.from, range.to, range.limit)
+        : this.stmts.hostEvents.all(site, host, range.from, range.to, range.limit)
+    ) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      site: r.site as string,
+      host: r.host as string,
+      boot: r.boot as string,
+      seq: r.seq as number,
+      t: r.t as number,
+      received: r.received as number,
+      type: r.type as string,
+      severity: r.severity as string,
+      message: r.message as string,
+      start: (r.start as number | null) ?? undefined,
+      end: (r.end as number | null) ?? undefined,
+      details: r.details ? (JSON.parse(r.details as string) as Record<string, unknown>) : undefined,
+    }));
+  }
+
+  inventory(site: string, host: string): InventoryRow | undefined {
+    const r = this.stmts.inventory.get(site, host) as (Omit<InventoryRow, 'data' | 'hostname'> & { data: string }) | undefined;
+    if (!r) return undefined;
+    const data = JSON.parse(r.data) as Record<string, unknown>;
+    return { ...r, data, hostname: typeof data.hostname === 'string' ? data.hostname : '' };
+  }
+
+  sizeBytes(): number {
+    if (this.file === ':memory:') return 0;
+    let total = 0;
+    for (const f of [this.file, `${this.file}-wal`]) {
+      try {
+        total += statSync(f).size;
+      } catch {
+        /* absent WAL is fine */
+      }
+    }
+    return total;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -1,0 +1,121 @@
+import type { SampleMetrics } from '../../contract/schemas.js';
+
+/** A sample as stored: the message's identity, its times, and the metrics. */
+export interface SampleRow {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+  /** Sample time after clock-skew correction (epoch ms). */
+  t: number;
+  /** Sample time as the agent reported it. */
+  tAgent: number;
+  sent: number;
+  received: number;
+  skewMs: number;
+  interval: number;
+  metrics: SampleMetrics;
+}
+
+export interface EventRow {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+  t: number;
+  received: number;
+  type: string;
+  severity: string;
+  message: string;
+  start?: number | undefined;
+  end?: number | undefined;
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface InventoryRow {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+  t: number;
+  received: number;
+  hostname: string;
+  data: Record<string, unknown>;
+}
+
+export interface StatusRow {
+  site: string;
+  host: string;
+  boot: string;
+  t: number;
+  received: number;
+  state: 'online' | 'offline';
+  hostname: string;
+  agentVersion: string;
+  osBoot?: number | undefined;
+  keepalive?: number | undefined;
+}
+
+export interface HostState {
+  site: string;
+  host: string;
+  hostname: string;
+  state: 'online' | 'offline' | 'unknown';
+  stateSince: number | null;
+  lastSeen: number | null;
+  boot: string | null;
+  osBoot: number | null;
+  agentVersion: string | null;
+  lastSkewMs: number | null;
+  firstSeen: number;
+}
+
+export interface StoredSample {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+  t: number;
+  tAgent: number;
+  sent: number;
+  received: number;
+  skewMs: number;
+  interval: number;
+  metrics: SampleMetrics;
+}
+
+export interface TimeRange {
+  from: number;
+  to: number;
+  limit: number;
+}
+
+/**
+ * The collector's embedded store (port). Synchronous by design: the embedded store is
+ * SQLite in-process, and ingest acknowledges a message to the broker only after the
+ * write returned (at-least-once end to end; duplicates are removed by the unique
+ * (site, host, boot, seq) key). Write methods return `false` for a duplicate.
+ * They throw on storage failure (disk full, I/O error): the caller must not ack.
+ */
+export interface Store {
+  insertSample(row: SampleRow): boolean;
+  insertEvent(row: EventRow): boolean;
+  upsertInventory(row: InventoryRow): boolean;
+  /** Apply a status (birth / Last Will); older statuses than the stored one are ignored. */
+  applyStatus(row: StatusRow): boolean;
+  /** Mark every host offline, e.g. when the embedded broker (and so every session) restarts. */
+  markAllUnknown(now: number): number;
+
+  countSamples(): number;
+  hostsOnline(): number;
+  hostCount(): number;
+  listHosts(site?: string): HostState[];
+  getHost(site: string, host: string): HostState | undefined;
+  latestSample(site: string, host: string): StoredSample | undefined;
+  samples(site: string, host: string, range: TimeRange): StoredSample[];
+  events(site: string, host: string | undefined, range: TimeRange): EventRow[];
+  inventory(site: string, host: string): InventoryRow | undefined;
+  /** Bytes used on disk (database + WAL). */
+  sizeBytes(): number;
+  close(): void;
+}
