@@ -1,0 +1,154 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Collector } from '../../collector/collector.js';
+import { CollectorConfigSchema } from '../../collector/config.js';
+import { silentLogger } from '../../common/log.js';
+import { MAX_PACKET_BYTES } from '../../contract/limits.js';
+import { topicFor } from '../../contract/topics.js';
+
+let collector: Collector;
+let url: string;
+let hostA: { username: string; password: string };
+let hostB: { username: string; password: string };
+let siteCred: { username: string; password: string };
+
+function connect(opts: IClientOptions): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    c.once('connect', () => resolve(c));
+    c.once('error', (e) => {
+      c.end(true);
+      reject(e);
+    });
+  });
+}
+
+function closed(c: MqttClient): Promise<void> {
+  return new Promise((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
+}
+
+const sample = (site: string, host: string, seq: number, over: Record<string, unknown> = {}) => {
+  const t = Date.now();
+  return JSON.stringify({ v: 1, site, host, boot: 'itest-boot-1', seq, t, sent: t, interval: 15, metrics: { cpu: { usage: 10, load1: 0, load5: 0, load15: 0, cores: 1 } }, ...over });
+};
+
+const metric = (name: string) => {
+  const line = collector.metrics
+    .render()
+    .split('\n')
+    .find((l) => l.startsWith(name));
+  return line ? Number(line.split(' ').pop()) : 0;
+};
+
+beforeAll(async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'canh-embedded-'));
+  const config = CollectorConfigSchema.parse({ dataDir, broker: { embedded: { host: '127.0.0.1', port: 0 } }, http: { host: '127.0.0.1', port: 0 } });
+  collector = new Collector(config, silentLogger());
+  const now = Date.now();
+  hostA = collector.credentials.add({ site: 'xa-a', host: 'pc-1', now });
+  hostB = collector.credentials.add({ site: 'xa-a', host: 'pc-2', now });
+  siteCred = collector.credentials.add({ site: 'xa-b', now });
+  await collector.start();
+  url = `mqtt://127.0.0.1:${collector.broker!.port()}`;
+});
+
+afterAll(async () => {
+  await collector?.stop();
+});
+
+describe('embedded broker', () => {
+  it('refuses a wrong password and an anonymous client', async () => {
+    await expect(connect({ username: hostA.username, password: 'wrong' })).rejects.toMatchObject({ code: 4 });
+    await expect(connect({})).rejects.toMatchObject({ code: 4 });
+    expect(metric('canh_broker_auth_failures_total')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stores a message an agent publishes as itself, acking only after the store', async () => {
+    const c = await connect({ username: hostA.username, password: hostA.password });
+    await c.publishAsync(topicFor('xa-a', 'pc-1', 'samples'), sample('xa-a', 'pc-1', 1), { qos: 1 });
+    // PUBACK came back: the sample is already in the store.
+    expect(collector.store.latestSample('xa-a', 'pc-1')?.seq).toBe(1);
+    await c.endAsync();
+  });
+
+  it('refuses a publish as another host: connection cut, counted, nothing stored', async () => {
+    const before = metric('canh_ingest_rejected_total{reason="identity_mismatch"}');
+    const c = await connect({ username: hostA.username, password: hostA.password });
+    const gone = closed(c);
+    c.publish(topicFor('xa-a', 'pc-2', 'samples'), sample('xa-a', 'pc-2', 1), { qos: 1 });
+    await gone;
+    expect(collector.store.latestSample('xa-a', 'pc-2')).toBeUndefined();
+    expect(metric('canh_ingest_rejected_total{reason="identity_mismatch"}')).toBe(before + 1);
+    c.end(true);
+  });
+
+  it('refuses a payload that claims another host on the own topic', async () => {
+    const c = await connect({ username: hostB.username, password: hostB.password });
+    await c.publishAsync(topicFor('xa-a', 'pc-2', 'samples'), sample('xa-a', 'pc-1', 99), { qos: 1 });
+    expect(collector.store.latestSample('xa-a', 'pc-1')?.seq).toBe(1);
+    await c.endAsync();
+  });
+
+  it('a per-site credential may publish for any host of its site only', async () => {
+    const c = await connect({ username: siteCred.username, password: siteCred.password });
+    await c.publishAsync(topicFor('xa-b', 'pc-9', 'samples'), sample('xa-b', 'pc-9', 1), { qos: 1 });
+    expect(collector.store.latestSample('xa-b', 'pc-9')?.seq).toBe(1);
+    const gone = closed(c);
+    c.publish(topicFor('xa-a', 'pc-9', 'samples'), sample('xa-a', 'pc-9', 1), { qos: 1 });
+    await gone;
+    expect(collector.store.latestSample('xa-a', 'pc-9')).toBeUndefined();
+    c.end(true);
+  });
+
+  it('agents may not subscribe (SUBACK refused)', async () => {
+    const c = await connect({ username: hostA.username, password: hostA.password });
+    // mqtt.js turns a SUBACK with return code 0x80 into an error.
+    await expect(c.subscribeAsync('canh/v1/#', { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await c.endAsync();
+  });
+
+  it('cuts a connection that announces a packet over the limit, before buffering it', async () => {
+    const before = metric('canh_broker_oversize_packets_total');
+    const c = await connect({ username: hostA.username, password: hostA.password });
+    const gone = closed(c);
+    c.publish(topicFor('xa-a', 'pc-1', 'samples'), Buffer.alloc(MAX_PACKET_BYTES + 1024, 0x20), { qos: 0 });
+    await gone;
+    expect(metric('canh_broker_oversize_packets_total')).toBe(before + 1);
+    c.end(true);
+  });
+
+  it('the Last Will marks the host offline when the agent drops', async () => {
+    const t = Date.now();
+    const status = (state: string) => JSON.stringify({ v: 1, site: 'xa-a', host: 'pc-1', boot: 'itest-boot-1', seq: 5, t, sent: t, state, hostname: 'PC 1', agentVersion: 't' });
+    const c = await connect({
+      username: hostA.username,
+      password: hostA.password,
+      keepalive: 2,
+      will: { topic: topicFor('xa-a', 'pc-1', 'status'), payload: Buffer.from(status('offline')), qos: 1, retain: true },
+    });
+    await c.publishAsync(topicFor('xa-a', 'pc-1', 'status'), status('online'), { qos: 1, retain: true });
+    expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('online');
+    // Simulate the PC vanishing: destroy the socket without DISCONNECT.
+    (c as unknown as { stream: { destroy(): void } }).stream.destroy();
+    const deadline = Date.now() + 10_000;
+    while (collector.store.getHost('xa-a', 'pc-1')?.state !== 'offline' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('offline');
+    c.end(true);
+  });
+
+  it('health reports hosts online and samples stored', async () => {
+    const res = await fetch(`http://127.0.0.1:${collector.http.port()}/api/health`);
+    const body = (await res.json()) as { status: string; samplesStored: number; hostsOnline: number };
+    expect(res.status).toBe(200);
+    expect(body.status).toBe('ok');
+    expect(body.samplesStored).toBe(collector.store.countSamples());
+    expect(body.samplesStored).toBeGreaterThanOrEqual(2);
+    expect(typeof body.hostsOnline).toBe('number');
+    const metrics = await (await fetch(`http://127.0.0.1:${collector.http.port()}/metrics`)).text();
+    expect(metrics).toMatch(/^canh_ingest_accepted_total\{kind="samples"\} \d+$/m);
+    expect(metrics).toMatch(/^canh_ingest_rejected_total\{reason="identity_mismatch"\} [1-9]\d*$/m);
+  });
+});
