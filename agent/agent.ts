@@ -152,6 +152,12 @@ export class Agent {
   async start(): Promise<void> {
     await this.sys.start?.();
     await this.outbox.open();
+    try {
+      // Known before the birth message, so the collector sees the OS boot at once.
+      this.osBoot = Math.round((this.clock.now() - (await this.sys.uptimeSeconds()) * 1000) / 1000) * 1000;
+    } catch {
+      this.osBoot = undefined;
+    }
     const st = this.outbox.stats();
     this.log.info(
       { site: this.config.site, host: this.config.host, boot: this.boot, intervalSeconds: this.config.intervalSeconds, backlog: st.records, truncatedBytes: st.truncatedBytes },

@@ -12,5 +12,6 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   if (!config) return 2;
   const log = createLogger('canh-agent', { level: config.log.level });
   const agent = new Agent(config, log);
-  return runUntilSignal(agent, log);
+  const parent = Number(process.env.CANH_PARENT_PID);
+  return runUntilSignal(agent, log, 15_000, Number.isInteger(parent) && parent > 1 ? parent : undefined);
 }

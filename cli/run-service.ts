@@ -10,9 +10,22 @@ export interface Service {
  * Windows service wrapper). A second signal, or a stop taking longer than
  * `forceAfterMs`, exits at once.
  */
-export async function runUntilSignal(service: Service, log: Logger, forceAfterMs = 15_000): Promise<number> {
+export async function runUntilSignal(service: Service, log: Logger, forceAfterMs = 15_000, parentPid?: number): Promise<number> {
   await service.start();
   return new Promise<number>((resolve) => {
+    if (parentPid) {
+      // Started by `canh up`: stop cleanly if that parent disappears (e.g. kill -9).
+      const watch = setInterval(() => {
+        try {
+          process.kill(parentPid, 0);
+        } catch {
+          clearInterval(watch);
+          log.warn({ parentPid }, 'parent process gone');
+          process.emit('SIGTERM', 'SIGTERM');
+        }
+      }, 2000);
+      watch.unref();
+    }
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {

@@ -69,8 +69,11 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     start: async () => {
       await collector.start();
       const port = collector.broker!.port();
+      // Own process group: Ctrl+C reaches only us, and we stop the agent first, once.
+      // CANH_PARENT_PID lets the agent stop itself if we die without stopping it.
       child = spawn(process.execPath, [cli, 'agent'], {
         stdio: 'inherit',
+        detached: true,
         env: {
           ...process.env,
           CANH_AGENT__SITE: site,
@@ -79,6 +82,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
           CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${port}`,
           CANH_AGENT__MQTT__USERNAME: secret!.username,
           CANH_AGENT__MQTT__PASSWORD: secret!.password,
+          CANH_PARENT_PID: String(process.pid),
           ...(values.interval ? { CANH_AGENT__INTERVAL_SECONDS: values.interval } : {}),
         },
       });
