@@ -28,7 +28,9 @@ export const AgentConfigSchema = z
         protocolVersion: z.union([z.literal(5), z.literal(4)]).default(5),
         keepaliveSeconds: z.number().int().min(2).max(600).default(10),
         connectTimeoutSeconds: z.number().int().min(1).max(300).default(15),
-        reconnectSeconds: z.number().min(0.1).max(600).default(3),
+        /** First reconnect delay; doubles per failed attempt up to `reconnectMaxSeconds`. */
+        reconnectSeconds: z.number().min(0.1).max(600).default(2),
+        reconnectMaxSeconds: z.number().min(0.1).max(3600).default(30),
         /** Messages in flight awaiting PUBACK at once. */
         inflight: z.number().int().min(1).max(1000).default(32),
         /** Replayed backlog messages per second, so a week of backlog does not swamp the link or the broker. */

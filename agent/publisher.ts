@@ -33,8 +33,6 @@ export function withSendTime(body: string, sent: number): string {
   return `${body.slice(0, -1)},"sent":${sent}}`;
 }
 
-const RECONNECT_MAX_MS = 60_000;
-
 /**
  * Sends the outbox over MQTT (QoS 1, persistent session) and acks records on PUBACK.
  *
@@ -136,10 +134,12 @@ export class Publisher {
       this.live.length = 0;
       this.replayFrom = undefined;
       failures++;
-      // Back off exponentially while the broker stays away (bounded).
+      // Back off exponentially while the broker stays away (bounded), with jitter so a
+      // whole site's PCs coming back after a power cut do not reconnect in lockstep.
       if (!this.stopping && this.client === client) {
-        const base = this.opts.config.mqtt.reconnectSeconds * 1000;
-        client.options.reconnectPeriod = Math.min(RECONNECT_MAX_MS, Math.round(base * 2 ** Math.min(failures, 6)));
+        const m = this.opts.config.mqtt;
+        const delay = Math.min(m.reconnectMaxSeconds * 1000, m.reconnectSeconds * 1000 * 2 ** Math.min(failures - 1, 16));
+        client.options.reconnectPeriod = Math.max(100, Math.round(delay * (0.8 + 0.4 * Math.random())));
       }
     });
     client.on('error', (err: Error & { code?: number }) => {

@@ -41,6 +41,12 @@ const MIGRATIONS: string[] = [
    CREATE TABLE inventory (
      site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL, t INTEGER NOT NULL,
      received INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (site, host)) WITHOUT ROWID;`,
+  // Inventory history: every inventory message once (dedup key as samples), so hardware
+  // changes (a RAM upgrade, a replaced disk) stay on record for the monthly report.
+  `CREATE TABLE inventory_history (
+     id INTEGER PRIMARY KEY, site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
+     t INTEGER NOT NULL, received INTEGER NOT NULL, data TEXT NOT NULL);
+   CREATE UNIQUE INDEX inventory_history_dedup ON inventory_history (site, host, boot, seq);`,
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -141,6 +147,9 @@ export class SqliteStore implements Store {
          ON CONFLICT (site, host) DO UPDATE SET boot = excluded.boot, seq = excluded.seq, t = excluded.t, received = excluded.received, data = excluded.data
          WHERE excluded.t >= inventory.t AND NOT (excluded.boot = inventory.boot AND excluded.seq = inventory.seq)`,
       ),
+      inventoryHistory: db.prepare(
+        `INSERT OR IGNORE INTO inventory_history (site, host, boot, seq, t, received, data) VALUES (@site, @host, @boot, @seq, @t, @received, @data)`,
+      ),
       inventoryHostname: db.prepare(
         `INSERT INTO hosts (site, host, hostname, first_seen) VALUES (@site, @host, @hostname, @received)
          ON CONFLICT (site, host) DO UPDATE SET hostname = excluded.hostname`,
@@ -211,7 +220,7 @@ export class SqliteStore implements Store {
   }
 
   upsertInventory(row: InventoryRow): boolean {
-    const res = this.stmts.upsertInventory.run({
+    const params = {
       site: row.site,
       host: row.host,
       boot: row.boot,
@@ -219,9 +228,14 @@ export class SqliteStore implements Store {
       t: row.t,
       received: row.received,
       data: JSON.stringify(row.data),
-    });
-    if (res.changes === 1) this.stmts.inventoryHostname.run({ site: row.site, host: row.host, hostname: row.hostname, received: row.received });
-    return res.changes === 1;
+    };
+    const fresh = this.stmts.inventoryHistory.run(params).changes === 1;
+    if (!fresh) return false;
+    // Latest-wins view: an older inventory replayed late must not replace a newer one.
+    if (this.stmts.upsertInventory.run(params).changes === 1) {
+      this.stmts.inventoryHostname.run({ site: row.site, host: row.host, hostname: row.hostname, received: row.received });
+    }
+    return true;
   }
 
   applyStatus(row: StatusRow): boolean {

@@ -100,6 +100,7 @@ export interface TimeRange {
 export interface Store {
   insertSample(row: SampleRow): boolean;
   insertEvent(row: EventRow): boolean;
+  /** Record an inventory (history, deduped) and make it the host's current one if newest. */
   upsertInventory(row: InventoryRow): boolean;
   /** Apply a status (birth / Last Will); older statuses than the stored one are ignored. */
   applyStatus(row: StatusRow): boolean;

@@ -73,6 +73,8 @@ export function storeSuite(name: string, makeStore: () => Store): void {
       expect(s.events('s1', undefined, { from: 0, to: T0 + 1, limit: 10 })).toHaveLength(1);
       expect(s.events('s1', 'h1', { from: 0, to: T0 + 1, limit: 10 })[0]?.message).toBe('khởi động');
       expect(s.upsertInventory({ site: 's1', host: 'h1', boot: 'b1', seq: 1, t: T0, received: T0, hostname: 'A', data: { hostname: 'A', memTotal: 1 } })).toBe(true);
+      // An older one replayed late is recorded (history) but does not become current.
+      expect(s.upsertInventory({ site: 's1', host: 'h1', boot: 'b1', seq: 0, t: T0 - 1, received: T0, hostname: 'old', data: { hostname: 'old' } })).toBe(true);
       expect(s.upsertInventory({ site: 's1', host: 'h1', boot: 'b1', seq: 0, t: T0 - 1, received: T0, hostname: 'old', data: { hostname: 'old' } })).toBe(false);
       expect(s.inventory('s1', 'h1')?.data.memTotal).toBe(1);
       expect(s.getHost('s1', 'h1')?.hostname).toBe('A');
