@@ -64,7 +64,14 @@ export class Ingest {
   }
 
   handle(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): IngestOutcome {
-    const decoded = decodeMessage(topic, payload);
+    let decoded: ReturnType<typeof decodeMessage>;
+    try {
+      decoded = decodeMessage(topic, payload);
+    } catch (err) {
+      // The decoder is written not to throw; if untrusted input still finds a way, it is
+      // that input's fault: count and drop it rather than failing the connection.
+      return this.reject('schema', `decoder error: ${(err as Error)?.name ?? 'unknown'}`, { ...context, bytes: payload.byteLength });
+    }
     if (!decoded.ok) return this.reject(decoded.reason, decoded.detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
     const received = this.deps.clock.now();
     const { store } = this.deps;

@@ -60,7 +60,9 @@ export function decodeMessage(topic: string, payload: Uint8Array): Decoded | Rej
   }
   const v = (json as { v?: unknown }).v;
   if (v !== CONTRACT_VERSION) {
-    return { ok: false, reason: 'unknown_version', detail: `contract version ${JSON.stringify(v)?.slice(0, 20)} not supported` };
+    // Never serialise untrusted values here: a deeply nested `v` would overflow the stack.
+    const shown = typeof v === 'number' || typeof v === 'boolean' ? String(v) : v === null ? 'null' : typeof v;
+    return { ok: false, reason: 'unknown_version', detail: `contract version ${shown.slice(0, 20)} not supported` };
   }
   const result = SCHEMAS[kind].safeParse(json);
   if (!result.success) {

@@ -10,6 +10,7 @@ const NEEDED = [
   { bin: '/usr/bin/mosquitto_sub', pkg: 'mosquitto-clients', why: 'ingest benchmark baseline' },
   { bin: '/usr/bin/ping', pkg: 'iputils-ping', why: 'ping source' },
   { bin: '/usr/bin/prometheus-node-exporter', pkg: 'prometheus-node-exporter', why: 'agent benchmark reference' },
+  { bin: '/usr/bin/openssl', pkg: 'openssl', why: 'test certificates for MQTT over TLS' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));
