@@ -119,6 +119,9 @@ export class EmbeddedBroker {
     this.aedes = aedes;
 
     const handle = (socket: Socket) => {
+      // The guard hands aedes' writes to the socket piece by piece; without NODELAY each
+      // PUBACK would wait ~40 ms for the peer's delayed ACK (Nagle), capping replay speed.
+      socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const conn = guardedConnection(socket, this.opts.maxPacketBytes, (announced) => {

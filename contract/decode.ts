@@ -66,7 +66,11 @@ export function decodeMessage(topic: string, payload: Uint8Array): Decoded | Rej
   }
   const result = SCHEMAS[kind].safeParse(json);
   if (!result.success) {
-    const first = result.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    // Paths name our schema's keys, except inside `details`, whose keys the sender chose:
+    // mask those so the log never repeats sender-chosen text.
+    const first = result.error.issues
+      .slice(0, 3)
+      .map((i) => `${i.path.map((seg, n) => (i.path[n - 1] === 'details' ? '<key>' : String(seg))).join('.') || '(root)'}: ${i.message}`);
     return { ok: false, reason: 'schema', detail: first.join('; ').slice(0, 300) };
   }
   const message = result.data;

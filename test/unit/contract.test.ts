@@ -94,3 +94,17 @@ describe('clock skew', () => {
     expect(r.skewMs).toBe(2 * 3600_000);
   });
 });
+
+describe('rejection details never repeat sender-chosen text', () => {
+  it('masks record keys chosen by the sender', () => {
+    const t = Date.now();
+    const ev = { v: 1, site: 's', host: 'h', boot: 'bootbootb', seq: 1, t, sent: t, type: 'agent_start', severity: 'info', message: 'x', details: { ['SECRET-' + 'k'.repeat(70)]: 1 } };
+    const res = decodeMessage(topicFor('s', 'h', 'events'), enc(ev));
+    expect(res.ok).toBe(false);
+    if (!res.ok) {
+      expect(res.reason).toBe('schema');
+      expect(res.detail).not.toContain('SECRET');
+      expect(res.detail).toContain('details.<key>');
+    }
+  });
+});

@@ -1,0 +1,222 @@
+// Shared helpers for the Canh benchmarks: free ports, child-process bookkeeping
+// (every child is stopped at the end, also on error or Ctrl-C), /proc readers,
+// a Mosquitto launcher and small statistics.
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const CLI = join(ROOT, 'dist/cli/canh.js');
+export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+export const PAGE_MS = 1000 / CLK_TCK;
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function freePort(host = '127.0.0.1') {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', rej);
+    srv.listen({ port: 0, host, exclusive: true }, () => {
+      const { port } = srv.address();
+      srv.close((e) => (e ? rej(e) : res(port)));
+    });
+  });
+}
+
+export function canConnect(port, host = '127.0.0.1') {
+  return new Promise((res) => {
+    const s = connect({ port, host });
+    const done = (ok) => {
+      s.removeAllListeners();
+      s.on('error', () => {});
+      s.destroy();
+      res(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+  });
+}
+
+export async function waitFor(what, fn, timeoutMs = 20_000, stepMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+// ---- temp dirs and children -------------------------------------------------------------
+
+const children = new Set();
+const tempDirs = [];
+let keepTemp = process.env.BENCH_KEEP === '1';
+
+export function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
+/**
+ * Spawn a child we own. Output goes to `logFile` (if given) and the last 64 KiB are kept
+ * in memory (`out()`).
+ */
+export function startProcess(name, cmd, args, opts = {}) {
+  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT });
+  let out = '';
+  let logBuf = [];
+  const append = (b) => {
+    out = (out + b.toString('utf8')).slice(-65536);
+    if (opts.logFile) logBuf.push(b);
+  };
+  if (!opts.rawStdout) c.stdout.on('data', append);
+  c.stderr.on('data', append);
+  const exited = new Promise((res) => {
+    c.once('exit', (code, signal) => res({ code, signal }));
+    c.once('error', (err) => res({ code: null, signal: null, err }));
+  });
+  const h = {
+    name,
+    child: c,
+    pid: c.pid,
+    exited,
+    out: () => out,
+    flushLog() {
+      if (opts.logFile && logBuf.length) {
+        try {
+          writeFileSync(opts.logFile, Buffer.concat(logBuf), { flag: 'a' });
+        } catch {}
+        logBuf = [];
+      }
+    },
+    alive: () => c.exitCode === null && c.signalCode === null,
+    async stop(timeoutMs = 10_000) {
+      if (h.alive()) {
+        c.kill('SIGTERM');
+        const t = setTimeout(() => h.alive() && c.kill('SIGKILL'), timeoutMs);
+        await exited;
+        clearTimeout(t);
+      }
+      h.flushLog();
+      children.delete(h);
+      return exited;
+    },
+  };
+  children.add(h);
+  return h;
+}
+
+export async function stopAll() {
+  // Reverse start order, one at a time (clients before servers: no spurious disconnect warnings).
+  for (const h of [...children].reverse()) await h.stop().catch(() => {});
+  if (!keepTemp) for (const d of tempDirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`\n${sig}: stopping child processes…\n`);
+    stopAll().finally(() => process.exit(130));
+  });
+}
+process.on('exit', () => {
+  // Last resort (synchronous): never leave children behind.
+  for (const h of children) if (h.alive()) try { h.child.kill('SIGKILL'); } catch {}
+});
+
+/** Run main(); always stop children; exit with main's code. */
+export function runMain(main) {
+  main()
+    .then(
+      async (code) => {
+        await stopAll();
+        process.exitCode = code ?? 0;
+      },
+      async (err) => {
+        process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
+        await stopAll();
+        process.exitCode = 2;
+      },
+    );
+}
+
+// ---- CLI ---------------------------------------------------------------------------------
+
+export function canh(args, env = process.env) {
+  return execFileSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env, cwd: ROOT });
+}
+
+// ---- /proc -------------------------------------------------------------------------------
+
+/** CPU of a process in ms: own (utime+stime) and waited-for children (cutime+cstime). */
+export function procCpu(pid) {
+  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  // fields after ")" start at field 3 (state): utime=14, stime=15, cutime=16, cstime=17
+  const utime = Number(f[14 - 3]);
+  const stime = Number(f[15 - 3]);
+  const cutime = Number(f[16 - 3]);
+  const cstime = Number(f[17 - 3]);
+  return { self: (utime + stime) * PAGE_MS, children: (cutime + cstime) * PAGE_MS, total: (utime + stime + cutime + cstime) * PAGE_MS };
+}
+
+/** Fields of /proc/<pid>/status in MB (VmRSS, RssAnon, RssFile, VmHWM). */
+export function procMem(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const get = (k) => {
+    const m = new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(s);
+    return m ? Number(m[1]) / 1024 : NaN;
+  };
+  return { rss: get('VmRSS'), anon: get('RssAnon'), file: get('RssFile'), hwm: get('VmHWM') };
+}
+
+// ---- stats -------------------------------------------------------------------------------
+
+export function quantile(values, q) {
+  if (!values.length) return NaN;
+  const a = Float64Array.from(values).sort();
+  const i = Math.min(a.length - 1, Math.max(0, Math.ceil(q * a.length) - 1));
+  return a[i];
+}
+export const median = (v) => quantile(v, 0.5);
+export const max = (v) => (v.length ? v.reduce((a, b) => (b > a ? b : a), -Infinity) : NaN);
+export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
+
+export function table(rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')).join('\n');
+}
+
+// ---- Mosquitto ---------------------------------------------------------------------------
+
+export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
+
+/** Start Mosquitto with Canh's production config (mosquittoConf) on a free port. */
+export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logFile }) {
+  const { mosquittoConf } = await import(join(ROOT, 'dist/collector/mosquitto-config.js'));
+  const port = await freePort();
+  const confFile = join(dir, 'mosquitto.conf');
+  const text = mosquittoConf({
+    ...(process.getuid?.() === 0 ? { user: 'root' } : {}),
+    ...conf,
+    port,
+    passwordFile: passwdFile,
+    aclFile,
+  });
+  writeFileSync(confFile, text, { mode: 0o600 });
+  const h = startProcess('mosquitto', MOSQUITTO_BIN, ['-c', confFile], { logFile });
+  await waitFor('mosquitto to listen', async () => {
+    if (!h.alive()) throw new Error(`mosquitto exited during startup:\n${h.out()}`);
+    return canConnect(port);
+  }, 10_000, 50);
+  return { ...h, port, url: `mqtt://127.0.0.1:${port}`, confFile };
+}
