@@ -1,10 +1,8 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
-import { runAgentCommand } from './agent-command.js';
-import { runCollectorCommand } from './collector-command.js';
-import { runCredentialsCommand } from './credentials-command.js';
-import { runUpCommand } from './up-command.js';
 import { VERSION } from '../common/version.js';
+
+// Subcommands are imported on demand: the agent on an old office PC must not load the
+// collector's HTTP server, broker and SQLite just to start.
 
 const USAGE = `canh ${VERSION} — monitoring for commune public-service centres
 
@@ -25,13 +23,13 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'agent':
-      return runAgentCommand(rest);
+      return (await import('./agent-command.js')).runAgentCommand(rest);
     case 'collector':
-      return runCollectorCommand(rest);
+      return (await import('./collector-command.js')).runCollectorCommand(rest);
     case 'credentials':
-      return runCredentialsCommand(rest);
+      return (await import('./credentials-command.js')).runCredentialsCommand(rest);
     case 'up':
-      return runUpCommand(rest);
+      return (await import('./up-command.js')).runUpCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);
@@ -47,9 +45,6 @@ async function main(argv: string[]): Promise<number> {
       return 2;
   }
 }
-
-// Re-exported for subcommand modules that parse their own flags.
-export { parseArgs };
 
 main(process.argv.slice(2)).then(
   (code) => {

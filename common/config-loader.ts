@@ -1,5 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
-import type { z } from 'zod';
+import { safeParse, type $ZodIssue, type $ZodType, type output } from 'zod/v4/core';
 
 /**
  * Config loading shared by every program (house style §5, after Zigbee2MQTT settings.ts):
@@ -72,11 +72,15 @@ export function deepMerge(base: Record<string, unknown>, extra: Record<string, u
 }
 
 /** Format zod issues as `path: message` lines. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
+export function formatIssues(issues: readonly $ZodIssue[]): string[] {
   return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`);
 }
 
-export function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptions): z.output<S> {
+/**
+ * Works with classic `zod` and `zod/mini` schemas alike (both are core schemas): the
+ * agent uses zod/mini to stay small on old PCs.
+ */
+export function loadConfig<S extends $ZodType>(schema: S, opts: LoadConfigOptions): output<S> {
   const problems: string[] = [];
   let fromFile: Record<string, unknown> = {};
   if (opts.file) {
@@ -104,8 +108,8 @@ export function loadConfig<S extends z.ZodType>(schema: S, opts: LoadConfigOptio
     if (path.length) setPath(fromEnv, path, parseEnvValue(raw));
   }
   const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
-  const result = schema.safeParse(merged);
+  const result = safeParse(schema, merged);
   if (!result.success) problems.push(...formatIssues(result.error.issues));
   if (problems.length) throw new ConfigError(problems);
-  return (result as { data: z.output<S> }).data;
+  return (result as { data: output<S> }).data;
 }

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 
-/** The package version, read once from package.json next to the build. */
+// Set by the agent bundle (scripts/bundle-agent.mjs), which ships without package.json.
+declare const __CANH_VERSION__: string | undefined;
+
+/** The package version: baked into a bundle, else read once from package.json. */
 function readVersion(): string {
+  if (typeof __CANH_VERSION__ === 'string') return __CANH_VERSION__;
   for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };

@@ -1,4 +1,4 @@
-import { MAX_INVENTORY_BYTES, MAX_PAYLOAD_BYTES, MAX_SAMPLE_AGE_MS, CONTRACT_VERSION } from './limits.js';
+import { maxBytesFor, MAX_SAMPLE_AGE_MS, CONTRACT_VERSION } from './limits.js';
 import { SCHEMAS, type MessageByKind } from './schemas.js';
 import { parseTopic, type MessageKind } from './topics.js';
 
@@ -24,10 +24,6 @@ export interface Rejected {
   reason: RejectReason;
   /** Short, safe description (never echoes the payload). */
   detail: string;
-}
-
-export function maxBytesFor(kind: MessageKind): number {
-  return kind === 'inventory' ? MAX_INVENTORY_BYTES : MAX_PAYLOAD_BYTES;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -23,3 +23,8 @@ export const MAX_TIME_MS = Date.UTC(2100, 0, 1);
 export const MAX_SAMPLE_AGE_MS = 35 * 24 * 3600 * 1000;
 /** Clock skew beyond this is flagged and corrected on ingest. */
 export const SKEW_TOLERANCE_MS = 60_000;
+
+/** Payload limit per message kind (inventory may be larger). */
+export function maxBytesFor(kind: 'samples' | 'events' | 'inventory' | 'status'): number {
+  return kind === 'inventory' ? MAX_INVENTORY_BYTES : MAX_PAYLOAD_BYTES;
+}

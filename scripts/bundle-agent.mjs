@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Bundles the agent into one ESM file (plus lazily loaded chunks) with esbuild:
+// dist/agent/canh-agent.mjs. Minified and tree-shaken, it loads only what the agent
+// runs, which keeps its memory small on old office PCs. It still needs Node.js; the
+// self-contained Windows build wraps this same bundle.
+import { readFileSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const outdir = new URL('../dist/agent-bundle/', import.meta.url).pathname;
+rmSync(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { 'canh-agent': new URL('../cli/canh-agent.ts', import.meta.url).pathname },
+  outdir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  minify: true,
+  sourcemap: 'linked',
+  legalComments: 'linked',
+  define: { __CANH_VERSION__: JSON.stringify(pkg.version) },
+  // CommonJS dependencies (systeminformation, ping) call require(); give the ESM bundle one.
+  banner: { js: "import { createRequire as __canhRequire } from 'node:module'; const require = __canhRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
+process.stdout.write(`agent bundle: ${outdir}canh-agent.mjs\n`);
