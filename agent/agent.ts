@@ -45,7 +45,13 @@ export class Agent {
     deps: AgentDeps = {},
   ) {
     this.clock = deps.clock ?? systemClock;
-    this.sys = deps.sys ?? new RealSystemInfo();
+    this.sys =
+      deps.sys ??
+      new RealSystemInfo(process.platform, {
+        clock: this.clock,
+        log: log.child({ module: 'system' }),
+        pingProbeIntervalSeconds: config.intervalSeconds / config.ping.count,
+      });
     this.outbox = new Outbox({
       dir: join(config.stateDir, 'outbox'),
       maxBytes: config.outbox.maxBytes,

@@ -2,9 +2,11 @@ import { hostname } from 'node:os';
 // zod/mini: the same zod core with a tree-shakable API, ~6 MB less resident memory than
 // classic zod in the agent, which must stay nearly invisible on an old office PC.
 import * as z from 'zod/mini';
+// Only the English messages: `z.locales` would bundle all ~40 languages.
+import en from 'zod/v4/locales/en.js';
 import { ID_PATTERN, slugifyId } from '../contract/topics.js';
 
-z.config(z.locales.en());
+z.config(en());
 
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lowercase slug [a-z0-9_-], 1-63 chars'));
 const num = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));

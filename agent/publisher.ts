@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../common/clock.js';
 import { RateLimitedLog } from '../common/log.js';
 import type { AgentConfig } from './config.js';
+import { connectMqtt } from './mqtt-connect.js';
 import type { Outbox } from './outbox.js';
 
-export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient;
+export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient | Promise<MqttClient>;
 
 export interface PublisherOptions {
   config: AgentConfig;
@@ -99,6 +100,9 @@ export class Publisher {
       connectTimeout: m.connectTimeoutSeconds * 1000,
       reconnectPeriod: Math.round(m.reconnectSeconds * 1000),
       queueQoSZero: false,
+      // mqtt-packet otherwise pre-builds 65,536 two-byte Buffers (~6 MB of heap) to save
+      // an allocation per packet; the agent sends a few packets a minute.
+      writeCache: false,
       will: { topic: will.topic, payload: Buffer.from(will.payload), qos: 1, retain: true },
       ...(m.tls.caFile ? { ca: readFileSync(m.tls.caFile) } : {}),
       ...(m.tls.certFile ? { cert: readFileSync(m.tls.certFile) } : {}),
@@ -108,8 +112,19 @@ export class Publisher {
   }
 
   private connect(): void {
-    const connectFn = this.opts.connect ?? ((url, o) => mqtt.connect(url, o));
-    const client = connectFn(this.opts.config.mqtt.url, this.clientOptions());
+    const connectFn = this.opts.connect ?? connectMqtt;
+    const made = connectFn(this.opts.config.mqtt.url, this.clientOptions());
+    if (made instanceof Promise) {
+      made.then(
+        (c) => (this.stopping ? c.end(true) : this.attach(c)),
+        (err: unknown) => this.opts.log.error({ err: (err as Error).message }, 'cannot create the MQTT client'),
+      );
+    } else {
+      this.attach(made);
+    }
+  }
+
+  private attach(client: MqttClient): void {
     this.client = client;
     const { log } = this.opts;
     let failures = 0;

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  CLI, CLK_TCK, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, runMain, sleep, startProcess, table, tempDir, waitFor,
+  AGENT_BUNDLE, CLI, CLK_TCK, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, procTreeCpu, runMain, sleep, startProcess, table, tempDir, waitFor,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
@@ -61,7 +61,9 @@ async function main() {
   });
 
   const probeFile = join(dir, 'agent-probe.json');
-  const agentArgs = [...AGENT_FLAGS, ...(PROBE ? ['--import', join(ROOT, 'bench/agent-mem-probe.mjs')] : []), CLI, 'agent'];
+  // The agent as office PCs run it: the stand-alone bundle (`npm run build` makes it).
+  if (!existsSync(AGENT_BUNDLE)) throw new Error(`${AGENT_BUNDLE} missing: run npm run build`);
+  const agentArgs = [...AGENT_FLAGS, ...(PROBE ? ['--import', join(ROOT, 'bench/agent-mem-probe.mjs')] : []), AGENT_BUNDLE];
   const agent = startProcess('agent', process.execPath, agentArgs, {
     logFile: join(dir, 'agent.log'),
     env: {
@@ -128,7 +130,9 @@ async function main() {
     await sleep(WARMUP_INTERVALS * INTERVAL * 1000);
 
     const w0 = Date.now();
+    // The agent's tree: itself, reaped children, and its live long-running ping.
     const a0 = procCpu(agent.pid);
+    const t0 = procTreeCpu(agent.pid);
     const n0 = procCpu(ne.pid);
     const rss = { agent: [], ne: [], agentAnon: [], agentFile: [] };
     const probes = [];
@@ -153,6 +157,7 @@ async function main() {
     }
     const w1 = Date.now();
     const a1 = procCpu(agent.pid);
+    const t1 = procTreeCpu(agent.pid);
     const n1 = procCpu(ne.pid);
     sampleMem();
     const nScrapes = scrapes.filter((t) => t >= w0 && t < w1).length;
@@ -161,9 +166,9 @@ async function main() {
     const nSamples = countSamples.get(SITE, HOST, w0, w1).n;
     const totalStored = db.prepare('SELECT count(*) AS n FROM samples').get().n;
 
-    const agentCpu = a1.total - a0.total;
+    const agentCpu = t1.total - t0.total;
     const agentSelf = a1.self - a0.self;
-    const agentKids = a1.children - a0.children;
+    const agentKids = agentCpu - agentSelf;
     const neCpu = n1.total - n0.total;
     const agentPer = agentCpu / nSamples;
     const nePer = neCpu / nScrapes;

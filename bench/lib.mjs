@@ -3,13 +3,15 @@
 // a Mosquitto launcher and small statistics.
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist/cli/canh.js');
+/** The stand-alone agent build that office PCs run. */
+export const AGENT_BUNDLE = join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 export const PAGE_MS = 1000 / CLK_TCK;
 
@@ -167,6 +169,42 @@ export function procCpu(pid) {
   const cutime = Number(f[16 - 3]);
   const cstime = Number(f[17 - 3]);
   return { self: (utime + stime) * PAGE_MS, children: (cutime + cstime) * PAGE_MS, total: (utime + stime + cutime + cstime) * PAGE_MS };
+}
+
+/**
+ * CPU of a process and all its live descendants (e.g. the agent's long-running ping),
+ * plus what its reaped children used: utime+stime+cutime+cstime over the whole tree.
+ */
+export function procTreeCpu(pid) {
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+      parent.set(Number(d), Number(f[4 - 3]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const isDescendant = (p) => {
+    for (let cur = parent.get(p), hops = 0; cur !== undefined && hops < 64; cur = parent.get(cur), hops++) if (cur === pid) return true;
+    return false;
+  };
+  let total = procCpu(pid).total;
+  let descendants = 0;
+  for (const p of parent.keys()) {
+    if (p !== pid && isDescendant(p)) {
+      try {
+        const c = procCpu(p);
+        total += c.total;
+        descendants += c.total;
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+  }
+  return { total, descendants };
 }
 
 /** Fields of /proc/<pid>/status in MB (VmRSS, RssAnon, RssFile, VmHWM). */

@@ -64,14 +64,16 @@ export async function runUpCommand(argv: string[]): Promise<number> {
     renameSync(`${secretFile}.tmp`, secretFile);
   }
   let child: ChildProcess | undefined;
-  const cli = fileURLToPath(new URL('./canh.js', import.meta.url));
+  // The stand-alone agent build when present (what office PCs run), else the full CLI.
+  const bundle = fileURLToPath(new URL('../agent-bundle/canh-agent.mjs', import.meta.url));
+  const agentArgv = existsSync(bundle) ? [bundle] : [fileURLToPath(new URL('./canh.js', import.meta.url)), 'agent'];
   const service = {
     start: async () => {
       await collector.start();
       const port = collector.broker!.port();
       // Own process group: Ctrl+C reaches only us, and we stop the agent first, once.
       // CANH_PARENT_PID lets the agent stop itself if we die without stopping it.
-      child = spawn(process.execPath, [cli, 'agent'], {
+      child = spawn(process.execPath, agentArgv, {
         stdio: 'inherit',
         detached: true,
         env: {

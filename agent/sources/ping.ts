@@ -53,7 +53,10 @@ export function createPingSource(ctx: SourceContext): MetricSource<'ping'> {
       const failures: unknown[] = [];
       runs.forEach((run, i) => {
         const t = targets[i]!;
-        if (run.status === 'fulfilled') results.push(summarizePing(t, run.value));
+        // sent 0: a pinger that just started has no probes to report yet.
+        if (run.status === 'fulfilled') {
+          if (run.value.sent > 0) results.push(summarizePing(t, run.value));
+        }
         else failures.push(run.reason);
       });
       if (failures.some(isMissingError)) throw new SourceUnavailableError(PING_MISSING_REASON);

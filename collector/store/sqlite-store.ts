@@ -123,6 +123,8 @@ function toHost(r: HostDbRow): HostState {
 export class SqliteStore implements Store {
   private readonly stmts;
   private sampleCount: number;
+  /** Sample row and host last-seen in one transaction: one commit per sample, not two. */
+  private readonly insertSampleTx: (row: SampleRow) => boolean;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -183,9 +185,14 @@ export class SqliteStore implements Store {
       inventory: db.prepare(`SELECT * FROM inventory WHERE site = ? AND host = ?`),
     };
     this.sampleCount = (this.stmts.countSamples.get() as { n: number }).n;
+    this.insertSampleTx = db.transaction((row: SampleRow) => this.insertSampleRow(row));
   }
 
   insertSample(row: SampleRow): boolean {
+    return this.insertSampleTx(row);
+  }
+
+  private insertSampleRow(row: SampleRow): boolean {
     const m = row.metrics;
     const cpuUsage = m.cpu && 'usage' in m.cpu ? m.cpu.usage : null;
     const memUsedPct = m.mem && 'total' in m.mem && m.mem.total > 0 ? (100 * m.mem.used) / m.mem.total : null;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { addCollectorCredential, addCredential, runCanhSync, startCanh, until, type CanhProcess } from '../helpers/processes.js';
+import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, until, type CanhProcess } from '../helpers/processes.js';
 
 /**
  * Agent → real Mosquitto (password file + ACL exported by `canh credentials`) →
@@ -46,8 +46,7 @@ describe('end to end through a real Mosquitto', () => {
     await collector.waitFor((l) => l.msg === 'connected to external broker', 30_000, 'collector connected to mosquitto');
   };
   const startAgent = (site: string, host: string, cred: { username: string; password: string }) => {
-    const a = startCanh(
-      ['agent'],
+    const a = startAgentBundle(
       {
         CANH_AGENT__SITE: site,
         CANH_AGENT__HOST: host,

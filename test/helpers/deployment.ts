@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { freePort } from './free-port.js';
-import { addCredential, startCanh, type CanhProcess } from './processes.js';
+import { addCredential, startAgentBundle, startCanh, type CanhProcess } from './processes.js';
 
 export interface Deployment {
   dataDir: string;
@@ -71,7 +71,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
     async startAgent(site, host, opts = {}) {
       const stateDir = opts.stateDir ?? mkdtempSync(join(root, `agent-${host}-`));
       const cred = opts.cred ?? addCredential(dataDir, site, host);
-      const agent = startCanh(['agent'], dep.agentEnv(site, host, cred, stateDir, opts.env), `agent ${host}`);
+      const agent = startAgentBundle(dep.agentEnv(site, host, cred, stateDir, opts.env), `agent ${host}`);
       agents.push(agent);
       return { agent, stateDir, cred };
     },

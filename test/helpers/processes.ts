@@ -7,9 +7,11 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const CLI = fileURLToPath(new URL('../../dist/cli/canh.js', import.meta.url));
+/** The stand-alone agent build that office PCs run (scripts/bundle-agent.mjs). */
+export const AGENT_BUNDLE = fileURLToPath(new URL('../../dist/agent-bundle/canh-agent.mjs', import.meta.url));
 
 export function assertBuilt(): void {
-  if (!existsSync(CLI)) throw new Error(`${CLI} missing: run \`npm run build\` first (npm test does)`);
+  for (const f of [CLI, AGENT_BUNDLE]) if (!existsSync(f)) throw new Error(`${f} missing: run \`npm run build\` first (npm test does)`);
 }
 
 export interface CanhProcess {
@@ -23,9 +25,14 @@ export interface CanhProcess {
   exited(): Promise<number | null>;
 }
 
-export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh'): CanhProcess {
+/** The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. */
+export function startAgentBundle(env: Record<string, string>, name = 'agent'): CanhProcess {
+  return startCanh([], env, name, AGENT_BUNDLE);
+}
+
+export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh', entry = CLI): CanhProcess {
   assertBuilt();
-  const proc = spawn(process.execPath, [CLI, ...args], {
+  const proc = spawn(process.execPath, [entry, ...args], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', CANH_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
