@@ -70,19 +70,8 @@ export interface HostState {
   firstSeen: number;
 }
 
-export interface StoredSample {
-  site: string;
-  host: string;
-  boot: string;
-  seq: number;
-  t: number;
-  tAgent: number;
-  sent: number;
-  received: number;
-  skewMs: number;
-  interval: number;
-  metrics: SampleMetrics;
-}
+/** A sample as read back: the same fields as written. */
+export type StoredSample = SampleRow;
 
 export interface TimeRange {
   from: number;

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, until, type CanhProcess } from '../helpers/processes.js';
+import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, testAgentEnv, until, type CanhProcess } from '../helpers/processes.js';
 
 /**
  * Agent → real Mosquitto (password file + ACL exported by `canh credentials`) →
@@ -47,20 +47,7 @@ describe('end to end through a real Mosquitto', () => {
   };
   const startAgent = (site: string, host: string, cred: { username: string; password: string }) => {
     const a = startAgentBundle(
-      {
-        CANH_AGENT__SITE: site,
-        CANH_AGENT__HOST: host,
-        CANH_AGENT__STATE_DIR: mkdtempSync(join(root, `agent-${host}-`)),
-        CANH_AGENT__INTERVAL_SECONDS: '1',
-        CANH_AGENT__MQTT__URL: mosq.url,
-        CANH_AGENT__MQTT__USERNAME: cred.username,
-        CANH_AGENT__MQTT__PASSWORD: cred.password,
-        CANH_AGENT__MQTT__RECONNECT_SECONDS: '0.5',
-        CANH_AGENT__MQTT__RECONNECT_MAX_SECONDS: '3',
-        CANH_AGENT__PING__GATEWAY: 'false',
-        CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
-        CANH_AGENT__PING__COUNT: '2',
-      },
+      testAgentEnv(mosq.url, site, host, cred, mkdtempSync(join(root, `agent-${host}-`))),
       `agent ${host}`,
     );
     agents.push(a);

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { freePort } from './free-port.js';
-import { addCredential, startAgentBundle, startCanh, type CanhProcess } from './processes.js';
+import { addCredential, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from './processes.js';
 
 export interface Deployment {
   dataDir: string;
@@ -51,22 +51,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
       return c;
     },
     agentEnv(site, host, cred, stateDir, extra = {}) {
-      return {
-        CANH_AGENT__SITE: site,
-        CANH_AGENT__HOST: host,
-        CANH_AGENT__STATE_DIR: stateDir,
-        CANH_AGENT__INTERVAL_SECONDS: '1',
-        CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${mqttPort}`,
-        CANH_AGENT__MQTT__USERNAME: cred.username,
-        CANH_AGENT__MQTT__PASSWORD: cred.password,
-        CANH_AGENT__MQTT__RECONNECT_SECONDS: '0.5',
-        CANH_AGENT__MQTT__RECONNECT_MAX_SECONDS: '3',
-        // Network tests may target loopback only: no default-gateway ping here.
-        CANH_AGENT__PING__GATEWAY: 'false',
-        CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
-        CANH_AGENT__PING__COUNT: '2',
-        ...extra,
-      };
+      return testAgentEnv(`mqtt://127.0.0.1:${mqttPort}`, site, host, cred, stateDir, extra);
     },
     async startAgent(site, host, opts = {}) {
       const stateDir = opts.stateDir ?? mkdtempSync(join(root, `agent-${host}-`));

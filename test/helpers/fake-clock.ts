@@ -32,6 +32,10 @@ export class FakeClock implements Clock {
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.setTimeout(resolve, ms));
   }
+  /** Timers armed and not yet fired or cleared. */
+  get pending(): number {
+    return this.timers.size;
+  }
   /** Move time forward, firing due timers in order. */
   advance(ms: number): void {
     const end = this.mono + ms;

@@ -25,6 +25,35 @@ export interface CanhProcess {
   exited(): Promise<number | null>;
 }
 
+/**
+ * Environment for a test agent: 1 s interval, quick reconnects, and pings to loopback
+ * only (network tests may not target anything else: no default-gateway ping).
+ */
+export function testAgentEnv(
+  mqttUrl: string,
+  site: string,
+  host: string,
+  cred: { username: string; password: string },
+  stateDir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    CANH_AGENT__SITE: site,
+    CANH_AGENT__HOST: host,
+    CANH_AGENT__STATE_DIR: stateDir,
+    CANH_AGENT__INTERVAL_SECONDS: '1',
+    CANH_AGENT__MQTT__URL: mqttUrl,
+    CANH_AGENT__MQTT__USERNAME: cred.username,
+    CANH_AGENT__MQTT__PASSWORD: cred.password,
+    CANH_AGENT__MQTT__RECONNECT_SECONDS: '0.5',
+    CANH_AGENT__MQTT__RECONNECT_MAX_SECONDS: '3',
+    CANH_AGENT__PING__GATEWAY: 'false',
+    CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
+    CANH_AGENT__PING__COUNT: '2',
+    ...extra,
+  };
+}
+
 /** The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. */
 export function startAgentBundle(env: Record<string, string>, name = 'agent'): CanhProcess {
   return startCanh([], env, name, AGENT_BUNDLE);

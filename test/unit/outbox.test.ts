@@ -5,69 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { Outbox, tableCrc32, type OutboxOptions } from '../../agent/outbox.js';
-import type { Clock, TimerHandle } from '../../common/clock.js';
 import { createLogger } from '../../common/log.js';
 
 /** Frame overhead of the documented layout: u32 length, u32 crc, u64 id, u16 topic length. */
 const HEADER = 18;
 
-/** Manual clock: timers fire only from advance(). */
-class FakeClock implements Clock {
-  private wall = Date.UTC(2025, 0, 1);
-  private mono = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void; every?: number }>();
-
-  now(): number {
-    return this.wall;
-  }
-  monotonic(): number {
-    return this.mono;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.mono + ms, fn });
-    return { id };
-  }
-  setInterval(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.mono + ms, fn, every: ms });
-    return { id };
-  }
-  clear(handle: TimerHandle | undefined): void {
-    if (handle) this.timers.delete(handle.id as number);
-  }
-  sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.setTimeout(resolve, ms));
-  }
-  get pending(): number {
-    return this.timers.size;
-  }
-  /** Moves time forward, firing due timers in order. */
-  advance(ms: number): void {
-    const target = this.mono + ms;
-    for (;;) {
-      let dueId: number | undefined;
-      let dueAt = Infinity;
-      for (const [id, t] of this.timers) {
-        if (t.at <= target && t.at < dueAt) {
-          dueAt = t.at;
-          dueId = id;
-        }
-      }
-      if (dueId === undefined) break;
-      const t = this.timers.get(dueId)!;
-      this.wall += dueAt - this.mono;
-      this.mono = dueAt;
-      if (t.every !== undefined) t.at += t.every;
-      else this.timers.delete(dueId);
-      t.fn();
-    }
-    this.wall += target - this.mono;
-    this.mono = target;
-  }
-}
 
 let dir: string;
 let lines: string[];
