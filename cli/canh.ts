@@ -21,6 +21,8 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  // The collector's files hold credential hashes and the local agent's secret.
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);

@@ -44,7 +44,7 @@ export class Collector {
   ) {
     this.clock = deps.clock ?? systemClock;
     const file = databaseFile(config);
-    this.db = deps.db ?? openDatabase(file);
+    this.db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
     this.store = deps.store ?? new SqliteStore(this.db, file);
     this.credentials = new CredentialStore(this.db);
     this.credentials.init();

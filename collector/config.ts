@@ -56,6 +56,12 @@ export const CollectorConfigSchema = z
         boardLocalOnly: z.boolean().default(true),
       })
       .prefault({}),
+    store: z
+      .object({
+        /** `normal`: survives a collector crash; `full`: also a power cut of its PC, at one fsync per message. */
+        synchronous: z.enum(['normal', 'full']).default('normal'),
+      })
+      .prefault({}),
     ingest: z.object({ skewToleranceSeconds: z.number().min(1).max(86_400).default(60) }).prefault({}),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });

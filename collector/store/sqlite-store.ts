@@ -1,19 +1,32 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventRow, HostState, InventoryRow, SampleRow, StatusRow, Store, StoredSample, TimeRange } from './store.js';
 
 export type SqliteDatabase = Database.Database;
 
+export interface OpenDatabaseOptions {
+  /**
+   * `normal` (default): with WAL a commit survives a crash of the process (kill -9) and
+   * costs no fsync; a power cut of the collector's PC may roll back the last commits
+   * since the previous checkpoint, messages the agents already consider delivered.
+   * `full`: fsync at every commit, so a power cut loses nothing acknowledged.
+   */
+  synchronous?: 'normal' | 'full';
+}
+
 /** Open (creating folders) a SQLite database tuned for an ingest-heavy collector. */
-export function openDatabase(file: string): SqliteDatabase {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): SqliteDatabase {
+  if (file !== ':memory:') {
+    // The store holds credential hashes: owner-only folder and file.
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  }
+  const created = file !== ':memory:' && !existsSync(file);
   const db = new Database(file);
-  // WAL: readers never block the writer. synchronous=NORMAL: a commit is durable
-  // against a process crash (kill -9); on power loss the last commits since the last
-  // checkpoint may roll back — the agent's outbox still holds them only until acked,
-  // so for power-loss safety of the collector host choose `store.synchronous: full`.
+  if (created) chmodSync(file, 0o600);
+  // WAL: readers never block the writer.
   db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
   db.pragma('foreign_keys = ON');
   return db;

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
@@ -16,6 +16,8 @@ it('keeps the sample count across reopen and reports its size', () => {
   const a = new SqliteStore(openDatabase(file), file);
   a.insertSample({ site: 's', host: 'h', boot: 'bbbbbbbb', seq: 0, t: 1e12, tAgent: 1e12, sent: 1e12, received: 1e12, skewMs: 0, interval: 15, metrics: {} });
   expect(a.sizeBytes()).toBeGreaterThan(0);
+  // It holds credential hashes: owner-only.
+  expect(statSync(file).mode & 0o077).toBe(0);
   a.close();
   const b = new SqliteStore(openDatabase(file), file);
   expect(b.countSamples()).toBe(1);
