@@ -53,7 +53,15 @@ main(process.argv.slice(2)).then(
     if (code !== -1) process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`canh: ${(err as Error)?.stack ?? String(err)}\n`);
-    process.exitCode = 1;
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e?.code === 'EADDRINUSE') {
+      process.stderr.write(
+        `canh: port ${e.port ?? ''} is already in use (is Canh, or another program, already running?). ` +
+          `Choose other ports with CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`,
+      );
+      process.exit(1);
+    }
+    process.stderr.write(`canh: ${e?.stack ?? String(err)}\n`);
+    process.exit(1);
   },
 );

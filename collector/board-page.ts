@@ -16,23 +16,24 @@ header{background:#0b5394;color:#fff;padding:10px 16px;display:flex;justify-cont
 header h1{font-size:18px;margin:0}
 header a{color:#fff}
 main{padding:12px 16px}
+#tablewrap{overflow-x:auto}
 table{border-collapse:collapse;width:100%;background:#fff}
-th,td{padding:6px 8px;border-bottom:1px solid #dde3ea;text-align:left;font-size:14px}
+th,td{padding:6px 8px;border-bottom:1px solid #dde3ea;text-align:left;font-size:14px;white-space:nowrap}
 th{background:#e8eef5}
 .online{color:#137333;font-weight:600}.offline{color:#b3261e;font-weight:600}.unknown{color:#7a7a7a}
 .warn{color:#b06000;font-weight:600}
 #summary{margin:0 0 10px}
-@media (max-width:640px){td:nth-child(7),th:nth-child(7),td:nth-child(8),th:nth-child(8){display:none}}
+@media (max-width:640px){td:nth-child(1),th:nth-child(1),td:nth-child(7),th:nth-child(7),td:nth-child(8),th:nth-child(8){display:none}th,td{padding:6px 5px}}
 </style>
 </head>
 <body>
 <header><h1 id="title">Canh — Giám sát hạ tầng CNTT</h1><a id="lang" href="?lang=en">English</a></header>
 <main>
 <p id="summary"></p>
-<table>
+<div id="tablewrap"><table>
 <thead><tr><th data-k="site"></th><th data-k="host"></th><th data-k="state"></th><th data-k="cpu"></th><th data-k="mem"></th><th data-k="disk"></th><th data-k="ping"></th><th data-k="uptime"></th><th data-k="seen"></th></tr></thead>
 <tbody id="rows"></tbody>
-</table>
+</table></div>
 </main>
 <script src="board.js"></script>
 </body>
