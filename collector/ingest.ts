@@ -4,7 +4,7 @@ import { RateLimitedLog } from '../common/log.js';
 import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../contract/decode.js';
 import { SKEW_TOLERANCE_MS } from '../contract/limits.js';
 import type { Counter, MetricsRegistry } from './metrics-registry.js';
-import type { Store } from './store/store.js';
+import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from './store/store.js';
 
 export type IngestOutcome =
   | { status: 'accepted'; kind: string }
@@ -21,8 +21,20 @@ export class StoreUnavailableError extends Error {
   }
 }
 
+/** A message that was stored for the first time (never a replayed duplicate). */
+export type StoredMessage =
+  | { kind: 'samples'; row: SampleRow }
+  | { kind: 'events'; row: EventRow }
+  | { kind: 'inventory'; row: InventoryRow }
+  | { kind: 'status'; row: StatusRow };
+
 export interface IngestDeps {
   store: Store;
+  /**
+   * Called after a message was stored for the first time (exports such as the InfluxDB
+   * writer). Must not throw and must not block: exports queue and spool on their own.
+   */
+  onStored?: ((msg: StoredMessage) => void) | undefined;
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
@@ -76,13 +88,14 @@ export class Ingest {
     const received = this.deps.clock.now();
     const { store } = this.deps;
     let fresh: boolean;
+    let stored: StoredMessage;
     try {
       switch (decoded.kind) {
         case 'samples': {
           const m = decoded.message;
           const skew = correctSkew(m.t, m.sent, received, this.tolerance);
           if (skew.corrected) this.skewCorrected.inc();
-          fresh = store.insertSample({
+          const row: SampleRow = {
             site: m.site,
             host: m.host,
             boot: m.boot,
@@ -94,14 +107,16 @@ export class Ingest {
             skewMs: skew.skewMs,
             interval: m.interval,
             metrics: m.metrics,
-          });
+          };
+          fresh = store.insertSample(row);
+          stored = { kind: 'samples', row };
           break;
         }
         case 'events': {
           const m = decoded.message;
           const skew = correctSkew(m.t, m.sent, received, this.tolerance);
           const shift = skew.corrected ? skew.skewMs : 0;
-          fresh = store.insertEvent({
+          const row: EventRow = {
             site: m.site,
             host: m.host,
             boot: m.boot,
@@ -114,18 +129,22 @@ export class Ingest {
             start: m.start === undefined ? undefined : m.start + shift,
             end: m.end === undefined ? undefined : m.end + shift,
             details: m.details,
-          });
+          };
+          fresh = store.insertEvent(row);
+          stored = { kind: 'events', row };
           break;
         }
         case 'inventory': {
           const m = decoded.message;
           const { v: _v, site, host, boot, seq, t, sent: _sent, ...data } = m;
-          fresh = store.upsertInventory({ site, host, boot, seq, t, received, hostname: m.hostname, data });
+          const row: InventoryRow = { site, host, boot, seq, t, received, hostname: m.hostname, data };
+          fresh = store.upsertInventory(row);
+          stored = { kind: 'inventory', row };
           break;
         }
         case 'status': {
           const m = decoded.message;
-          fresh = store.applyStatus({
+          const row: StatusRow = {
             site: m.site,
             host: m.host,
             boot: m.boot,
@@ -136,7 +155,9 @@ export class Ingest {
             agentVersion: m.agentVersion,
             osBoot: m.osBoot,
             keepalive: m.keepalive,
-          });
+          };
+          fresh = store.applyStatus(row);
+          stored = { kind: 'status', row };
           break;
         }
       }
@@ -147,6 +168,13 @@ export class Ingest {
     }
     if (fresh) {
       this.accepted.inc({ kind: decoded.kind });
+      if (this.deps.onStored) {
+        try {
+          this.deps.onStored(stored);
+        } catch (err) {
+          this.badLog.warn('export_error', { err: (err as Error).message }, 'export hook failed (message is stored)');
+        }
+      }
       return { status: 'accepted', kind: decoded.kind };
     }
     this.duplicates.inc({ kind: decoded.kind });
