@@ -11,6 +11,7 @@ const NEEDED = [
   { bin: '/usr/bin/ping', pkg: 'iputils-ping', why: 'ping source' },
   { bin: '/usr/bin/prometheus-node-exporter', pkg: 'prometheus-node-exporter', why: 'agent benchmark reference' },
   { bin: '/usr/bin/openssl', pkg: 'openssl', why: 'test certificates for MQTT over TLS' },
+  { bin: '/usr/bin/victoria-metrics', pkg: 'victoria-metrics', why: 'time-series database for the InfluxDB export tests' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));
@@ -41,4 +42,4 @@ if (still.length) {
   process.exit(1);
 }
 // Debian starts the packaged daemons; the tests start their own on free ports.
-spawnSync('sh', ['-c', 'service mosquitto stop >/dev/null 2>&1 || true; service prometheus-node-exporter stop >/dev/null 2>&1 || true']);
+spawnSync('sh', ['-c', 'service mosquitto stop >/dev/null 2>&1 || true; service prometheus-node-exporter stop >/dev/null 2>&1 || true; service victoria-metrics stop >/dev/null 2>&1 || true']);
