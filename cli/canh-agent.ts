@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Entry point of the stand-alone agent build (`dist/agent/canh-agent.mjs`, one file
+ * Entry point of the stand-alone agent build (`dist/agent-bundle/canh-agent.mjs`,
  * bundled by scripts/bundle-agent.mjs): what office PCs run, without the collector's
  * code and dependencies. `canh agent` runs the same command from the full CLI.
  */

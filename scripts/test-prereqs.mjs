@@ -12,6 +12,8 @@ const NEEDED = [
   { bin: '/usr/bin/prometheus-node-exporter', pkg: 'prometheus-node-exporter', why: 'agent benchmark reference' },
   { bin: '/usr/bin/openssl', pkg: 'openssl', why: 'test certificates for MQTT over TLS' },
   { bin: '/usr/bin/victoria-metrics', pkg: 'victoria-metrics', why: 'time-series database for the InfluxDB export tests' },
+  { bin: '/usr/bin/docker-compose', pkg: 'docker-compose', why: 'compose file validation (no engine needed)' },
+  { bin: '/usr/bin/systemd-analyze', pkg: 'systemd', why: 'systemd unit verification' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));
