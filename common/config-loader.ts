@@ -102,13 +102,31 @@ export function loadConfig<S extends $ZodType>(schema: S, opts: LoadConfigOption
   const fromEnv: Record<string, unknown> = {};
   const env = opts.env ?? process.env;
   const prefix = `${opts.envPrefix}__`;
+  // Env values that parsed as JSON to a non-string, with their raw text: if the schema
+  // wants a string there (a site named "2024", an all-digit password), the raw text is used.
+  const reparsed: Array<{ path: string[]; raw: string }> = [];
   for (const [key, raw] of Object.entries(env)) {
     if (!key.startsWith(prefix) || raw === undefined) continue;
     const path = envKeyToPath(key.slice(prefix.length));
-    if (path.length) setPath(fromEnv, path, parseEnvValue(raw));
+    if (!path.length) continue;
+    const value = parseEnvValue(raw);
+    setPath(fromEnv, path, value);
+    if (typeof value !== 'string') reparsed.push({ path, raw });
   }
   const merged = deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {});
-  const result = safeParse(schema, merged);
+  let result = safeParse(schema, merged);
+  if (!result.success && reparsed.length) {
+    const failing = new Set(result.error.issues.map((i) => i.path.join('.')));
+    const retry = reparsed.filter((r) => failing.has(r.path.join('.')));
+    if (retry.length) {
+      for (const r of retry) setPath(fromEnv, r.path, r.raw);
+      const second = safeParse(schema, deepMerge(deepMerge(fromFile, fromEnv), opts.overrides ?? {}));
+      // Keep whichever reading has fewer problems (the raw text helps only string fields).
+      if (second.success || second.error.issues.length < result.error.issues.length) {
+        result = second;
+      }
+    }
+  }
   if (!result.success) problems.push(...formatIssues(result.error.issues));
   if (problems.length) throw new ConfigError(problems);
   return (result as { data: output<S> }).data;

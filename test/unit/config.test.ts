@@ -68,6 +68,16 @@ describe('agent config', () => {
     expect(c.ping.targets).toEqual(['1.1.1.1']);
   });
 
+  it('keeps number-like env values as strings where the schema wants a string', () => {
+    const c = loadConfig(AgentConfigSchema, {
+      envPrefix: 'CANH_AGENT',
+      env: { CANH_AGENT__SITE: '2024', CANH_AGENT__MQTT__PASSWORD: '123456789012', CANH_AGENT__INTERVAL_SECONDS: '30' },
+    });
+    expect(c.site).toBe('2024');
+    expect(c.mqtt.password).toBe('123456789012');
+    expect(c.intervalSeconds).toBe(30);
+  });
+
   it('ignores prototype-pollution keys from the environment', () => {
     loadConfig(AgentConfigSchema, { envPrefix: 'CANH_AGENT', env: { CANH_AGENT__SITE: 'a', CANH_AGENT__MQTT__PASSWORD: 'p', CANH_AGENT____PROTO____POLLUTED: '1' } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
