@@ -9,8 +9,9 @@ import { loadConfig } from '../common/config-loader.js';
 import { systemClock } from '../common/clock.js';
 import { loadOrReport } from './config-errors.js';
 
-const HELP = `canh credentials add --site S [--host H] [--rotate]   agent credential (per host, or per site without --host)
-canh credentials add-collector [--username U] [--rotate]
+const HELP = `canh credentials add --site S [--host H] [--rotate] [--password-stdin]
+                                         agent credential (per host, or per site without --host)
+canh credentials add-collector [--username U] [--rotate] [--password-stdin]
 canh credentials list [--json]
 canh credentials revoke USERNAME
 canh credentials export-mosquitto --dir DIR [--owner USER]
@@ -25,6 +26,12 @@ function lookupIds(user: string): { uid: number; gid: number } | undefined {
   } catch {
     return undefined;
   }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 export async function runCredentialsCommand(argv: string[]): Promise<number> {
@@ -42,6 +49,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       dir: { type: 'string' },
       owner: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
     },
   });
   const [sub, arg] = positionals;
@@ -53,6 +61,8 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
     }),
   );
   if (!config) return 2;
+  // A password given by deployment tooling comes on stdin, never on the command line.
+  const given = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
   const db = openDatabase(databaseFile(config));
   const store = new CredentialStore(db);
   store.init();
@@ -64,7 +74,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
           process.stderr.write('canh credentials add: --site is required\n');
           return 2;
         }
-        const res = store.add({ site: values.site, ...(values.host ? { host: values.host } : {}), now, rotate: values.rotate ?? false });
+        const res = store.add({ site: values.site, ...(values.host ? { host: values.host } : {}), now, rotate: values.rotate ?? false, ...(given ? { password: given } : {}) });
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else
           process.stdout.write(
@@ -74,7 +84,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'add-collector': {
-        const res = store.add({ role: 'collector', ...(values.username ? { username: values.username } : {}), now, rotate: values.rotate ?? false });
+        const res = store.add({ role: 'collector', ...(values.username ? { username: values.username } : {}), now, rotate: values.rotate ?? false, ...(given ? { password: given } : {}) });
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else process.stdout.write(`username: ${res.username}\npassword: ${res.password}\n(shown only this once)\n`);
         return 0;

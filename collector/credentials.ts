@@ -56,6 +56,11 @@ export interface AddCredentialInput {
   now: number;
   /** Replace the password of an existing, non-revoked credential. */
   rotate?: boolean;
+  /**
+   * Use this password instead of generating one (e.g. a secret that deployment tooling
+   * already holds). At least 16 characters; generated ones are preferred.
+   */
+  password?: string;
 }
 
 export interface CredentialStoreOptions {
@@ -174,7 +179,10 @@ export class CredentialStore {
       throw new Error(`invalid role "${String(role)}"`);
     }
 
-    const password = generatePassword();
+    if (input.password !== undefined && (input.password.length < 16 || input.password.length > 256 || /[\r\n]/.test(input.password))) {
+      throw new Error('a given password must be 16 to 256 characters on one line');
+    }
+    const password = input.password ?? generatePassword();
     const hash = hashPassword(password, this.iterations);
     const tx = this.db.transaction(() => {
       const existing = this.row(username);

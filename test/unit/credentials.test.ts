@@ -281,3 +281,14 @@ describe('Mosquitto file rendering', () => {
     expect(mosquittoConf({ port: 1, passwordFile: '/p', aclFile: '/a' })).toContain('persistence false');
   });
 });
+
+describe('a password given by deployment tooling', () => {
+  it('is stored hashed and verifies; a short or multi-line one is refused', async () => {
+    const { store } = makeStore();
+    const res = store.add({ role: 'collector', now: 1, password: 'from-the-env-file-0123' });
+    expect(res.password).toBe('from-the-env-file-0123');
+    expect(await store.verify('canh-collector', 'from-the-env-file-0123')).toMatchObject({ role: 'collector' });
+    expect(() => store.add({ site: 's1', host: 'h1', now: 1, password: 'short' })).toThrow(/16 to 256/);
+    expect(() => store.add({ site: 's1', host: 'h1', now: 1, password: 'line-one-long-enough\nline-two' })).toThrow(/one line/);
+  });
+});
