@@ -7,6 +7,8 @@ import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { HttpServer } from './http-server.js';
+import { InfluxWriter } from './influx/influx-writer.js';
+import { linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
@@ -36,6 +38,8 @@ export class Collector {
   readonly broker: EmbeddedBroker | undefined;
   readonly subscriber: BrokerSubscriber | undefined;
   readonly http: HttpServer;
+  /** The InfluxDB export, when `influx` is configured. */
+  readonly influx: InfluxWriter | undefined;
 
   constructor(
     readonly config: CollectorConfig,
@@ -48,8 +52,30 @@ export class Collector {
     this.store = deps.store ?? new SqliteStore(this.db, file);
     this.credentials = new CredentialStore(this.db);
     this.credentials.init();
+    if (config.influx) {
+      const x = config.influx;
+      this.influx = new InfluxWriter(
+        {
+          url: x.url,
+          org: x.org,
+          bucket: x.bucket,
+          token: x.token,
+          batchLines: x.batchLines,
+          flushMs: x.flushMs,
+          spoolDir: x.spoolDir ?? join(config.dataDir, 'influx-spool'),
+          spoolMaxBytes: x.spoolMaxBytes,
+          timeoutMs: x.timeoutMs,
+          maxQueueLines: x.maxQueueLines,
+          resendWindowMs: x.resendWindowMs,
+        },
+        { clock: this.clock, log: log.child({ module: 'influx' }), metrics: this.metrics },
+      );
+    }
+    const influx = this.influx;
     this.ingest = new Ingest({
       store: this.store,
+      // Points are queued before start() (the writer holds them until its spool is open).
+      onStored: influx ? (msg) => influx.write(linesForStored(msg)) : undefined,
       clock: this.clock,
       log: log.child({ module: 'ingest' }),
       metrics: this.metrics,
@@ -96,6 +122,8 @@ export class Collector {
   }
 
   async start(): Promise<void> {
+    // After the store (opened in the constructor), before the broker delivers messages.
+    await this.influx?.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -113,6 +141,8 @@ export class Collector {
     await this.http.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
+    // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
+    await this.influx?.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

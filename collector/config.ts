@@ -63,6 +63,38 @@ export const CollectorConfigSchema = z
       })
       .prefault({}),
     ingest: z.object({ skewToleranceSeconds: z.number().min(1).max(86_400).default(60) }).prefault({}),
+    /**
+     * InfluxDB export (collector/influx/): off when absent. Also for VictoriaMetrics (run it
+     * with `-dedup.minScrapeInterval=1ms` so a resent point is stored once, as InfluxDB does).
+     */
+    influx: z
+      .object({
+        /** Base URL, e.g. `http://127.0.0.1:8086` (InfluxDB) or `http://127.0.0.1:8428` (VictoriaMetrics). */
+        url: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
+        org: z.string().default(''),
+        bucket: z.string().min(1).default('canh'),
+        /** API token (secret: never logged). */
+        token: z.string().min(1).optional(),
+        /** Lines per HTTP write. */
+        batchLines: z.number().int().min(1).max(100_000).default(5000),
+        /** A batch is sent at most this long after its first point. */
+        flushMs: z.number().int().min(10).max(60_000).default(1000),
+        /** Bound of the on-disk spool; the oldest unsent points are dropped beyond it. */
+        spoolMaxBytes: z.number().int().min(32 * 1024).default(512 * 1024 * 1024),
+        /** Default `<dataDir>/influx-spool`. */
+        spoolDir: z.string().min(1).optional(),
+        /** A write that has not completed after this is aborted and retried. */
+        timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+        /** Points kept in memory while waiting for the database; more wait in the spool only. */
+        maxQueueLines: z.number().int().min(1).default(50_000),
+        /**
+         * Written batches stay resendable this long: when the database then drops the
+         * connection they are sent again (VictoriaMetrics acknowledges rows seconds before
+         * they are on disk). 0 for InfluxDB with its default durable (WAL-fsynced) writes.
+         */
+        resendWindowMs: z.number().int().min(0).max(600_000).default(30_000),
+      })
+      .optional(),
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

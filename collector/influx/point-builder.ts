@@ -1,0 +1,144 @@
+/**
+ * Stored rows → line-protocol points, following {@link INFLUX_SCHEMA} exactly. Pure
+ * functions: no clock, no I/O; the writer calls {@link linesForStored} from the ingest
+ * hook. Times are the row's sample time (after clock-skew correction) in milliseconds, so
+ * the write uses `precision=ms`.
+ *
+ * Because a point's identity is (measurement, tag set, time) and every value here is a
+ * function of the stored row alone, writing the same row twice produces byte-identical
+ * lines: replays never write a point with different values.
+ */
+import type { StoredMessage } from '../ingest.js';
+import type { EventRow, SampleRow, StatusRow } from '../store/store.js';
+import { formatLine } from './line-protocol.js';
+
+/** Precision of every timestamp produced here (`WritePrecisionType` of the client). */
+export const WRITE_PRECISION = 'ms' as const;
+
+function isAvailable<T extends object>(v: T | { unavailable: string } | undefined): v is T {
+  return v !== undefined && !('unavailable' in v);
+}
+
+function push(out: string[], line: string | undefined): void {
+  if (line !== undefined) out.push(line);
+}
+
+/**
+ * cpu, mem, disk (per mount), net (per interface), ping (per target) and uptime points of
+ * one sample. Sources reported `unavailable` (or absent) give no point; null load
+ * averages (Windows) and null RTTs (every probe lost) are omitted fields.
+ */
+export function sampleLines(row: SampleRow): string[] {
+  const out: string[] = [];
+  const id = { site: row.site, host: row.host };
+  const t = row.t;
+  const m = row.metrics;
+  if (isAvailable(m.cpu)) {
+    push(out, formatLine('cpu', id, { usage_pct: m.cpu.usage, load1: m.cpu.load1, load5: m.cpu.load5, load15: m.cpu.load15, cores: m.cpu.cores }, t));
+  }
+  if (isAvailable(m.mem)) {
+    const mem = m.mem;
+    push(
+      out,
+      formatLine(
+        'mem',
+        id,
+        {
+          total: mem.total,
+          used: mem.used,
+          available: mem.available,
+          used_pct: mem.total > 0 ? (mem.used / mem.total) * 100 : null,
+          swap_total: mem.swapTotal,
+          swap_used: mem.swapUsed,
+        },
+        t,
+      ),
+    );
+  }
+  if (isAvailable(m.disks)) {
+    for (const d of m.disks) {
+      push(out, formatLine('disk', { ...id, mount: d.mount }, { total: d.total, used: d.used, free: d.free, used_pct: d.usedPct }, t));
+    }
+  }
+  if (isAvailable(m.net)) {
+    for (const n of m.net) {
+      push(
+        out,
+        formatLine(
+          'net',
+          { ...id, iface: n.iface },
+          { rx_bps: n.rxBps, tx_bps: n.txBps, rx_errors: n.rxErrors, tx_errors: n.txErrors, rx_dropped: n.rxDropped, tx_dropped: n.txDropped },
+          t,
+        ),
+      );
+    }
+  }
+  if (isAvailable(m.ping)) {
+    for (const p of m.ping) {
+      push(
+        out,
+        formatLine(
+          'ping',
+          { ...id, target: p.target, role: p.role },
+          { loss_pct: p.lossPct, rtt_median_ms: p.rttMedian, rtt_p95_ms: p.rttP95, rtt_max_ms: p.rttMax, probes: p.sent },
+          t,
+        ),
+      );
+    }
+  }
+  if (isAvailable(m.uptime)) push(out, formatLine('uptime', id, { seconds: m.uptime.seconds }, t));
+  return out;
+}
+
+/** One `event` point: count = 1, duration_s when the event spans [start, end]. */
+export function eventLines(row: EventRow): string[] {
+  const duration = row.start !== undefined && row.end !== undefined && row.end >= row.start ? (row.end - row.start) / 1000 : null;
+  const line = formatLine('event', { site: row.site, host: row.host, type: row.type, severity: row.severity }, { count: 1, duration_s: duration }, row.t);
+  return line === undefined ? [] : [line];
+}
+
+/** One `host_status` point at the time the birth / Last Will was reported. */
+export function statusLines(row: StatusRow): string[] {
+  const line = formatLine('host_status', { site: row.site, host: row.host }, { online: row.state === 'online' ? 1 : 0 }, row.t);
+  return line === undefined ? [] : [line];
+}
+
+/** A closed site or host outage, as the incident detector reports it. */
+export interface IncidentInput {
+  site: string;
+  /** `site` or `host` (or a host id), low cardinality. */
+  scope: string;
+  /** `power_cut`, `network_cut`, … */
+  cause: string;
+  /** Epoch ms. */
+  start: number;
+  /** Epoch ms; the point is written at this time (incidents are exported when they close). */
+  end: number;
+  /** Hosts affected. */
+  hosts: number;
+}
+
+/** One `incident` point at the incident's end: count = 1, duration in seconds, hosts affected. */
+export function incidentPoint(i: IncidentInput): string[] {
+  const line = formatLine(
+    'incident',
+    { site: i.site, scope: i.scope, cause: i.cause },
+    { count: 1, duration_s: Math.max(0, i.end - i.start) / 1000, hosts: i.hosts },
+    i.end,
+  );
+  return line === undefined ? [] : [line];
+}
+
+/** Lines for a freshly stored message (inventory is not exported: it is not a time series). */
+export function linesForStored(msg: StoredMessage): string[] {
+  switch (msg.kind) {
+    case 'samples':
+      return sampleLines(msg.row);
+    case 'events':
+      return eventLines(msg.row);
+    case 'status':
+      return statusLines(msg.row);
+    case 'inventory':
+      return [];
+  }
+}
