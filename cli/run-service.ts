@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 
 export interface Service {
   start(): Promise<void>;
@@ -10,21 +11,27 @@ export interface Service {
  * Windows service wrapper). A second signal, or a stop taking longer than
  * `forceAfterMs`, exits at once.
  */
-export async function runUntilSignal(service: Service, log: Logger, forceAfterMs = 15_000, parentPid?: number): Promise<number> {
+export async function runUntilSignal(
+  service: Service,
+  log: Logger,
+  forceAfterMs = 15_000,
+  parentPid?: number,
+  clock: Clock = systemClock,
+): Promise<number> {
   await service.start();
   return new Promise<number>((resolve) => {
+    let watch: TimerHandle | undefined;
     if (parentPid) {
       // Started by `canh up`: stop cleanly if that parent disappears (e.g. kill -9).
-      const watch = setInterval(() => {
+      watch = clock.setInterval(() => {
         try {
           process.kill(parentPid, 0);
         } catch {
-          clearInterval(watch);
+          clock.clear(watch);
           log.warn({ parentPid }, 'parent process gone');
           process.emit('SIGTERM', 'SIGTERM');
         }
       }, 2000);
-      watch.unref();
     }
     let stopping = false;
     const onSignal = (signal: NodeJS.Signals) => {
@@ -33,15 +40,16 @@ export async function runUntilSignal(service: Service, log: Logger, forceAfterMs
         process.exit(1);
       }
       stopping = true;
+      clock.clear(watch);
       log.info({ signal }, 'stopping');
-      const force = setTimeout(() => {
+      // The clock's timeouts do not keep the process alive.
+      const force = clock.setTimeout(() => {
         log.error('stop took too long: exiting');
         process.exit(1);
       }, forceAfterMs);
-      force.unref();
       service.stop().then(
         () => {
-          clearTimeout(force);
+          clock.clear(force);
           resolve(0);
         },
         (err: unknown) => {
