@@ -17,6 +17,8 @@ export interface PublisherOptions {
   /** Topic and JSON of the status message (birth when `online`, Last Will when `offline`). */
   status: (state: 'online' | 'offline') => { topic: string; payload: string };
   connect?: ConnectFn;
+  /** Delay before resending messages the broker accepted with "no matching subscribers". */
+  noSubscriberRetryMs?: number;
 }
 
 export interface PublisherStats {
@@ -25,6 +27,8 @@ export interface PublisherStats {
   published: number;
   acked: number;
   publishErrors: number;
+  /** PUBACKs with reason 0x10 "no matching subscribers": kept and sent again. */
+  noSubscribers: number;
   handed: number;
   replaying: boolean;
 }
@@ -57,7 +61,10 @@ export class Publisher {
   private pumpTimer: TimerHandle | undefined;
   private reading = false;
   private stopping = false;
-  private stats_ = { published: 0, acked: 0, publishErrors: 0 };
+  private stats_ = { published: 0, acked: 0, publishErrors: 0, noSubscribers: 0 };
+  /** Message ids whose PUBACK said "no matching subscribers" (MQTT 5 reason 0x10). */
+  private readonly noSubscriber = new Set<number>();
+  private rewindTimer: TimerHandle | undefined;
   private readonly errLog: RateLimitedLog;
 
   constructor(private readonly opts: PublisherOptions) {
@@ -128,6 +135,12 @@ export class Publisher {
     this.client = client;
     const { log } = this.opts;
     let failures = 0;
+    // MQTT 5 [MQTT-3.4.2.2]: a broker answers PUBACK 0x10 when nobody is subscribed, e.g.
+    // Mosquitto restarted and the collector has not resubscribed yet. mqtt.js reports that
+    // as success; for Canh it means "not delivered": keep the record and send it again.
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'puback' && packet.reasonCode === 0x10 && packet.messageId !== undefined) this.noSubscriber.add(packet.messageId);
+    });
     client.on('connect', (connack) => {
       failures = 0;
       this.connected = true;
@@ -148,6 +161,7 @@ export class Publisher {
       this.connected = false;
       this.live.length = 0;
       this.replayFrom = undefined;
+      this.noSubscriber.clear(); // message ids are per connection
       failures++;
       // Back off exponentially while the broker stays away (bounded), with jitter so a
       // whole site's PCs coming back after a power cut do not reconnect in lockstep.
@@ -185,6 +199,18 @@ export class Publisher {
     return id;
   }
 
+  /** Replay again from the oldest unacknowledged record after a pause. */
+  private scheduleRewind(): void {
+    if (this.rewindTimer) return;
+    this.rewindTimer = this.opts.clock.setTimeout(() => {
+      this.rewindTimer = undefined;
+      if (!this.connected) return; // the next connection replays from the oldest anyway
+      const first = this.opts.outbox.stats().firstUnacked;
+      if (first !== undefined && (this.replayFrom === undefined || first < this.replayFrom)) this.replayFrom = first;
+      this.schedulePump(0);
+    }, this.opts.noSubscriberRetryMs ?? 5000);
+  }
+
   private schedulePump(ms: number): void {
     if (this.pumpTimer) return;
     this.pumpTimer = this.opts.clock.setTimeout(() => {
@@ -198,11 +224,18 @@ export class Publisher {
     if (!client || !this.connected) return;
     this.handed.add(id);
     this.stats_.published++;
-    client.publish(topic, withSendTime(body, this.opts.clock.now()), { qos: 1 }, (err) => {
+    client.publish(topic, withSendTime(body, this.opts.clock.now()), { qos: 1 }, (err, packet) => {
       this.handed.delete(id);
       if (err) {
         this.stats_.publishErrors++;
         this.errLog.warn('publish', { err: err.message }, 'publish not acknowledged; will resend');
+        return;
+      }
+      const messageId = (packet as { messageId?: number } | undefined)?.messageId;
+      if (messageId !== undefined && this.noSubscriber.delete(messageId)) {
+        this.stats_.noSubscribers++;
+        this.errLog.warn('no-subscriber', {}, 'broker has no subscriber for our messages (collector not connected?); keeping them to send again');
+        this.scheduleRewind();
         return;
       }
       this.stats_.acked++;
@@ -254,6 +287,8 @@ export class Publisher {
   /** Publish "offline" (clean stop), wait briefly for in-flight acks, and disconnect. */
   async stop(timeoutMs = 3000): Promise<void> {
     // Send what is queued live (e.g. the agent_stop event) before we stop pumping.
+    this.opts.clock.clear(this.rewindTimer);
+    this.rewindTimer = undefined;
     this.opts.clock.clear(this.pumpTimer);
     this.pumpTimer = undefined;
     if (this.connected) await this.pump();

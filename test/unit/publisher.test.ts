@@ -38,7 +38,26 @@ afterEach(async () => {
   await outbox?.close();
 });
 
-function setup(ackDelayMs = 2) {
+/** A broker that answers PUBACK 0x10 "no matching subscribers" to the first `n` publishes. */
+class NoSubscriberClient extends RecordingClient {
+  private nextId = 1;
+  constructor(private remaining: number) {
+    super(2);
+  }
+  override publish(topic: string, payload: string, _opts: unknown, cb: (err?: Error, packet?: { messageId: number }) => void) {
+    const messageId = this.nextId++;
+    this.published.push({ topic, payload, at: Date.now() });
+    setTimeout(() => {
+      if (this.remaining > 0 && topic.endsWith('samples')) {
+        this.remaining--;
+        this.emit('packetreceive', { cmd: 'puback', messageId, reasonCode: 0x10 });
+      }
+      cb(undefined, { messageId });
+    }, 2);
+  }
+}
+
+function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ackDelayMs)) {
   outbox = new Outbox({
     dir: mkdtempSync(join(tmpdir(), 'canh-pub-')),
     maxBytes: 8 * 1024 * 1024,
@@ -48,8 +67,8 @@ function setup(ackDelayMs = 2) {
     clock: systemClock,
     log: silentLogger(),
   });
-  const client = new RecordingClient(ackDelayMs);
   const pub = new Publisher({
+    noSubscriberRetryMs: 200,
     config,
     outbox,
     clock: systemClock,
@@ -100,6 +119,23 @@ describe('Publisher', () => {
     // Every send carries `sent`, and everything was acked into the outbox.
     expect(client.published.every((p) => p.topic.endsWith('status') || typeof (JSON.parse(p.payload) as { sent?: number }).sent === 'number')).toBe(true);
     await until(() => outbox.stats().records === 0);
+    await pub.stop(500);
+  });
+
+  it('keeps a message the broker had no subscriber for (PUBACK 0x10) and sends it again', async () => {
+    const client = new NoSubscriberClient(3);
+    const { outbox, pub } = setup(2, client);
+    await outbox.open();
+    pub.start();
+    client.goOnline();
+    for (let i = 0; i < 3; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ n: i }));
+    await new Promise((r) => setTimeout(r, 50));
+    // Answered "no subscribers": not acknowledged in the outbox.
+    expect(outbox.stats().records).toBe(3);
+    expect(pub.stats().noSubscribers).toBe(3);
+    await until(() => outbox.stats().records === 0, 5000);
+    const sends = client.published.filter((p) => p.topic.endsWith('samples')).map((p) => (JSON.parse(p.payload) as { n: number }).n);
+    expect(sends).toEqual([0, 1, 2, 0, 1, 2]);
     await pub.stop(500);
   });
 
