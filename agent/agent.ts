@@ -12,6 +12,7 @@ import { Outbox } from './outbox.js';
 import { Publisher, type ConnectFn } from './publisher.js';
 import { Sampler } from './sampler.js';
 import { createSources } from './sources/index.js';
+import { bootTimeFrom } from './sources/uptime.js';
 import { RealSystemInfo, type SystemInfo } from './system-info.js';
 
 export interface AgentDeps {
@@ -159,7 +160,7 @@ export class Agent {
     await this.outbox.open();
     try {
       // Known before the birth message, so the collector sees the OS boot at once.
-      this.osBoot = Math.round((this.clock.now() - (await this.sys.uptimeSeconds()) * 1000) / 1000) * 1000;
+      this.osBoot = bootTimeFrom(this.clock.now(), await this.sys.uptimeSeconds());
     } catch {
       this.osBoot = undefined;
     }

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  AGENT_BUNDLE, CLI, CLK_TCK, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, procTreeCpu, runMain, sleep, startProcess, table, tempDir, waitFor,
+  AGENT_BUNDLE, CLI, collectorEnv, CLK_TCK, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, procTreeCpu, runMain, sleep, startProcess, table, tempDir, waitFor,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
@@ -40,15 +40,7 @@ async function main() {
   const [mqttPort, httpPort, nePort] = await Promise.all([freePort(), freePort(), freePort()]);
   const collector = startProcess('collector', process.execPath, [CLI, 'collector'], {
     logFile: join(dir, 'collector.log'),
-    env: {
-      ...process.env,
-      CANH_COLLECTOR__DATA_DIR: dataDir,
-      CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
-      CANH_COLLECTOR__HTTP__PORT: String(httpPort),
-      CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1',
-      CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
-      CANH_LOG_LEVEL: process.env.CANH_LOG_LEVEL ?? 'info',
-    },
+    env: collectorEnv({ dataDir, httpPort, mqttPort, extra: { CANH_LOG_LEVEL: process.env.CANH_LOG_LEVEL ?? 'info' } }),
   });
   const base = `http://127.0.0.1:${httpPort}`;
   await waitFor('collector HTTP', async () => {

@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { CLI, ROOT, canh, fmt, freePort, procMem, runMain, sleep, startProcess, table, tempDir, waitFor } from './lib.mjs';
+import { CLI, ROOT, canh, collectorEnv, fmt, freePort, procMem, runMain, sleep, startProcess, table, tempDir, waitFor } from './lib.mjs';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
@@ -81,15 +81,7 @@ async function startCollector(dir, label, vmPort) {
   }
   const mqttPort = await freePort();
   const httpPort = await freePort();
-  const env = {
-    ...process.env,
-    CANH_COLLECTOR__DATA_DIR: dataDir,
-    CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
-    CANH_COLLECTOR__HTTP__PORT: String(httpPort),
-    CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1',
-    CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
-    CANH_COLLECTOR__LOG__LEVEL: 'warn',
-  };
+  const env = collectorEnv({ dataDir, httpPort, mqttPort, extra: { CANH_COLLECTOR__LOG__LEVEL: 'warn' } });
   if (vmPort) {
     env.CANH_COLLECTOR__INFLUX__URL = `http://127.0.0.1:${vmPort}`;
     env.CANH_COLLECTOR__INFLUX__BUCKET = 'canh';

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import {
-  CLI, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, quantile, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor,
+  CLI, ROOT, canh, collectorEnv, fmt, freePort, max, median, procCpu, procMem, quantile, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor,
 } from './lib.mjs';
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 200);
@@ -201,16 +201,7 @@ async function main() {
   const httpPort = await freePort();
   const collector = startProcess('collector', process.execPath, [...COLLECTOR_FLAGS, CLI, 'collector'], {
     logFile: join(dir, 'collector.log'),
-    env: {
-      ...process.env,
-      CANH_COLLECTOR__DATA_DIR: dataDir,
-      CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
-      CANH_COLLECTOR__HTTP__PORT: String(httpPort),
-      CANH_COLLECTOR__BROKER__MODE: 'external',
-      CANH_COLLECTOR__BROKER__EXTERNAL__URL: mq.url,
-      CANH_COLLECTOR__BROKER__EXTERNAL__USERNAME: collectorCred.username,
-      CANH_COLLECTOR__BROKER__EXTERNAL__PASSWORD: collectorCred.password,
-    },
+    env: collectorEnv({ dataDir, httpPort, external: { url: mq.url, ...collectorCred } }),
   });
   const base = `http://127.0.0.1:${httpPort}`;
   const metricsText = async () => (await fetch(`${base}/metrics`)).text();

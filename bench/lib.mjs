@@ -10,6 +10,28 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist/cli/canh.js');
+/**
+ * Environment for a collector process on loopback: its data dir, HTTP port, and either
+ * the embedded broker on `mqttPort` or an external broker `{ url, username, password }`.
+ */
+export function collectorEnv({ dataDir, httpPort, mqttPort, external, extra = {} }) {
+  return {
+    ...process.env,
+    CANH_COLLECTOR__DATA_DIR: dataDir,
+    CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
+    CANH_COLLECTOR__HTTP__PORT: String(httpPort),
+    ...(external
+      ? {
+          CANH_COLLECTOR__BROKER__MODE: 'external',
+          CANH_COLLECTOR__BROKER__EXTERNAL__URL: external.url,
+          CANH_COLLECTOR__BROKER__EXTERNAL__USERNAME: external.username,
+          CANH_COLLECTOR__BROKER__EXTERNAL__PASSWORD: external.password,
+        }
+      : { CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1', CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort) }),
+    ...extra,
+  };
+}
+
 /** The stand-alone agent build that office PCs run. */
 export const AGENT_BUNDLE = join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;

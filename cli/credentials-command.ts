@@ -127,7 +127,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
       }
       default:
         process.stderr.write(HELP);
-        return sub === undefined ? 2 : 2;
+        return 2;
     }
   } catch (err) {
     process.stderr.write(`canh credentials: ${(err as Error).message}\n`);

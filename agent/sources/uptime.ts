@@ -9,15 +9,21 @@ const BOOT_JITTER_MS = 2000;
  * time between the two reads; it is rounded to the second and kept while new estimates
  * agree with it, so the collector sees one stable value per OS boot.
  */
+/** Boot time (epoch ms, to the second) from the wall clock and the OS uptime. */
+export function bootTimeFrom(now: number, uptimeSeconds: number): number {
+  return Math.round((now - uptimeSeconds * 1000) / 1000) * 1000;
+}
+
 export function createUptimeSource(ctx: SourceContext): MetricSource<'uptime'> {
   let bootTime: number | undefined;
   return {
     name: 'uptime',
     async collect() {
       const seconds = await readOrUnavailable('uptime unreadable', () => ctx.sys.uptimeSeconds());
-      const estimate = ctx.clock.now() - seconds * 1000;
+      const now = ctx.clock.now();
+      const estimate = now - seconds * 1000;
       if (bootTime === undefined || Math.abs(estimate - bootTime) > BOOT_JITTER_MS) {
-        bootTime = Math.round(estimate / 1000) * 1000;
+        bootTime = bootTimeFrom(now, seconds);
       }
       return { seconds, bootTime };
     },

@@ -1,29 +1,28 @@
 import type { SampleMetrics } from '../../contract/schemas.js';
 
-/** A sample as stored: the message's identity, its times, and the metrics. */
-export interface SampleRow {
+/** What identifies a stored message (the dedup key) and when it was taken and received. */
+export interface MessageKey {
   site: string;
   host: string;
   boot: string;
   seq: number;
-  /** Sample time after clock-skew correction (epoch ms). */
+  /** Message time after clock-skew correction where applied (epoch ms). */
   t: number;
+  /** When the collector received it (collector clock). */
+  received: number;
+}
+
+/** A sample as stored: the message's identity, its times, and the metrics. */
+export interface SampleRow extends MessageKey {
   /** Sample time as the agent reported it. */
   tAgent: number;
   sent: number;
-  received: number;
   skewMs: number;
   interval: number;
   metrics: SampleMetrics;
 }
 
-export interface EventRow {
-  site: string;
-  host: string;
-  boot: string;
-  seq: number;
-  t: number;
-  received: number;
+export interface EventRow extends MessageKey {
   type: string;
   severity: string;
   message: string;
@@ -32,23 +31,13 @@ export interface EventRow {
   details?: Record<string, unknown> | undefined;
 }
 
-export interface InventoryRow {
-  site: string;
-  host: string;
-  boot: string;
-  seq: number;
-  t: number;
-  received: number;
+export interface InventoryRow extends MessageKey {
   hostname: string;
   data: Record<string, unknown>;
 }
 
-export interface StatusRow {
-  site: string;
-  host: string;
-  boot: string;
-  t: number;
-  received: number;
+/** Status is not deduplicated (it carries the current sequence number, unconsumed). */
+export interface StatusRow extends Omit<MessageKey, 'seq'> {
   state: 'online' | 'offline';
   hostname: string;
   agentVersion: string;
