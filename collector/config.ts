@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
   caFile: z.string().optional(),
@@ -95,6 +96,10 @@ export const CollectorConfigSchema = z
         resendWindowMs: z.number().int().min(0).max(600_000).default(30_000),
       })
       .optional(),
+    /** Settings for sites without an entry in `sites` (working hours, line speed). */
+    siteDefaults: SiteSettingsSchema,
+    /** Per-site settings by site id. */
+    sites: SitesSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

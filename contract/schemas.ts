@@ -102,6 +102,39 @@ export const PingResult = z.object({
 });
 export type PingResult = z.infer<typeof PingResult>;
 
+/**
+ * One HTTP timing probe of a configured URL (the TTHC portals: national public-service
+ * portal, the province's one-stop system). Phases in ms; null when the phase did not happen
+ * (no TLS on http://, or the probe failed before it).
+ */
+export const HttpProbeResult = z.object({
+  /** Short configured name, e.g. `dichvucong`. */
+  name: text.min(1),
+  url: text.min(1),
+  /** true when a response arrived with a status below 400 in time. */
+  ok: z.boolean(),
+  status: z.number().int().min(0).max(999).nullable(),
+  dnsMs: nonNeg.nullable(),
+  connectMs: nonNeg.nullable(),
+  tlsMs: nonNeg.nullable(),
+  firstByteMs: nonNeg.nullable(),
+  totalMs: nonNeg.nullable(),
+  /** Short error code/text when not ok (e.g. `ETIMEDOUT`, `ENOTFOUND`, `HTTP 503`). */
+  error: text.optional(),
+});
+export type HttpProbeResult = z.infer<typeof HttpProbeResult>;
+
+/** Power supply as the OS exposes it (laptops, UPS with a USB/HID link). */
+export const PowerMetrics = z.object({
+  /** `battery`: running on battery, i.e. mains power is lost. */
+  source: z.enum(['ac', 'battery', 'unknown']),
+  /** Battery/UPS charge %, when known. */
+  batteryPct: pct.nullable(),
+  /** Estimated minutes left on battery, when known. */
+  minutesLeft: nonNeg.nullable(),
+});
+export type PowerMetrics = z.infer<typeof PowerMetrics>;
+
 export const SampleMetrics = z.object({
   cpu: orUnavailable(CpuMetrics).optional(),
   mem: orUnavailable(MemMetrics).optional(),
@@ -109,6 +142,8 @@ export const SampleMetrics = z.object({
   net: orUnavailable(z.array(NetMetrics).max(MAX_INTERFACES)).optional(),
   uptime: orUnavailable(UptimeMetrics).optional(),
   ping: orUnavailable(z.array(PingResult).max(MAX_PING_TARGETS)).optional(),
+  http: orUnavailable(z.array(HttpProbeResult).max(MAX_PING_TARGETS)).optional(),
+  power: orUnavailable(PowerMetrics).optional(),
 });
 export type SampleMetrics = z.infer<typeof SampleMetrics>;
 
@@ -126,7 +161,42 @@ export const EVENT_TYPES = [
   'source_recovered',
   'outbox_overflow',
   'config_reload',
+  /**
+   * The previous run ended without a clean shutdown (power loss, crash, hang + reset):
+   * start = last heartbeat, end = OS boot time; `details.cause` one of OUTAGE_CAUSES,
+   * `details.uncertaintyMs` = how far start may be from the truth (heartbeat period).
+   */
+  'outage',
+  /** The previous run ended by a planned reboot/shutdown (recorded, never an outage). */
+  'planned_shutdown',
+  /** Timer/event loop ran late by more than the threshold: start, end, `processes` after it. */
+  'freeze',
+  /** The machine slept/hibernated (wall and boot clocks advanced, monotonic did not). */
+  'sleep',
+  /** The broker was unreachable: `details.scope` = NETWORK_CUT_SCOPES; reported when it returns. */
+  'network_cut',
+  /** Mains power lost (on battery/UPS) or restored: `details.source` = ac | battery. */
+  'power_source',
+  /** The wall clock jumped (NTP, officer, CMOS battery): `details.jumpMs` signed. */
+  'clock_jump',
 ] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Causes of an `outage` event, best evidence first. */
+export const OUTAGE_CAUSES = ['power_loss', 'crash', 'hang_reset', 'unknown'] as const;
+export type OutageCause = (typeof OUTAGE_CAUSES)[number];
+/** Where a network cut was: the LAN (gateway unreachable), the WAN (gateway ok, internet not), or only the broker. */
+export const NETWORK_CUT_SCOPES = ['lan', 'wan', 'broker', 'unknown'] as const;
+export type NetworkCutScope = (typeof NETWORK_CUT_SCOPES)[number];
+
+/** A process as listed after a freeze (the program that may have hung the PC). */
+export const ProcessInfo = z.object({
+  name: text.min(1),
+  pid: z.number().int().min(0).max(2 ** 32),
+  cpuPct: z.number().min(0).max(100_000),
+  memBytes: bytes,
+});
+export type ProcessInfo = z.infer<typeof ProcessInfo>;
 export const EventMessage = Envelope.extend({
   type: z.enum(EVENT_TYPES),
   severity: z.enum(['info', 'warning', 'critical']),
@@ -139,6 +209,8 @@ export const EventMessage = Envelope.extend({
     .record(z.string().max(64), z.union([z.string().max(1024), z.number(), z.boolean(), z.null()]))
     .refine((r) => Object.keys(r).length <= 32, 'at most 32 detail keys')
     .optional(),
+  /** Top CPU/memory processes (freeze events). */
+  processes: z.array(ProcessInfo).max(20).optional(),
 });
 export type EventMessage = z.infer<typeof EventMessage>;
 

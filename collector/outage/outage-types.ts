@@ -1,0 +1,63 @@
+/**
+ * What the collector knows about outages (issue 3): per-host outages and per-site incidents.
+ * Shared by detection (collector/outage/), the API, alerting (inhibition, power-cut rules)
+ * and the monthly report. Times are epoch ms (collector clock after skew correction).
+ */
+
+/** Why a host was out. `network` = it kept running but could not reach the broker. */
+export type HostOutageCause = 'power_loss' | 'crash' | 'hang_reset' | 'network' | 'freeze' | 'unknown' | 'offline';
+
+export interface HostOutage {
+  id: number;
+  site: string;
+  host: string;
+  cause: HostOutageCause;
+  /** When it started (agent heartbeat, Last Will time less keepalive, or last sample). */
+  start: number;
+  /** When it ended; null while still out. */
+  end: number | null;
+  /** How far `start`/`end` may be from the truth, ms (e.g. the heartbeat period). */
+  uncertaintyMs: number;
+  /** Site incident this outage belongs to, when it was part of one. */
+  incidentId: number | null;
+  /** Short machine-readable evidence: event types/ids, boot ids, sample counts. */
+  evidence: Record<string, unknown>;
+}
+
+export type IncidentCause = 'power_cut' | 'network_cut' | 'mixed' | 'unknown';
+
+export interface SiteIncident {
+  id: number;
+  site: string;
+  /** `open` until every affected host returned (or was given up on). */
+  state: 'open' | 'resolved';
+  /** Decided when hosts return; `unknown` while open. */
+  cause: IncidentCause;
+  start: number;
+  end: number | null;
+  /** Affected hosts (those that dropped in the window). */
+  hosts: string[];
+  /** Hosts still out. */
+  hostsOut: string[];
+  /** Online hosts of the site when it opened (denominator of the share). */
+  hostsOnlineBefore: number;
+  uncertaintyMs: number;
+  evidence: Record<string, unknown>;
+}
+
+export interface OutageQuery {
+  site?: string | undefined;
+  host?: string | undefined;
+  /** Outages/incidents overlapping [from, to]. */
+  from: number;
+  to: number;
+  limit: number;
+}
+
+/** Read side of the outage store (API, alerting, report). */
+export interface OutageReader {
+  hostOutages(q: OutageQuery): HostOutage[];
+  incidents(q: Omit<OutageQuery, 'host'>): SiteIncident[];
+  openIncidents(site?: string): SiteIncident[];
+  incident(id: number): SiteIncident | undefined;
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod';
+
+/**
+ * Working hours of a service centre (DESIGN "Users and their situation"): Mon–Fri
+ * 07:30–11:30 and 13:30–17:00, Asia/Ho_Chi_Minh, optional Saturday morning, holidays.
+ * Pure functions of (schedule, time): alert schedules, peak-hour baselines and the monthly
+ * report's "working time" all use this one definition.
+ */
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00-24:00)');
+const Span = z
+  .tuple([hhmm, hhmm])
+  .refine(([a, b]) => toMinutes(a) < toMinutes(b), 'start must be before end (split a span that crosses midnight in two)');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
+
+export const WorkingHoursSchema = z
+  .object({
+    /** IANA zone; Vietnam has no DST. */
+    timezone: z
+      .string()
+      .default('Asia/Ho_Chi_Minh')
+      .refine((tz) => {
+        try {
+          new Intl.DateTimeFormat('en-US', { timeZone: tz });
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'unknown time zone'),
+    /** Spans per weekday, Monday = 1 … Sunday = 7 (ISO). Missing day = closed. */
+    days: z
+      .partialRecord(z.enum(['1', '2', '3', '4', '5', '6', '7']), z.array(Span).max(8))
+      .default({
+        '1': [['07:30', '11:30'], ['13:30', '17:00']],
+        '2': [['07:30', '11:30'], ['13:30', '17:00']],
+        '3': [['07:30', '11:30'], ['13:30', '17:00']],
+        '4': [['07:30', '11:30'], ['13:30', '17:00']],
+        '5': [['07:30', '11:30'], ['13:30', '17:00']],
+      }),
+    /** Convenience: open Saturday 07:30–11:30 (some centres). */
+    saturdayMorning: z.boolean().default(false),
+    /** Public holidays (closed all day), local dates. */
+    holidays: z.array(isoDate).max(1000).default([]),
+    /** Extra working days (make-up days, e.g. a Saturday swapped for a holiday bridge). */
+    extraWorkingDays: z.array(isoDate).max(1000).default([]),
+  })
+  .prefault({});
+export type WorkingHours = z.output<typeof WorkingHoursSchema>;
+
+export function toMinutes(s: string): number {
+  const [h, m] = s.split(':').map(Number);
+  return h! * 60 + m!;
+}
+
+const fmtCache = new Map<string, Intl.DateTimeFormat>();
+function formatter(tz: string): Intl.DateTimeFormat {
+  let f = fmtCache.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', weekday: 'short' });
+    fmtCache.set(tz, f);
+  }
+  return f;
+}
+
+const WEEKDAY: Record<string, number> = { Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6, Sun: 7 };
+
+/** Local calendar parts of `t` in `tz`. */
+export interface LocalTime {
+  date: string;
+  year: number;
+  month: number;
+  day: number;
+  /** ISO weekday, Monday = 1. */
+  weekday: number;
+  /** Minutes since local midnight (with fraction). */
+  minutes: number;
+  /** Offset of local time from UTC at `t`, ms. */
+  offsetMs: number;
+}
+
+export function localTime(t: number, tz: string): LocalTime {
+  const parts: Record<string, string> = {};
+  for (const p of formatter(tz).formatToParts(new Date(t))) parts[p.type] = p.value;
+  const year = Number(parts.year);
+  const month = Number(parts.month);
+  const day = Number(parts.day);
+  const h = Number(parts.hour);
+  const mi = Number(parts.minute);
+  const s = Number(parts.second);
+  const msInSecond = ((t % 1000) + 1000) % 1000;
+  const asUtc = Date.UTC(year, month - 1, day, h, mi, s) + msInSecond;
+  return {
+    date: `${parts.year}-${parts.month}-${parts.day}`,
+    year,
+    month,
+    day,
+    weekday: WEEKDAY[parts.weekday!]!,
+    minutes: h * 60 + mi + (s + msInSecond / 1000) / 60,
+    offsetMs: asUtc - t,
+  };
+}
+
+/** Epoch ms of local midnight starting the local day that contains `t`. */
+export function localMidnight(t: number, tz: string): number {
+  const lt = localTime(t, tz);
+  return t - lt.minutes * 60_000;
+}
+
+/** Working spans (minutes from local midnight) of a local date, holidays applied. */
+export function spansOf(wh: WorkingHours, date: string, weekday: number): Array<[number, number]> {
+  if (wh.holidays.includes(date)) return [];
+  let spans = (wh.days[String(weekday) as keyof typeof wh.days] ?? []).map(([a, b]) => [toMinutes(a), toMinutes(b)] as [number, number]);
+  if (weekday === 6 && wh.saturdayMorning && spans.length === 0) spans = [[toMinutes('07:30'), toMinutes('11:30')]];
+  if (spans.length === 0 && wh.extraWorkingDays.includes(date)) {
+    spans = (wh.days['1'] ?? []).map(([a, b]) => [toMinutes(a), toMinutes(b)] as [number, number]);
+  }
+  return spans;
+}
+
+/** Is `t` inside working hours? */
+export function isWorkingTime(wh: WorkingHours, t: number): boolean {
+  const lt = localTime(t, wh.timezone);
+  return spansOf(wh, lt.date, lt.weekday).some(([a, b]) => lt.minutes >= a && lt.minutes < b);
+}
+
+/** Working intervals [start, end) in epoch ms overlapping [from, to), clipped to it, in order. */
+export function workingIntervals(wh: WorkingHours, from: number, to: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  if (to <= from) return out;
+  // Walk local days; noon avoids any ambiguity at midnight.
+  let midnight = localMidnight(from, wh.timezone);
+  while (midnight < to) {
+    const lt = localTime(midnight + 12 * 3600_000, wh.timezone);
+    const dayStart = midnight;
+    for (const [a, b] of spansOf(wh, lt.date, lt.weekday)) {
+      const s = Math.max(from, dayStart + a * 60_000);
+      const e = Math.min(to, dayStart + b * 60_000);
+      if (e > s) out.push([s, e]);
+    }
+    // Next local midnight (36 h ahead, then back to that day's midnight: robust to DST zones).
+    midnight = localMidnight(midnight + 36 * 3600_000, wh.timezone);
+  }
+  return out;
+}
+
+/** Total working time in [from, to), ms. */
+export function workingMs(wh: WorkingHours, from: number, to: number): number {
+  return workingIntervals(wh, from, to).reduce((sum, [s, e]) => sum + (e - s), 0);
+}
+
+/** Start of the next working span at or after `t`, or null if none within `horizonDays`. */
+export function nextWorkingStart(wh: WorkingHours, t: number, horizonDays = 60): number | null {
+  const iv = workingIntervals(wh, t, t + horizonDays * 86_400_000);
+  return iv.length ? iv[0]![0] : null;
+}
