@@ -19,6 +19,21 @@ import type { SystemInfo } from './system-info.js';
  * when something looks wrong (never a file read per tick in the normal case).
  */
 
+/**
+ * The processes as one short line (`name pid: cpu%, MB; …`, ≤ 1,024 characters), kept in the
+ * event's details too, which every store keeps (the `processes` array is the structured form).
+ */
+export function processSummary(ps: readonly ProcessInfo[]): string {
+  const parts = ps.map((p) => `${p.name.replace(/[;\n\r]/g, ' ').slice(0, 60)} ${p.pid}: ${p.cpuPct}% CPU, ${Math.round(p.memBytes / 1048576)} MB`);
+  let out = '';
+  for (const part of parts) {
+    const next = out ? `${out}; ${part}` : part;
+    if (next.length > 1024) break;
+    out = next;
+  }
+  return out;
+}
+
 /** What happened between two ticks, in ms. */
 export interface TickDelta {
   wallMs: number;
@@ -133,7 +148,13 @@ export class FreezeDetector {
           message: `the PC (or the agent) was unresponsive for ${Math.round(f.durationMs / 1000)} s`,
           start: Math.round(prev.wall + this.opts.tickMs),
           end: Math.round(cur.wall),
-          details: { durationMs: f.durationMs, thresholdMs: this.opts.freezeMs, tickMs: this.opts.tickMs, uncertaintyMs: this.opts.tickMs },
+          details: {
+            durationMs: f.durationMs,
+            thresholdMs: this.opts.freezeMs,
+            tickMs: this.opts.tickMs,
+            uncertaintyMs: this.opts.tickMs,
+            ...(processes.length ? { topProcesses: processSummary(processes) } : {}),
+          },
           ...(processes.length ? { processes } : {}),
         });
       } else if (f.type === 'sleep') {
