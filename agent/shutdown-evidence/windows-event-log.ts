@@ -129,7 +129,8 @@ export function classifyWindowsEvents(records: readonly EventLogRecord[], q: Evi
   if (kp41) {
     const d = kp41.data ?? {};
     const bugcheck = num(d.BugcheckCode);
-    const powerButton = num(d.PowerButtonTimestamp);
+    // Windows 10 2004+ also says LongPowerButtonPressDetected: the button held for ~4 s.
+    const powerButton = num(d.PowerButtonTimestamp) !== 0 || String(d.LongPowerButtonPressDetected ?? '').toLowerCase() === 'true' ? 1 : 0;
     details.bugcheckCode = bugcheck;
     if (bugcheck !== 0) details.bugcheckHex = `0x${bugcheck.toString(16).toUpperCase()}`;
     details.powerButton = powerButton !== 0;
