@@ -183,3 +183,51 @@ describe('processSummary', () => {
     expect(s.split('; ').every((p) => !p.includes(';') && !p.includes('\n'))).toBe(true);
   });
 });
+
+describe('Windows: the monotonic clock runs through sleep; the System log tells', () => {
+  function winSetup(slept: number | null) {
+    const clock = new ThreeClocks();
+    const events: AgentEvent[] = [];
+    const asked: Array<[number, number]> = [];
+    const sys = {
+      platform: 'win32',
+      bootClockMs: async () => clock.boot,
+      sleptMsBetween: async (from: number, to: number) => {
+        asked.push([from, to]);
+        return slept;
+      },
+      topProcesses: async () => [],
+    } as unknown as SystemInfo;
+    const det = new FreezeDetector({ clock, log: silentLogger(), sys, tickMs: 2000, freezeMs: 10_000, clockJumpMs: 5000, topProcesses: 5, emit: (e) => events.push(e) });
+    return { clock, events, det, asked };
+  }
+  const settle = () => new Promise((r) => setTimeout(r, 5));
+
+  it('all three clocks advanced by an hour, the log shows the sleep: sleep, not freeze', async () => {
+    const { clock, events, det, asked } = winSetup(3_600_000);
+    await det.start();
+    clock.run(3_602_000);
+    det.tick();
+    await settle();
+    expect(events.map((e) => [e.type, e.details?.durationMs])).toEqual([['sleep', 3_600_000]]);
+    expect(asked).toHaveLength(1);
+    await det.stop();
+  });
+
+  it('no sleep record: a freeze', async () => {
+    const { clock, events, det } = winSetup(null);
+    await det.start();
+    clock.run(32_000);
+    det.tick();
+    await settle();
+    expect(events.map((e) => [e.type, e.details?.durationMs])).toEqual([['freeze', 30_000]]);
+    await det.stop();
+  });
+
+  it('classifyTick with monoIncludesSuspend: the slept time is taken off the lateness', () => {
+    expect(classifyTick({ wallMs: 602_000, monoMs: 602_000, suspendedMs: 580_000, monoIncludesSuspend: true }, TH)).toEqual([
+      { type: 'freeze', durationMs: 20_000 },
+      { type: 'sleep', durationMs: 580_000 },
+    ]);
+  });
+});

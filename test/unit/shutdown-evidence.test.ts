@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classifyJournalTail, parseListBoots, previousBoot } from '../../agent/shutdown-evidence/linux-journal.js';
 import { classifyLastOutput } from '../../agent/shutdown-evidence/linux-wtmp.js';
 import type { EvidenceQuery } from '../../agent/shutdown-evidence/shutdown-finding.js';
-import { classifyWindowsEvents, parse6008Time, parseEventLogJson, windowsEventLogScript } from '../../agent/shutdown-evidence/windows-event-log.js';
+import { classifyWindowsEvents, parse6008Time, parseEventLogJson, POWER_TROUBLESHOOTER, sleptMsFromPowerTroubleshooter, windowsEventLogScript } from '../../agent/shutdown-evidence/windows-event-log.js';
 
 const fixture = (p: string) => readFileSync(new URL(`../fixtures/os/${p}`, import.meta.url), 'utf8');
 const winLog = (name: string) => parseEventLogJson(fixture(`windows/event-log/${name}`));
@@ -92,6 +92,23 @@ describe('Windows System event log → how the previous boot ended', () => {
     expect(script).toContain('Id=41,1074,6008');
     expect(script).toContain('AddSeconds(-3600)');
     expect(script).toContain('ConvertTo-Json -InputObject $out');
+  });
+});
+
+describe('Windows sleep record (Power-Troubleshooter 1)', () => {
+  const recs = () => winLog('power-troubleshooter-1.json');
+  const sleep = Date.parse('2026-11-24T03:00:05.1234567Z');
+  const wake = Date.parse('2026-11-24T04:00:01.9876543Z');
+  it('the slept time within the window', () => {
+    expect(sleptMsFromPowerTroubleshooter(recs(), sleep - 2000, wake + 2000)).toBe(wake - sleep);
+    expect(sleptMsFromPowerTroubleshooter(recs(), sleep + 600_000, wake)).toBe(wake - sleep - 600_000);
+  });
+  it('no overlap or no record: unknown', () => {
+    expect(sleptMsFromPowerTroubleshooter(recs(), wake + 1000, wake + 5000)).toBeNull();
+    expect(sleptMsFromPowerTroubleshooter(winLog('kernel-power-41-power-loss.json'), 0, Date.now())).toBeNull();
+  });
+  it('the script filters by provider and id', () => {
+    expect(windowsEventLogScript(120, [1], POWER_TROUBLESHOOTER)).toContain("Id=1;ProviderName='Microsoft-Windows-Power-Troubleshooter'");
   });
 });
 
