@@ -146,3 +146,22 @@ describe('NetworkCutDetector (fake clock, fake probe)', () => {
     expect(s.clock.pending).toBe(0);
   });
 });
+
+describe('a link lost while the PC was frozen', () => {
+  it('is not reported as a network cut when the probes found the network whole', async () => {
+    const s = setup();
+    s.det.start();
+    s.det.onLink(true);
+    const frozenAt = s.clock.now();
+    s.contact(frozenAt - 500);
+    // Frozen 20 s: the broker dropped the session; after the freeze the client sees the close.
+    s.clock.advance(20_000);
+    s.det.noteFreeze(frozenAt, s.clock.now());
+    s.probe.up.delete('10.9.9.9');
+    s.det.onLink(false);
+    await s.run(10_000);
+    s.det.onLink(true);
+    await s.settle();
+    expect(s.events).toEqual([]);
+  });
+});
