@@ -119,10 +119,8 @@ export class Agent {
         freezeMs: config.freeze.thresholdSeconds * 1000,
         clockJumpMs: config.freeze.clockJumpSeconds * 1000,
         topProcesses: config.freeze.topProcesses,
-        emit: (ev) => {
-          if (ev.type === 'freeze' && ev.start !== undefined && ev.end !== undefined) this.networkCut?.noteFreeze(ev.start, ev.end);
-          this.emit(ev);
-        },
+        emit,
+        onFreeze: (start, end) => this.networkCut?.noteFreeze(start, end),
       });
     }
     if (config.network.enabled) {
@@ -134,6 +132,7 @@ export class Agent {
         probe: deps.probe ?? new TcpReachabilityProbe(this.clock),
         emit,
         lastContactAt: () => this.publisher.lastContactAt(),
+        freezeSettled: async () => this.freeze?.settled(),
       });
     }
     const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };

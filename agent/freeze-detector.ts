@@ -95,6 +95,8 @@ export interface FreezeDetectorOptions {
   /** Processes listed after a freeze, by CPU and by memory each. */
   topProcesses: number;
   emit: EmitEvent;
+  /** Told at once when a freeze is found (before the process list is read), e.g. network-cut-detector.ts. */
+  onFreeze?: (start: number, end: number) => void;
 }
 
 export class FreezeDetector {
@@ -159,13 +161,15 @@ export class FreezeDetector {
     const findings = classifyTick({ wallMs, monoMs, suspendedMs, monoIncludesSuspend }, this.thresholds);
     for (const f of findings) {
       if (f.type === 'freeze') {
+        const start = Math.round(prev.wall + this.opts.tickMs);
+        this.opts.onFreeze?.(start, Math.round(cur.wall));
         const processes = await this.processes();
         this.opts.log.warn({ durationMs: f.durationMs, processes: processes.length }, 'freeze detected');
         this.opts.emit({
           type: 'freeze',
           severity: 'warning',
           message: `the PC (or the agent) was unresponsive for ${Math.round(f.durationMs / 1000)} s`,
-          start: Math.round(prev.wall + this.opts.tickMs),
+          start,
           end: Math.round(cur.wall),
           details: {
             durationMs: f.durationMs,
@@ -206,6 +210,11 @@ export class FreezeDetector {
       this.opts.log.debug({ err: (err as Error).message }, 'process list unreadable after a freeze');
       return [];
     }
+  }
+
+  /** Resolves when no late tick is being judged (network-cut-detector.ts waits for it). */
+  async settled(): Promise<void> {
+    await this.busy;
   }
 
   async stop(): Promise<void> {

@@ -61,6 +61,8 @@ export interface NetworkCutDetectorOptions {
   emit: EmitEvent;
   /** Wall time of the last packet from the broker (publisher.ts). */
   lastContactAt: () => number | undefined;
+  /** Resolves once a late tick being judged is judged (freeze-detector.ts), so a freeze is known first. */
+  freezeSettled?: () => Promise<void>;
 }
 
 interface Cut {
@@ -160,6 +162,7 @@ export class NetworkCutDetector {
 
   private async finish(cut: Cut): Promise<void> {
     await cut.probing;
+    await this.opts.freezeSettled?.().catch(() => undefined);
     const now = this.opts.clock.now();
     const end = cut.brokerBackAt !== undefined && cut.brokerBackAt < now ? cut.brokerBackAt : now;
     const durationMs = Math.max(0, end - cut.start);
