@@ -165,6 +165,9 @@ export const EVENT_TYPES = [
    * The previous run ended without a clean shutdown (power loss, crash, hang + reset):
    * start = last heartbeat, end = OS boot time; `details.cause` one of OUTAGE_CAUSES,
    * `details.uncertaintyMs` = how far start may be from the truth (heartbeat period).
+   * `details.scope`: `host` (new OS boot: the PC went down; end = OS boot time), `agent` (same
+   * OS boot: only the agent died, cause `crash`, end = its restart; never a power cut), or
+   * `unknown` (OS boot unreadable). See agent/outage-detector.ts.
    */
   'outage',
   /** The previous run ended by a planned reboot/shutdown (recorded, never an outage). */
