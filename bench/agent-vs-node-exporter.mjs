@@ -69,6 +69,8 @@ async function main() {
       CANH_AGENT__MQTT__PASSWORD: cred.password,
       CANH_AGENT__PING__GATEWAY: 'false',
       CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
+      // The default HTTP probe (the national portal) measured against the collector on loopback, so its cost counts.
+      CANH_AGENT__HTTP__PROBES: JSON.stringify([{ name: 'collector', url: `http://127.0.0.1:${httpPort}/api/health` }]),
       CANH_BENCH_PROBE_FILE: probeFile,
     },
   });
