@@ -189,11 +189,8 @@ export class NodeHttpTimer implements HttpTimer {
       }, target.timeoutSeconds * 1000);
 
       req.on('socket', (socket: Socket) => {
-        socket.once('connect', () => {
-          result.connectMs = since();
-          // An IP literal needs no lookup; a name whose lookup was not seen is counted as instant.
-          if (result.dnsMs === null && !/^[\d.]+$|:/.test(url.hostname)) result.dnsMs = result.connectMs;
-        });
+        // An IP literal needs no lookup: dnsMs stays null.
+        socket.once('connect', () => (result.connectMs = since()));
         if (secure) (socket as TLSSocket).once('secureConnect', () => (result.tlsMs = since()));
       });
       req.on('response', (response) => {
@@ -202,6 +199,11 @@ export class NodeHttpTimer implements HttpTimer {
         result.status = response.statusCode ?? 0;
         result.ok = statusOk(result.status, target.expectStatus);
         if (!result.ok) result.error = `HTTP ${result.status}`;
+        if (target.maxBodyBytes <= 0) {
+          result.totalMs = result.firstByteMs;
+          finish();
+          return;
+        }
         let bytes = 0;
         response.on('data', (chunk: Buffer) => {
           bytes += chunk.length;

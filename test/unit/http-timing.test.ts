@@ -186,6 +186,12 @@ describe('NodeHttpTimer (real servers on loopback)', () => {
     expect(await t.probe(target(`http://portal.test:${httpPort}/ok`, { expectStatus: 204 }))).toMatchObject({ ok: false, status: 200, error: 'HTTP 200' });
   });
 
+  it('maxBodyBytes 0: done at the headers (total = first byte)', async () => {
+    const r = await timer().probe(target(`http://portal.test:${httpPort}/endless`, { maxBodyBytes: 0 }));
+    expect(r).toMatchObject({ ok: true, status: 200 });
+    expect(r.totalMs).toBe(r.firstByteMs);
+  });
+
   it('HEAD sends HEAD', async () => {
     const r = await timer().probe(target(`http://portal.test:${httpPort}/ok`, { method: 'HEAD' }));
     expect(r).toMatchObject({ ok: true, status: 200 });
