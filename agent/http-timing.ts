@@ -1,8 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
-import http, { type ClientRequest, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { RequestOptions } from 'node:https';
 import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import type { SecureContext, TLSSocket } from 'node:tls';
 import { systemClock, type Clock, type TimerHandle } from '../common/clock.js';
 import { MAX_STRING } from '../contract/limits.js';
 import type { HttpProbeResult } from '../contract/schemas.js';
@@ -46,6 +46,22 @@ export interface NodeHttpTimerOptions {
   lookup?: LookupFunction;
   /** Extra CA certificates to trust besides the system's (tests; a private portal). */
   ca?: string | Buffer | Array<string | Buffer>;
+}
+
+type RequestModule = Pick<typeof import('node:https'), 'request'>;
+type TlsModule = Pick<typeof import('node:tls'), 'createSecureContext'>;
+let httpModule: Promise<RequestModule> | undefined;
+let httpsModules: Promise<[RequestModule, TlsModule]> | undefined;
+/**
+ * node:http, or node:https and node:tls, imported on the first probe that needs them: an
+ * agent with probes off never loads them, and one probing only http:// never loads TLS
+ * (RSS budget, bench:agent).
+ */
+function loadHttp(): Promise<RequestModule> {
+  return (httpModule ??= import('node:http'));
+}
+function loadHttps(): Promise<[RequestModule, TlsModule]> {
+  return (httpsModules ??= Promise.all([import('node:https'), import('node:tls')]));
 }
 
 /** TLS verification failures that node reports by OpenSSL code (err.code). */
@@ -101,6 +117,7 @@ export class NodeHttpTimer implements HttpTimer {
   private readonly clock: Clock;
   private readonly lookup: LookupFunction;
   private readonly ca: NodeHttpTimerOptions['ca'];
+  private secureContext: SecureContext | undefined;
 
   constructor(opts: NodeHttpTimerOptions = {}) {
     this.clock = opts.clock ?? systemClock;
@@ -108,7 +125,14 @@ export class NodeHttpTimer implements HttpTimer {
     this.ca = opts.ca;
   }
 
-  probe(target: HttpProbeTarget, signal?: AbortSignal): Promise<HttpProbeResult> {
+  async probe(target: HttpProbeTarget, signal?: AbortSignal): Promise<HttpProbeResult> {
+    let mod: RequestModule;
+    if (/^https:/i.test(target.url)) {
+      const [https, tls] = await loadHttps();
+      mod = https;
+      // One TLS context (the CA store) for every probe: building it per connection costs CPU and memory.
+      this.secureContext ??= tls.createSecureContext(this.ca !== undefined ? { ca: this.ca } : {});
+    } else mod = await loadHttp();
     const { clock } = this;
     const start = clock.monotonic();
     const since = () => round(clock.monotonic() - start);
@@ -167,17 +191,19 @@ export class NodeHttpTimer implements HttpTimer {
       };
 
       try {
-        const options: https.RequestOptions = {
+        const options: RequestOptions = {
           method: target.method,
           agent: false,
-          lookup: timedLookup as unknown as https.RequestOptions['lookup'],
+          lookup: timedLookup as unknown as RequestOptions['lookup'],
           headers: { 'user-agent': 'canh-agent (TTHC portal probe)', accept: '*/*', connection: 'close' },
         };
         if (secure) {
+          // Verification stays on: the chain against the CA store, the name by checkServerIdentity.
           options.rejectUnauthorized = true;
-          if (this.ca !== undefined) options.ca = this.ca;
+          // https.request hands its options to tls.connect, which takes `secureContext` (not in the https typings).
+          if (this.secureContext) (options as RequestOptions & { secureContext?: SecureContext }).secureContext = this.secureContext;
         }
-        req = (secure ? https : http).request(url, options);
+        req = mod.request(url, options);
       } catch (err) {
         finish(probeErrorCode(err));
         return;
