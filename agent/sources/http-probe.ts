@@ -160,7 +160,7 @@ export function createHttpProbeSource(ctx: SourceContext, deps: HttpProbeSourceD
   let skippedLogged = false;
   const schedule = new HttpProbeSchedule({
     targets,
-    intervalMs: (config.http.intervalSeconds ?? config.intervalSeconds) * 1000,
+    intervalMs: config.http.intervalSeconds * 1000,
     phase: phaseFraction(`${config.site}/${config.host}`),
     clock,
     timer: deps.timer ?? new NodeHttpTimer({ clock }),

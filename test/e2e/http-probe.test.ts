@@ -72,7 +72,7 @@ describe('end to end: HTTP probes of the TTHC portals', () => {
       { name: 'bao-tri', url: `http://127.0.0.1:${httpPort}/bao-tri`, timeoutSeconds: 2 },
     ];
     const { agent } = await dep.startAgent('xa-cong', 'pc-probe', {
-      env: { CANH_AGENT__HTTP__ENABLED: 'true', CANH_AGENT__HTTP__PROBES: JSON.stringify(probes), NODE_EXTRA_CA_CERTS: caFile },
+      env: { CANH_AGENT__HTTP__ENABLED: 'true', CANH_AGENT__HTTP__INTERVAL_SECONDS: '1', CANH_AGENT__HTTP__PROBES: JSON.stringify(probes), NODE_EXTRA_CA_CERTS: caFile },
     });
 
     const stored = (): HttpProbeResult[] =>

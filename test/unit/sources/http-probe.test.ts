@@ -144,11 +144,11 @@ describe('HTTP probe schedule', () => {
 });
 
 describe('http source', () => {
-  it('defaults: on, the national portal over https, GET, 10 s timeout, the sampling interval', () => {
+  it('defaults: on, the national portal over https, GET, 10 s timeout, every 60 s', () => {
     const c = testConfig();
     expect(c.http.enabled).toBe(true);
     expect(c.http.probes).toEqual([{ name: 'dichvucong', url: 'https://dichvucong.gov.vn/', method: 'GET', timeoutSeconds: 10 }]);
-    expect(c.http.intervalSeconds).toBeUndefined();
+    expect(c.http.intervalSeconds).toBe(60);
     expect(probeTargets(c)).toEqual([{ name: 'dichvucong', url: 'https://dichvucong.gov.vn/', method: 'GET', timeoutSeconds: 10, expectStatus: undefined, maxBodyBytes: 16384 }]);
   });
 
@@ -181,7 +181,7 @@ describe('http source', () => {
   it('probes in the background from init(); each sample carries what finished since the previous one', async () => {
     const clock = new FakeClock();
     const timer = new FakeTimer(clock);
-    const config = testConfig({ intervalSeconds: 15, http: { probes: [{ name: 'dvc', url: 'https://dvc.test/' }, { name: 'motcua', url: 'https://motcua.test/' }] } });
+    const config = testConfig({ intervalSeconds: 15, http: { intervalSeconds: 15, probes: [{ name: 'dvc', url: 'https://dvc.test/' }, { name: 'motcua', url: 'https://motcua.test/' }] } });
     const source = createHttpProbeSource({ sys: linuxFixtureSystem(), config, clock, log: silentLogger() }, { timer });
     await source.init!();
     expect(await source.collect()).toEqual([]);
