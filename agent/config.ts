@@ -155,6 +155,7 @@ export const AgentConfigSchema = z
     z.superRefine((c, ctx) => {
       const names = new Set<string>();
       c.http.probes.forEach((p, i) => {
+        if (!URL.canParse(p.url)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'url'], message: 'is not a valid URL', input: p.url });
         if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
         names.add(p.name);
       });

@@ -131,6 +131,17 @@ export class HttpProbeSchedule {
   }
 }
 
+/** A failed probe is data (it goes in the sample), not a warning; debug logs say which and why. */
+function logFailures(timer: HttpTimer, log: SourceContext['log']): HttpTimer {
+  return {
+    async probe(t, signal) {
+      const r = await timer.probe(t, signal);
+      if (!r.ok && r.error !== 'ABORTED') log.debug({ probe: t.name, status: r.status, error: r.error }, 'HTTP probe failed');
+      return r;
+    },
+  };
+}
+
 function failed(t: HttpProbeTarget, err: unknown): HttpProbeResult {
   return {
     name: t.name,
@@ -163,7 +174,7 @@ export function createHttpProbeSource(ctx: SourceContext, deps: HttpProbeSourceD
     intervalMs: config.http.intervalSeconds * 1000,
     phase: phaseFraction(`${config.site}/${config.host}`),
     clock,
-    timer: deps.timer ?? new NodeHttpTimer({ clock }),
+    timer: logFailures(deps.timer ?? new NodeHttpTimer({ clock }), log),
     onSkipped: (name) => {
       // Once per run: the configuration (timeout longer than the interval) is the cause.
       if (skippedLogged) return;

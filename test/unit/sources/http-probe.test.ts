@@ -176,6 +176,8 @@ describe('http source', () => {
     );
     const dup = AgentConfigSchema.safeParse({ site: 's', mqtt: { password: 'p' }, http: { probes: [{ name: 'dvc', url: 'https://a/' }, { name: 'dvc', url: 'https://b/' }] } });
     expect((dup.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['http.probes.1.name: duplicate probe name "dvc"']);
+    const badPort = AgentConfigSchema.safeParse({ site: 's', mqtt: { password: 'p' }, http: { probes: [{ name: 'dvc', url: 'https://x:99999/' }] } });
+    expect((badPort.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['http.probes.0.url: is not a valid URL']);
   });
 
   it('probes in the background from init(); each sample carries what finished since the previous one', async () => {
