@@ -21,8 +21,8 @@ export const SOURCE_REGISTRY: readonly SourceRegistration[] = [
   { create: createDisksSource },
   { create: createNetworkSource },
   { create: createUptimeSource },
-  { create: createPingSource, enabled: (config) => config.ping.enabled },
   { create: (ctx) => createHttpProbeSource(ctx), enabled: (config) => config.http.enabled && config.http.probes.length > 0 },
+  { create: createPingSource, enabled: (config) => config.ping.enabled },
 ];
 
 /** The sources enabled by the configuration, not yet initialised (the sampler calls `init()`). */

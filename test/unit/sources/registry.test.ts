@@ -7,7 +7,7 @@ import { context, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '.
 describe('source registry', () => {
   it('creates every source, one per metrics key', () => {
     const names = createSources(context(linuxFixtureSystem())).map((s) => s.name);
-    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'ping', 'http']);
+    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'http', 'ping']);
     expect(SOURCE_REGISTRY).toHaveLength(7);
   });
 
