@@ -125,6 +125,8 @@ export const NotifyConfigSchema = z
         enabled: z.boolean().default(false),
         /** node-cron expression in `timeZone`; default 17:30 every day (end of the working day). */
         cron: z.string().default('30 17 * * *'),
+        /** Also send the digest on a day without alerts (a daily sign that alerting works). */
+        sendEmpty: z.boolean().default(false),
         /** Channels that get the digest; default every enabled channel. */
         channels: z.array(z.string()).optional(),
       })
