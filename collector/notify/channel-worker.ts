@@ -13,7 +13,7 @@
  * attempts or when older than `maxAgeMs`. A permanent error gives it up at once.
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import { RateLimitedLog, type Logger } from '../../common/log.js';
+import type { Logger } from '../../common/log.js';
 import type { NotifyConfig } from './config.js';
 import type { Notifier, RenderedMessage, SendOutcome } from './notifier.js';
 import type { NotifyMetrics } from './notify-metrics.js';
@@ -44,7 +44,6 @@ export class ChannelWorker {
   private again = false;
   private stopped = true;
   private readonly random: () => number;
-  private readonly warn: RateLimitedLog;
 
   constructor(
     readonly notifier: Notifier,
@@ -52,7 +51,6 @@ export class ChannelWorker {
     private readonly deps: ChannelWorkerDeps,
   ) {
     this.random = deps.random ?? Math.random;
-    this.warn = new RateLimitedLog(deps.log, 60_000, () => deps.clock.monotonic());
   }
 
   start(): void {
@@ -176,7 +174,8 @@ export class ChannelWorker {
       const delay = Math.max(outcome.retryAfterMs ?? 0, backoffMs(attempts, this.opts.retry, this.random));
       outbox.markRetry(d.id, now + delay, outcome.reason, now);
       metrics.retries.inc({ channel: name });
-      this.warn.warn(`retry:${name}`, { channel: name, delivery: d.id, attempts, retryInMs: delay, reason: outcome.reason }, 'notification not accepted; will retry');
+      // One line per failed attempt: bounded by the backoff (and only the head of each channel's queue is tried).
+      log.warn({ channel: name, delivery: d.id, attempts, retryInMs: delay, reason: outcome.reason }, 'notification not accepted; will retry');
       return undefined;
     }
     return undefined;
