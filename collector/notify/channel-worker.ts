@@ -42,6 +42,7 @@ export class ChannelWorker {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private scheduled = false;
   private stopped = true;
   private readonly random: () => number;
 
@@ -58,24 +59,34 @@ export class ChannelWorker {
     this.wake();
   }
 
-  /** Something may be due (new delivery, timer): run the loop unless it runs already. */
+  /**
+   * Something may be due (new delivery, timer): run the loop unless it runs already. The
+   * loop starts in a microtask, never inside the caller: `enqueue` may run inside the alert
+   * engine's SQLite transaction, and nothing may be sent before that transaction commits
+   * (a rolled-back notification must not reach anyone).
+   */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.running || this.scheduled) {
       this.again = true;
       return;
     }
-    this.deps.clock.clear(this.timer);
-    this.timer = undefined;
-    this.running = this.loop()
-      .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message }, 'notify worker error'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.stopped || this.running) return;
+      this.deps.clock.clear(this.timer);
+      this.timer = undefined;
+      this.running = this.loop()
+        .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message }, 'notify worker error'))
+        .finally(() => {
+          this.running = undefined;
+          if (this.again) {
+            this.again = false;
+            this.wake();
+          }
+        });
+    });
   }
 
   /** Stops after the send in flight (its result is recorded). */
@@ -88,7 +99,7 @@ export class ChannelWorker {
 
   /** Resolves when the worker is idle (tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.scheduled) await (this.running ?? Promise.resolve());
   }
 
   private arm(ms: number): void {

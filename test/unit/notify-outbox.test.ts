@@ -117,6 +117,25 @@ describe('notify outbox', () => {
     expect(metrics.render()).toContain('canh_notify_sent_total{channel="a"} 1');
   });
 
+  it("inside the engine's transaction: nothing is sent before commit, nothing at all after a rollback", async () => {
+    const a = new ScriptedNotifier('a');
+    const s = service([a], config({ channels: [{ type: 'webhook', name: 'a', url: 'http://127.0.0.1:9/' }] }));
+    s.start();
+    const rolledBack = db.transaction(() => {
+      s.enqueue(notification('rb'));
+      throw new Error('engine state write failed');
+    });
+    expect(() => rolledBack()).toThrow('engine state write failed');
+    const committed = db.transaction(() => {
+      s.enqueue(notification('ok'));
+      expect(a.calls).toHaveLength(0); // not while the transaction is open
+    });
+    committed();
+    await run(s);
+    expect(s.outbox.deliveriesOf('rb')).toHaveLength(0);
+    expect(a.accepted.map((x) => x.key)).toEqual(['ok:a:0']);
+  });
+
   it('accepts a notification id once (the engine may emit it again after a restart)', async () => {
     const a = new ScriptedNotifier('a');
     const s = service([a]);
