@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util';
 import { databaseFile } from '../collector/collector.js';
 import { CollectorConfigSchema } from '../collector/config.js';
-import { NotificationSchema } from '../collector/notify/notification.js';
 import { NotifyService } from '../collector/notify/notify-service.js';
+import { testNotification } from '../collector/notify/test-notification.js';
 import { MetricsRegistry } from '../collector/metrics-registry.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
 import { createLogger } from '../common/log.js';
 import { loadOrReport } from './config-errors.js';
@@ -14,34 +14,6 @@ const HELP = `canh notify test --channel NAME [--config FILE] [--data-dir DIR]
   Sends a test notification through one configured channel (the collector's config and
   store: a refreshed Zalo OA token is kept) and says whether the service accepted it.
 `;
-
-/** The test message: an info alert naming the channel, in both languages. */
-export function testNotification(channel: string, clock: Clock) {
-  const now = clock.now();
-  return NotificationSchema.parse({
-    id: `test:${channel}:${now}`,
-    site: 'canh',
-    siteName: 'Canh',
-    createdAt: now,
-    channels: [channel],
-    firing: [
-      {
-        fingerprint: `test:${channel}`,
-        rule: 'notify_test',
-        severity: 'info',
-        site: 'canh',
-        host: null,
-        startsAt: now,
-        endsAt: null,
-        summary: { vi: `Tin nhắn thử: kênh "${channel}" hoạt động`, en: `Test message: channel "${channel}" works` },
-        description: {
-          vi: 'Nếu bạn đọc được tin này, cảnh báo của Canh sẽ đến được đây.',
-          en: 'If you can read this, Canh alerts will reach you here.',
-        },
-      },
-    ],
-  });
-}
 
 export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { values, positionals } = parseArgs({
