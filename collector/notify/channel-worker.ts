@@ -23,6 +23,9 @@ import type { TokenBucket } from './token-bucket.js';
 
 export type RetryOptions = NotifyConfig['retry'];
 
+/** Retry-After may ask for up to 10 min beyond the backoff cap (http-request.ts). */
+const CLOCK_SLACK_MS = 10 * 60_000;
+
 /** Delay before attempt `attempts + 1` after `attempts` failed ones. */
 export function backoffMs(attempts: number, o: RetryOptions, random: () => number): number {
   const base = Math.min(o.maxDelayMs, o.minDelayMs * o.factor ** Math.max(0, attempts - 1));
@@ -118,7 +121,9 @@ export class ChannelWorker {
       const d = outbox.nextDue(name);
       if (!d) return;
       const now = clock.now();
-      if (d.nextAt > now) {
+      // A due time further ahead than any backoff means the wall clock was set back (a PC
+      // whose clock was reset): send now rather than wait for the clock to catch up.
+      if (d.nextAt > now && d.nextAt - now <= this.opts.retry.maxDelayMs + CLOCK_SLACK_MS) {
         this.arm(d.nextAt - now);
         return;
       }
@@ -148,6 +153,7 @@ export class ChannelWorker {
     const { outbox, clock, metrics, bucket, log } = this.deps;
     const name = this.notifier.name;
     for (let i = Math.min(d.partsSent, parts.length); i < parts.length; i++) {
+      if (this.stopped) return undefined; // the rest of the parts go after the restart
       const wait = bucket.take(clock.monotonic());
       if (wait > 0) return wait;
       const startedAt = clock.monotonic();

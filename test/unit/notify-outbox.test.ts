@@ -178,6 +178,18 @@ describe('notify outbox', () => {
     expect(metrics.render()).toContain('canh_notify_retries_total{channel="a"} 2');
   });
 
+  it('a wall clock set back by a day does not park a retry for a day', async () => {
+    const a = new ScriptedNotifier('a');
+    a.script = [{ status: 'retriable', reason: 'zalo_bot_http_503' }];
+    const s = service([a], config({ channels: [{ type: 'webhook', name: 'a', url: 'http://127.0.0.1:9/' }] }));
+    s.start();
+    s.enqueue(notification('n1'));
+    await run(s);
+    clock.setWall(clock.now() - 86_400_000);
+    await run(s, 1000);
+    expect(a.accepted).toHaveLength(1);
+  });
+
   it('backoff: capped, jittered within bounds', () => {
     const o = config().retry;
     expect(backoffMs(1, o, () => 0)).toBe(800);
