@@ -28,7 +28,7 @@ describe('notifiers in the collector', () => {
   let standin: ZaloStandin;
   let collector: Collector | undefined;
 
-  function makeCollector(): Collector {
+  function makeCollector(notify: Record<string, unknown> = {}): Collector {
     const config = CollectorConfigSchema.parse({
       dataDir,
       broker: { embedded: { host: '127.0.0.1', port: 0 } },
@@ -36,6 +36,7 @@ describe('notifiers in the collector', () => {
       notify: {
         channels: [{ type: 'zalo_bot', name: 'zalo', token: BOT_TOKEN, chatId: 'it-huyen', baseUrl: standin.url, timeoutMs: 500 }],
         retry: { minDelayMs: 20, maxDelayMs: 50 },
+        ...notify,
       },
     });
     return new Collector(config, silentLogger());
@@ -85,5 +86,18 @@ describe('notifiers in the collector', () => {
     await waitFor(() => standin.botMessages.length === 3, 5000, 'pending deliveries after restart');
     await collector.notify.idle();
     expect(standin.botMessages.map((m) => /Xã số \d/.exec(m.text)?.[0])).toEqual(['Xã số 0', 'Xã số 1', 'Xã số 2']);
+  });
+
+  it('daily digest scheduled with node-cron: queued once per day however often the schedule fires', async () => {
+    // Every second (node-cron's optional seconds field), so the test sees several firings.
+    collector = makeCollector({ digest: { enabled: true, cron: '* * * * * *', sendEmpty: true } });
+    await collector.start();
+    collector.notify.enqueue(notification('d1'));
+    await waitFor(() => standin.botMessages.some((m) => m.text.startsWith('[TỔNG HỢP]')), 5000, 'digest');
+    await new Promise((r) => setTimeout(r, 2200));
+    const digests = standin.botMessages.filter((m) => m.text.startsWith('[TỔNG HỢP]'));
+    expect(digests).toHaveLength(1);
+    expect(digests[0]!.text).toMatch(/^\[TỔNG HỢP\] Tổng hợp cảnh báo ngày \d\d\/\d\d\/\d{4}/);
+    expect(digests[0]!.text).toContain('UBND xã Tân Phú (tan-phu):');
   });
 });
