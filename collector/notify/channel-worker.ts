@@ -136,8 +136,19 @@ export class ChannelWorker {
         this.giveUp(d, 'bad_payload: stored message unreadable', 'bad_payload', false);
         continue;
       }
-      const rendered = render(message, { language: this.notifier.language, timeZone: this.opts.timeZone });
-      const parts: RenderedMessage[] = this.notifier.parts(rendered);
+      let parts: RenderedMessage[];
+      try {
+        parts = this.notifier.parts(render(message, { language: this.notifier.language, timeZone: this.opts.timeZone }));
+      } catch (err) {
+        this.giveUp(d, `bad_payload: cannot render (${(err as Error).message.slice(0, 200)})`, 'bad_payload', false);
+        continue;
+      }
+      if (d.partsSent >= parts.length) {
+        // Every part was accepted (a newer version may cut the text into fewer parts).
+        outbox.markSent(d.id, d.partsSent, clock.now());
+        metrics.sent.inc({ channel: name });
+        continue;
+      }
       const waitMs = await this.sendParts(d, parts);
       if (waitMs !== undefined) {
         // Rate limited: come back when a token is there (the delivery stays pending, untouched).

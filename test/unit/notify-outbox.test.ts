@@ -190,6 +190,17 @@ describe('notify outbox', () => {
     expect(a.accepted).toHaveLength(1);
   });
 
+  it('a delivery whose parts were all accepted (text now cut into fewer parts) is marked sent, not sent again', async () => {
+    const a = new ScriptedNotifier('a');
+    const s = service([a], config({ channels: [{ type: 'webhook', name: 'a', url: 'http://127.0.0.1:9/' }] }));
+    s.enqueue(notification('n1'));
+    db.prepare('UPDATE notify_deliveries SET parts_sent = 3').run();
+    s.start();
+    await run(s);
+    expect(a.calls).toHaveLength(0);
+    expect(s.outbox.deliveriesOf('n1')[0]!.state).toBe('sent');
+  });
+
   it('backoff: capped, jittered within bounds', () => {
     const o = config().retry;
     expect(backoffMs(1, o, () => 0)).toBe(800);
