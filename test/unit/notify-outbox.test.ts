@@ -150,6 +150,7 @@ describe('notify outbox', () => {
   it('rejects an invalid notification with a clear error and queues nothing', () => {
     const s = service([new ScriptedNotifier('a')]);
     expect(() => s.enqueue({ ...notification('bad'), firing: [congestionAlert({ severity: 'fatal' as never })] })).toThrow(/invalid notification: firing\.0\.severity/);
+    expect(() => s.enqueue(notification('empty', { firing: [], resolved: [] }))).toThrow('invalid notification: firing: a notification needs at least one firing or resolved alert');
     expect(s.outbox.list(null)).toHaveLength(0);
   });
 
