@@ -18,7 +18,7 @@ describe('notification texts', () => {
     expect(r.text).toContain('[CẢNH BÁO] UBND xã Tân Phú (tan-phu)');
     expect(r.text).toContain('Đang xảy ra (2):');
     expect(r.text).toContain('🔴 NGHIÊM TRỌNG · Ổ đĩa C: sắp đầy (97%)\nMáy: pc-mot-cua-01\nTừ: 07:40 24/11/2026 (đã 50 phút)');
-    expect(r.text).toContain('🟠 CẢNH BÁO · Mạng chậm giờ cao điểm: mất 31% gói tin tới cổng dịch vụ công\nToàn điểm\nTừ: 08:15 24/11/2026 (đã 15 phút)');
+    expect(r.text).toContain('🟠 CẢNH BÁO · Mạng chậm giờ cao điểm: mất 31% gói tin tới cổng dịch vụ công\nPhạm vi: toàn điểm\nTừ: 08:15 24/11/2026 (đã 15 phút)');
     // Vietnamese number format (decimal comma), normal and limit.
     expect(r.text).toContain('Số liệu: Mất gói 31,2% (bình thường 0,5%, ngưỡng 5%); Độ trễ p95 850 ms (bình thường 140 ms, ngưỡng 400 ms)');
     expect(r.text).toContain('Cần kiểm tra: Kiểm tra modem và đường truyền của nhà mạng');
