@@ -23,7 +23,7 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'notify') process.umask(0o077);
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);
@@ -31,10 +31,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./collector-command.js')).runCollectorCommand(rest);
     case 'credentials':
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
-    case 'up':
-      return (await import('./up-command.js')).runUpCommand(rest);
     case 'notify':
       return (await import('./notify-command.js')).runNotifyCommand(rest);
+    case 'up':
+      return (await import('./up-command.js')).runUpCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

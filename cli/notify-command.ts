@@ -34,6 +34,8 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
     }),
   );
   if (!config) return 2;
+  // The collector's store holds credential hashes and OA tokens: owner-only files (as `canh collector`).
+  process.umask(0o077);
   const channel = values.channel;
   if (!config.notify.channels.some((c) => c.name === channel && c.enabled)) {
     const names = config.notify.channels.map((c) => `${c.name}${c.enabled ? '' : ' (disabled)'}`).join(', ') || 'none';
