@@ -15,7 +15,7 @@ Usage:
   canh credentials list | revoke USERNAME
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
-  canh notify test --channel NAME                 send a test notification (Zalo, email, webhook)
+  canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
