@@ -11,6 +11,7 @@ import { InfluxWriter } from './influx/influx-writer.js';
 import { linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import { NotifyService } from './notify/notify-service.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -40,6 +41,8 @@ export class Collector {
   readonly http: HttpServer;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
+  /** Notifiers and their outbox: the alert engine's NotificationSink. */
+  readonly notify: NotifyService;
 
   constructor(
     readonly config: CollectorConfig,
@@ -71,6 +74,7 @@ export class Collector {
         { clock: this.clock, log: log.child({ module: 'influx' }), metrics: this.metrics },
       );
     }
+    this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
     this.ingest = new Ingest({
       store: this.store,
@@ -124,6 +128,8 @@ export class Collector {
   async start(): Promise<void> {
     // After the store (opened in the constructor), before the broker delivers messages.
     await this.influx?.start();
+    // Pending deliveries of the previous run go out again.
+    this.notify.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -143,6 +149,7 @@ export class Collector {
     await this.subscriber?.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
+    await this.notify.stop();
     this.store.close();
     this.log.info('collector stopped');
   }
