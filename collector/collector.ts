@@ -8,9 +8,11 @@ import { CredentialStore } from './credentials.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { HttpServer } from './http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
-import { linesForStored } from './influx/point-builder.js';
+import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import { OutageTracker } from './outage/outage-tracker.js';
+import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -40,6 +42,9 @@ export class Collector {
   readonly http: HttpServer;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
+  /** Outage intelligence (issue 3): host outages and site incidents. */
+  readonly outageStore: SqliteOutageStore;
+  readonly outages: OutageTracker;
 
   constructor(
     readonly config: CollectorConfig,
@@ -72,10 +77,31 @@ export class Collector {
       );
     }
     const influx = this.influx;
+    this.outageStore = new SqliteOutageStore(this.db);
+    this.outages = new OutageTracker({
+      store: this.outageStore,
+      config: config.outage,
+      skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
+      clock: this.clock,
+      log: log.child({ module: 'outage' }),
+      metrics: this.metrics,
+      onClosed: influx
+        ? (c) =>
+            influx.write(
+              c.scope === 'site'
+                ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
+                : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
+            )
+        : undefined,
+    });
+    const outages = this.outages;
     this.ingest = new Ingest({
       store: this.store,
       // Points are queued before start() (the writer holds them until its spool is open).
-      onStored: influx ? (msg) => influx.write(linesForStored(msg)) : undefined,
+      onStored: (msg) => {
+        if (influx) influx.write(linesForStored(msg));
+        outages.onStored(msg);
+      },
       clock: this.clock,
       log: log.child({ module: 'ingest' }),
       metrics: this.metrics,
@@ -124,6 +150,8 @@ export class Collector {
   async start(): Promise<void> {
     // After the store (opened in the constructor), before the broker delivers messages.
     await this.influx?.start();
+    // Before any message: reload the outage state (an incident open at the last stop resumes).
+    this.outages.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -141,6 +169,7 @@ export class Collector {
     await this.http.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
+    this.outages.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
     this.store.close();

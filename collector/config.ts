@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { OutageConfigSchema } from './outage/outage-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -100,6 +101,8 @@ export const CollectorConfigSchema = z
     siteDefaults: SiteSettingsSchema,
     /** Per-site settings by site id. */
     sites: SitesSchema,
+    /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
+    outage: OutageConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 
