@@ -88,6 +88,8 @@ export interface IncidentState {
   /** When it opened (collector time). */
   openedAt: number;
   hosts: string[];
+  /** Each host's outage start as first seen (refined by its verdict). */
+  starts: Record<string, number>;
   hostsOnlineBefore: number;
   results: Record<string, { cause: HostOutageCause; verdict: HostVerdict; start: number; end: number }>;
   gaveUp: string[];

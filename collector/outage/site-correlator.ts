@@ -375,6 +375,7 @@ class SiteRun {
     if (inc) {
       if (!inc.resolvedAt && Math.abs(o.start - inc.start) <= w && !inc.hosts.includes(h.host)) {
         inc.hosts.push(h.host);
+        inc.starts[h.host] = o.start;
         o.incidentId = inc.id;
         inc.start = Math.min(inc.start, o.start);
         this.fx.push({ kind: 'incident', change: 'updated', incident: this.incidentRecord(inc) });
@@ -393,6 +394,7 @@ class SiteRun {
       start: Math.min(...out.map((x) => x.outage!.start)),
       openedAt: this.now,
       hosts: out.map((x) => x.host).sort(),
+      starts: Object.fromEntries(out.map((x) => [x.host, x.outage!.start])),
       hostsOnlineBefore: before,
       results: {},
       gaveUp: [],
@@ -430,10 +432,9 @@ class SiteRun {
     const verdicts = new Set<HostVerdict>(rs.map((r) => r.verdict));
     verdicts.delete('unknown');
     inc.cause = incidentCause(verdicts);
-    if (rs.length) {
-      inc.start = Math.min(inc.start, ...rs.map((r) => r.start));
-      inc.end = Math.max(...rs.map((r) => r.end));
-    }
+    // Each host's best-known start: its verdict's (e.g. the agent's last heartbeat) once decided.
+    inc.start = Math.min(...inc.hosts.map((x) => inc.results[x]?.start ?? inc.starts[x] ?? inc.start));
+    if (rs.length) inc.end = Math.max(...rs.map((r) => r.end));
   }
 
   // ---- records ----
