@@ -33,6 +33,7 @@ export function gapCoverage(o: OpenOutage): number {
  * Decide a returned host's outage from its evidence (pure). Returns undefined while the
  * evidence may still come (the settle period after the return), a decision otherwise:
  * - the new boot's `outage` event (unclean shutdown) → its cause, its start/end, verdict power;
+ *   with `details.scope: 'agent'` (the agent died, the PC kept running) → crash, never power;
  * - same agent boot and buffered samples covering the gap → network (it kept running);
  * - a `freeze` event over the gap → freeze; a `network_cut` event → network;
  * - a new OS boot without an event (older agent) → unknown cause, verdict power;
@@ -54,6 +55,18 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
   };
   if (Math.abs(r.skewMs) > 0) base.skewMs = r.skewMs;
 
+  if (o.outageEvent?.scope === 'agent') {
+    // The agent died (killed, crashed) while the PC kept running: never a power cut.
+    const e = o.outageEvent;
+    return {
+      cause: 'crash',
+      verdict: 'unknown',
+      start: e.start ?? o.start,
+      end: Math.max(e.start ?? o.start, e.end ?? r.at),
+      uncertaintyMs: e.uncertaintyMs ?? o.uncertaintyMs,
+      evidence: { ...base, event: 'outage', eventCause: e.cause, eventScope: 'agent' },
+    };
+  }
   if (o.outageEvent) {
     const e = o.outageEvent;
     const start = e.start ?? o.start;
@@ -64,7 +77,7 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
       start,
       end: Math.max(start, end),
       uncertaintyMs: e.uncertaintyMs ?? o.uncertaintyMs,
-      evidence: { ...base, event: 'outage', eventCause: e.cause },
+      evidence: { ...base, event: 'outage', eventCause: e.cause, eventScope: e.scope },
     };
   }
   if (!r.newAgentBoot) {

@@ -59,10 +59,13 @@ export interface OpenOutage {
   incidentId: number | null;
   returned: HostReturn | null;
   /** The new boot's `outage` event (start/end skew-corrected by ingest). */
-  outageEvent: { cause: string; start: number | null; end: number | null; uncertaintyMs: number | null } | null;
+  outageEvent: { cause: string; scope: string; start: number | null; end: number | null; uncertaintyMs: number | null } | null;
   freeze: { start: number; end: number } | null;
   networkCut: { scope: string; start: number | null; end: number | null } | null;
+  /** The agent reported a planned shutdown/reboot: not an outage. */
   planned: boolean;
+  /** The agent reported the PC slept/hibernated over the gap: not an outage. */
+  slept?: boolean;
   /** Samples of the pre-drop boot taken inside the gap (buffered by the agent, replayed on return). */
   gapSamples: number;
   /** A sample taken after the return arrived: the agent's buffer was replayed. */

@@ -197,7 +197,13 @@ class SiteRun {
     const o = h.outage;
     switch (m.type) {
       case 'outage': {
-        const ev = { cause: typeof d.cause === 'string' ? d.cause : 'unknown', start: m.start ?? null, end: m.end ?? null, uncertaintyMs: num(d.uncertaintyMs) };
+        const ev = {
+          cause: typeof d.cause === 'string' ? d.cause : 'unknown',
+          scope: typeof d.scope === 'string' ? d.scope : 'unknown',
+          start: m.start ?? null,
+          end: m.end ?? null,
+          uncertaintyMs: num(d.uncertaintyMs),
+        };
         if (o && this.overlaps(o.start, o.returned?.at ?? this.now, ev.start, ev.end)) {
           o.outageEvent = ev;
         } else if (!this.amendClosed(h, ev)) {
@@ -208,6 +214,9 @@ class SiteRun {
       }
       case 'planned_shutdown':
         if (o && (m.end === undefined || m.end >= o.start - this.s.windowMs)) o.planned = true;
+        break;
+      case 'sleep':
+        if (o && (m.end === undefined || m.end >= o.start - this.s.windowMs)) o.slept = true;
         break;
       case 'freeze':
         if (o && m.start !== undefined && m.end !== undefined) o.freeze = { start: m.start, end: m.end };
@@ -271,8 +280,8 @@ class SiteRun {
 
   private tryClose(h: TrackedHost): void {
     const o = h.outage!;
-    if (o.planned) {
-      this.discard(h, 'planned shutdown or reboot reported by the agent');
+    if (o.planned || o.slept) {
+      this.discard(h, o.planned ? 'planned shutdown or reboot reported by the agent' : 'the PC slept (reported by the agent)');
       return;
     }
     const d = decideHostOutage(o, this.now, this.s.settleMs);
@@ -326,15 +335,16 @@ class SiteRun {
     const c = h.lastClosed;
     if (!c || !this.overlaps(c.start, c.end, ev.start, ev.end)) return false;
     if (c.cause !== 'unknown' && c.cause !== 'crash' && c.cause !== 'offline') return true; // already decided from better evidence
-    c.cause = (['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause'];
+    const agentOnly = ev.scope === 'agent';
+    c.cause = agentOnly ? 'crash' : ((['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause']);
     if (ev.start !== null) c.start = ev.start;
     if (ev.end !== null) c.end = Math.max(c.start, ev.end);
     if (ev.uncertaintyMs !== null) c.uncertaintyMs = ev.uncertaintyMs;
-    c.evidence = { ...c.evidence, event: 'outage', eventCause: ev.cause, amended: true };
+    c.evidence = { ...c.evidence, event: 'outage', eventCause: ev.cause, eventScope: ev.scope, amended: true };
     this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
     for (const inc of [this.st.incident, this.st.lastIncident]) {
       if (inc && c.incidentId === inc.id && inc.results[h.host]) {
-        inc.results[h.host] = { cause: c.cause, verdict: 'power', start: c.start, end: c.end };
+        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end };
         if (inc === this.st.lastIncident) {
           this.summarise(inc);
           this.fx.push({ kind: 'incident', change: 'amended', incident: this.incidentRecord(inc) });
@@ -350,10 +360,10 @@ class SiteRun {
       id: this.ids.nextOutageId++,
       start,
       end: Math.max(start, ev.end!),
-      cause: (['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause'],
+      cause: ev.scope === 'agent' ? 'crash' : ((['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause']),
       incidentId: null,
       uncertaintyMs: ev.uncertaintyMs ?? h.intervalMs,
-      evidence: { detectedBy: 'event', event: 'outage', eventCause: ev.cause, note: 'drop not seen live (collector down or Last Will lost)' },
+      evidence: { detectedBy: 'event', event: 'outage', eventCause: ev.cause, eventScope: ev.scope, note: 'drop not seen live (collector down or Last Will lost)' },
     };
     h.lastClosed = closed;
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });

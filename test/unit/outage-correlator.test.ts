@@ -163,7 +163,7 @@ function powerCut(sim: Sim, agents: SimAgent[], ms: number, withEvents = true): 
   sim.advance(40_000); // the PCs boot
   for (const a of agents) {
     a.start({ osBoot: boot + a.offsetMs });
-    if (withEvents) a.event('outage', lastBeat + a.offsetMs, boot + a.offsetMs, { cause: 'power_loss', uncertaintyMs: 5_000 });
+    if (withEvents) a.event('outage', lastBeat + a.offsetMs, boot + a.offsetMs, { cause: 'power_loss', scope: 'host', uncertaintyMs: 5_000 });
   }
   return { start, boot };
 }
@@ -372,6 +372,37 @@ describe('site correlator', () => {
     expect(byHost['pc-3']!.cause).toBe('power_loss');
     expect(byHost['pc-3']!.evidence.amended).toBe(true);
     expect(sim.incidents()[0]!.cause).toBe('power_cut');
+  });
+
+  it('agents killed while their PCs kept running (outage scope agent): crashes, never a power cut', () => {
+    const sim = new Sim(3);
+    for (const a of sim.agents) a.die();
+    sim.advance(20_000);
+    for (const a of sim.agents) {
+      const { osBoot } = a;
+      a.start({ osBoot }); // new agent boot, same OS boot
+      a.event('outage', sim.clock.now() - 22_000, sim.clock.now(), { cause: 'crash', scope: 'agent', uncertaintyMs: 1000 });
+    }
+    sim.advance(2_000);
+    expect(sim.outages().map((o) => o.cause)).toEqual(['crash', 'crash', 'crash']);
+    expect(sim.incidents()[0]).toMatchObject({ state: 'resolved', cause: 'unknown' });
+  });
+
+  it('PCs that slept (lunch break) are not outages: the incident is discarded when they report it', () => {
+    const sim = new Sim(3);
+    for (const a of sim.agents) a.cut(); // keepalive lost while asleep
+    for (const a of sim.agents) a.running = false;
+    expect(sim.store.openIncidents(SITE)).toHaveLength(1);
+    sim.advance(30 * 60_000);
+    const start = sim.clock.now() - 30 * 60_000;
+    for (const a of sim.agents) {
+      a.running = true;
+      a.connect();
+      a.event('sleep', start, sim.clock.now(), {});
+    }
+    sim.advance(2_000);
+    expect(sim.outages()).toHaveLength(0);
+    expect(sim.incidents()).toHaveLength(0);
   });
 
   it('silence: hosts whose Last Will never comes are dropped after the silence timeout', () => {
