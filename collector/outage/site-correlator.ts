@@ -187,6 +187,12 @@ class SiteRun {
       if (o.returned && !o.returned.newAgentBoot) h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
     } else if (!o && h.boot === m.boot) {
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
+    } else if (!o && h.state === 'unknown' && h.boot === null) {
+      // Samples before any birth we saw (e.g. a collector installed behind a running
+      // broker): the host is evidently online in this boot.
+      h.state = 'online';
+      h.boot = m.boot;
+      h.lastSeen = m.received;
     }
     if (o?.returned) this.tryClose(h);
   }
