@@ -11,8 +11,11 @@ import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import type { ApiModule } from './api/api-module.js';
+import { outageRoutes } from './api/routes/outages.js';
 import { OutageTracker } from './outage/outage-tracker.js';
 import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
+import { siteDirectory } from './site-settings.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -45,6 +48,8 @@ export class Collector {
   /** Outage intelligence (issue 3): host outages and site incidents. */
   readonly outageStore: SqliteOutageStore;
   readonly outages: OutageTracker;
+  /** `/api/incidents…`, `/api/outages` (docs/api.md), for the HTTP server's module registry. */
+  readonly outageApi: ApiModule;
 
   constructor(
     readonly config: CollectorConfig,
@@ -93,6 +98,11 @@ export class Collector {
                 : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
             )
         : undefined,
+    });
+    const sites = siteDirectory(config.sites, config.siteDefaults);
+    this.outageApi = outageRoutes({
+      outages: this.outageStore,
+      timezone: (site) => (site === undefined ? config.siteDefaults.workingHours.timezone : sites.workingHours(site).timezone),
     });
     const outages = this.outages;
     this.ingest = new Ingest({
