@@ -150,6 +150,8 @@ class SiteRun {
       h.state = 'online';
       h.boot = m.boot;
       h.osBoot = osBoot ?? h.osBoot;
+      if (h.boot === m.boot && h.birthT !== null && m.t > h.birthT) h.prevBirthT = h.birthT;
+      else if (h.boot !== m.boot) h.prevBirthT = null;
       h.birthT = m.t;
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
       if (h.outage) this.tryClose(h);
@@ -157,8 +159,10 @@ class SiteRun {
     }
     // Offline. A Last Will carries its session's connect time, never later than that
     // session's birth; a clean stop carries the stop time, later than the birth.
-    // A will of an older session arriving after the new session's birth (broker takeover) is stale.
+    // A will of an older session arriving after the new session's birth (broker takeover) is
+    // stale: of another boot and older, or of this boot and from before the previous birth.
     if (h.boot !== null && h.boot !== m.boot && h.birthT !== null && m.t < h.birthT) return;
+    if (h.boot === m.boot && h.prevBirthT != null && m.t <= h.prevBirthT) return;
     const isWill = h.birthT === null || h.boot !== m.boot || m.t <= h.birthT;
     if (h.outage && !h.outage.returned) return; // already out
     if (!isWill) {
