@@ -147,11 +147,12 @@ class SiteRun {
           osBoot !== null && ((out.osBoot !== null && osBoot > out.osBoot + tol) || (out.osBoot === null && osBoot >= out.start - tol));
         out.returned = { at: m.received, boot: m.boot, osBoot, newAgentBoot, newOsBoot, skewMs: skew.skewMs };
       }
+      // Remember the previous session's birth of this boot (its wills are stale from now on).
+      if (h.boot !== m.boot) h.prevBirthT = null;
+      else if (h.birthT !== null && m.t > h.birthT) h.prevBirthT = h.birthT;
       h.state = 'online';
       h.boot = m.boot;
       h.osBoot = osBoot ?? h.osBoot;
-      if (h.boot === m.boot && h.birthT !== null && m.t > h.birthT) h.prevBirthT = h.birthT;
-      else if (h.boot !== m.boot) h.prevBirthT = null;
       h.birthT = m.t;
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
       if (h.outage) this.tryClose(h);
