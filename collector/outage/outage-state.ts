@@ -96,7 +96,7 @@ export interface IncidentState {
   /** Each host's outage start as first seen (refined by its verdict). */
   starts: Record<string, number>;
   hostsOnlineBefore: number;
-  results: Record<string, { cause: HostOutageCause; verdict: HostVerdict; start: number; end: number }>;
+  results: Record<string, { cause: HostOutageCause; verdict: HostVerdict; start: number; end: number; uncertaintyMs?: number }>;
   gaveUp: string[];
   cause: IncidentCause;
   end: number | null;

@@ -314,7 +314,7 @@ class SiteRun {
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
     const inc = this.st.incident;
     if (inc && o.incidentId === inc.id) {
-      inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end };
+      inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end, uncertaintyMs: d.uncertaintyMs };
       this.resolveIfDone();
     }
   }
@@ -355,7 +355,7 @@ class SiteRun {
     this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
     for (const inc of [this.st.incident, this.st.lastIncident]) {
       if (inc && c.incidentId === inc.id && inc.results[h.host]) {
-        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end };
+        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end, uncertaintyMs: c.uncertaintyMs };
         if (inc === this.st.lastIncident) {
           this.summarise(inc);
           this.fx.push({ kind: 'incident', change: 'amended', incident: this.incidentRecord(inc) });
@@ -455,7 +455,11 @@ class SiteRun {
     inc.cause = incidentCause(verdicts);
     // Each host's best-known start: its verdict's (e.g. the agent's last heartbeat) once decided.
     inc.start = Math.min(...inc.hosts.map((x) => inc.results[x]?.start ?? inc.starts[x] ?? inc.start));
-    if (rs.length) inc.end = Math.max(...rs.map((r) => r.end));
+    if (rs.length) {
+      inc.end = Math.max(...rs.map((r) => r.end));
+      // Once every host is decided, the incident is as exact as its least exact host.
+      if (rs.length === inc.hosts.length) inc.uncertaintyMs = Math.max(...rs.map((r) => r.uncertaintyMs ?? inc.uncertaintyMs));
+    }
   }
 
   // ---- records ----

@@ -180,6 +180,7 @@ describe('site correlator', () => {
     expect(i.hosts).toHaveLength(5);
     expect(i.end).toBe(boot);
     expect(i.durationMs).toBe(i.end! - i.start);
+    expect(i.uncertaintyMs).toBe(5_000); // the agents' heartbeat period, from their outage events
     const outages = sim.outages();
     expect(outages).toHaveLength(5);
     expect(new Set(outages.map((o) => o.cause))).toEqual(new Set(['power_loss']));
