@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Clock } from '../common/clock.js';
 import { VERSION } from '../common/version.js';
 import { ID_PATTERN } from '../contract/topics.js';
-import { BOARD_HTML, BOARD_JS } from './board-page.js';
+import { loadBoardAssets, mountBoard } from './board-assets.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 import type { Store } from './store/store.js';
 
@@ -113,12 +113,7 @@ export class HttpServer {
       if (to < from || to - from > MAX_RANGE_MS) return void res.status(400).json({ error: 'bad_request', reasons: ['range must be 0..31 days with from <= to'] });
       res.json({ samples: store.samples(site.data, host.data, { from, to, limit: q.data.limit }) });
     });
-    app.get('/', localOnly, (_req, res) => {
-      res.type('text/html; charset=utf-8').send(BOARD_HTML);
-    });
-    app.get('/board.js', localOnly, (_req, res) => {
-      res.type('application/javascript; charset=utf-8').send(BOARD_JS);
-    });
+    mountBoard(app, loadBoardAssets(), localOnly);
     app.use((_req, res) => {
       res.status(404).json({ error: 'not_found' });
     });

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// Ships the web board with the build: collector/board/* and the vendored uPlot (MIT) go to
+// dist/collector/board/, next to dist/collector/board-assets.js, which serves them. The
+// collector fetches nothing from the internet: every file the board loads is here.
+import { copyFileSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+const src = new URL('../collector/board/', import.meta.url).pathname;
+const out = new URL('../dist/collector/board/', import.meta.url).pathname;
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+for (const f of readdirSync(src)) copyFileSync(src + f, out + f);
+const vendor = {
+  'uPlot.iife.min.js': 'uplot/dist/uPlot.iife.min.js',
+  'uPlot.min.css': 'uplot/dist/uPlot.min.css',
+  'uPlot.LICENSE.txt': 'uplot/LICENSE',
+};
+for (const [name, from] of Object.entries(vendor)) copyFileSync(require.resolve(from), out + name);
+process.stdout.write(`board: ${out}\n`);
