@@ -27,6 +27,7 @@ export const BOARD_FILES: readonly BoardFile[] = [
   { name: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   { name: 'i18n.js', contentType: 'text/javascript; charset=utf-8' },
   { name: 'style.css', contentType: 'text/css; charset=utf-8' },
+  { name: 'favicon.svg', contentType: 'image/svg+xml' },
   // uPlot (MIT, ~50 KB): small, canvas-based, no dependencies; its licence ships alongside.
   { name: 'uPlot.iife.min.js', contentType: 'text/javascript; charset=utf-8', vendor: 'uplot/dist/uPlot.iife.min.js' },
   { name: 'uPlot.min.css', contentType: 'text/css; charset=utf-8', vendor: 'uplot/dist/uPlot.min.css' },

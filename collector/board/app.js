@@ -328,6 +328,21 @@
     });
   }
 
+  /** X-axis labels in the officer's language, 24-hour clock; the date where the day changes. */
+  function timeTicks(u, splits) {
+    var span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
+    var lastDay = '';
+    return splits.map(function (s) {
+      var d = new Date(s * 1000);
+      var day = d.toLocaleDateString(locale(), { day: '2-digit', month: '2-digit' });
+      if (span > 3 * 86400) return day;
+      var hm = d.toLocaleTimeString(locale(), { hour: '2-digit', minute: '2-digit', hour12: false });
+      var label = day !== lastDay ? hm + '\n' + day : hm;
+      lastDay = day;
+      return label;
+    });
+  }
+
   function countPoints(data) {
     var n = 0;
     for (var i = 1; i < data.length; i++) for (var j = 0; j < data[i].length; j++) if (data[i][j] != null) n++;
@@ -384,6 +399,7 @@
       height: 190,
       series: series,
       scales: { x: { time: true }, y: y },
+      axes: [{ values: timeTicks, space: 60 }, {}],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       hooks: {
@@ -429,7 +445,7 @@
     else {
       c = v.charts[spec.id] = new Chart(spec);
       grid.appendChild(c.box);
-      c.update(spec); // now that it has a width in the page
+      c.resize(); // now that it has a width in the page
     }
     return c;
   }
