@@ -909,9 +909,12 @@
     var siteSelect = el('select', { id: 'silence-site' });
     var hostInput = el('input', { id: 'silence-host', type: 'text', maxlength: 64, placeholder: t('anyValue') });
     var ruleInput = el('input', { id: 'silence-rule', type: 'text', maxlength: 128, placeholder: t('anyValue') });
-    var durSelect = el('select', { id: 'silence-duration' }, ['1h', '24h', '7d'].map(function (r) {
-      return el('option', { value: String(RANGES[r]), text: t('r_' + r) });
-    }).concat([el('option', { value: String(4 * 3600e3), text: '4' + t('u_h') })]));
+    var durSelect = el('select', { id: 'silence-duration' }, [
+      el('option', { value: String(RANGES['1h']), text: t('r_1h') }),
+      el('option', { value: String(4 * 3600e3), text: '4' + t('u_h') }),
+      el('option', { value: String(RANGES['24h']), text: t('r_24h') }),
+      el('option', { value: String(RANGES['7d']), text: t('r_7d') }),
+    ]);
     var comment = el('input', { id: 'silence-comment', type: 'text', maxlength: 500, required: true });
     var submit = el('button', { cls: 'act', type: 'submit', id: 'silence-create', text: t('create') });
     var form = el('form', { cls: 'inline', id: 'silence-form' }, [
