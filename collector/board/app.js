@@ -622,11 +622,13 @@
     };
     v.minInterval = 5000;
     var lastHistory = 0;
+    var historyEmpty = true;
     v.refresh = loader(v, function () {
       var now = Date.now();
       var jobs = [get('api/sites/' + encodeURIComponent(site)), optional('api/incidents', { site: site, from: now - 7 * 86400e3, to: now, limit: 200 }), optional('api/outages', { site: site, from: now - 7 * 86400e3, to: now, limit: 500 })];
       // The 24-hour charts change slowly: fetch them at most once a minute.
-      var withHistory = now - lastHistory > 60e3;
+      // (again at once while empty: a new site's rollups fill within a minute).
+      var withHistory = historyEmpty || now - lastHistory > 60e3;
       if (withHistory) {
         lastHistory = now;
         ['ping_rtt', 'ping_loss', 'net_rx', 'net_tx'].forEach(function (m) {
@@ -717,6 +719,7 @@
         labels.push(t('lineContract'));
         dashed[labels.length - 1] = true;
       }
+      historyEmpty = !rttS.length && !lossS.length && !rxS && !txS;
       putChart(v, netCharts, { id: 'site-line', title: t('lineUsage') + ' (Mbit/s)', labels: labels, data: align(lines), spanGaps: true, shade: shade, yMin: 0, dashed: dashed });
     }
 

@@ -78,6 +78,8 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${dep.httpPort}`;
   const collector = await dep.startCollector({
     CANH_COLLECTOR__SITES: JSON.stringify({ [SITE]: { name: SITE_NAME, lineMbps: 50 } }),
+    // Rollups every 2 s instead of every minute: the 24-hour charts read 15-minute buckets.
+    CANH_COLLECTOR__HISTORY__ROLLUP_CRON: '*/2 * * * * *',
   });
   // The first start prints the admin token once, on the terminal (docs/api.md "Auth").
   await until(() => TOKEN_RE.test(collector.output()), 10_000, 'first-start admin token on the collector output');
@@ -99,6 +101,14 @@ beforeAll(async () => {
     },
     30_000,
     'three CPU points in /api/history',
+  );
+  await until(
+    async () => {
+      const r = await api<{ series?: Array<{ points: unknown[] }> }>(`/api/history?site=${SITE}&metric=ping_rtt&from=${Date.now() - 86_400_000}&to=${Date.now()}`);
+      return r.status === 200 && (r.body.series?.length ?? 0) >= 2;
+    },
+    30_000,
+    'both hosts rolled up into the 24-hour ping history',
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'], headless: true });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
@@ -191,6 +201,8 @@ describe('web board in Chromium', () => {
   });
 
   it('creates a silence from the alerts page, then expires it', async () => {
+    const probe = await api('/api/silences');
+    expect(probe.status, 'GET /api/silences (docs/api.md; the alerting module of issue 4) must be served by this collector').toBe(200);
     await page.goto(`${base}/#/alerts`);
     await page.waitForSelector('#silence-form');
     await page.waitForSelector(`#silence-site option[value="${SITE}"]`, { state: 'attached' });
