@@ -369,6 +369,8 @@
     var points = countPoints(spec.data);
     this.box.setAttribute('data-points', String(points));
     this.shade = spec.shade || [];
+    // The whole requested period on the x axis, even when only its end has data.
+    this.xRange = spec.xRange || null;
     if (!points || !window.uPlot) {
       this.destroy();
       clear(this.plotBox).appendChild(note(t('noData')));
@@ -384,7 +386,8 @@
     this.sig = sig;
     var self = this;
     var series = [{}].concat(spec.labels.map(function (label, i) {
-      return { label: label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: !!spec.spanGaps, dash: spec.dashed && spec.dashed[i] ? [6, 4] : undefined, points: { show: false } };
+      // uPlot's default shows point markers only where data is sparse (a new host, 15-min buckets).
+      return { label: label, stroke: COLORS[i % COLORS.length], fill: undefined, width: 1.5, spanGaps: !!spec.spanGaps, dash: spec.dashed && spec.dashed[i] ? [6, 4] : undefined, points: { size: 6 } };
     }));
     var y = { auto: true };
     if (spec.yMin != null || spec.yMax != null) {
@@ -398,7 +401,15 @@
       width: this.width(),
       height: 190,
       series: series,
-      scales: { x: { time: true }, y: y },
+      scales: {
+        x: {
+          time: true,
+          range: function (u, min, max) {
+            return self.xRange ? [self.xRange[0] / 1000, self.xRange[1] / 1000] : [min, max];
+          },
+        },
+        y: y,
+      },
       axes: [{ values: timeTicks, space: 60 }, {}],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
@@ -699,8 +710,8 @@
       var bucket = 5 * 60e3;
       var rttS = combine((rtt && rtt.series) || [], bucket, 'avg', true);
       var lossS = combine((loss && loss.series) || [], bucket, 'avg', true);
-      putChart(v, netCharts, { id: 'site-rtt', title: t('latency24h'), labels: rttS.map(function (x) { return x.key; }), data: align(rttS), spanGaps: true, shade: shade, yMin: 0 });
-      putChart(v, netCharts, { id: 'site-loss', title: t('loss24h'), labels: lossS.map(function (x) { return x.key; }), data: align(lossS), spanGaps: true, shade: shade, yMin: 0, yMax: 5 });
+      putChart(v, netCharts, { id: 'site-rtt', title: t('latency24h'), labels: rttS.map(function (x) { return x.key; }), data: align(rttS), spanGaps: true, shade: shade, yMin: 0, xRange: [from, now] });
+      putChart(v, netCharts, { id: 'site-loss', title: t('loss24h'), labels: lossS.map(function (x) { return x.key; }), data: align(lossS), spanGaps: true, shade: shade, yMin: 0, yMax: 5, xRange: [from, now] });
       var rxS = combine((rx && rx.series) || [], bucket, 'sum', false)[0];
       var txS = combine((tx && tx.series) || [], bucket, 'sum', false)[0];
       var lines = [];
@@ -720,7 +731,7 @@
         dashed[labels.length - 1] = true;
       }
       historyEmpty = !rttS.length && !lossS.length && !rxS && !txS;
-      putChart(v, netCharts, { id: 'site-line', title: t('lineUsage') + ' (Mbit/s)', labels: labels, data: align(lines), spanGaps: true, shade: shade, yMin: 0, dashed: dashed });
+      putChart(v, netCharts, { id: 'site-line', title: t('lineUsage') + ' (Mbit/s)', labels: labels, data: align(lines), spanGaps: true, shade: shade, yMin: 0, dashed: dashed, xRange: [from, now] });
     }
 
     function renderTimeline(inc, out, now) {
@@ -801,7 +812,7 @@
         metrics.forEach(function (m, i) {
           hist[m] = (r[3 + i] && r[3 + i].series) || [];
         });
-        renderCharts(hist);
+        renderCharts(hist, from, now);
         renderEvents(r[1], r[2]);
         renderInventory(h.inventory);
       });
@@ -825,9 +836,9 @@
         return { key: s.key, points: s.points, scale: scale };
       });
     }
-    function renderCharts(hist) {
+    function renderCharts(hist, from, to) {
       var one = function (id, list, title, yMax) {
-        putChart(v, grid, { id: id, title: title, labels: list.map(function (s) { return s.label || s.key || title; }), data: align(list), yMin: 0, yMax: yMax });
+        putChart(v, grid, { id: id, title: title, labels: list.map(function (s) { return s.label || s.key || title; }), data: align(list), yMin: 0, yMax: yMax, xRange: [from, to] });
       };
       one('cpu', byKey(hist.cpu), t('ch_cpu'), 100);
       one('mem', byKey(hist.mem), t('ch_mem'), 100);

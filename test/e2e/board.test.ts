@@ -54,7 +54,11 @@ async function shot(p: Page, name: string): Promise<void> {
   await p.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 }
 
-/** Counts painted pixels of a chart's canvas: proof that uPlot drew lines, not just axes. */
+/**
+ * Counts the pixels of a chart's canvas painted in a series colour (opaque and saturated:
+ * axes, grid and the working-hours shade are grey or faint): proof that uPlot drew data,
+ * not just an empty frame.
+ */
 async function chartPixels(p: Page, id: string): Promise<{ points: number; painted: number; canvases: number }> {
   return p.evaluate((chartId) => {
     const box = document.querySelector(`[data-chart="${chartId}"]`);
@@ -63,7 +67,10 @@ async function chartPixels(p: Page, id: string): Promise<{ points: number; paint
     if (canvas) {
       const ctx = canvas.getContext('2d')!;
       const d = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) painted++;
+      for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b, a] = [d[i]!, d[i + 1]!, d[i + 2]!, d[i + 3]!];
+        if (a > 150 && Math.max(r, g, b) - Math.min(r, g, b) > 60) painted++;
+      }
     }
     return { points: Number(box?.getAttribute('data-points') ?? 0), painted, canvases: box ? box.querySelectorAll('canvas').length : 0 };
   }, id);
@@ -153,7 +160,7 @@ describe('web board in Chromium', () => {
     await page.waitForFunction(() => Number(document.querySelector('[data-chart="site-rtt"]')?.getAttribute('data-points') ?? 0) > 0);
     const rtt = await chartPixels(page, 'site-rtt');
     expect(rtt.canvases).toBe(1);
-    expect(rtt.painted).toBeGreaterThan(500);
+    expect(rtt.painted).toBeGreaterThan(10);
     expect(await page.locator('img').count()).toBe(0);
     await shot(page, '02-site');
   });
@@ -161,20 +168,23 @@ describe('web board in Chromium', () => {
   it('opens a host: CPU, memory, disk, network and ping charts drawn with data', async () => {
     await page.click('tr[data-host="pc-01"] a.host-name');
     await page.waitForSelector('[data-chart="cpu"] canvas');
-    for (const id of ['cpu', 'mem', 'disk', 'net', 'ping']) {
-      await page.waitForFunction((c) => Number(document.querySelector(`[data-chart="${c}"]`)?.getAttribute('data-points') ?? 0) > 0, id);
-      const c = await chartPixels(page, id);
-      expect(c.points, `${id} points`).toBeGreaterThan(0);
-      expect(c.canvases, `${id} canvas`).toBe(1);
-      expect(c.painted, `${id} painted pixels`).toBeGreaterThan(500);
-    }
+    // 24 hours (the default) reads 15-minute rollups: a fresh host has one or two buckets.
+    await page.waitForFunction(() => Number(document.querySelector('[data-chart="cpu"]')?.getAttribute('data-points') ?? 0) > 0);
+    expect((await chartPixels(page, 'cpu')).painted).toBeGreaterThan(0);
     await page.waitForSelector('#inventory');
     expect(await page.locator('#inventory dt').count()).toBeGreaterThanOrEqual(4); // CPU, memory, disks, OS…
     await shot(page, '03-host-24h');
+    // 1 hour reads raw samples: every chart has lines.
     await page.click('a[data-range="1h"]');
-    await page.waitForFunction(() => location.hash.endsWith('/1h') && Number(document.querySelector('[data-chart="cpu"]')?.getAttribute('data-points') ?? 0) > 0);
+    await page.waitForFunction(() => location.hash.endsWith('/1h'));
     expect(await page.getAttribute('a[data-range="1h"]', 'class')).toBe('active');
-    expect((await chartPixels(page, 'cpu')).painted).toBeGreaterThan(500);
+    for (const id of ['cpu', 'mem', 'disk', 'net', 'ping']) {
+      await page.waitForFunction((c) => Number(document.querySelector(`[data-chart="${c}"]`)?.getAttribute('data-points') ?? 0) >= 3, id);
+      const c = await chartPixels(page, id);
+      expect(c.canvases, `${id} canvas`).toBe(1);
+      expect(c.painted, `${id} pixels in a series colour`).toBeGreaterThan(0);
+    }
+    await shot(page, '03-host-1h');
   });
 
   it('updates live from /api/stream without reloading the page', async () => {
