@@ -343,6 +343,13 @@
     });
   }
 
+  /** Y-axis labels with the officer's decimal separator (0,5 in Vietnamese). */
+  function numTicks(u, splits) {
+    return splits.map(function (v) {
+      return v == null ? '' : num(v, 3);
+    });
+  }
+
   function countPoints(data) {
     var n = 0;
     for (var i = 1; i < data.length; i++) for (var j = 0; j < data[i].length; j++) if (data[i][j] != null) n++;
@@ -410,7 +417,7 @@
         },
         y: y,
       },
-      axes: [{ values: timeTicks, space: 60 }, {}],
+      axes: [{ values: timeTicks, space: 60 }, { values: numTicks }],
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       hooks: {
@@ -664,8 +671,9 @@
         var spec = h.underSpec && h.underSpec.flag;
         return el('tr', { data: { host: h.host } }, [
           el('td', null, [el('a', { cls: 'host-name', href: href('host', site, h.host), text: h.hostname || h.host }),
+            h.hostname && h.hostname !== h.host ? el('span', { cls: 'muted small host-id', text: ' ' + h.host }) : null,
             spec ? el('span', { cls: 'badge under-spec', title: (h.underSpec.reasons || []).join('; '), text: t('underSpec') }) : null,
-            spec ? el('div', { cls: 'muted small', text: (h.underSpec.reasons || []).join('; ') }) : null]),
+            spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null]),
           td(t('st_' + h.state), h.state),
           el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),
           el('td', { cls: 'num ' + levelClass(h.memPct, 85, 95), text: pct(h.memPct) }),
@@ -824,6 +832,7 @@
       var spec = h.underSpec && h.underSpec.flag;
       clear(summary).appendChild(el('dl', { cls: 'kv' }, [
         el('dt', { text: t('state') }), el('dd', null, [el('span', { cls: st.state, text: t('st_' + st.state) }), st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '']),
+        el('dt', { text: t('hostId') }), el('dd', { text: site + ' / ' + host }),
         el('dt', { text: t('lastSeen') }), el('dd', { text: ago(st.lastSeen) }),
         el('dt', { text: t('inv_agent') }), el('dd', { text: st.agentVersion || t('na') }),
         spec ? el('dt', { text: t('underSpec') }) : null,
@@ -899,7 +908,7 @@
       }
       add(t('inv_memTotal'), inv.memTotal != null ? bytes(inv.memTotal) : null);
       if (Array.isArray(inv.disks)) add(t('inv_disks'), inv.disks.map(function (d) {
-        return d.name + ' (' + d.type + ', ' + bytes(d.size) + ')';
+        return (d.name || d.device || '') + ' (' + d.type + ', ' + bytes(d.size) + ')';
       }).join('; '));
       if (inv.os) add(t('inv_os'), [inv.os.distro, inv.os.release, inv.os.arch].filter(Boolean).join(' ') + (inv.os.kernel ? ' — ' + inv.os.kernel : ''));
       add(t('inv_agent'), inv.agentVersion);
