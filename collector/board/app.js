@@ -13,6 +13,8 @@
   var LANG_KEY = 'canh.lang';
   var RANGES = { '1h': 3600e3, '24h': 86400e3, '7d': 7 * 86400e3, '30d': 30 * 86400e3 };
   var POLL_MS = 15000;
+  /** The collector's built-in alert rules (collector/alerting/rules/); others seen in alerts are added. */
+  var RULES = ['host_offline', 'site_offline', 'network_cut', 'frequent_power_cuts', 'freezes_and_crashes', 'cpu_saturation', 'memory_saturation', 'disk_nearly_full', 'peak_hour_congestion', 'portal_unreachable'];
   var COLORS = ['#0b5394', '#e69500', '#137333', '#b3261e', '#6a1b9a', '#00838f', '#5d4037', '#c2185b', '#546e7a', '#9e9d24'];
 
   var lang = storedLang();
@@ -72,6 +74,11 @@
       i++;
     }
     return num(b, 1) + ' ' + u[i];
+  }
+  /** A rule's name in the officer's language (the raw name for a rule this board does not know). */
+  function ruleLabel(r) {
+    var s = I18N[lang]['rule_' + r];
+    return s == null ? String(r) : s;
   }
   function levelClass(v, warn, crit) {
     if (v == null) return '';
@@ -238,8 +245,11 @@
   function startPolling() {
     setConn('poll');
     if (live.poll) return;
+    var ticks = 0;
     live.poll = setInterval(function () {
       if (view) scheduleRefresh();
+      // Try the stream again every 5 minutes (the collector may have been restarting).
+      if (++ticks % 20 === 0 && window.EventSource && me) startLive();
     }, POLL_MS);
   }
   function stopLive() {
@@ -595,10 +605,8 @@
     var v = baseView('overview', root);
     var tiles = el('div', { cls: 'tiles', id: 'tiles' });
     append(root, [el('h1', { text: t('sites') }), tiles]);
-    v.wants = function (d) {
-      return d.kind !== 'sample';
-    };
-    v.minInterval = 2000;
+    // Samples can change the worst problem (a disk filling up): refresh, at most every 5 s.
+    v.minInterval = 5000;
     v.refresh = loader(v, function () {
       return get('api/sites').then(function (data) {
         if (stale(v)) return;
@@ -931,7 +939,14 @@
     };
     var siteSelect = el('select', { id: 'silence-site' });
     var hostInput = el('input', { id: 'silence-host', type: 'text', maxlength: 64, placeholder: t('anyValue') });
-    var ruleInput = el('input', { id: 'silence-rule', type: 'text', maxlength: 128, placeholder: t('anyValue') });
+    var ruleInput = el('select', { id: 'silence-rule' }, [el('option', { value: '', text: t('anyValue') })].concat(RULES.map(function (r) {
+      return el('option', { value: r, text: ruleLabel(r) });
+    })));
+    function addRule(r) {
+      if (!r || RULES.indexOf(r) >= 0) return;
+      RULES.push(r);
+      ruleInput.appendChild(el('option', { value: r, text: ruleLabel(r) }));
+    }
     var durSelect = el('select', { id: 'silence-duration' }, [
       el('option', { value: String(RANGES['1h']), text: t('r_1h') }),
       el('option', { value: String(4 * 3600e3), text: '4' + t('u_h') }),
@@ -961,7 +976,7 @@
       var matchers = {};
       if (siteSelect.value) matchers.site = siteSelect.value;
       if (hostInput.value.trim()) matchers.host = hostInput.value.trim();
-      if (ruleInput.value.trim()) matchers.rule = ruleInput.value.trim();
+      if (ruleInput.value) matchers.rule = ruleInput.value;
       submit.disabled = true;
       api('POST', 'api/silences', { matchers: matchers, endsAt: Date.now() + Number(durSelect.value), comment: comment.value.trim() })
         .then(function () {
@@ -978,12 +993,13 @@
     function prefill(a) {
       if (a.site) siteSelect.value = a.site;
       hostInput.value = a.host || '';
+      addRule(a.rule);
       ruleInput.value = a.rule || '';
       comment.focus();
     }
 
     v.refresh = loader(v, function () {
-      return Promise.all([optional('api/alerts', { state: 'active', limit: 200 }), optional('api/silences'), sitesLoaded ? null : optional('api/sites')]).then(function (r) {
+      return Promise.all([optional('api/alerts', { state: 'active', limit: 200, lang: lang }), optional('api/silences'), sitesLoaded ? null : optional('api/sites')]).then(function (r) {
         if (stale(v)) return;
         if (r[2]) {
           sitesLoaded = true;
@@ -1005,7 +1021,7 @@
       alertsBox.appendChild(table([t('severity'), t('summary'), t('site'), t('host'), t('since'), t('state'), ''], alerts.map(function (a) {
         return el('tr', { data: { alert: a.id } }, [
           td(t('sev_' + a.severity), a.severity === 'critical' ? 'crit' : a.severity === 'warning' ? 'warn' : ''),
-          el('td', null, [a.summary || a.rule, el('div', { cls: 'muted small', text: a.rule })]),
+          el('td', null, [a.summary || ruleLabel(a.rule), el('div', { cls: 'muted small', text: ruleLabel(a.rule) })]),
           td(a.site), td(a.host || t('na')), td(when(a.startsAt)),
           el('td', null, [t('al_' + a.state), a.silenced ? el('span', { cls: 'badge', text: t('silenced') }) : null]),
           el('td', null, admin && !a.silenced ? el('button', { cls: 'act secondary', type: 'button', text: t('silence'), on: { click: function () { prefill(a); } } }) : null),
@@ -1024,7 +1040,7 @@
       if (!list.length) return void silencesBox.appendChild(note(t('noSilences')));
       silencesBox.appendChild(table([t('matchers'), t('state'), t('ends'), t('author'), t('comment'), ''], list.map(function (s) {
         var m = s.matchers || {};
-        var desc = ['site', 'host', 'rule'].filter(function (k) { return m[k]; }).map(function (k) { return t(k) + ' = ' + m[k]; }).join(', ') || t('anyValue');
+        var desc = ['site', 'host', 'rule'].filter(function (k) { return m[k]; }).map(function (k) { return t(k) + ' = ' + (k === 'rule' ? ruleLabel(m[k]) : m[k]); }).join(', ') || t('anyValue');
         return el('tr', { data: { silence: s.id, state: s.state } }, [
           td(desc), td(t('si_' + s.state), s.state === 'active' ? 'online' : 'muted'), td(when(s.endsAt)), td(s.author || ''), td(s.comment || ''),
           el('td', null, admin && s.state !== 'expired' ? el('button', { cls: 'act secondary expire', type: 'button', text: t('expire'), on: { click: function (e) {

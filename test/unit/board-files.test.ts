@@ -55,6 +55,7 @@ describe('board texts', () => {
       ...['pending', 'firing', 'resolved'].map((s) => `al_${s}`),
       ...['active', 'pending', 'expired'].map((s) => `si_${s}`),
       ...['1h', '24h', '7d', '30d'].map((r) => `r_${r}`),
+      ...[...appJs.match(/var RULES = \[([^\]]*)\]/)![1]!.matchAll(/'([a-z_]+)'/g)].map((m) => `rule_${m[1]}`),
     ];
     const missing = [...literal, ...built].filter((k) => !(k in vi));
     expect(missing).toEqual([]);
