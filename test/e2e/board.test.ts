@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { until } from '../helpers/processes.js';
+import { runCanhSync, until } from '../helpers/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/board/', import.meta.url));
@@ -268,6 +268,28 @@ describe('web board in Chromium', () => {
       await shot(p, name);
     }
     await phone.close();
+  });
+
+  it('gives a read-only token no silence form, and signs out', async () => {
+    const created = runCanhSync(['tokens', 'create', '--data-dir', dep.dataDir, '--name', 'can-bo-xa', '--role', 'read', '--json']);
+    expect(created.status, created.stderr).toBe(0);
+    const readToken = (JSON.parse(created.stdout) as { token: string }).token;
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    watch(p);
+    await p.goto(base);
+    await p.fill('#token', readToken);
+    await p.click('#login-submit');
+    await p.waitForSelector('a.tile');
+    await p.goto(`${base}/#/alerts`);
+    await p.waitForSelector('#silences');
+    expect(await p.locator('#silence-form').count()).toBe(0);
+    expect(await p.textContent('#view')).toContain('Chỉ quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
+    expect(await p.locator('button.expire').count()).toBe(0);
+    await p.click('#logout');
+    await p.waitForSelector('#login-form');
+    expect(await p.evaluate(async () => (await fetch('api/auth/me')).status)).toBe(401);
+    await ctx.close();
   });
 
   it('had no dialog, script error or CSP violation on any page', () => {
