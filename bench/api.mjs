@@ -13,6 +13,7 @@
 //
 // Env: BENCH_SITES (50), BENCH_HOSTS_PER_SITE (10), BENCH_DAYS (30), BENCH_RUNS (5),
 // BENCH_KEEP=1 keeps the data dir.
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
@@ -122,14 +123,12 @@ async function fill(dataDir, now) {
   // The rollups below already cover these samples: the job starts after them.
   raw.prepare(`INSERT INTO history_state (name, value) VALUES ('samples_id', (SELECT max(id) FROM samples))`).run();
 
-  // Rollups: bulk load without the time indexes, then build them.
-  for (const t of ['rollup_1m', 'rollup_15m', 'rollup_1h']) raw.exec(`DROP INDEX ${t}_t`);
+  // Rollups, generated inside SQLite: a recursive time series × every series of a site, in
+  // primary-key order (series, t) — appends, the fastest way into a B-tree — a site per transaction.
   const insSeries = raw.prepare(`INSERT INTO history_series (site, metric, host, key, last_t) VALUES (?, ?, ?, ?, ?)`);
   tx(() => {
     for (const x of hosts) for (const [metric, key] of SERIES) insSeries.run(x.site, metric, x.host, key, now);
   });
-  // Generated inside SQLite (a recursive time series × every series, in primary-key order:
-  // appends, the fastest way into a B-tree), a site per transaction.
   raw.exec(`CREATE TEMP TABLE bench_series (metric TEXT, key TEXT, base REAL, amp REAL)`);
   const insBs = raw.prepare(`INSERT INTO bench_series VALUES (?, ?, ?, ?)`);
   for (const x of SERIES) insBs.run(...x);
@@ -137,16 +136,14 @@ async function fill(dataDir, now) {
   for (const [table, step, span] of [['rollup_1h', HOUR, DAYS * DAY], ['rollup_15m', 15 * MIN, DAYS * DAY], ['rollup_1m', MIN, ONE_MIN_SPAN]]) {
     const first = Math.floor((now - span) / step) * step;
     const n = step / 15_000;
+    const wave = `sin(ts.t * 6.283185307179586 / 86400000.0 + CAST(substr(s.host, 4) AS INTEGER) + @site * @perSite)`;
     const ins = raw.prepare(`
-      WITH RECURSIVE ts(t) AS (SELECT @first UNION ALL SELECT t + @step FROM ts WHERE t + @step <= @now),
-      hs(host, h) AS (SELECT host, CAST(substr(host, 4) AS INTEGER) + @site * @perSite FROM hosts WHERE site = @siteId)
-      INSERT INTO ${table} (site, metric, host, key, t, vmin, vmax, vsum, n)
-      SELECT @siteId, b.metric, hs.host, b.key, ts.t,
-             b.base + b.amp * (sin(ts.t * 6.283185307179586 / 86400000.0 + hs.h) - 0.1),
-             b.base + b.amp * (sin(ts.t * 6.283185307179586 / 86400000.0 + hs.h) + 0.1),
-             (b.base + b.amp * sin(ts.t * 6.283185307179586 / 86400000.0 + hs.h)) * @n, @n
-      FROM bench_series b, hs, ts
-      ORDER BY b.metric, hs.host, b.key, ts.t`);
+      WITH RECURSIVE ts(t) AS (SELECT @first UNION ALL SELECT t + @step FROM ts WHERE t + @step <= @now)
+      INSERT INTO ${table} (series, t, vmin, vmax, vsum, n)
+      SELECT s.id, ts.t, b.base + b.amp * (${wave} - 0.1), b.base + b.amp * (${wave} + 0.1), (b.base + b.amp * ${wave}) * @n, @n
+      FROM history_series s JOIN bench_series b ON b.metric = s.metric AND b.key = s.key, ts
+      WHERE s.site = @siteId
+      ORDER BY s.id, ts.t`);
     let count = 0;
     for (let s = 0; s < SITES; s++) {
       tx(() => {
@@ -154,7 +151,6 @@ async function fill(dataDir, now) {
       });
     }
     rows[table] = count;
-    raw.exec(`CREATE INDEX ${table}_t ON ${table} (t)`);
   }
   raw.pragma('wal_checkpoint(TRUNCATE)');
   raw.close();
@@ -167,7 +163,7 @@ async function timed(url, token) {
   const body = await res.arrayBuffer();
   const ms = performance.now() - t0;
   if (res.status !== 200) throw new Error(`${url} answered ${res.status}: ${Buffer.from(body).toString('utf8').slice(0, 300)}`);
-  return { ms, bytes: body.byteLength, json: () => JSON.parse(Buffer.from(body).toString('utf8')) };
+  return { ms, bytes: body.byteLength, gzipBytes: gzipSync(Buffer.from(body), { level: 4 }).length, json: () => JSON.parse(Buffer.from(body).toString('utf8')) };
 }
 
 /** The board's page weight: `/` and every script, stylesheet and image it links (same origin). */
@@ -225,6 +221,7 @@ async function main() {
   // Warm-up (page cache, statement cache).
   for (const s of sites.slice(0, 5)) for (const p of sitePage(s, Date.now())) await timed(`${base}${p}`, token);
 
+  const loadBefore = loadavg()[0];
   const runs = [];
   for (let r = 0; r < RUNS; r++) {
     const req = [];
@@ -234,6 +231,7 @@ async function main() {
     const overview = [];
     const host30 = [];
     let bytes = 0;
+    let gzBytes = 0;
     for (let i = 0; i < PAGES_PER_RUN; i++) {
       const site = sites[(r * PAGES_PER_RUN + i * 7) % sites.length];
       const t = Date.now();
@@ -245,6 +243,7 @@ async function main() {
         req.push(x.ms);
         (j === 0 ? siteReq : histReq).push(x.ms);
         bytes += x.bytes;
+        gzBytes += x.gzipBytes;
       });
       if (i % 4 === 0) {
         overview.push((await timed(`${base}/api/sites`, token)).ms);
@@ -261,6 +260,7 @@ async function main() {
       overview95: quantile(overview, 0.95),
       host95: quantile(host30, 0.95),
       kbPerPage: bytes / PAGES_PER_RUN / 1024,
+      gzKbPerPage: gzBytes / PAGES_PER_RUN / 1024,
     });
     console.log(`run ${r + 1}/${RUNS}: site-page request p95 ${fmt(runs.at(-1).p95)} ms, p50 ${fmt(runs.at(-1).p50)} ms, whole page data p95 ${fmt(runs.at(-1).page95)} ms`);
   }
@@ -280,8 +280,9 @@ async function main() {
       ['  /api/history 24 h site-wide p95 (ms)', fmt(med('hist95'))],
       ['overview /api/sites (500 hosts) p95 (ms)', fmt(med('overview95'))],
       ['host page /api/history 30 d p95 (ms)', fmt(med('host95'))],
-      ['site page data per load (KiB JSON)', fmt(med('kbPerPage'))],
+      ['site page data per load (KiB JSON; gzipped on the wire)', `${fmt(med('kbPerPage'))} (${fmt(med('gzKbPerPage'))})`],
       ['store size (MB)', fmt(storeBytes / 1e6, 0)],
+      ['machine load average before / after (cores: 2, shared)', `${fmt(loadBefore)} / ${fmt(loadavg()[0])}`],
     ]),
   );
   console.log('');
