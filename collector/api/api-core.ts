@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
@@ -20,6 +21,28 @@ export interface ApiCoreOptions {
   log: Logger;
   metrics: MetricsRegistry;
   settings: ApiSettings;
+}
+
+/** JSON answers larger than this are gzipped for clients that accept it. */
+export const GZIP_MIN_BYTES = 2048;
+
+/**
+ * Gzip large JSON answers (a site page's 24-hour charts are ~200 KiB of JSON, ~30 KiB
+ * gzipped: it matters on a commune's congested line to the province).
+ */
+function gzipJson(req: Request, res: Response, next: NextFunction): void {
+  const accepts = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  res.setHeader('Vary', 'Accept-Encoding');
+  if (!accepts) return next();
+  const json = res.json.bind(res);
+  res.json = (body: unknown) => {
+    const text = JSON.stringify(body);
+    if (text === undefined || Buffer.byteLength(text) < GZIP_MIN_BYTES) return json(body);
+    res.setHeader('Content-Type', 'application/json; charset=utf-8');
+    res.setHeader('Content-Encoding', 'gzip');
+    return res.send(gzipSync(text, { level: 4 }));
+  };
+  next();
 }
 
 /** The address a request came from (no proxy headers are trusted). */
@@ -79,6 +102,7 @@ export class ApiCore {
       next();
     });
     router.use(this.rateLimit(this.limiter, 'api'));
+    router.use(gzipJson);
     router.use(express.json({ limit: '32kb', strict: true }));
     router.use(this.opts.authenticator.authenticate());
     for (const m of modules) {

@@ -84,7 +84,7 @@ export class StreamHub {
   }
 
   /** Attach an SSE response; false when the client limit is reached. */
-  attach(req: Request, res: Response): boolean {
+  attach(_req: Request, res: Response): boolean {
     if (this.clients.size >= this.opts.maxClients) {
       this.refused.inc();
       return false;
@@ -96,7 +96,8 @@ export class StreamHub {
     res.flushHeaders();
     res.write('retry: 5000\n: connected\n\n');
     this.clients.add(res);
-    req.on('close', () => this.clients.delete(res));
+    // The response's close: the client went away (the request stream may close earlier).
+    res.on('close', () => this.clients.delete(res));
     return true;
   }
 

@@ -26,18 +26,23 @@ export const DEFAULT_MAX_POINTS = 500;
 /** Raw rows read per host and query (a day of 1 s samples); the API bounds ranges well below. */
 const MAX_RAW_ROWS = 100_000;
 
+/**
+ * Rollup rows are keyed by an integer series id (not by site/metric/host/key text), so a
+ * bucket costs ~45 bytes on disk: a province of 500 PCs keeps 35 days of 1-minute, 400 days
+ * of 15-minute and 5 years of 1-hour buckets without the rollups outgrowing the raw samples.
+ */
 const rollupTable = (r: RollupResolution) => `CREATE TABLE ${TABLE[r]} (
-     site TEXT NOT NULL, metric TEXT NOT NULL, host TEXT NOT NULL, key TEXT NOT NULL, t INTEGER NOT NULL,
+     series INTEGER NOT NULL, t INTEGER NOT NULL,
      vmin REAL NOT NULL, vmax REAL NOT NULL, vsum REAL NOT NULL, n INTEGER NOT NULL,
-     PRIMARY KEY (site, metric, host, key, t)) WITHOUT ROWID;
-   CREATE INDEX ${TABLE[r]}_t ON ${TABLE[r]} (t);`;
+     PRIMARY KEY (series, t)) WITHOUT ROWID;`;
 
 const MIGRATIONS = [
-  `${ROLLUPS.map(rollupTable).join('\n')}
-   -- Which series exist (so a site-wide query reads each series by its key prefix).
+  `-- Every series (site, metric, host, key) once, with its id and newest sample time.
    CREATE TABLE history_series (
-     site TEXT NOT NULL, metric TEXT NOT NULL, host TEXT NOT NULL, key TEXT NOT NULL, last_t INTEGER NOT NULL,
-     PRIMARY KEY (site, metric, host, key)) WITHOUT ROWID;
+     id INTEGER PRIMARY KEY, site TEXT NOT NULL, metric TEXT NOT NULL, host TEXT NOT NULL, key TEXT NOT NULL,
+     last_t INTEGER NOT NULL);
+   CREATE UNIQUE INDEX history_series_name ON history_series (site, metric, host, key);
+   ${ROLLUPS.map(rollupTable).join('\n')}
    -- Persisted progress of the rollup job: the last samples.id folded in.
    CREATE TABLE history_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
@@ -55,10 +60,9 @@ export interface RetentionOutcome {
 }
 
 interface Bucket {
-  site: string;
-  metric: string;
-  host: string;
-  key: string;
+  res: RollupResolution;
+  /** Series name key (site, metric, host, key joined). */
+  sk: string;
   t: number;
   min: number;
   max: number;
@@ -77,7 +81,9 @@ interface Bucket {
 export class SqliteHistory implements HistoryReader {
   private readonly stmts;
   private readonly upsert: Record<RollupResolution, Statement>;
-  private readonly read: Record<RollupResolution, { host: Statement; key: Statement }>;
+  private readonly read: Record<RollupResolution, Statement>;
+  private readonly deleteOld: Record<RollupResolution, Statement>;
+  private readonly deleteSeriesRows: Record<RollupResolution, Statement>;
   private readonly retention: HistoryRetention;
 
   constructor(
@@ -89,16 +95,16 @@ export class SqliteHistory implements HistoryReader {
     this.retention = { ...DEFAULT_RETENTION, ...retention };
     const upsert = (r: RollupResolution) =>
       db.prepare(
-        `INSERT INTO ${TABLE[r]} (site, metric, host, key, t, vmin, vmax, vsum, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (site, metric, host, key, t) DO UPDATE SET
+        `INSERT INTO ${TABLE[r]} (series, t, vmin, vmax, vsum, n) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series, t) DO UPDATE SET
            vmin = min(vmin, excluded.vmin), vmax = max(vmax, excluded.vmax), vsum = vsum + excluded.vsum, n = n + excluded.n`,
       );
     this.upsert = { '1m': upsert('1m'), '15m': upsert('15m'), '1h': upsert('1h') };
-    const reads = (r: RollupResolution) => ({
-      host: db.prepare(`SELECT key, t, vmin, vmax, vsum, n FROM ${TABLE[r]} WHERE site = ? AND metric = ? AND host = ? AND t >= ? AND t < ? ORDER BY key, t`),
-      key: db.prepare(`SELECT key, t, vmin, vmax, vsum, n FROM ${TABLE[r]} WHERE site = ? AND metric = ? AND host = ? AND key = ? AND t >= ? AND t < ? ORDER BY t`),
-    });
-    this.read = { '1m': reads('1m'), '15m': reads('15m'), '1h': reads('1h') };
+    const per = (sql: (table: string) => string) =>
+      ({ '1m': db.prepare(sql(TABLE['1m'])), '15m': db.prepare(sql(TABLE['15m'])), '1h': db.prepare(sql(TABLE['1h'])) }) as Record<RollupResolution, Statement>;
+    this.read = per((t) => `SELECT t, vmin, vmax, vsum, n FROM ${t} WHERE series = ? AND t >= ? AND t < ? ORDER BY t`);
+    this.deleteOld = per((t) => `DELETE FROM ${t} WHERE series = ? AND t < ?`);
+    this.deleteSeriesRows = per((t) => `DELETE FROM ${t} WHERE series = ?`);
     this.stmts = {
       watermark: db.prepare(`SELECT value FROM history_state WHERE name = 'samples_id'`),
       setWatermark: db.prepare(
@@ -109,10 +115,12 @@ export class SqliteHistory implements HistoryReader {
       firstPending: db.prepare(`SELECT received FROM samples WHERE id > ? ORDER BY id LIMIT 1`),
       touchSeries: db.prepare(
         `INSERT INTO history_series (site, metric, host, key, last_t) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (site, metric, host, key) DO UPDATE SET last_t = max(last_t, excluded.last_t)`,
+         ON CONFLICT (site, metric, host, key) DO UPDATE SET last_t = max(last_t, excluded.last_t) RETURNING id`,
       ),
-      seriesOfSite: db.prepare(`SELECT host, key FROM history_series WHERE site = ? AND metric = ? ORDER BY host, key`),
-      seriesOfHost: db.prepare(`SELECT host, key FROM history_series WHERE site = ? AND metric = ? AND host = ? ORDER BY key`),
+      seriesOfSite: db.prepare(`SELECT id, host, key FROM history_series WHERE site = ? AND metric = ? ORDER BY host, key`),
+      seriesOfHost: db.prepare(`SELECT id, host, key FROM history_series WHERE site = ? AND metric = ? AND host = ? ORDER BY key`),
+      allSeries: db.prepare(`SELECT id, last_t FROM history_series`),
+      deleteSeries: db.prepare(`DELETE FROM history_series WHERE id = ?`),
       rawSamples: db.prepare(`SELECT t, metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ? ORDER BY t LIMIT ?`),
       hostsOfSite: db.prepare(`SELECT DISTINCT host FROM history_series WHERE site = ?`),
       siteHosts: db.prepare(`SELECT host FROM hosts WHERE site = ? ORDER BY host`),
@@ -122,7 +130,6 @@ export class SqliteHistory implements HistoryReader {
         // SQLite reuses max(id)+1, and an id at or below the watermark would be skipped.
         `DELETE FROM samples WHERE site = ? AND host = ? AND t < ? AND id <= ? AND id < (SELECT max(id) FROM samples)`,
       ),
-      deleteSeries: db.prepare(`DELETE FROM history_series WHERE last_t < ?`),
     };
   }
 
@@ -157,8 +164,8 @@ export class SqliteHistory implements HistoryReader {
         metrics: string;
       }>;
       if (rows.length === 0) return { samples, buckets, caughtUp: true };
-      const acc = new Map<string, Bucket & { res: RollupResolution }>();
-      const series = new Map<string, [string, string, string, string, number]>();
+      const acc = new Map<string, Bucket>();
+      const series = new Map<string, { name: [string, string, string, string]; lastT: number; id: number }>();
       for (const r of rows) {
         let metrics: SampleMetrics;
         try {
@@ -169,8 +176,8 @@ export class SqliteHistory implements HistoryReader {
         for (const v of seriesValues(metrics)) {
           const sk = `${r.site}\u0000${v.metric}\u0000${r.host}\u0000${v.key}`;
           const s = series.get(sk);
-          if (!s) series.set(sk, [r.site, v.metric, r.host, v.key, r.t]);
-          else if (r.t > s[4]) s[4] = r.t;
+          if (!s) series.set(sk, { name: [r.site, v.metric, r.host, v.key], lastT: r.t, id: 0 });
+          else if (r.t > s.lastT) s.lastT = r.t;
           for (const res of ROLLUPS) {
             const step = RESOLUTION_MS[res];
             const t = Math.floor(r.t / step) * step;
@@ -181,14 +188,18 @@ export class SqliteHistory implements HistoryReader {
               if (v.value > b.max) b.max = v.value;
               b.sum += v.value;
               b.n++;
-            } else acc.set(k, { res, site: r.site, metric: v.metric, host: r.host, key: v.key, t, min: v.value, max: v.value, sum: v.value, n: 1 });
+            } else acc.set(k, { res, sk, t, min: v.value, max: v.value, sum: v.value, n: 1 });
           }
         }
       }
       const last = rows[rows.length - 1]!.id;
       this.db.transaction(() => {
-        for (const b of acc.values()) this.upsert[b.res].run(b.site, b.metric, b.host, b.key, b.t, b.min, b.max, b.sum, b.n);
-        for (const s of series.values()) this.stmts.touchSeries.run(...s);
+        // One upsert per series per batch (it moves last_t and returns the id).
+        for (const s of series.values()) s.id = (this.stmts.touchSeries.get(...s.name, s.lastT) as { id: number }).id;
+        for (const b of acc.values()) {
+          const id = series.get(b.sk)!.id;
+          this.upsert[b.res].run(id, b.t, b.min, b.max, b.sum, b.n);
+        }
         this.stmts.setWatermark.run(last);
       })();
       watermark = last;
@@ -208,8 +219,18 @@ export class SqliteHistory implements HistoryReader {
       raw += this.stmts.deleteRaw.run(h.site, h.host, rawCutoff, watermark).changes;
     }
     const rollups = { '1m': 0, '15m': 0, '1h': 0 } as Record<RollupResolution, number>;
-    for (const r of ROLLUPS) rollups[r] = this.db.prepare(`DELETE FROM ${TABLE[r]} WHERE t < ?`).run(now - this.retention[r]).changes;
-    this.stmts.deleteSeries.run(now - this.retention['1h']);
+    // Per series: each delete is a range of the primary key (no time index to maintain).
+    this.db.transaction(() => {
+      for (const s of this.stmts.allSeries.all() as Array<{ id: number; last_t: number }>) {
+        if (s.last_t < now - this.retention['1h']) {
+          // Nothing of it is kept anywhere any more: forget the series.
+          for (const r of ROLLUPS) rollups[r] += this.deleteSeriesRows[r].run(s.id).changes;
+          this.stmts.deleteSeries.run(s.id);
+          continue;
+        }
+        for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
+      }
+    })();
     return { raw, rollups };
   }
 
@@ -236,12 +257,12 @@ export class SqliteHistory implements HistoryReader {
     if (resolution === 'raw') return this.rawSeries(q);
     const known = (
       q.host === undefined ? this.stmts.seriesOfSite.all(q.site, q.metric) : this.stmts.seriesOfHost.all(q.site, q.metric, q.host)
-    ) as Array<{ host: string; key: string }>;
+    ) as Array<{ id: number; host: string; key: string }>;
     const wanted = known.filter((s) => q.key === undefined || s.key === q.key);
     const out: HistorySeries[] = [];
-    const stmt = this.read[resolution].key;
+    const stmt = this.read[resolution];
     for (const s of wanted) {
-      const rows = stmt.all(q.site, q.metric, s.host, s.key, q.from, q.to) as Array<{ t: number; vmin: number; vmax: number; vsum: number; n: number }>;
+      const rows = stmt.all(s.id, q.from, q.to) as Array<{ t: number; vmin: number; vmax: number; vsum: number; n: number }>;
       out.push({
         host: s.host,
         key: s.key,

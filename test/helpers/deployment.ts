@@ -14,8 +14,7 @@ export interface Deployment {
   mqttPort: number;
   httpPort: number;
   collector: CanhProcess | undefined;
-  /** `extraEnv`: more collector settings (e.g. `CANH_COLLECTOR__SITES`). */
-  startCollector(extraEnv?: Record<string, string>): Promise<CanhProcess>;
+  startCollector(env?: Record<string, string>): Promise<CanhProcess>;
   agentEnv(site: string, host: string, cred: { username: string; password: string }, stateDir: string, extra?: Record<string, string>): Record<string, string>;
   startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string> }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
   /** Read-only view of the collector's SQLite store (WAL: safe while it runs). */
@@ -40,7 +39,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
     mqttPort,
     httpPort,
     collector: undefined,
-    async startCollector(extraEnv = {}) {
+    async startCollector(env = {}) {
       const c = startCanh(
         ['collector'],
         {
@@ -49,7 +48,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
           CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
           CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
           CANH_COLLECTOR__HTTP__PORT: String(httpPort),
-          ...extraEnv,
+          ...env,
         },
         'collector',
       );

@@ -272,6 +272,17 @@ describe('data', () => {
     expect((await call('/api/sites/xa-khong-co', { token: admin })).status).toBe(404);
   });
 
+  it('gzips large JSON answers for clients that accept it, and only for them', async () => {
+    const zipped = await call('/api/hosts', { token: admin });
+    expect(zipped.headers.get('content-encoding')).toBe('gzip');
+    expect(zipped.body.hosts).toHaveLength(3);
+    const plain = await call('/api/hosts', { token: admin, headers: { 'accept-encoding': 'identity' } });
+    expect(plain.headers.get('content-encoding')).toBeNull();
+    expect(plain.body).toEqual(zipped.body);
+    const small = await call('/api/auth/me', { token: admin });
+    expect(small.headers.get('content-encoding')).toBeNull();
+  });
+
   it('host page: state, latest sample, inventory and under-spec', async () => {
     const r = await call(`/api/hosts/${SITE}/pc-01`, { token: admin });
     expect(r.status).toBe(200);

@@ -32,7 +32,9 @@ function insert(store: SqliteStore, t: number, m: SampleMetrics, host = 'pc-01',
 }
 
 function buckets(db: SqliteDatabase, table: string, metric = 'cpu') {
-  return db.prepare(`SELECT host, key, t, vmin, vmax, vsum, n FROM ${table} WHERE metric = ? ORDER BY host, key, t`).all(metric) as Array<{
+  return db
+    .prepare(`SELECT s.host, s.key, r.t, r.vmin, r.vmax, r.vsum, r.n FROM ${table} r JOIN history_series s ON s.id = r.series WHERE s.metric = ? ORDER BY s.host, s.key, r.t`)
+    .all(metric) as Array<{
     host: string;
     key: string;
     t: number;
