@@ -47,7 +47,12 @@
     return v == null ? t('na') : num(v, 1) + ' %';
   }
   function ms(v) {
-    return v == null ? t('na') : num(v, 1) + ' ms';
+    return v == null ? t('na') : num(v, v < 1 ? 2 : 1) + ' ms';
+  }
+  /** Worst problem of a site page (docs/api.md `worst`), shown above its tables. */
+  function worstLine(w) {
+    if (!w || w.level === 'ok') return null;
+    return el('div', { cls: 'incident worst ' + w.level }, t('worst') + ': ' + w.text);
   }
   function dur(seconds) {
     if (seconds == null || isNaN(seconds)) return t('na');
@@ -608,7 +613,7 @@
     // Samples can change the worst problem (a disk filling up): refresh, at most every 5 s.
     v.minInterval = 5000;
     v.refresh = loader(v, function () {
-      return get('api/sites').then(function (data) {
+      return get('api/sites', { lang: lang }).then(function (data) {
         if (stale(v)) return;
         clear(tiles);
         var sites = (data && data.sites) || [];
@@ -651,7 +656,7 @@
     var historyEmpty = true;
     v.refresh = loader(v, function () {
       var now = Date.now();
-      var jobs = [get('api/sites/' + encodeURIComponent(site)), optional('api/incidents', { site: site, from: now - 7 * 86400e3, to: now, limit: 200 }), optional('api/outages', { site: site, from: now - 7 * 86400e3, to: now, limit: 500 })];
+      var jobs = [get('api/sites/' + encodeURIComponent(site), { lang: lang }), optional('api/incidents', { site: site, from: now - 7 * 86400e3, to: now, limit: 200 }), optional('api/outages', { site: site, from: now - 7 * 86400e3, to: now, limit: 500 })];
       // The 24-hour charts change slowly: fetch them at most once a minute.
       // (again at once while empty: a new site's rollups fill within a minute).
       var withHistory = historyEmpty || now - lastHistory > 60e3;
@@ -666,6 +671,8 @@
         var s = r[0];
         title.textContent = s.name || s.site;
         clear(incident);
+        var worst = worstLine(s.worst);
+        if (worst) incident.appendChild(worst);
         if (s.openIncident) incident.appendChild(el('div', { cls: 'incident' }, t('openIncident') + ': ' + t('cause_' + s.openIncident.cause) + ' — ' + t('since') + ' ' + when(s.openIncident.start) + ' (' + dur((now - s.openIncident.start) / 1000) + ')'));
         renderHosts(s);
         renderNetwork(s);
@@ -814,7 +821,7 @@
       var base = { site: site, host: host, from: from, to: now, resolution: 'auto' };
       var metrics = ['cpu', 'mem', 'disk', 'net_rx', 'net_tx', 'ping_rtt', 'ping_loss'];
       var evFrom = Math.max(from, now - 30 * 86400e3);
-      var jobs = [get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host)),
+      var jobs = [get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: lang }),
         optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
         optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 })];
       metrics.forEach(function (m) {
