@@ -21,6 +21,8 @@
   var me = null; // {role, name}
   var view = null; // current view: {name, root, refresh(), destroy(), minInterval, wants(update)}
   var viewGen = 0;
+  /** Where the officer was going when the login page came up (a shared link to a host). */
+  var afterLogin = '#/';
 
   // ---------------------------------------------------------------- texts and formats
 
@@ -592,7 +594,8 @@
         .then(function (who) {
           me = who;
           startLive();
-          go('#/');
+          go(afterLogin);
+          afterLogin = '#/';
         })
         .catch(function (err) {
           msg.textContent = err.status === 429 ? t('rateLimited') : err.status === 401 || err.status === 400 ? t('loginFailed') : t('error') + ': ' + err.message;
@@ -1069,6 +1072,7 @@
 
   function toLogin() {
     me = null;
+    if (location.hash && location.hash !== '#/login') afterLogin = location.hash;
     go('#/login');
   }
   /** Navigate; re-renders even when the hash is already there (no hashchange then). */
@@ -1132,6 +1136,7 @@
     api('POST', 'api/auth/logout', {}).catch(function () {}).then(function () {
       stopLive();
       toLogin();
+      afterLogin = '#/';
     });
   });
   window.addEventListener('hashchange', route);
@@ -1147,7 +1152,7 @@
       if (e.status !== 401) showError(e);
     })
     .then(function () {
-      if (!me) go('#/login');
+      if (!me) toLogin();
       else if (location.hash === '#/login') go('#/');
       else route();
     });

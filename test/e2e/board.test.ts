@@ -277,12 +277,12 @@ describe('web board in Chromium', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const p = await ctx.newPage();
     watch(p);
-    await p.goto(base);
+    // A shared link opens the login first, then the page it named.
+    await p.goto(`${base}/#/alerts`);
     await p.fill('#token', readToken);
     await p.click('#login-submit');
-    await p.waitForSelector('a.tile');
-    await p.goto(`${base}/#/alerts`);
     await p.waitForSelector('#silences');
+    expect(await p.evaluate(() => location.hash)).toBe('#/alerts');
     expect(await p.locator('#silence-form').count()).toBe(0);
     expect(await p.textContent('#view')).toContain('Chỉ quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
     expect(await p.locator('button.expire').count()).toBe(0);
