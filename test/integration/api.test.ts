@@ -71,7 +71,7 @@ beforeAll(async () => {
     });
   }
   for (let i = 0; i < 5; i++) feed('events', 'pc-02', (m) => (m.message = `sự kiện ${i} <b>bold</b>`), Date.now() - 10_000 + i * 1000);
-  collector.rollups.runOnce();
+  await collector.rollups.runOnce();
 });
 
 afterAll(async () => {
