@@ -4,6 +4,9 @@ import type { Clock } from '../../common/clock.js';
 import type { Counter, MetricsRegistry } from '../metrics-registry.js';
 import type { SqliteHistory } from './sqlite-history.js';
 
+/** Samples folded between two yields to the event loop. */
+const CHUNK = 5000;
+
 export interface RollupJobOptions {
   history: SqliteHistory;
   clock: Clock;
@@ -42,7 +45,7 @@ export class RollupJob {
 
   start(): void {
     // A first run at once: catch up with what arrived while the collector was down.
-    this.runOnce();
+    void this.runOnce();
     this.task ??= cron.schedule(this.opts.cron, () => this.runOnce(), { name: 'rollup', noOverlap: true });
   }
 
@@ -52,14 +55,25 @@ export class RollupJob {
     await t?.destroy();
   }
 
-  /** One run (also what tests call with a fake clock). */
-  runOnce(): void {
+  /**
+   * One run (also what tests call with a fake clock). Works in chunks and yields to the
+   * event loop between them, so a long catch-up never stalls ingest acks or the API.
+   */
+  async runOnce(): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      const r = this.opts.history.rollup(this.opts.maxSamplesPerRun ?? 200_000);
-      this.folded.inc({}, r.samples);
-      if (!r.caughtUp) this.opts.log.info({ samples: r.samples }, 'rollup catching up (continues at the next run)');
+      const max = this.opts.maxSamplesPerRun ?? 200_000;
+      let done = 0;
+      let caughtUp = false;
+      while (done < max && !caughtUp) {
+        const r = this.opts.history.rollup(Math.min(CHUNK, max - done));
+        done += r.samples;
+        caughtUp = r.caughtUp;
+        this.folded.inc({}, r.samples);
+        if (!caughtUp) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (!caughtUp) this.opts.log.info({ samples: done }, 'rollup catching up (continues at the next run)');
       const now = this.opts.clock.now();
       if (now - this.lastRetention >= (this.opts.retentionEveryMs ?? 3_600_000)) {
         this.lastRetention = now;

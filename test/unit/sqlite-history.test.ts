@@ -7,7 +7,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { RollupJob } from '../../collector/store/rollup-job.js';
 import { DAY_MS, SqliteHistory } from '../../collector/store/sqlite-history.js';
+import { silentLogger } from '../../common/log.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import type { SampleMetrics } from '../../contract/schemas.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -206,5 +209,43 @@ describe('SqliteHistory rollups', () => {
     expect(raw[0]!.points.map((p) => p.avg)).toEqual([10, 20, 40]);
     // `to` is exclusive.
     expect(history.series({ site: 'xa-a', host: 'pc-01', metric: 'cpu', from: T0, to: T0 + 15_000, resolution: 'raw' })[0]!.points).toHaveLength(1);
+  });
+});
+
+describe('RollupJob', () => {
+  it('folds in chunks, applies retention at most once an hour, counts what it did', async () => {
+    const { store, history, clock, db } = setup();
+    const metricsReg = new MetricsRegistry();
+    const job = new RollupJob({ history, clock, log: silentLogger(), metrics: metricsReg, cron: '* * * * *', maxSamplesPerRun: 12_000 });
+    for (let i = 0; i < 12_345; i++) insert(store, T0 - 20 * DAY_MS + i * 1000, metrics(i % 100));
+    await job.runOnce();
+    // 12,000 per run: the rest waits for the next run.
+    expect(history.lag().samples).toBe(345);
+    expect(metricsReg.render()).toMatch(/canh_rollup_samples_total 12000/);
+    // Retention ran: the samples are 20 days old, beyond raw's 14 (those folded in only).
+    const left = () => (db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+    expect(left()).toBe(345);
+    await job.runOnce();
+    expect(history.lag().samples).toBe(0);
+    // Not an hour yet: retention did not run again, so the last 345 stay for now.
+    expect(left()).toBe(345);
+    clock.advance(3_600_000);
+    await job.runOnce();
+    expect(left()).toBe(1); // the newest row stays (id reuse guard)
+    expect(metricsReg.render()).toMatch(/canh_history_deleted_total\{resolution="raw"\} 12344/);
+    expect(() => new RollupJob({ history, clock, log: silentLogger(), metrics: new MetricsRegistry(), cron: 'every minute' })).toThrow(/rollupCron/);
+  });
+
+  it('forgets a series once nothing of it is kept', () => {
+    const { store, history, clock, db } = setup();
+    insert(store, T0, metrics(1), 'pc-old');
+    history.rollup();
+    clock.advance(1827 * DAY_MS);
+    insert(store, clock.now(), metrics(2), 'pc-new', clock.now());
+    history.rollup();
+    history.applyRetention();
+    const hosts = (db.prepare('SELECT DISTINCT host FROM history_series').all() as Array<{ host: string }>).map((r) => r.host);
+    expect(hosts).toEqual(['pc-new']);
+    expect((db.prepare('SELECT count(*) AS n FROM rollup_1h').get() as { n: number }).n).toBe(2); // cpu + up of pc-new
   });
 });

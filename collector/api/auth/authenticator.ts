@@ -26,6 +26,8 @@ export function principalOf(res: Response): Principal | undefined {
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/** Need no CSRF header even with a session cookie: login needs a token anyway, logout is harmless. */
+const CSRF_EXEMPT = new Set(['/auth/login', '/auth/logout']);
 
 /**
  * Who is asking: `Authorization: Bearer canh_…` (scripts, Grafana) or the board's session
@@ -53,7 +55,7 @@ export class Authenticator {
       const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
       if (cookie !== undefined) {
         const p = this.tokens.session(cookie, now, this.sessionIdleMs);
-        if (p && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
+        if (p && !SAFE_METHODS.has(req.method) && !CSRF_EXEMPT.has(req.path) && req.headers[CSRF_HEADER] !== '1') {
           return sendError(res, 'forbidden', `requests with the board's session cookie must carry the header X-Canh-Request: 1`);
         }
         res.locals.authFailed = !p;
