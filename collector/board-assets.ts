@@ -26,6 +26,7 @@ export const BOARD_FILES: readonly BoardFile[] = [
   { name: 'index.html', contentType: 'text/html; charset=utf-8' },
   { name: 'app.js', contentType: 'text/javascript; charset=utf-8' },
   { name: 'i18n.js', contentType: 'text/javascript; charset=utf-8' },
+  { name: 'series.js', contentType: 'text/javascript; charset=utf-8' },
   { name: 'style.css', contentType: 'text/css; charset=utf-8' },
   { name: 'favicon.svg', contentType: 'image/svg+xml' },
   // uPlot (MIT, ~50 KB): small, canvas-based, no dependencies; its licence ships alongside.

@@ -49,6 +49,7 @@ describe('board over HTTP', () => {
   it.each([
     ['app.js', 'text/javascript; charset=utf-8'],
     ['i18n.js', 'text/javascript; charset=utf-8'],
+    ['series.js', 'text/javascript; charset=utf-8'],
     ['style.css', 'text/css; charset=utf-8'],
     ['uPlot.iife.min.js', 'text/javascript; charset=utf-8'],
     ['uPlot.min.css', 'text/css; charset=utf-8'],
