@@ -218,7 +218,7 @@
 
   // ---------------------------------------------------------------- live updates
 
-  var live = { es: null, errors: 0, poll: null, pending: null, last: 0 };
+  var live = { es: null, errors: 0, poll: null, pending: null, last: 0, dirty: false };
 
   function setConn(mode) {
     var c = $('conn');
@@ -273,6 +273,11 @@
   }
   /** Refresh the current view, at most once per its `minInterval` (agents may report every second). */
   function scheduleRefresh() {
+    // A tab in the background costs the collector (an old office PC) nothing: catch up when shown.
+    if (document.hidden) {
+      live.dirty = true;
+      return;
+    }
     if (live.pending) return;
     var wait = Math.max(0, live.last + view.minInterval - Date.now());
     live.pending = setTimeout(function () {
@@ -1024,6 +1029,12 @@
     });
   });
   window.addEventListener('hashchange', route);
+  document.addEventListener('visibilitychange', function () {
+    if (!document.hidden && live.dirty && view) {
+      live.dirty = false;
+      scheduleRefresh();
+    }
+  });
 
   staticTexts();
   api('GET', 'api/auth/me')
