@@ -932,9 +932,10 @@
       clear(silencesBox);
       if (!data) {
         silencesBox.appendChild(note(t('notAvailable')));
-        form.hidden = true;
+        formBox.hidden = true;
         return;
       }
+      formBox.hidden = false;
       var list = data.silences || [];
       if (!list.length) return void silencesBox.appendChild(note(t('noSilences')));
       silencesBox.appendChild(table([t('matchers'), t('state'), t('ends'), t('author'), t('comment'), ''], list.map(function (s) {
@@ -1000,7 +1001,10 @@
     banner(null);
     var root = clear($('view'));
     var name = parts[0] || 'overview';
-    if (!me && name !== 'login') name = 'login';
+    if (!me && name !== 'login') {
+      afterLogin = location.hash || '#/';
+      name = 'login';
+    }
     root.setAttribute('data-view', name);
     $('nav-overview').className = name === 'overview' || name === 'site' || name === 'host' ? 'active' : '';
     $('nav-alerts').className = name === 'alerts' ? 'active' : '';
