@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { CLI, collectorEnv, fmt, freePort, median, quantile, runMain, startProcess, table, tempDir, waitFor } from './lib.mjs';
+import { CLI, collectorEnv, fmt, freePort, median, procCpu, quantile, runMain, startProcess, table, tempDir, waitFor } from './lib.mjs';
 
 const SITES = Number(process.env.BENCH_SITES ?? 50);
 const PER_SITE = Number(process.env.BENCH_HOSTS_PER_SITE ?? 10);
@@ -265,6 +265,14 @@ async function main() {
     console.log(`run ${r + 1}/${RUNS}: site-page request p95 ${fmt(runs.at(-1).p95)} ms, p50 ${fmt(runs.at(-1).p50)} ms, whole page data p95 ${fmt(runs.at(-1).page95)} ms`);
   }
   const med = (k) => median(runs.map((x) => x[k]));
+  // The collector's CPU per site page load: a figure the machine's other load does not inflate.
+  const CPU_PAGES = 100;
+  const cpu0 = procCpu(col.pid).self;
+  for (let i = 0; i < CPU_PAGES; i++) {
+    const t = Date.now();
+    await Promise.all(sitePage(sites[(i * 13) % sites.length], t).map((p) => timed(`${base}${p}`, token)));
+  }
+  const cpuPerPage = (procCpu(col.pid).self - cpu0) / CPU_PAGES;
   const weight = await pageWeight(base);
   const metrics = await (await fetch(`${base}/metrics`)).text();
   const storeBytes = Number(/^canh_store_bytes (\d+)/m.exec(metrics)?.[1] ?? NaN);
@@ -280,6 +288,7 @@ async function main() {
       ['  /api/history 24 h site-wide p95 (ms)', fmt(med('hist95'))],
       ['overview /api/sites (500 hosts) p95 (ms)', fmt(med('overview95'))],
       ['host page /api/history 30 d p95 (ms)', fmt(med('host95'))],
+      ['collector CPU per site page load, 5 requests (ms)', fmt(cpuPerPage)],
       ['site page data per load (KiB JSON; gzipped on the wire)', `${fmt(med('kbPerPage'))} (${fmt(med('gzKbPerPage'))})`],
       ['store size (MB)', fmt(storeBytes / 1e6, 0)],
       ['machine load average before / after (cores: 2, shared)', `${fmt(loadBefore)} / ${fmt(loadavg()[0])}`],

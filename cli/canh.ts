@@ -16,6 +16,7 @@ Usage:
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
   canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
+  canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -33,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
     case 'tokens':
       return (await import('./tokens-command.js')).runTokensCommand(rest);
+    case 'notify':
+      return (await import('./notify-command.js')).runNotifyCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
     case '--version':

@@ -18,6 +18,7 @@ import { siteDirectory } from './site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
+import { NotifyService } from './notify/notify-service.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -59,6 +60,8 @@ export class Collector {
   /** The admin token created at the first start (shown once by start()), else undefined. */
   readonly initialAdminToken: string | undefined;
   private readonly announce: (text: string) => void;
+  /** Notifiers and their outbox: the alert engine's NotificationSink. */
+  readonly notify: NotifyService;
 
   constructor(
     readonly config: CollectorConfig,
@@ -96,6 +99,7 @@ export class Collector {
         { clock: this.clock, log: log.child({ module: 'influx' }), metrics: this.metrics },
       );
     }
+    this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
     this.ingest = new Ingest({
       store: this.store,
@@ -159,6 +163,8 @@ export class Collector {
   async start(): Promise<void> {
     // After the store (opened in the constructor), before the broker delivers messages.
     await this.influx?.start();
+    // Pending deliveries of the previous run go out again.
+    this.notify.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -181,6 +187,7 @@ export class Collector {
     await this.subscriber?.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
+    await this.notify.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

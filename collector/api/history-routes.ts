@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { HISTORY_METRICS, RESOLUTION_MS, RESOLUTIONS, type HistoryReader, type Resolution } from '../store/history.js';
+import { HISTORY_METRICS, RESOLUTION_MS, RESOLUTIONS, type HistoryQuery, type HistoryReader, type Resolution } from '../store/history.js';
 import { DEFAULT_MAX_POINTS, RAW_STEP_MS } from '../store/sqlite-history.js';
+import { sendJsonText } from './api-core.js';
 import { sendError } from './api-errors.js';
 import type { ApiModule } from './api-module.js';
 import { Id, RangeFields, resolveRange } from './query-schemas.js';
@@ -22,11 +23,17 @@ const HistoryQuery = z
   })
   .strict();
 
-/** Five significant digits: far finer than a chart shows, a third of the JSON of full doubles. */
-const sig5 = (v: number) => Number(v.toPrecision(5));
+/** As the rollup path rounds: 3 decimals, integers from 100 up (finer than a chart shows). */
+const round = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000);
+
+export interface HistoryApiReader extends HistoryReader {
+  chooseResolution(from: number, to: number, maxPoints?: number): Resolution;
+  /** Fast path for rolled-up resolutions: points as JSON text. */
+  seriesJson?(q: HistoryQuery & { resolution: Exclude<Resolution, 'raw'> }): Array<{ host: string; key: string; points: string }>;
+}
 
 /** `GET /api/history`: one metric for a host or a whole site, at a chosen or automatic resolution. */
-export function historyRoutes(history: HistoryReader & { chooseResolution(from: number, to: number, maxPoints?: number): Resolution }): ApiModule {
+export function historyRoutes(history: HistoryApiReader): ApiModule {
   return {
     name: 'history',
     mount(router, ctx) {
@@ -44,14 +51,17 @@ export function historyRoutes(history: HistoryReader & { chooseResolution(from: 
           }
         }
         const resolution = q.resolution === 'auto' ? history.chooseResolution(range.from, range.to, q.maxPoints) : q.resolution;
-        const series = history.series({ site: q.site, host: q.host, metric: q.metric, key: q.key, ...range, resolution, maxPoints: q.maxPoints });
-        res.json({
-          metric: q.metric,
-          resolution,
-          from: range.from,
-          to: range.to,
-          series: series.map((s) => ({ host: s.host, key: s.key, points: s.points.map((p) => [p.t, sig5(p.avg), sig5(p.min), sig5(p.max)]) })),
-        });
+        const query = { site: q.site, host: q.host, metric: q.metric, key: q.key, ...range, maxPoints: q.maxPoints };
+        const head = JSON.stringify({ metric: q.metric, resolution, from: range.from, to: range.to }).slice(0, -1);
+        let parts: string[];
+        if (resolution !== 'raw' && history.seriesJson) {
+          parts = history.seriesJson({ ...query, resolution }).map((s) => `{"host":${JSON.stringify(s.host)},"key":${JSON.stringify(s.key)},"points":${s.points}}`);
+        } else {
+          parts = history
+            .series({ ...query, resolution })
+            .map((s) => JSON.stringify({ host: s.host, key: s.key, points: s.points.map((p) => [p.t, round(p.avg), round(p.min), round(p.max)]) }));
+        }
+        sendJsonText(res, `${head},"series":[${parts.join(',')}]}`);
       });
     },
   };

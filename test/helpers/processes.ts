@@ -50,6 +50,8 @@ export function testAgentEnv(
     CANH_AGENT__PING__GATEWAY: 'false',
     CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
     CANH_AGENT__PING__COUNT: '2',
+    // The default probe targets the national portal on the internet: off unless a test points it at loopback.
+    CANH_AGENT__HTTP__ENABLED: 'false',
     ...extra,
   };
 }

@@ -203,6 +203,17 @@ describe('SqliteHistory rollups', () => {
       ['pc-01', [[T0, 15, 10, 20, 2]]],
       ['pc-02', [[T0, 70, 70, 70, 1]]],
     ]);
+    // The API's JSON fast path gives the same points (rounded: 3 decimals, integers from 100).
+    insert(store, T0 + 20_000, metrics(12.34567), 'pc-02');
+    insert(store, T0 + 20_000, { net: [{ iface: 'eth0', rxBps: 123456.78, txBps: 1, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 }] }, 'pc-03');
+    history.rollup();
+    const json = history.seriesJson({ site: 'xa-a', metric: 'cpu', from: T0, to: T0 + 60_000, resolution: '1m' });
+    expect(json.map((s) => [s.host, s.key, JSON.parse(s.points)])).toEqual([
+      ['pc-01', '', [[T0, 15, 10, 20]]],
+      ['pc-02', '', [[T0, 41.173, 12.346, 70]]],
+    ]);
+    expect(JSON.parse(history.seriesJson({ site: 'xa-a', metric: 'net_rx', from: T0, to: T0 + 60_000, resolution: '1m' })[0]!.points)).toEqual([[T0, 123457, 123457, 123457]]);
+    expect(history.seriesJson({ site: 'xa-a', metric: 'cpu', from: T0 + 60_000, to: T0 + 120_000, resolution: '1m' })[0]!.points).toBe('[]');
     // Raw includes samples not rolled up yet.
     insert(store, T0 + 30_000, metrics(40), 'pc-01');
     const raw = history.series({ site: 'xa-a', host: 'pc-01', metric: 'cpu', from: T0, to: T0 + 60_000, resolution: 'raw' });
