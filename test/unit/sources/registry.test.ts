@@ -40,7 +40,7 @@ describe('source registry', () => {
       ctx.clock.advance(15_000);
       metrics[source.name] = await source.collect();
     }
-    expect(Object.keys(metrics)).toHaveLength(7);
+    expect(Object.keys(metrics)).toHaveLength(8);
     const parsed = SampleMetrics.safeParse(metrics);
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
