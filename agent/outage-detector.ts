@@ -46,14 +46,14 @@ export function osRebooted(hb: HeartbeatRecord, now: OsBootNow): boolean | null 
 
 export type PreviousRunVerdict =
   | { kind: 'first_run' }
-  | { kind: 'clean'; rebooted: boolean | null; stoppedAt: number }
+  | { kind: 'clean'; rebooted: boolean | null; stoppedAt: number; heartbeat: HeartbeatRecord }
   | { kind: 'unclean'; rebooted: boolean | null; heartbeat: HeartbeatRecord };
 
 /** The previous run: none, stopped on request (the marker of that very run), or not. Pure. */
 export function judgePreviousRun(hb: HeartbeatRecord | null, marker: ShutdownMarkerRecord | null, now: OsBootNow): PreviousRunVerdict {
   if (!hb) return { kind: 'first_run' };
   const rebooted = osRebooted(hb, now);
-  if (marker && marker.run === hb.run) return { kind: 'clean', rebooted, stoppedAt: marker.t };
+  if (marker && marker.run === hb.run) return { kind: 'clean', rebooted, stoppedAt: marker.t, heartbeat: hb };
   return { kind: 'unclean', rebooted, heartbeat: hb };
 }
 
@@ -86,13 +86,38 @@ export function previousRunEvent(v: PreviousRunVerdict, finding: ShutdownFinding
   if (v.kind === 'first_run') return null;
   if (v.kind === 'clean') {
     if (v.rebooted !== true || osBoot === null) return null;
+    // The agent was stopped on request, yet the OS records an unclean end after that (the
+    // officer stopped the service, then the power went): an outage, dated by the OS if it can.
+    if (finding && finding.kind !== 'planned' && finding.kind !== 'unknown') {
+      const dated = finding.endedAt !== undefined && finding.endedAt > v.stoppedAt && finding.endedAt <= osBoot;
+      const start = dated ? finding.endedAt! : v.stoppedAt;
+      const cause = CAUSE_OF[finding.kind];
+      return {
+        type: 'outage',
+        severity: 'critical',
+        message: CAUSE_TEXT[cause],
+        start,
+        end: osBoot,
+        details: {
+          ...findingDetails(finding),
+          scope: 'host',
+          cause,
+          // Undated: somewhere between the agent's stop and the boot.
+          uncertaintyMs: dated ? v.heartbeat.periodMs : Math.max(0, osBoot - v.stoppedAt),
+          durationMs: osBoot - start,
+          agentStoppedAt: v.stoppedAt,
+          previousRun: v.heartbeat.run,
+          osBoot,
+        },
+      };
+    }
     return {
       type: 'planned_shutdown',
       severity: 'info',
       message: 'planned shutdown or restart (the agent was stopped first)',
       start: v.stoppedAt,
       end: Math.max(osBoot, v.stoppedAt),
-      details: { evidence: 'agent_stop', durationMs: Math.max(0, osBoot - v.stoppedAt) },
+      details: { evidence: 'agent_stop', durationMs: Math.max(0, osBoot - v.stoppedAt), ...(finding ? { osEvidence: finding.source } : {}) },
     };
   }
   const hb = v.heartbeat;
@@ -202,7 +227,8 @@ export class OutageDetector {
 
   private async report(verdict: PreviousRunVerdict, boot: OsBootNow): Promise<void> {
     let finding: ShutdownFinding | null = null;
-    if (verdict.kind === 'unclean' && verdict.rebooted !== false) {
+    // The OS's records only when the PC restarted (or may have) since the last run.
+    if ((verdict.kind === 'unclean' && verdict.rebooted !== false) || (verdict.kind === 'clean' && verdict.rebooted === true)) {
       finding = await this.opts.reader.read({
         lastHeartbeat: verdict.heartbeat.t,
         osBoot: boot.bootTime,

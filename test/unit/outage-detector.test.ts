@@ -95,6 +95,19 @@ describe('judgePreviousRun + previousRunEvent', () => {
     expect(ev).toMatchObject({ type: 'planned_shutdown', start: T0 + 1000, end: T0 + 90_000 });
   });
 
+  it('clean agent stop, then the OS records a power loss (service stopped, then the power went): outage', () => {
+    const marker = { v: 1 as const, run: 'run-a', t: T0 + 1000 };
+    const v = judgePreviousRun(hb(), marker, newBoot);
+    const dated = previousRunEvent(v, { ...power, endedAt: T0 + 30_000 }, newBoot.bootTime, T0 + 100_000)!;
+    expect(dated).toMatchObject({ type: 'outage', start: T0 + 30_000, end: T0 + 90_000 });
+    expect(dated.details).toMatchObject({ scope: 'host', cause: 'power_loss', agentStoppedAt: T0 + 1000, uncertaintyMs: 15_000 });
+    const undated = previousRunEvent(v, power, newBoot.bootTime, T0 + 100_000)!;
+    expect(undated).toMatchObject({ type: 'outage', start: T0 + 1000 });
+    expect(undated.details?.uncertaintyMs).toBe(89_000);
+    // Planned or unknown in the OS records: the planned shutdown it looked like.
+    expect(previousRunEvent(v, { kind: 'unknown', source: 'wtmp', details: {} }, newBoot.bootTime, T0 + 100_000)?.type).toBe('planned_shutdown');
+  });
+
   it('a marker left by an older run does not vouch for the last one', () => {
     const stale = { v: 1 as const, run: 'run-old', t: T0 - 100_000 };
     expect(judgePreviousRun(hb(), stale, newBoot).kind).toBe('unclean');
