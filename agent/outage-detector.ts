@@ -245,8 +245,10 @@ export class OutageDetector {
   /** Called when a stop is requested: the marker first (the stop itself may be cut short). */
   async stop(): Promise<void> {
     await this.heartbeat?.stop();
+    const t = this.opts.clock.now();
+    // Twice: on Windows a virus scanner holding the file makes a rename fail now and then.
     try {
-      await this.marker.write(this.opts.run, this.opts.clock.now());
+      await this.marker.write(this.opts.run, t).catch(() => this.marker.write(this.opts.run, t));
     } catch (err) {
       this.opts.log.error({ err: (err as Error).message }, 'clean-shutdown marker not written; the next start will report an agent crash');
     }
