@@ -128,7 +128,8 @@ export class Ingest {
             message: m.message,
             start: m.start === undefined ? undefined : m.start + shift,
             end: m.end === undefined ? undefined : m.end + shift,
-            details: m.details,
+            // A freeze's process list is kept with the details (the board and report show it).
+            details: m.processes ? { ...m.details, processes: m.processes } : m.details,
           };
           fresh = store.insertEvent(row);
           stored = { kind: 'events', row };

@@ -33,6 +33,15 @@ describe('Ingest', () => {
     expect(text).toContain('canh_ingest_duplicates_total{kind="samples"} 1');
   });
 
+  it("keeps a freeze event's process list with its details", () => {
+    const { clock, ingest, store } = setup();
+    const t = clock.now();
+    const freeze = { v: 1, site: 's1', host: 'h1', boot: 'boot0001', seq: 5, t, sent: t, type: 'freeze', severity: 'warning', message: 'frozen 20 s', start: t - 20_000, end: t, details: { durationMs: 20_000 }, processes: [{ name: 'TTHC.exe', pid: 4242, cpuPct: 97.5, memBytes: 512 * 1024 * 1024 }] };
+    expect(ingest.handle(topicFor('s1', 'h1', 'events'), Buffer.from(JSON.stringify(freeze))).status).toBe('accepted');
+    const [row] = store.events('s1', 'h1', { from: t - 60_000, to: t + 1, limit: 10 });
+    expect(row?.details).toEqual({ durationMs: 20_000, processes: freeze.processes });
+  });
+
   it('rejects bad input with a counted reason and never throws', () => {
     const { clock, ingest, metrics } = setup();
     expect(ingest.handle(topic, Buffer.from('{nope')).status).toBe('rejected');
