@@ -4,7 +4,6 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
 import type { ApiModule } from './api/api-module.js';
 import { TokenStore } from './api/auth/token-store.js';
-import { notifyRoutes } from './api/notify-routes.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
@@ -152,7 +151,7 @@ export class Collector {
       configuredSites: Object.keys(config.sites),
       api: config.api,
       outages: deps.outages,
-      apiModules: [notifyRoutes(this.notify), ...(deps.apiModules ?? [])],
+      apiModules: deps.apiModules,
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),

@@ -5,7 +5,6 @@
  * bounded ranges and pages, rate limiting, and the data of the board's pages.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,8 +25,6 @@ let base: string;
 let admin: string;
 const announced: string[] = [];
 let seq = 0;
-let hookServer: Server;
-const hookBodies: string[] = [];
 
 function feed(kind: MessageKind, host: string, over: (m: Record<string, unknown>) => void = () => {}, t = Date.now()): void {
   const m = validMessage(kind, SITE, host, ++seq, t, t, `boot-${host}-0001`) as Record<string, unknown>;
@@ -53,24 +50,12 @@ async function call(path: string, init: RequestInit & { token?: string | undefin
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'canh-api-'));
-  // A webhook receiver (the user's own endpoint) for POST /api/notify/test.
-  hookServer = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      hookBodies.push(body);
-      res.writeHead(200).end('ok');
-    });
-  });
-  await new Promise<void>((r) => hookServer.listen(0, '127.0.0.1', () => r()));
-  const hookPort = (hookServer.address() as { port: number }).port;
   const config = CollectorConfigSchema.parse({
     dataDir,
     broker: { embedded: { host: '127.0.0.1', port: 0 } },
     http: { host: '127.0.0.1', port: 0 },
     api: { loginPerMinute: 3 },
     sites: { [SITE]: { name: EVIL_SITE_NAME, lineMbps: 40 } },
-    notify: { channels: [{ type: 'webhook', name: 'hook', url: `http://127.0.0.1:${hookPort}/canh` }] },
   });
   collector = new Collector(config, silentLogger(), { announce: (t) => void announced.push(t) });
   await collector.start();
@@ -91,7 +76,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await collector?.stop();
-  hookServer?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -357,18 +341,6 @@ describe('data', () => {
     const samples = updates.filter((u) => u.kind === 'sample');
     expect(samples).toHaveLength(1); // two samples of one host in one flush: one update
     expect(samples[0]).toMatchObject({ site: SITE, host: 'pc-03' });
-  });
-
-  it('POST /api/notify/test sends through the channel (admin only), 404 for an unknown channel', async () => {
-    const read = (await call('/api/tokens', { method: 'POST', token: admin, body: JSON.stringify({ name: 'r', role: 'read' }) })).body.token as string;
-    expect((await call('/api/notify/test', { method: 'POST', token: read, body: JSON.stringify({ channel: 'hook' }) })).status).toBe(403);
-    const r = await call('/api/notify/test', { method: 'POST', token: admin, body: JSON.stringify({ channel: 'hook' }) });
-    expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ channel: 'hook', accepted: true, parts: 1, partsSent: 1 });
-    expect(hookBodies).toHaveLength(1);
-    expect(hookBodies[0]).toContain('hook');
-    expect((await call('/api/notify/test', { method: 'POST', token: admin, body: JSON.stringify({ channel: 'zalo' }) })).status).toBe(404);
-    expect((await call('/api/notify/test', { method: 'POST', token: admin, body: JSON.stringify({ channel: '<b>' }) })).status).toBe(400);
   });
 
   it('self-monitoring: request counts and latency by route template, store size, rollup lag, SSE clients', async () => {
