@@ -131,7 +131,6 @@ export class SqliteHistory implements HistoryReader {
       allSeries: db.prepare(`SELECT id, last_t FROM history_series`),
       deleteSeries: db.prepare(`DELETE FROM history_series WHERE id = ?`),
       rawSamples: db.prepare(`SELECT t, metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ? ORDER BY t LIMIT ?`),
-      hostsOfSite: db.prepare(`SELECT DISTINCT host FROM history_series WHERE site = ?`),
       siteHosts: db.prepare(`SELECT host FROM hosts WHERE site = ? ORDER BY host`),
       allHosts: db.prepare(`SELECT site, host FROM hosts`),
       deleteRaw: db.prepare(
@@ -254,11 +253,6 @@ export class SqliteHistory implements HistoryReader {
       if (from >= now - this.retention[r] && (to - from) / step <= maxPoints) return r;
     }
     return '1h';
-  }
-
-  /** Hosts of `site` that have any history. */
-  hostsWithHistory(site: string): string[] {
-    return (this.stmts.hostsOfSite.all(site) as Array<{ host: string }>).map((r) => r.host);
   }
 
   series(q: HistoryQuery): HistorySeries[] {
