@@ -10,7 +10,7 @@ import { CredentialStore } from './credentials.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { HttpServer } from './http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
-import { linesForStored } from './influx/point-builder.js';
+import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
@@ -19,6 +19,9 @@ import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
 import { NotifyService } from './notify/notify-service.js';
+import { outageRoutes } from './api/routes/outages.js';
+import { OutageTracker } from './outage/outage-tracker.js';
+import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -62,6 +65,11 @@ export class Collector {
   private readonly announce: (text: string) => void;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
   readonly notify: NotifyService;
+  /** Outage intelligence (issue 3): host outages and site incidents. */
+  readonly outageStore: SqliteOutageStore;
+  readonly outages: OutageTracker;
+  /** `/api/incidents…`, `/api/outages` (docs/api.md), for the HTTP server's module registry. */
+  readonly outageApi: ApiModule;
 
   constructor(
     readonly config: CollectorConfig,
@@ -101,11 +109,35 @@ export class Collector {
     }
     this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
+    this.outageStore = new SqliteOutageStore(this.db);
+    this.outages = new OutageTracker({
+      store: this.outageStore,
+      config: config.outage,
+      skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
+      clock: this.clock,
+      log: log.child({ module: 'outage' }),
+      metrics: this.metrics,
+      onClosed: influx
+        ? (c) =>
+            influx.write(
+              c.scope === 'site'
+                ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
+                : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
+            )
+        : undefined,
+    });
+    const sites = siteDirectory(config.sites, config.siteDefaults);
+    this.outageApi = outageRoutes({
+      outages: this.outageStore,
+      timezone: (site) => (site === undefined ? config.siteDefaults.workingHours.timezone : sites.workingHours(site).timezone),
+    });
+    const outages = this.outages;
     this.ingest = new Ingest({
       store: this.store,
       onStored: (msg) => {
         // Points are queued before start() (the writer holds them until its spool is open).
         influx?.write(linesForStored(msg));
+        outages.onStored(msg);
         this.http.stream.fromStored(msg);
       },
       clock: this.clock,
@@ -150,8 +182,8 @@ export class Collector {
       sites: siteDirectory(config.sites, config.siteDefaults),
       configuredSites: Object.keys(config.sites),
       api: config.api,
-      outages: deps.outages,
-      apiModules: deps.apiModules,
+      outages: deps.outages ?? this.outageStore,
+      apiModules: [...(deps.apiModules ?? []), this.outageApi],
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),
@@ -165,6 +197,8 @@ export class Collector {
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
     this.notify.start();
+    // Before any message: reload the outage state (an incident open at the last stop resumes).
+    this.outages.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -185,6 +219,7 @@ export class Collector {
     await this.http.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
+    this.outages.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
     await this.notify.stop();

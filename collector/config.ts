@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { NotifyConfigSchema } from './notify/config.js';
+import { OutageConfigSchema } from './outage/outage-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -130,6 +131,8 @@ export const CollectorConfigSchema = z
     sites: SitesSchema,
     /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
     notify: NotifyConfigSchema,
+    /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
+    outage: OutageConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

@@ -14,7 +14,7 @@ import { hostsRoutes } from './api/hosts-routes.js';
 import { sitesRoutes } from './api/sites-routes.js';
 import { streamRoutes, StreamHub } from './api/stream-hub.js';
 import { tokensRoutes } from './api/tokens-routes.js';
-import { BOARD_HTML, BOARD_JS } from './board-page.js';
+import { loadBoardAssets, mountBoard } from './board-assets.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import type { SiteDirectory } from './site-settings.js';
@@ -144,12 +144,8 @@ export class HttpServer {
       res.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
     });
     app.use('/api', this.core.router(this.modules));
-    app.get('/', (_req, res) => {
-      res.type('text/html; charset=utf-8').send(BOARD_HTML);
-    });
-    app.get('/board.js', (_req, res) => {
-      res.type('application/javascript; charset=utf-8').send(BOARD_JS);
-    });
+    // The board's static files: open without auth (docs/api.md), the data behind them is not.
+    mountBoard(app, loadBoardAssets());
     app.use((_req, res) => {
       res.status(404).json({ error: 'not_found', message: 'not found' });
     });

@@ -5,6 +5,7 @@ import { createHttpProbeSource } from './http-probe.js';
 import { createMemorySource } from './memory.js';
 import { createNetworkSource } from './network.js';
 import { createPingSource } from './ping.js';
+import { createPowerSource } from './power.js';
 import type { MetricSource, SourceContext } from './source.js';
 import { createUptimeSource } from './uptime.js';
 
@@ -23,6 +24,7 @@ export const SOURCE_REGISTRY: readonly SourceRegistration[] = [
   { create: createUptimeSource },
   { create: (ctx) => createHttpProbeSource(ctx), enabled: (config) => config.http.enabled && config.http.probes.length > 0 },
   { create: createPingSource, enabled: (config) => config.ping.enabled },
+  { create: createPowerSource, enabled: (config) => config.power.enabled },
 ];
 
 /** The sources enabled by the configuration, not yet initialised (the sampler calls `init()`). */

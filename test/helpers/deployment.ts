@@ -14,6 +14,7 @@ export interface Deployment {
   mqttPort: number;
   httpPort: number;
   collector: CanhProcess | undefined;
+  /** `env`: extra collector settings (e.g. the embedded broker's address in a netns test). */
   startCollector(env?: Record<string, string>): Promise<CanhProcess>;
   agentEnv(site: string, host: string, cred: { username: string; password: string }, stateDir: string, extra?: Record<string, string>): Record<string, string>;
   startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string> }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;

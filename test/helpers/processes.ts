@@ -56,14 +56,18 @@ export function testAgentEnv(
   };
 }
 
-/** The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. */
-export function startAgentBundle(env: Record<string, string>, name = 'agent'): CanhProcess {
-  return startCanh([], env, name, AGENT_BUNDLE);
+/**
+ * The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. `prefix`: a command that
+ * execs node, e.g. `['ip', 'netns', 'exec', name]` (test/helpers/netns.ts).
+ */
+export function startAgentBundle(env: Record<string, string>, name = 'agent', prefix: readonly string[] = []): CanhProcess {
+  return startCanh([], env, name, AGENT_BUNDLE, prefix);
 }
 
-export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh', entry = CLI): CanhProcess {
+export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh', entry = CLI, prefix: readonly string[] = []): CanhProcess {
   assertBuilt();
-  const proc = spawn(process.execPath, [entry, ...args], {
+  const [cmd, ...argv] = [...prefix, process.execPath, entry, ...args];
+  const proc = spawn(cmd!, argv, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', CANH_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -7,8 +7,8 @@ import { context, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '.
 describe('source registry', () => {
   it('creates every source, one per metrics key', () => {
     const names = createSources(context(linuxFixtureSystem())).map((s) => s.name);
-    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'http', 'ping']);
-    expect(SOURCE_REGISTRY).toHaveLength(7);
+    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'http', 'ping', 'power']);
+    expect(SOURCE_REGISTRY).toHaveLength(8);
   });
 
   it('leaves http out when it is disabled or has no probes', () => {
@@ -40,7 +40,7 @@ describe('source registry', () => {
       ctx.clock.advance(15_000);
       metrics[source.name] = await source.collect();
     }
-    expect(Object.keys(metrics)).toHaveLength(7);
+    expect(Object.keys(metrics)).toHaveLength(8);
     const parsed = SampleMetrics.safeParse(metrics);
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
