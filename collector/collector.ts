@@ -117,14 +117,19 @@ export class Collector {
       clock: this.clock,
       log: log.child({ module: 'outage' }),
       metrics: this.metrics,
-      onClosed: influx
-        ? (c) =>
-            influx.write(
-              c.scope === 'site'
-                ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
-                : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
-            )
-        : undefined,
+      onClosed: (c) => {
+        influx?.write(
+          c.scope === 'site'
+            ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
+            : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
+        );
+        // The board's live updates: its timeline and tiles refetch.
+        this.http.stream.publish(
+          c.scope === 'site'
+            ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
+            : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start },
+        );
+      },
     });
     const sites = siteDirectory(config.sites, config.siteDefaults);
     this.outageApi = outageRoutes({

@@ -100,7 +100,7 @@ export class HttpServer {
   app(): express.Express {
     const { store, metrics } = this.opts;
     const requests = metrics.counter('canh_http_requests_total', 'HTTP requests, by route template, method and status.');
-    const latency = metrics.histogram('canh_http_request_duration_seconds', 'HTTP request latency, by route template and method.', LATENCY_BUCKETS);
+    const latency = metrics.histogram('canh_http_request_duration_seconds', 'HTTP request latency, by route template, method and status class (SSE streams left out).', LATENCY_BUCKETS);
     const app = express();
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
@@ -112,7 +112,7 @@ export class HttpServer {
         const route = typeof path === 'string' ? (req.originalUrl.startsWith('/api/') && !path.startsWith('/api') ? `/api${path}` : path) : 'unmatched';
         const method = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD'].includes(req.method) ? req.method : 'OTHER';
         requests.inc({ route, method, status: String(res.statusCode) });
-        if (route !== '/api/stream') latency.observe((this.opts.clock.monotonic() - start) / 1000, { route, method });
+        if (route !== '/api/stream') latency.observe((this.opts.clock.monotonic() - start) / 1000, { route, method, status: `${Math.floor(res.statusCode / 100)}xx` });
       });
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');

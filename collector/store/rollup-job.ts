@@ -6,6 +6,8 @@ import type { SqliteHistory } from './sqlite-history.js';
 
 /** Samples folded between two yields to the event loop. */
 const CHUNK = 5000;
+/** Raw samples deleted by retention between two yields. */
+const RETENTION_CHUNK = 20_000;
 
 export interface RollupJobOptions {
   history: SqliteHistory;
@@ -77,7 +79,14 @@ export class RollupJob {
       const now = this.opts.clock.now();
       if (now - this.lastRetention >= (this.opts.retentionEveryMs ?? 3_600_000)) {
         this.lastRetention = now;
-        const d = this.opts.history.applyRetention();
+        const d = { raw: 0, rollups: { '1m': 0, '15m': 0, '1h': 0 } };
+        for (;;) {
+          const r = this.opts.history.applyRetention(RETENTION_CHUNK);
+          d.raw += r.raw;
+          for (const k of ['1m', '15m', '1h'] as const) d.rollups[k] += r.rollups[k];
+          if (r.done) break;
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
         this.deleted.inc({ resolution: 'raw' }, d.raw);
         for (const [res, n] of Object.entries(d.rollups)) this.deleted.inc({ resolution: res }, n);
         if (d.raw || d.rollups['1m'] || d.rollups['15m'] || d.rollups['1h']) this.opts.log.info({ deleted: d }, 'history retention applied');

@@ -25,6 +25,8 @@ export const RAW_STEP_MS = 15_000;
 export const DEFAULT_MAX_POINTS = 500;
 /** Raw rows read per host and query (a day of 1 s samples); the API bounds ranges well below. */
 const MAX_RAW_ROWS = 100_000;
+/** Raw samples deleted per statement by retention. */
+const RAW_DELETE_CHUNK = 5000;
 
 /**
  * Rollup rows are keyed by an integer series id (not by site/metric/host/key text), so a
@@ -57,6 +59,8 @@ export interface RollupOutcome {
 export interface RetentionOutcome {
   raw: number;
   rollups: Record<RollupResolution, number>;
+  /** false when the raw-row budget ran out first: call again (after yielding) to go on. */
+  done: boolean;
 }
 
 interface Bucket {
@@ -131,13 +135,13 @@ export class SqliteHistory implements HistoryReader {
       allSeries: db.prepare(`SELECT id, last_t FROM history_series`),
       deleteSeries: db.prepare(`DELETE FROM history_series WHERE id = ?`),
       rawSamples: db.prepare(`SELECT t, metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ? ORDER BY t LIMIT ?`),
-      hostsOfSite: db.prepare(`SELECT DISTINCT host FROM history_series WHERE site = ?`),
       siteHosts: db.prepare(`SELECT host FROM hosts WHERE site = ? ORDER BY host`),
       allHosts: db.prepare(`SELECT site, host FROM hosts`),
       deleteRaw: db.prepare(
         // Never a sample the rollup job has not folded in yet, and never the newest row:
         // SQLite reuses max(id)+1, and an id at or below the watermark would be skipped.
-        `DELETE FROM samples WHERE site = ? AND host = ? AND t < ? AND id <= ? AND id < (SELECT max(id) FROM samples)`,
+        `DELETE FROM samples WHERE id IN (
+           SELECT id FROM samples WHERE site = ? AND host = ? AND t < ? AND id <= ? AND id < (SELECT max(id) FROM samples) LIMIT ?)`,
       ),
     };
   }
@@ -219,13 +223,21 @@ export class SqliteHistory implements HistoryReader {
   }
 
   /** Delete what is older than each resolution's retention. */
-  applyRetention(): RetentionOutcome {
+  applyRetention(maxRawRows = Number.POSITIVE_INFINITY): RetentionOutcome {
     const now = this.clock.now();
     const watermark = this.watermark();
     let raw = 0;
     const rawCutoff = now - this.retention.raw;
+    // Raw rows in chunks (one transaction each), so the first retention of a big store
+    // neither holds one huge transaction nor blocks for long (the job yields between calls).
     for (const h of this.stmts.allHosts.all() as Array<{ site: string; host: string }>) {
-      raw += this.stmts.deleteRaw.run(h.site, h.host, rawCutoff, watermark).changes;
+      for (;;) {
+        const budget = Math.min(RAW_DELETE_CHUNK, maxRawRows - raw);
+        if (budget <= 0) return { raw, rollups: { '1m': 0, '15m': 0, '1h': 0 }, done: false };
+        const n = this.stmts.deleteRaw.run(h.site, h.host, rawCutoff, watermark, budget).changes;
+        raw += n;
+        if (n < budget) break;
+      }
     }
     const rollups = { '1m': 0, '15m': 0, '1h': 0 } as Record<RollupResolution, number>;
     // Per series: each delete is a range of the primary key (no time index to maintain).
@@ -240,7 +252,7 @@ export class SqliteHistory implements HistoryReader {
         for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
       }
     })();
-    return { raw, rollups };
+    return { raw, rollups, done: true };
   }
 
   /**
@@ -254,11 +266,6 @@ export class SqliteHistory implements HistoryReader {
       if (from >= now - this.retention[r] && (to - from) / step <= maxPoints) return r;
     }
     return '1h';
-  }
-
-  /** Hosts of `site` that have any history. */
-  hostsWithHistory(site: string): string[] {
-    return (this.stmts.hostsOfSite.all(site) as Array<{ host: string }>).map((r) => r.host);
   }
 
   series(q: HistoryQuery): HistorySeries[] {

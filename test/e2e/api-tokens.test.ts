@@ -82,6 +82,8 @@ describe('API tokens and data with real processes', () => {
       20_000,
       '1m rollup of cpu',
     );
+    // The first ping result comes with a later sample than the first CPU figure.
+    await until(async () => ((await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body.series?.length ?? 0) > 0, 30_000, 'ping series');
     const ping = (await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body;
     expect(ping.series[0]).toMatchObject({ host: 'pc-01', key: '127.0.0.1' });
     expect(ping.series[0].points.length).toBeGreaterThan(0);

@@ -347,7 +347,7 @@ describe('data', () => {
     const text = (await (await fetch(`${base}/metrics`)).text()) as string;
     expect(text).toMatch(/canh_http_requests_total\{method="GET",route="\/api\/sites\/:site",status="200"\} [1-9]/);
     expect(text).toMatch(/canh_http_requests_total\{method="GET",route="\/api\/sites",status="401"\} [1-9]/);
-    expect(text).toMatch(/canh_http_request_duration_seconds_bucket\{method="GET",route="\/api\/history",le="0\.1"\} [1-9]/);
+    expect(text).toMatch(/canh_http_request_duration_seconds_bucket\{method="GET",route="\/api\/history",status="2xx",le="0\.1"\} [1-9]/);
     expect(text).toMatch(/canh_http_rate_limited_total\{limiter="login"\} [1-9]/);
     expect(text).toMatch(/canh_store_bytes [1-9]/);
     expect(text).toMatch(/canh_rollup_pending_samples \d/);

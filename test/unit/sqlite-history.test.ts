@@ -164,7 +164,13 @@ describe('SqliteHistory rollups', () => {
     clock.advance(39 * DAY_MS + 1000); // now = the last sample's day
     // Late arrival of a 20-day-old sample, not rolled up yet: retention must keep it.
     insert(store, clock.now() - 20 * DAY_MS - 5000, metrics(99), 'pc-01', clock.now());
-    const d = history.applyRetention();
+    // In chunks of 10 raw rows (the job yields between calls): three calls for 26 rows.
+    const first = history.applyRetention(10);
+    expect(first).toMatchObject({ raw: 10, done: false });
+    expect(history.applyRetention(10)).toMatchObject({ raw: 10, done: false });
+    const d = history.applyRetention(10);
+    expect(d.done).toBe(true);
+    d.raw += 20;
     // raw keeps 14 days: samples of days 26..39 stay (day 25 is 14 d + 1 s old), and the pending one.
     expect(d.raw).toBe(26);
     expect((db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n).toBe(15);
