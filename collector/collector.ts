@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
+import { AlertService } from './alerting/alert-service.js';
+import type { NotificationSink } from './alerting/alert-types.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
@@ -11,6 +13,8 @@ import { InfluxWriter } from './influx/influx-writer.js';
 import { linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import type { OutageReader } from './outage/outage-types.js';
+import { siteDirectory } from './site-settings.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -18,6 +22,10 @@ export interface CollectorDeps {
   clock?: Clock;
   db?: SqliteDatabase;
   store?: Store;
+  /** Notifier outbox for alerts (default: the log). */
+  notificationSink?: NotificationSink;
+  /** Site incidents for alert inhibition and power-cut rules. */
+  outages?: OutageReader;
 }
 
 export function databaseFile(config: CollectorConfig): string {
@@ -40,6 +48,8 @@ export class Collector {
   readonly http: HttpServer;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
+  /** Alert rules and engine (issue 4), when `alerting.enabled`. */
+  readonly alerting: AlertService | undefined;
 
   constructor(
     readonly config: CollectorConfig,
@@ -72,10 +82,30 @@ export class Collector {
       );
     }
     const influx = this.influx;
+    if (config.alerting.enabled) {
+      this.alerting = new AlertService({
+        config: config.alerting,
+        db: this.db,
+        store: this.store,
+        sites: siteDirectory(config.sites, config.siteDefaults),
+        clock: this.clock,
+        log: log.child({ module: 'alerting' }),
+        sink: deps.notificationSink,
+        outages: deps.outages,
+        metrics: this.metrics,
+      });
+    }
+    const alerting = this.alerting;
     this.ingest = new Ingest({
       store: this.store,
       // Points are queued before start() (the writer holds them until its spool is open).
-      onStored: influx ? (msg) => influx.write(linesForStored(msg)) : undefined,
+      onStored:
+        influx || alerting
+          ? (msg) => {
+              if (influx) influx.write(linesForStored(msg));
+              alerting?.onStored(msg);
+            }
+          : undefined,
       clock: this.clock,
       log: log.child({ module: 'ingest' }),
       metrics: this.metrics,
@@ -133,12 +163,14 @@ export class Collector {
     } else {
       await this.subscriber!.start();
     }
+    await this.alerting?.start();
     await this.http.start();
     this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
   }
 
   async stop(): Promise<void> {
     await this.http.stop();
+    await this.alerting?.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -100,6 +101,8 @@ export const CollectorConfigSchema = z
     siteDefaults: SiteSettingsSchema,
     /** Per-site settings by site id. */
     sites: SitesSchema,
+    /** Alert rules, timings, maintenance windows (collector/alerting/, issue 4). */
+    alerting: AlertingConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 
