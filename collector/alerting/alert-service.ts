@@ -7,7 +7,7 @@ import { isWorkingTime, workingMs } from '../schedule/working-hours.js';
 import type { SiteDirectory } from '../site-settings.js';
 import type { HostState, Store } from '../store/store.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
-import type { AlertingConfig } from './alerting-config.js';
+import { ruleConfigKey, type AlertingConfig } from './alerting-config.js';
 import { AlertStore } from './alert-store.js';
 import { emptyState, type EngineState, type NotificationSink, type Observation, type Silence } from './alert-types.js';
 import { OffPeakBaselines } from './baselines.js';
@@ -118,7 +118,7 @@ export class AlertService {
     const out: Record<string, RuleTiming> = {};
     const rules = this.deps.config.rules as Record<string, CommonParams>;
     for (const r of BUILT_IN_RULES) {
-      const p = rules[r.name];
+      const p = rules[ruleConfigKey(r.name)];
       if (!p?.enabled) continue;
       out[r.name] = {
         forMs: p.forSeconds * 1000,
@@ -184,7 +184,7 @@ export class AlertService {
     const rules = this.deps.config.rules as Record<string, CommonParams>;
     const observations: Observation[] = [];
     for (const r of BUILT_IN_RULES) {
-      const p = rules[r.name];
+      const p = rules[ruleConfigKey(r.name)];
       if (!p?.enabled) continue;
       try {
         observations.push(...r.evaluate(ctx, p));

@@ -36,8 +36,17 @@ export const MaintenanceWindowSchema = z
 
 const ruleNames = BUILT_IN_RULES.map((r) => r.name);
 
+/**
+ * Config key of a rule: its name in camelCase (`peak_hour_congestion` → `peakHourCongestion`),
+ * so that env overrides (`CANH_COLLECTOR__ALERTING__RULES__PEAK_HOUR_CONGESTION__FOR_SECONDS`)
+ * reach it like every other setting.
+ */
+export function ruleConfigKey(name: string): string {
+  return name.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+}
+
 const RulesSchema = z
-  .object(Object.fromEntries(BUILT_IN_RULES.map((r) => [r.name, (r.params as unknown as z.ZodObject).prefault({})])) as unknown as Record<string, z.ZodType<CommonParams>>)
+  .object(Object.fromEntries(BUILT_IN_RULES.map((r) => [ruleConfigKey(r.name), (r.params as unknown as z.ZodObject).prefault({})])) as unknown as Record<string, z.ZodType<CommonParams>>)
   .strict()
   .prefault({});
 
@@ -59,7 +68,7 @@ export const AlertingConfigSchema = z
     staleMinutes: z.number().min(1).max(7 * 1440).default(60),
     /** Language of the messages. */
     lang: z.enum(['vi', 'en']).default('vi'),
-    /** JSON file with `{ "<rule>": { params } }`, merged over `rules`. */
+    /** JSON file with `{ "<ruleKey>": { params } }` (e.g. `peakHourCongestion`), merged over `rules`. */
     rulesFile: z.string().min(1).optional(),
     rules: RulesSchema,
     /** Planned maintenance: alerts matching are recorded but not notified. */

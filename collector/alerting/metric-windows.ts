@@ -159,7 +159,17 @@ export class MetricWindows {
     return [...(this.sites.get(site)?.keys() ?? [])];
   }
   samples(site: string, host: string, from: number): WindowSample[] {
-    return (this.sites.get(site)?.get(host)?.samples ?? []).filter((s) => s.t >= from);
+    const all = this.sites.get(site)?.get(host)?.samples;
+    if (!all?.length) return [];
+    // Sorted by time: binary search for the first sample at or after `from`.
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.t < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return all.slice(lo);
   }
   events(site: string, host: string, from: number): WindowEvent[] {
     return (this.sites.get(site)?.get(host)?.events ?? []).filter((e) => e.t >= from);
