@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
 import { AlertService } from './alerting/alert-service.js';
 import type { NotificationSink } from './alerting/alert-types.js';
+import { NotifierOutboxSink } from './alerting/notifier-sink.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
@@ -15,6 +16,7 @@ import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import { siteDirectory } from './site-settings.js';
+import { NotifyService } from './notify/notify-service.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -22,7 +24,7 @@ export interface CollectorDeps {
   clock?: Clock;
   db?: SqliteDatabase;
   store?: Store;
-  /** Notifier outbox for alerts (default: the log). */
+  /** Where alert notifications go (default: the notifier outbox). */
   notificationSink?: NotificationSink;
   /** Site incidents for alert inhibition and power-cut rules. */
   outages?: OutageReader;
@@ -50,6 +52,8 @@ export class Collector {
   readonly influx: InfluxWriter | undefined;
   /** Alert rules and engine (issue 4), when `alerting.enabled`. */
   readonly alerting: AlertService | undefined;
+  /** Notifiers and their outbox: the alert engine's NotificationSink. */
+  readonly notify: NotifyService;
 
   constructor(
     readonly config: CollectorConfig,
@@ -81,6 +85,7 @@ export class Collector {
         { clock: this.clock, log: log.child({ module: 'influx' }), metrics: this.metrics },
       );
     }
+    this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
     if (config.alerting.enabled) {
       this.alerting = new AlertService({
@@ -90,7 +95,7 @@ export class Collector {
         sites: siteDirectory(config.sites, config.siteDefaults),
         clock: this.clock,
         log: log.child({ module: 'alerting' }),
-        sink: deps.notificationSink,
+        sink: deps.notificationSink ?? new NotifierOutboxSink(this.notify),
         outages: deps.outages,
         metrics: this.metrics,
       });
@@ -154,6 +159,8 @@ export class Collector {
   async start(): Promise<void> {
     // After the store (opened in the constructor), before the broker delivers messages.
     await this.influx?.start();
+    // Pending deliveries of the previous run go out again.
+    this.notify.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -175,6 +182,7 @@ export class Collector {
     await this.subscriber?.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
+    await this.notify.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

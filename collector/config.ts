@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
+import { NotifyConfigSchema } from './notify/config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -103,6 +104,8 @@ export const CollectorConfigSchema = z
     sites: SitesSchema,
     /** Alert rules, timings, maintenance windows (collector/alerting/, issue 4). */
     alerting: AlertingConfigSchema,
+    /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
+    notify: NotifyConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

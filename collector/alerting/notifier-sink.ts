@@ -1,0 +1,39 @@
+import type { NotificationAlert, NotificationSink as NotifierOutbox } from '../notify/notification.js';
+import type { Notification, NotificationSink, NotifiedAlert } from './alert-types.js';
+
+/**
+ * The boundary to the notifiers (collector/notify/notification.ts): the engine's site
+ * notification becomes the notifier's hand-off shape and goes into its durable outbox.
+ * The engine's summary already carries the figures ("mất 30% gói … (bình thường 0%)"), so
+ * no separate `values` are sent; the hint becomes the notifier's "what to check".
+ */
+export function toNotifierAlert(a: NotifiedAlert): NotificationAlert {
+  return {
+    fingerprint: a.fingerprint,
+    rule: a.rule,
+    severity: a.severity,
+    site: a.site,
+    host: a.host,
+    startsAt: a.startsAt,
+    endsAt: a.endsAt,
+    summary: a.summary,
+    description: { vi: '', en: '' },
+    advice: a.hint,
+    values: [],
+  };
+}
+
+export class NotifierOutboxSink implements NotificationSink {
+  constructor(private readonly outbox: NotifierOutbox) {}
+  enqueue(n: Notification): void {
+    // Synchronous and durable (SQLite, same database): runs inside the engine's transaction.
+    this.outbox.enqueue({
+      id: n.id,
+      site: n.site,
+      siteName: n.siteName,
+      createdAt: n.createdAt,
+      firing: n.firing.map(toNotifierAlert),
+      resolved: n.resolved.map(toNotifierAlert),
+    });
+  }
+}
