@@ -13,6 +13,8 @@ Usage:
   canh credentials add --site S [--host H]        create agent credentials (password shown once)
   canh credentials add-collector [--username U]   create credentials for a collector on an external broker
   canh credentials list | revoke USERNAME
+  canh alerts list [--state active|resolved|all]  alerts in the collector's store
+  canh silence add|list|expire                    mute alerts (maintenance), with author and comment
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
 Options common to all: --config FILE (JSON); environment overrides with
@@ -22,7 +24,7 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up') process.umask(0o077);
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'alerts' || cmd === 'silence') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);
@@ -32,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
+    case 'alerts':
+      return (await import('./alerts-command.js')).runAlertsCommand(rest);
+    case 'silence':
+      return (await import('./alerts-command.js')).runSilenceCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);
