@@ -174,7 +174,13 @@ export class AlertService {
       incidents: (site, from, to) => outages?.incidents({ site, from, to, limit: 1000 }) ?? [],
       workingMs: (site, from, to) => workingMs(sites.workingHours(site), from + offset, to + offset),
     };
-    return { ctx, incidents: open.map((i) => ({ site: i.site, hosts: [...new Set([...i.hosts, ...i.hostsOut])] })) };
+    const incidents: OpenIncidentView[] = open.map((i) => ({ site: i.site, hosts: [...new Set([...i.hosts, ...i.hostsOut])] }));
+    // A firing site_offline alert is the site incident as the rules see it: without it
+    // (or before the outage collector decides) thirty PCs would each report "offline".
+    for (const a of Object.values(this.state.alerts)) {
+      if (a.rule === 'site_offline' && a.state === 'firing' && !incidents.some((i) => i.site === a.site)) incidents.push({ site: a.site, hosts: [] });
+    }
+    return { ctx, incidents };
   }
 
   /** One evaluation at `now` (the timer calls it; tests may too). */
