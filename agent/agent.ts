@@ -6,7 +6,15 @@ import { VERSION } from '../common/version.js';
 import { CONTRACT_VERSION, maxBytesFor } from '../contract/limits.js';
 import type { EventMessage, InventoryMessage, SampleMessage, SampleMetrics, StatusMessage } from '../contract/schemas.js';
 import { topicFor } from '../contract/topics.js';
+import type { AgentEvent } from './agent-event.js';
 import type { AgentConfig } from './config.js';
+import { FreezeDetector } from './freeze-detector.js';
+import { NetworkCutDetector } from './network-cut-detector.js';
+import { OutageDetector } from './outage-detector.js';
+import { PowerSourceWatch } from './power-source-watch.js';
+import { TcpReachabilityProbe, type ReachabilityProbe } from './reachability.js';
+import { createShutdownEvidenceReader } from './shutdown-evidence/reader.js';
+import type { ShutdownEvidenceReader } from './shutdown-evidence/shutdown-finding.js';
 import { collectInventory } from './inventory.js';
 import { Outbox } from './outbox.js';
 import { Publisher, type ConnectFn } from './publisher.js';
@@ -19,9 +27,11 @@ export interface AgentDeps {
   clock?: Clock;
   sys?: SystemInfo;
   connect?: ConnectFn;
+  /** How the previous shutdown is read (default: event log / journal / wtmp, or the test override). */
+  evidence?: ShutdownEvidenceReader;
+  /** Reachability probe for network-cut diagnosis (default: TCP connect). */
+  probe?: ReachabilityProbe;
 }
-
-type EventBody = Pick<EventMessage, 'type' | 'severity' | 'message'> & Partial<Pick<EventMessage, 'start' | 'end' | 'details'>>;
 
 /**
  * The agent (house style §1): builds its parts from config and starts/stops them.
@@ -39,6 +49,10 @@ export class Agent {
   private inventoryTimer: TimerHandle | undefined;
   private osBoot: number | undefined;
   private appendChain: Promise<unknown> = Promise.resolve();
+  private readonly outage: OutageDetector | undefined;
+  private readonly freeze: FreezeDetector | undefined;
+  private readonly networkCut: NetworkCutDetector | undefined;
+  private readonly powerWatch = new PowerSourceWatch();
 
   constructor(
     private readonly config: AgentConfig,
@@ -75,8 +89,50 @@ export class Agent {
       clock: this.clock,
       log: log.child({ module: 'publisher' }),
       status: (state) => this.statusMessage(state),
+      onLink: (connected) => this.networkCut?.onLink(connected),
       ...(deps.connect ? { connect: deps.connect } : {}),
     });
+    const emit = (ev: AgentEvent) => this.emit(ev);
+    if (config.outage.enabled) {
+      const intervalSeconds = config.intervalSeconds;
+      this.outage = new OutageDetector({
+        stateDir: config.stateDir,
+        clock: this.clock,
+        log: log.child({ module: 'outage' }),
+        sys: this.sys,
+        reader:
+          deps.evidence ??
+          createShutdownEvidenceReader({ platform: this.sys.platform, log: log.child({ module: 'shutdown-evidence' }), timeoutMs: config.outage.evidenceTimeoutSeconds * 1000 }),
+        run: this.boot,
+        // Never longer than the sampling interval: the outage start is known to within one period.
+        heartbeatPeriodMs: Math.min(config.outage.heartbeatSeconds ?? intervalSeconds, intervalSeconds) * 1000,
+        fsync: config.outage.heartbeatFsync,
+        emit,
+      });
+    }
+    if (config.freeze.enabled) {
+      this.freeze = new FreezeDetector({
+        clock: this.clock,
+        log: log.child({ module: 'freeze' }),
+        sys: this.sys,
+        tickMs: config.freeze.tickSeconds * 1000,
+        freezeMs: config.freeze.thresholdSeconds * 1000,
+        clockJumpMs: config.freeze.clockJumpSeconds * 1000,
+        topProcesses: config.freeze.topProcesses,
+        emit,
+      });
+    }
+    if (config.network.enabled) {
+      this.networkCut = new NetworkCutDetector({
+        config,
+        clock: this.clock,
+        log: log.child({ module: 'network-cut' }),
+        sys: this.sys,
+        probe: deps.probe ?? new TcpReachabilityProbe(this.clock),
+        emit,
+        lastContactAt: () => this.publisher.lastContactAt(),
+      });
+    }
     const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };
     this.sampler = new Sampler({
       sources: createSources(ctx),
@@ -136,11 +192,16 @@ export class Agent {
   private onSample(t: number, metrics: SampleMetrics): void {
     const up = metrics.uptime;
     if (up && 'bootTime' in up) this.osBoot = up.bootTime;
+    const power = metrics.power;
+    if (power && 'source' in power) {
+      const ev = this.powerWatch.next(power, t);
+      if (ev) this.emit(ev);
+    }
     const msg: Omit<SampleMessage, 'sent'> = { ...this.envelope(t), interval: this.config.intervalSeconds, metrics };
     void this.append('samples', msg).catch(() => undefined);
   }
 
-  emit(ev: EventBody): void {
+  emit(ev: AgentEvent): void {
     const msg: Omit<EventMessage, 'sent'> = { ...this.envelope(this.clock.now()), ...ev };
     void this.append('events', msg).catch(() => undefined);
   }
@@ -169,15 +230,23 @@ export class Agent {
       { site: this.config.site, host: this.config.host, boot: this.boot, intervalSeconds: this.config.intervalSeconds, backlog: st.records, truncatedBytes: st.truncatedBytes },
       'agent starting',
     );
+    // Before anything else writes a heartbeat: the previous run's one is read first.
+    await this.outage?.start();
+    this.networkCut?.start();
     this.publisher.start();
     this.emit({ type: 'agent_start', severity: 'info', message: `agent ${VERSION} started`, details: { version: VERSION, backlog: st.records } });
     await this.sampler.start();
+    await this.freeze?.start();
     void this.sendInventory();
     const every = this.config.inventory.intervalHours * 3600 * 1000;
     this.inventoryTimer = this.clock.setInterval(() => void this.sendInventory(), every);
   }
 
   async stop(): Promise<void> {
+    // The clean-shutdown marker first: the rest of the stop may be cut short (OS shutdown).
+    await this.outage?.stop();
+    await this.freeze?.stop();
+    await this.networkCut?.stop();
     this.clock.clear(this.inventoryTimer);
     await this.sampler.stop();
     this.emit({ type: 'agent_stop', severity: 'info', message: 'agent stopped cleanly' });

@@ -108,6 +108,69 @@ export const AgentConfigSchema = z
       {},
     ),
     log: z.prefault(z.object({ level: z._default(logLevel, 'info') }), {}),
+    /** Outage detection at start (issue 3): heartbeat + clean-shutdown marker in stateDir. */
+    outage: z.prefault(
+      z.object({
+        enabled: z._default(z.boolean(), true),
+        /**
+         * Heartbeat period; absent = the sampling interval (never longer: an outage's start is
+         * the last heartbeat, so this period is its uncertainty).
+         */
+        heartbeatSeconds: z.optional(num(0.5, 3600)),
+        /**
+         * fsync the heartbeat (and its directory) on every write, so that after a power cut
+         * the last heartbeat on disk is at most one period old. Off: the OS writes it back
+         * within its own delay (Linux ext4: ~5-30 s), which then adds to the uncertainty.
+         */
+        heartbeatFsync: z._default(z.boolean(), true),
+        /** Limit for reading the event log / journal / wtmp at start. */
+        evidenceTimeoutSeconds: z._default(num(1, 60), 10),
+      }),
+      {},
+    ),
+    /** Freeze, sleep and clock-jump detection while running (issue 3). */
+    freeze: z.prefault(
+      z.object({
+        enabled: z._default(z.boolean(), true),
+        /** Period of the watch tick; a freeze's duration is known to within one tick. */
+        tickSeconds: z._default(num(0.2, 60), 2),
+        /**
+         * A tick this late means the PC (or the agent) froze. 10 s: well above garbage
+         * collection pauses and short I/O stalls of an old PC with an HDD (1-3 s), well
+         * below what an officer calls "the PC hung".
+         */
+        thresholdSeconds: z._default(num(1, 3600), 10),
+        /** Wall clock moved this much more (or less) than the monotonic clock: a clock jump. */
+        clockJumpSeconds: z._default(num(1, 86_400), 5),
+        /** Top processes listed after a freeze, by CPU and by memory each. */
+        topProcesses: z._default(int(0, 10), 5),
+      }),
+      {},
+    ),
+    /** Network-cut diagnosis while the broker is unreachable (issue 3). */
+    network: z.prefault(
+      z.object({
+        enabled: z._default(z.boolean(), true),
+        /**
+         * Internet targets as `host:port`, probed by TCP connect (a refusal also proves the
+         * path works). Defaults: public DNS resolvers, reachable from any ISP.
+         */
+        internetTargets: z._default(
+          z.array(z.string().check(z.regex(/^[A-Za-z0-9.:_-]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'must be host:port'))).check(z.minLength(1), z.maxLength(10)),
+          ['8.8.8.8:53', '1.1.1.1:443'],
+        ),
+        /** TCP ports tried on the gateway (routers answer or refuse on at least one). */
+        gatewayPorts: z._default(z.array(int(1, 65535)).check(z.minLength(1), z.maxLength(8)), [53, 80, 443]),
+        /** Probe period while the broker is unreachable. */
+        probeSeconds: z._default(num(0.5, 600), 5),
+        probeTimeoutSeconds: z._default(num(0.2, 30), 2),
+        /** Cuts shorter than this are not reported (a broker restart, a reconnect at start). */
+        minCutSeconds: z._default(num(0, 3600), 5),
+      }),
+      {},
+    ),
+    /** Battery/UPS state (issue 3): the `power` metric and `power_source` events. */
+    power: z.prefault(z.object({ enabled: z._default(z.boolean(), true) }), {}),
   })
   .check(
     z.superRefine((c, ctx) => {

@@ -19,6 +19,8 @@ export interface PublisherOptions {
   connect?: ConnectFn;
   /** Delay before resending messages the broker accepted with "no matching subscribers". */
   noSubscriberRetryMs?: number;
+  /** Told when the broker connection comes up (true) or goes down (false), e.g. network-cut-detector.ts. */
+  onLink?: (connected: boolean) => void;
 }
 
 export interface PublisherStats {
@@ -66,6 +68,8 @@ export class Publisher {
   private readonly noSubscriber = new Set<number>();
   private rewindTimer: TimerHandle | undefined;
   private readonly errLog: RateLimitedLog;
+  /** Wall time of the last packet from the broker (where a network cut starts). */
+  private lastContact: number | undefined;
 
   constructor(private readonly opts: PublisherOptions) {
     this.protocolVersion = opts.config.mqtt.protocolVersion;
@@ -84,6 +88,11 @@ export class Publisher {
 
   isConnected(): boolean {
     return this.connected;
+  }
+
+  /** Wall time of the last packet received from the broker; undefined before the first. */
+  lastContactAt(): number | undefined {
+    return this.lastContact;
   }
 
   start(): void {
@@ -139,6 +148,7 @@ export class Publisher {
     // Mosquitto restarted and the collector has not resubscribed yet. mqtt.js reports that
     // as success; for Canh it means "not delivered": keep the record and send it again.
     client.on('packetreceive', (packet) => {
+      this.lastContact = this.opts.clock.now();
       if (packet.cmd === 'puback' && packet.reasonCode === 0x10 && packet.messageId !== undefined) this.noSubscriber.add(packet.messageId);
     });
     client.on('connect', (connack) => {
@@ -155,6 +165,7 @@ export class Publisher {
       this.replayTokens = 0;
       this.replayRefillAt = this.opts.clock.monotonic();
       this.schedulePump(0);
+      this.opts.onLink?.(true);
     });
     client.on('close', () => {
       if (this.connected) log.warn('disconnected from broker; samples stay in the outbox');
@@ -163,6 +174,7 @@ export class Publisher {
       this.replayFrom = undefined;
       this.noSubscriber.clear(); // message ids are per connection
       failures++;
+      if (!this.stopping) this.opts.onLink?.(false);
       // Back off exponentially while the broker stays away (bounded), with jitter so a
       // whole site's PCs coming back after a power cut do not reconnect in lockstep.
       if (!this.stopping && this.client === client) {

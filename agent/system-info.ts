@@ -8,6 +8,10 @@ import { ContinuousPing } from './continuous-ping.js';
 // Types only (erased at build): the module itself is loaded lazily by loadSi(), and never on Linux.
 import type { Systeminformation } from 'systeminformation';
 import { SourceUnavailableError } from './sources/source.js';
+import type { PowerMetrics, ProcessInfo } from '../contract/schemas.js';
+import { BOOT_TIME_OVERRIDE_ENV, bootTimeOverride, readBootClockMs, readLinuxBootId } from './os-boot.js';
+import { powerFromSiBattery, powerFromSysfs, readSysPowerSupplies } from './power-supply.js';
+import { linuxTopProcesses, topFromSiProcesses } from './top-processes.js';
 
 /**
  * The platform edge: every OS reading the agent takes goes through this port, so the
@@ -136,6 +140,17 @@ export interface SystemInfo {
   cpuInfo(): Promise<CpuInfo>;
   diskLayout(): Promise<DiskLayoutEntry[]>;
   osInfo(): Promise<OsInfo>;
+  /**
+   * This OS boot: its time (epoch ms; the {@link BOOT_TIME_OVERRIDE_ENV} test override where
+   * set) and, on Linux, the kernel's boot id. Optional: without it outages are not judged.
+   */
+  osBoot?(): Promise<{ bootTime: number; bootId: string | null }>;
+  /** Ms since boot counting suspend (Linux CLOCK_BOOTTIME, Windows tick count); null when unknown. */
+  bootClockMs?(): Promise<number | null>;
+  /** Battery/UPS state; `unknown` when the machine reports no supply. */
+  powerSupply?(): Promise<PowerMetrics>;
+  /** The top `n` processes by CPU and by memory (read after a freeze only). */
+  topProcesses?(n: number): Promise<ProcessInfo[]>;
 }
 
 /** How often sources re-read static facts (mount list, default gateway). */
@@ -592,6 +607,8 @@ export interface RealSystemInfoOptions {
    * (see continuous-ping.ts); the agent sets sampling interval / ping.count.
    */
   pingProbeIntervalSeconds?: number;
+  /** Where the platform overrides are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Stop a target's pinger when no sample asked for it for this long (the gateway changed). */
@@ -604,9 +621,12 @@ export class RealSystemInfo implements SystemInfo {
   private readonly log: Logger;
   private readonly probeInterval: number;
   private readonly pingers = new Map<string, { pinger: ContinuousPing; lastTaken: number }>();
+  /** {@link BOOT_TIME_OVERRIDE_ENV}: the test/platform override of the OS boot time. */
+  private readonly bootOverride: number | undefined;
 
   constructor(platform: NodeJS.Platform = process.platform, opts: RealSystemInfoOptions = {}) {
     this.platform = platform;
+    this.bootOverride = bootTimeOverride(opts.env);
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLogger();
     this.probeInterval = Math.max(0.2, opts.pingProbeIntervalSeconds ?? 3.75);
@@ -679,7 +699,28 @@ export class RealSystemInfo implements SystemInfo {
   }
 
   async uptimeSeconds(): Promise<number> {
+    if (this.bootOverride !== undefined) return Math.max(0, (this.clock.now() - this.bootOverride) / 1000);
     return os.uptime();
+  }
+
+  async osBoot(): Promise<{ bootTime: number; bootId: string | null }> {
+    // The override hides the boot id too: otherwise the real (unchanged) id would say "same boot".
+    if (this.bootOverride !== undefined) return { bootTime: this.bootOverride, bootId: null };
+    return { bootTime: this.clock.now() - os.uptime() * 1000, bootId: this.linux ? await readLinuxBootId() : null };
+  }
+
+  bootClockMs(): Promise<number | null> {
+    return readBootClockMs(this.platform);
+  }
+
+  async powerSupply(): Promise<PowerMetrics> {
+    if (this.linux) return powerFromSysfs(await readSysPowerSupplies());
+    return powerFromSiBattery(await (await loadSi()).battery());
+  }
+
+  async topProcesses(n: number): Promise<ProcessInfo[]> {
+    if (this.linux) return linuxTopProcesses(this.clock, n);
+    return topFromSiProcesses((await (await loadSi()).processes()).list, n);
   }
 
   async defaultGateway(): Promise<string | null> {

@@ -11,12 +11,14 @@ import { CredentialStore } from './credentials.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { HttpServer } from './http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
-import { linesForStored } from './influx/point-builder.js';
+import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import { siteDirectory } from './site-settings.js';
 import { NotifyService } from './notify/notify-service.js';
+import { OutageTracker } from './outage/outage-tracker.js';
+import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -54,6 +56,9 @@ export class Collector {
   readonly alerting: AlertService | undefined;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
   readonly notify: NotifyService;
+  /** Outage intelligence (issue 3): host outages and site incidents. */
+  readonly outageStore: SqliteOutageStore;
+  readonly outages: OutageTracker;
 
   constructor(
     readonly config: CollectorConfig,
@@ -87,6 +92,24 @@ export class Collector {
     }
     this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
+    this.outageStore = new SqliteOutageStore(this.db);
+    this.outages = new OutageTracker({
+      store: this.outageStore,
+      config: config.outage,
+      skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
+      clock: this.clock,
+      log: log.child({ module: 'outage' }),
+      metrics: this.metrics,
+      onClosed: influx
+        ? (c) =>
+            influx.write(
+              c.scope === 'site'
+                ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
+                : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
+            )
+        : undefined,
+    });
+    const outages = this.outages;
     if (config.alerting.enabled) {
       this.alerting = new AlertService({
         config: config.alerting,
@@ -96,7 +119,7 @@ export class Collector {
         clock: this.clock,
         log: log.child({ module: 'alerting' }),
         sink: deps.notificationSink ?? new NotifierOutboxSink(this.notify),
-        outages: deps.outages,
+        outages: deps.outages ?? this.outageStore,
         metrics: this.metrics,
       });
     }
@@ -104,13 +127,11 @@ export class Collector {
     this.ingest = new Ingest({
       store: this.store,
       // Points are queued before start() (the writer holds them until its spool is open).
-      onStored:
-        influx || alerting
-          ? (msg) => {
-              if (influx) influx.write(linesForStored(msg));
-              alerting?.onStored(msg);
-            }
-          : undefined,
+      onStored: (msg) => {
+        if (influx) influx.write(linesForStored(msg));
+        outages.onStored(msg);
+        alerting?.onStored(msg);
+      },
       clock: this.clock,
       log: log.child({ module: 'ingest' }),
       metrics: this.metrics,
@@ -161,6 +182,8 @@ export class Collector {
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
     this.notify.start();
+    // Before any message: reload the outage state (an incident open at the last stop resumes).
+    this.outages.start();
     if (this.broker) {
       // Every MQTT session ended with the previous run of the embedded broker: host
       // states are unknown until each agent's birth message arrives again.
@@ -180,6 +203,7 @@ export class Collector {
     await this.alerting?.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
+    this.outages.stop();
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
     await this.notify.stop();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
+import { OutageConfigSchema } from './outage/outage-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -106,6 +107,8 @@ export const CollectorConfigSchema = z
     alerting: AlertingConfigSchema,
     /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
     notify: NotifyConfigSchema,
+    /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
+    outage: OutageConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

@@ -4,6 +4,7 @@ import { createDisksSource } from './disks.js';
 import { createMemorySource } from './memory.js';
 import { createNetworkSource } from './network.js';
 import { createPingSource } from './ping.js';
+import { createPowerSource } from './power.js';
 import type { MetricSource, SourceContext } from './source.js';
 import { createUptimeSource } from './uptime.js';
 
@@ -21,6 +22,7 @@ export const SOURCE_REGISTRY: readonly SourceRegistration[] = [
   { create: createNetworkSource },
   { create: createUptimeSource },
   { create: createPingSource, enabled: (config) => config.ping.enabled },
+  { create: createPowerSource, enabled: (config) => config.power.enabled },
 ];
 
 /** The sources enabled by the configuration, not yet initialised (the sampler calls `init()`). */

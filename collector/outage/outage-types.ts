@@ -22,6 +22,8 @@ export interface HostOutage {
   incidentId: number | null;
   /** Short machine-readable evidence: event types/ids, boot ids, sample counts. */
   evidence: Record<string, unknown>;
+  /** `end − start`, ms; null while still out (filled by the store). */
+  durationMs?: number | null;
 }
 
 export type IncidentCause = 'power_cut' | 'network_cut' | 'mixed' | 'unknown';
@@ -43,6 +45,8 @@ export interface SiteIncident {
   hostsOnlineBefore: number;
   uncertaintyMs: number;
   evidence: Record<string, unknown>;
+  /** `end − start`, ms; null while open (filled by the store). */
+  durationMs?: number | null;
 }
 
 export interface OutageQuery {
@@ -52,6 +56,32 @@ export interface OutageQuery {
   from: number;
   to: number;
   limit: number;
+  /** Page cursor: only records with an id below it (lists are newest first, by id). */
+  before?: number | undefined;
+}
+
+export type CountPeriod = 'day' | 'week' | 'month';
+
+/** Incidents by cause and host outages per site per local day/week/month. */
+export interface OutageCount {
+  site: string;
+  period: CountPeriod;
+  /** Local midnight starting the period, epoch ms. */
+  start: number;
+  power_cut: number;
+  network_cut: number;
+  mixed: number;
+  unknown: number;
+  hostOutages: number;
+}
+
+export interface OutageCountQuery {
+  site?: string | undefined;
+  period: CountPeriod;
+  from: number;
+  to: number;
+  /** IANA zone of the calendar (Asia/Ho_Chi_Minh). */
+  timezone: string;
 }
 
 /** Read side of the outage store (API, alerting, report). */
@@ -60,4 +90,10 @@ export interface OutageReader {
   incidents(q: Omit<OutageQuery, 'host'>): SiteIncident[];
   openIncidents(site?: string): SiteIncident[];
   incident(id: number): SiteIncident | undefined;
+}
+
+/** Counts per site per period (API `/api/incidents/counts`, the monthly report). */
+export interface OutageCountReader {
+  /** By incident start / host outage start, in the local calendar of `q.timezone`. */
+  counts(q: OutageCountQuery): OutageCount[];
 }

@@ -1,0 +1,510 @@
+import { correctSkew } from '../../contract/decode.js';
+import { decideHostOutage, type HostDecision } from './host-verdict.js';
+import type { ClosedOutage, HostVerdict, IdCounters, IncidentState, OpenOutage, SiteState, TrackedHost } from './outage-state.js';
+import type { HostOutage, IncidentCause, SiteIncident } from './outage-types.js';
+
+/**
+ * Site correlation (issue 3), a pure function of (state, input, now): host liveness from
+ * birth / Last Will / silence, per-host outages, and one site incident when most online
+ * hosts of a site drop within a short window, classified when they return.
+ */
+
+export interface CorrelatorSettings {
+  siteShare: number;
+  minHosts: number;
+  windowMs: number;
+  silenceMs: number;
+  silenceIntervals: number;
+  settleMs: number;
+  giveUpMs: number;
+  bootToleranceMs: number;
+  /** Ingest's clock-skew tolerance: beyond it an agent time is shifted by the skew (contract/decode.ts correctSkew). */
+  skewToleranceMs: number;
+}
+
+/** What the correlator is fed (from freshly stored messages, and a clock tick). */
+export type OutageInput =
+  | { kind: 'status'; host: string; state: 'online' | 'offline'; boot: string; t: number; received: number; osBoot?: number | undefined; keepalive?: number | undefined }
+  | { kind: 'sample'; host: string; boot: string; t: number; received: number; interval: number }
+  | {
+      kind: 'event';
+      host: string;
+      boot: string;
+      type: string;
+      t: number;
+      received: number;
+      start?: number | undefined;
+      end?: number | undefined;
+      details?: Record<string, unknown> | undefined;
+    }
+  | { kind: 'tick' };
+
+/** Records to write (upserts by id) and what happened, for logs, metrics and exports. */
+export type OutageEffect =
+  | { kind: 'hostOutage'; change: 'opened' | 'updated' | 'closed' | 'amended'; outage: HostOutage }
+  | { kind: 'discardHostOutage'; id: number; host: string; reason: string }
+  | { kind: 'incident'; change: 'opened' | 'updated' | 'resolved' | 'amended'; incident: SiteIncident }
+  | { kind: 'discardIncident'; id: number; reason: string }
+  | { kind: 'untracked'; host: string };
+
+export interface CorrelatorResult {
+  state: SiteState;
+  ids: IdCounters;
+  effects: OutageEffect[];
+  /** False when nothing worth persisting at once changed (a sample of an online host). */
+  significant: boolean;
+}
+
+export interface CorrelatorLimits {
+  /** Hosts tracked in this site; more are ignored and reported as `untracked`. */
+  maxHostsPerSite: number;
+}
+
+const DEFAULT_KEEPALIVE_MS = 10_000;
+const DEFAULT_INTERVAL_MS = 15_000;
+
+export function correlate(
+  prev: SiteState,
+  prevIds: IdCounters,
+  input: OutageInput,
+  now: number,
+  s: CorrelatorSettings,
+  limits: CorrelatorLimits = { maxHostsPerSite: 100_000 },
+): CorrelatorResult {
+  // Hot path: a live sample of an online host with nothing open touches two fields.
+  if (input.kind === 'sample') {
+    const h = prev.hosts[input.host];
+    if (h && h.state === 'online' && !h.outage && h.boot === input.boot) {
+      const intervalMs = input.interval * 1000;
+      const next: TrackedHost = { ...h, lastSeen: Math.max(h.lastSeen ?? 0, input.received), intervalMs };
+      return { state: { ...prev, hosts: { ...prev.hosts, [input.host]: next } }, ids: prevIds, effects: [], significant: false };
+    }
+  }
+  const st = structuredClone(prev);
+  const ids = { ...prevIds };
+  const fx: OutageEffect[] = [];
+  const c = new SiteRun(st, ids, fx, now, s);
+  if (input.kind === 'tick') c.tick();
+  else {
+    let h = st.hosts[input.host];
+    if (!h) {
+      if (Object.keys(st.hosts).length >= limits.maxHostsPerSite) {
+        return { state: prev, ids: prevIds, effects: [{ kind: 'untracked', host: input.host }], significant: false };
+      }
+      h = st.hosts[input.host] = newHost(input.host);
+    }
+    if (input.kind === 'status') c.status(h, input);
+    else if (input.kind === 'sample') c.sample(h, input);
+    else c.event(h, input);
+    c.tick();
+  }
+  return { state: st, ids, effects: fx, significant: true };
+}
+
+function newHost(host: string): TrackedHost {
+  return {
+    host,
+    state: 'unknown',
+    boot: null,
+    osBoot: null,
+    birthT: null,
+    lastSeen: null,
+    keepaliveMs: DEFAULT_KEEPALIVE_MS,
+    intervalMs: DEFAULT_INTERVAL_MS,
+    outage: null,
+    lastClosed: null,
+  };
+}
+
+/** One correlator step over a cloned site state (mutated in place, returned by `correlate`). */
+class SiteRun {
+  constructor(
+    private readonly st: SiteState,
+    private readonly ids: IdCounters,
+    private readonly fx: OutageEffect[],
+    private readonly now: number,
+    private readonly s: CorrelatorSettings,
+  ) {}
+
+  status(h: TrackedHost, m: Extract<OutageInput, { kind: 'status' }>): void {
+    if (m.keepalive) h.keepaliveMs = m.keepalive * 1000;
+    if (m.state === 'online') {
+      // A birth is published at connect, so `sent` ≈ `t`: its skew is the agent clock's offset.
+      const skew = correctSkew(m.t, m.t, m.received, this.s.skewToleranceMs);
+      const shift = skew.corrected ? skew.skewMs : 0;
+      const osBoot = m.osBoot === undefined ? null : m.osBoot + shift;
+      const o = h.outage;
+      if (!o && h.state === 'online' && h.boot !== null && h.boot !== m.boot) {
+        // A new agent boot while we still held the old session online: the drop was missed
+        // (e.g. the Last Will never came). Open and return at once; evidence decides.
+        this.openOutage(h, h.lastSeen ?? m.received, 'birth', Math.max(h.intervalMs, m.received - (h.lastSeen ?? m.received)));
+      }
+      const out = h.outage;
+      if (out && !out.returned) {
+        const newAgentBoot = out.boot !== null && out.boot !== m.boot;
+        const tol = this.s.bootToleranceMs;
+        const newOsBoot =
+          osBoot !== null && ((out.osBoot !== null && osBoot > out.osBoot + tol) || (out.osBoot === null && osBoot >= out.start - tol));
+        out.returned = { at: m.received, boot: m.boot, osBoot, newAgentBoot, newOsBoot, skewMs: skew.skewMs };
+      }
+      h.state = 'online';
+      h.boot = m.boot;
+      h.osBoot = osBoot ?? h.osBoot;
+      h.birthT = m.t;
+      h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
+      if (h.outage) this.tryClose(h);
+      return;
+    }
+    // Offline. A Last Will carries its session's connect time, never later than that
+    // session's birth; a clean stop carries the stop time, later than the birth.
+    // A will of an older session arriving after the new session's birth (broker takeover) is stale.
+    if (h.boot !== null && h.boot !== m.boot && h.birthT !== null && m.t < h.birthT) return;
+    const isWill = h.birthT === null || h.boot !== m.boot || m.t <= h.birthT;
+    if (h.outage && !h.outage.returned) return; // already out
+    if (!isWill) {
+      h.state = 'offline';
+      return; // planned stop of the agent / PC shutdown: not an outage
+    }
+    if (h.state !== 'online' && h.outage === null && h.lastSeen === null) {
+      h.state = 'offline';
+      return; // a retained will of a host we never saw online
+    }
+    if (h.outage?.returned) this.forceClose(h); // dropped again before its evidence settled
+    // The broker fires the will 1.5 × keepalive after the last packet: the drop is between
+    // the last message we received and then.
+    const lastHeard = h.lastSeen ?? m.received - 1.5 * h.keepaliveMs;
+    const start = Math.min(lastHeard, m.received);
+    this.openOutage(h, start, 'will', Math.max(0, Math.min(m.received - start, h.intervalMs)));
+  }
+
+  sample(h: TrackedHost, m: Extract<OutageInput, { kind: 'sample' }>): void {
+    h.intervalMs = m.interval * 1000;
+    const o = h.outage;
+    if (o && o.boot === m.boot) {
+      const until = o.returned?.at ?? Infinity;
+      if (m.t > o.start && m.t < until) o.gapSamples++;
+      if (o.returned && m.t >= o.returned.at - 2 * o.intervalMs) o.caughtUp = true;
+      if (o.returned && !o.returned.newAgentBoot) h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
+    } else if (!o && h.boot === m.boot) {
+      h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
+    }
+    if (o?.returned) this.tryClose(h);
+  }
+
+  event(h: TrackedHost, m: Extract<OutageInput, { kind: 'event' }>): void {
+    const d = m.details ?? {};
+    const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+    const o = h.outage;
+    switch (m.type) {
+      case 'outage': {
+        const ev = {
+          cause: typeof d.cause === 'string' ? d.cause : 'unknown',
+          scope: typeof d.scope === 'string' ? d.scope : 'unknown',
+          start: m.start ?? null,
+          end: m.end ?? null,
+          uncertaintyMs: num(d.uncertaintyMs),
+        };
+        if (o && this.overlaps(o.start, o.returned?.at ?? this.now, ev.start, ev.end)) {
+          o.outageEvent = ev;
+        } else if (!this.amendClosed(h, ev)) {
+          // The drop was never seen live (collector down, will lost): record it from the event.
+          if (ev.start !== null && ev.end !== null) this.recordFromEvent(h, ev);
+        }
+        break;
+      }
+      case 'planned_shutdown':
+        if (o && (m.end === undefined || m.end >= o.start - this.s.windowMs)) o.planned = true;
+        break;
+      case 'sleep':
+        if (o && (m.end === undefined || m.end >= o.start - this.s.windowMs)) o.slept = true;
+        break;
+      case 'freeze':
+        if (o && m.start !== undefined && m.end !== undefined) o.freeze = { start: m.start, end: m.end };
+        break;
+      case 'network_cut':
+        if (o) o.networkCut = { scope: typeof d.scope === 'string' ? d.scope : 'unknown', start: m.start ?? null, end: m.end ?? null };
+        break;
+      default:
+        break;
+    }
+    if (h.outage?.returned) this.tryClose(h);
+  }
+
+  tick(): void {
+    for (const h of Object.values(this.st.hosts)) {
+      if (h.state === 'online' && !h.outage && h.lastSeen !== null) {
+        const silence = Math.max(this.s.silenceMs, this.s.silenceIntervals * h.intervalMs);
+        if (this.now - h.lastSeen > silence) {
+          h.state = 'offline';
+          this.openOutage(h, h.lastSeen, 'silence', h.intervalMs);
+        }
+      }
+      if (h.outage?.returned) this.tryClose(h);
+    }
+    const inc = this.st.incident;
+    if (inc && this.now - inc.start >= this.s.giveUpMs) {
+      const out = inc.hosts.filter((x) => !inc.results[x] && !inc.gaveUp.includes(x));
+      if (out.length) {
+        inc.gaveUp.push(...out);
+        this.resolveIfDone();
+      }
+    }
+  }
+
+  // ---- outages ----
+
+  private openOutage(h: TrackedHost, start: number, detectedBy: OpenOutage['detectedBy'], uncertaintyMs: number): void {
+    const o: OpenOutage = {
+      id: this.ids.nextOutageId++,
+      start,
+      detectedBy,
+      detectedAt: this.now,
+      uncertaintyMs,
+      boot: h.boot,
+      osBoot: h.osBoot,
+      intervalMs: h.intervalMs,
+      incidentId: null,
+      returned: null,
+      outageEvent: null,
+      freeze: null,
+      networkCut: null,
+      planned: false,
+      gapSamples: 0,
+      caughtUp: false,
+    };
+    h.outage = o;
+    if (detectedBy !== 'birth') h.state = 'offline';
+    this.fx.push({ kind: 'hostOutage', change: 'opened', outage: this.openRecord(h, o) });
+    this.correlateDrop(h, o);
+  }
+
+  private tryClose(h: TrackedHost): void {
+    const o = h.outage!;
+    if (o.planned || o.slept) {
+      this.discard(h, o.planned ? 'planned shutdown or reboot reported by the agent' : 'the PC slept (reported by the agent)');
+      return;
+    }
+    const d = decideHostOutage(o, this.now, this.s.settleMs);
+    if (d) this.close(h, d);
+  }
+
+  /** A returned host drops again before its evidence settled: decide with what is there. */
+  private forceClose(h: TrackedHost): void {
+    const d = decideHostOutage(h.outage!, Infinity, 0);
+    if (d) this.close(h, d);
+    else h.outage = null;
+  }
+
+  private close(h: TrackedHost, d: HostDecision): void {
+    const o = h.outage!;
+    h.outage = null;
+    const closed: ClosedOutage = { id: o.id, start: d.start, end: d.end, cause: d.cause, incidentId: o.incidentId, uncertaintyMs: d.uncertaintyMs, evidence: d.evidence };
+    h.lastClosed = closed;
+    this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
+    const inc = this.st.incident;
+    if (inc && o.incidentId === inc.id) {
+      inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end };
+      this.resolveIfDone();
+    }
+  }
+
+  private discard(h: TrackedHost, reason: string): void {
+    const o = h.outage!;
+    h.outage = null;
+    this.fx.push({ kind: 'discardHostOutage', id: o.id, host: h.host, reason });
+    const inc = this.st.incident;
+    if (inc && o.incidentId === inc.id) {
+      inc.hosts = inc.hosts.filter((x) => x !== h.host);
+      if (inc.hosts.length < this.s.minHosts) {
+        // Not a site incident after all (e.g. the office shut its PCs down): release the rest.
+        for (const x of inc.hosts) {
+          const other = this.st.hosts[x];
+          if (other?.outage?.incidentId === inc.id) other.outage.incidentId = null;
+          if (other?.lastClosed?.incidentId === inc.id) other.lastClosed.incidentId = null;
+        }
+        this.st.incident = null;
+        this.fx.push({ kind: 'discardIncident', id: inc.id, reason });
+      } else {
+        this.resolveIfDone();
+      }
+    }
+  }
+
+  /** Late evidence for an outage already decided (e.g. the outage event after the settle time). */
+  private amendClosed(h: TrackedHost, ev: NonNullable<OpenOutage['outageEvent']>): boolean {
+    const c = h.lastClosed;
+    if (!c || !this.overlaps(c.start, c.end, ev.start, ev.end)) return false;
+    if (c.cause !== 'unknown' && c.cause !== 'crash' && c.cause !== 'offline') return true; // already decided from better evidence
+    const agentOnly = ev.scope === 'agent';
+    c.cause = agentOnly ? 'crash' : ((['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause']);
+    if (ev.start !== null) c.start = ev.start;
+    if (ev.end !== null) c.end = Math.max(c.start, ev.end);
+    if (ev.uncertaintyMs !== null) c.uncertaintyMs = ev.uncertaintyMs;
+    c.evidence = { ...c.evidence, event: 'outage', eventCause: ev.cause, eventScope: ev.scope, amended: true };
+    this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
+    for (const inc of [this.st.incident, this.st.lastIncident]) {
+      if (inc && c.incidentId === inc.id && inc.results[h.host]) {
+        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end };
+        if (inc === this.st.lastIncident) {
+          this.summarise(inc);
+          this.fx.push({ kind: 'incident', change: 'amended', incident: this.incidentRecord(inc) });
+        } else this.resolveIfDone();
+      }
+    }
+    return true;
+  }
+
+  private recordFromEvent(h: TrackedHost, ev: NonNullable<OpenOutage['outageEvent']>): void {
+    const start = ev.start!;
+    const closed: ClosedOutage = {
+      id: this.ids.nextOutageId++,
+      start,
+      end: Math.max(start, ev.end!),
+      cause: ev.scope === 'agent' ? 'crash' : ((['power_loss', 'crash', 'hang_reset'].includes(ev.cause) ? ev.cause : 'unknown') as ClosedOutage['cause']),
+      incidentId: null,
+      uncertaintyMs: ev.uncertaintyMs ?? h.intervalMs,
+      evidence: { detectedBy: 'event', event: 'outage', eventCause: ev.cause, eventScope: ev.scope, note: 'drop not seen live (collector down or Last Will lost)' },
+    };
+    h.lastClosed = closed;
+    this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
+  }
+
+  private overlaps(aStart: number, aEnd: number, bStart: number | null, bEnd: number | null): boolean {
+    const slack = this.s.windowMs;
+    const bs = bStart ?? bEnd;
+    const be = bEnd ?? bStart;
+    if (bs === null || be === null) return true; // no times: take it as about the current outage
+    return bs <= aEnd + slack && be >= aStart - slack;
+  }
+
+  // ---- site incidents ----
+
+  private correlateDrop(h: TrackedHost, o: OpenOutage): void {
+    const inc = this.st.incident;
+    const w = this.s.windowMs;
+    if (inc) {
+      if (!inc.resolvedAt && Math.abs(o.start - inc.start) <= w && !inc.hosts.includes(h.host)) {
+        inc.hosts.push(h.host);
+        inc.starts[h.host] = o.start;
+        o.incidentId = inc.id;
+        inc.start = Math.min(inc.start, o.start);
+        this.fx.push({ kind: 'incident', change: 'updated', incident: this.incidentRecord(inc) });
+        this.fx.push({ kind: 'hostOutage', change: 'updated', outage: this.openRecord(h, o) });
+      }
+      return;
+    }
+    const out = Object.values(this.st.hosts).filter(
+      (x) => x.outage && !x.outage.returned && x.outage.incidentId === null && x.outage.detectedBy !== 'birth' && Math.abs(x.outage.start - o.start) <= w,
+    );
+    const online = Object.values(this.st.hosts).filter((x) => x.state === 'online' && !x.outage).length;
+    const before = online + out.length;
+    if (out.length < this.s.minHosts || out.length / before < this.s.siteShare) return;
+    const incident: IncidentState = {
+      id: this.ids.nextIncidentId++,
+      start: Math.min(...out.map((x) => x.outage!.start)),
+      openedAt: this.now,
+      hosts: out.map((x) => x.host).sort(),
+      starts: Object.fromEntries(out.map((x) => [x.host, x.outage!.start])),
+      hostsOnlineBefore: before,
+      results: {},
+      gaveUp: [],
+      cause: 'unknown',
+      end: null,
+      resolvedAt: null,
+      uncertaintyMs: Math.max(...out.map((x) => x.outage!.uncertaintyMs)),
+    };
+    this.st.incident = incident;
+    this.fx.push({ kind: 'incident', change: 'opened', incident: this.incidentRecord(incident) });
+    for (const x of out) {
+      x.outage!.incidentId = incident.id;
+      this.fx.push({ kind: 'hostOutage', change: 'updated', outage: this.openRecord(x, x.outage!) });
+    }
+  }
+
+  private resolveIfDone(): void {
+    const inc = this.st.incident!;
+    this.summarise(inc);
+    const pending = inc.hosts.filter((x) => !inc.results[x] && !inc.gaveUp.includes(x));
+    if (pending.length) {
+      this.fx.push({ kind: 'incident', change: 'updated', incident: this.incidentRecord(inc) });
+      return;
+    }
+    inc.resolvedAt = this.now;
+    if (inc.end === null) inc.end = this.now; // every host given up: ends when we stopped waiting
+    this.st.incident = null;
+    this.st.lastIncident = inc;
+    this.fx.push({ kind: 'incident', change: 'resolved', incident: this.incidentRecord(inc) });
+  }
+
+  /** Cause, start, end from the hosts decided so far. */
+  private summarise(inc: IncidentState): void {
+    const rs = Object.values(inc.results);
+    const verdicts = new Set<HostVerdict>(rs.map((r) => r.verdict));
+    verdicts.delete('unknown');
+    inc.cause = incidentCause(verdicts);
+    // Each host's best-known start: its verdict's (e.g. the agent's last heartbeat) once decided.
+    inc.start = Math.min(...inc.hosts.map((x) => inc.results[x]?.start ?? inc.starts[x] ?? inc.start));
+    if (rs.length) inc.end = Math.max(...rs.map((r) => r.end));
+  }
+
+  // ---- records ----
+
+  private openRecord(h: TrackedHost, o: OpenOutage): HostOutage {
+    return {
+      id: o.id,
+      site: this.st.site,
+      host: h.host,
+      cause: 'offline',
+      start: o.start,
+      end: null,
+      uncertaintyMs: o.uncertaintyMs,
+      incidentId: o.incidentId,
+      evidence: { detectedBy: o.detectedBy, detectedAt: o.detectedAt, bootBefore: o.boot },
+    };
+  }
+
+  private closedRecord(host: string, c: ClosedOutage): HostOutage {
+    return { id: c.id, site: this.st.site, host, cause: c.cause, start: c.start, end: c.end, uncertaintyMs: c.uncertaintyMs, incidentId: c.incidentId, evidence: c.evidence };
+  }
+
+  private incidentRecord(inc: IncidentState): SiteIncident {
+    const hostsOut = inc.hosts.filter((x) => !inc.results[x]);
+    const byHost: Record<string, unknown> = {};
+    for (const [x, r] of Object.entries(inc.results)) byHost[x] = { cause: r.cause, verdict: r.verdict };
+    return {
+      id: inc.id,
+      site: this.st.site,
+      state: inc.resolvedAt === null ? 'open' : 'resolved',
+      cause: inc.cause,
+      start: inc.start,
+      end: inc.resolvedAt === null ? null : inc.end,
+      hosts: [...inc.hosts],
+      hostsOut,
+      hostsOnlineBefore: inc.hostsOnlineBefore,
+      uncertaintyMs: inc.uncertaintyMs,
+      evidence: { openedAt: inc.openedAt, hosts: byHost, ...(inc.gaveUp.length ? { gaveUp: [...inc.gaveUp] } : {}) },
+    };
+  }
+}
+
+/** power only → power_cut; network only → network_cut; both → mixed; nothing decided → unknown. */
+export function incidentCause(verdicts: ReadonlySet<HostVerdict>): IncidentCause {
+  const power = verdicts.has('power');
+  const net = verdicts.has('network');
+  if (power && net) return 'mixed';
+  if (power) return 'power_cut';
+  if (net) return 'network_cut';
+  return 'unknown';
+}
+
+/** Reset liveness after a collector restart: no host is online until it speaks again. */
+export function afterRestart(st: SiteState, now: number): SiteState {
+  const next = structuredClone(st);
+  for (const h of Object.values(next.hosts)) {
+    if (h.state === 'online' && !h.outage) {
+      // Silence counts from now: the collector could not hear anyone while it was down.
+      h.lastSeen = now;
+    }
+  }
+  return next;
+}
