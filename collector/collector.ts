@@ -5,6 +5,9 @@ import { MAX_PACKET_BYTES } from '../contract/limits.js';
 import { AlertService } from './alerting/alert-service.js';
 import type { NotificationSink } from './alerting/alert-types.js';
 import { NotifierOutboxSink } from './alerting/notifier-sink.js';
+import { notifyTester } from './alerting/notify-test.js';
+import type { ApiModule } from './api/api-module.js';
+import { alertsRoutes } from './api/routes/alerts.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
@@ -54,6 +57,8 @@ export class Collector {
   readonly influx: InfluxWriter | undefined;
   /** Alert rules and engine (issue 4), when `alerting.enabled`. */
   readonly alerting: AlertService | undefined;
+  /** REST routes of alerts, silences and notify test (for the HTTP server's API modules). */
+  readonly alertRoutes: ApiModule | undefined;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
   readonly notify: NotifyService;
   /** Outage intelligence (issue 3): host outages and site incidents. */
@@ -124,6 +129,7 @@ export class Collector {
       });
     }
     const alerting = this.alerting;
+    this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
     this.ingest = new Ingest({
       store: this.store,
       // Points are queued before start() (the writer holds them until its spool is open).

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { StoredMessage } from '../ingest.js';
 import type { MetricsRegistry } from '../metrics-registry.js';
-import type { OutageReader } from '../outage/outage-types.js';
+import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
 import { isWorkingTime, workingMs } from '../schedule/working-hours.js';
 import type { SiteDirectory } from '../site-settings.js';
 import type { HostState, Store } from '../store/store.js';
@@ -46,6 +46,8 @@ export class AlertService {
   private readonly sink: NotificationSink;
   private readonly log: Logger;
   private failures = 0;
+  /** Site incidents of the last 8 days per site, refreshed every 30 s (rules ask every tick). */
+  private readonly incidentCache = new Map<string, { at: number; list: SiteIncident[] }>();
   private readonly countNotifications?: (site: string) => void;
   private readonly countErrors?: () => void;
 
@@ -142,6 +144,17 @@ export class AlertService {
     return [...fromConfig, ...this.alertStore.silences({ since: now })];
   }
 
+  private siteIncidents(site: string, now: number): SiteIncident[] {
+    const outages = this.deps.outages;
+    if (!outages) return [];
+    const hit = this.incidentCache.get(site);
+    if (hit && now - hit.at < 30_000 && now >= hit.at) return hit.list;
+    const list = outages.incidents({ site, from: now - 8 * 86_400_000, to: now, limit: 1000 });
+    this.incidentCache.set(site, { at: now, list });
+    if (this.incidentCache.size > 100_000) this.incidentCache.delete(this.incidentCache.keys().next().value!);
+    return list;
+  }
+
   /** Build the rules' view of every site. */
   private snapshot(now: number): { ctx: RuleContext; incidents: OpenIncidentView[] } {
     const { sites, outages } = this.deps;
@@ -171,7 +184,7 @@ export class AlertService {
       samples: (site, host, from) => this.windows.samples(site, host, from),
       events: (site, host, from) => this.windows.events(site, host, from),
       baseline: (site, series) => this.baselines.get(site, series),
-      incidents: (site, from, to) => outages?.incidents({ site, from, to, limit: 1000 }) ?? [],
+      incidents: (site, from, to) => this.siteIncidents(site, now).filter((i) => i.start <= to && (i.end ?? now) >= from),
       workingMs: (site, from, to) => workingMs(sites.workingHours(site), from + offset, to + offset),
     };
     const incidents: OpenIncidentView[] = open.map((i) => ({ site: i.site, hosts: [...new Set([...i.hosts, ...i.hostsOut])] }));
