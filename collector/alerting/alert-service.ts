@@ -18,6 +18,9 @@ import { MetricWindows } from './metric-windows.js';
 import type { CommonParams, RuleContext, SiteView } from './rules/alert-rule.js';
 import { BUILT_IN_RULES } from './rules/registry.js';
 
+/** Bound of the active alert state (pending + firing + resolved not yet settled). */
+export const MAX_ACTIVE_ALERTS = 200_000;
+
 export interface AlertServiceDeps {
   config: AlertingConfig;
   db: SqliteDatabase;
@@ -50,6 +53,8 @@ export class AlertService {
   private readonly incidentCache = new Map<string, { at: number; list: SiteIncident[] }>();
   private readonly countNotifications?: (site: string) => void;
   private readonly countErrors?: () => void;
+  private readonly countRefused?: (n: number) => void;
+  private refusedLogged = 0;
 
   constructor(private readonly deps: AlertServiceDeps) {
     this.log = deps.log;
@@ -62,6 +67,8 @@ export class AlertService {
       const errors = deps.metrics.counter('canh_alert_evaluation_errors_total', 'Alert evaluations that failed (retried at the next tick).');
       this.countNotifications = () => sent.inc();
       this.countErrors = () => errors.inc();
+      const refused = deps.metrics.counter('canh_alerts_refused_total', 'New alerts refused because the active state is full (bounded).');
+      this.countRefused = (n) => refused.inc({}, n);
       deps.metrics.gauge('canh_alerts_firing', 'Alerts firing now.', (g) => g.set(Object.values(this.state.alerts).filter((a) => a.state === 'firing').length));
     }
   }
@@ -220,6 +227,7 @@ export class AlertService {
       flapWindowMs: c.flapWindowMinutes * 60_000,
       flapThreshold: c.flapThreshold,
       staleAfterMs: c.staleMinutes * 60_000,
+      maxAlerts: MAX_ACTIVE_ALERTS,
     };
     const viewBySite = new Map(ctx.sites.map((s) => [s.site, s]));
     const schedNow = this.scheduleNow(now);
@@ -236,6 +244,10 @@ export class AlertService {
       },
       now,
     );
+    if (result.refused) {
+      this.countRefused?.(result.refused);
+      if (this.refusedLogged++ % 100 === 0) this.log.warn({ refused: result.refused, maxAlerts: MAX_ACTIVE_ALERTS }, 'alerting: too many active alerts; new ones refused');
+    }
     this.alertStore.commit(result, this.sink);
     this.state = result.state;
     for (const n of result.notifications) {

@@ -34,6 +34,8 @@ export interface EngineSettings {
   flapThreshold: number;
   /** An alert no rule reported on for this long is resolved (its subject went away). */
   staleAfterMs: number;
+  /** Bound of the active state: new alerts beyond it are refused (counted in the result). */
+  maxAlerts?: number | undefined;
 }
 
 export interface EvaluationInput {
@@ -56,6 +58,8 @@ export interface EvaluationResult {
   changed: Alert[];
   /** Alerts dropped from the active state (settled; their rows stay as history). */
   removed: Alert[];
+  /** New alerts refused because the state holds `maxAlerts` already. */
+  refused: number;
 }
 
 function clone(state: EngineState): EngineState {
@@ -73,6 +77,8 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
   const changed = new Map<string, Alert>();
   const touch = (a: Alert) => changed.set(a.fingerprint, a);
   const seen = new Set<string>();
+  let refused = 0;
+  let active = Object.keys(state.alerts).length;
 
   const resolve = (a: Alert) => {
     if (a.state === 'pending') {
@@ -114,6 +120,11 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
     }
     if (condition === 'firing') {
       if (!a || a.state === 'resolved') {
+        if (!a && active >= (s.maxAlerts ?? Infinity)) {
+          refused++;
+          continue;
+        }
+        if (!a) active++;
         const carried = a;
         a = {
           id: state.nextId++,
@@ -285,5 +296,5 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
   for (const [site, g] of Object.entries(state.groups)) {
     if (!bySite.has(site) && (g.lastSentAt === null || now - g.lastSentAt >= s.groupIntervalMs)) delete state.groups[site];
   }
-  return { state, notifications, changed: [...changed.values()], removed };
+  return { state, notifications, changed: [...changed.values()], removed, refused };
 }

@@ -23,6 +23,9 @@ export function toNotifierAlert(a: NotifiedAlert): NotificationAlert {
   };
 }
 
+/** Alerts per list in one notification (the notifier accepts 500; a message stays readable). */
+export const MAX_ALERTS_PER_MESSAGE = 100;
+
 export class NotifierOutboxSink implements NotificationSink {
   constructor(private readonly outbox: NotifierOutbox) {}
   enqueue(n: Notification): void {
@@ -32,8 +35,9 @@ export class NotifierOutboxSink implements NotificationSink {
       site: n.site,
       siteName: n.siteName,
       createdAt: n.createdAt,
-      firing: n.firing.map(toNotifierAlert),
-      resolved: n.resolved.map(toNotifierAlert),
+      // Lists are sorted most severe first by the engine; the rest are on the board.
+      firing: n.firing.slice(0, MAX_ALERTS_PER_MESSAGE).map(toNotifierAlert),
+      resolved: n.resolved.slice(0, MAX_ALERTS_PER_MESSAGE).map(toNotifierAlert),
     });
   }
 }

@@ -224,6 +224,16 @@ describe('alert engine (pure, fake clock)', () => {
     expect(h.sent).toHaveLength(1);
   });
 
+  it('the active state is bounded: new alerts beyond maxAlerts are refused and counted', () => {
+    const r = evaluate(
+      emptyState(),
+      { ...new Harness().input([obs('cpu', 'pc1', 'firing'), obs('cpu', 'pc2', 'firing'), obs('cpu', 'pc3', 'firing')]), settings: { ...SETTINGS, maxAlerts: 2 } },
+      Date.now(),
+    );
+    expect(Object.keys(r.state.alerts)).toHaveLength(2);
+    expect(r.refused).toBe(1);
+  });
+
   it('stale alerts resolve when no rule reports them, and disabled rules resolve theirs', () => {
     const h = new Harness();
     h.run([obs('cpu', 'pc1', 'firing')], 20_000);
