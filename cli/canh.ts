@@ -17,6 +17,7 @@ Usage:
   canh silence add|list|expire                    mute alerts (maintenance), with author and comment
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
+  canh notify test --channel NAME                 send a test notification (Zalo, email, webhook)
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -32,6 +33,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./collector-command.js')).runCollectorCommand(rest);
     case 'credentials':
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
+    case 'notify':
+      return (await import('./notify-command.js')).runNotifyCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
     case 'alerts':

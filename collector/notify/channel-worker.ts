@@ -13,7 +13,7 @@
  * attempts or when older than `maxAgeMs`. A permanent error gives it up at once.
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import { RateLimitedLog, type Logger } from '../../common/log.js';
+import type { Logger } from '../../common/log.js';
 import type { NotifyConfig } from './config.js';
 import type { Notifier, RenderedMessage, SendOutcome } from './notifier.js';
 import type { NotifyMetrics } from './notify-metrics.js';
@@ -22,6 +22,9 @@ import { render } from './render.js';
 import type { TokenBucket } from './token-bucket.js';
 
 export type RetryOptions = NotifyConfig['retry'];
+
+/** Retry-After may ask for up to 10 min beyond the backoff cap (http-request.ts). */
+const CLOCK_SLACK_MS = 10 * 60_000;
 
 /** Delay before attempt `attempts + 1` after `attempts` failed ones. */
 export function backoffMs(attempts: number, o: RetryOptions, random: () => number): number {
@@ -42,9 +45,9 @@ export class ChannelWorker {
   private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
   private again = false;
+  private scheduled = false;
   private stopped = true;
   private readonly random: () => number;
-  private readonly warn: RateLimitedLog;
 
   constructor(
     readonly notifier: Notifier,
@@ -52,7 +55,6 @@ export class ChannelWorker {
     private readonly deps: ChannelWorkerDeps,
   ) {
     this.random = deps.random ?? Math.random;
-    this.warn = new RateLimitedLog(deps.log, 60_000, () => deps.clock.monotonic());
   }
 
   start(): void {
@@ -60,24 +62,34 @@ export class ChannelWorker {
     this.wake();
   }
 
-  /** Something may be due (new delivery, timer): run the loop unless it runs already. */
+  /**
+   * Something may be due (new delivery, timer): run the loop unless it runs already. The
+   * loop starts in a microtask, never inside the caller: `enqueue` may run inside the alert
+   * engine's SQLite transaction, and nothing may be sent before that transaction commits
+   * (a rolled-back notification must not reach anyone).
+   */
   wake(): void {
     if (this.stopped) return;
-    if (this.running) {
+    if (this.running || this.scheduled) {
       this.again = true;
       return;
     }
-    this.deps.clock.clear(this.timer);
-    this.timer = undefined;
-    this.running = this.loop()
-      .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message }, 'notify worker error'))
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.stopped || this.running) return;
+      this.deps.clock.clear(this.timer);
+      this.timer = undefined;
+      this.running = this.loop()
+        .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message }, 'notify worker error'))
+        .finally(() => {
+          this.running = undefined;
+          if (this.again) {
+            this.again = false;
+            this.wake();
+          }
+        });
+    });
   }
 
   /** Stops after the send in flight (its result is recorded). */
@@ -90,7 +102,7 @@ export class ChannelWorker {
 
   /** Resolves when the worker is idle (tests). */
   async idle(): Promise<void> {
-    while (this.running) await this.running;
+    while (this.running || this.scheduled) await (this.running ?? Promise.resolve());
   }
 
   private arm(ms: number): void {
@@ -109,7 +121,9 @@ export class ChannelWorker {
       const d = outbox.nextDue(name);
       if (!d) return;
       const now = clock.now();
-      if (d.nextAt > now) {
+      // A due time further ahead than any backoff means the wall clock was set back (a PC
+      // whose clock was reset): send now rather than wait for the clock to catch up.
+      if (d.nextAt > now && d.nextAt - now <= this.opts.retry.maxDelayMs + CLOCK_SLACK_MS) {
         this.arm(d.nextAt - now);
         return;
       }
@@ -122,8 +136,19 @@ export class ChannelWorker {
         this.giveUp(d, 'bad_payload: stored message unreadable', 'bad_payload', false);
         continue;
       }
-      const rendered = render(message, { language: this.notifier.language, timeZone: this.opts.timeZone });
-      const parts: RenderedMessage[] = this.notifier.parts(rendered);
+      let parts: RenderedMessage[];
+      try {
+        parts = this.notifier.parts(render(message, { language: this.notifier.language, timeZone: this.opts.timeZone }));
+      } catch (err) {
+        this.giveUp(d, `bad_payload: cannot render (${(err as Error).message.slice(0, 200)})`, 'bad_payload', false);
+        continue;
+      }
+      if (d.partsSent >= parts.length) {
+        // Every part was accepted (a newer version may cut the text into fewer parts).
+        outbox.markSent(d.id, d.partsSent, clock.now());
+        metrics.sent.inc({ channel: name });
+        continue;
+      }
       const waitMs = await this.sendParts(d, parts);
       if (waitMs !== undefined) {
         // Rate limited: come back when a token is there (the delivery stays pending, untouched).
@@ -139,6 +164,7 @@ export class ChannelWorker {
     const { outbox, clock, metrics, bucket, log } = this.deps;
     const name = this.notifier.name;
     for (let i = Math.min(d.partsSent, parts.length); i < parts.length; i++) {
+      if (this.stopped) return undefined; // the rest of the parts go after the restart
       const wait = bucket.take(clock.monotonic());
       if (wait > 0) return wait;
       const startedAt = clock.monotonic();
@@ -176,7 +202,8 @@ export class ChannelWorker {
       const delay = Math.max(outcome.retryAfterMs ?? 0, backoffMs(attempts, this.opts.retry, this.random));
       outbox.markRetry(d.id, now + delay, outcome.reason, now);
       metrics.retries.inc({ channel: name });
-      this.warn.warn(`retry:${name}`, { channel: name, delivery: d.id, attempts, retryInMs: delay, reason: outcome.reason }, 'notification not accepted; will retry');
+      // One line per failed attempt: bounded by the backoff (and only the head of each channel's queue is tried).
+      log.warn({ channel: name, delivery: d.id, attempts, retryInMs: delay, reason: outcome.reason }, 'notification not accepted; will retry');
       return undefined;
     }
     return undefined;

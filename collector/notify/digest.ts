@@ -11,7 +11,7 @@ import { dayOf } from './render.js';
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 
-/** Pure: the digest of the alert notifications queued in [from, to). */
+/** Pure: the digest of the alert notifications queued in (from, to]. */
 export function buildDigest(messages: readonly OutboxMessage[], from: number, to: number, timeZone: string): Digest {
   const sites = new Map<string, { siteName?: string | undefined; alerts: Map<string, DigestAlert> }>();
   const touch = (n: ParsedNotification, a: ParsedNotificationAlert, firing: boolean): void => {

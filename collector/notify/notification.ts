@@ -89,7 +89,7 @@ export const NotificationSchema = z.object({
    * (`canh notify test --channel …`) target one channel.
    */
   channels: z.array(z.string().min(1).max(64)).max(32).optional(),
-});
+}).refine((n) => n.firing.length + n.resolved.length > 0, { message: 'a notification needs at least one firing or resolved alert', path: ['firing'] });
 /** What the engine builds (defaults such as `values: []` may be left out). */
 export type Notification = z.input<typeof NotificationSchema>;
 /** A notification after validation (defaults filled in). */

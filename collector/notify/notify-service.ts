@@ -85,12 +85,12 @@ export class NotifyService implements NotificationSink {
     }
     deps.metrics.gauge('canh_notify_pending', 'Deliveries waiting in the outbox per channel', (g) => {
       for (const name of this.notifiers.keys()) g.set(0, { channel: name });
-      for (const c of this.outbox.counts()) if (c.state === 'pending') g.set(c.n, { channel: c.channel });
+      for (const c of this.outbox.pendingByChannel()) g.set(c.n, { channel: c.channel });
     });
     deps.metrics.gauge('canh_notify_oldest_pending_seconds', 'Age of the oldest waiting delivery per channel', (g) => {
       for (const name of this.notifiers.keys()) g.set(0, { channel: name });
       const now = deps.clock.now();
-      for (const c of this.outbox.counts()) if (c.state === 'pending') g.set(Math.max(0, (now - c.oldest) / 1000), { channel: c.channel });
+      for (const c of this.outbox.pendingByChannel()) g.set(Math.max(0, (now - c.oldest) / 1000), { channel: c.channel });
     });
   }
 

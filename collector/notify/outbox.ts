@@ -108,7 +108,8 @@ export class Outbox {
       byMessage: db.prepare('SELECT * FROM notify_deliveries WHERE message_id = ? ORDER BY channel'),
       list: db.prepare('SELECT * FROM notify_deliveries WHERE (? IS NULL OR state = ?) ORDER BY id DESC LIMIT ?'),
       counts: db.prepare('SELECT channel, state, COUNT(*) AS n, MIN(queued_at) AS oldest FROM notify_deliveries GROUP BY channel, state'),
-      messagesSince: db.prepare("SELECT payload FROM notify_messages WHERE kind = 'alert' AND queued_at >= ? AND queued_at < ? ORDER BY queued_at"),
+      pending: db.prepare("SELECT channel, COUNT(*) AS n, MIN(queued_at) AS oldest FROM notify_deliveries WHERE state = 'pending' GROUP BY channel"),
+      messagesSince: db.prepare("SELECT payload FROM notify_messages WHERE kind = 'alert' AND queued_at > ? AND queued_at <= ? ORDER BY queued_at"),
       pruneDeliveries: db.prepare("DELETE FROM notify_deliveries WHERE state != 'pending' AND done_at < ?"),
       pruneMessages: db.prepare('DELETE FROM notify_messages WHERE queued_at < ? AND NOT EXISTS (SELECT 1 FROM notify_deliveries d WHERE d.message_id = notify_messages.id)'),
     };
@@ -203,7 +204,12 @@ export class Outbox {
     return this.stmts.counts.all() as Array<{ channel: string; state: DeliveryState; n: number; oldest: number }>;
   }
 
-  /** Alert notifications queued in [from, to) (for the daily digest). */
+  /** Pending deliveries per channel and the oldest queue time (for /metrics; uses the state index). */
+  pendingByChannel(): Array<{ channel: string; n: number; oldest: number }> {
+    return this.stmts.pending.all() as Array<{ channel: string; n: number; oldest: number }>;
+  }
+
+  /** Alert notifications queued in (from, to] (for the daily digest). */
   alertMessages(from: number, to: number): OutboxMessage[] {
     const out: OutboxMessage[] = [];
     for (const r of this.stmts.messagesSince.all(from, to) as Array<{ payload: string }>) {

@@ -99,6 +99,11 @@ export class ZaloStandin {
     this.faults[api].push(...faults);
   }
 
+  /** Drops the faults not yet used. */
+  clearFaults(): void {
+    for (const k of Object.keys(this.faults) as ZaloApi[]) this.faults[k] = [];
+  }
+
   /** The current OA access token stops working (as after its ~25 h life): the next send gets -216. */
   expireAccessToken(): void {
     this.validAccess.clear();
