@@ -18,10 +18,11 @@ import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
-import { siteDirectory } from './site-settings.js';
 import { NotifyService } from './notify/notify-service.js';
+import { outageRoutes } from './api/routes/outages.js';
 import { OutageTracker } from './outage/outage-tracker.js';
 import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
+import { siteDirectory } from './site-settings.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -64,6 +65,8 @@ export class Collector {
   /** Outage intelligence (issue 3): host outages and site incidents. */
   readonly outageStore: SqliteOutageStore;
   readonly outages: OutageTracker;
+  /** `/api/incidents…`, `/api/outages` (docs/api.md), for the HTTP server's module registry. */
+  readonly outageApi: ApiModule;
 
   constructor(
     readonly config: CollectorConfig,
@@ -114,13 +117,18 @@ export class Collector {
             )
         : undefined,
     });
+    const sites = siteDirectory(config.sites, config.siteDefaults);
+    this.outageApi = outageRoutes({
+      outages: this.outageStore,
+      timezone: (site) => (site === undefined ? config.siteDefaults.workingHours.timezone : sites.workingHours(site).timezone),
+    });
     const outages = this.outages;
     if (config.alerting.enabled) {
       this.alerting = new AlertService({
         config: config.alerting,
         db: this.db,
         store: this.store,
-        sites: siteDirectory(config.sites, config.siteDefaults),
+        sites,
         clock: this.clock,
         log: log.child({ module: 'alerting' }),
         sink: deps.notificationSink ?? new NotifierOutboxSink(this.notify),

@@ -24,6 +24,8 @@ export interface TrackedHost {
   osBoot: number | null;
   /** Agent clock time of the last birth message: a Last Will carries its session's connect time, never later. */
   birthT: number | null;
+  /** `birthT` of the session before (a will with `t` up to it belongs to an older session). */
+  prevBirthT?: number | null;
   /** Collector time of the last live message (status, sample, event) from the host. */
   lastSeen: number | null;
   keepaliveMs: number;
@@ -94,7 +96,7 @@ export interface IncidentState {
   /** Each host's outage start as first seen (refined by its verdict). */
   starts: Record<string, number>;
   hostsOnlineBefore: number;
-  results: Record<string, { cause: HostOutageCause; verdict: HostVerdict; start: number; end: number }>;
+  results: Record<string, { cause: HostOutageCause; verdict: HostVerdict; start: number; end: number; uncertaintyMs?: number }>;
   gaveUp: string[];
   cause: IncidentCause;
   end: number | null;

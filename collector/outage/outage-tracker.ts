@@ -121,11 +121,16 @@ export class OutageTracker {
     const maxHostsPerSite = this.deps.config.maxHosts - (this.trackedHosts - before);
     const now = this.deps.clock.now();
     const r = correlate(prev, this.ids, input, now, this.settings, { maxHostsPerSite });
-    this.sites.set(site, r.state);
+    // A site whose only host is untracked is not kept (the map stays bounded by maxHosts).
+    if (Object.keys(r.state.hosts).length || this.sites.has(site)) this.sites.set(site, r.state);
     this.ids = r.ids;
     this.trackedHosts += Object.keys(r.state.hosts).length - before;
     if (r.effects.length === 0 && !r.significant) {
       this.dirty.add(site);
+      return;
+    }
+    if (!this.sites.has(site)) {
+      for (const e of r.effects) this.report(site, e);
       return;
     }
     const records = r.effects.filter((e) => e.kind !== 'untracked');

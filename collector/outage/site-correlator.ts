@@ -147,6 +147,9 @@ class SiteRun {
           osBoot !== null && ((out.osBoot !== null && osBoot > out.osBoot + tol) || (out.osBoot === null && osBoot >= out.start - tol));
         out.returned = { at: m.received, boot: m.boot, osBoot, newAgentBoot, newOsBoot, skewMs: skew.skewMs };
       }
+      // Remember the previous session's birth of this boot (its wills are stale from now on).
+      if (h.boot !== m.boot) h.prevBirthT = null;
+      else if (h.birthT !== null && m.t > h.birthT) h.prevBirthT = h.birthT;
       h.state = 'online';
       h.boot = m.boot;
       h.osBoot = osBoot ?? h.osBoot;
@@ -157,8 +160,10 @@ class SiteRun {
     }
     // Offline. A Last Will carries its session's connect time, never later than that
     // session's birth; a clean stop carries the stop time, later than the birth.
-    // A will of an older session arriving after the new session's birth (broker takeover) is stale.
+    // A will of an older session arriving after the new session's birth (broker takeover) is
+    // stale: of another boot and older, or of this boot and from before the previous birth.
     if (h.boot !== null && h.boot !== m.boot && h.birthT !== null && m.t < h.birthT) return;
+    if (h.boot === m.boot && h.prevBirthT != null && m.t <= h.prevBirthT) return;
     const isWill = h.birthT === null || h.boot !== m.boot || m.t <= h.birthT;
     if (h.outage && !h.outage.returned) return; // already out
     if (!isWill) {
@@ -187,6 +192,12 @@ class SiteRun {
       if (o.returned && !o.returned.newAgentBoot) h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
     } else if (!o && h.boot === m.boot) {
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
+    } else if (!o && h.state === 'unknown' && h.boot === null) {
+      // Samples before any birth we saw (e.g. a collector installed behind a running
+      // broker): the host is evidently online in this boot.
+      h.state = 'online';
+      h.boot = m.boot;
+      h.lastSeen = m.received;
     }
     if (o?.returned) this.tryClose(h);
   }
@@ -303,7 +314,7 @@ class SiteRun {
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
     const inc = this.st.incident;
     if (inc && o.incidentId === inc.id) {
-      inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end };
+      inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end, uncertaintyMs: d.uncertaintyMs };
       this.resolveIfDone();
     }
   }
@@ -344,7 +355,7 @@ class SiteRun {
     this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
     for (const inc of [this.st.incident, this.st.lastIncident]) {
       if (inc && c.incidentId === inc.id && inc.results[h.host]) {
-        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end };
+        inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end, uncertaintyMs: c.uncertaintyMs };
         if (inc === this.st.lastIncident) {
           this.summarise(inc);
           this.fx.push({ kind: 'incident', change: 'amended', incident: this.incidentRecord(inc) });
@@ -444,7 +455,11 @@ class SiteRun {
     inc.cause = incidentCause(verdicts);
     // Each host's best-known start: its verdict's (e.g. the agent's last heartbeat) once decided.
     inc.start = Math.min(...inc.hosts.map((x) => inc.results[x]?.start ?? inc.starts[x] ?? inc.start));
-    if (rs.length) inc.end = Math.max(...rs.map((r) => r.end));
+    if (rs.length) {
+      inc.end = Math.max(...rs.map((r) => r.end));
+      // Once every host is decided, the incident is as exact as its least exact host.
+      if (rs.length === inc.hosts.length) inc.uncertaintyMs = Math.max(...rs.map((r) => r.uncertaintyMs ?? inc.uncertaintyMs));
+    }
   }
 
   // ---- records ----

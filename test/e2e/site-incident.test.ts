@@ -100,6 +100,27 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
     expect(metrics).toMatch(/canh_outage_incidents_resolved_total\{cause="power_cut"\} 1/);
   });
 
+  it('the collector restarting during an incident: still one incident, resolved when the hosts return', async () => {
+    const site = 'xa-khoi-dong-lai';
+    const firstBoot = Date.now() - 3600_000;
+    const agents = await startSite(site, () => ({ CANH_AGENT_PLATFORM_BOOT_TIME: String(firstBoot) }));
+    await Promise.all(agents.map((a) => a.agent.kill9()));
+    const killedAt = Date.now();
+    await until(() => incidents(site).length === 1 && (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, 20_000, 'incident with 5 hosts');
+    expect(await dep.collector!.stop('SIGTERM')).toBe(0);
+    await dep.startCollector();
+    const newBoot = killedAt + 1000;
+    for (const a of agents) {
+      running.push(startAgentBundle(dep.agentEnv(site, a.host, a.cred, a.stateDir, { CANH_AGENT_PLATFORM_BOOT_TIME: String(newBoot) }), `agent ${a.host} (after the restart)`));
+    }
+    await until(() => incidents(site)[0]?.state === 'resolved', 90_000, 'incident resolved after the collector restart');
+    expect(dep.collector!.logs().some((l) => l.msg === 'site incident still open from before the restart' && l.site === site)).toBe(true);
+    const all = incidents(site);
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ cause: 'power_cut', end: newBoot });
+    expect(outages(site)).toHaveLength(5);
+  });
+
   it('the broker unreachable for 5 running agents: one site incident, network cut, every sample of the gap stored once', async () => {
     const site = 'xa-mat-mang';
     const proxy = await startTcpProxy(dep.mqttPort);

@@ -180,6 +180,7 @@ describe('site correlator', () => {
     expect(i.hosts).toHaveLength(5);
     expect(i.end).toBe(boot);
     expect(i.durationMs).toBe(i.end! - i.start);
+    expect(i.uncertaintyMs).toBe(5_000); // the agents' heartbeat period, from their outage events
     const outages = sim.outages();
     expect(outages).toHaveLength(5);
     expect(new Set(outages.map((o) => o.cause))).toEqual(new Set(['power_loss']));
@@ -403,6 +404,21 @@ describe('site correlator', () => {
     sim.advance(2_000);
     expect(sim.outages()).toHaveLength(0);
     expect(sim.incidents()).toHaveLength(0);
+  });
+
+  it('a will of an older session of the same boot, delivered after the new birth (takeover), is ignored', () => {
+    const sim = new Sim(2);
+    const a = sim.agents[0]!;
+    const oldWill = a.status('offline', a.birthT);
+    sim.advance(5_000);
+    a.connect(); // reconnect: a new session, a new birth
+    sim.deliver(oldWill);
+    sim.advance(5_000);
+    expect(sim.outages()).toHaveLength(0);
+    expect(sim.tracker.siteState(SITE)!.hosts['pc-1']!.state).toBe('online');
+    // The current session's will still counts.
+    a.cut();
+    expect(sim.outages()).toHaveLength(1);
   });
 
   it('silence: hosts whose Last Will never comes are dropped after the silence timeout', () => {

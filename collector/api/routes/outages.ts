@@ -73,7 +73,7 @@ export function outageRoutes(deps: OutageApiDeps): ApiModule {
         if (!p) return;
         const incident = deps.outages.incident(p.id);
         if (!incident) {
-          res.status(404).json({ error: 'not_found', message: `no incident ${p.id}` });
+          res.status(404).json({ error: 'not_found', message: `Không tìm thấy sự cố ${p.id}` });
           return;
         }
         res.json({ incident });
