@@ -13,11 +13,11 @@ Usage:
   canh credentials add --site S [--host H]        create agent credentials (password shown once)
   canh credentials add-collector [--username U]   create credentials for a collector on an external broker
   canh credentials list | revoke USERNAME
-  canh alerts list [--state active|resolved|all]  alerts in the collector's store
-  canh silence add|list|expire                    mute alerts (maintenance), with author and comment
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
-  canh notify test --channel NAME                 send a test notification (Zalo, email, webhook)
+  canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
+  canh alerts list [--state active|resolved|all]  alerts in the collector's store
+  canh silence add|list|expire                    mute alerts (maintenance), with author and comment
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
