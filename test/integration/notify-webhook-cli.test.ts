@@ -18,6 +18,8 @@ import { MetricsRegistry } from '../../collector/metrics-registry.js';
 import { webhookSignature } from '../../collector/notify/channels/webhook.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';
+import { Outbox } from '../../collector/notify/outbox.js';
+import { NotificationSchema } from '../../collector/notify/notification.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import { notification } from '../helpers/notifications.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
@@ -177,6 +179,23 @@ describe('canh notify test --channel', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('status: deliveries per channel and the latest failures with their reasons', async () => {
+    const db = openDatabase(join(dir, 'data', 'canh.db'));
+    try {
+      const outbox = new Outbox(db, { maxPendingPerChannel: 100, retentionMs: 86_400_000 });
+      const message = { kind: 'alert' as const, notification: NotificationSchema.parse(notification('s1')) };
+      outbox.enqueue(message, ['zalo', 'zalo-oa'], Date.now());
+      const d = outbox.deliveriesOf('s1').find((x) => x.channel === 'zalo')!;
+      outbox.markFailed(d.id, 'gave_up after 30 attempts; last error: zalo_bot_http_503', Date.now(), true);
+    } finally {
+      db.close();
+    }
+    const out = capture();
+    expect(await runNotifyCommand(['status', '--config', configFile], out.stream, capture().stream)).toBe(0);
+    expect(out.text()).toContain('zalo: 0 pending, 0 sent, 1 failed\nzalo-oa: 1 pending, 0 sent, 0 failed\n');
+    expect(out.text()).toMatch(/latest failures:\n  \S+ zalo s1 after 1 attempt\(s\): gave_up after 30 attempts; last error: zalo_bot_http_503\n/);
   });
 
   it('unknown or disabled channel: exit 2 with the configured names', async () => {
