@@ -216,4 +216,25 @@ describe('alert service: rules over real ingest and SQLite, fake clock', () => {
     expect(t.sink.sent.at(-1)!.resolved.map((a) => a.rule)).toEqual(['disk_nearly_full']);
     await t.service.stop();
   });
+
+  it('a maintenance window from the config mutes the site while it lasts, and its alerts are still recorded', async () => {
+    const start = ict('2026-11-24T09:00:00');
+    const t = setup({
+      start,
+      config: {
+        rules: { diskNearlyFull: { forSeconds: 0 } },
+        maintenance: [{ site: 'xa-a', startsAt: '2026-11-24T08:30:00+07:00', endsAt: '2026-11-24T09:10:00+07:00', author: 'Sở KH&CN', comment: 'Thay máy chủ' }],
+      },
+    });
+    await t.service.start();
+    t.online('pc1');
+    t.send('pc1', 'samples', { interval: 60, metrics: { disks: [{ mount: 'C:', total: 100e9, used: 96e9, free: 4e9, usedPct: 96 }] } });
+    t.clock.advance(5 * MIN);
+    expect(t.sink.sent).toHaveLength(0);
+    expect(Object.values(t.service.current().alerts)[0]).toMatchObject({ rule: 'disk_nearly_full', state: 'firing', silenced: true });
+    t.clock.advance(ict('2026-11-24T09:10:30') - t.clock.now());
+    expect(t.sink.sent).toHaveLength(1);
+    expect(t.sink.sent[0]!.firing[0]!.rule).toBe('disk_nearly_full');
+    await t.service.stop();
+  });
 });
