@@ -119,7 +119,10 @@ export class Agent {
         freezeMs: config.freeze.thresholdSeconds * 1000,
         clockJumpMs: config.freeze.clockJumpSeconds * 1000,
         topProcesses: config.freeze.topProcesses,
-        emit,
+        emit: (ev) => {
+          if (ev.type === 'freeze' && ev.start !== undefined && ev.end !== undefined) this.networkCut?.noteFreeze(ev.start, ev.end);
+          this.emit(ev);
+        },
       });
     }
     if (config.network.enabled) {

@@ -17,14 +17,38 @@ import type { SystemInfo } from './system-info.js';
  * freeze. A boot clock that ran ahead of the monotonic one means suspend: a sleep. A wall
  * clock that ran ahead of (or behind) both means a clock jump. The boot clock is only read
  * when something looks wrong (never a file read per tick in the normal case).
+ * Windows differs: QueryPerformanceCounter (the monotonic clock) and the tick count both run
+ * through sleep, so a sleep shows as a late tick; there the System log's Power-Troubleshooter
+ * records (SleepTime, WakeTime) are read, once, for a late tick, and the slept time is taken
+ * off the lateness.
  */
+
+/**
+ * The processes as one short line (`name pid: cpu%, MB; …`, ≤ 1,024 characters), kept in the
+ * event's details too, which every store keeps (the `processes` array is the structured form).
+ */
+export function processSummary(ps: readonly ProcessInfo[]): string {
+  const parts = ps.map((p) => `${p.name.replace(/[;\n\r]/g, ' ').slice(0, 60)} ${p.pid}: ${p.cpuPct}% CPU, ${Math.round(p.memBytes / 1048576)} MB`);
+  let out = '';
+  for (const part of parts) {
+    const next = out ? `${out}; ${part}` : part;
+    if (next.length > 1024) break;
+    out = next;
+  }
+  return out;
+}
 
 /** What happened between two ticks, in ms. */
 export interface TickDelta {
   wallMs: number;
   monoMs: number;
-  /** Boot-clock advance minus monotonic advance (time suspended); null when no boot clock. */
+  /** Time suspended within the delta; null when unknown. */
   suspendedMs: number | null;
+  /**
+   * The monotonic clock counted the suspended time too (Windows: QueryPerformanceCounter
+   * runs through sleep), so it is taken off before judging lateness.
+   */
+  monoIncludesSuspend?: boolean;
 }
 
 export interface TickThresholds {
@@ -50,11 +74,13 @@ export function tickLooksOdd(wallMs: number, monoMs: number, th: TickThresholds)
 /** Classify one tick-to-tick delta. Pure. */
 export function classifyTick(d: TickDelta, th: TickThresholds): TickFinding[] {
   const out: TickFinding[] = [];
-  const late = d.monoMs - th.expectedMs;
-  if (late > th.freezeMs) out.push({ type: 'freeze', durationMs: Math.round(late) });
   const suspended = d.suspendedMs ?? 0;
+  // Time the PC was awake between the ticks, by the monotonic clock.
+  const awakeMs = d.monoIncludesSuspend ? Math.max(0, d.monoMs - suspended) : d.monoMs;
+  const late = awakeMs - th.expectedMs;
+  if (late > th.freezeMs) out.push({ type: 'freeze', durationMs: Math.round(late) });
   if (suspended > th.freezeMs) out.push({ type: 'sleep', durationMs: Math.round(suspended) });
-  const jump = d.wallMs - d.monoMs - suspended;
+  const jump = d.wallMs - awakeMs - suspended;
   if (Math.abs(jump) > th.clockJumpMs) out.push({ type: 'clock_jump', jumpMs: Math.round(jump), suspendUnknown: d.suspendedMs === null && jump > 0 });
   return out;
 }
@@ -118,11 +144,19 @@ export class FreezeDetector {
   }
 
   private async judge(prev: { wall: number; mono: number }, cur: { wall: number; mono: number }, wallMs: number, monoMs: number): Promise<void> {
-    const before = this.bootOffset;
-    const after = before === null ? null : await this.readBootOffset();
-    if (after !== null) this.bootOffset = after;
-    const suspendedMs = before !== null && after !== null ? after - before : null;
-    const findings = classifyTick({ wallMs, monoMs, suspendedMs }, this.thresholds);
+    let suspendedMs: number | null;
+    const monoIncludesSuspend = this.opts.sys.platform === 'win32';
+    if (monoIncludesSuspend) {
+      // Windows: both clocks run through sleep; the System log says whether it slept.
+      // No record: it did not sleep (a sleep there always shows as monotonic lateness too).
+      suspendedMs = (await this.opts.sys.sleptMsBetween?.(prev.wall, cur.wall).catch(() => null)) ?? 0;
+    } else {
+      const before = this.bootOffset;
+      const after = before === null ? null : await this.readBootOffset();
+      if (after !== null) this.bootOffset = after;
+      suspendedMs = before !== null && after !== null ? after - before : null;
+    }
+    const findings = classifyTick({ wallMs, monoMs, suspendedMs, monoIncludesSuspend }, this.thresholds);
     for (const f of findings) {
       if (f.type === 'freeze') {
         const processes = await this.processes();
@@ -133,7 +167,13 @@ export class FreezeDetector {
           message: `the PC (or the agent) was unresponsive for ${Math.round(f.durationMs / 1000)} s`,
           start: Math.round(prev.wall + this.opts.tickMs),
           end: Math.round(cur.wall),
-          details: { durationMs: f.durationMs, thresholdMs: this.opts.freezeMs, tickMs: this.opts.tickMs, uncertaintyMs: this.opts.tickMs },
+          details: {
+            durationMs: f.durationMs,
+            thresholdMs: this.opts.freezeMs,
+            tickMs: this.opts.tickMs,
+            uncertaintyMs: this.opts.tickMs,
+            ...(processes.length ? { topProcesses: processSummary(processes) } : {}),
+          },
           ...(processes.length ? { processes } : {}),
         });
       } else if (f.type === 'sleep') {

@@ -75,6 +75,8 @@ interface Cut {
 
 export class NetworkCutDetector {
   private cut: Cut | undefined;
+  /** The last freeze (freeze-detector.ts): a link lost while the PC was frozen is no network cut. */
+  private lastFreeze: { start: number; end: number } | undefined;
   private stopped = false;
   private readonly broker: { host: string; port: number } | null;
 
@@ -86,6 +88,11 @@ export class NetworkCutDetector {
   start(): void {
     this.stopped = false;
     this.begin(this.opts.clock.now(), true);
+  }
+
+  /** A freeze happened (the broker dropped us meanwhile: keepalive unanswered, not the network). */
+  noteFreeze(start: number, end: number): void {
+    this.lastFreeze = { start, end };
   }
 
   /** The publisher's link changed. */
@@ -158,6 +165,13 @@ export class NetworkCutDetector {
     const durationMs = Math.max(0, end - cut.start);
     if (durationMs < this.opts.config.network.minCutSeconds * 1000) return;
     const scope = overallScope(cut.counts);
+    const f = this.lastFreeze;
+    const slack = Math.max(this.opts.config.intervalSeconds, this.opts.config.mqtt.keepaliveSeconds) * 1000;
+    if (f && cut.start >= f.start - slack && cut.start <= f.end && cut.counts.lan === 0 && cut.counts.wan === 0) {
+      // The freeze event explains the gap; the probes found the network whole.
+      this.opts.log.info({ start: cut.start, end, freezeStart: f.start, freezeEnd: f.end }, 'broker link lost during a freeze: not a network cut');
+      return;
+    }
     this.opts.log.info({ scope, start: cut.start, end, durationMs, ...cut.counts }, 'network cut over: reporting');
     const text: Record<NetworkCutScope, string> = {
       lan: 'local network cut (the gateway did not answer)',

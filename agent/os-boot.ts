@@ -36,9 +36,9 @@ export async function readLinuxBootId(): Promise<string | null> {
 
 /** First field of /proc/uptime (seconds, 10 ms resolution; CLOCK_BOOTTIME: counts suspend). */
 export function parseProcUptime(text: string): number {
-  const s = Number(text.trim().split(/\s+/)[0]);
-  if (!Number.isFinite(s) || s < 0) throw new Error('/proc/uptime not understood');
-  return s;
+  const first = text.trim().split(/\s+/)[0] ?? '';
+  if (!/^\d+(\.\d+)?$/.test(first)) throw new Error('/proc/uptime not understood');
+  return Number(first);
 }
 
 /**

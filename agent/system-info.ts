@@ -12,6 +12,8 @@ import type { PowerMetrics, ProcessInfo } from '../contract/schemas.js';
 import { BOOT_TIME_OVERRIDE_ENV, bootTimeOverride, readBootClockMs, readLinuxBootId } from './os-boot.js';
 import { powerFromSiBattery, powerFromSysfs, readSysPowerSupplies } from './power-supply.js';
 import { linuxTopProcesses, topFromSiProcesses } from './top-processes.js';
+import { runCommand } from './run-command.js';
+import { parseEventLogJson, POWER_TROUBLESHOOTER, sleptMsFromPowerTroubleshooter, windowsEventLogScript } from './shutdown-evidence/windows-event-log.js';
 
 /**
  * The platform edge: every OS reading the agent takes goes through this port, so the
@@ -147,6 +149,11 @@ export interface SystemInfo {
   osBoot?(): Promise<{ bootTime: number; bootId: string | null }>;
   /** Ms since boot counting suspend (Linux CLOCK_BOOTTIME, Windows tick count); null when unknown. */
   bootClockMs?(): Promise<number | null>;
+  /**
+   * Windows: ms the PC slept within [from, to] (wall ms) by the System log, where the monotonic
+   * clock counts through sleep; null when unknown. Absent elsewhere (the boot clock tells).
+   */
+  sleptMsBetween?(from: number, to: number): Promise<number | null>;
   /** Battery/UPS state; `unknown` when the machine reports no supply. */
   powerSupply?(): Promise<PowerMetrics>;
   /** The top `n` processes by CPU and by memory (read after a freeze only). */
@@ -711,6 +718,18 @@ export class RealSystemInfo implements SystemInfo {
 
   bootClockMs(): Promise<number | null> {
     return readBootClockMs(this.platform);
+  }
+
+  async sleptMsBetween(from: number, to: number): Promise<number | null> {
+    if (this.platform !== 'win32') return null;
+    const since = (this.clock.now() - from) / 1000 + 120;
+    const out = await runCommand('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', windowsEventLogScript(since, [1], POWER_TROUBLESHOOTER)], 20_000);
+    if (out === null) return null;
+    try {
+      return sleptMsFromPowerTroubleshooter(parseEventLogJson(out), from, to);
+    } catch {
+      return null;
+    }
   }
 
   async powerSupply(): Promise<PowerMetrics> {

@@ -14,6 +14,8 @@ const NEEDED = [
   { bin: '/usr/bin/victoria-metrics', pkg: 'victoria-metrics', why: 'time-series database for the InfluxDB export tests' },
   { bin: '/usr/bin/docker-compose', pkg: 'docker-compose', why: 'compose file validation (no engine needed)' },
   { bin: '/usr/bin/systemd-analyze', pkg: 'systemd', why: 'systemd unit verification' },
+  { bin: '/usr/sbin/ip', pkg: 'iproute2', why: 'network namespaces for the network-cut tests' },
+  { bin: '/usr/sbin/iptables', pkg: 'iptables', why: 'packet drops inside test network namespaces' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));

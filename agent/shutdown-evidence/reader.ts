@@ -1,6 +1,6 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
+import { runCommand as run } from '../run-command.js';
 import { classifyJournalTail, parseListBoots, previousBoot } from './linux-journal.js';
 import { classifyLastOutput } from './linux-wtmp.js';
 import { NO_EVIDENCE, type EvidenceQuery, type ShutdownEvidenceReader, type ShutdownFinding } from './shutdown-finding.js';
@@ -18,19 +18,6 @@ export interface EvidenceReaderOptions {
   log: Logger;
   timeoutMs: number;
   env?: NodeJS.ProcessEnv;
-}
-
-/** Runs a command once (never per tick); resolves its stdout, or null when it fails or times out. */
-function run(cmd: string, args: string[], timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    try {
-      execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true, encoding: 'utf8' }, (err, stdout) =>
-        resolve(err ? null : stdout),
-      );
-    } catch {
-      resolve(null);
-    }
-  });
 }
 
 class EventLogFileReader implements ShutdownEvidenceReader {

@@ -36,11 +36,13 @@ const PLANNED_LEAD_MS = 10 * 60_000;
  * array of {@link EventLogRecord}. ChildNodes (not the XML adapter) so that unnamed Data
  * elements (6008) keep their position.
  */
-export function windowsEventLogScript(sinceSeconds: number): string {
+export function windowsEventLogScript(sinceSeconds: number, ids: readonly number[] = [41, 1074, 6008], provider?: string): string {
   const secs = Math.max(60, Math.ceil(sinceSeconds));
+  const idList = ids.filter((i) => Number.isInteger(i) && i > 0).join(',');
+  const prov = provider && /^[A-Za-z0-9-]+$/.test(provider) ? `;ProviderName='${provider}'` : '';
   return [
     "$ErrorActionPreference='SilentlyContinue'",
-    `$f=@{LogName='System';Id=41,1074,6008;StartTime=(Get-Date).AddSeconds(-${secs})}`,
+    `$f=@{LogName='System';Id=${idList}${prov};StartTime=(Get-Date).AddSeconds(-${secs})}`,
     '$out=@(Get-WinEvent -FilterHashtable $f -MaxEvents 50 | ForEach-Object {',
     '  $x=[xml]$_.ToXml(); $d=@{}; $b=$null; $i=0',
     '  foreach($n in $x.Event.EventData.ChildNodes){',
@@ -129,7 +131,8 @@ export function classifyWindowsEvents(records: readonly EventLogRecord[], q: Evi
   if (kp41) {
     const d = kp41.data ?? {};
     const bugcheck = num(d.BugcheckCode);
-    const powerButton = num(d.PowerButtonTimestamp);
+    // Windows 10 2004+ also says LongPowerButtonPressDetected: the button held for ~4 s.
+    const powerButton = num(d.PowerButtonTimestamp) !== 0 || String(d.LongPowerButtonPressDetected ?? '').toLowerCase() === 'true' ? 1 : 0;
     details.bugcheckCode = bugcheck;
     if (bugcheck !== 0) details.bugcheckHex = `0x${bugcheck.toString(16).toUpperCase()}`;
     details.powerButton = powerButton !== 0;
@@ -149,4 +152,29 @@ export function classifyWindowsEvents(records: readonly EventLogRecord[], q: Evi
   }
   if (ev6008) return withTime({ kind: 'unknown', source: 'windows_event_log', details });
   return { kind: 'unknown', source: 'windows_event_log', details };
+}
+
+/** Power-Troubleshooter: "The system has returned from a low power state" (SleepTime, WakeTime). */
+export const POWER_TROUBLESHOOTER = 'Microsoft-Windows-Power-Troubleshooter';
+
+/**
+ * Milliseconds the PC slept within [from, to] by Power-Troubleshooter 1 records (Windows).
+ * There the monotonic clock (QueryPerformanceCounter) and the tick count both count through
+ * sleep, so only the System log tells a sleep from a freeze. Null when no record covers it.
+ */
+export function sleptMsFromPowerTroubleshooter(records: readonly EventLogRecord[], from: number, to: number): number | null {
+  let total = 0;
+  let seen = false;
+  for (const r of records) {
+    if (r.id !== 1 || (r.provider && r.provider !== POWER_TROUBLESHOOTER)) continue;
+    const sleep = Date.parse(String(r.data?.SleepTime ?? ''));
+    const wake = Date.parse(String(r.data?.WakeTime ?? ''));
+    if (!Number.isFinite(sleep) || !Number.isFinite(wake) || wake <= sleep) continue;
+    const overlap = Math.min(wake, to) - Math.max(sleep, from);
+    if (overlap > 0) {
+      total += overlap;
+      seen = true;
+    }
+  }
+  return seen ? total : null;
 }

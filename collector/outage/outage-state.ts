@@ -82,6 +82,8 @@ export interface ClosedOutage {
   incidentId: number | null;
   uncertaintyMs: number;
   evidence: Record<string, unknown>;
+  /** What the host turned out to be (for correlating drops seen only afterwards). */
+  verdict?: HostVerdict;
 }
 
 /** What each host of an incident turned out to be. */
@@ -102,6 +104,8 @@ export interface IncidentState {
   end: number | null;
   resolvedAt: number | null;
   uncertaintyMs: number;
+  /** Formed afterwards from the hosts' own reports: the collector never saw the drops live. */
+  late?: boolean;
 }
 
 /** Ids are allocated by the correlator (deterministic, persisted with the state). */

@@ -309,14 +309,77 @@ class SiteRun {
   private close(h: TrackedHost, d: HostDecision): void {
     const o = h.outage!;
     h.outage = null;
-    const closed: ClosedOutage = { id: o.id, start: d.start, end: d.end, cause: d.cause, incidentId: o.incidentId, uncertaintyMs: d.uncertaintyMs, evidence: d.evidence };
+    const closed: ClosedOutage = { id: o.id, start: d.start, end: d.end, cause: d.cause, incidentId: o.incidentId, uncertaintyMs: d.uncertaintyMs, evidence: d.evidence, verdict: d.verdict };
     h.lastClosed = closed;
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
     const inc = this.st.incident;
     if (inc && o.incidentId === inc.id) {
       inc.results[h.host] = { cause: d.cause, verdict: d.verdict, start: d.start, end: d.end, uncertaintyMs: d.uncertaintyMs };
       this.resolveIfDone();
+    } else if (o.incidentId === null) {
+      this.correlateLate(h);
     }
+  }
+
+  /**
+   * Drops the collector never saw live (it was down itself, e.g. in the same power cut, or
+   * the wills were lost) still make one site incident, from the returning hosts' reports:
+   * outages found at their return (a new boot) or from their outage events, within the window.
+   */
+  private correlateLate(h: TrackedHost): void {
+    const c = h.lastClosed!;
+    const w = this.s.windowMs;
+    const late = (x: ClosedOutage | null): x is ClosedOutage =>
+      x !== null &&
+      x.incidentId === null &&
+      (x.evidence.detectedBy === 'birth' || x.evidence.detectedBy === 'event') &&
+      (x.verdict === 'power' || x.verdict === 'network') &&
+      Math.abs(x.start - c.start) <= w;
+    if (!late(c)) return;
+    const li = this.st.lastIncident;
+    if (li?.late && Math.abs(li.start - c.start) <= w && !li.hosts.includes(h.host)) {
+      li.hosts.push(h.host);
+      li.starts[h.host] = c.start;
+      li.results[h.host] = { cause: c.cause, verdict: c.verdict!, start: c.start, end: c.end, uncertaintyMs: c.uncertaintyMs };
+      li.hostsOnlineBefore = Math.max(li.hostsOnlineBefore, li.hosts.length);
+      c.incidentId = li.id;
+      this.summarise(li);
+      this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
+      this.fx.push({ kind: 'incident', change: 'amended', incident: this.incidentRecord(li) });
+      return;
+    }
+    if (this.st.incident) return; // a live incident is open: it is the one that counts
+    const group = Object.values(this.st.hosts).filter((x) => late(x.lastClosed));
+    const before = Math.max(group.length, Object.values(this.st.hosts).filter((x) => x.state === 'online' || x.outage).length);
+    if (group.length < this.s.minHosts || group.length / before < this.s.siteShare) return;
+    const inc: IncidentState = {
+      id: this.ids.nextIncidentId++,
+      start: Math.min(...group.map((x) => x.lastClosed!.start)),
+      openedAt: this.now,
+      hosts: group.map((x) => x.host).sort(),
+      starts: Object.fromEntries(group.map((x) => [x.host, x.lastClosed!.start])),
+      hostsOnlineBefore: before,
+      results: Object.fromEntries(
+        group.map((x) => {
+          const l = x.lastClosed!;
+          return [x.host, { cause: l.cause, verdict: l.verdict!, start: l.start, end: l.end, uncertaintyMs: l.uncertaintyMs }];
+        }),
+      ),
+      gaveUp: [],
+      cause: 'unknown',
+      end: null,
+      resolvedAt: this.now,
+      uncertaintyMs: Math.max(...group.map((x) => x.lastClosed!.uncertaintyMs)),
+      late: true,
+    };
+    this.summarise(inc);
+    this.st.lastIncident = inc;
+    this.fx.push({ kind: 'incident', change: 'opened', incident: this.incidentRecord(inc) });
+    for (const x of group) {
+      x.lastClosed!.incidentId = inc.id;
+      this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(x.host, x.lastClosed!) });
+    }
+    this.fx.push({ kind: 'incident', change: 'resolved', incident: this.incidentRecord(inc) });
   }
 
   private discard(h: TrackedHost, reason: string): void {
@@ -352,7 +415,9 @@ class SiteRun {
     if (ev.end !== null) c.end = Math.max(c.start, ev.end);
     if (ev.uncertaintyMs !== null) c.uncertaintyMs = ev.uncertaintyMs;
     c.evidence = { ...c.evidence, event: 'outage', eventCause: ev.cause, eventScope: ev.scope, amended: true };
+    c.verdict = agentOnly ? 'unknown' : 'power';
     this.fx.push({ kind: 'hostOutage', change: 'amended', outage: this.closedRecord(h.host, c) });
+    if (c.incidentId === null) this.correlateLate(h);
     for (const inc of [this.st.incident, this.st.lastIncident]) {
       if (inc && c.incidentId === inc.id && inc.results[h.host]) {
         inc.results[h.host] = { cause: c.cause, verdict: agentOnly ? 'unknown' : 'power', start: c.start, end: c.end, uncertaintyMs: c.uncertaintyMs };
@@ -375,9 +440,11 @@ class SiteRun {
       incidentId: null,
       uncertaintyMs: ev.uncertaintyMs ?? h.intervalMs,
       evidence: { detectedBy: 'event', event: 'outage', eventCause: ev.cause, eventScope: ev.scope, note: 'drop not seen live (collector down or Last Will lost)' },
+      verdict: ev.scope === 'agent' ? 'unknown' : 'power',
     };
     h.lastClosed = closed;
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
+    this.correlateLate(h);
   }
 
   private overlaps(aStart: number, aEnd: number, bStart: number | null, bEnd: number | null): boolean {
@@ -497,7 +564,7 @@ class SiteRun {
       hostsOut,
       hostsOnlineBefore: inc.hostsOnlineBefore,
       uncertaintyMs: inc.uncertaintyMs,
-      evidence: { openedAt: inc.openedAt, hosts: byHost, ...(inc.gaveUp.length ? { gaveUp: [...inc.gaveUp] } : {}) },
+      evidence: { openedAt: inc.openedAt, hosts: byHost, ...(inc.gaveUp.length ? { gaveUp: [...inc.gaveUp] } : {}), ...(inc.late ? { late: true } : {}) },
     };
   }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { until } from '../helpers/processes.js';
-import { createVethNamespace, type VethNamespace } from '../helpers/veth-namespace.js';
+import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
 
 /**
@@ -29,17 +29,22 @@ function mondayNineOffset(now: number): number {
 }
 
 describe('peak-hour congestion alert, agents in a network namespace with 30% packet drop', () => {
-  let ns: VethNamespace;
+  let lab: NetnsLab;
+  /** Where the collector's broker listens, and "the ISP" the agents ping (both beyond the gateway). */
+  let broker = '';
+  let isp = '';
   let dep: Deployment;
   let zalo: ZaloStandin;
 
   beforeAll(async () => {
-    ns = createVethNamespace();
+    lab = createNetnsLab();
+    broker = lab.addHostAddress();
+    isp = lab.addHostAddress();
     zalo = new ZaloStandin({ botTokens: [BOT_TOKEN] });
     await zalo.start();
     dep = await createDeployment('canh-e2e-congestion-');
     await dep.startCollector({
-      CANH_COLLECTOR__BROKER__EMBEDDED__HOST: ns.hostIp,
+      CANH_COLLECTOR__BROKER__EMBEDDED__HOST: broker,
       CANH_COLLECTOR__SITES: JSON.stringify({ [SITE]: { name: 'UBND xã Tân Phú' } }),
       CANH_COLLECTOR__ALERTING__SCHEDULE_OFFSET_MS: String(mondayNineOffset(Date.now())),
       CANH_COLLECTOR__ALERTING__EVALUATE_SECONDS: '1',
@@ -49,29 +54,28 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
       CANH_COLLECTOR__ALERTING__RULES__PEAK_HOUR_CONGESTION__WINDOW_SECONDS: '10',
       CANH_COLLECTOR__NOTIFY__CHANNELS: JSON.stringify([{ type: 'zalo_bot', name: 'zalo', token: BOT_TOKEN, chatId: 'it-officer', baseUrl: zalo.url }]),
     });
-    const prefix = ['/usr/sbin/ip', 'netns', 'exec', ns.name];
     for (const host of ['pc-1', 'pc-2']) {
-      await dep.startAgent(SITE, host, { prefix, mqttHost: ns.hostIp, env: { CANH_AGENT__PING__TARGETS: JSON.stringify([ns.targetIp]) } });
+      await dep.startAgent(SITE, host, { prefix: [...lab.prefix], mqttHost: broker, env: { CANH_AGENT__PING__TARGETS: JSON.stringify([isp]) } });
     }
   });
 
   afterAll(async () => {
     await dep?.stopAll();
     await zalo?.stop();
-    ns?.cleanup();
+    lab?.destroy();
   });
 
   it('one grouped congestion alert while 30% of packets are dropped, then a resolved message', async () => {
     // Both agents report pings to the target with no loss first.
     await until(
-      () => dep.query(`SELECT DISTINCT host FROM samples WHERE site = ? AND metrics LIKE ?`, SITE, `%${ns.targetIp}%`).length === 2,
+      () => dep.query(`SELECT DISTINCT host FROM samples WHERE site = ? AND metrics LIKE ?`, SITE, `%${isp}%`).length === 2,
       40_000,
       'pings from both agents in the namespace',
     );
     await new Promise((r) => setTimeout(r, 5000));
     expect(zalo.botMessages).toHaveLength(0);
 
-    ns.dropTo(ns.targetIp, 0.3);
+    lab.drop(isp, { probability: 0.3 }); // iptables -m statistic --mode random --probability 0.3
     const dropStart = Date.now();
     await until(() => zalo.botMessages.length >= 1, 90_000, 'the congestion alert on Zalo');
     const alert = zalo.botMessages[0]!;
@@ -81,11 +85,11 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
     const loss = Number(/mất ([\d,]+)% gói tới/.exec(alert.text)?.[1]?.replace(',', '.'));
     expect(loss).toBeGreaterThan(10);
     expect(loss).toBeLessThan(60);
-    expect(alert.text).toContain(ns.targetIp);
+    expect(alert.text).toContain(isp);
     // Not before the (shortened) pending duration.
     expect(alert.at - dropStart).toBeGreaterThanOrEqual(15_000);
 
-    ns.clearDrops();
+    lab.heal();
     await until(() => zalo.botMessages.length >= 2, 90_000, 'the resolved message on Zalo');
     await new Promise((r) => setTimeout(r, 8000));
     // Exactly two messages: one alert (grouped, not one per agent or per evaluation) and one resolution.

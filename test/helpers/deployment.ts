@@ -14,7 +14,7 @@ export interface Deployment {
   mqttPort: number;
   httpPort: number;
   collector: CanhProcess | undefined;
-  /** `env`: extra collector settings (CANH_COLLECTOR__…), applied over the defaults. */
+  /** `env`: extra collector settings (e.g. the embedded broker's address in a netns test). */
   startCollector(env?: Record<string, string>): Promise<CanhProcess>;
   agentEnv(site: string, host: string, cred: { username: string; password: string }, stateDir: string, extra?: Record<string, string>): Record<string, string>;
   startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string>; prefix?: string[]; mqttHost?: string }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
@@ -35,7 +35,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
     mqttPort,
     httpPort,
     collector: undefined,
-    async startCollector(extraEnv = {}) {
+    async startCollector(env = {}) {
       const c = startCanh(
         ['collector'],
         {
@@ -44,7 +44,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
           CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
           CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
           CANH_COLLECTOR__HTTP__PORT: String(httpPort),
-          ...extraEnv,
+          ...env,
         },
         'collector',
       );

@@ -54,19 +54,18 @@ export function testAgentEnv(
   };
 }
 
-/** The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. */
-export function startAgentBundle(env: Record<string, string>, name = 'agent', prefix: string[] = []): CanhProcess {
+/**
+ * The agent as shipped: `node dist/agent-bundle/canh-agent.mjs`. `prefix`: a command that
+ * execs node, e.g. `['ip', 'netns', 'exec', name]` (test/helpers/netns.ts).
+ */
+export function startAgentBundle(env: Record<string, string>, name = 'agent', prefix: readonly string[] = []): CanhProcess {
   return startCanh([], env, name, AGENT_BUNDLE, prefix);
 }
 
-/**
- * `prefix`: a command the process runs under, e.g. `['ip', 'netns', 'exec', NS]` for an
- * agent inside a network namespace (ip execs node: the pid is node's).
- */
-export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh', entry = CLI, prefix: string[] = []): CanhProcess {
+export function startCanh(args: string[], env: Record<string, string>, name = args[0] ?? 'canh', entry = CLI, prefix: readonly string[] = []): CanhProcess {
   assertBuilt();
-  const [cmd, cmdArgs] = prefix.length ? [prefix[0]!, [...prefix.slice(1), process.execPath, entry, ...args]] : [process.execPath, [entry, ...args]];
-  const proc = spawn(cmd, cmdArgs, {
+  const [cmd, ...argv] = [...prefix, process.execPath, entry, ...args];
+  const proc = spawn(cmd!, argv, {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', CANH_LOG_LEVEL: 'debug', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

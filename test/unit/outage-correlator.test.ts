@@ -314,6 +314,43 @@ describe('site correlator', () => {
     expect(sim.outages()).toHaveLength(5);
   });
 
+  it('a power cut that also took the collector down: one site incident from the hosts\' reports afterwards', () => {
+    const sim = new Sim(5);
+    const cutAt = sim.clock.now();
+    sim.tracker.stop(); // the collector's PC lost power too: no will was ever received
+    for (const a of sim.agents) {
+      a.running = false;
+      a.connected = false;
+    }
+    sim.clock.advance(10 * 60_000);
+    sim.startCollector();
+    const boot = sim.clock.now();
+    sim.advance(30_000);
+    for (const a of sim.agents) {
+      a.start({ osBoot: boot });
+      a.event('outage', cutAt - 2_000, boot, { cause: 'power_loss', scope: 'host', uncertaintyMs: 10_000 });
+    }
+    sim.advance(5_000);
+    const incidents = sim.incidents();
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({ state: 'resolved', cause: 'power_cut', start: cutAt - 2_000, end: boot, evidence: { late: true } });
+    expect(incidents[0]!.hosts).toHaveLength(5);
+    expect(sim.outages().every((o) => o.incidentId === incidents[0]!.id && o.cause === 'power_loss')).toBe(true);
+  });
+
+  it('a single host whose drop was missed is a host outage only', () => {
+    const sim = new Sim(5);
+    const a = sim.agents[0]!;
+    a.running = false;
+    a.connected = false; // the will is lost
+    sim.advance(20_000);
+    a.start({ osBoot: sim.clock.now() });
+    a.event('outage', sim.clock.now() - 22_000, sim.clock.now(), { cause: 'power_loss', scope: 'host', uncertaintyMs: 10_000 });
+    sim.advance(5_000);
+    expect(sim.incidents()).toHaveLength(0);
+    expect(sim.outages()).toMatchObject([{ host: 'pc-1', cause: 'power_loss', incidentId: null }]);
+  });
+
   it('the restart does not turn the downtime into silence drops of healthy hosts', () => {
     const sim = new Sim(5);
     sim.tracker.stop();

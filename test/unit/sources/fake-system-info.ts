@@ -141,6 +141,11 @@ export class FakeSystemInfo implements SystemInfo {
   async osInfo() {
     return this.os;
   }
+  /** Battery/UPS reading (power source); `unknown` like a desktop without a UPS link. */
+  power: import('../../../contract/schemas.js').PowerMetrics = { source: 'unknown', batteryPct: null, minutesLeft: null };
+  async powerSupply() {
+    return this.power;
+  }
 }
 
 /** This Linux machine, as recorded in test/fixtures/os/linux. */

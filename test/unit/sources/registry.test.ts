@@ -6,8 +6,8 @@ import { context, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '.
 describe('source registry', () => {
   it('creates every source, one per metrics key', () => {
     const names = createSources(context(linuxFixtureSystem())).map((s) => s.name);
-    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'ping']);
-    expect(SOURCE_REGISTRY).toHaveLength(6);
+    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'ping', 'power']);
+    expect(SOURCE_REGISTRY).toHaveLength(7);
   });
 
   it('leaves ping out when ping is disabled', () => {
@@ -27,7 +27,7 @@ describe('source registry', () => {
       ctx.clock.advance(15_000);
       metrics[source.name] = await source.collect();
     }
-    expect(Object.keys(metrics)).toHaveLength(6);
+    expect(Object.keys(metrics)).toHaveLength(7);
     const parsed = SampleMetrics.safeParse(metrics);
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
