@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import * as z from 'zod/mini';
 // Only the English messages: `z.locales` would bundle all ~40 languages.
 import en from 'zod/v4/locales/en.js';
+import { MAX_PING_TARGETS } from '../contract/limits.js';
 import { ID_PATTERN, slugifyId } from '../contract/topics.js';
 
 z.config(en());
@@ -21,6 +22,9 @@ const DEFAULT_EXCLUDED_FS = [
   'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'fusectl', 'configfs', 'ramfs', 'efivarfs', 'binfmt_misc',
   'hugetlbfs', 'rpc_pipefs', 'nfsd', 'iso9660',
 ];
+
+/** The national public-service portal (Cổng Dịch vụ công quốc gia); add the province's one-stop system per deployment. */
+export const DEFAULT_HTTP_PROBES = [{ name: 'dichvucong', url: 'https://dichvucong.gov.vn/', method: 'GET' as const, timeoutSeconds: 10 }];
 
 export const AgentConfigSchema = z
   .object({
@@ -74,6 +78,44 @@ export const AgentConfigSchema = z
         ),
         count: z._default(int(1, 20), 4),
         timeoutSeconds: z._default(int(1, 10), 2),
+      }),
+      {},
+    ),
+    http: z.prefault(
+      z.object({
+        /**
+         * On by default: "TTHC portal unreachable from the site" (issue 4) and "TTHC portals
+         * reachable" (issue 7) need a measurement from every commune, and an officer at a
+         * commune does not edit agent configs. The cost is one fresh HTTPS connection per
+         * portal per `intervalSeconds` with at most `maxBodyBytes` of body read.
+         */
+        enabled: z._default(z.boolean(), true),
+        probes: z._default(
+          z.array(
+            z.object({
+              /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
+              name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
+              url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
+              /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
+              method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
+              timeoutSeconds: z._default(num(1, 60), 10),
+              /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
+              expectStatus: z.optional(int(100, 599)),
+            }),
+          ).check(z.maxLength(MAX_PING_TARGETS)),
+          DEFAULT_HTTP_PROBES,
+        ),
+        /**
+         * Seconds between two probes of one URL (the probes of several URLs are spread over it).
+         * 60 s, not the 15 s sampling interval: a fresh HTTPS connection costs the agent ~3-5 ms
+         * of CPU (TLS handshake, certificate check), which every 15 s would put it above
+         * node_exporter's CPU per scrape (bench:agent); every PC of every commune probing the
+         * national portal 4 times a minute is also needless load on it. 60 s still gives 10
+         * results per host per 10-minute congestion window (issue 4), more with several PCs.
+         */
+        intervalSeconds: z._default(num(1, 3600), 60),
+        /** Body bytes read at most per probe before the connection is closed. */
+        maxBodyBytes: z._default(int(0, 1024 * 1024), 16 * 1024),
       }),
       {},
     ),
@@ -174,6 +216,12 @@ export const AgentConfigSchema = z
   })
   .check(
     z.superRefine((c, ctx) => {
+      const names = new Set<string>();
+      c.http.probes.forEach((p, i) => {
+        if (!URL.canParse(p.url)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'url'], message: 'is not a valid URL', input: p.url });
+        if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
+        names.add(p.name);
+      });
       if (c.outbox.segmentBytes * 2 > c.outbox.maxBytes) {
         ctx.issues.push({ code: 'custom', path: ['outbox', 'segmentBytes'], message: 'must be at most half of outbox.maxBytes', input: c.outbox.segmentBytes });
       }

@@ -6,9 +6,13 @@
 //   BENCH_AGENT_NODE_FLAGS="--max-semi-space-size=1" …   (Node flags for the agent only)
 //   BENCH_AGENT_PROBE=1 …   (preload bench/agent-mem-probe.mjs: heap vs external breakdown)
 //   BENCH_KEEP=1 …          (keep the temp dir with logs and the SQLite file)
+//   BENCH_HTTP_PROBE=http|off …  (the agent's HTTP probe: https by default, like the shipped default)
 //
-// Network: everything on 127.0.0.1; the agent pings 127.0.0.1 only, no gateway.
+// Network: everything on 127.0.0.1; the agent pings 127.0.0.1 only, no gateway, and its HTTP
+// probe (on by default, the national portal over https) goes to a portal stand-in served here.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -22,6 +26,7 @@ const RSS_TARGET_MB = 60;
 const NODE_EXPORTER = process.env.BENCH_NODE_EXPORTER ?? '/usr/bin/prometheus-node-exporter';
 const AGENT_FLAGS = (process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
 const PROBE = process.env.BENCH_AGENT_PROBE === '1';
+const HTTP_PROBE = process.env.BENCH_HTTP_PROBE ?? 'https';
 const SITE = 'bench';
 const HOST = 'agent1';
 
@@ -43,6 +48,8 @@ async function main() {
     env: collectorEnv({ dataDir, httpPort, mqttPort, extra: { CANH_LOG_LEVEL: process.env.CANH_LOG_LEVEL ?? 'info' } }),
   });
   const base = `http://127.0.0.1:${httpPort}`;
+  const httpProbeEnv = await portalStandIn(HTTP_PROBE, dir, `${base}/api/health`);
+  console.log(`agent HTTP probe: ${HTTP_PROBE}`);
   await waitFor('collector HTTP', async () => {
     if (!collector.alive()) throw new Error(`collector exited:\n${collector.out()}`);
     try {
@@ -69,6 +76,7 @@ async function main() {
       CANH_AGENT__MQTT__PASSWORD: cred.password,
       CANH_AGENT__PING__GATEWAY: 'false',
       CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
+      ...httpProbeEnv,
       CANH_BENCH_PROBE_FILE: probeFile,
     },
   });
@@ -185,6 +193,12 @@ async function main() {
       ['RSS anon / file median (MB)', `${fmt(median(rss.agentAnon))} / ${fmt(median(rss.agentFile))}`, '', ''],
     ]));
     console.log(`(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored})`);
+    if (HTTP_PROBE !== 'off') {
+      // The probe really ran: its results are in the stored samples.
+      const results = db.prepare('SELECT metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ?').all(SITE, HOST, w0, w1).flatMap((r) => JSON.parse(r.metrics).http ?? []);
+      const ok = results.filter((r) => r.ok);
+      console.log(`HTTP probe (${HTTP_PROBE}) results in the window: ${results.length}, ok ${ok.length}, median total ${fmt(median(ok.map((r) => r.totalMs)), 1)} ms${results.length > ok.length ? `, errors: ${[...new Set(results.filter((r) => !r.ok).map((r) => r.error))].join(', ')}` : ''}`);
+    }
     if (PROBE && probes.length) {
       const mb = (k) => fmt(median(probes.map((p) => p[k] / 1048576)));
       const sp = probes.at(-1).spaces;
@@ -208,6 +222,26 @@ async function main() {
     await scrapeLoop.catch(() => {});
     db.close();
   }
+}
+
+/**
+ * The agent's HTTP probe target. `https` (default, as shipped: the national portal over
+ * TLS, verified against the system CA store): a stand-in HTTPS portal in this process with
+ * a fresh certificate the agent trusts through NODE_EXTRA_CA_CERTS; `http`: the
+ * collector's health endpoint; `off`: no probe.
+ */
+async function portalStandIn(mode, dir, httpUrl) {
+  if (mode === 'off') return { CANH_AGENT__HTTP__ENABLED: 'false' };
+  if (mode === 'http') return { CANH_AGENT__HTTP__PROBES: JSON.stringify([{ name: 'collector', url: httpUrl }]) };
+  const cert = join(dir, 'portal.crt');
+  const key = join(dir, 'portal.key');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const page = `<html>${'Cổng Dịch vụ công quốc gia '.repeat(2000)}</html>`; // ~60 KB: the probe reads its first 16 KiB
+  const server = createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, (_req, res) => res.end(page));
+  const port = await freePort();
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  server.unref();
+  return { CANH_AGENT__HTTP__PROBES: JSON.stringify([{ name: 'dichvucong', url: `https://localhost:${port}/` }]), NODE_EXTRA_CA_CERTS: cert };
 }
 
 runMain(main);

@@ -106,6 +106,11 @@ export type PingResult = z.infer<typeof PingResult>;
  * One HTTP timing probe of a configured URL (the TTHC portals: national public-service
  * portal, the province's one-stop system). Phases in ms; null when the phase did not happen
  * (no TLS on http://, or the probe failed before it).
+ * The phases are cumulative, ms since the request started (curl's time_namelookup,
+ * time_connect, time_appconnect, time_starttransfer, time_total), so
+ * dnsMs <= connectMs <= tlsMs <= firstByteMs <= totalMs; dnsMs is null for an IP literal.
+ * An agent reports each probe result once (in the first sample after it finished), so a
+ * sample may carry fewer results than there are probes (agent/sources/http-probe.ts).
  */
 export const HttpProbeResult = z.object({
   /** Short configured name, e.g. `dichvucong`. */

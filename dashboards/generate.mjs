@@ -211,6 +211,49 @@ const lineVar = {
 };
 
 // ---------------------------------------------------------------------------------------
+// TTHC portals (HTTP probes): shared by the site and host boards
+// ---------------------------------------------------------------------------------------
+
+/** Probe phases, cumulative ms since the request started (curl-style), with their Vietnamese names. */
+const PORTAL_PHASES = [
+  ['dns_ms', 'phân giải tên (DNS)'],
+  ['connect_ms', 'kết nối TCP'],
+  ['tls_ms', 'bắt tay TLS'],
+  ['first_byte_ms', 'byte đầu tiên'],
+];
+const PORTAL_DESC =
+  'Đo HTTP tới các cổng dịch vụ công (Cổng DVC quốc gia, hệ thống một cửa của tỉnh) từ các máy của điểm. ' +
+  'Mỗi mốc tính từ lúc bắt đầu yêu cầu: phân giải tên ≤ kết nối ≤ TLS ≤ byte đầu tiên. Vùng tô màu: giờ làm việc.';
+const OK_TH = { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'orange', value: 90 }, { color: 'green', value: 99 }] };
+
+/** Portal reachability (% of probes ok) and timings at row `y`; `group` merges the hosts (site board) or not (host board). */
+function influxPortalPanels(ds, y, group) {
+  const P = (t, title, g, targets, o = {}) => panel(t, title, g, targets, { ds, ...o });
+  const byProbe = group ? [group, WIN_MEAN] : [];
+  return [
+    P('timeseries', 'Cổng dịch vụ công: thời gian phản hồi (ms)', { x: 0, y, w: 16, h: 8 }, PORTAL_PHASES.map(([field, vi]) =>
+      fx(flux('http_probe', [field], { pipe: [WIN_MEAN, ...byProbe, ...relabel(`r.probe + " · ${vi}"`)] })),
+    ), { options: tsOptions, unit: 'ms', min: 0, custom: lines(), thresholds: th([1000, 'orange'], [3000, 'red']), description: PORTAL_DESC }),
+    P('timeseries', 'Cổng dịch vụ công truy cập được (%)', { x: 16, y, w: 8, h: 8 }, [
+      fx(flux('http_probe', ['ok'], { pipe: [WIN_MEAN, ...byProbe, 'map(fn: (r) => ({r with _value: float(v: r._value) * 100.0}))', ...nameBy('probe')] })),
+    ], { options: tsOptions, unit: 'percent', min: 0, max: 100, custom: lines(), thresholds: OK_TH, description: 'Tỷ lệ lần đo nhận được trả lời đúng (mã trạng thái dưới 400) trong thời hạn. Dưới 100%: cổng không truy cập được từ điểm trong một phần thời gian.' }),
+  ];
+}
+
+/** The same two panels in PromQL. */
+function promPortalPanels(ds, y) {
+  const P = (t, title, g, targets, o = {}) => panel(t, title, g, targets, { ds, ...o });
+  return [
+    P('timeseries', 'Cổng dịch vụ công: thời gian phản hồi (ms)', { x: 0, y, w: 16, h: 8 }, PORTAL_PHASES.map(([field, vi]) =>
+      pq(`avg by (probe) (http_probe_${field}{${SH}})`, `{{probe}} · ${vi}`),
+    ), { options: tsOptions, unit: 'ms', min: 0, custom: lines(), thresholds: th([1000, 'orange'], [3000, 'red']), description: PORTAL_DESC }),
+    P('timeseries', 'Cổng dịch vụ công truy cập được (%)', { x: 16, y, w: 8, h: 8 }, [
+      pq(`100 * avg by (probe) (avg_over_time(http_probe_ok{${SH}}[$__rate_interval]))`, '{{probe}}'),
+    ], { options: tsOptions, unit: 'percent', min: 0, max: 100, custom: lines(), thresholds: OK_TH, description: 'Tỷ lệ lần đo nhận được trả lời đúng (mã trạng thái dưới 400) trong thời hạn. Dưới 100%: cổng không truy cập được từ điểm trong một phần thời gian.' }),
+  ];
+}
+
+// ---------------------------------------------------------------------------------------
 // Influx: Tổng quan các điểm
 // ---------------------------------------------------------------------------------------
 
@@ -387,11 +430,12 @@ function influxSite() {
         { matcher: { id: 'byName', options: 'minutes' }, properties: [{ id: 'decimals', value: 0 }] },
       ],
     }),
+    ...influxPortalPanels(ds, 43, 'group(columns: ["probe"])'),
   ];
   return dashboard({
     uid: 'canh-diem',
     title: 'Chi tiết điểm',
-    description: 'Canh: một điểm (Bộ phận Một cửa): các máy, CPU, bộ nhớ, ổ đĩa, độ trễ và mất gói (giờ làm việc được tô màu), lưu lượng so với tốc độ đường truyền.',
+    description: 'Canh: một điểm (Bộ phận Một cửa): các máy, CPU, bộ nhớ, ổ đĩa, độ trễ và mất gói (giờ làm việc được tô màu), lưu lượng so với tốc độ đường truyền, truy cập các cổng dịch vụ công.',
     tags: ['influxdb', 'diem'],
     variables: [fluxVar('site', 'Điểm', 'site', { multi: false, includeAll: false }), fluxVar('host', 'Máy', 'host', { where: SITE }), lineVar],
     panels,
@@ -478,6 +522,7 @@ function influxHost() {
         { matcher: { id: 'byName', options: 'duration_s' }, properties: [{ id: 'unit', value: 's' }] },
       ],
     }),
+    ...influxPortalPanels(ds, 50, null),
   ];
   return dashboard({
     uid: 'canh-may',
@@ -667,6 +712,7 @@ function promSite() {
       custom: { drawStyle: 'points', pointSize: 9, showPoints: 'always', lineWidth: 0, fillOpacity: 0 },
       overrides: [...rename(CAUSES), ...causeOverrides],
     }),
+    ...promPortalPanels(ds, 43),
   ];
   return dashboard({
     uid: 'canh-vm-diem',

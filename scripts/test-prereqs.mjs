@@ -16,6 +16,7 @@ const NEEDED = [
   { bin: '/usr/bin/systemd-analyze', pkg: 'systemd', why: 'systemd unit verification' },
   { bin: '/usr/sbin/ip', pkg: 'iproute2', why: 'network namespaces for the network-cut tests' },
   { bin: '/usr/sbin/iptables', pkg: 'iptables', why: 'packet drops inside test network namespaces' },
+  { bin: '/usr/bin/chromium', pkg: 'chromium', why: 'headless browser for the web board tests (playwright-core)' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));

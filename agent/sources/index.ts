@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config.js';
 import { createCpuSource } from './cpu.js';
 import { createDisksSource } from './disks.js';
+import { createHttpProbeSource } from './http-probe.js';
 import { createMemorySource } from './memory.js';
 import { createNetworkSource } from './network.js';
 import { createPingSource } from './ping.js';
@@ -21,6 +22,7 @@ export const SOURCE_REGISTRY: readonly SourceRegistration[] = [
   { create: createDisksSource },
   { create: createNetworkSource },
   { create: createUptimeSource },
+  { create: (ctx) => createHttpProbeSource(ctx), enabled: (config) => config.http.enabled && config.http.probes.length > 0 },
   { create: createPingSource, enabled: (config) => config.ping.enabled },
   { create: createPowerSource, enabled: (config) => config.power.enabled },
 ];

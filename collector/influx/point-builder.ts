@@ -24,8 +24,8 @@ function push(out: string[], line: string | undefined): void {
 }
 
 /**
- * cpu, mem, disk (per mount), net (per interface), ping (per target) and uptime points of
- * one sample. Sources reported `unavailable` (or absent) give no point; null load
+ * cpu, mem, disk (per mount), net (per interface), ping (per target), http_probe (per
+ * probe), power and uptime points of one sample. Sources reported `unavailable` (or absent) give no point; null load
  * averages (Windows) and null RTTs (every probe lost) are omitted fields.
  */
 export function sampleLines(row: SampleRow): string[] {
@@ -85,6 +85,33 @@ export function sampleLines(row: SampleRow): string[] {
         ),
       );
     }
+  }
+  if (isAvailable(m.http)) {
+    for (const h of m.http) {
+      push(
+        out,
+        formatLine(
+          'http_probe',
+          { ...id, probe: h.name },
+          {
+            ok: h.ok ? 1 : 0,
+            status: h.status,
+            dns_ms: h.dnsMs,
+            connect_ms: h.connectMs,
+            tls_ms: h.tlsMs,
+            first_byte_ms: h.firstByteMs,
+            total_ms: h.totalMs,
+          },
+          t,
+        ),
+      );
+    }
+  }
+  if (isAvailable(m.power)) {
+    const p = m.power;
+    // The source as a number, not a tag: a tag would split the battery series at every switch.
+    const onBattery = p.source === 'battery' ? 1 : p.source === 'ac' ? 0 : null;
+    push(out, formatLine('power', id, { on_battery: onBattery, battery_pct: p.batteryPct, minutes_left: p.minutesLeft }, t));
   }
   if (isAvailable(m.uptime)) push(out, formatLine('uptime', id, { seconds: m.uptime.seconds }, t));
   return out;

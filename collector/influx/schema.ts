@@ -42,6 +42,18 @@ export const INFLUX_SCHEMA = {
     tags: ['site', 'host', 'target', 'role'],
     fields: { loss_pct: 'float', rtt_median_ms: 'float', rtt_p95_ms: 'float', rtt_max_ms: 'float', probes: 'integer' },
   },
+  http_probe: {
+    description:
+      'Per HTTP probe of a configured URL (the TTHC portals): ok = 1 when a response with the expected status (default: below 400) came in time, else 0; ' +
+      'status; phases in ms since the request started, curl-style (dns <= connect <= tls <= first byte <= total), absent when the phase did not happen.',
+    tags: ['site', 'host', 'probe'],
+    fields: { ok: 'integer', status: 'integer', dns_ms: 'float', connect_ms: 'float', tls_ms: 'float', first_byte_ms: 'float', total_ms: 'float' },
+  },
+  power: {
+    description: 'Power supply as the OS sees it (laptop battery, UPS on USB/HID): on_battery = 1 on battery (mains lost), 0 on AC, absent when unknown; charge % and minutes left when known.',
+    tags: ['site', 'host'],
+    fields: { on_battery: 'integer', battery_pct: 'float', minutes_left: 'float' },
+  },
   uptime: {
     description: 'Seconds since the OS booted.',
     tags: ['site', 'host'],

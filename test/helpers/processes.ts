@@ -50,6 +50,8 @@ export function testAgentEnv(
     CANH_AGENT__PING__GATEWAY: 'false',
     CANH_AGENT__PING__TARGETS: '["127.0.0.1"]',
     CANH_AGENT__PING__COUNT: '2',
+    // The default probe targets the national portal on the internet: off unless a test points it at loopback.
+    CANH_AGENT__HTTP__ENABLED: 'false',
     ...extra,
   };
 }
@@ -161,6 +163,13 @@ export function addCollectorCredential(dataDir: string): { username: string; pas
   const r = spawnSync(process.execPath, [CLI, 'credentials', 'add-collector', '--data-dir', dataDir, '--json'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`credentials add-collector failed: ${r.stderr}`);
   return JSON.parse(r.stdout) as { username: string; password: string };
+}
+
+/** Run `canh tokens create` against a data dir (works while the collector runs); returns the token. */
+export function createApiToken(dataDir: string, role: 'read' | 'admin' = 'admin', name = `test-${role}`): { id: number; token: string } {
+  const r = runCanhSync(['tokens', 'create', '--data-dir', dataDir, '--name', name, '--role', role, '--json']);
+  if (r.status !== 0) throw new Error(`tokens create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { id: number; token: string };
 }
 
 export function runCanhSync(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {

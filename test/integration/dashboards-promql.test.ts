@@ -29,6 +29,7 @@ const TAG_VALUES: Record<string, string[]> = {
   mount: ['/'],
   iface: ['eth0'],
   target: ['192.0.2.1'],
+  probe: ['dichvucong'],
   role: ['gateway'],
   scope: ['site'],
   cause: ['power', 'network'],
@@ -111,6 +112,8 @@ function fieldValue(measurement: string, field: string, type: 'float' | 'integer
   if (type === 'boolean') return 'true';
   if (measurement === 'host_status') return '1i';
   if (field === 'count') return '1i';
+  if (field === 'ok' || field === 'on_battery') return i % 10 === 0 ? '0i' : '1i';
+  if (field === 'status') return '200i';
   const wave = (lo: number, hi: number) => lo + ((hi - lo) * (1 + Math.sin(i / 7))) / 2;
   let v: number;
   if (field.endsWith('_pct')) v = wave(5, 95);

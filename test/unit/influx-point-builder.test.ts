@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { SampleMessage } from '../../contract/schemas.js';
+import type { HttpProbeResult, PowerMetrics, SampleMessage } from '../../contract/schemas.js';
 import { escapeKey, formatLine } from '../../collector/influx/line-protocol.js';
 import { eventLines, incidentPoint, linesForStored, sampleLines, statusLines } from '../../collector/influx/point-builder.js';
 import { INFLUX_SCHEMA, type MeasurementSchema } from '../../collector/influx/schema.js';
@@ -110,6 +110,7 @@ describe('point builder: samples', () => {
     const m = fixture('sample-valid.json');
     const all = [
       ...sampleLines(row(m)),
+      ...sampleLines(row(m, { metrics: { http: [HTTP_OK], power: { source: 'battery', batteryPct: 80, minutesLeft: 12 } } })),
       ...eventLines({ site: 's', host: 'h', boot: 'b', seq: 1, t: 1, received: 1, type: 'agent_stop', severity: 'info', message: '', start: 1, end: 2001 }),
       ...statusLines({ site: 's', host: 'h', boot: 'b', t: 1, received: 1, state: 'online', hostname: 'H', agentVersion: '1' }),
       ...incidentPoint({ site: 's', scope: 'site', cause: 'power_cut', start: 0, end: 60_000, hosts: 3 }),
@@ -130,6 +131,41 @@ describe('point builder: samples', () => {
       expect(p.time).toMatch(/^\d+$/);
     }
     expect([...seen].sort()).toEqual(Object.keys(INFLUX_SCHEMA).sort());
+  });
+});
+
+const HTTP_OK: HttpProbeResult = { name: 'dichvucong', url: 'https://dichvucong.gov.vn/', ok: true, status: 302, dnsMs: 12.5, connectMs: 40, tlsMs: 95.2, firstByteMs: 180, totalMs: 181.3 };
+
+describe('point builder: HTTP probes and power', () => {
+  const m = fixture('sample-valid.json');
+
+  it('http_probe: one point per probe, tagged by probe name; ok as 1/0, status and phases', () => {
+    const down: HttpProbeResult = { name: 'motcua', url: 'https://motcua.angiang.gov.vn/', ok: false, status: 503, dnsMs: 3, connectMs: 10, tlsMs: 30, firstByteMs: 400, totalMs: 401, error: 'HTTP 503' };
+    expect(sampleLines(row(m, { metrics: { http: [HTTP_OK, down] } }))).toEqual([
+      'http_probe,host=pc-motcua-01,probe=dichvucong,site=xa-an-binh connect_ms=40,dns_ms=12.5,first_byte_ms=180,ok=1i,status=302i,tls_ms=95.2,total_ms=181.3 1795500000000',
+      'http_probe,host=pc-motcua-01,probe=motcua,site=xa-an-binh connect_ms=10,dns_ms=3,first_byte_ms=400,ok=0i,status=503i,tls_ms=30,total_ms=401 1795500000000',
+    ]);
+  });
+
+  it('http_probe: a probe that failed before any phase is still a point (ok=0): an unreachable portal is data', () => {
+    const timedOut: HttpProbeResult = { name: 'dichvucong', url: 'https://dichvucong.gov.vn/', ok: false, status: null, dnsMs: 20, connectMs: null, tlsMs: null, firstByteMs: null, totalMs: null, error: 'ETIMEDOUT' };
+    const notFound: HttpProbeResult = { ...timedOut, dnsMs: null, error: 'ENOTFOUND' };
+    expect(sampleLines(row(m, { metrics: { http: [timedOut, notFound] } }))).toEqual([
+      'http_probe,host=pc-motcua-01,probe=dichvucong,site=xa-an-binh dns_ms=20,ok=0i 1795500000000',
+      'http_probe,host=pc-motcua-01,probe=dichvucong,site=xa-an-binh ok=0i 1795500000000',
+    ]);
+  });
+
+  it('http and power reported unavailable give no point', () => {
+    expect(sampleLines(row(m, { metrics: { http: { unavailable: 'x' }, power: { unavailable: 'no battery' } } }))).toEqual([]);
+  });
+
+  it('power: on_battery 1 / 0, absent when the source is unknown; charge and minutes when known', () => {
+    const at = (power: PowerMetrics) => sampleLines(row(m, { metrics: { power } }));
+    expect(at({ source: 'battery', batteryPct: 64.5, minutesLeft: 23 })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=64.5,minutes_left=23,on_battery=1i 1795500000000']);
+    expect(at({ source: 'ac', batteryPct: 100, minutesLeft: null })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=100,on_battery=0i 1795500000000']);
+    expect(at({ source: 'unknown', batteryPct: 50, minutesLeft: null })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=50 1795500000000']);
+    expect(at({ source: 'unknown', batteryPct: null, minutesLeft: null })).toEqual([]);
   });
 });
 
