@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { until, type CanhProcess } from '../helpers/processes.js';
+import { createApiToken, until, type CanhProcess } from '../helpers/processes.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
 
 /**
@@ -61,6 +61,24 @@ describe('site power cut → one grouped Zalo message, host alerts inhibited but
     const hostAlerts = () =>
       dep.query<{ host: string; state: string; inhibited: number; notified: string }>(`SELECT host, state, inhibited, notified FROM alerts WHERE rule = 'host_offline' AND site = ? ORDER BY host`, SITE);
     expect(hostAlerts()).toEqual(['pc-1', 'pc-2', 'pc-3'].map((host) => ({ host, state: 'firing', inhibited: 1, notified: 'none' })));
+
+    // The same through the collector's REST API (real auth: an admin token).
+    const { token } = createApiToken(dep.dataDir, 'admin', 'Trưởng bộ phận');
+    const api = (path: string, init: RequestInit = {}) =>
+      fetch(`http://127.0.0.1:${dep.httpPort}/api${path}`, { ...init, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    const listed = (await (await api(`/alerts?site=${SITE}`)).json()) as { alerts: Array<{ rule: string; host: string | null; state: string; inhibited: boolean }> };
+    // (Other rules may be pending on a busy test machine, e.g. cpu_saturation: only these two matter here.)
+    const offline = listed.alerts.filter((a) => a.rule === 'host_offline' || a.rule === 'site_offline');
+    expect(offline.map((a) => [a.rule, a.host, a.state, a.inhibited]).sort()).toEqual([
+      ['host_offline', 'pc-1', 'firing', true],
+      ['host_offline', 'pc-2', 'firing', true],
+      ['host_offline', 'pc-3', 'firing', true],
+      ['site_offline', null, 'firing', false],
+    ]);
+    const created = await api('/silences', { method: 'POST', body: JSON.stringify({ matchers: { site: 'xa-khac' }, endsAt: Date.now() + 3600_000, comment: 'Bảo trì' }) });
+    expect(created.status).toBe(201);
+    const silences = (await (await api('/silences')).json()) as { silences: Array<{ author: string; state: string }> };
+    expect(silences.silences).toMatchObject([{ author: 'Trưởng bộ phận', state: 'active' }]);
 
     // Power is back: the agents start again.
     for (const a of agents) a.agent = (await dep.startAgent(SITE, a.host, { stateDir: a.stateDir, cred: a.cred })).agent;
