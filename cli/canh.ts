@@ -17,6 +17,8 @@ Usage:
                                                   write Mosquitto passwd + ACL files
   canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
   canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
+  canh alerts list [--state active|resolved|all]  alerts in the collector's store
+  canh silence add|list|expire                    mute alerts (maintenance), with author and comment
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -24,7 +26,7 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens') process.umask(0o077);
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens' || cmd === 'alerts' || cmd === 'silence') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);
@@ -38,6 +40,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./notify-command.js')).runNotifyCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
+    case 'alerts':
+      return (await import('./alerts-command.js')).runAlertsCommand(rest);
+    case 'silence':
+      return (await import('./alerts-command.js')).runSilenceCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

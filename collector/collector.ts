@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
+import { AlertService } from './alerting/alert-service.js';
+import type { NotificationSink } from './alerting/alert-types.js';
+import { NotifierOutboxSink } from './alerting/notifier-sink.js';
+import { notifyTester } from './alerting/notify-test.js';
 import type { ApiModule } from './api/api-module.js';
+import { alertsRoutes } from './api/routes/alerts.js';
 import { TokenStore } from './api/auth/token-store.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
@@ -29,7 +34,9 @@ export interface CollectorDeps {
   clock?: Clock;
   db?: SqliteDatabase;
   store?: Store;
-  /** Outage/incident read side (issue 3) for the API's tiles and site pages. */
+  /** Where alert notifications go (default: the notifier outbox). */
+  notificationSink?: NotificationSink;
+  /** Outage/incident read side (issue 3): the API's tiles and site pages, alert inhibition and power-cut rules. */
   outages?: OutageReader;
   /** More REST route families (incidents, alerts, silences, reports). */
   apiModules?: ApiModule[];
@@ -57,6 +64,10 @@ export class Collector {
   readonly http: HttpServer;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
+  /** Alert rules and engine (issue 4), when `alerting.enabled`. */
+  readonly alerting: AlertService | undefined;
+  /** REST routes of alerts, silences and notify test (for the HTTP server's API modules). */
+  readonly alertRoutes: ApiModule | undefined;
   readonly tokens: TokenStore;
   readonly history: SqliteHistory;
   readonly rollups: RollupJob;
@@ -137,12 +148,28 @@ export class Collector {
       timezone: (site) => (site === undefined ? config.siteDefaults.workingHours.timezone : sites.workingHours(site).timezone),
     });
     const outages = this.outages;
+    if (config.alerting.enabled) {
+      this.alerting = new AlertService({
+        config: config.alerting,
+        db: this.db,
+        store: this.store,
+        sites,
+        clock: this.clock,
+        log: log.child({ module: 'alerting' }),
+        sink: deps.notificationSink ?? new NotifierOutboxSink(this.notify),
+        outages: deps.outages ?? this.outageStore,
+        metrics: this.metrics,
+      });
+    }
+    const alerting = this.alerting;
+    this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
     this.ingest = new Ingest({
       store: this.store,
       onStored: (msg) => {
         // Points are queued before start() (the writer holds them until its spool is open).
         influx?.write(linesForStored(msg));
         outages.onStored(msg);
+        alerting?.onStored(msg);
         this.http.stream.fromStored(msg);
       },
       clock: this.clock,
@@ -188,7 +215,7 @@ export class Collector {
       configuredSites: Object.keys(config.sites),
       api: config.api,
       outages: deps.outages ?? this.outageStore,
-      apiModules: [...(deps.apiModules ?? []), this.outageApi],
+      apiModules: [...(deps.apiModules ?? []), this.outageApi, ...(this.alertRoutes ? [this.alertRoutes] : [])],
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),
@@ -213,6 +240,7 @@ export class Collector {
     } else {
       await this.subscriber!.start();
     }
+    await this.alerting?.start();
     await this.http.start();
     this.rollups.start();
     if (this.initialAdminToken) this.announce(firstStartBanner(this.initialAdminToken, this.http.port()));
@@ -222,6 +250,7 @@ export class Collector {
   async stop(): Promise<void> {
     await this.rollups.stop();
     await this.http.stop();
+    await this.alerting?.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();

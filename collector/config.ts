@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
@@ -129,6 +130,8 @@ export const CollectorConfigSchema = z
     siteDefaults: SiteSettingsSchema,
     /** Per-site settings by site id. */
     sites: SitesSchema,
+    /** Alert rules, timings, maintenance windows (collector/alerting/, issue 4). */
+    alerting: AlertingConfigSchema,
     /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
     notify: NotifyConfigSchema,
     /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */

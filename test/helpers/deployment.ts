@@ -17,7 +17,7 @@ export interface Deployment {
   /** `env`: extra collector settings (e.g. the embedded broker's address in a netns test). */
   startCollector(env?: Record<string, string>): Promise<CanhProcess>;
   agentEnv(site: string, host: string, cred: { username: string; password: string }, stateDir: string, extra?: Record<string, string>): Record<string, string>;
-  startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string> }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
+  startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string>; prefix?: string[]; mqttHost?: string }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
   /** Read-only view of the collector's SQLite store (WAL: safe while it runs). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
   metrics(): Promise<string>;
@@ -63,7 +63,9 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
     async startAgent(site, host, opts = {}) {
       const stateDir = opts.stateDir ?? mkdtempSync(join(root, `agent-${host}-`));
       const cred = opts.cred ?? addCredential(dataDir, site, host);
-      const agent = startAgentBundle(dep.agentEnv(site, host, cred, stateDir, opts.env), `agent ${host}`);
+      const env = dep.agentEnv(site, host, cred, stateDir, opts.env);
+      if (opts.mqttHost) env.CANH_AGENT__MQTT__URL = `mqtt://${opts.mqttHost}:${mqttPort}`;
+      const agent = startAgentBundle(env, `agent ${host}`, opts.prefix);
       agents.push(agent);
       return { agent, stateDir, cred };
     },

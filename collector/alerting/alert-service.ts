@@ -1,0 +1,263 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { StoredMessage } from '../ingest.js';
+import type { MetricsRegistry } from '../metrics-registry.js';
+import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
+import { isWorkingTime, workingMs } from '../schedule/working-hours.js';
+import type { SiteDirectory } from '../site-settings.js';
+import type { HostState, Store } from '../store/store.js';
+import type { SqliteDatabase } from '../store/sqlite-store.js';
+import { ruleConfigKey, type AlertingConfig } from './alerting-config.js';
+import { AlertStore } from './alert-store.js';
+import { emptyState, type EngineState, type NotificationSink, type Observation, type Silence } from './alert-types.js';
+import { OffPeakBaselines } from './baselines.js';
+import { evaluate, type EngineSettings, type RuleTiming } from './engine.js';
+import type { OpenIncidentView } from './inhibition.js';
+import { LogNotificationSink } from './log-sink.js';
+import { MetricWindows } from './metric-windows.js';
+import type { CommonParams, RuleContext, SiteView } from './rules/alert-rule.js';
+import { BUILT_IN_RULES } from './rules/registry.js';
+
+/** Bound of the active alert state (pending + firing + resolved not yet settled). */
+export const MAX_ACTIVE_ALERTS = 200_000;
+
+export interface AlertServiceDeps {
+  config: AlertingConfig;
+  db: SqliteDatabase;
+  store: Store;
+  sites: SiteDirectory;
+  clock: Clock;
+  log: Logger;
+  /** The notifier outbox; default: the log. */
+  sink?: NotificationSink | undefined;
+  /** Site incidents (outage collector); none when absent. */
+  outages?: OutageReader | undefined;
+  metrics?: MetricsRegistry | undefined;
+}
+
+/**
+ * The alerting service (issue 4): feeds the rules from ingest (onStored), evaluates them
+ * on a timer, runs the pure engine and commits its state with the notifications. The
+ * working-hours schedule is read with `clock.now() + scheduleOffsetMs`.
+ */
+export class AlertService {
+  readonly alertStore: AlertStore;
+  readonly windows: MetricWindows;
+  readonly baselines: OffPeakBaselines;
+  private state: EngineState = emptyState();
+  private timer: TimerHandle | undefined;
+  private readonly sink: NotificationSink;
+  private readonly log: Logger;
+  private failures = 0;
+  /** Site incidents of the last 8 days per site, refreshed every 30 s (rules ask every tick). */
+  private readonly incidentCache = new Map<string, { at: number; list: SiteIncident[] }>();
+  private readonly countNotifications?: (site: string) => void;
+  private readonly countErrors?: () => void;
+  private readonly countRefused?: (n: number) => void;
+  private refusedLogged = 0;
+
+  constructor(private readonly deps: AlertServiceDeps) {
+    this.log = deps.log;
+    this.alertStore = new AlertStore(deps.db);
+    this.windows = new MetricWindows(undefined, deps.log);
+    this.baselines = new OffPeakBaselines(undefined, deps.log);
+    this.sink = deps.sink ?? new LogNotificationSink(deps.log, deps.config.lang);
+    if (deps.metrics) {
+      const sent = deps.metrics.counter('canh_alert_notifications_total', 'Alert notifications handed to the notifier outbox.');
+      const errors = deps.metrics.counter('canh_alert_evaluation_errors_total', 'Alert evaluations that failed (retried at the next tick).');
+      this.countNotifications = () => sent.inc();
+      this.countErrors = () => errors.inc();
+      const refused = deps.metrics.counter('canh_alerts_refused_total', 'New alerts refused because the active state is full (bounded).');
+      this.countRefused = (n) => refused.inc({}, n);
+      deps.metrics.gauge('canh_alerts_firing', 'Alerts firing now.', (g) => g.set(Object.values(this.state.alerts).filter((a) => a.state === 'firing').length));
+    }
+  }
+
+  /** The clock the working-hours schedule is read with. */
+  scheduleNow(now = this.deps.clock.now()): number {
+    return now + this.deps.config.scheduleOffsetMs;
+  }
+
+  /** Ingest hook: must not throw and must not block. */
+  onStored(msg: StoredMessage): void {
+    this.windows.add(msg);
+    if (msg.kind === 'samples') {
+      const site = msg.row.site;
+      if (!isWorkingTime(this.deps.sites.workingHours(site), this.scheduleNow(msg.row.t))) {
+        const s = this.windows.samples(site, msg.row.host, msg.row.t).find((x) => x.t === msg.row.t);
+        if (s) this.baselines.learn(site, s);
+      }
+    }
+  }
+
+  async start(): Promise<void> {
+    this.state = this.alertStore.loadState();
+    this.baselines.load(this.alertStore.loadBaselines());
+    const every = this.deps.config.evaluateSeconds * 1000;
+    this.timer = this.deps.clock.setInterval(() => this.tick(), every);
+    this.log.info({ alerts: Object.keys(this.state.alerts).length, evaluateSeconds: this.deps.config.evaluateSeconds, scheduleOffsetMs: this.deps.config.scheduleOffsetMs || undefined }, 'alerting started');
+  }
+
+  async stop(): Promise<void> {
+    this.deps.clock.clear(this.timer);
+    this.timer = undefined;
+    try {
+      this.alertStore.saveBaselines(this.baselines.takeDirty());
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'alerting: baselines not saved');
+    }
+  }
+
+  /** Current engine state (read-only use). */
+  current(): EngineState {
+    return this.state;
+  }
+
+  private tick(): void {
+    try {
+      this.evaluateOnce();
+      this.failures = 0;
+    } catch (err) {
+      this.countErrors?.();
+      if (this.failures++ % 30 === 0) this.log.error({ err: (err as Error).message }, 'alert evaluation failed; retrying at the next tick');
+    }
+  }
+
+  private ruleTimings(): Record<string, RuleTiming> {
+    const out: Record<string, RuleTiming> = {};
+    const rules = this.deps.config.rules as Record<string, CommonParams>;
+    for (const r of BUILT_IN_RULES) {
+      const p = rules[ruleConfigKey(r.name)];
+      if (!p?.enabled) continue;
+      out[r.name] = {
+        forMs: p.forSeconds * 1000,
+        repeatIntervalMs: p.repeatMinutes !== undefined ? p.repeatMinutes * 60_000 : undefined,
+        schedule: p.schedule,
+        inhibitedByIncident: p.inhibitedByIncident,
+      };
+    }
+    return out;
+  }
+
+  private activeSilences(now: number): Silence[] {
+    const fromConfig: Silence[] = this.deps.config.maintenance.map((w, i) => ({
+      id: `config-${i + 1}`,
+      matchers: { rule: w.rule, site: w.site, host: w.host },
+      startsAt: w.startsAt,
+      endsAt: w.endsAt,
+      author: w.author,
+      comment: w.comment,
+    }));
+    return [...fromConfig, ...this.alertStore.silences({ since: now })];
+  }
+
+  private siteIncidents(site: string, now: number): SiteIncident[] {
+    const outages = this.deps.outages;
+    if (!outages) return [];
+    const hit = this.incidentCache.get(site);
+    if (hit && now - hit.at < 30_000 && now >= hit.at) return hit.list;
+    const list = outages.incidents({ site, from: now - 8 * 86_400_000, to: now, limit: 1000 });
+    this.incidentCache.set(site, { at: now, list });
+    if (this.incidentCache.size > 100_000) this.incidentCache.delete(this.incidentCache.keys().next().value!);
+    return list;
+  }
+
+  /** Build the rules' view of every site. */
+  private snapshot(now: number): { ctx: RuleContext; incidents: OpenIncidentView[] } {
+    const { sites, outages } = this.deps;
+    const schedNow = this.scheduleNow(now);
+    const hostsBySite = new Map<string, HostState[]>();
+    for (const h of this.deps.store.listHosts()) {
+      const l = hostsBySite.get(h.site);
+      if (l) l.push(h);
+      else hostsBySite.set(h.site, [h]);
+    }
+    const open = outages?.openIncidents() ?? [];
+    const views: SiteView[] = [...hostsBySite.entries()].map(([site, hosts]) => {
+      const s = sites.get(site);
+      return {
+        site,
+        name: s.name,
+        lineMbps: s.lineMbps,
+        inWorkingHours: isWorkingTime(s.workingHours, schedNow),
+        hosts,
+        openIncidents: open.filter((i) => i.site === site),
+      };
+    });
+    const offset = this.deps.config.scheduleOffsetMs;
+    const ctx: RuleContext = {
+      now,
+      sites: views,
+      samples: (site, host, from) => this.windows.samples(site, host, from),
+      events: (site, host, from) => this.windows.events(site, host, from),
+      baseline: (site, series) => this.baselines.get(site, series),
+      incidents: (site, from, to) => this.siteIncidents(site, now).filter((i) => i.start <= to && (i.end ?? now) >= from),
+      workingMs: (site, from, to) => workingMs(sites.workingHours(site), from + offset, to + offset),
+    };
+    const incidents: OpenIncidentView[] = open.map((i) => ({ site: i.site, hosts: [...new Set([...i.hosts, ...i.hostsOut])] }));
+    // A firing site_offline alert is the site incident as the rules see it: without it
+    // (or before the outage collector decides) thirty PCs would each report "offline".
+    for (const a of Object.values(this.state.alerts)) {
+      if (a.rule === 'site_offline' && a.state === 'firing' && !incidents.some((i) => i.site === a.site)) incidents.push({ site: a.site, hosts: [] });
+    }
+    return { ctx, incidents };
+  }
+
+  /** One evaluation at `now` (the timer calls it; tests may too). */
+  evaluateOnce(now = this.deps.clock.now()): void {
+    this.windows.prune(now);
+    const { ctx, incidents } = this.snapshot(now);
+    const rules = this.deps.config.rules as Record<string, CommonParams>;
+    const observations: Observation[] = [];
+    for (const r of BUILT_IN_RULES) {
+      const p = rules[ruleConfigKey(r.name)];
+      if (!p?.enabled) continue;
+      try {
+        observations.push(...r.evaluate(ctx, p));
+      } catch (err) {
+        this.countErrors?.();
+        this.log.error({ rule: r.name, err: (err as Error).message }, 'alert rule failed');
+      }
+    }
+    const c = this.deps.config;
+    const settings: EngineSettings = {
+      groupWaitMs: c.groupWaitSeconds * 1000,
+      groupIntervalMs: c.groupIntervalSeconds * 1000,
+      repeatIntervalMs: c.repeatMinutes * 60_000,
+      flapWindowMs: c.flapWindowMinutes * 60_000,
+      flapThreshold: c.flapThreshold,
+      staleAfterMs: c.staleMinutes * 60_000,
+      maxAlerts: MAX_ACTIVE_ALERTS,
+    };
+    const viewBySite = new Map(ctx.sites.map((s) => [s.site, s]));
+    const schedNow = this.scheduleNow(now);
+    const result = evaluate(
+      this.state,
+      {
+        observations,
+        rules: this.ruleTimings(),
+        silences: this.activeSilences(now),
+        openIncidents: incidents,
+        inWorkingHours: (site) => viewBySite.get(site)?.inWorkingHours ?? isWorkingTime(this.deps.sites.workingHours(site), schedNow),
+        siteName: (site) => this.deps.sites.get(site).name,
+        settings,
+      },
+      now,
+    );
+    if (result.refused) {
+      this.countRefused?.(result.refused);
+      if (this.refusedLogged++ % 100 === 0) this.log.warn({ refused: result.refused, maxAlerts: MAX_ACTIVE_ALERTS }, 'alerting: too many active alerts; new ones refused');
+    }
+    this.alertStore.commit(result, this.sink);
+    this.state = result.state;
+    for (const n of result.notifications) {
+      this.countNotifications?.(n.site);
+      this.log.info({ notification: n.id, site: n.site, kind: n.kind, firing: n.firing.length, resolved: n.resolved.length }, 'alert notification queued');
+    }
+    for (const a of result.changed) {
+      if (a.state === 'firing' && a.startsAt === now) this.log.info({ alert: a.id, rule: a.rule, site: a.site, host: a.host, value: a.value }, 'alert firing');
+      if (a.state === 'resolved' && a.endsAt === now && a.startsAt !== null) this.log.info({ alert: a.id, rule: a.rule, site: a.site, host: a.host }, 'alert resolved');
+    }
+    this.alertStore.saveBaselines(this.baselines.takeDirty());
+  }
+}

@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Notification, NotificationSink } from './alert-types.js';
+
+/**
+ * Fallback sink when no notifier channel is configured: the notification is written to
+ * the log (one JSON line with its texts). The notifier outbox (issue 4, notifiers) replaces
+ * it in the collector.
+ */
+export class LogNotificationSink implements NotificationSink {
+  constructor(
+    private readonly log: Logger,
+    private readonly lang: 'vi' | 'en' = 'vi',
+  ) {}
+  enqueue(n: Notification): void {
+    this.log.info(
+      { notification: n.id, site: n.site, kind: n.kind, firing: n.firing.map((a) => a.rule), resolved: n.resolved.map((a) => a.rule), title: n.title[this.lang], text: n.text[this.lang] },
+      'alert notification',
+    );
+  }
+}

@@ -1,0 +1,177 @@
+import type { Logger } from 'pino';
+import type { SampleMetrics } from '../../contract/schemas.js';
+import type { StoredMessage } from '../ingest.js';
+
+/**
+ * Recent measurements per host, in memory, for the alert rules (issue 4): the last minutes
+ * of samples (reduced to the figures rules use) and the last days of outage-type events.
+ * Fed by Ingest's onStored hook. Every buffer is bounded; overflow is counted and logged.
+ */
+
+export interface PingFigure {
+  target: string;
+  role: 'gateway' | 'configured';
+  lossPct: number;
+  rttP95: number | null;
+  rttMedian: number | null;
+}
+export interface HttpFigure {
+  name: string;
+  ok: boolean;
+  totalMs: number | null;
+  error: string | undefined;
+}
+export interface WindowSample {
+  t: number;
+  cpu: number | null;
+  memPct: number | null;
+  disks: Array<{ mount: string; usedPct: number; free: number }>;
+  ping: PingFigure[];
+  http: HttpFigure[];
+  /** Sum over interfaces, bytes/s. */
+  rxBps: number | null;
+  txBps: number | null;
+}
+export interface WindowEvent {
+  t: number;
+  type: string;
+  start: number | undefined;
+  end: number | undefined;
+  details: Record<string, unknown> | undefined;
+}
+
+export interface MetricWindowLimits {
+  /** Samples older than this are dropped. */
+  keepMs: number;
+  maxSamplesPerHost: number;
+  eventKeepMs: number;
+  maxEventsPerHost: number;
+  maxHosts: number;
+}
+
+export const DEFAULT_WINDOW_LIMITS: MetricWindowLimits = {
+  keepMs: 30 * 60_000,
+  maxSamplesPerHost: 2000,
+  eventKeepMs: 8 * 86_400_000,
+  maxEventsPerHost: 500,
+  maxHosts: 50_000,
+};
+
+/** Events that alert rules count (freezes, crashes, cuts). */
+const KEPT_EVENTS = new Set(['outage', 'freeze', 'network_cut', 'power_source', 'planned_shutdown']);
+
+export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
+  const ok = <T>(v: T | { unavailable: string } | undefined): T | undefined =>
+    v !== undefined && !(typeof v === 'object' && v !== null && 'unavailable' in v) ? (v as T) : undefined;
+  const cpu = ok(m.cpu);
+  const mem = ok(m.mem);
+  const disks = ok(m.disks) ?? [];
+  const net = ok(m.net);
+  const ping = ok(m.ping) ?? [];
+  const http = ok(m.http) ?? [];
+  return {
+    t,
+    cpu: cpu ? cpu.usage : null,
+    memPct: mem && mem.total > 0 ? (100 * (mem.total - mem.available)) / mem.total : null,
+    disks: disks.map((d) => ({ mount: d.mount, usedPct: d.usedPct, free: d.free })),
+    ping: ping.map((p) => ({ target: p.target, role: p.role, lossPct: p.lossPct, rttP95: p.rttP95, rttMedian: p.rttMedian })),
+    http: http.map((h) => ({ name: h.name, ok: h.ok, totalMs: h.totalMs, error: h.error })),
+    rxBps: net ? net.reduce((s, n) => s + n.rxBps, 0) : null,
+    txBps: net ? net.reduce((s, n) => s + n.txBps, 0) : null,
+  };
+}
+
+interface HostWindow {
+  samples: WindowSample[];
+  events: WindowEvent[];
+}
+
+export class MetricWindows {
+  private readonly sites = new Map<string, Map<string, HostWindow>>();
+  private hosts = 0;
+  /** Counted overflows (hosts refused, samples/events dropped beyond the bounds). */
+  readonly overflow = { hosts: 0, samples: 0, events: 0 };
+
+  constructor(
+    private readonly limits: MetricWindowLimits = DEFAULT_WINDOW_LIMITS,
+    private readonly log?: Logger,
+  ) {}
+
+  private window(site: string, host: string): HostWindow | undefined {
+    let s = this.sites.get(site);
+    let w = s?.get(host);
+    if (w) return w;
+    if (this.hosts >= this.limits.maxHosts) {
+      if (this.overflow.hosts++ % 1000 === 0) this.log?.warn({ maxHosts: this.limits.maxHosts, refused: this.overflow.hosts }, 'alerting: too many hosts in metric windows; new hosts not evaluated');
+      return undefined;
+    }
+    if (!s) this.sites.set(site, (s = new Map()));
+    w = { samples: [], events: [] };
+    s.set(host, w);
+    this.hosts++;
+    return w;
+  }
+
+  /** Ingest hook: keep what the rules need from a freshly stored message. */
+  add(msg: StoredMessage): void {
+    if (msg.kind === 'samples') {
+      const w = this.window(msg.row.site, msg.row.host);
+      if (!w) return;
+      const s = reduceMetrics(msg.row.t, msg.row.metrics);
+      // Samples mostly arrive in order; a replayed one goes to its place.
+      let i = w.samples.length;
+      while (i > 0 && w.samples[i - 1]!.t > s.t) i--;
+      w.samples.splice(i, 0, s);
+      if (w.samples.length > this.limits.maxSamplesPerHost) {
+        w.samples.shift();
+        this.overflow.samples++;
+      }
+    } else if (msg.kind === 'events' && KEPT_EVENTS.has(msg.row.type)) {
+      const w = this.window(msg.row.site, msg.row.host);
+      if (!w) return;
+      w.events.push({ t: msg.row.t, type: msg.row.type, start: msg.row.start, end: msg.row.end, details: msg.row.details });
+      w.events.sort((a, b) => a.t - b.t);
+      if (w.events.length > this.limits.maxEventsPerHost) {
+        w.events.shift();
+        this.overflow.events++;
+      }
+    }
+  }
+
+  /** Drop what is older than the bounds (called at each evaluation). */
+  prune(now: number): void {
+    for (const s of this.sites.values()) {
+      for (const w of s.values()) {
+        let i = 0;
+        while (i < w.samples.length && now - w.samples[i]!.t > this.limits.keepMs) i++;
+        if (i) w.samples.splice(0, i);
+        let j = 0;
+        while (j < w.events.length && now - w.events[j]!.t > this.limits.eventKeepMs) j++;
+        if (j) w.events.splice(0, j);
+      }
+    }
+  }
+
+  siteIds(): string[] {
+    return [...this.sites.keys()];
+  }
+  hostIds(site: string): string[] {
+    return [...(this.sites.get(site)?.keys() ?? [])];
+  }
+  samples(site: string, host: string, from: number): WindowSample[] {
+    const all = this.sites.get(site)?.get(host)?.samples;
+    if (!all?.length) return [];
+    // Sorted by time: binary search for the first sample at or after `from`.
+    let lo = 0;
+    let hi = all.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (all[mid]!.t < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return all.slice(lo);
+  }
+  events(site: string, host: string, from: number): WindowEvent[] {
+    return (this.sites.get(site)?.get(host)?.events ?? []).filter((e) => e.t >= from);
+  }
+}
