@@ -325,6 +325,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     siteName: settings.name,
     month: month.id,
     timezone: tz,
+    workingHours: wh,
     from,
     to,
     pcs: hosts.length,

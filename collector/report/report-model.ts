@@ -1,3 +1,5 @@
+import type { WorkingHours } from '../schedule/working-hours.js';
+
 /**
  * The monthly infrastructure report as data (issue 7): what the builder computes and every
  * renderer (Markdown, HTML, CSV, JSON) shows. Plain data, in a fixed key order, times in
@@ -171,6 +173,8 @@ export interface SiteReport {
   siteName: string;
   month: string;
   timezone: string;
+  /** The working hours the figures were counted with. */
+  workingHours: WorkingHours;
   from: number;
   to: number;
   pcs: number;
