@@ -15,6 +15,7 @@ Usage:
   canh credentials list | revoke USERNAME
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
+  canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -22,7 +23,7 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up') process.umask(0o077);
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);
@@ -30,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./collector-command.js')).runCollectorCommand(rest);
     case 'credentials':
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
+    case 'tokens':
+      return (await import('./tokens-command.js')).runTokensCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
     case '--version':

@@ -43,7 +43,9 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   );
   if (!config) return 2;
   const log = createLogger('canh', { level: config.log.level });
-  const collector = new Collector(config, log);
+  // The first-start admin token goes under the banner below, not before it.
+  let tokenBanner = '';
+  const collector = new Collector(config, log, { announce: (text) => (tokenBanner = text) });
   const site = slugifyId(values.site ?? 'local');
   const host = slugifyId(hostname());
   const secretFile = join(config.dataDir, 'local-agent.secret.json');
@@ -95,7 +97,11 @@ export async function runUpCommand(argv: string[]): Promise<number> {
           `  Bảng theo dõi / board:   http://localhost:${httpPort}/\n` +
           `  Tình trạng / health:     http://localhost:${httpPort}/api/health\n` +
           `  MQTT (agents):           port ${port}, site "${site}", this PC "${host}"\n` +
-          `  Dừng / stop:             Ctrl+C\n\n`,
+          `  Dừng / stop:             Ctrl+C\n\n` +
+          (tokenBanner ||
+            `  Đăng nhập bằng mã quản trị đã hiện ở lần chạy đầu; mất mã thì tạo mã mới:\n` +
+              `  Log in with the admin token shown at the first start; lost it? create one:\n` +
+              `    canh tokens create --name admin2 --role admin --data-dir ${config.dataDir}\n\n`),
       );
     },
     stop: async () => {

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
+import type { ApiModule } from './api/api-module.js';
+import { TokenStore } from './api/auth/token-store.js';
 import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
@@ -11,6 +13,11 @@ import { InfluxWriter } from './influx/influx-writer.js';
 import { linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
+import type { OutageReader } from './outage/outage-types.js';
+import { siteDirectory } from './site-settings.js';
+import { RollupJob } from './store/rollup-job.js';
+import { SqliteEventQuery } from './store/sqlite-event-query.js';
+import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -18,6 +25,12 @@ export interface CollectorDeps {
   clock?: Clock;
   db?: SqliteDatabase;
   store?: Store;
+  /** Outage/incident read side (issue 3) for the API's tiles and site pages. */
+  outages?: OutageReader;
+  /** More REST route families (incidents, alerts, silences, reports). */
+  apiModules?: ApiModule[];
+  /** Where the first-start admin token is shown (never the log); stdout by default. */
+  announce?: (text: string) => void;
 }
 
 export function databaseFile(config: CollectorConfig): string {
@@ -40,6 +53,12 @@ export class Collector {
   readonly http: HttpServer;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
+  readonly tokens: TokenStore;
+  readonly history: SqliteHistory;
+  readonly rollups: RollupJob;
+  /** The admin token created at the first start (shown once by start()), else undefined. */
+  readonly initialAdminToken: string | undefined;
+  private readonly announce: (text: string) => void;
 
   constructor(
     readonly config: CollectorConfig,
@@ -52,6 +71,12 @@ export class Collector {
     this.store = deps.store ?? new SqliteStore(this.db, file);
     this.credentials = new CredentialStore(this.db);
     this.credentials.init();
+    this.tokens = new TokenStore(this.db);
+    this.initialAdminToken = this.tokens.ensureInitialAdmin(this.clock.now());
+    this.announce = deps.announce ?? ((text) => void process.stdout.write(text));
+    const r = config.history.retentionDays;
+    this.history = new SqliteHistory(this.db, this.clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS });
+    this.rollups = new RollupJob({ history: this.history, clock: this.clock, log: log.child({ module: 'rollup' }), metrics: this.metrics, cron: config.history.rollupCron });
     if (config.influx) {
       const x = config.influx;
       this.influx = new InfluxWriter(
@@ -74,8 +99,11 @@ export class Collector {
     const influx = this.influx;
     this.ingest = new Ingest({
       store: this.store,
-      // Points are queued before start() (the writer holds them until its spool is open).
-      onStored: influx ? (msg) => influx.write(linesForStored(msg)) : undefined,
+      onStored: (msg) => {
+        // Points are queued before start() (the writer holds them until its spool is open).
+        influx?.write(linesForStored(msg));
+        this.http.stream.fromStored(msg);
+      },
       clock: this.clock,
       log: log.child({ module: 'ingest' }),
       metrics: this.metrics,
@@ -111,8 +139,15 @@ export class Collector {
     this.http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
-      boardLocalOnly: config.http.boardLocalOnly,
       store: this.store,
+      tokens: this.tokens,
+      history: this.history,
+      events: new SqliteEventQuery(this.db),
+      sites: siteDirectory(config.sites, config.siteDefaults),
+      configuredSites: Object.keys(config.sites),
+      api: config.api,
+      outages: deps.outages,
+      apiModules: deps.apiModules,
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),
@@ -134,10 +169,13 @@ export class Collector {
       await this.subscriber!.start();
     }
     await this.http.start();
+    this.rollups.start();
+    if (this.initialAdminToken) this.announce(firstStartBanner(this.initialAdminToken, this.http.port()));
     this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
   }
 
   async stop(): Promise<void> {
+    await this.rollups.stop();
     await this.http.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
@@ -146,4 +184,13 @@ export class Collector {
     this.store.close();
     this.log.info('collector stopped');
   }
+}
+
+/** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */
+export function firstStartBanner(token: string, httpPort: number): string {
+  return (
+    `\n  Mã quản trị (chỉ hiện một lần) / admin token (shown only once):\n\n    ${token}\n\n` +
+    `  Dùng mã này để đăng nhập bảng theo dõi / log in to the board with it: http://localhost:${httpPort}/\n` +
+    `  Cất giữ cẩn thận; tạo mã khác bằng / create more with: canh tokens create --name NAME --role read|admin\n\n`
+  );
 }

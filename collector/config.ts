@@ -50,11 +50,38 @@ export const CollectorConfigSchema = z
       .object({
         host: z.string().default('0.0.0.0'),
         port: z.number().int().min(0).max(65535).default(8080),
-        /**
-         * Until API login lands, host figures (board and /api/hosts) are served to loopback
-         * clients only; health and /metrics carry aggregates and are open.
-         */
-        boardLocalOnly: z.boolean().default(true),
+      })
+      .prefault({}),
+    /** REST API and board login (collector/api/, docs/api.md). */
+    api: z
+      .object({
+        /** Requests per minute per client address (all API routes; bursts up to a fifth of it). */
+        rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(1200),
+        /** Login attempts per minute per client address (guessing tokens is hopeless, but cheap to refuse). */
+        loginPerMinute: z.number().int().min(1).max(10_000).default(10),
+        /** Client addresses tracked by the rate limiter; the least recently seen are forgotten beyond it. */
+        rateLimitMaxClients: z.number().int().min(10).max(1_000_000).default(10_000),
+        /** Board login sessions last this long (hours) after the last use, at most 7 days in all. */
+        sessionIdleHours: z.number().min(0.1).max(168).default(12),
+        /** Live-update (SSE) connections at once; more get 503. */
+        streamMaxClients: z.number().int().min(1).max(10_000).default(100),
+        /** Set the cookie `Secure` flag (the board is served over TLS by a reverse proxy). */
+        secureCookie: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
+    history: z
+      .object({
+        /** node-cron expression of the rollup job (it catches up from a persisted watermark). */
+        rollupCron: z.string().min(1).default('* * * * *'),
+        retentionDays: z
+          .object({
+            raw: z.number().min(1).max(3650).default(14),
+            '1m': z.number().min(1).max(3650).default(35),
+            '15m': z.number().min(1).max(3650).default(400),
+            '1h': z.number().min(1).max(36500).default(1826),
+          })
+          .prefault({}),
       })
       .prefault({}),
     store: z

@@ -1,44 +1,66 @@
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import { z } from 'zod';
 import type { Clock } from '../common/clock.js';
 import { VERSION } from '../common/version.js';
-import { ID_PATTERN } from '../contract/topics.js';
+import { ApiCore, type ApiSettings } from './api/api-core.js';
+import type { ApiModule } from './api/api-module.js';
+import { authRoutes } from './api/auth-routes.js';
+import { Authenticator } from './api/auth/authenticator.js';
+import type { TokenStore } from './api/auth/token-store.js';
+import { eventsRoutes } from './api/events-routes.js';
+import { historyRoutes } from './api/history-routes.js';
+import { hostsRoutes } from './api/hosts-routes.js';
+import { sitesRoutes } from './api/sites-routes.js';
+import { streamRoutes, StreamHub } from './api/stream-hub.js';
+import { tokensRoutes } from './api/tokens-routes.js';
 import { BOARD_HTML, BOARD_JS } from './board-page.js';
 import type { MetricsRegistry } from './metrics-registry.js';
+import type { OutageReader } from './outage/outage-types.js';
+import type { SiteDirectory } from './site-settings.js';
+import type { HistoryReader, Resolution } from './store/history.js';
+import type { EventQuery } from './store/sqlite-event-query.js';
 import type { Store } from './store/store.js';
+
+export interface HttpApiSettings extends ApiSettings {
+  streamMaxClients: number;
+  secureCookie: boolean;
+}
 
 export interface HttpServerOptions {
   host: string;
   port: number;
-  boardLocalOnly: boolean;
   store: Store;
   metrics: MetricsRegistry;
   clock: Clock;
   log: Logger;
   /** Broker health for /api/health. */
   brokerStatus: () => { mode: 'embedded' | 'external'; connected: boolean };
+  tokens: TokenStore;
+  history: HistoryReader & { chooseResolution(from: number, to: number, maxPoints?: number): Resolution };
+  events: EventQuery;
+  sites: SiteDirectory;
+  configuredSites: readonly string[];
+  api: HttpApiSettings;
+  /** Outage/incident read side (issue 3) when wired: open incidents on tiles and site pages. */
+  outages?: OutageReader | undefined;
+  /** Route families of other parts (incidents, alerts, silences, reports), mounted after the core ones. */
+  apiModules?: readonly ApiModule[] | undefined;
 }
 
-const id = z.string().regex(ID_PATTERN);
-const MAX_RANGE_MS = 31 * 24 * 3600 * 1000;
-const SamplesQuery = z
-  .object({
-    from: z.coerce.number().int().min(0).optional(),
-    to: z.coerce.number().int().min(0).optional(),
-    limit: z.coerce.number().int().min(1).max(5000).default(1000),
-  })
-  .strict();
+/** Latency buckets of the HTTP histogram, seconds. */
+const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-function isLoopback(addr: string | undefined): boolean {
-  return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
-}
-
-/** REST API, health, /metrics and the minimal live board. */
+/**
+ * HTTP: the REST API (collector/api/, docs/api.md), health, /metrics, live updates and
+ * the board's static files, with security headers and per-route request metrics.
+ */
 export class HttpServer {
   private server: Server | undefined;
   private readonly startedAt: number;
+  readonly stream: StreamHub;
+  readonly core: ApiCore;
+  private readonly modules: ApiModule[];
 
   constructor(private readonly opts: HttpServerOptions) {
     this.startedAt = opts.clock.now();
@@ -48,6 +70,26 @@ export class HttpServer {
     m.gauge('canh_samples_stored', 'Samples in the embedded store.', (g) => g.set(opts.store.countSamples()));
     m.gauge('canh_store_bytes', 'Size of the embedded store on disk (database + WAL).', (g) => g.set(opts.store.sizeBytes()));
     m.gauge('canh_process_resident_memory_bytes', 'Collector resident memory.', (g) => g.set(process.memoryUsage.rss()));
+    this.stream = new StreamHub({ clock: opts.clock, log: opts.log, metrics: m, maxClients: opts.api.streamMaxClients });
+    const authenticator = new Authenticator(opts.tokens, opts.clock, opts.api.sessionIdleHours * 3_600_000);
+    this.core = new ApiCore({ authenticator, clock: opts.clock, log: opts.log, metrics: m, settings: opts.api });
+    // The route families, one file each (house style §2); other parts' modules follow.
+    this.modules = [
+      authRoutes({
+        tokens: opts.tokens,
+        loginLimit: this.core.rateLimit(this.core.loginLimiter, 'login'),
+        loginLimiter: this.core.loginLimiter,
+        sessionIdleMs: opts.api.sessionIdleHours * 3_600_000,
+        secureCookie: opts.api.secureCookie,
+      }),
+      tokensRoutes(opts.tokens),
+      sitesRoutes({ store: opts.store, sites: opts.sites, configuredSites: opts.configuredSites, outages: opts.outages }),
+      hostsRoutes(opts.store),
+      historyRoutes(opts.history),
+      eventsRoutes(opts.events),
+      streamRoutes(this.stream),
+      ...(opts.apiModules ?? []),
+    ];
   }
 
   port(): number {
@@ -56,24 +98,38 @@ export class HttpServer {
   }
 
   app(): express.Express {
-    const { store, metrics, log } = this.opts;
+    const { store, metrics } = this.opts;
+    const requests = metrics.counter('canh_http_requests_total', 'HTTP requests, by route template, method and status.');
+    const latency = metrics.histogram('canh_http_request_duration_seconds', 'HTTP request latency, by route template and method.', LATENCY_BUCKETS);
     const app = express();
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
-    app.use((_req, res, next) => {
+    app.use((req, res, next) => {
+      const start = this.opts.clock.monotonic();
+      res.on('finish', () => {
+        // The route template, never the raw path: bounded label values (house style §7).
+        const path = (req.route as { path?: string } | undefined)?.path;
+        const route = typeof path === 'string' ? (req.originalUrl.startsWith('/api/') && !path.startsWith('/api') ? `/api${path}` : path) : 'unmatched';
+        const method = ['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'HEAD'].includes(req.method) ? req.method : 'OTHER';
+        requests.inc({ route, method, status: String(res.statusCode) });
+        if (route !== '/api/stream') latency.observe((this.opts.clock.monotonic() - start) / 1000, { route, method });
+      });
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Referrer-Policy', 'no-referrer');
-      res.setHeader('Content-Security-Policy', "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'");
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+      res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
+      res.setHeader(
+        'Content-Security-Policy',
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+      );
       next();
     });
-    const localOnly = (req: Request, res: Response, next: NextFunction) => {
-      if (!this.opts.boardLocalOnly || isLoopback(req.socket.remoteAddress)) return next();
-      res.status(403).json({ error: 'forbidden', message: 'host figures are served to this computer only (http.boardLocalOnly)' });
-    };
 
     app.get('/api/health', (_req, res) => {
       const broker = this.opts.brokerStatus();
+      res.setHeader('Cache-Control', 'no-store');
       res.json({
         status: broker.connected ? 'ok' : 'degraded',
         version: VERSION,
@@ -87,43 +143,18 @@ export class HttpServer {
     app.get('/metrics', (_req, res) => {
       res.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
     });
-    app.get('/api/hosts', localOnly, (_req, res) => {
-      const hosts = store.listHosts().map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null }));
-      res.json({ hosts });
-    });
-    app.get('/api/hosts/:site/:host', localOnly, (req, res) => {
-      const site = id.safeParse(req.params.site);
-      const host = id.safeParse(req.params.host);
-      if (!site.success || !host.success) return void res.status(400).json({ error: 'bad_request', message: 'site and host must be ids [a-z0-9_-]' });
-      const h = store.getHost(site.data, host.data);
-      if (!h) return void res.status(404).json({ error: 'not_found', message: 'no such host' });
-      res.json({ host: h, latest: store.latestSample(h.site, h.host) ?? null, inventory: store.inventory(h.site, h.host)?.data ?? null });
-    });
-    app.get('/api/hosts/:site/:host/samples', localOnly, (req, res) => {
-      const site = id.safeParse(req.params.site);
-      const host = id.safeParse(req.params.host);
-      const q = SamplesQuery.safeParse(req.query);
-      if (!site.success || !host.success || !q.success) {
-        const reasons = q.success ? [] : q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`);
-        if (!site.success || !host.success) reasons.push('site and host must be ids [a-z0-9_-]');
-        return void res.status(400).json({ error: 'bad_request', reasons });
-      }
-      const to = q.data.to ?? this.opts.clock.now();
-      const from = q.data.from ?? to - 3600_000;
-      if (to < from || to - from > MAX_RANGE_MS) return void res.status(400).json({ error: 'bad_request', reasons: ['range must be 0..31 days with from <= to'] });
-      res.json({ samples: store.samples(site.data, host.data, { from, to, limit: q.data.limit }) });
-    });
-    app.get('/', localOnly, (_req, res) => {
+    app.use('/api', this.core.router(this.modules));
+    app.get('/', (_req, res) => {
       res.type('text/html; charset=utf-8').send(BOARD_HTML);
     });
-    app.get('/board.js', localOnly, (_req, res) => {
+    app.get('/board.js', (_req, res) => {
       res.type('application/javascript; charset=utf-8').send(BOARD_JS);
     });
     app.use((_req, res) => {
-      res.status(404).json({ error: 'not_found' });
+      res.status(404).json({ error: 'not_found', message: 'not found' });
     });
     app.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
-      log.warn({ err: err.message }, 'HTTP request failed');
+      this.opts.log.warn({ err: err.message }, 'HTTP request failed');
       res.status(500).json({ error: 'internal', message: 'internal error' });
     });
     return app;
@@ -136,10 +167,12 @@ export class HttpServer {
       server.on('error', reject);
       this.server = server;
     });
+    this.stream.start();
     this.opts.log.info({ host: this.opts.host, port: this.port() }, 'HTTP listening');
   }
 
   async stop(): Promise<void> {
+    this.stream.stop();
     const s = this.server;
     this.server = undefined;
     if (!s) return;

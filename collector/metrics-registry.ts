@@ -23,7 +23,7 @@ abstract class Metric {
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly type: 'counter' | 'gauge',
+    readonly type: 'counter' | 'gauge' | 'histogram',
   ) {}
 
   protected slot(labels: Labels): string {
@@ -68,6 +68,48 @@ export class Gauge extends Metric {
   }
 }
 
+/**
+ * Cumulative histogram (Prometheus `_bucket{le}`, `_sum`, `_count`), e.g. HTTP latency
+ * by route template. Label combinations are bounded like the other metrics.
+ */
+export class Histogram extends Metric {
+  private readonly data = new Map<string, { labels: string; counts: number[]; sum: number; count: number }>();
+  constructor(
+    name: string,
+    help: string,
+    readonly buckets: readonly number[],
+  ) {
+    super(name, help, 'histogram');
+  }
+  observe(value: number, labels: Labels = {}): void {
+    let k = key(labels);
+    if (!this.data.has(k) && this.data.size >= MAX_SERIES_PER_METRIC) k = key({ overflow: 'true' });
+    let d = this.data.get(k);
+    if (!d) {
+      d = { labels: k, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.data.set(k, d);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) d.counts[i]!++;
+    d.sum += value;
+    d.count++;
+  }
+  /** Observations so far with these labels. */
+  count(labels: Labels = {}): number {
+    return this.data.get(key(labels))?.count ?? 0;
+  }
+  override render(): string {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
+    for (const d of this.data.values()) {
+      const sep = d.labels ? ',' : '';
+      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${d.labels}${sep}le="${b}"} ${d.counts[i]}`));
+      lines.push(`${this.name}_bucket{${d.labels}${sep}le="+Inf"} ${d.count}`);
+      lines.push(d.labels ? `${this.name}_sum{${d.labels}} ${d.sum}` : `${this.name}_sum ${d.sum}`);
+      lines.push(d.labels ? `${this.name}_count{${d.labels}} ${d.count}` : `${this.name}_count ${d.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
 export class MetricsRegistry {
   private readonly metrics: Metric[] = [];
 
@@ -81,6 +123,12 @@ export class MetricsRegistry {
     const g = new Gauge(name, help, collect);
     this.metrics.push(g);
     return g;
+  }
+
+  histogram(name: string, help: string, buckets: readonly number[]): Histogram {
+    const h = new Histogram(name, help, buckets);
+    this.metrics.push(h);
+    return h;
   }
 
   render(): string {

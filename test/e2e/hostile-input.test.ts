@@ -15,7 +15,7 @@ import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../contract/limits.js';
 import { topicFor, type MessageKind } from '../../contract/topics.js';
 import { freePort } from '../helpers/free-port.js';
 import { deepArray, deepObject, generateHostile, KINDS, prng, shuffle, validMessage, type Hostile } from '../helpers/hostile-payloads.js';
-import { addCredential, startCanh, until, type CanhProcess } from '../helpers/processes.js';
+import { addCredential, createApiToken, startCanh, until, type CanhProcess } from '../helpers/processes.js';
 
 const SITE = 'xa-hostile';
 const HOST = 'pc-01';
@@ -28,6 +28,7 @@ let canh: CanhProcess | undefined;
 let dataDir: string;
 let mqttUrl: string;
 let httpBase: string;
+let apiToken: string;
 let cred: { username: string; password: string };
 let main: MqttClient | undefined;
 let clientCounter = 0;
@@ -152,7 +153,7 @@ async function health(): Promise<{ status: number; body: { status?: string; samp
 
 async function storedSamples(): Promise<Array<{ boot: string; seq: number }>> {
   const q = new URLSearchParams({ from: String(testStart - 120_000), to: String(Date.now() + 120_000), limit: '5000' });
-  const res = await fetch(`${httpBase}/api/hosts/${SITE}/${HOST}/samples?${q}`);
+  const res = await fetch(`${httpBase}/api/hosts/${SITE}/${HOST}/samples?${q}`, { headers: { authorization: `Bearer ${apiToken}` } });
   expect(res.status).toBe(200);
   return ((await res.json()) as { samples: Array<{ boot: string; seq: number }> }).samples;
 }
@@ -160,6 +161,7 @@ async function storedSamples(): Promise<Array<{ boot: string; seq: number }>> {
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'canh-hostile-'));
   cred = addCredential(dataDir, SITE, HOST);
+  apiToken = createApiToken(dataDir, 'read').token;
   const mqttPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === mqttPort) httpPort = await freePort();

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { freePort } from './free-port.js';
-import { addCredential, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from './processes.js';
+import { addCredential, createApiToken, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from './processes.js';
 
 export interface Deployment {
   dataDir: string;
@@ -20,6 +20,10 @@ export interface Deployment {
   /** Read-only view of the collector's SQLite store (WAL: safe while it runs). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
   metrics(): Promise<string>;
+  /** An admin API token for this deployment (created on first use with `canh tokens create`). */
+  apiToken(): string;
+  /** GET an API path (e.g. `/api/sites`) with the admin token; parsed JSON, throws on non-2xx. */
+  api<T = unknown>(path: string): Promise<T>;
   stopAll(): Promise<void>;
 }
 
@@ -29,6 +33,7 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
   const mqttPort = await freePort();
   const httpPort = await freePort();
   const agents: CanhProcess[] = [];
+  let token: string | undefined;
   const dep: Deployment = {
     dataDir,
     mqttPort,
@@ -70,6 +75,15 @@ export async function createDeployment(prefix = 'canh-e2e-'): Promise<Deployment
     },
     async metrics() {
       return (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    },
+    apiToken() {
+      token ??= createApiToken(dataDir, 'admin', 'e2e').token;
+      return token;
+    },
+    async api<T>(path: string): Promise<T> {
+      const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { authorization: `Bearer ${dep.apiToken()}` } });
+      if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+      return (await res.json()) as T;
     },
     async stopAll() {
       await Promise.all(agents.map((a) => a.stop('SIGTERM', 10_000)));

@@ -159,6 +159,13 @@ export function addCollectorCredential(dataDir: string): { username: string; pas
   return JSON.parse(r.stdout) as { username: string; password: string };
 }
 
+/** Run `canh tokens create` against a data dir (works while the collector runs); returns the token. */
+export function createApiToken(dataDir: string, role: 'read' | 'admin' = 'admin', name = `test-${role}`): { id: number; token: string } {
+  const r = runCanhSync(['tokens', 'create', '--data-dir', dataDir, '--name', name, '--role', role, '--json']);
+  if (r.status !== 0) throw new Error(`tokens create failed: ${r.stderr}`);
+  return JSON.parse(r.stdout) as { id: number; token: string };
+}
+
 export function runCanhSync(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
   assertBuilt();
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });

@@ -1,0 +1,96 @@
+import { parseArgs } from 'node:util';
+import { TokenStore } from '../collector/api/auth/token-store.js';
+import { databaseFile } from '../collector/collector.js';
+import { CollectorConfigSchema } from '../collector/config.js';
+import { openDatabase } from '../collector/store/sqlite-store.js';
+import { systemClock } from '../common/clock.js';
+import { loadConfig } from '../common/config-loader.js';
+import { loadOrReport } from './config-errors.js';
+
+const HELP = `canh tokens create --name NAME --role read|admin [--json]
+                                         API/board token (shown only once)
+canh tokens list [--json]
+canh tokens revoke ID
+  (all take --config FILE or --data-dir DIR to find the collector's store)
+`;
+
+/** `canh tokens …`: API tokens for the REST API and the board (docs/api.md "Auth"). */
+export async function runTokensCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'data-dir': { type: 'string' },
+      name: { type: 'string' },
+      role: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+  });
+  const [sub, arg] = positionals;
+  if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') {
+    process.stderr.write(HELP);
+    return 2;
+  }
+  const config = loadOrReport('tokens', () =>
+    loadConfig(CollectorConfigSchema, {
+      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
+      envPrefix: 'CANH_COLLECTOR',
+      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
+    }),
+  );
+  if (!config) return 2;
+  const db = openDatabase(databaseFile(config));
+  try {
+    const tokens = new TokenStore(db);
+    const now = systemClock.now();
+    switch (sub) {
+      case 'create': {
+        const name = values.name?.trim();
+        if (!name || name.length > 64) {
+          process.stderr.write('canh tokens create: --name is required (1-64 characters)\n');
+          return 2;
+        }
+        if (values.role !== 'read' && values.role !== 'admin') {
+          process.stderr.write('canh tokens create: --role must be read or admin\n');
+          return 2;
+        }
+        const t = tokens.create(name, values.role, now);
+        if (values.json) process.stdout.write(`${JSON.stringify(t)}\n`);
+        else process.stdout.write(`id: ${t.id}\nrole: ${t.role}\ntoken: ${t.token}\n(the token is shown only this once)\n`);
+        return 0;
+      }
+      case 'list': {
+        const list = tokens.list();
+        if (values.json) process.stdout.write(`${JSON.stringify(list)}\n`);
+        else
+          for (const t of list) {
+            const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
+            process.stdout.write(
+              `${t.id}\t${t.role}\t${JSON.stringify(t.name)}\t${t.hint}…\tcreated=${iso(t.createdAt)}\tlastUsed=${iso(t.lastUsedAt)}${t.revokedAt !== null ? `\trevoked=${iso(t.revokedAt)}` : ''}\n`,
+            );
+          }
+        return 0;
+      }
+      case 'revoke': {
+        const id = Number(arg);
+        if (!arg || !Number.isInteger(id) || id < 1) {
+          process.stderr.write('canh tokens revoke ID   (the id from `canh tokens list`)\n');
+          return 2;
+        }
+        if (!tokens.revoke(id, now)) {
+          process.stderr.write(`no active token ${id}\n`);
+          return 1;
+        }
+        process.stdout.write(`revoked token ${id}\n`);
+        return 0;
+      }
+    }
+  } catch (err) {
+    process.stderr.write(`canh tokens: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,99 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import type { Clock } from '../../common/clock.js';
+import type { MetricsRegistry } from '../metrics-registry.js';
+import { parseOr400, sendError } from './api-errors.js';
+import type { ApiContext, ApiModule } from './api-module.js';
+import { Authenticator } from './auth/authenticator.js';
+import { RateLimiter } from './auth/rate-limiter.js';
+
+export interface ApiSettings {
+  rateLimitPerMinute: number;
+  loginPerMinute: number;
+  rateLimitMaxClients: number;
+  sessionIdleHours: number;
+}
+
+export interface ApiCoreOptions {
+  authenticator: Authenticator;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricsRegistry;
+  settings: ApiSettings;
+}
+
+/** The address a request came from (no proxy headers are trusted). */
+export function clientAddress(req: Request): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/**
+ * The REST API core (docs/api.md): JSON bodies (small), per-address rate limiting,
+ * authentication, the {@link ApiContext} each route family gets, JSON 404 and error
+ * answers. Route families are {@link ApiModule}s, one file each, mounted in order.
+ */
+export class ApiCore {
+  readonly context: ApiContext;
+  readonly limiter: RateLimiter;
+  readonly loginLimiter: RateLimiter;
+  private readonly limited;
+
+  constructor(private readonly opts: ApiCoreOptions) {
+    const s = opts.settings;
+    this.limiter = new RateLimiter(s.rateLimitPerMinute, Math.max(10, Math.ceil(s.rateLimitPerMinute / 5)), s.rateLimitMaxClients);
+    this.loginLimiter = new RateLimiter(s.loginPerMinute, Math.max(1, Math.ceil(s.loginPerMinute / 2)), s.rateLimitMaxClients);
+    this.limited = opts.metrics.counter('canh_http_rate_limited_total', 'Requests refused with 429, by limiter.');
+    opts.metrics.gauge('canh_http_rate_limit_clients', 'Client addresses tracked by the rate limiters.', (g) => {
+      g.set(this.limiter.size(), { limiter: 'api' });
+      g.set(this.loginLimiter.size(), { limiter: 'login' });
+    });
+    opts.metrics.gauge('canh_http_rate_limit_evicted', 'Client addresses forgotten because the limiter map was full.', (g) => {
+      g.set(this.limiter.evicted, { limiter: 'api' });
+      g.set(this.loginLimiter.evicted, { limiter: 'login' });
+    });
+    this.context = {
+      clock: opts.clock,
+      log: opts.log,
+      requireRole: (role) => opts.authenticator.requireRole(role),
+      parse: (schema, value, res) => parseOr400(schema, value, res),
+    };
+  }
+
+  /** Middleware: 429 with Retry-After when `limiter` refuses this client. */
+  rateLimit(limiter: RateLimiter, name: string): express.RequestHandler {
+    return (req, res, next) => {
+      const d = limiter.take(clientAddress(req), this.opts.clock.now());
+      if (d.ok) return next();
+      this.limited.inc({ limiter: name });
+      res.setHeader('Retry-After', String(d.retryAfterSeconds));
+      sendError(res, 'rate_limited', `too many requests from this address; try again in ${d.retryAfterSeconds} s`);
+    };
+  }
+
+  /** The `/api` router with every module mounted. */
+  router(modules: readonly ApiModule[]): Router {
+    const router = express.Router();
+    router.use((_req, res, next) => {
+      // API answers are per-user and live: never cached by a browser or a proxy.
+      res.setHeader('Cache-Control', 'no-store');
+      next();
+    });
+    router.use(this.rateLimit(this.limiter, 'api'));
+    router.use(express.json({ limit: '32kb', strict: true }));
+    router.use(this.opts.authenticator.authenticate());
+    for (const m of modules) {
+      const sub = express.Router();
+      m.mount(sub, this.context);
+      router.use(sub);
+    }
+    router.use((_req, res) => sendError(res, 'not_found', 'no such API route (see docs/api.md)'));
+    router.use((err: Error & { type?: string; status?: number }, _req: Request, res: Response, _next: NextFunction) => {
+      if (err.type === 'entity.parse.failed') return sendError(res, 'bad_request', 'the body is not valid JSON', ['(body): invalid JSON']);
+      if (err.type === 'entity.too.large') return sendError(res, 'bad_request', 'the body is too large (at most 32 KiB)', ['(body): too large']);
+      if (err.status && err.status >= 400 && err.status < 500) return sendError(res, 'bad_request', err.message);
+      this.opts.log.warn({ err: err.message }, 'API request failed');
+      sendError(res, 'internal', 'internal error');
+    });
+    return router;
+  }
+}

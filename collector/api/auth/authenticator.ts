@@ -1,0 +1,83 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Clock } from '../../../common/clock.js';
+import { sendError } from '../api-errors.js';
+import type { Role } from '../api-module.js';
+import type { Principal, TokenStore } from './token-store.js';
+
+export const SESSION_COOKIE = 'canh_session';
+/** Header a cookie-authenticated mutation must carry (CSRF: a cross-site form cannot set it). */
+export const CSRF_HEADER = 'x-canh-request';
+
+const RANK: Record<Role, number> = { read: 1, admin: 2 };
+
+/** Value of cookie `name` in a Cookie header, if present. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The principal `authenticate` found for this request, if any. */
+export function principalOf(res: Response): Principal | undefined {
+  return res.locals.principal as Principal | undefined;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Who is asking: `Authorization: Bearer canh_…` (scripts, Grafana) or the board's session
+ * cookie. Bad credentials are not an error here (the route's requireRole decides); a
+ * cookie-authenticated mutation without the CSRF header is refused at once.
+ */
+export class Authenticator {
+  constructor(
+    private readonly tokens: TokenStore,
+    private readonly clock: Clock,
+    private readonly sessionIdleMs: number,
+  ) {}
+
+  authenticate(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      const now = this.clock.now();
+      const auth = req.headers.authorization;
+      if (auth !== undefined) {
+        const m = /^Bearer\s+(\S+)$/i.exec(auth);
+        const p = m ? this.tokens.verify(m[1]!, now) : undefined;
+        res.locals.authFailed = !p;
+        if (p) res.locals.principal = p;
+        return next();
+      }
+      const cookie = cookieValue(req.headers.cookie, SESSION_COOKIE);
+      if (cookie !== undefined) {
+        const p = this.tokens.session(cookie, now, this.sessionIdleMs);
+        if (p && !SAFE_METHODS.has(req.method) && req.headers[CSRF_HEADER] !== '1') {
+          return sendError(res, 'forbidden', `requests with the board's session cookie must carry the header X-Canh-Request: 1`);
+        }
+        res.locals.authFailed = !p;
+        if (p) res.locals.principal = p;
+      }
+      next();
+    };
+  }
+
+  requireRole(role: Role): RequestHandler {
+    return (_req, res, next) => {
+      const p = principalOf(res);
+      if (!p) {
+        const failed = res.locals.authFailed === true;
+        return sendError(
+          res,
+          'unauthorized',
+          failed
+            ? 'the token or session is not valid (revoked, expired or mistyped): log in again'
+            : 'authentication required: Authorization: Bearer <token>, or log in on the board',
+        );
+      }
+      if (RANK[p.role] < RANK[role]) return sendError(res, 'forbidden', `this needs the ${role} role; the token "${p.name}" has ${p.role}`);
+      next();
+    };
+  }
+}

@@ -1,0 +1,187 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { SqliteDatabase } from '../../store/sqlite-store.js';
+import { migrateModule } from '../../store/module-migrations.js';
+import type { Role } from '../api-module.js';
+
+/** API tokens look like `canh_<43 base64url chars>` (256 random bits). */
+export const TOKEN_PREFIX = 'canh_';
+export const TOKEN_PATTERN = /^canh_[A-Za-z0-9_-]{43}$/;
+/** A session lasts at most this long after login, however active. */
+export const SESSION_MAX_MS = 7 * 86_400_000;
+/** Sessions kept per token; the oldest go beyond it (a script logging in in a loop). */
+const MAX_SESSIONS_PER_TOKEN = 50;
+
+const MIGRATIONS = [
+  `CREATE TABLE api_tokens (
+     id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('read', 'admin')),
+     hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at INTEGER NOT NULL,
+     last_used_at INTEGER, revoked_at INTEGER);
+   CREATE TABLE api_sessions (
+     hash TEXT PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES api_tokens (id),
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX api_sessions_token ON api_sessions (token_id);`,
+];
+
+/** Who is asking: resolved from a bearer token or a board session. */
+export interface Principal {
+  tokenId: number;
+  name: string;
+  role: Role;
+  via: 'token' | 'session';
+}
+
+export interface TokenInfo {
+  id: number;
+  name: string;
+  role: Role;
+  /** First characters of the secret, to recognise a token without storing it. */
+  hint: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+  revokedAt: number | null;
+}
+
+interface TokenDbRow {
+  id: number;
+  name: string;
+  role: Role;
+  hint: string;
+  created_at: number;
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/**
+ * Secrets are 256 random bits, so one unsalted SHA-256 is enough to store them: nothing
+ * to brute-force, and lookup by hash needs no per-row salt (the password-hash.ts PBKDF2
+ * is for human-chosen passwords).
+ */
+export function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret, 'utf8').digest('hex');
+}
+
+function newSecret(): string {
+  return TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+function toInfo(r: TokenDbRow): TokenInfo {
+  return { id: r.id, name: r.name, role: r.role, hint: r.hint, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at };
+}
+
+/**
+ * API tokens and board sessions (issue 6): stored hashed, roles read/admin, revocable;
+ * revoking a token ends its sessions too. Tables are this module's own (migrateModule).
+ */
+export class TokenStore {
+  private readonly stmts;
+  /** Last-used times are written at most once a minute per token, not per request. */
+  private readonly lastUsedWritten = new Map<number, number>();
+
+  constructor(private readonly db: SqliteDatabase) {
+    migrateModule(db, 'auth', MIGRATIONS);
+    this.stmts = {
+      insert: db.prepare(`INSERT INTO api_tokens (name, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)`),
+      count: db.prepare(`SELECT count(*) AS n FROM api_tokens`),
+      list: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`),
+      get: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ?`),
+      byHash: db.prepare(`SELECT id, name, role FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`),
+      revoke: db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
+      touch: db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`),
+      insertSession: db.prepare(`INSERT INTO api_sessions (hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
+      session: db.prepare(
+        `SELECT s.token_id AS id, s.created_at, s.expires_at, t.name, t.role FROM api_sessions s
+         JOIN api_tokens t ON t.id = s.token_id WHERE s.hash = ? AND t.revoked_at IS NULL`,
+      ),
+      extendSession: db.prepare(`UPDATE api_sessions SET expires_at = ? WHERE hash = ?`),
+      deleteSession: db.prepare(`DELETE FROM api_sessions WHERE hash = ?`),
+      deleteTokenSessions: db.prepare(`DELETE FROM api_sessions WHERE token_id = ?`),
+      deleteExpired: db.prepare(`DELETE FROM api_sessions WHERE expires_at <= ?`),
+      trimSessions: db.prepare(
+        `DELETE FROM api_sessions WHERE token_id = ? AND hash NOT IN
+           (SELECT hash FROM api_sessions WHERE token_id = ? ORDER BY created_at DESC LIMIT ${MAX_SESSIONS_PER_TOKEN})`,
+      ),
+    };
+  }
+
+  /** Create a token; the secret is returned here only. */
+  create(name: string, role: Role, now: number): { id: number; name: string; role: Role; token: string } {
+    const token = newSecret();
+    const hint = token.slice(0, TOKEN_PREFIX.length + 4);
+    const id = Number(this.stmts.insert.run(name, role, hashSecret(token), hint, now).lastInsertRowid);
+    return { id, name, role, token };
+  }
+
+  /**
+   * The first start: when no token was ever created, create an admin token and return
+   * its secret (to be shown once); otherwise undefined.
+   */
+  ensureInitialAdmin(now: number): string | undefined {
+    return this.db.transaction(() => {
+      if ((this.stmts.count.get() as { n: number }).n > 0) return undefined;
+      return this.create('admin', 'admin', now).token;
+    })();
+  }
+
+  list(): TokenInfo[] {
+    return (this.stmts.list.all() as TokenDbRow[]).map(toInfo);
+  }
+
+  get(id: number): TokenInfo | undefined {
+    const r = this.stmts.get.get(id) as TokenDbRow | undefined;
+    return r ? toInfo(r) : undefined;
+  }
+
+  /** Revoke a token and end its sessions; false when there is no active token `id`. */
+  revoke(id: number, now: number): boolean {
+    return this.db.transaction(() => {
+      const ok = this.stmts.revoke.run(now, id).changes === 1;
+      if (ok) this.stmts.deleteTokenSessions.run(id);
+      return ok;
+    })();
+  }
+
+  /** The principal of a bearer token, when it is valid and not revoked. */
+  verify(token: string, now: number): Principal | undefined {
+    if (!TOKEN_PATTERN.test(token)) return undefined;
+    const r = this.stmts.byHash.get(hashSecret(token)) as { id: number; name: string; role: Role } | undefined;
+    if (!r) return undefined;
+    this.touch(r.id, now);
+    return { tokenId: r.id, name: r.name, role: r.role, via: 'token' };
+  }
+
+  /** Start a board session for a valid token; returns the cookie value. */
+  createSession(tokenId: number, now: number, idleMs: number): string {
+    const secret = randomBytes(32).toString('base64url');
+    this.db.transaction(() => {
+      this.stmts.deleteExpired.run(now);
+      this.stmts.insertSession.run(hashSecret(secret), tokenId, now, now + Math.min(idleMs, SESSION_MAX_MS));
+      this.stmts.trimSessions.run(tokenId, tokenId);
+    })();
+    return secret;
+  }
+
+  /** The principal of a session cookie; slides its expiry (bounded by {@link SESSION_MAX_MS}). */
+  session(cookie: string, now: number, idleMs: number): Principal | undefined {
+    if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
+    const hash = hashSecret(cookie);
+    const r = this.stmts.session.get(hash) as { id: number; created_at: number; expires_at: number; name: string; role: Role } | undefined;
+    if (!r || r.expires_at <= now) return undefined;
+    const next = Math.min(now + idleMs, r.created_at + SESSION_MAX_MS);
+    // Extend only when a minute or more was used up: one write a minute per active board.
+    if (next - r.expires_at >= 60_000) this.stmts.extendSession.run(next, hash);
+    this.touch(r.id, now);
+    return { tokenId: r.id, name: r.name, role: r.role, via: 'session' };
+  }
+
+  endSession(cookie: string): void {
+    if (/^[A-Za-z0-9_-]{43}$/.test(cookie)) this.stmts.deleteSession.run(hashSecret(cookie));
+  }
+
+  private touch(id: number, now: number): void {
+    const last = this.lastUsedWritten.get(id);
+    if (last !== undefined && now - last < 60_000) return;
+    if (this.lastUsedWritten.size > 10_000) this.lastUsedWritten.clear();
+    this.lastUsedWritten.set(id, now);
+    this.stmts.touch.run(now, id);
+  }
+}

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import type { Store } from '../store/store.js';
+import { sendError } from './api-errors.js';
+import type { ApiModule } from './api-module.js';
+import { Id, Lang, RangeFields, resolveRange } from './query-schemas.js';
+import { underSpec } from './under-spec.js';
+
+const HostParams = z.object({ site: Id, host: Id }).strict();
+const HostQuery = z.object({ lang: Lang }).strict();
+const ListQuery = z.object({ site: Id.optional() }).strict();
+const SamplesQuery = z.object({ ...RangeFields, limit: z.coerce.number().int().min(1).max(5000).default(1000) }).strict();
+
+/** `GET /api/hosts`, `GET /api/hosts/:site/:host`, `GET /api/hosts/:site/:host/samples`. */
+export function hostsRoutes(store: Store): ApiModule {
+  return {
+    name: 'hosts',
+    mount(router, ctx) {
+      router.get('/hosts', ctx.requireRole('read'), (req, res) => {
+        const q = ctx.parse(ListQuery, req.query, res);
+        if (!q) return;
+        const hosts = store.listHosts(q.site).map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null }));
+        res.json({ hosts });
+      });
+      router.get('/hosts/:site/:host', ctx.requireRole('read'), (req, res) => {
+        const p = ctx.parse(HostParams, req.params, res);
+        const q = p && ctx.parse(HostQuery, req.query, res);
+        if (!p || !q) return;
+        const h = store.getHost(p.site, p.host);
+        if (!h) return sendError(res, 'not_found', `no host "${p.host}" at site "${p.site}"`);
+        const inventory = store.inventory(h.site, h.host)?.data ?? null;
+        res.json({ host: h, latest: store.latestSample(h.site, h.host) ?? null, inventory, underSpec: underSpec(inventory, q.lang) });
+      });
+      router.get('/hosts/:site/:host/samples', ctx.requireRole('read'), (req, res) => {
+        const p = ctx.parse(HostParams, req.params, res);
+        const q = p && ctx.parse(SamplesQuery, req.query, res);
+        if (!p || !q) return;
+        const range = resolveRange(q, ctx.clock.now());
+        if (Array.isArray(range)) return sendError(res, 'bad_request', 'invalid range', range);
+        res.json({ samples: store.samples(p.site, p.host, { ...range, limit: q.limit }) });
+      });
+    },
+  };
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { HttpProbeResult, PingResult } from '../../contract/schemas.js';
+import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
+import type { SiteDirectory } from '../site-settings.js';
+import type { HostState, Store, StoredSample } from '../store/store.js';
+import { sendError } from './api-errors.js';
+import type { ApiModule } from './api-module.js';
+import { Id, Lang } from './query-schemas.js';
+import { latestFigures, THRESHOLDS, worstProblem, type HostInput } from './site-health.js';
+import { underSpec, type UnderSpec } from './under-spec.js';
+
+export interface SitesRoutesDeps {
+  store: Store;
+  sites: SiteDirectory;
+  /** Site ids with an entry in the config (shown even before an agent reports). */
+  configuredSites: readonly string[];
+  /** Open incidents, once outage detection is wired (issue 3); none without it. */
+  outages?: OutageReader | undefined;
+}
+
+export interface HostSummary {
+  host: string;
+  hostname: string;
+  state: HostState['state'];
+  stateSince: number | null;
+  lastSeen: number | null;
+  cpu: number | null;
+  memPct: number | null;
+  diskPct: number | null;
+  uptimeSeconds: number | null;
+  agentVersion: string | null;
+  underSpec: UnderSpec;
+}
+
+const SitesQuery = z.object({ lang: Lang }).strict();
+const SiteParams = z.object({ site: Id }).strict();
+
+function available<T>(v: T | { unavailable: string } | undefined): T | undefined {
+  return v !== undefined && !(typeof v === 'object' && v !== null && 'unavailable' in v) ? (v as T) : undefined;
+}
+
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+const round = (v: number | null, digits = 1): number | null => (v === null ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+/**
+ * The site's network now, from its hosts' latest samples: per ping target the median of
+ * the hosts' median RTT, the highest host p95 and the mean loss; per HTTP probe the most
+ * recent result; throughput summed over hosts (loopback interfaces left out).
+ */
+export function siteNetwork(latest: StoredSample[]) {
+  const targets = new Map<string, { role: PingResult['role']; rtt: number[]; p95: number[]; loss: number[] }>();
+  const http = new Map<string, { t: number; r: HttpProbeResult }>();
+  let rxBps = 0;
+  let txBps = 0;
+  for (const s of latest) {
+    for (const p of available(s.metrics.ping) ?? []) {
+      let t = targets.get(p.target);
+      if (!t) targets.set(p.target, (t = { role: p.role, rtt: [], p95: [], loss: [] }));
+      if (p.role === 'gateway') t.role = 'gateway';
+      if (p.rttMedian !== null) t.rtt.push(p.rttMedian);
+      if (p.rttP95 !== null) t.p95.push(p.rttP95);
+      t.loss.push(p.lossPct);
+    }
+    for (const h of available(s.metrics.http) ?? []) {
+      const prev = http.get(h.name);
+      if (!prev || s.t > prev.t) http.set(h.name, { t: s.t, r: h });
+    }
+    for (const n of available(s.metrics.net) ?? []) {
+      if (/^(lo\d*|loopback.*)$/i.test(n.iface)) continue;
+      rxBps += n.rxBps;
+      txBps += n.txBps;
+    }
+  }
+  return {
+    targets: [...targets].map(([target, t]) => ({
+      target,
+      role: t.role,
+      rttMedian: round(median(t.rtt), 2),
+      rttP95: round(t.p95.length ? Math.max(...t.p95) : null, 2),
+      lossPct: round(t.loss.reduce((a, b) => a + b, 0) / t.loss.length, 1),
+      hosts: t.loss.length,
+    })),
+    http: [...http].map(([name, { r }]) => ({ name, url: r.url, ok: r.ok, totalMs: r.totalMs })),
+    rxBps: Math.round(rxBps),
+    txBps: Math.round(txBps),
+  };
+}
+
+/** `GET /api/sites` (overview tiles) and `GET /api/sites/:site` (site page). */
+export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
+  const { store, sites } = deps;
+  const openIncident = (site: string): SiteIncident | null => deps.outages?.openIncidents(site)[0] ?? null;
+  const inputs = (hosts: HostState[]): HostInput[] => hosts.map((h) => ({ state: h, latest: store.latestSample(h.site, h.host) }));
+
+  return {
+    name: 'sites',
+    mount(router, ctx) {
+      router.get('/sites', ctx.requireRole('read'), (req, res) => {
+        const q = ctx.parse(SitesQuery, req.query, res);
+        if (!q) return;
+        const now = ctx.clock.now();
+        const bySite = new Map<string, HostState[]>();
+        for (const id of deps.configuredSites) bySite.set(id, []);
+        for (const h of store.listHosts()) {
+          let list = bySite.get(h.site);
+          if (!list) bySite.set(h.site, (list = []));
+          list.push(h);
+        }
+        const out = [...bySite].map(([site, hosts]) => ({
+          site,
+          name: sites.get(site).name,
+          hostsTotal: hosts.length,
+          hostsOnline: hosts.filter((h) => h.state === 'online').length,
+          openIncident: openIncident(site),
+          worst: worstProblem(inputs(hosts), sites.workingHours(site), now, q.lang),
+          lastSeen: hosts.reduce<number | null>((a, h) => (h.lastSeen !== null && (a === null || h.lastSeen > a) ? h.lastSeen : a), null),
+        }));
+        out.sort((a, b) => a.site.localeCompare(b.site));
+        res.json({ sites: out });
+      });
+
+      router.get('/sites/:site', ctx.requireRole('read'), (req, res) => {
+        const p = ctx.parse(SiteParams, req.params, res);
+        const q = p && ctx.parse(SitesQuery, req.query, res);
+        if (!p || !q) return;
+        const hosts = store.listHosts(p.site);
+        if (hosts.length === 0 && !deps.configuredSites.includes(p.site)) return sendError(res, 'not_found', `no site "${p.site}"`);
+        const now = ctx.clock.now();
+        const settings = sites.get(p.site);
+        const rows = inputs(hosts);
+        const fresh = rows.filter((r) => r.state.state === 'online' && r.latest && now - r.latest.t <= THRESHOLDS.staleMs).map((r) => r.latest!);
+        const summaries: HostSummary[] = rows.map(({ state: h, latest }) => {
+          const f = latestFigures(latest?.metrics);
+          return {
+            host: h.host,
+            hostname: h.hostname,
+            state: h.state,
+            stateSince: h.stateSince,
+            lastSeen: h.lastSeen,
+            cpu: round(f.cpu),
+            memPct: round(f.memPct),
+            diskPct: round(f.diskPct),
+            uptimeSeconds: f.uptimeSeconds === null ? null : Math.round(f.uptimeSeconds),
+            agentVersion: h.agentVersion,
+            underSpec: underSpec(store.inventory(h.site, h.host)?.data, q.lang),
+          };
+        });
+        res.json({
+          site: p.site,
+          name: settings.name,
+          workingHours: settings.workingHours,
+          lineMbps: settings.lineMbps ?? null,
+          lineUpMbps: settings.lineUpMbps ?? null,
+          hosts: summaries,
+          network: siteNetwork(fresh),
+          worst: worstProblem(rows, settings.workingHours, now, q.lang),
+          openIncident: openIncident(p.site),
+        });
+      });
+    },
+  };
+}
