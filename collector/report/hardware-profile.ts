@@ -29,7 +29,7 @@ export function cpuLaunchYear(brand: string): number | null {
   if (/\bCore\s*2\b|\bPentium\s*(?:D|4|Dual)\b|\bCeleron\s*(?:D|E\d{4})\b|\bAthlon\s*64\b/i.test(b)) return 2007;
   m = /\bRyzen\s*\d\s*(?:PRO\s*)?(\d)\d{3}/i.exec(b);
   if (m) return RYZEN_SERIES_YEAR[Number(m[1])] ?? null;
-  m = /\b(?:Pentium|Celeron)\s*G(\d)\d{2,3}/i.exec(b);
+  m = /\b(?:Pentium|Celeron)\s*(?:CPU\s*)?G(\d)\d{2,3}/i.exec(b);
   if (m) {
     // G6xx/G8xx Sandy Bridge 2011, G2xxx/G3xxx 2013-14, G4xxx 2015-16, G5xxx 2018, G6xxx 2020.
     const series = Number(m[1]);

@@ -4,6 +4,7 @@ import type { SiteDirectory } from '../site-settings.js';
 import type { HistoryReader } from '../store/history.js';
 import type { Store } from '../store/store.js';
 import { inUnion, mergeIntervals, overlapMs, unionOverlapMs } from './intervals.js';
+import { MinuteHistory } from './minute-history.js';
 import { pcHealth } from './pc-health.js';
 import { daysInMonth, localDateStart, monthRange, parseMonth, previousMonth, type ReportMonth } from './report-period.js';
 import {
@@ -147,7 +148,8 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     .sort((a, b) => a.start - b.start || a.cause.localeCompare(b.cause));
 
   // The working-minute grid: availability and network quality are counted on it.
-  const minutes = loadSiteMinutes(src.history, site, from, to);
+  const minuteHistory = new MinuteHistory(src.history);
+  const minutes = loadSiteMinutes(minuteHistory, site, from, to);
   const workingMinutes = new Set<number>();
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
   const dayAcc = new Map<string, { congested: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
@@ -293,10 +295,12 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     hostOutages,
     inventory: (h) => src.store.inventory(site, h),
     history: src.history,
+    minutes: minuteHistory,
     method,
     year: month.year,
   });
   if (pcs.some((p) => p.hardware === null)) notes.push('missing_inventory');
+  if (minuteHistory.coarse) notes.push('coarse_history');
   const proposals = pcs
     .filter((p) => p.recommendation !== 'none')
     .sort((a, b) => b.score - a.score || a.host.localeCompare(b.host))

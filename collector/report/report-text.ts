@@ -227,6 +227,7 @@ const VI: ReportTexts = {
     missing_inventory: 'Một số máy chưa gửi thông tin cấu hình phần cứng; các tiêu chí phần cứng của các máy này không được tính điểm.',
     incidents_truncated: 'Số sự cố vượt giới hạn đọc; số liệu sự cố có thể chưa đầy đủ.',
     events_truncated: 'Số sự kiện vượt giới hạn đọc; số liệu treo máy có thể chưa đầy đủ.',
+    coarse_history: 'Một phần số liệu chi tiết theo phút đã hết thời hạn lưu trữ; phần đó được tính theo số liệu tổng hợp 15 phút.',
     outages_from_agent_events:
       'Sự cố được xác định từ các sự kiện do phần mềm giám sát trên từng máy gửi về (mất điện, mất mạng), gộp thành sự cố của đơn vị khi phần lớn số máy cùng bị ảnh hưởng trong vòng 2 phút.',
   },
@@ -380,6 +381,7 @@ const EN: ReportTexts = {
     missing_inventory: 'Some PCs have not sent their hardware inventory; hardware criteria are not scored for them.',
     incidents_truncated: 'Too many incidents to read; incident figures may be incomplete.',
     events_truncated: 'Too many events to read; freeze figures may be incomplete.',
+    coarse_history: 'Part of the per-minute history is past its retention; that part is counted from the 15-minute rollups.',
     outages_from_agent_events:
       "Incidents are derived from the agents' own events (power loss, network cut), grouped into a site incident when most of the site's PCs were affected within 2 minutes.",
   },

@@ -1,4 +1,5 @@
-import type { HistoryReader, HistorySeries } from '../store/history.js';
+import type { HistorySeries } from '../store/history.js';
+import type { MinuteHistory } from './minute-history.js';
 
 /**
  * Per-minute figures of a whole site, from 1-minute history buckets of all its PCs:
@@ -52,15 +53,14 @@ function medianOfHosts(m: Map<number, Map<string, { sum: number; n: number }>>):
   return out;
 }
 
-export function loadSiteMinutes(history: HistoryReader, site: string, from: number, to: number): SiteMinutes {
-  const q = { site, from, to, resolution: '1m' as const };
+export function loadSiteMinutes(history: MinuteHistory, site: string, from: number, to: number): SiteMinutes {
   const rx = new Map<number, number>();
-  for (const s of history.series({ ...q, metric: 'net_rx' })) {
+  for (const s of history.series(site, 'net_rx', from, to)) {
     for (const p of s.points) rx.set(p.t, (rx.get(p.t) ?? 0) + (p.avg * 8) / 1e6);
   }
-  const loss = medianOfHosts(perHostMean(history.series({ ...q, metric: 'ping_loss' })));
-  const latency = medianOfHosts(perHostMean(history.series({ ...q, metric: 'http_total' })));
-  const okSeries = history.series({ ...q, metric: 'http_ok' });
+  const loss = medianOfHosts(perHostMean(history.series(site, 'ping_loss', from, to)));
+  const latency = medianOfHosts(perHostMean(history.series(site, 'http_total', from, to)));
+  const okSeries = history.series(site, 'http_ok', from, to);
   const portals = [...new Set(okSeries.map((s) => s.key))].sort();
   // Per minute: the portals that answered from at least one PC, and those probed at all.
   const okByMinute = new Map<number, { probed: Set<string>; ok: Set<string> }>();
