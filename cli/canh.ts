@@ -16,6 +16,8 @@ Usage:
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
   canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
+  canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
+                                                  monthly infrastructure report
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./tokens-command.js')).runTokensCommand(rest);
     case 'up':
       return (await import('./up-command.js')).runUpCommand(rest);
+    case 'report':
+      return (await import('./report-command.js')).runReportCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

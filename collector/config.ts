@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ReportConfigSchema } from './report/report-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -127,6 +128,8 @@ export const CollectorConfigSchema = z
     siteDefaults: SiteSettingsSchema,
     /** Per-site settings by site id. */
     sites: SitesSchema,
+    /** Monthly report job (collector/report/report-config.ts). */
+    report: ReportConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 
