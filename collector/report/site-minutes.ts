@@ -6,7 +6,7 @@ import type { MinuteHistory } from './minute-history.js';
  * download on the line (sum over PCs and interfaces), packet loss and portal response time
  * (median over PCs of each PC's mean over targets/portals) and whether every portal was
  * reachable from at least one PC. The report's availability and congestion are counted on
- * this grid.
+ * this grid. Typed arrays indexed by minute of the month keep a 40-PC site cheap.
  */
 export interface SiteMinute {
   /** Site download, Mbit/s (sum of every PC's received rate). */
@@ -25,65 +25,80 @@ export interface SiteMinutes {
 const MINUTE = 60_000;
 
 function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  xs.sort((a, b) => a - b);
+  const m = xs.length >> 1;
+  return xs.length % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
 }
 
-/** Per minute, per host: mean over the host's series (targets/portals) of the bucket average. */
-function perHostMean(series: HistorySeries[]): Map<number, Map<string, { sum: number; n: number }>> {
-  const out = new Map<number, Map<string, { sum: number; n: number }>>();
-  for (const s of series) {
-    for (const p of s.points) {
-      let byHost = out.get(p.t);
-      if (!byHost) out.set(p.t, (byHost = new Map()));
-      const acc = byHost.get(s.host);
-      if (acc) {
-        acc.sum += p.avg;
-        acc.n++;
-      } else byHost.set(s.host, { sum: p.avg, n: 1 });
+/** Per minute: median over hosts of each host's mean over its series (targets/portals); NaN = no data. */
+function medianOfHostMeans(series: HistorySeries[], from: number, n: number): Float64Array {
+  const byHost = new Map<string, HistorySeries[]>();
+  for (const s of series) byHost.set(s.host, [...(byHost.get(s.host) ?? []), s]);
+  const means: Float64Array[] = [];
+  for (const list of byHost.values()) {
+    const sum = new Float64Array(n);
+    const cnt = new Uint16Array(n);
+    for (const s of list) {
+      for (const p of s.points) {
+        const i = Math.floor((p.t - from) / MINUTE);
+        if (i < 0 || i >= n) continue;
+        sum[i]! += p.avg;
+        cnt[i]!++;
+      }
     }
+    for (let i = 0; i < n; i++) sum[i] = cnt[i] ? sum[i]! / cnt[i]! : NaN;
+    means.push(sum);
   }
-  return out;
-}
-
-function medianOfHosts(m: Map<number, Map<string, { sum: number; n: number }>>): Map<number, number> {
-  const out = new Map<number, number>();
-  for (const [t, byHost] of m) out.set(t, median([...byHost.values()].map((a) => a.sum / a.n)));
+  const out = new Float64Array(n).fill(NaN);
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    vals.length = 0;
+    for (const m of means) if (!Number.isNaN(m[i]!)) vals.push(m[i]!);
+    if (vals.length) out[i] = median(vals);
+  }
   return out;
 }
 
 export function loadSiteMinutes(history: MinuteHistory, site: string, from: number, to: number): SiteMinutes {
-  const rx = new Map<number, number>();
+  const n = Math.ceil((to - from) / MINUTE);
+  const idx = (t: number) => Math.floor((t - from) / MINUTE);
+  const rx = new Float64Array(n).fill(NaN);
   for (const s of history.series(site, 'net_rx', from, to)) {
-    for (const p of s.points) rx.set(p.t, (rx.get(p.t) ?? 0) + (p.avg * 8) / 1e6);
-  }
-  const loss = medianOfHosts(perHostMean(history.series(site, 'ping_loss', from, to)));
-  const latency = medianOfHosts(perHostMean(history.series(site, 'http_total', from, to)));
-  const okSeries = history.series(site, 'http_ok', from, to);
-  const portals = [...new Set(okSeries.map((s) => s.key))].sort();
-  // Per minute: the portals that answered from at least one PC, and those probed at all.
-  const okByMinute = new Map<number, { probed: Set<string>; ok: Set<string> }>();
-  for (const s of okSeries) {
     for (const p of s.points) {
-      let e = okByMinute.get(p.t);
-      if (!e) okByMinute.set(p.t, (e = { probed: new Set(), ok: new Set() }));
-      e.probed.add(s.key);
-      // A bucket with any successful probe counts as reachable from that PC.
-      if (p.max >= 100) e.ok.add(s.key);
+      const i = idx(p.t);
+      if (i < 0 || i >= n) continue;
+      rx[i] = (Number.isNaN(rx[i]!) ? 0 : rx[i]!) + (p.avg * 8) / 1e6;
     }
   }
+  const loss = medianOfHostMeans(history.series(site, 'ping_loss', from, to), from, n);
+  const latency = medianOfHostMeans(history.series(site, 'http_total', from, to), from, n);
+  const okSeries = history.series(site, 'http_ok', from, to);
+  const portals = [...new Set(okSeries.map((s) => s.key))].sort();
+  // Per minute and portal (bit k = portals[k]): probed by some PC, and answered from some PC.
+  const probed = new Uint32Array(n);
+  const answered = new Uint32Array(n);
+  for (const s of okSeries) {
+    const bit = 1 << Math.min(31, portals.indexOf(s.key));
+    for (const p of s.points) {
+      const i = idx(p.t);
+      if (i < 0 || i >= n) continue;
+      probed[i]! |= bit;
+      // A bucket with any successful probe counts as reachable from that PC.
+      if (p.max >= 100) answered[i]! |= bit;
+    }
+  }
+  const num = (a: Float64Array, i: number) => (i >= 0 && i < n && !Number.isNaN(a[i]!) ? a[i]! : null);
   return {
     portals,
     at(t: number): SiteMinute {
-      const m = t - (t % MINUTE);
-      const ok = okByMinute.get(m);
+      const i = idx(t);
+      const inRange = i >= 0 && i < n;
       return {
-        rxMbps: rx.get(m) ?? null,
-        lossPct: loss.get(m) ?? null,
-        latencyMs: latency.get(m) ?? null,
+        rxMbps: num(rx, i),
+        lossPct: num(loss, i),
+        latencyMs: num(latency, i),
         // A portal that no PC probed this minute is not held against the site.
-        portalsOk: ok ? ok.ok.size === ok.probed.size : null,
+        portalsOk: inRange && probed[i] ? answered[i] === probed[i] : null,
       };
     },
   };

@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildReport, UnknownSiteError } from '../../../collector/report/report-builder.js';
 import type { ReportBundle, SiteReport } from '../../../collector/report/report-model.js';
 import { monthRange, parseMonth } from '../../../collector/report/report-period.js';
@@ -8,6 +8,8 @@ import { HOSTS, L, scenarioStore, SITE, SITE_NAME, TRUTH, type FilledStore } fro
 
 // Issue 7: a real SQLite store filled with a month whose every figure is known; the
 // report must state exactly those figures.
+
+vi.setConfig({ testTimeout: 120_000 });
 
 let s: FilledStore;
 let bundle: ReportBundle;
