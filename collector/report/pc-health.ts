@@ -18,6 +18,8 @@ export interface PcHealthInput {
   to: number;
   /** Working minute starts of the month. */
   workingMinutes: ReadonlySet<number>;
+  /** Working intervals of the month. */
+  working: ReadonlyArray<readonly [number, number]>;
   events: EventRow[];
   hostOutages: HostOutage[];
   inventory(host: string): InventoryRow | undefined;
@@ -32,7 +34,7 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 /** Per host: working minutes with a 1-minute average ≥ `threshold`, and minutes with data. */
 function saturatedMinutes(history: MinuteHistory, metric: 'cpu' | 'mem', inp: PcHealthInput): Map<string, { sat: number; seen: number }> {
   const out = new Map<string, { sat: number; seen: number }>();
-  for (const s of history.series(inp.site, metric, inp.from, inp.to)) {
+  for (const s of history.series(inp.site, metric, inp.working)) {
     let acc = out.get(s.host);
     if (!acc) out.set(s.host, (acc = { sat: 0, seen: 0 }));
     for (const p of s.points) {

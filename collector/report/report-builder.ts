@@ -149,7 +149,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
 
   // The working-minute grid: availability and network quality are counted on it.
   const minuteHistory = new MinuteHistory(src.history);
-  const minutes = loadSiteMinutes(minuteHistory, site, from, to);
+  const minutes = loadSiteMinutes(minuteHistory, site, from, to, working);
   const workingMinutes = new Set<number>();
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
   const dayAcc = new Map<string, { congested: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
@@ -291,6 +291,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     from,
     to,
     workingMinutes,
+    working,
     events,
     hostOutages,
     inventory: (h) => src.store.inventory(site, h),

@@ -59,20 +59,20 @@ function medianOfHostMeans(series: HistorySeries[], from: number, n: number): Fl
   return out;
 }
 
-export function loadSiteMinutes(history: MinuteHistory, site: string, from: number, to: number): SiteMinutes {
+export function loadSiteMinutes(history: MinuteHistory, site: string, from: number, to: number, intervals: ReadonlyArray<readonly [number, number]>): SiteMinutes {
   const n = Math.ceil((to - from) / MINUTE);
   const idx = (t: number) => Math.floor((t - from) / MINUTE);
   const rx = new Float64Array(n).fill(NaN);
-  for (const s of history.series(site, 'net_rx', from, to)) {
+  for (const s of history.series(site, 'net_rx', intervals)) {
     for (const p of s.points) {
       const i = idx(p.t);
       if (i < 0 || i >= n) continue;
       rx[i] = (Number.isNaN(rx[i]!) ? 0 : rx[i]!) + (p.avg * 8) / 1e6;
     }
   }
-  const loss = medianOfHostMeans(history.series(site, 'ping_loss', from, to), from, n);
-  const latency = medianOfHostMeans(history.series(site, 'http_total', from, to), from, n);
-  const okSeries = history.series(site, 'http_ok', from, to);
+  const loss = medianOfHostMeans(history.series(site, 'ping_loss', intervals), from, n);
+  const latency = medianOfHostMeans(history.series(site, 'http_total', intervals), from, n);
+  const okSeries = history.series(site, 'http_ok', intervals);
   const portals = [...new Set(okSeries.map((s) => s.key))].sort();
   // Per minute and portal (bit k = portals[k]): probed by some PC, and answered from some PC.
   const probed = new Uint32Array(n);

@@ -38,7 +38,7 @@ it('renders the Vietnamese report with diacritics intact, tables and three SVG c
     if (!r.url().startsWith('file:')) requests.push(r.url());
   });
   await page.goto(`file://${file}`);
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.locator('body').innerText();
   for (const phrase of [
     'BÁO CÁO TÌNH HÌNH HẠ TẦNG CÔNG NGHỆ THÔNG TIN THÁNG 11/2026',
     'UBND xã Tân Phú',
@@ -53,10 +53,9 @@ it('renders the Vietnamese report with diacritics intact, tables and three SVG c
   // Decomposed forms or replacement characters would mean broken encoding.
   expect(text).not.toContain('\uFFFD');
   expect(text.normalize('NFC')).toBe(text);
-  expect(await page.evaluate(() => document.characterSet)).toBe('UTF-8');
-  const charts = await page.evaluate(() =>
-    [...document.querySelectorAll('svg.chart')].map((svg) => ({ w: svg.getBoundingClientRect().width, bars: svg.querySelectorAll('rect').length })),
-  );
+  expect(await page.evaluate('document.characterSet')).toBe('UTF-8');
+  const charts: Array<{ w: number; bars: number }> = [];
+  for (const svg of await page.locator('svg.chart').all()) charts.push({ w: (await svg.boundingBox())?.width ?? 0, bars: await svg.locator('rect').count() });
   expect(charts).toHaveLength(3);
   for (const c of charts) expect(c.w).toBeGreaterThan(300);
   expect(charts.every((c) => c.bars > 0)).toBe(true);
@@ -71,7 +70,7 @@ it('renders the English report as well', async () => {
   const bundle = { ...buildReport({ site: SITE, month: '2026-11' }, s.sources), lang: 'en' as const };
   const page = await browser.newPage();
   await page.setContent(REPORT_RENDERERS.html.render(bundle));
-  const text = await page.evaluate(() => document.body.innerText);
+  const text = await page.locator('body').innerText();
   expect(text).toContain('There were 4 power cuts totalling 3 h 12 min');
   await page.screenshot({ path: join(ARTIFACTS, 'report-2026-11-en.png'), fullPage: true });
   await page.close();
