@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
 import { CollectorConfigSchema } from '../collector/config.js';
-import { EventDerivedOutages } from '../collector/report/event-outages.js';
+import { outageReaderFor } from '../collector/report/stored-outages.js';
 import { UnknownSiteError } from '../collector/report/report-builder.js';
 import { parseMonth } from '../collector/report/report-period.js';
 import { REPORT_FORMATS, type ReportFormat } from '../collector/report/report-renderers.js';
@@ -77,13 +77,13 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   const db = openDatabase(file);
   try {
     const store = new SqliteStore(db, file);
-    const outages = new EventDerivedOutages(store);
+    const outages = outageReaderFor(db, store);
     const service = new ReportService({
       store,
       history: new SqliteHistory(db, systemClock),
-      outages,
+      outages: outages.reader,
       sites: siteDirectory(config.sites, config.siteDefaults),
-      sourceNotes: () => ['outages_from_agent_events'],
+      sourceNotes: () => outages.notes,
     });
     let out;
     try {
