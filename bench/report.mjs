@@ -29,6 +29,7 @@ const { SqliteHistory } = await imp('collector/store/sqlite-history.js');
 const { systemClock } = await imp('common/clock.js');
 const { buildReport } = await imp('collector/report/report-builder.js');
 const { EventDerivedOutages } = await imp('collector/report/event-outages.js');
+const { rollupSiteMinutes } = await imp('collector/report/rollup-site-minutes.js');
 const { REPORT_RENDERERS } = await imp('collector/report/report-renderers.js');
 const { siteDirectory, SiteSettingsSchema } = await imp('collector/site-settings.js');
 
@@ -107,8 +108,8 @@ function openBenchStore(dir) {
   return { db, store, history };
 }
 
-function sourcesFor({ store, history }, sites) {
-  return { store, history, outages: new EventDerivedOutages(store), sites: siteDirectory(Object.fromEntries(sites.map((s) => [s, SiteSettingsSchema.parse({ lineMbps: 20 })])), SiteSettingsSchema.parse({})) };
+function sourcesFor({ db, store, history }, sites) {
+  return { store, history, siteMinutes: process.env.BENCH_REPORT_HISTORY_PORT ? undefined : rollupSiteMinutes(db, history), outages: new EventDerivedOutages(store), sites: siteDirectory(Object.fromEntries(sites.map((s) => [s, SiteSettingsSchema.parse({ lineMbps: 20 })])), SiteSettingsSchema.parse({})) };
 }
 
 function timeRuns(runs, fn) {

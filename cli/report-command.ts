@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
 import { CollectorConfigSchema } from '../collector/config.js';
+import { rollupSiteMinutes } from '../collector/report/rollup-site-minutes.js';
 import { outageReaderFor } from '../collector/report/stored-outages.js';
 import { UnknownSiteError } from '../collector/report/report-builder.js';
 import { parseMonth } from '../collector/report/report-period.js';
@@ -78,9 +79,11 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   try {
     const store = new SqliteStore(db, file);
     const outages = outageReaderFor(db, store);
+    const history = new SqliteHistory(db, systemClock);
     const service = new ReportService({
       store,
-      history: new SqliteHistory(db, systemClock),
+      history,
+      siteMinutes: rollupSiteMinutes(db, history),
       outages: outages.reader,
       sites: siteDirectory(config.sites, config.siteDefaults),
       sourceNotes: () => outages.notes,

@@ -1,7 +1,7 @@
 import type { HostOutage } from '../outage/outage-types.js';
 import type { HistoryReader } from '../store/history.js';
 import type { EventRow, HostState, InventoryRow } from '../store/store.js';
-import type { MinuteHistory } from './minute-history.js';
+import type { SiteMinuteSource } from './site-minutes.js';
 import { hardwareOf } from './hardware-profile.js';
 import { scorePc } from './replacement-score.js';
 import type { PcHealth, ReportMethod } from './report-model.js';
@@ -24,31 +24,16 @@ export interface PcHealthInput {
   hostOutages: HostOutage[];
   inventory(host: string): InventoryRow | undefined;
   history: HistoryReader;
-  minutes: MinuteHistory;
+  minutes: SiteMinuteSource;
   method: ReportMethod;
   year: number;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Per host: working minutes with a 1-minute average ≥ `threshold`, and minutes with data. */
-function saturatedMinutes(history: MinuteHistory, metric: 'cpu' | 'mem', inp: PcHealthInput): Map<string, { sat: number; seen: number }> {
-  const out = new Map<string, { sat: number; seen: number }>();
-  for (const s of history.series(inp.site, metric, inp.working)) {
-    let acc = out.get(s.host);
-    if (!acc) out.set(s.host, (acc = { sat: 0, seen: 0 }));
-    for (const p of s.points) {
-      if (!inp.workingMinutes.has(p.t)) continue;
-      acc.seen++;
-      if (p.avg >= inp.method.saturationPct) acc.sat++;
-    }
-  }
-  return out;
-}
-
 export function pcHealth(inp: PcHealthInput): PcHealth[] {
-  const cpu = saturatedMinutes(inp.minutes, 'cpu', inp);
-  const mem = saturatedMinutes(inp.minutes, 'mem', inp);
+  const cpu = inp.minutes.saturation(inp.site, 'cpu', inp.working, inp.method.saturationPct);
+  const mem = inp.minutes.saturation(inp.site, 'mem', inp.working, inp.method.saturationPct);
   // Last reading of each disk in the month (1-hour buckets: the last bucket's average).
   const disks = new Map<string, Array<{ mount: string; usedPct: number }>>();
   for (const s of inp.history.series({ site: inp.site, metric: 'disk', from: inp.from, to: inp.to, resolution: '1h' })) {

@@ -21,7 +21,7 @@ import {
   type ReportMethod,
   type SiteReport,
 } from './report-model.js';
-import { loadSiteMinutes } from './site-minutes.js';
+import { HistorySiteMinutes, type SiteMinuteSource } from './site-minutes.js';
 
 /**
  * Builds the monthly report (issue 7) from the collector's read ports: the store (hosts,
@@ -34,6 +34,8 @@ export interface ReportSources {
   history: HistoryReader;
   outages: OutageReader;
   sites: SiteDirectory;
+  /** A fresh per-minute source for one site-month (default: over `history`). */
+  siteMinutes?: () => SiteMinuteSource;
   /** Notes about the sources themselves (e.g. a stand-in reader), shown in the report. */
   sourceNotes?: () => string[];
 }
@@ -148,8 +150,8 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     .sort((a, b) => a.start - b.start || a.cause.localeCompare(b.cause));
 
   // The working-minute grid: availability and network quality are counted on it.
-  const minuteHistory = new MinuteHistory(src.history);
-  const minutes = loadSiteMinutes(minuteHistory, site, from, to, working);
+  const minuteSource = src.siteMinutes?.() ?? new HistorySiteMinutes(new MinuteHistory(src.history));
+  const minutes = minuteSource.siteMinutes(site, from, to, working);
   const workingMinutes = new Set<number>();
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
   const dayAcc = new Map<string, { congested: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
@@ -296,12 +298,12 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     hostOutages,
     inventory: (h) => src.store.inventory(site, h),
     history: src.history,
-    minutes: minuteHistory,
+    minutes: minuteSource,
     method,
     year: month.year,
   });
   if (pcs.some((p) => p.hardware === null)) notes.push('missing_inventory');
-  if (minuteHistory.coarse) notes.push('coarse_history');
+  if (minuteSource.coarse()) notes.push('coarse_history');
   const proposals = pcs
     .filter((p) => p.recommendation !== 'none')
     .sort((a, b) => b.score - a.score || a.host.localeCompare(b.host))

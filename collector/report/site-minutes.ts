@@ -22,12 +22,42 @@ export interface SiteMinutes {
   portals: string[];
 }
 
-const MINUTE = 60_000;
+/** Working minutes a PC was measured, and those with a 1-minute mean at/above the threshold. */
+export interface SaturationCount {
+  sat: number;
+  seen: number;
+}
+
+/**
+ * Where the report's per-minute figures come from (port): by default the metric history
+ * port ({@link HistorySiteMinutes}); the collector's SQLite rollups can answer the same
+ * aggregated in SQL (rollup-site-minutes.ts), which reads far fewer rows into JavaScript.
+ */
+export interface SiteMinuteSource {
+  siteMinutes(site: string, from: number, to: number, intervals: ReadonlyArray<readonly [number, number]>): SiteMinutes;
+  saturation(site: string, metric: 'cpu' | 'mem', intervals: ReadonlyArray<readonly [number, number]>, thresholdPct: number): Map<string, SaturationCount>;
+  /** True when part of the figures came from 15-minute buckets (1-minute ones past retention). */
+  coarse(): boolean;
+}
+
+export const MINUTE = 60_000;
 
 function median(xs: number[]): number {
   xs.sort((a, b) => a - b);
   const m = xs.length >> 1;
   return xs.length % 2 ? xs[m]! : (xs[m - 1]! + xs[m]!) / 2;
+}
+
+/** Per minute, the median over hosts of each host's per-minute value (NaN = none). */
+export function medianOverHosts(means: Float64Array[], n: number): Float64Array {
+  const out = new Float64Array(n).fill(NaN);
+  const vals: number[] = [];
+  for (let i = 0; i < n; i++) {
+    vals.length = 0;
+    for (const m of means) if (!Number.isNaN(m[i]!)) vals.push(m[i]!);
+    if (vals.length) out[i] = median(vals);
+  }
+  return out;
 }
 
 /** Per minute: median over hosts of each host's mean over its series (targets/portals); NaN = no data. */
@@ -49,14 +79,31 @@ function medianOfHostMeans(series: HistorySeries[], from: number, n: number): Fl
     for (let i = 0; i < n; i++) sum[i] = cnt[i] ? sum[i]! / cnt[i]! : NaN;
     means.push(sum);
   }
-  const out = new Float64Array(n).fill(NaN);
-  const vals: number[] = [];
-  for (let i = 0; i < n; i++) {
-    vals.length = 0;
-    for (const m of means) if (!Number.isNaN(m[i]!)) vals.push(m[i]!);
-    if (vals.length) out[i] = median(vals);
-  }
-  return out;
+  return medianOverHosts(means, n);
+}
+
+/** Assemble {@link SiteMinutes} from per-minute arrays (index = minute of the month from `from`). */
+export function siteMinutesOf(
+  from: number,
+  n: number,
+  a: { rx: Float64Array; loss: Float64Array; latency: Float64Array; probed: Uint32Array; answered: Uint32Array },
+  portals: string[],
+): SiteMinutes {
+  const num = (x: Float64Array, i: number) => (i >= 0 && i < n && !Number.isNaN(x[i]!) ? x[i]! : null);
+  return {
+    portals,
+    at(t: number): SiteMinute {
+      const i = Math.floor((t - from) / MINUTE);
+      const inRange = i >= 0 && i < n;
+      return {
+        rxMbps: num(a.rx, i),
+        lossPct: num(a.loss, i),
+        latencyMs: num(a.latency, i),
+        // A portal that no PC probed this minute is not held against the site.
+        portalsOk: inRange && a.probed[i] ? a.answered[i] === a.probed[i] : null,
+      };
+    },
+  };
 }
 
 export function loadSiteMinutes(history: MinuteHistory, site: string, from: number, to: number, intervals: ReadonlyArray<readonly [number, number]>): SiteMinutes {
@@ -87,19 +134,31 @@ export function loadSiteMinutes(history: MinuteHistory, site: string, from: numb
       if (p.max >= 100) answered[i]! |= bit;
     }
   }
-  const num = (a: Float64Array, i: number) => (i >= 0 && i < n && !Number.isNaN(a[i]!) ? a[i]! : null);
-  return {
-    portals,
-    at(t: number): SiteMinute {
-      const i = idx(t);
-      const inRange = i >= 0 && i < n;
-      return {
-        rxMbps: num(rx, i),
-        lossPct: num(loss, i),
-        latencyMs: num(latency, i),
-        // A portal that no PC probed this minute is not held against the site.
-        portalsOk: inRange && probed[i] ? answered[i] === probed[i] : null,
-      };
-    },
-  };
+  return siteMinutesOf(from, n, { rx, loss, latency, probed, answered }, portals);
+}
+
+/** {@link SiteMinuteSource} over the {@link MinuteHistory} (the HistoryReader port). */
+export class HistorySiteMinutes implements SiteMinuteSource {
+  constructor(private readonly history: MinuteHistory) {}
+
+  siteMinutes(site: string, from: number, to: number, intervals: ReadonlyArray<readonly [number, number]>): SiteMinutes {
+    return loadSiteMinutes(this.history, site, from, to, intervals);
+  }
+
+  saturation(site: string, metric: 'cpu' | 'mem', intervals: ReadonlyArray<readonly [number, number]>, thresholdPct: number): Map<string, SaturationCount> {
+    const out = new Map<string, SaturationCount>();
+    for (const s of this.history.series(site, metric, intervals)) {
+      let acc = out.get(s.host);
+      if (!acc) out.set(s.host, (acc = { sat: 0, seen: 0 }));
+      for (const p of s.points) {
+        acc.seen++;
+        if (p.avg >= thresholdPct) acc.sat++;
+      }
+    }
+    return out;
+  }
+
+  coarse(): boolean {
+    return this.history.coarse;
+  }
 }

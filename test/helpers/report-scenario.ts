@@ -8,6 +8,7 @@ import { EventDerivedOutages } from '../../collector/report/event-outages.js';
 import { SqliteHistory } from '../../collector/store/sqlite-history.js';
 import { FakeClock } from './fake-clock.js';
 import type { ReportSources } from '../../collector/report/report-builder.js';
+import { rollupSiteMinutes } from '../../collector/report/rollup-site-minutes.js';
 import { SiteSettingsSchema, siteDirectory } from '../../collector/site-settings.js';
 import { fillSite, type GenMetrics, type GenSite } from './report-month-generator.js';
 
@@ -202,6 +203,7 @@ export function sourcesOf(db: SqliteDatabase, store: SqliteStore, history: Sqlit
   return {
     store,
     history,
+    siteMinutes: rollupSiteMinutes(db, history),
     outages: new EventDerivedOutages(store),
     sites: siteDirectory(SITE_SETTINGS, SiteSettingsSchema.parse({})),
   };

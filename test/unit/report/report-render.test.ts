@@ -48,6 +48,12 @@ describe('reproducible', () => {
     }
   });
 
+  it('the SQL path over the rollups and the HistoryReader path give the same report', () => {
+    const viaSql = buildReport({ site: SITE, month: '2026-11' }, a.sources);
+    const viaPort = buildReport({ site: SITE, month: '2026-11' }, { ...a.sources, siteMinutes: undefined });
+    expect(REPORT_RENDERERS.json.render(viaSql)).toBe(REPORT_RENDERERS.json.render(viaPort));
+  });
+
   it('"generated at" appears only when passed in', () => {
     const without = REPORT_RENDERERS.md.render(buildReport({ site: SITE, month: '2026-11' }, a.sources));
     expect(without).not.toContain('Thời điểm lập báo cáo');

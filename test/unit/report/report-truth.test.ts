@@ -196,3 +196,24 @@ it('site "all" lists every site of the store in id order', () => {
   const all = buildReport({ site: 'all', month: '2026-11' }, s.sources);
   expect(all.sites.map((x) => x.site)).toEqual([SITE]);
 });
+
+describe('1-minute rollups past retention', () => {
+  it('counts from the 15-minute rollups instead, and says so', () => {
+    const c = scenarioStore();
+    try {
+      // As retention would: the 1-minute buckets before 10 November are gone.
+      c.db.prepare('DELETE FROM rollup_1m WHERE t < ?').run(L(10, '00:00'));
+      const r2 = buildReport({ site: SITE, month: '2026-11' }, c.sources).sites[0]!;
+      expect(r2.notes).toContain('coarse_history');
+      // The congestion windows are whole quarters of an hour: the same minutes.
+      expect(r2.network.congestedMinutes).toBe(TRUTH.congestedMinutes);
+      expect(r2.network.days.find((d) => d.date === '2026-11-03')!.congestedMinutes).toBe(60);
+      expect(r2.hosts.find((h) => h.host === 'pc-01')!.cpuSaturatedHours).toBe(3);
+      expect(r2.powerCuts).toEqual(TRUTH.powerCuts);
+      expect(r.notes).not.toContain('coarse_history');
+    } finally {
+      c.store.close();
+      rmSync(dirname(c.file), { recursive: true, force: true });
+    }
+  });
+});
