@@ -10,7 +10,7 @@
 // power cuts, a network cut and freezes per site as agent events.
 //
 // Env: BENCH_REPORT_SITE_PCS (40), BENCH_REPORT_PROVINCE_SITES (100),
-// BENCH_REPORT_PROVINCE_PCS (8), BENCH_REPORT_RUNS (3), BENCH_REPORT_PROVINCE_RUNS (3),
+// BENCH_REPORT_PROVINCE_PCS (10), BENCH_REPORT_RUNS (3), BENCH_REPORT_PROVINCE_RUNS (3),
 // BENCH_REPORT_TARGET_S (60: province target).
 import { join } from 'node:path';
 import { ROOT, fmt, median, runMain, table, tempDir } from './lib.mjs';
@@ -18,7 +18,7 @@ import { ROOT, fmt, median, runMain, table, tempDir } from './lib.mjs';
 const env = (k, d) => Number(process.env[k] ?? d);
 const SITE_PCS = env('BENCH_REPORT_SITE_PCS', 40);
 const PROVINCE_SITES = env('BENCH_REPORT_PROVINCE_SITES', 100);
-const PROVINCE_PCS = env('BENCH_REPORT_PROVINCE_PCS', 8);
+const PROVINCE_PCS = env('BENCH_REPORT_PROVINCE_PCS', 10);
 const RUNS = env('BENCH_REPORT_RUNS', 3);
 const PROVINCE_RUNS = env('BENCH_REPORT_PROVINCE_RUNS', 3);
 const TARGET_S = env('BENCH_REPORT_TARGET_S', 60);

@@ -1,7 +1,7 @@
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { HistoryReader } from '../store/history.js';
 import { MinuteHistory } from './minute-history.js';
-import { HistorySiteMinutes, MINUTE, medianOverHosts, siteMinutesOf, type SaturationCount, type SiteMinutes, type SiteMinuteSource } from './site-minutes.js';
+import { HistorySiteMinutes, MINUTE, siteMinutesOf, type SaturationCount, type SiteMinutes, type SiteMinuteSource } from './site-minutes.js';
 
 type Intervals = ReadonlyArray<readonly [number, number]>;
 type Statement = ReturnType<SqliteDatabase['prepare']>;
@@ -10,8 +10,8 @@ type Statement = ReturnType<SqliteDatabase['prepare']>;
  * {@link SiteMinuteSource} straight from the collector's 1-minute rollup table
  * (collector/store/sqlite-history.ts: `rollup_1m`, primary key site, metric, host, key, t;
  * `history_series` lists the series), aggregated across PCs in SQL: one row per minute
- * (line usage, portals) or per PC and minute (loss, response time) instead of one per
- * series and minute, and saturation counted in SQL. The figures are those of
+ * (line usage, loss and response time as the median over PCs with window functions,
+ * portals) instead of one per series and minute, and saturation counted in SQL. The figures are those of
  * {@link HistorySiteMinutes}; for a site-month whose 1-minute rollups are past retention
  * it hands over to that one (`fallback`), which reads the 15-minute rollups.
  */
@@ -29,7 +29,14 @@ export class RollupSiteMinutes implements SiteMinuteSource {
     const where = `site = @site AND metric = @metric AND ${series} AND t >= @from AND t < @to`;
     this.stmts = {
       sum: db.prepare(`SELECT t, sum(vsum / n) AS v FROM rollup_1m WHERE ${where} GROUP BY t`),
-      hostMean: db.prepare(`SELECT t, host, avg(vsum / n) AS v FROM rollup_1m WHERE ${where} GROUP BY t, host`),
+      // Per minute, the median over PCs of each PC's mean over its series (targets, portals):
+      // the middle row, or the mean of the two middle rows, as site-minutes.ts computes it.
+      hostMedian: db.prepare(
+        `SELECT t, avg(v) AS v FROM (
+           SELECT t, v, row_number() OVER (PARTITION BY t ORDER BY v) AS rn, count(*) OVER (PARTITION BY t) AS c
+           FROM (SELECT t, host, avg(vsum / n) AS v FROM rollup_1m WHERE ${where} GROUP BY t, host))
+         WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY t`,
+      ),
       keyMax: db.prepare(`SELECT t, key, max(vmax) AS v FROM rollup_1m WHERE ${where} GROUP BY t, key`),
       saturation: db.prepare(`SELECT host, count(*) AS seen, sum(vsum / n >= @threshold) AS sat FROM rollup_1m WHERE ${where} GROUP BY host`),
       keys: db.prepare(`SELECT DISTINCT key FROM history_series WHERE site = @site AND metric = @metric ORDER BY key`),
@@ -57,16 +64,14 @@ export class RollupSiteMinutes implements SiteMinuteSource {
     const idx = (t: number) => Math.floor((t - from) / MINUTE);
     const rx = new Float64Array(n).fill(NaN);
     const perHost = (metric: string) => {
-      const byHost = new Map<string, Float64Array>();
+      const out = new Float64Array(n).fill(NaN);
       for (const [a, b] of intervals) {
-        for (const r of this.stmts.hostMean!.iterate({ site, metric, from: a, to: b }) as Iterable<{ t: number; host: string; v: number }>) {
-          let arr = byHost.get(r.host);
-          if (!arr) byHost.set(r.host, (arr = new Float64Array(n).fill(NaN)));
+        for (const r of this.stmts.hostMedian!.iterate({ site, metric, from: a, to: b }) as Iterable<{ t: number; v: number }>) {
           const i = idx(r.t);
-          if (i >= 0 && i < n) arr[i] = r.v;
+          if (i >= 0 && i < n) out[i] = r.v;
         }
       }
-      return medianOverHosts([...byHost.values()], n);
+      return out;
     };
     for (const [a, b] of intervals) {
       for (const r of this.stmts.sum!.iterate({ site, metric: 'net_rx', from: a, to: b }) as Iterable<{ t: number; v: number }>) {

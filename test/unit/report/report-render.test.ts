@@ -54,6 +54,22 @@ describe('reproducible', () => {
     expect(REPORT_RENDERERS.json.render(viaSql)).toBe(REPORT_RENDERERS.json.render(viaPort));
   });
 
+  it('… also when the PCs disagree (medians over 5 PCs of different loss and response times)', () => {
+    const c = scenarioStore();
+    try {
+      // Every PC and minute its own values (a deterministic spread by host and time).
+      c.db.exec(`UPDATE rollup_1m SET vsum = vsum * (1 + ((unicode(substr(host, -1)) * 7 + t / 60000) % 13) / 10.0) + n * ((t / 60000) % 3)
+                 WHERE metric IN ('ping_loss', 'http_total', 'net_rx', 'cpu')`);
+      const viaSql = buildReport({ site: SITE, month: '2026-11' }, c.sources);
+      const viaPort = buildReport({ site: SITE, month: '2026-11' }, { ...c.sources, siteMinutes: undefined });
+      expect(viaSql.sites[0]!.network.hours[0]!.latencyMs).not.toBe(300);
+      expect(REPORT_RENDERERS.json.render(viaSql)).toBe(REPORT_RENDERERS.json.render(viaPort));
+    } finally {
+      c.store.close();
+      rmSync(dirname(c.file), { recursive: true, force: true });
+    }
+  });
+
   it('"generated at" appears only when passed in', () => {
     const without = REPORT_RENDERERS.md.render(buildReport({ site: SITE, month: '2026-11' }, a.sources));
     expect(without).not.toContain('Thời điểm lập báo cáo');
