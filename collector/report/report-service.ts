@@ -24,8 +24,39 @@ export interface ReportRenderRequest {
   generatedAt?: number | null;
 }
 
+/** Rendered reports kept for repeated requests (a province report takes about a minute). */
+export const REPORT_CACHE_ENTRIES = 16;
+export const REPORT_CACHE_MS = 10 * 60_000;
+
 export class ReportService {
+  private readonly cache = new Map<string, { at: number; out: RenderedReport }>();
+  /** Cached answers given, and entries evicted because the cache was full. */
+  cacheHits = 0;
+  cacheEvictions = 0;
+
   constructor(private readonly sources: ReportSources) {}
+
+  /**
+   * {@link render} through a small cache (at most {@link REPORT_CACHE_ENTRIES}, each for
+   * {@link REPORT_CACHE_MS}): the API answers a repeated request without recomputing the
+   * month (the computation is synchronous and holds the collector's event loop).
+   */
+  renderCached(req: ReportRenderRequest, now: number): RenderedReport {
+    const key = JSON.stringify([req.site, req.month, req.format, req.lang, req.generatedAt ?? null]);
+    const hit = this.cache.get(key);
+    if (hit && now - hit.at < REPORT_CACHE_MS && now >= hit.at) {
+      this.cacheHits++;
+      return hit.out;
+    }
+    const out = this.render(req);
+    this.cache.delete(key);
+    this.cache.set(key, { at: now, out });
+    while (this.cache.size > REPORT_CACHE_ENTRIES) {
+      this.cache.delete(this.cache.keys().next().value!);
+      this.cacheEvictions++;
+    }
+    return out;
+  }
 
   render(req: ReportRenderRequest): RenderedReport {
     const bundle = buildReport({ site: req.site, month: req.month, lang: req.lang, generatedAt: req.generatedAt ?? null }, this.sources);

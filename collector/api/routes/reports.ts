@@ -42,7 +42,7 @@ export function reportsRoutes(service: ReportService, opts: { timezone?: string 
         }
         let out;
         try {
-          out = service.render({ site: q.site, month, format: q.format, lang: q.lang });
+          out = service.renderCached({ site: q.site, month, format: q.format, lang: q.lang }, ctx.clock.now());
         } catch (err) {
           if (err instanceof UnknownSiteError) return sendError(res, 'not_found', err.message);
           throw err;

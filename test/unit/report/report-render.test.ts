@@ -179,6 +179,11 @@ describe('GET /api/reports (mounted on an express app)', () => {
       expect(reasons).toMatch(/format/);
       const unknown = await fetch(`${base}?site=khong-co&month=2026-11`);
       expect(unknown.status).toBe(404);
+      // A repeated request is answered from the cache (bounded, 10 minutes).
+      const hits = service.cacheHits;
+      const again = await fetch(`${base}?site=${SITE}&month=2026-11&format=csv`);
+      expect(Buffer.from(await again.arrayBuffer()).equals(body)).toBe(true);
+      expect(service.cacheHits).toBe(hits + 1);
     } finally {
       await new Promise((r) => server.close(r));
     }
