@@ -19,6 +19,8 @@ Usage:
   canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
   canh alerts list [--state active|resolved|all]  alerts in the collector's store
   canh silence add|list|expire                    mute alerts (maintenance), with author and comment
+  canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
+                                                  monthly infrastructure report
 Options common to all: --config FILE (JSON); environment overrides with
 CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 `;
@@ -44,6 +46,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./alerts-command.js')).runAlertsCommand(rest);
     case 'silence':
       return (await import('./alerts-command.js')).runSilenceCommand(rest);
+    case 'report':
+      return (await import('./report-command.js')).runReportCommand(rest);
     case '--version':
     case 'version':
       process.stdout.write(`${VERSION}\n`);

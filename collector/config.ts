@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
+import { ReportConfigSchema } from './report/report-config.js';
 import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
 
 const tlsFiles = z.object({
@@ -136,6 +137,8 @@ export const CollectorConfigSchema = z
     notify: NotifyConfigSchema,
     /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
     outage: OutageConfigSchema,
+    /** Monthly report job (collector/report/report-config.ts). */
+    report: ReportConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

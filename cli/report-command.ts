@@ -1,0 +1,114 @@
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { systemClock } from '../common/clock.js';
+import { loadConfig } from '../common/config-loader.js';
+import { CollectorConfigSchema } from '../collector/config.js';
+import { rollupSiteMinutes } from '../collector/report/rollup-site-minutes.js';
+import { outageReaderFor } from '../collector/report/stored-outages.js';
+import { UnknownSiteError } from '../collector/report/report-builder.js';
+import { parseMonth } from '../collector/report/report-period.js';
+import { REPORT_FORMATS, type ReportFormat } from '../collector/report/report-renderers.js';
+import { lastCompleteMonth, ReportService } from '../collector/report/report-service.js';
+import { siteDirectory } from '../collector/site-settings.js';
+import { SqliteHistory } from '../collector/store/sqlite-history.js';
+import { openDatabase, SqliteStore } from '../collector/store/sqlite-store.js';
+import { loadOrReport } from './config-errors.js';
+
+const USAGE = `Usage: canh report --site <id|all> [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
+                   [--config collector.json] [--generated-at ISO-TIME]
+  Monthly infrastructure report from the collector's data (its dataDir and site settings).
+  --month defaults to the last complete month (Vietnam time); --format to md; --lang to vi.
+  Without --out the report goes to standard output.
+`;
+
+/** `canh report`: build one month's report from the collector's store (read only). */
+export async function runReportCommand(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        site: { type: 'string' },
+        month: { type: 'string' },
+        format: { type: 'string', default: 'md' },
+        lang: { type: 'string', default: 'vi' },
+        out: { type: 'string', short: 'o' },
+        config: { type: 'string', short: 'c' },
+        'generated-at': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`canh report: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const problems: string[] = [];
+  if (!values.site) problems.push('--site is required (a site id, or "all")');
+  if (!(REPORT_FORMATS as readonly string[]).includes(values.format)) problems.push(`--format must be one of ${REPORT_FORMATS.join(', ')}`);
+  if (values.lang !== 'vi' && values.lang !== 'en') problems.push('--lang must be vi or en');
+  let generatedAt: number | null = null;
+  if (values['generated-at'] !== undefined) {
+    generatedAt = Date.parse(values['generated-at']);
+    if (Number.isNaN(generatedAt)) problems.push('--generated-at must be an ISO time, e.g. 2026-12-01T07:00:00+07:00');
+  }
+  const config = loadOrReport('report', () => loadConfig(CollectorConfigSchema, { file: values.config ?? process.env.CANH_COLLECTOR_CONFIG, envPrefix: 'CANH_COLLECTOR' }));
+  if (!config) return 2;
+  const month = values.month ?? lastCompleteMonth(systemClock.now(), config.siteDefaults.workingHours.timezone);
+  try {
+    parseMonth(month);
+  } catch (err) {
+    problems.push(`--month: ${(err as Error).message}`);
+  }
+  if (problems.length) {
+    process.stderr.write(`canh report: ${problems.join('\ncanh report: ')}\n\n${USAGE}`);
+    return 2;
+  }
+
+  const file = join(config.dataDir, 'canh.db');
+  if (!existsSync(file)) {
+    process.stderr.write(`canh report: no collector data at ${file} (set dataDir in --config or CANH_COLLECTOR__DATA_DIR)\n`);
+    return 1;
+  }
+  const db = openDatabase(file);
+  try {
+    const store = new SqliteStore(db, file);
+    const outages = outageReaderFor(db, store);
+    const history = new SqliteHistory(db, systemClock);
+    const service = new ReportService({
+      store,
+      history,
+      siteMinutes: rollupSiteMinutes(db, history),
+      outages: outages.reader,
+      sites: siteDirectory(config.sites, config.siteDefaults),
+      sourceNotes: () => outages.notes,
+    });
+    let out;
+    try {
+      out = service.render({ site: values.site!, month, format: values.format as ReportFormat, lang: values.lang as 'vi' | 'en', generatedAt });
+    } catch (err) {
+      if (err instanceof UnknownSiteError) {
+        process.stderr.write(`canh report: ${err.message} (data: ${file})\n`);
+        return 1;
+      }
+      throw err;
+    }
+    if (values.out) {
+      // Written whole or not at all.
+      const tmp = `${values.out}.tmp-${process.pid}`;
+      writeFileSync(tmp, out.body);
+      renameSync(tmp, values.out);
+      process.stderr.write(`canh report: ${values.out} (${out.bundle.sites.length} site(s), ${month})\n`);
+    } else {
+      process.stdout.write(out.body);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,204 @@
+import type { WorkingHours } from '../schedule/working-hours.js';
+
+/**
+ * The monthly infrastructure report as data (issue 7): what the builder computes and every
+ * renderer (Markdown, HTML, CSV, JSON) shows. Plain data, in a fixed key order, times in
+ * epoch ms, durations in ms, shares in percent: the JSON format is this object as is.
+ */
+
+export type Lang = 'vi' | 'en';
+
+/** Thresholds that define the figures; printed in the footnotes. */
+export interface ReportMethod {
+  /** A minute is congested when line usage ≥ this share of the contracted speed, % … */
+  congestionUsagePct: number;
+  /** … or when the median packet loss of the site's PCs is ≥ this, %. */
+  congestionLossPct: number;
+  /** A PC minute is CPU/memory-saturated when its average is ≥ this, %. */
+  saturationPct: number;
+  /** A disk is nearly full when its last reading of the month is ≥ this, %. */
+  diskFullPct: number;
+  /** Replacement proposed from this score up; upgrade from `upgradeScore`. */
+  replaceScore: number;
+  upgradeScore: number;
+}
+
+export const DEFAULT_METHOD: ReportMethod = {
+  congestionUsagePct: 80,
+  congestionLossPct: 5,
+  saturationPct: 90,
+  diskFullPct: 90,
+  replaceScore: 50,
+  upgradeScore: 25,
+};
+
+export interface OutageItem {
+  cause: 'power_cut' | 'network_cut' | 'mixed' | 'unknown';
+  start: number;
+  end: number | null;
+  /** Duration inside the month, ms. */
+  durationMs: number;
+  /** Of which in working hours, ms. */
+  workingMs: number;
+  hosts: number;
+  /** True when it started before the month or ended after it (figures are clipped). */
+  clipped: boolean;
+}
+
+export interface OutageSummary {
+  count: number;
+  totalMs: number;
+  longestMs: number;
+  /** How many overlapped working hours. */
+  inWorkingHours: number;
+  workingMs: number;
+}
+
+export interface Availability {
+  workingMs: number;
+  /** Working time inside a site incident (any cause), ms. */
+  siteDownMs: number;
+  /** Share of working time with the site up, %. */
+  siteUpPct: number | null;
+  /** Working minutes with the site up and portal probe data. */
+  portalMinutesMeasured: number;
+  portalMinutesOk: number;
+  /** Share of measured working minutes (site up) with every portal reachable, %. */
+  portalOkPct: number | null;
+  /** Working minutes with the site up and every portal reachable / (measured + down minutes), %. */
+  centrePct: number | null;
+  /** Working minutes outside incidents without any probe data (not counted either way). */
+  minutesWithoutData: number;
+  /** Portal probe names seen in the month. */
+  portals: string[];
+}
+
+export interface HourQuality {
+  /** Local hour of day (7 = 07:00–07:59). */
+  hour: number;
+  minutes: number;
+  /** Mean HTTP response time to the portals, ms. */
+  latencyMs: number | null;
+  /** 95th percentile of the per-minute response times, ms. */
+  latencyP95Ms: number | null;
+  lossPct: number | null;
+  /** Mean line usage, % of contracted speed. */
+  usagePct: number | null;
+  congestedMinutes: number;
+}
+
+export interface DayQuality {
+  /** Local date YYYY-MM-DD. */
+  date: string;
+  working: boolean;
+  congestedMinutes: number;
+  latencyMs: number | null;
+  lossPct: number | null;
+  /** Working time lost to site incidents, ms. */
+  outageWorkingMs: number;
+}
+
+export interface NetworkQuality {
+  lineMbps: number | null;
+  congestedMinutes: number;
+  /** Mean download of the site in working hours, Mbit/s. */
+  usageMeanMbps: number | null;
+  usageMeanPct: number | null;
+  /** 95th percentile of per-minute usage in working hours, % of contract. */
+  usageP95Pct: number | null;
+  usageMaxPct: number | null;
+  hours: HourQuality[];
+  days: DayQuality[];
+  /** Up to 5 working days with the most congestion (then slowest portals). */
+  worstDays: string[];
+}
+
+export type AgeClass = 'old' | 'ageing' | 'recent' | 'unknown';
+
+export interface Hardware {
+  cpu: string;
+  cores: number | null;
+  cpuYear: number | null;
+  ageClass: AgeClass;
+  ramGb: number | null;
+  /** Type of the system (first) disk. */
+  diskType: 'HDD' | 'SSD' | 'NVMe' | 'unknown';
+  os: string;
+  osSupported: boolean | null;
+}
+
+export interface ScoreItem {
+  /** Machine id of the criterion, e.g. `cpu_old`, `ram_low`, `freezes`. */
+  key: string;
+  points: number;
+  /** The evidence behind it (number of freezes, GB of RAM, …). */
+  value: number | string;
+}
+
+export interface PcHealth {
+  host: string;
+  hostname: string;
+  /** Share of working minutes with samples, %. */
+  coveragePct: number | null;
+  freezes: number;
+  crashes: number;
+  cpuSaturatedHours: number;
+  memSaturatedHours: number;
+  disksNearlyFull: Array<{ mount: string; usedPct: number }>;
+  hardware: Hardware | null;
+  score: number;
+  scoreItems: ScoreItem[];
+  recommendation: 'replace' | 'upgrade' | 'none';
+  /** Upgrade actions, machine ids: `ram`, `ssd`, `os`, `disk_space`. */
+  actions: string[];
+}
+
+export interface Headline {
+  centrePct: number | null;
+  siteUpPct: number | null;
+  powerCuts: number;
+  powerCutMs: number;
+  networkCuts: number;
+  networkCutMs: number;
+  congestedMinutes: number;
+  freezes: number;
+  crashes: number;
+  cpuSaturatedHours: number;
+  memSaturatedHours: number;
+  proposals: number;
+}
+
+export interface SiteReport {
+  site: string;
+  siteName: string;
+  month: string;
+  timezone: string;
+  /** The working hours the figures were counted with. */
+  workingHours: WorkingHours;
+  from: number;
+  to: number;
+  pcs: number;
+  availability: Availability;
+  powerCuts: OutageSummary;
+  networkCuts: OutageSummary;
+  otherOutages: OutageSummary;
+  outages: OutageItem[];
+  network: NetworkQuality;
+  hosts: PcHealth[];
+  /** Ranked proposals (replace / upgrade), hosts from `hosts`. */
+  proposals: string[];
+  headline: Headline;
+  /** The same headline for the previous month (null when there is no data for it). */
+  previous: Headline | null;
+  /** Notes on data quality (truncated reads, hosts without inventory). */
+  notes: string[];
+}
+
+export interface ReportBundle {
+  month: string;
+  lang: Lang;
+  /** Passed in by the caller (never read from the clock), or null. */
+  generatedAt: number | null;
+  method: ReportMethod;
+  sites: SiteReport[];
+}

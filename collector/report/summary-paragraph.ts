@@ -1,0 +1,100 @@
+import { fmtDate, fmtDuration, fmtMonth, fmtNum, fmtPct } from './report-format.js';
+import type { Lang, SiteReport } from './report-model.js';
+
+/**
+ * The short paragraph of findings an officer pastes into the commune's periodic report:
+ * availability, power and network cuts, congestion, the PCs, and the change against the
+ * previous month, in complete sentences (formal register in Vietnamese).
+ */
+export function summaryParagraph(r: SiteReport, lang: Lang): string {
+  return (lang === 'vi' ? vi(r) : en(r)).join(' ');
+}
+
+function worstHour(r: SiteReport): number | null {
+  const hs = r.network.hours.filter((h) => h.congestedMinutes > 0);
+  if (!hs.length) return null;
+  return [...hs].sort((a, b) => b.congestedMinutes - a.congestedMinutes || a.hour - b.hour)[0]!.hour;
+}
+
+function vi(r: SiteReport): string[] {
+  const s: string[] = [];
+  const a = r.availability;
+  s.push(
+    `Trong ${fmtMonth(r.month, 'vi')}, ${r.siteName} có ${fmtDuration(a.workingMs, 'vi')} làm việc; Trung tâm hoạt động trong ${fmtPct(a.siteUpPct, 'vi')} thời gian làm việc` +
+      (a.centrePct !== null ? `, tỷ lệ sẵn sàng phục vụ giải quyết thủ tục hành chính (bao gồm truy cập các cổng dịch vụ công) đạt ${fmtPct(a.centrePct, 'vi')}.` : '.'),
+  );
+  const p = r.powerCuts;
+  const n = r.networkCuts;
+  if (p.count === 0 && n.count === 0) s.push('Trong tháng không ghi nhận sự cố mất điện hoặc mất kết nối mạng.');
+  else {
+    const parts: string[] = [];
+    if (p.count) parts.push(`${p.count} lần mất điện với tổng thời gian ${fmtDuration(p.totalMs, 'vi')} (${p.inWorkingHours} lần trong giờ làm việc, lần dài nhất ${fmtDuration(p.longestMs, 'vi')})`);
+    if (n.count) parts.push(`${n.count} lần mất kết nối mạng với tổng thời gian ${fmtDuration(n.totalMs, 'vi')} (${n.inWorkingHours} lần trong giờ làm việc)`);
+    s.push(`Đã xảy ra ${parts.join(' và ')}, làm gián đoạn ${fmtDuration(p.workingMs + n.workingMs + r.otherOutages.workingMs, 'vi')} thời gian làm việc.`);
+  }
+  const c = r.network.congestedMinutes;
+  const wh = worstHour(r);
+  if (c > 0) {
+    s.push(
+      `Đường truyền bị nghẽn tổng cộng ${fmtNum(c, 0, 'vi')} phút trong giờ làm việc` +
+        (wh !== null ? `, tập trung nhiều nhất trong khung ${String(wh).padStart(2, '0')}:00–${String(wh + 1).padStart(2, '0')}:00` : '') +
+        (r.network.worstDays.length ? `; ngày nghẽn nhiều nhất là ${fmtDate(r.network.worstDays[0]!, 'vi')}.` : '.'),
+    );
+  } else s.push('Không ghi nhận tình trạng nghẽn mạng trong giờ làm việc.');
+  const freezes = r.headline.freezes;
+  const replace = r.hosts.filter((h) => h.recommendation === 'replace').length;
+  const upgrade = r.hosts.filter((h) => h.recommendation === 'upgrade').length;
+  s.push(
+    `Trong số ${r.pcs} máy tính được giám sát, ghi nhận ${freezes} lần treo máy và ${r.headline.crashes} lần lỗi/khởi động lại bất thường; ` +
+      (replace + upgrade > 0 ? `đề xuất thay thế ${replace} máy và nâng cấp ${upgrade} máy (chi tiết tại mục đề xuất).` : 'chưa có máy cần đề xuất thay thế hoặc nâng cấp.'),
+  );
+  if (r.previous) {
+    const d = p.count - r.previous.powerCuts;
+    const dc = c - r.previous.congestedMinutes;
+    s.push(
+      `So với tháng trước, số lần mất điện ${d > 0 ? `tăng ${d} lần` : d < 0 ? `giảm ${-d} lần` : 'không thay đổi'}, số phút nghẽn mạng ${dc > 0 ? `tăng ${fmtNum(dc, 0, 'vi')} phút` : dc < 0 ? `giảm ${fmtNum(-dc, 0, 'vi')} phút` : 'không thay đổi'}.`,
+    );
+  }
+  return s;
+}
+
+function en(r: SiteReport): string[] {
+  const s: string[] = [];
+  const a = r.availability;
+  s.push(
+    `In ${fmtMonth(r.month, 'en')}, ${r.siteName} had ${fmtDuration(a.workingMs, 'en')} of working time; the centre was up for ${fmtPct(a.siteUpPct, 'en')} of it` +
+      (a.centrePct !== null ? `, and available for administrative procedures (portals reachable) ${fmtPct(a.centrePct, 'en')} of the time.` : '.'),
+  );
+  const p = r.powerCuts;
+  const n = r.networkCuts;
+  if (p.count === 0 && n.count === 0) s.push('No power cut or network cut was recorded.');
+  else {
+    const parts: string[] = [];
+    if (p.count) parts.push(`${p.count} power cut${p.count > 1 ? 's' : ''} totalling ${fmtDuration(p.totalMs, 'en')} (${p.inWorkingHours} in working hours, longest ${fmtDuration(p.longestMs, 'en')})`);
+    if (n.count) parts.push(`${n.count} network cut${n.count > 1 ? 's' : ''} totalling ${fmtDuration(n.totalMs, 'en')} (${n.inWorkingHours} in working hours)`);
+    s.push(`There were ${parts.join(' and ')}, costing ${fmtDuration(p.workingMs + n.workingMs + r.otherOutages.workingMs, 'en')} of working time.`);
+  }
+  const c = r.network.congestedMinutes;
+  const wh = worstHour(r);
+  if (c > 0) {
+    s.push(
+      `The line was congested for ${fmtNum(c, 0, 'en')} minutes of working time` +
+        (wh !== null ? `, most often between ${String(wh).padStart(2, '0')}:00 and ${String(wh + 1).padStart(2, '0')}:00` : '') +
+        (r.network.worstDays.length ? `; the worst day was ${fmtDate(r.network.worstDays[0]!, 'en')}.` : '.'),
+    );
+  } else s.push('No congestion was recorded in working hours.');
+  const replace = r.hosts.filter((h) => h.recommendation === 'replace').length;
+  const upgrade = r.hosts.filter((h) => h.recommendation === 'upgrade').length;
+  s.push(
+    `Of ${r.pcs} PCs monitored, there were ${r.headline.freezes} freezes and ${r.headline.crashes} crashes/unexpected resets; ` +
+      (replace + upgrade > 0 ? `${replace} PC(s) are proposed for replacement and ${upgrade} for an upgrade (see the proposals).` : 'no PC needs replacing or upgrading.'),
+  );
+  if (r.previous) {
+    const d = p.count - r.previous.powerCuts;
+    const dc = c - r.previous.congestedMinutes;
+    s.push(
+      `Compared with the previous month, power cuts ${d > 0 ? `rose by ${d}` : d < 0 ? `fell by ${-d}` : 'did not change'} and congestion ${dc > 0 ? `rose by ${fmtNum(dc, 0, 'en')} minutes` : dc < 0 ? `fell by ${fmtNum(-dc, 0, 'en')} minutes` : 'did not change'}.`,
+    );
+  }
+  return s;
+}
