@@ -20,6 +20,9 @@ import { Ingest } from './ingest.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import { siteDirectory } from './site-settings.js';
+import { reportsRoutes } from './api/routes/reports.js';
+import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
+import { ReportService } from './report/report-service.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
@@ -68,6 +71,8 @@ export class Collector {
   readonly alerting: AlertService | undefined;
   /** REST routes of alerts, silences and notify test (for the HTTP server's API modules). */
   readonly alertRoutes: ApiModule | undefined;
+  /** Monthly report (issue 7) for the API, the board and the monthly job. */
+  readonly reports: ReportService;
   readonly tokens: TokenStore;
   readonly history: SqliteHistory;
   readonly rollups: RollupJob;
@@ -162,6 +167,13 @@ export class Collector {
       });
     }
     const alerting = this.alerting;
+    this.reports = new ReportService({
+      store: this.store,
+      history: this.history,
+      siteMinutes: rollupSiteMinutes(this.db, this.history),
+      outages: this.outageStore,
+      sites: siteDirectory(config.sites, config.siteDefaults),
+    });
     this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
     this.ingest = new Ingest({
       store: this.store,
@@ -215,7 +227,12 @@ export class Collector {
       configuredSites: Object.keys(config.sites),
       api: config.api,
       outages: deps.outages ?? this.outageStore,
-      apiModules: [...(deps.apiModules ?? []), this.outageApi, ...(this.alertRoutes ? [this.alertRoutes] : [])],
+      apiModules: [
+        ...(deps.apiModules ?? []),
+        this.outageApi,
+        ...(this.alertRoutes ? [this.alertRoutes] : []),
+        reportsRoutes(this.reports, { timezone: config.siteDefaults.workingHours.timezone }),
+      ],
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),

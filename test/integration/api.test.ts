@@ -343,6 +343,22 @@ describe('data', () => {
     expect(samples[0]).toMatchObject({ site: SITE, host: 'pc-03' });
   });
 
+  it('serves the monthly report of the site (read role), hostile site names escaped in HTML', async () => {
+    const month = new Date().toISOString().slice(0, 7);
+    expect((await call(`/api/reports?site=${SITE}&month=${month}`)).status).toBe(401);
+    const read = await call('/api/tokens', { method: 'POST', token: admin, body: JSON.stringify({ name: 'report-reader', role: 'read' }) });
+    const json = await call(`/api/reports?site=${SITE}&month=${month}&format=json`, { token: read.body.token });
+    expect(json.status).toBe(200);
+    expect(json.body.sites.map((s: { site: string }) => s.site)).toEqual([SITE]);
+    const html = await call(`/api/reports?site=${SITE}&month=${month}&format=html&lang=vi`, { token: read.body.token });
+    expect(html.status).toBe(200);
+    expect(html.headers.get('content-type')).toMatch(/^text\/html; charset=utf-8/);
+    expect(html.body).toContain('Tân Phú');
+    expect(html.body).not.toContain('<script>alert');
+    expect((await call(`/api/reports?site=no-such-site&month=${month}`, { token: read.body.token })).status).toBe(404);
+    expect((await call(`/api/reports?site=${SITE}&month=2026-13`, { token: read.body.token })).status).toBe(400);
+  });
+
   it('self-monitoring: request counts and latency by route template, store size, rollup lag, SSE clients', async () => {
     const text = (await (await fetch(`${base}/metrics`)).text()) as string;
     expect(text).toMatch(/canh_http_requests_total\{method="GET",route="\/api\/sites\/:site",status="200"\} [1-9]/);
