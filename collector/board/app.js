@@ -528,6 +528,27 @@
     return v;
   }
 
+  /** Monthly report (issue 7): links to the collector's report of a month, opened in a new tab. */
+  function reportCard(site) {
+    var d = new Date();
+    d.setDate(1);
+    d.setMonth(d.getMonth() - 1);
+    var month = el('input', { id: 'report-month', type: 'month', value: d.getFullYear() + '-' + ('0' + (d.getMonth() + 1)).slice(-2), 'aria-label': t('reportMonth') });
+    var links = el('p');
+    function update() {
+      var m = /^\d{4}-\d{2}$/.test(month.value) ? month.value : '';
+      links.textContent = '';
+      ['html', 'csv', 'md'].forEach(function (f, i) {
+        var q = 'site=' + encodeURIComponent(site) + (m ? '&month=' + m : '') + '&format=' + f + '&lang=' + lang;
+        if (i) links.appendChild(document.createTextNode(' · '));
+        links.appendChild(el('a', { cls: 'report-link', href: 'api/reports?' + q, target: '_blank', rel: 'noopener', text: t('report_' + f) }));
+      });
+    }
+    month.addEventListener('change', update);
+    update();
+    return el('div', { cls: 'card', id: 'report-card' }, [el('h2', { text: t('monthlyReport') }), el('label', null, [t('reportMonth') + ' ', month]), links]);
+  }
+
   function siteView(root, site) {
     var v = baseView('site', root);
     var title = el('h1', { id: 'site-title', text: site });
@@ -539,7 +560,7 @@
     var netCharts = el('div', { cls: 'charts' });
     var timeline = el('div', { cls: 'card' });
     append(netBox, [el('h2', { text: t('network') }), netTable, usage, el('p', { cls: 'muted small', text: t('workingHoursShaded') }), netCharts]);
-    append(root, [el('p', null, el('a', { href: '#/', text: '← ' + t('overview') })), title, incident, el('h2', { text: t('hosts') }), hostsBox, netBox, el('h2', { text: t('timeline') }), timeline]);
+    append(root, [el('p', null, el('a', { href: '#/', text: '← ' + t('overview') })), title, incident, el('h2', { text: t('hosts') }), hostsBox, netBox, el('h2', { text: t('timeline') }), timeline, reportCard(site)]);
     v.wants = function (d) {
       return d.site === site;
     };

@@ -165,6 +165,24 @@ describe('web board in Chromium', () => {
     await shot(page, '02-site');
   });
 
+  it('opens the monthly report of the site from the site page (HTML, with the session cookie)', async () => {
+    const link = page.locator('#report-card a.report-link').first();
+    const href = await link.getAttribute('href');
+    expect(href).toMatch(new RegExp(`^api/reports\\?site=${SITE}&month=\\d{4}-\\d{2}&format=html&lang=vi$`));
+    const tab = await page.context().newPage();
+    try {
+      const res = await tab.goto(new URL(href!, page.url()).toString());
+      expect(res?.status()).toBe(200);
+      expect(res?.headers()['content-type']).toMatch(/^text\/html/);
+      const text = (await tab.textContent('body')) ?? '';
+      expect(text).toContain('BÁO CÁO TÌNH HÌNH HẠ TẦNG');
+      expect(text).toContain(SITE_NAME);
+      await shot(tab, '02b-report');
+    } finally {
+      await tab.close();
+    }
+  });
+
   it('opens a host: CPU, memory, disk, network and ping charts drawn with data', async () => {
     await page.click('tr[data-host="pc-01"] a.host-name');
     await page.waitForSelector('[data-chart="cpu"] canvas');
