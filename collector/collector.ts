@@ -24,6 +24,7 @@ import { reportsRoutes } from './api/routes/reports.js';
 import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
 import { ReportService } from './report/report-service.js';
 import { MonthlyReportJob } from './report/monthly-report-job.js';
+import { knownSites } from './report/report-builder.js';
 import { NotifierReportSender } from './report/notifier-report-sender.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
@@ -178,7 +179,8 @@ export class Collector {
       outages: this.outageStore,
       sites: siteDirectory(config.sites, config.siteDefaults),
     });
-    if (config.report.schedule.enabled) {
+    // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
+    if (config.report.schedule.enabled && this.notify.notifiers.size > 0) {
       const store = this.store;
       this.reportJob = new MonthlyReportJob({
         db: this.db,
@@ -187,7 +189,7 @@ export class Collector {
         clock: this.clock,
         log: log.child({ module: 'report' }),
         config: config.report.schedule,
-        knownSites: () => [...new Set(store.listHosts().map((h) => h.site))].sort(),
+        knownSites: () => knownSites(store),
       });
     }
     this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
