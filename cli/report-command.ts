@@ -5,12 +5,12 @@ import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
 import { CollectorConfigSchema } from '../collector/config.js';
 import { rollupSiteMinutes } from '../collector/report/rollup-site-minutes.js';
-import { outageReaderFor } from '../collector/report/stored-outages.js';
 import { UnknownSiteError } from '../collector/report/report-builder.js';
 import { parseMonth } from '../collector/report/report-period.js';
 import { REPORT_FORMATS, type ReportFormat } from '../collector/report/report-renderers.js';
 import { lastCompleteMonth, ReportService } from '../collector/report/report-service.js';
 import { siteDirectory } from '../collector/site-settings.js';
+import { SqliteOutageStore } from '../collector/outage/sqlite-outage-store.js';
 import { SqliteHistory } from '../collector/store/sqlite-history.js';
 import { openDatabase, SqliteStore } from '../collector/store/sqlite-store.js';
 import { loadOrReport } from './config-errors.js';
@@ -78,15 +78,14 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   const db = openDatabase(file);
   try {
     const store = new SqliteStore(db, file);
-    const outages = outageReaderFor(db, store);
     const history = new SqliteHistory(db, systemClock);
     const service = new ReportService({
       store,
       history,
       siteMinutes: rollupSiteMinutes(db, history),
-      outages: outages.reader,
+      // The outages the collector's tracker recorded (issue 3), as the collector's own report reads them.
+      outages: new SqliteOutageStore(db),
       sites: siteDirectory(config.sites, config.siteDefaults),
-      sourceNotes: () => outages.notes,
     });
     let out;
     try {

@@ -228,8 +228,6 @@ const VI: ReportTexts = {
     incidents_truncated: 'Số sự cố vượt giới hạn đọc; số liệu sự cố có thể chưa đầy đủ.',
     events_truncated: 'Số sự kiện vượt giới hạn đọc; số liệu treo máy có thể chưa đầy đủ.',
     coarse_history: 'Một phần số liệu chi tiết theo phút đã hết thời hạn lưu trữ; phần đó được tính theo số liệu tổng hợp 15 phút.',
-    outages_from_agent_events:
-      'Sự cố được xác định từ các sự kiện do phần mềm giám sát trên từng máy gửi về (mất điện, mất mạng), gộp thành sự cố của đơn vị khi phần lớn số máy cùng bị ảnh hưởng trong vòng 2 phút.',
   },
   charts: {
     hourly: 'Thời gian phản hồi cổng dịch vụ công theo khung giờ làm việc (ms)',
@@ -382,8 +380,6 @@ const EN: ReportTexts = {
     incidents_truncated: 'Too many incidents to read; incident figures may be incomplete.',
     events_truncated: 'Too many events to read; freeze figures may be incomplete.',
     coarse_history: 'Part of the per-minute history is past its retention; that part is counted from the 15-minute rollups.',
-    outages_from_agent_events:
-      "Incidents are derived from the agents' own events (power loss, network cut), grouped into a site incident when most of the site's PCs were affected within 2 minutes.",
   },
   charts: {
     hourly: 'Portal response time per working hour (ms)',

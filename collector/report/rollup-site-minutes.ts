@@ -1,5 +1,6 @@
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { HistoryReader } from '../store/history.js';
+import { SITE_SERIES_SQL, siteRollupRowsSql } from '../store/sqlite-history.js';
 import { MinuteHistory } from './minute-history.js';
 import { HistorySiteMinutes, MINUTE, siteMinutesOf, type SaturationCount, type SiteMinutes, type SiteMinuteSource } from './site-minutes.js';
 
@@ -7,13 +8,13 @@ type Intervals = ReadonlyArray<readonly [number, number]>;
 type Statement = ReturnType<SqliteDatabase['prepare']>;
 
 /**
- * {@link SiteMinuteSource} straight from the collector's 1-minute rollup table
- * (collector/store/sqlite-history.ts: `rollup_1m`, primary key site, metric, host, key, t;
- * `history_series` lists the series), aggregated across PCs in SQL: one row per minute
- * (line usage, loss and response time as the median over PCs with window functions,
- * portals) instead of one per series and minute, and saturation counted in SQL. The figures are those of
- * {@link HistorySiteMinutes}; for a site-month whose 1-minute rollups are past retention
- * it hands over to that one (`fallback`), which reads the 15-minute rollups.
+ * {@link SiteMinuteSource} straight from the collector's 1-minute rollups (read through
+ * {@link siteRollupRowsSql} of collector/store/sqlite-history.ts, which owns how they are
+ * keyed), aggregated across PCs in SQL: one row per minute (line usage, loss and response
+ * time as the median over PCs with window functions, portals) instead of one per series and
+ * minute, and saturation counted in SQL. The figures are those of {@link HistorySiteMinutes};
+ * for a site-month whose 1-minute rollups are past retention it hands over to that one
+ * (`fallback`), which reads the 15-minute rollups.
  */
 export class RollupSiteMinutes implements SiteMinuteSource {
   private readonly stmts: Record<string, Statement>;
@@ -23,25 +24,22 @@ export class RollupSiteMinutes implements SiteMinuteSource {
     db: SqliteDatabase,
     private readonly fallback: SiteMinuteSource,
   ) {
-    // The series of one site and metric drive IN lists over the primary key, so each
-    // interval is read as a range per series (no scan of the whole retention).
-    const series = `host IN (SELECT host FROM history_series WHERE site = @site AND metric = @metric) AND key IN (SELECT key FROM history_series WHERE site = @site AND metric = @metric)`;
-    const where = `site = @site AND metric = @metric AND ${series} AND t >= @from AND t < @to`;
+    const fine = `(${siteRollupRowsSql('1m')})`;
     this.stmts = {
-      sum: db.prepare(`SELECT t, sum(vsum / n) AS v FROM rollup_1m WHERE ${where} GROUP BY t`),
+      sum: db.prepare(`SELECT t, sum(vsum / n) AS v FROM ${fine} GROUP BY t`),
       // Per minute, the median over PCs of each PC's mean over its series (targets, portals):
       // the middle row, or the mean of the two middle rows, as site-minutes.ts computes it.
       hostMedian: db.prepare(
         `SELECT t, avg(v) AS v FROM (
            SELECT t, v, row_number() OVER (PARTITION BY t ORDER BY v) AS rn, count(*) OVER (PARTITION BY t) AS c
-           FROM (SELECT t, host, avg(vsum / n) AS v FROM rollup_1m WHERE ${where} GROUP BY t, host))
+           FROM (SELECT t, host, avg(vsum / n) AS v FROM ${fine} GROUP BY t, host))
          WHERE rn IN ((c + 1) / 2, (c + 2) / 2) GROUP BY t`,
       ),
-      keyMax: db.prepare(`SELECT t, key, max(vmax) AS v FROM rollup_1m WHERE ${where} GROUP BY t, key`),
-      saturation: db.prepare(`SELECT host, count(*) AS seen, sum(vsum / n >= @threshold) AS sat FROM rollup_1m WHERE ${where} GROUP BY host`),
-      keys: db.prepare(`SELECT DISTINCT key FROM history_series WHERE site = @site AND metric = @metric ORDER BY key`),
-      first1m: db.prepare(`SELECT min(t) AS t FROM rollup_1m WHERE ${where}`),
-      first15m: db.prepare(`SELECT min(t) AS t FROM rollup_15m WHERE ${where}`),
+      keyMax: db.prepare(`SELECT t, key, max(vmax) AS v FROM ${fine} GROUP BY t, key`),
+      saturation: db.prepare(`SELECT host, count(*) AS seen, sum(vsum / n >= @threshold) AS sat FROM ${fine} GROUP BY host`),
+      keys: db.prepare(`SELECT DISTINCT key FROM (${SITE_SERIES_SQL}) ORDER BY key`),
+      first1m: db.prepare(`SELECT min(t) AS t FROM ${fine}`),
+      first15m: db.prepare(`SELECT min(t) AS t FROM (${siteRollupRowsSql('15m')})`),
     };
   }
 

@@ -49,6 +49,22 @@ const MIGRATIONS = [
    CREATE TABLE history_state (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
+/**
+ * SQL selecting one site's rollup rows of one metric at `res`, as `(t, host, key, vmin,
+ * vmax, vsum, n)`, for callers that aggregate rollups in SQL (the monthly report,
+ * collector/report/rollup-site-minutes.ts) without knowing how the rollup tables are keyed.
+ * Named parameters: @site, @metric, @from, @to (t in [from, to)). Each series of the site
+ * is read as a range of the rollup table's primary key (series, t): no scan of the table.
+ */
+export function siteRollupRowsSql(res: RollupResolution): string {
+  return `SELECT r.t AS t, s.host AS host, s.key AS key, r.vmin AS vmin, r.vmax AS vmax, r.vsum AS vsum, r.n AS n
+    FROM history_series s CROSS JOIN ${TABLE[res]} r ON r.series = s.id
+    WHERE s.site = @site AND s.metric = @metric AND r.t >= @from AND r.t < @to`;
+}
+
+/** SQL listing one site's series of one metric as `(id, host, key)`; named parameters @site, @metric. */
+export const SITE_SERIES_SQL = `SELECT id, host, key FROM history_series WHERE site = @site AND metric = @metric`;
+
 export interface RollupOutcome {
   samples: number;
   buckets: number;

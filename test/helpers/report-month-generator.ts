@@ -1,5 +1,7 @@
 import type { SampleMetrics } from '../../contract/schemas.js';
 import type { SqliteDatabase, SqliteStore } from '../../collector/store/sqlite-store.js';
+import type { SqliteOutageStore } from '../../collector/outage/sqlite-outage-store.js';
+import type { OutageEffect } from '../../collector/outage/site-correlator.js';
 
 /**
  * Fills a real SQLite store with a month of agent data whose figures are known in advance
@@ -159,4 +161,65 @@ export function fillSite(store: SqliteStore, db: SqliteDatabase, g: GenSite): nu
     });
   })();
   return written;
+}
+
+/**
+ * The month's known outages as the collector's outage tracker records them, written into
+ * the real outage store (collector/outage/sqlite-outage-store.ts) through the same write
+ * method the tracker uses (`apply`): one resolved site incident per generated incident
+ * (every PC, from the first PC's start to the last PC's end: the first PC exact, the others
+ * a few seconds apart, as {@link fillSite}'s agent events say), each PC's outage attached
+ * to it, and each single-PC crash or hang as a host outage of its own. Ids continue the
+ * store's counters, so several periods can be recorded into one store.
+ */
+export function recordOutages(outages: SqliteOutageStore, g: GenSite): void {
+  const ids = outages.load().ids;
+  const effects: OutageEffect[] = [];
+  for (const x of g.incidents) {
+    const incidentId = ids.nextIncidentId++;
+    const hosts = g.hosts.map((h) => h.host);
+    const uncertaintyMs = x.cause === 'power_loss' ? 15_000 : 0;
+    g.hosts.forEach((h, i) => {
+      effects.push({
+        kind: 'hostOutage',
+        change: 'closed',
+        outage: {
+          id: ids.nextOutageId++,
+          site: g.site,
+          host: h.host,
+          cause: x.cause,
+          start: x.start + i * 5000,
+          end: x.end - i * 5000,
+          uncertaintyMs,
+          incidentId,
+          evidence: { generated: true },
+        },
+      });
+    });
+    effects.push({
+      kind: 'incident',
+      change: 'resolved',
+      incident: {
+        id: incidentId,
+        site: g.site,
+        state: 'resolved',
+        cause: x.cause === 'power_loss' ? 'power_cut' : 'network_cut',
+        start: x.start,
+        end: x.end,
+        hosts,
+        hostsOut: [],
+        hostsOnlineBefore: hosts.length,
+        uncertaintyMs,
+        evidence: { generated: true },
+      },
+    });
+  }
+  for (const o of g.hostOutages) {
+    effects.push({
+      kind: 'hostOutage',
+      change: 'closed',
+      outage: { id: ids.nextOutageId++, site: g.site, host: o.host, cause: o.cause, start: o.start, end: o.end, uncertaintyMs: 15_000, incidentId: null, evidence: { generated: true } },
+    });
+  }
+  outages.apply(effects, undefined, ids);
 }

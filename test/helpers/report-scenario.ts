@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDatabase, SqliteStore, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
-import { EventDerivedOutages } from '../../collector/report/event-outages.js';
 import { SqliteHistory } from '../../collector/store/sqlite-history.js';
+import { SqliteOutageStore } from '../../collector/outage/sqlite-outage-store.js';
 import { FakeClock } from './fake-clock.js';
 import type { ReportSources } from '../../collector/report/report-builder.js';
 import { rollupSiteMinutes } from '../../collector/report/rollup-site-minutes.js';
 import { SiteSettingsSchema, siteDirectory } from '../../collector/site-settings.js';
-import { fillSite, type GenMetrics, type GenSite } from './report-month-generator.js';
+import { fillSite, recordOutages, type GenMetrics, type GenSite } from './report-month-generator.js';
 
 /**
  * November 2026 at "UBND xã Tân Phú" (site tan-phu), with every figure known in advance
@@ -156,7 +156,7 @@ export interface FilledStore {
 /**
  * A fresh SQLite file with October and November of the scenario. Filling and rolling up
  * take a while, so the filled file is built once per version of the scenario (named by a
- * hash of this file and the generator) and copied for each test file.
+ * hash of this file, the generator and the schemas they fill) and copied for each test file.
  */
 export function scenarioStore(dir = mkdtempSync(join(tmpdir(), 'canh-report-'))): FilledStore {
   const file = join(dir, 'canh.db');
@@ -169,7 +169,10 @@ export function scenarioStore(dir = mkdtempSync(join(tmpdir(), 'canh-report-')))
 function cachedScenarioFile(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const hash = createHash('sha256');
-  for (const f of ['report-scenario.ts', 'report-month-generator.ts']) hash.update(readFileSync(join(here, f)));
+  // The scenario, its generator, and the schemas of the tables it fills.
+  for (const f of ['report-scenario.ts', 'report-month-generator.ts', '../../collector/store/sqlite-history.ts', '../../collector/outage/sqlite-outage-store.ts']) {
+    hash.update(readFileSync(join(here, f)));
+  }
   const cached = join(tmpdir(), `canh-report-scenario-${hash.digest('hex').slice(0, 16)}.db`);
   if (existsSync(cached)) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'canh-report-build-'));
@@ -188,6 +191,10 @@ function buildScenario(dir: string): FilledStore {
   const store = new SqliteStore(db, file);
   fillSite(store, db, OCTOBER);
   fillSite(store, db, NOVEMBER);
+  // The outages the collector's tracker would have recorded, in its real outage store.
+  const outages = new SqliteOutageStore(db);
+  recordOutages(outages, OCTOBER);
+  recordOutages(outages, NOVEMBER);
   const history = historyOf(db);
   // The collector's rollup job folds the samples into 1m/15m/1h buckets; run it to the end.
   while (!history.rollup(1_000_000, 20_000).caughtUp);
@@ -204,7 +211,7 @@ export function sourcesOf(db: SqliteDatabase, store: SqliteStore, history: Sqlit
     store,
     history,
     siteMinutes: rollupSiteMinutes(db, history),
-    outages: new EventDerivedOutages(store),
+    outages: new SqliteOutageStore(db),
     sites: siteDirectory(SITE_SETTINGS, SiteSettingsSchema.parse({})),
   };
 }
