@@ -44,7 +44,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
   let mails: string[];
   let collector: Collector | undefined;
 
-  async function makeCollectorX(): Promise<Collector> {
+  function makeCollector(): Collector {
     const config = CollectorConfigSchema.parse({
       dataDir,
       broker: { embedded: { host: '127.0.0.1', port: 0 } },
@@ -59,7 +59,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
       },
       report: { schedule: { enabled: true, dayOfMonth: 1, time: '07:00', timezone: TZ, lang: 'vi' } },
     });
-    return new Collector(config, process.env.DEBUG_LOG ? (await import('pino')).default({ level: 'warn' }) as never : silentLogger(), { announce: () => undefined });
+    return new Collector(config, silentLogger(), { announce: () => undefined });
   }
 
   async function startSmtp(): Promise<void> {
@@ -118,13 +118,13 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     const month = lastCompleteMonth(Date.now(), TZ);
     const [y, m] = month.split('-');
     // The first run knows no site yet: nothing to send.
-    collector = await makeCollectorX();
+    collector = makeCollector();
     await collector.start();
     feedSite(collector);
     await collector.stop();
 
     // Started again (as after a night off): the due report is queued at start. SMTP is down.
-    collector = await makeCollectorX();
+    collector = makeCollector();
     await collector.start();
     await waitFor(() => standin.botMessages.length === 1, 20_000, 'the Zalo summary');
     const zalo = standin.botMessages[0]!;
@@ -148,7 +148,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     const html = parts.find((p) => p.type === 'text/html')!.body.toString('utf8');
     expect(html).toContain(SITE_NAME); // diacritics intact through MIME
     expect(html).toMatch(/<html[^>]*lang="vi"/);
-    expect(html).toContain('Tính sẵn sàng');
+    expect(html).toContain('Mức độ sẵn sàng của Trung tâm trong giờ làm việc');
     const text = parts.find((p) => p.type === 'text/plain' && !p.filename)!.body.toString('utf8');
     expect(text).toBe(zalo.text);
     const csv = parts.find((p) => p.filename?.endsWith('.csv'))!;
@@ -158,7 +158,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     await collector.stop();
 
     // Restart on the same data folder: recorded as sent, nothing goes out again.
-    collector = await makeCollectorX();
+    collector = makeCollector();
     await collector.start();
     await collector.reportJob!.runOnce();
     await collector.notify.idle();
