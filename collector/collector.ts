@@ -25,6 +25,7 @@ import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
 import { ReportService } from './report/report-service.js';
 import { MonthlyReportJob } from './report/monthly-report-job.js';
 import { knownSites } from './report/report-builder.js';
+import { monthRange, parseMonth } from './report/report-period.js';
 import { NotifierReportSender } from './report/notifier-report-sender.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
@@ -190,6 +191,10 @@ export class Collector {
         log: log.child({ module: 'report' }),
         config: config.report.schedule,
         knownSites: () => knownSites(store),
+        reportedIn: (site, month) => {
+          const end = monthRange(parseMonth(month), config.report.schedule.timezone).to;
+          return store.listHosts(site).some((h) => h.firstSeen < end);
+        },
       });
     }
     this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;

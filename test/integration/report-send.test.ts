@@ -15,7 +15,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Collector } from '../../collector/collector.js';
 import { CollectorConfigSchema } from '../../collector/config.js';
-import { lastCompleteMonth } from '../../collector/report/report-service.js';
+import { dueMonth } from '../../collector/report/monthly-report-job.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
 import { topicFor, type MessageKind } from '../../contract/topics.js';
 import { freePort } from '../helpers/free-port.js';
@@ -44,7 +45,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
   let mails: string[];
   let collector: Collector | undefined;
 
-  function makeCollector(): Collector {
+  function makeCollector(clock: Clock = systemClock): Collector {
     const config = CollectorConfigSchema.parse({
       dataDir,
       broker: { embedded: { host: '127.0.0.1', port: 0 } },
@@ -59,7 +60,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
       },
       report: { schedule: { enabled: true, dayOfMonth: 1, time: '07:00', timezone: TZ, lang: 'vi' } },
     });
-    return new Collector(config, silentLogger(), { announce: () => undefined });
+    return new Collector(config, silentLogger(), { clock, announce: () => undefined });
   }
 
   async function startSmtp(): Promise<void> {
@@ -82,10 +83,10 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     });
   }
 
-  /** Two PCs of the site report (the site becomes known to the store). */
+  /** Two PCs of the site report (the site becomes known to the store at the collector's time). */
   function feedSite(c: Collector): void {
     let seq = 0;
-    const now = Date.now();
+    const now = c.clock.now();
     for (const host of ['pc-01', 'pc-02']) {
       const feed = (kind: MessageKind, t: number): void => {
         const m = validMessage(kind, SITE, host, ++seq, t, t, `boot-${host}-0001`);
@@ -115,12 +116,24 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
   });
 
   it('sends the due month once: e-mail (HTML, CSV with BOM) after SMTP comes back, Zalo summary; nothing twice after a restart', async () => {
-    const month = lastCompleteMonth(Date.now(), TZ);
+    const month = dueMonth(Date.now(), { dayOfMonth: 1, time: '07:00', timezone: TZ });
     const [y, m] = month.split('-');
-    // The first run knows no site yet: nothing to send.
-    collector = makeCollector();
+    // The site joined in the middle of the previous month (a collector whose clock is then).
+    const offset = Date.now() - Date.parse(`${month}-15T05:00:00Z`);
+    const midPrevious: Clock = Object.assign(Object.create(systemClock) as Clock, { now: () => Date.now() - offset });
+    collector = makeCollector(midPrevious);
     await collector.start();
     feedSite(collector);
+    await collector.stop();
+    // A site that joined this month gets no (empty) report for the previous month.
+    collector = makeCollector();
+    await collector.start();
+    let seq = 100;
+    const now = Date.now();
+    for (const kind of ['status', 'inventory'] as const) {
+      const msg = validMessage(kind, 'xa-moi', 'pc-01', ++seq, now, now, 'boot-moi-0001');
+      expect(collector.ingest.handle(topicFor('xa-moi', 'pc-01', kind), Buffer.from(JSON.stringify(msg))).status).toBe('accepted');
+    }
     await collector.stop();
 
     // Started again (as after a night off): the due report is queued at start. SMTP is down.
@@ -166,5 +179,6 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     expect(standin.botMessages).toHaveLength(1);
     expect(mails).toHaveLength(1);
     expect(collector.notify.outbox.deliveriesOf(`report:${SITE}:${month}`).map((d) => d.state)).toEqual(['sent', 'sent']);
+    expect(collector.notify.outbox.deliveriesOf(`report:xa-moi:${month}`)).toEqual([]);
   }, 60_000);
 });
