@@ -23,6 +23,10 @@ import { siteDirectory } from './site-settings.js';
 import { reportsRoutes } from './api/routes/reports.js';
 import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
 import { ReportService } from './report/report-service.js';
+import { MonthlyReportJob } from './report/monthly-report-job.js';
+import { knownSites } from './report/report-builder.js';
+import { monthRange, parseMonth } from './report/report-period.js';
+import { NotifierReportSender } from './report/notifier-report-sender.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
@@ -73,6 +77,8 @@ export class Collector {
   readonly alertRoutes: ApiModule | undefined;
   /** Monthly report (issue 7) for the API, the board and the monthly job. */
   readonly reports: ReportService;
+  /** Sends each site's monthly report through the notifiers (issue 7), when `report.schedule.enabled`. */
+  readonly reportJob: MonthlyReportJob | undefined;
   readonly tokens: TokenStore;
   readonly history: SqliteHistory;
   readonly rollups: RollupJob;
@@ -174,6 +180,23 @@ export class Collector {
       outages: this.outageStore,
       sites: siteDirectory(config.sites, config.siteDefaults),
     });
+    // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
+    if (config.report.schedule.enabled && this.notify.notifiers.size > 0) {
+      const store = this.store;
+      this.reportJob = new MonthlyReportJob({
+        db: this.db,
+        service: this.reports,
+        sender: new NotifierReportSender(this.notify, this.clock),
+        clock: this.clock,
+        log: log.child({ module: 'report' }),
+        config: config.report.schedule,
+        knownSites: () => knownSites(store),
+        reportedIn: (site, month) => {
+          const end = monthRange(parseMonth(month), config.report.schedule.timezone).to;
+          return store.listHosts(site).some((h) => h.firstSeen < end);
+        },
+      });
+    }
     this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
     this.ingest = new Ingest({
       store: this.store,
@@ -260,11 +283,14 @@ export class Collector {
     await this.alerting?.start();
     await this.http.start();
     this.rollups.start();
+    // After the notifiers: a report due while the collector was off is queued now.
+    this.reportJob?.start();
     if (this.initialAdminToken) this.announce(firstStartBanner(this.initialAdminToken, this.http.port()));
     this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
   }
 
   async stop(): Promise<void> {
+    await this.reportJob?.stop();
     await this.rollups.stop();
     await this.http.stop();
     await this.alerting?.stop();

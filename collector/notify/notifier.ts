@@ -10,8 +10,17 @@ export interface RenderedMessage {
   subject: string;
   text: string;
   html: string;
+  /** Files to attach where the channel can (e-mail): the monthly report's CSV. */
+  attachments?: MessageAttachment[] | undefined;
   /** What was rendered (the webhook sends it as structured JSON too). */
   message: OutboxMessage;
+}
+
+export interface MessageAttachment {
+  filename: string;
+  contentType: string;
+  /** Text content, sent as UTF-8. */
+  content: string;
 }
 
 /** Where one send sits in its delivery (a long Zalo text goes out in several parts). */

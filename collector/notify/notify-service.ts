@@ -18,6 +18,7 @@ import { notifyMetrics, type NotifyMetrics } from './notify-metrics.js';
 import { Outbox } from './outbox.js';
 import { messageId, type OutboxMessage } from './outbox-message.js';
 import { render } from './render.js';
+import { ReportMessageSchema, type ReportMessage } from './report-message.js';
 import { TokenBucket } from './token-bucket.js';
 
 export interface NotifyServiceDeps {
@@ -133,6 +134,17 @@ export class NotifyService implements NotificationSink {
     }
     this.log.debug({ message: messageId(message), kind: message.kind, channels: channels.length }, 'notification queued');
     return res;
+  }
+
+  /**
+   * Queues a monthly report (issue 7) for its channels (every enabled one unless it names
+   * some), durably: when it returns the report is in the outbox. Idempotent by id
+   * (`report:<site>:<month>`): a repeat queues nothing. Throws on an invalid report.
+   */
+  enqueueReport(report: ReportMessage): EnqueueResult {
+    const parsed = ReportMessageSchema.safeParse(report);
+    if (!parsed.success) throw new Error(`invalid report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    return this.enqueueMessage({ kind: 'report', report: parsed.data }, this.channelsFor('report', parsed.data.channels));
   }
 
   /** Queues the digest of the last 24 hours (called by the schedule; callable for tests). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LocalizedTextSchema, NotificationSchema, SEVERITIES } from './notification.js';
+import { ReportMessageSchema } from './report-message.js';
 
 /** One alert in the daily digest: how often it fired that day and whether it is over. */
 export const DigestAlertSchema = z.object({
@@ -32,14 +33,17 @@ export const DigestSchema = z.object({
 });
 export type Digest = z.infer<typeof DigestSchema>;
 
-/** What the outbox carries: an alert notification from the engine, or a daily digest. */
+/** What the outbox carries: an alert notification from the engine, a daily digest, or a monthly report. */
 export const OutboxMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('alert'), notification: NotificationSchema }),
   z.object({ kind: z.literal('digest'), digest: DigestSchema }),
   z.object({ kind: z.literal('test'), notification: NotificationSchema }),
+  z.object({ kind: z.literal('report'), report: ReportMessageSchema }),
 ]);
 export type OutboxMessage = z.output<typeof OutboxMessageSchema>;
 
 export function messageId(m: OutboxMessage): string {
-  return m.kind === 'digest' ? m.digest.id : m.notification.id;
+  if (m.kind === 'digest') return m.digest.id;
+  if (m.kind === 'report') return m.report.id;
+  return m.notification.id;
 }

@@ -7,6 +7,7 @@
 import type { Language, ParsedNotification, ParsedNotificationAlert } from './notification.js';
 import type { RenderedMessage } from './notifier.js';
 import type { Digest, OutboxMessage } from './outbox-message.js';
+import type { ReportMessage } from './report-message.js';
 
 export interface RenderOptions {
   language: Language;
@@ -265,8 +266,31 @@ function renderDigest(d: Digest, o: RenderOptions): Omit<RenderedMessage, 'messa
   return { language: o.language, subject, text: paragraphs.join('\n\n'), html };
 }
 
+/** UTF-8 byte order mark: Excel reads a CSV as UTF-8 (Vietnamese diacritics) only with it. */
+const BOM = '\uFEFF';
+
+/**
+ * A monthly report (report-message.ts): it comes rendered in its own language, whatever
+ * the channel's. The subject and the HTML report as they are, the summary as the text
+ * (Zalo's message, the e-mail's plain-text part), the CSV as an attachment with a BOM.
+ */
+function renderReport(r: ReportMessage): Omit<RenderedMessage, 'message'> {
+  return {
+    language: r.language,
+    subject: r.subject,
+    text: r.summary,
+    html: r.html,
+    attachments: [{ filename: r.csvFilename, contentType: 'text/csv; charset=utf-8', content: r.csv.startsWith(BOM) ? r.csv : BOM + r.csv }],
+  };
+}
+
 export function render(message: OutboxMessage, o: RenderOptions): RenderedMessage {
-  const r = message.kind === 'digest' ? renderDigest(message.digest, o) : renderNotification(message.notification, message.kind === 'test', o);
+  const r =
+    message.kind === 'digest'
+      ? renderDigest(message.digest, o)
+      : message.kind === 'report'
+        ? renderReport(message.report)
+        : renderNotification(message.notification, message.kind === 'test', o);
   return { ...r, message };
 }
 

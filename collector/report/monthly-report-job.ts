@@ -48,6 +48,12 @@ export interface MonthlyReportJobOptions {
   config: ReportConfig['schedule'];
   /** Every site known to the store (used when the config lists none). */
   knownSites: () => string[];
+  /**
+   * Whether a PC of the site had reported before the end of `month`. A site that joined
+   * later has nothing to report for that month: no empty report is sent (and a new site
+   * gets its first report a month after it joined). Default: every site.
+   */
+  reportedIn?: (site: string, month: string) => boolean;
 }
 
 /**
@@ -115,6 +121,7 @@ export class MonthlyReportJob {
     const sites = cfg.sites.length ? [...cfg.sites].sort() : this.opts.knownSites();
     for (const site of sites) {
       if (this.stmts.sent.get(site, month)) continue;
+      if (this.opts.reportedIn && !this.opts.reportedIn(site, month)) continue;
       try {
         const html = this.opts.service.render({ site, month, format: 'html', lang: cfg.lang });
         const csv = this.opts.service.renderBundle(html.bundle, 'csv');

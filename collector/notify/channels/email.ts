@@ -70,6 +70,9 @@ export class EmailNotifier implements Notifier {
         messageId: `<canh.${digest}@${this.domain}>`,
         headers: { 'X-Canh-Delivery': ctx.idempotencyKey.slice(0, 200) },
         textEncoding: 'base64',
+        ...(part.attachments?.length
+          ? { attachments: part.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: Buffer.from(a.content, 'utf8') })) }
+          : {}),
       });
       if (info.rejected.length) this.deps.log.warn({ channel: this.name, rejected: info.rejected.length }, 'SMTP server refused some recipients');
       if (!info.accepted.length) return { status: 'permanent', reason: 'smtp_all_recipients_rejected' };

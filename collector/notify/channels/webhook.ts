@@ -11,8 +11,17 @@ import type { Clock } from '../../../common/clock.js';
 import type { WebhookChannelSchema } from '../config.js';
 import { httpRequest, outcomeForStatus, outcomeForTransportError } from '../http-request.js';
 import type { Notifier, RenderedMessage, SendContext, SendOutcome } from '../notifier.js';
+import type { OutboxMessage } from '../outbox-message.js';
+import { webhookReport } from '../report-message.js';
 
 export type WebhookChannelConfig = z.output<typeof WebhookChannelSchema>;
+
+/** The structured part of the body: the notification, the digest, or the report's figures (not its HTML). */
+function messagePayload(m: OutboxMessage): Record<string, unknown> {
+  if (m.kind === 'digest') return { digest: m.digest };
+  if (m.kind === 'report') return { report: webhookReport(m.report) };
+  return { notification: m.notification };
+}
 
 export function webhookSignature(secret: string, timestamp: string, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -44,7 +53,7 @@ export class WebhookNotifier implements Notifier {
       language: part.language,
       subject: part.subject,
       text: part.text,
-      ...(part.message.kind === 'digest' ? { digest: part.message.digest } : { notification: part.message.notification }),
+      ...messagePayload(part.message),
     });
     const headers: Record<string, string> = {
       'content-type': 'application/json; charset=utf-8',
