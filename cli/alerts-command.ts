@@ -1,3 +1,4 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AlertStore } from '../collector/alerting/alert-store.js';
@@ -5,12 +6,9 @@ import { RULE_NAMES } from '../collector/alerting/alerting-config.js';
 import { clockText } from '../collector/alerting/messages.js';
 import { silenceStatus } from '../collector/alerting/silences.js';
 import { databaseFile } from '../collector/collector.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
-import { loadConfig } from '../common/config-loader.js';
 import { ID_PATTERN } from '../contract/topics.js';
-import { loadOrReport } from './config-errors.js';
 
 /**
  * `canh alerts list` and `canh silence add|list|expire` (issue 4), on the collector's
@@ -59,13 +57,7 @@ export function parseDuration(s: string): number | undefined {
 }
 
 function openStore(program: string, values: { config?: string | undefined; 'data-dir'?: string | undefined }) {
-  const config = loadOrReport(program, () =>
-    loadConfig(CollectorConfigSchema, {
-      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
-      envPrefix: 'CANH_COLLECTOR',
-      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
-    }),
-  );
+  const config = loadCollectorConfig(program, { file: values.config, dataDir: values['data-dir'] });
   if (!config) return undefined;
   const db = openDatabase(databaseFile(config));
   return { db, store: new AlertStore(db) };

@@ -1,13 +1,11 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { databaseFile } from '../collector/collector.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { CredentialStore } from '../collector/credentials.js';
 import { exportMosquittoFiles } from '../collector/mosquitto-config.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
-import { loadConfig } from '../common/config-loader.js';
 import { systemClock } from '../common/clock.js';
-import { loadOrReport } from './config-errors.js';
 
 const HELP = `canh credentials add --site S [--host H] [--rotate] [--password-stdin]
                                          agent credential (per host, or per site without --host)
@@ -53,13 +51,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
     },
   });
   const [sub, arg] = positionals;
-  const config = loadOrReport('credentials', () =>
-    loadConfig(CollectorConfigSchema, {
-      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
-      envPrefix: 'CANH_COLLECTOR',
-      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
-    }),
-  );
+  const config = loadCollectorConfig('credentials', { file: values.config, dataDir: values['data-dir'] });
   if (!config) return 2;
   // A password given by deployment tooling comes on stdin, never on the command line.
   const given = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : undefined;

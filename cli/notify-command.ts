@@ -1,15 +1,13 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { databaseFile } from '../collector/collector.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { NotifyService } from '../collector/notify/notify-service.js';
 import { Outbox } from '../collector/notify/outbox.js';
 import { testNotification } from '../collector/notify/test-notification.js';
 import { MetricsRegistry } from '../collector/metrics-registry.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
-import { loadConfig } from '../common/config-loader.js';
 import { createLogger } from '../common/log.js';
-import { loadOrReport } from './config-errors.js';
 
 const HELP = `canh notify test --channel NAME [--config FILE] [--data-dir DIR]
   Sends a test notification through one configured channel (the collector's config and
@@ -37,13 +35,7 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
     (values.help ? out : err).write(HELP);
     return values.help ? 0 : 2;
   }
-  const config = loadOrReport('notify', () =>
-    loadConfig(CollectorConfigSchema, {
-      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
-      envPrefix: 'CANH_COLLECTOR',
-      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
-    }),
-  );
+  const config = loadCollectorConfig('notify', { file: values.config, dataDir: values['data-dir'] });
   if (!config) return 2;
   // The collector's store holds credential hashes and OA tokens: owner-only files (as `canh collector`).
   process.umask(0o077);

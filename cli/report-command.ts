@@ -1,9 +1,8 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../common/clock.js';
-import { loadConfig } from '../common/config-loader.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { rollupSiteMinutes } from '../collector/report/rollup-site-minutes.js';
 import { UnknownSiteError } from '../collector/report/report-builder.js';
 import { parseMonth } from '../collector/report/report-period.js';
@@ -13,7 +12,6 @@ import { siteDirectory } from '../collector/site-settings.js';
 import { SqliteOutageStore } from '../collector/outage/sqlite-outage-store.js';
 import { SqliteHistory } from '../collector/store/sqlite-history.js';
 import { openDatabase, SqliteStore } from '../collector/store/sqlite-store.js';
-import { loadOrReport } from './config-errors.js';
 
 const USAGE = `Usage: canh report --site <id|all> [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
                    [--config collector.json] [--generated-at ISO-TIME]
@@ -57,7 +55,7 @@ export async function runReportCommand(argv: string[]): Promise<number> {
     generatedAt = Date.parse(values['generated-at']);
     if (Number.isNaN(generatedAt)) problems.push('--generated-at must be an ISO time, e.g. 2026-12-01T07:00:00+07:00');
   }
-  const config = loadOrReport('report', () => loadConfig(CollectorConfigSchema, { file: values.config ?? process.env.CANH_COLLECTOR_CONFIG, envPrefix: 'CANH_COLLECTOR' }));
+  const config = loadCollectorConfig('report', { file: values.config });
   if (!config) return 2;
   const month = values.month ?? lastCompleteMonth(systemClock.now(), config.siteDefaults.workingHours.timezone);
   try {

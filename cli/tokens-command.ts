@@ -1,11 +1,9 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { TokenStore } from '../collector/api/auth/token-store.js';
 import { databaseFile } from '../collector/collector.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
-import { loadConfig } from '../common/config-loader.js';
-import { loadOrReport } from './config-errors.js';
 
 const HELP = `canh tokens create --name NAME --role read|admin [--json]
                                          API/board token (shown only once)
@@ -33,13 +31,7 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
     process.stderr.write(HELP);
     return 2;
   }
-  const config = loadOrReport('tokens', () =>
-    loadConfig(CollectorConfigSchema, {
-      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
-      envPrefix: 'CANH_COLLECTOR',
-      overrides: values['data-dir'] ? { dataDir: values['data-dir'] } : {},
-    }),
-  );
+  const config = loadCollectorConfig('tokens', { file: values.config, dataDir: values['data-dir'] });
   if (!config) return 2;
   const db = openDatabase(databaseFile(config));
   try {

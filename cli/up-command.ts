@@ -1,3 +1,4 @@
+import { loadCollectorConfig } from './collector-config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -5,12 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Collector } from '../collector/collector.js';
-import { CollectorConfigSchema } from '../collector/config.js';
 import { agentUsername } from '../collector/credentials.js';
-import { loadConfig } from '../common/config-loader.js';
 import { createLogger } from '../common/log.js';
 import { slugifyId } from '../contract/topics.js';
-import { loadOrReport } from './config-errors.js';
 import { runUntilSignal } from './run-service.js';
 
 interface LocalSecret {
@@ -34,13 +32,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
       interval: { type: 'string' },
     },
   });
-  const config = loadOrReport('up', () =>
-    loadConfig(CollectorConfigSchema, {
-      file: values.config ?? process.env.CANH_COLLECTOR_CONFIG,
-      envPrefix: 'CANH_COLLECTOR',
-      overrides: { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), broker: { mode: 'embedded' } },
-    }),
-  );
+  const config = loadCollectorConfig('up', { file: values.config, dataDir: values['data-dir'], overrides: { broker: { mode: 'embedded' } } });
   if (!config) return 2;
   const log = createLogger('canh', { level: config.log.level });
   // The first-start admin token goes under the banner below, not before it.

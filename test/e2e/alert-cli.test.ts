@@ -72,5 +72,10 @@ describe('canh alerts / canh silence / bad rule config (real CLI)', () => {
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain(`${rules}: peakHourCongestion.lossRecoveryPct: lossRecoveryPct must be below lossPct`);
     expect(r2.stderr).toContain(`${rules}: diskNearlyFull.usedPct: `);
+    // `canh up` (the quick start) reads the same configuration, rules file included.
+    const r3 = runCanhSync(['up'], { CANH_COLLECTOR__DATA_DIR: dataDir, CANH_COLLECTOR__ALERTING__RULES_FILE: rules });
+    expect(r3.status).toBe(2);
+    expect(r3.stderr).toContain('canh up: invalid configuration');
+    expect(r3.stderr).toContain(`${rules}: peakHourCongestion.lossRecoveryPct: lossRecoveryPct must be below lossPct`);
   });
 });
