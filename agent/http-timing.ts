@@ -93,6 +93,21 @@ export function probeErrorCode(err: unknown): string {
 }
 
 /** A status against the expectation: the given status exactly, else anything below 400 (3xx: the portal answered). */
+/** A probe result with no phase reached yet (filled in as the request progresses, or failed as is). */
+export function unanswered(target: HttpProbeTarget): HttpProbeResult {
+  return {
+    name: target.name.slice(0, MAX_STRING),
+    url: target.url.slice(0, MAX_STRING),
+    ok: false,
+    status: null,
+    dnsMs: null,
+    connectMs: null,
+    tlsMs: null,
+    firstByteMs: null,
+    totalMs: null,
+  };
+}
+
 export function statusOk(status: number, expectStatus: number | undefined): boolean {
   return expectStatus !== undefined ? status === expectStatus : status < 400;
 }
@@ -136,17 +151,7 @@ export class NodeHttpTimer implements HttpTimer {
     const { clock } = this;
     const start = clock.monotonic();
     const since = () => round(clock.monotonic() - start);
-    const result: HttpProbeResult = {
-      name: target.name.slice(0, MAX_STRING),
-      url: target.url.slice(0, MAX_STRING),
-      ok: false,
-      status: null,
-      dnsMs: null,
-      connectMs: null,
-      tlsMs: null,
-      firstByteMs: null,
-      totalMs: null,
-    };
+    const result = unanswered(target);
 
     return new Promise<HttpProbeResult>((resolve) => {
       let settled = false;

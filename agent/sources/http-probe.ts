@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { MAX_PING_TARGETS } from '../../contract/limits.js';
 import type { HttpProbeResult } from '../../contract/schemas.js';
 import type { AgentConfig } from '../config.js';
-import { NodeHttpTimer, type HttpProbeTarget, type HttpTimer } from '../http-timing.js';
+import { NodeHttpTimer, unanswered, type HttpProbeTarget, type HttpTimer } from '../http-timing.js';
 import type { MetricSource, SourceContext } from './source.js';
 
 export interface HttpProbeSourceDeps {
@@ -143,18 +143,7 @@ function logFailures(timer: HttpTimer, log: SourceContext['log']): HttpTimer {
 }
 
 function failed(t: HttpProbeTarget, err: unknown): HttpProbeResult {
-  return {
-    name: t.name,
-    url: t.url,
-    ok: false,
-    status: null,
-    dnsMs: null,
-    connectMs: null,
-    tlsMs: null,
-    firstByteMs: null,
-    totalMs: null,
-    error: String((err as Error)?.message ?? err).slice(0, 200) || 'error',
-  };
+  return { ...unanswered(t), error: String((err as Error)?.message ?? err).slice(0, 200) || 'error' };
 }
 
 /**
