@@ -70,7 +70,7 @@ function sampleMetrics(t, h) {
 async function fill(dataDir, now) {
   const { openDatabase, SqliteStore } = await import('../dist/collector/store/sqlite-store.js');
   const { SqliteHistory } = await import('../dist/collector/store/sqlite-history.js');
-  const { TokenStore } = await import('../dist/collector/api/auth/token-store.js');
+  const { TokenStore } = await import('../dist/collector/http/api/auth/token-store.js');
   const { SqliteEventQuery } = await import('../dist/collector/store/sqlite-event-query.js');
   const file = join(dataDir, 'canh.db');
   const db = openDatabase(file);

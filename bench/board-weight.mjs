@@ -2,7 +2,7 @@
 // Page weight of the built-in board (issue 6 closing figure): every byte a browser loads
 // for the first visit (HTML + JS + CSS + uPlot + icon), raw and as served gzipped, read
 // from the build (dist/collector/board/) exactly as the collector serves it.
-import { boardWeight, loadBoardAssets } from '../dist/collector/board-assets.js';
+import { boardWeight, loadBoardAssets } from '../dist/collector/http/board-assets.js';
 
 const w = boardWeight(loadBoardAssets());
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;

@@ -262,7 +262,7 @@ export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
 /** Start Mosquitto with Canh's production config (mosquittoConf) on a free port. */
 export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logFile }) {
-  const { mosquittoConf } = await import(join(ROOT, 'dist/collector/mosquitto-config.js'));
+  const { mosquittoConf } = await import(join(ROOT, 'dist/collector/broker/mosquitto-config.js'));
   const port = await freePort();
   const confFile = join(dir, 'mosquitto.conf');
   const text = mosquittoConf({

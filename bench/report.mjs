@@ -32,7 +32,7 @@ const { buildReport } = await imp('collector/report/report-builder.js');
 const { SqliteOutageStore } = await imp('collector/outage/sqlite-outage-store.js');
 const { rollupSiteMinutes } = await imp('collector/report/rollup-site-minutes.js');
 const { REPORT_RENDERERS } = await imp('collector/report/report-renderers.js');
-const { siteDirectory, SiteSettingsSchema } = await imp('collector/site-settings.js');
+const { siteDirectory, SiteSettingsSchema } = await imp('collector/sites/site-settings.js');
 
 const MONTH = '2026-11';
 const MONTH_FROM = Date.UTC(2026, 9, 31, 17); // 1 Nov 00:00 local (UTC+7)

@@ -2,8 +2,8 @@ import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { databaseFile } from '../collector/collector.js';
-import { CredentialStore } from '../collector/credentials.js';
-import { exportMosquittoFiles } from '../collector/mosquitto-config.js';
+import { CredentialStore } from '../collector/broker/credentials.js';
+import { exportMosquittoFiles } from '../collector/broker/mosquitto-config.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
 

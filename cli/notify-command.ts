@@ -4,7 +4,7 @@ import { databaseFile } from '../collector/collector.js';
 import { NotifyService } from '../collector/notify/notify-service.js';
 import { Outbox } from '../collector/notify/outbox.js';
 import { testNotification } from '../collector/notify/test-notification.js';
-import { MetricsRegistry } from '../collector/metrics-registry.js';
+import { MetricsRegistry } from '../common/metrics-registry.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
 import { createLogger } from '../common/log.js';

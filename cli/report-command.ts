@@ -8,7 +8,7 @@ import { UnknownSiteError } from '../collector/report/report-builder.js';
 import { parseMonth } from '../collector/report/report-period.js';
 import { REPORT_FORMATS, type ReportFormat } from '../collector/report/report-renderers.js';
 import { lastCompleteMonth, ReportService } from '../collector/report/report-service.js';
-import { siteDirectory } from '../collector/site-settings.js';
+import { siteDirectory } from '../collector/sites/site-settings.js';
 import { SqliteOutageStore } from '../collector/outage/sqlite-outage-store.js';
 import { SqliteHistory } from '../collector/store/sqlite-history.js';
 import { openDatabase, SqliteStore } from '../collector/store/sqlite-store.js';

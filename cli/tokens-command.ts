@@ -1,6 +1,6 @@
 import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
-import { TokenStore } from '../collector/api/auth/token-store.js';
+import { TokenStore } from '../collector/http/api/auth/token-store.js';
 import { databaseFile } from '../collector/collector.js';
 import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';

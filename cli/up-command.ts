@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Collector } from '../collector/collector.js';
-import { agentUsername } from '../collector/credentials.js';
+import { agentUsername } from '../collector/broker/credentials.js';
 import { createLogger } from '../common/log.js';
 import { slugifyId } from '../contract/topics.js';
 import { runUntilSignal } from './run-service.js';

@@ -3,7 +3,7 @@ import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
 import { ReportConfigSchema } from './report/report-config.js';
-import { SiteSettingsSchema, SitesSchema } from './site-settings.js';
+import { SiteSettingsSchema, SitesSchema } from './sites/site-settings.js';
 
 const tlsFiles = z.object({
   caFile: z.string().optional(),
@@ -56,7 +56,7 @@ export const CollectorConfigSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
       })
       .prefault({}),
-    /** REST API and board login (collector/api/, docs/api.md). */
+    /** REST API and board login (collector/http/api/, docs/api.md). */
     api: z
       .object({
         /** Requests per minute per client address (all API routes; bursts up to a fifth of it). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Ships the web board with the build: collector/board/* and the vendored uPlot (MIT) go to
-// dist/collector/board/, next to dist/collector/board-assets.js, which serves them. The
+// dist/collector/board/, where dist/collector/http/board-assets.js serves them from. The
 // collector fetches nothing from the internet: every file the board loads is here.
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

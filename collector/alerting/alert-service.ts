@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { StoredMessage } from '../ingest.js';
-import type { MetricsRegistry } from '../metrics-registry.js';
+import type { StoredMessage } from '../ingest/ingest.js';
+import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
-import { isWorkingTime, workingMs } from '../schedule/working-hours.js';
-import type { SiteDirectory } from '../site-settings.js';
+import { isWorkingTime, workingMs } from '../sites/schedule/working-hours.js';
+import type { SiteDirectory } from '../sites/site-settings.js';
 import type { HostState, Store } from '../store/store.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import { ruleConfigKey, type AlertingConfig } from './alerting-config.js';

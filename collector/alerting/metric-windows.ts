@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SampleMetrics } from '../../contract/schemas.js';
-import type { StoredMessage } from '../ingest.js';
+import type { StoredMessage } from '../ingest/ingest.js';
 
 /**
  * Recent measurements per host, in memory, for the alert rules (issue 4): the last minutes

@@ -1,5 +1,5 @@
 import type { Clock } from '../../common/clock.js';
-import type { NotifyTestResult } from '../api/routes/alerts.js';
+import type { NotifyTestResult } from '../http/api/routes/alerts.js';
 import type { NotifyService } from '../notify/notify-service.js';
 import { testNotification } from '../notify/test-notification.js';
 

@@ -39,7 +39,7 @@
 import type { Point } from '@influxdata/influxdb-client';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog, type Logger } from '../../common/log.js';
-import type { Counter, MetricsRegistry } from '../metrics-registry.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { DiskSpool } from './disk-spool.js';
 import { classifyWriteError, ClientWriteTransport, type InfluxWriteTransport } from './write-transport.js';
 

@@ -8,7 +8,7 @@
  * function of the stored row alone, writing the same row twice produces byte-identical
  * lines: replays never write a point with different values.
  */
-import type { StoredMessage } from '../ingest.js';
+import type { StoredMessage } from '../ingest/ingest.js';
 import type { EventRow, SampleRow, StatusRow } from '../store/store.js';
 import { formatLine } from './line-protocol.js';
 

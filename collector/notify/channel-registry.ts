@@ -3,7 +3,7 @@
  */
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
-import type { Counter } from '../metrics-registry.js';
+import type { Counter } from '../../common/metrics-registry.js';
 import { EmailNotifier } from './channels/email.js';
 import { WebhookNotifier } from './channels/webhook.js';
 import { ZaloBotNotifier } from './channels/zalo-bot.js';

@@ -1,4 +1,4 @@
-import type { Counter, MetricsRegistry } from '../metrics-registry.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 
 /** Counters of the notifiers in /metrics (labels: configured channel names, fixed reasons). */
 export interface NotifyMetrics {

@@ -5,7 +5,7 @@
  */
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog, type Logger } from '../../common/log.js';
-import type { MetricsRegistry } from '../metrics-registry.js';
+import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import { ChannelWorker } from './channel-worker.js';
 import { createNotifier } from './channel-registry.js';

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
-import type { StoredMessage } from '../ingest.js';
-import type { Counter, MetricsRegistry } from '../metrics-registry.js';
+import type { StoredMessage } from '../ingest/ingest.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { OutageConfig } from './outage-config.js';
 import { emptySite, type IdCounters, type SiteState } from './outage-state.js';
 import type { HostOutage, SiteIncident } from './outage-types.js';

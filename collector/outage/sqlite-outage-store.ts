@@ -1,4 +1,4 @@
-import { localMidnight, localTime } from '../schedule/working-hours.js';
+import { localMidnight, localTime } from '../sites/schedule/working-hours.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { IdCounters, SiteState } from './outage-state.js';

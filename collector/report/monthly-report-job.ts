@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
-import { localTime, toMinutes } from '../schedule/working-hours.js';
+import { localTime, toMinutes } from '../sites/schedule/working-hours.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { ReportConfig } from './report-config.js';

@@ -1,4 +1,4 @@
-import { localTime } from '../schedule/working-hours.js';
+import { localTime } from '../sites/schedule/working-hours.js';
 import { headlineValue } from './report-document.js';
 import type { Headline, Lang, ReportBundle } from './report-model.js';
 

@@ -1,6 +1,6 @@
 import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
-import { localTime, spansOf, workingIntervals } from '../schedule/working-hours.js';
-import type { SiteDirectory } from '../site-settings.js';
+import { localTime, spansOf, workingIntervals } from '../sites/schedule/working-hours.js';
+import type { SiteDirectory } from '../sites/site-settings.js';
 import type { HistoryReader } from '../store/history.js';
 import type { Store } from '../store/store.js';
 import { inUnion, mergeIntervals, overlapMs, unionOverlapMs } from './intervals.js';

@@ -1,4 +1,4 @@
-import { localTime } from '../schedule/working-hours.js';
+import { localTime } from '../sites/schedule/working-hours.js';
 import type { Lang } from './report-model.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { WorkingHours } from '../schedule/working-hours.js';
+import type { WorkingHours } from '../sites/schedule/working-hours.js';
 
 /**
  * The monthly infrastructure report as data (issue 7): what the builder computes and every

@@ -1,4 +1,4 @@
-import { localTime } from '../schedule/working-hours.js';
+import { localTime } from '../sites/schedule/working-hours.js';
 
 /**
  * A report month in a site's local calendar (Asia/Ho_Chi_Minh by default): November 2026

@@ -1,4 +1,4 @@
-import { localTime } from '../schedule/working-hours.js';
+import { localTime } from '../sites/schedule/working-hours.js';
 import { buildReport, type ReportSources } from './report-builder.js';
 import type { Lang, ReportBundle } from './report-model.js';
 import { monthId, previousMonth } from './report-period.js';

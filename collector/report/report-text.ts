@@ -1,4 +1,4 @@
-import type { WorkingHours } from '../schedule/working-hours.js';
+import type { WorkingHours } from '../sites/schedule/working-hours.js';
 import { SCORE_RULES } from './replacement-score.js';
 import type { Headline, Lang, OutageItem, PcHealth, ReportMethod } from './report-model.js';
 import { fmtNum } from './report-format.js';

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
-import type { Counter, MetricsRegistry } from '../metrics-registry.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SqliteHistory } from './sqlite-history.js';
 
 /** Samples folded between two yields to the event loop. */

@@ -1,13 +1,13 @@
 /**
  * Run a real Mosquitto broker for integration tests, configured exactly as production
- * (collector/mosquitto-config.ts `mosquittoConf`), on a free localhost port.
+ * (collector/broker/mosquitto-config.ts `mosquittoConf`), on a free localhost port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { mosquittoConf, type MosquittoConfOptions } from '../../collector/mosquitto-config.js';
+import { mosquittoConf, type MosquittoConfOptions } from '../../collector/broker/mosquitto-config.js';
 import { freePort } from './free-port.js';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';

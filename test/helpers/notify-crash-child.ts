@@ -5,7 +5,7 @@
  */
 import { systemClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';
 import { openDatabase } from '../../collector/store/sqlite-store.js';

@@ -9,7 +9,7 @@ import { SqliteOutageStore } from '../../collector/outage/sqlite-outage-store.js
 import { FakeClock } from './fake-clock.js';
 import type { ReportSources } from '../../collector/report/report-builder.js';
 import { rollupSiteMinutes } from '../../collector/report/rollup-site-minutes.js';
-import { SiteSettingsSchema, siteDirectory } from '../../collector/site-settings.js';
+import { SiteSettingsSchema, siteDirectory } from '../../collector/sites/site-settings.js';
 import { fillSite, recordOutages, type GenMetrics, type GenSite } from './report-month-generator.js';
 
 /**

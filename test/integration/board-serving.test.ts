@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOARD_CSP, loadBoardAssets, mountBoard, type BoardAssets } from '../../collector/board-assets.js';
+import { BOARD_CSP, loadBoardAssets, mountBoard, type BoardAssets } from '../../collector/http/board-assets.js';
 
 let server: Server;
 let base: string;

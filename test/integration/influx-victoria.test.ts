@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.js';
 import { InfluxWriter, type InfluxWriterOptions } from '../../collector/influx/influx-writer.js';
 import { sampleLines } from '../../collector/influx/point-builder.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SampleRow } from '../../collector/store/store.js';
 import { VictoriaMetrics, type ExportedSeries } from '../helpers/victoria-metrics.js';
 

@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CredentialStore } from '../../collector/credentials.js';
-import { exportMosquittoFiles } from '../../collector/mosquitto-config.js';
-import { verifyHash } from '../../collector/password-hash.js';
+import { CredentialStore } from '../../collector/broker/credentials.js';
+import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js';
+import { verifyHash } from '../../collector/broker/password-hash.js';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { MOSQUITTO_PASSWD_BIN, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 

@@ -14,7 +14,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runNotifyCommand } from '../../cli/notify-command.js';
 import { systemClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { webhookSignature } from '../../collector/notify/channels/webhook.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';

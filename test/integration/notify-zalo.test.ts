@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.js';
 import { createLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';

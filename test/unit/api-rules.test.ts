@@ -3,12 +3,12 @@
  * buckets and bound, and the token store (hashing, revocation, sessions) on real SQLite.
  */
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../collector/api/auth/rate-limiter.js';
-import { hashSecret, SESSION_MAX_MS, TokenStore } from '../../collector/api/auth/token-store.js';
-import { resolveRange } from '../../collector/api/query-schemas.js';
-import { worstProblem, type HostInput } from '../../collector/api/site-health.js';
-import { intelCoreGeneration, isOldCpu, underSpec } from '../../collector/api/under-spec.js';
-import { WorkingHoursSchema } from '../../collector/schedule/working-hours.js';
+import { RateLimiter } from '../../collector/http/api/auth/rate-limiter.js';
+import { hashSecret, SESSION_MAX_MS, TokenStore } from '../../collector/http/api/auth/token-store.js';
+import { resolveRange } from '../../collector/http/api/query-schemas.js';
+import { worstProblem, type HostInput } from '../../collector/http/api/site-health.js';
+import { intelCoreGeneration, isOldCpu, underSpec } from '../../collector/http/api/under-spec.js';
+import { WorkingHoursSchema } from '../../collector/sites/schedule/working-hours.js';
 import { openDatabase } from '../../collector/store/sqlite-store.js';
 import type { HostState, StoredSample } from '../../collector/store/store.js';
 import type { SampleMetrics } from '../../contract/schemas.js';

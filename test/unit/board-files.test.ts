@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../collector/board-assets.js';
+import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../collector/http/board-assets.js';
 import type { HostOutageCause, IncidentCause } from '../../collector/outage/outage-types.js';
 import { EVENT_TYPES } from '../../contract/schemas.js';
 

@@ -2,13 +2,13 @@
  * The board's chart data shaping (collector/board/series.js), run as the browser runs it
  * (a plain script in a fresh context): series alignment, site-wide combination per
  * bucket, and working hours shaded in the site's time zone with holidays, make-up days
- * and Saturday mornings (the rules of collector/schedule/working-hours.ts).
+ * and Saturday mornings (the rules of collector/sites/schedule/working-hours.ts).
  */
 import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { BOARD_DIR } from '../../collector/board-assets.js';
-import { WorkingHoursSchema } from '../../collector/schedule/working-hours.js';
+import { BOARD_DIR } from '../../collector/http/board-assets.js';
+import { WorkingHoursSchema } from '../../collector/sites/schedule/working-hours.js';
 
 type Points = Array<[number, number | null, number?, number?]>;
 interface Series {

@@ -4,15 +4,15 @@ import {
   CredentialExistsError,
   CredentialStore,
   type Identity,
-} from '../../collector/credentials.js';
+} from '../../collector/broker/credentials.js';
 import {
   DEFAULT_ITERATIONS,
   generatePassword,
   hashPassword,
   parseHash,
   verifyHash,
-} from '../../collector/password-hash.js';
-import { renderAclFile, renderPasswordFile, mosquittoConf } from '../../collector/mosquitto-config.js';
+} from '../../collector/broker/password-hash.js';
+import { renderAclFile, renderPasswordFile, mosquittoConf } from '../../collector/broker/mosquitto-config.js';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 
 const NOW = Date.UTC(2025, 0, 1);

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { systemClock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
 import { InfluxWriter, type InfluxWriterOptions } from '../../collector/influx/influx-writer.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { classifyWriteError } from '../../collector/influx/write-transport.js';
 import { HttpError } from '@influxdata/influxdb-client';
 

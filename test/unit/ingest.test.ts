@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
-import { Ingest, StoreUnavailableError } from '../../collector/ingest.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { Ingest, StoreUnavailableError } from '../../collector/ingest/ingest.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { openDatabase, SqliteStore } from '../../collector/store/sqlite-store.js';
 import type { Store } from '../../collector/store/store.js';
 import { topicFor } from '../../contract/topics.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { backoffMs } from '../../collector/notify/channel-worker.js';
 import { NotifyConfigSchema, type NotifyConfig } from '../../collector/notify/config.js';
 import type { DigestScheduler } from '../../collector/notify/digest.js';

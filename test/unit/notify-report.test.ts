@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { EmailNotifier } from '../../collector/notify/channels/email.js';
 import { ZaloBotNotifier } from '../../collector/notify/channels/zalo-bot.js';
 import { NotifyConfigSchema } from '../../collector/notify/config.js';

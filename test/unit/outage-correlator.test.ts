@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
-import type { StoredMessage } from '../../collector/ingest.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import type { StoredMessage } from '../../collector/ingest/ingest.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { OutageConfigSchema, type OutageConfig } from '../../collector/outage/outage-config.js';
 import { emptySite } from '../../collector/outage/outage-state.js';
 import { OutageTracker, correlatorSettings } from '../../collector/outage/outage-tracker.js';

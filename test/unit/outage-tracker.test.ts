@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../common/log.js';
-import type { StoredMessage } from '../../collector/ingest.js';
+import type { StoredMessage } from '../../collector/ingest/ingest.js';
 import { incidentPoint } from '../../collector/influx/point-builder.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { OutageConfigSchema } from '../../collector/outage/outage-config.js';
 import { OutageTracker, type OutageTrackerDeps } from '../../collector/outage/outage-tracker.js';
 import { SqliteOutageStore } from '../../collector/outage/sqlite-outage-store.js';

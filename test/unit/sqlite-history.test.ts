@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { RollupJob } from '../../collector/store/rollup-job.js';
 import { DAY_MS, SqliteHistory } from '../../collector/store/sqlite-history.js';
 import { silentLogger } from '../../common/log.js';

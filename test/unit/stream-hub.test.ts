@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { Request, Response } from 'express';
 import { describe, expect, it } from 'vitest';
-import { StreamHub } from '../../collector/api/stream-hub.js';
-import { MetricsRegistry } from '../../collector/metrics-registry.js';
+import { StreamHub } from '../../collector/http/api/stream-hub.js';
+import { MetricsRegistry } from '../../common/metrics-registry.js';
 import { silentLogger } from '../../common/log.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 

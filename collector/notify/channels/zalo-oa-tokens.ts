@@ -12,7 +12,7 @@
  */
 import type { Clock } from '../../../common/clock.js';
 import type { Logger } from '../../../common/log.js';
-import type { Counter } from '../../metrics-registry.js';
+import type { Counter } from '../../../common/metrics-registry.js';
 import type { SqliteDatabase } from '../../store/sqlite-store.js';
 import { httpRequest } from '../http-request.js';
 import { scrubSecrets } from '../notifier.js';

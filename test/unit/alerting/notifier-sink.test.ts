@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Notification, NotifiedAlert } from '../../../collector/alerting/alert-types.js';
 import { MAX_ALERTS_PER_MESSAGE, NotifierOutboxSink } from '../../../collector/alerting/notifier-sink.js';
-import { MetricsRegistry } from '../../../collector/metrics-registry.js';
+import { MetricsRegistry } from '../../../common/metrics-registry.js';
 import { NotifyConfigSchema } from '../../../collector/notify/config.js';
 import { NotifyService } from '../../../collector/notify/notify-service.js';
 import { openDatabase } from '../../../collector/store/sqlite-store.js';

@@ -5,7 +5,7 @@ import type { WindowEvent, WindowSample } from '../../../collector/alerting/metr
 import type { CommonParams, RuleContext, SiteView } from '../../../collector/alerting/rules/alert-rule.js';
 import { BUILT_IN_RULES } from '../../../collector/alerting/rules/registry.js';
 import type { SiteIncident } from '../../../collector/outage/outage-types.js';
-import { workingMs, WorkingHoursSchema } from '../../../collector/schedule/working-hours.js';
+import { workingMs, WorkingHoursSchema } from '../../../collector/sites/schedule/working-hours.js';
 import type { HostState } from '../../../collector/store/store.js';
 
 /** The built-in rules are pure functions of (context, params): fed here with hand-made snapshots. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWorkingTime, WorkingHoursSchema } from '../../../collector/schedule/working-hours.js';
+import { isWorkingTime, WorkingHoursSchema } from '../../../collector/sites/schedule/working-hours.js';
 
 /** Local time in Asia/Ho_Chi_Minh (UTC+7, no DST) → epoch ms. */
 const ict = (iso: string) => Date.parse(`${iso}+07:00`);

@@ -54,8 +54,8 @@ export interface BoardAsset {
 
 export type BoardAssets = ReadonlyMap<string, BoardAsset>;
 
-/** The folder next to this module: `collector/board/` from source, `dist/collector/board/` when built. */
-export const BOARD_DIR = fileURLToPath(new URL('./board/', import.meta.url));
+/** The board folder beside this module's folder (`collector/http/` → `collector/board/`) from source, `dist/collector/board/` when built. */
+export const BOARD_DIR = fileURLToPath(new URL('../board/', import.meta.url));
 
 function locate(file: BoardFile, dir: string): string {
   const local = `${dir}${file.name}`;

@@ -1,9 +1,9 @@
 import type { Response } from 'express';
 import { z } from 'zod';
-import { ID_PATTERN } from '../../../contract/topics.js';
-import type { AlertStore } from '../../alerting/alert-store.js';
-import { RULE_NAMES } from '../../alerting/alerting-config.js';
-import { silenceStatus } from '../../alerting/silences.js';
+import { ID_PATTERN } from '../../../../contract/topics.js';
+import type { AlertStore } from '../../../alerting/alert-store.js';
+import { RULE_NAMES } from '../../../alerting/alerting-config.js';
+import { silenceStatus } from '../../../alerting/silences.js';
 import type { ApiModule } from '../api-module.js';
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { sendError } from './api-errors.js';
-import type { ApiModule } from './api-module.js';
-import { principalOf } from './auth/authenticator.js';
-import type { TokenStore } from './auth/token-store.js';
+import { sendError } from '../api-errors.js';
+import type { ApiModule } from '../api-module.js';
+import { principalOf } from '../auth/authenticator.js';
+import type { TokenStore } from '../auth/token-store.js';
 
 const CreateBody = z
   .object({

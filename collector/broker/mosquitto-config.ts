@@ -6,8 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { chown, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAX_PACKET_BYTES } from '../contract/limits.js';
-import { TOPIC_PREFIX } from '../contract/topics.js';
+import { MAX_PACKET_BYTES } from '../../contract/limits.js';
+import { TOPIC_PREFIX } from '../../contract/topics.js';
 import type { ActiveCredential, CredentialStore } from './credentials.js';
 
 export interface ExportMosquittoOptions {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { HISTORY_METRICS, RESOLUTION_MS, RESOLUTIONS, type HistoryQuery, type HistoryReader, type Resolution } from '../store/history.js';
-import { DEFAULT_MAX_POINTS, RAW_STEP_MS } from '../store/sqlite-history.js';
-import { sendJsonText } from './api-core.js';
-import { sendError } from './api-errors.js';
-import type { ApiModule } from './api-module.js';
-import { Id, RangeFields, resolveRange } from './query-schemas.js';
+import { HISTORY_METRICS, RESOLUTION_MS, RESOLUTIONS, type HistoryQuery, type HistoryReader, type Resolution } from '../../../store/history.js';
+import { DEFAULT_MAX_POINTS, RAW_STEP_MS } from '../../../store/sqlite-history.js';
+import { sendJsonText } from '../api-core.js';
+import { sendError } from '../api-errors.js';
+import type { ApiModule } from '../api-module.js';
+import { Id, RangeFields, resolveRange } from '../query-schemas.js';
 
 /** An explicit resolution may not ask for more than this many points per series. */
 export const MAX_POINTS_PER_SERIES = 10_000;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '../contract/topics.js';
+import { ID_PATTERN } from '../../contract/topics.js';
 import { WorkingHoursSchema, type WorkingHours } from './schedule/working-hours.js';
 
 /**

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { Store } from '../store/store.js';
-import { sendError } from './api-errors.js';
-import type { ApiModule } from './api-module.js';
-import { Id, Lang, RangeFields, resolveRange } from './query-schemas.js';
-import { underSpec } from './under-spec.js';
+import type { Store } from '../../../store/store.js';
+import { sendError } from '../api-errors.js';
+import type { ApiModule } from '../api-module.js';
+import { Id, Lang, RangeFields, resolveRange } from '../query-schemas.js';
+import { underSpec } from '../under-spec.js';
 
 const HostParams = z.object({ site: Id, host: Id }).strict();
 const HostQuery = z.object({ lang: Lang }).strict();

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '../../../contract/topics.js';
-import type { OutageCountReader, OutageReader } from '../../outage/outage-types.js';
+import { ID_PATTERN } from '../../../../contract/topics.js';
+import type { OutageCountReader, OutageReader } from '../../../outage/outage-types.js';
 import type { ApiContext, ApiModule } from '../api-module.js';
 
 /** docs/api.md: ranges default to the last hour and span at most 31 days; limit 1..1000 (100). */

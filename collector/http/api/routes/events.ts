@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { EVENT_TYPES } from '../../contract/schemas.js';
-import type { EventQuery } from '../store/sqlite-event-query.js';
-import { sendError } from './api-errors.js';
-import type { ApiModule } from './api-module.js';
-import { Cursor, encodeCursor, Id, Limit, RangeFields, resolveRange } from './query-schemas.js';
+import { EVENT_TYPES } from '../../../../contract/schemas.js';
+import type { EventQuery } from '../../../store/sqlite-event-query.js';
+import { sendError } from '../api-errors.js';
+import type { ApiModule } from '../api-module.js';
+import { Cursor, encodeCursor, Id, Limit, RangeFields, resolveRange } from '../query-schemas.js';
 
 const EventsQuery = z
   .object({

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity } from './credentials.js';
-import { StoreUnavailableError, type Ingest } from './ingest.js';
-import type { Counter, MetricsRegistry } from './metrics-registry.js';
+import { StoreUnavailableError, type Ingest } from '../ingest/ingest.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { guardedConnection } from './mqtt-packet-guard.js';
 
 /** What the broker needs from the credential store (port). */

@@ -1,6 +1,6 @@
-import type { SampleMetrics } from '../../contract/schemas.js';
-import { isWorkingTime, type WorkingHours } from '../schedule/working-hours.js';
-import type { HostState, StoredSample } from '../store/store.js';
+import type { SampleMetrics } from '../../../contract/schemas.js';
+import { isWorkingTime, type WorkingHours } from '../../sites/schedule/working-hours.js';
+import type { HostState, StoredSample } from '../../store/store.js';
 
 /**
  * A site's health at a glance (overview tile, site page), a pure function of the hosts'

@@ -15,8 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { isValidId, parseTopic, TOPIC_PREFIX } from '../contract/topics.js';
-import { systemClock, type Clock } from '../common/clock.js';
+import { isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
+import { systemClock, type Clock } from '../../common/clock.js';
 import { DEFAULT_ITERATIONS, generatePassword, hashPassword, verifyHash } from './password-hash.js';
 
 export type Role = 'agent' | 'collector';

@@ -1,7 +1,7 @@
 import type { RequestHandler, Router } from 'express';
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
-import type { Clock } from '../../common/clock.js';
+import type { Clock } from '../../../common/clock.js';
 
 /** Roles of API tokens and board users (issue 6). */
 export type Role = 'read' | 'admin';

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../common/clock.js';
-import { ALL_TOPICS } from '../contract/topics.js';
-import { StoreUnavailableError, type Ingest } from './ingest.js';
-import type { MetricsRegistry } from './metrics-registry.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { ALL_TOPICS } from '../../contract/topics.js';
+import { StoreUnavailableError, type Ingest } from '../ingest/ingest.js';
+import type { MetricsRegistry } from '../../common/metrics-registry.js';
 
 export interface BrokerSubscriberOptions {
   url: string;

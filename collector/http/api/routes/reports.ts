@@ -2,10 +2,10 @@ import { z } from 'zod';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Id, Lang } from '../query-schemas.js';
-import { UnknownSiteError } from '../../report/report-builder.js';
-import { parseMonth } from '../../report/report-period.js';
-import { REPORT_FORMATS } from '../../report/report-renderers.js';
-import { lastCompleteMonth, type ReportService } from '../../report/report-service.js';
+import { UnknownSiteError } from '../../../report/report-builder.js';
+import { parseMonth } from '../../../report/report-period.js';
+import { REPORT_FORMATS } from '../../../report/report-renderers.js';
+import { lastCompleteMonth, type ReportService } from '../../../report/report-service.js';
 
 const ReportQuery = z
   .object({

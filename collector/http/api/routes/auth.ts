@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { sendError } from './api-errors.js';
-import type { ApiContext, ApiModule } from './api-module.js';
-import { CSRF_HEADER, cookieValue, principalOf, SESSION_COOKIE } from './auth/authenticator.js';
-import type { RateLimiter } from './auth/rate-limiter.js';
-import type { TokenStore } from './auth/token-store.js';
+import { sendError } from '../api-errors.js';
+import type { ApiContext, ApiModule } from '../api-module.js';
+import { CSRF_HEADER, cookieValue, principalOf, SESSION_COOKIE } from '../auth/authenticator.js';
+import type { RateLimiter } from '../auth/rate-limiter.js';
+import type { TokenStore } from '../auth/token-store.js';
 import type { RequestHandler } from 'express';
 
 const LoginBody = z.object({ token: z.string().min(1).max(200) }).strict();

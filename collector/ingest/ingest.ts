@@ -1,10 +1,10 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
-import { RateLimitedLog } from '../common/log.js';
-import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../contract/decode.js';
-import { SKEW_TOLERANCE_MS } from '../contract/limits.js';
-import type { Counter, MetricsRegistry } from './metrics-registry.js';
-import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from './store/store.js';
+import type { Clock } from '../../common/clock.js';
+import { RateLimitedLog } from '../../common/log.js';
+import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../../contract/decode.js';
+import { SKEW_TOLERANCE_MS } from '../../contract/limits.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
+import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from '../store/store.js';
 
 export type IngestOutcome =
   | { status: 'accepted'; kind: string }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import type { HttpProbeResult, PingResult } from '../../contract/schemas.js';
-import type { OutageReader, SiteIncident } from '../outage/outage-types.js';
-import type { SiteDirectory } from '../site-settings.js';
-import type { HostState, Store, StoredSample } from '../store/store.js';
-import { sendError } from './api-errors.js';
-import type { ApiModule } from './api-module.js';
-import { Id, Lang } from './query-schemas.js';
-import { latestFigures, THRESHOLDS, worstProblem, type HostInput } from './site-health.js';
-import { underSpec, type UnderSpec } from './under-spec.js';
+import type { HttpProbeResult, PingResult } from '../../../../contract/schemas.js';
+import type { OutageReader, SiteIncident } from '../../../outage/outage-types.js';
+import type { SiteDirectory } from '../../../sites/site-settings.js';
+import type { HostState, Store, StoredSample } from '../../../store/store.js';
+import { sendError } from '../api-errors.js';
+import type { ApiModule } from '../api-module.js';
+import { Id, Lang } from '../query-schemas.js';
+import { latestFigures, THRESHOLDS, worstProblem, type HostInput } from '../site-health.js';
+import { underSpec, type UnderSpec } from '../under-spec.js';
 
 export interface SitesRoutesDeps {
   store: Store;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { SqliteDatabase } from '../../store/sqlite-store.js';
-import { migrateModule } from '../../store/module-migrations.js';
+import type { SqliteDatabase } from '../../../store/sqlite-store.js';
+import { migrateModule } from '../../../store/module-migrations.js';
 import type { Role } from '../api-module.js';
 
 /** API tokens look like `canh_<43 base64url chars>` (256 random bits). */

@@ -1,8 +1,8 @@
 import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import type { StoredMessage } from '../ingest.js';
-import type { Counter, MetricsRegistry } from '../metrics-registry.js';
+import type { Clock, TimerHandle } from '../../../common/clock.js';
+import type { StoredMessage } from '../../ingest/ingest.js';
+import type { Counter, MetricsRegistry } from '../../../common/metrics-registry.js';
 
 /** What changed (docs/api.md `/api/stream`): the board refetches what it shows of it. */
 export interface StreamUpdate {

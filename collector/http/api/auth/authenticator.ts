@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Clock } from '../../../common/clock.js';
+import type { Clock } from '../../../../common/clock.js';
 import { sendError } from '../api-errors.js';
 import type { Role } from '../api-module.js';
 import type { Principal, TokenStore } from './token-store.js';

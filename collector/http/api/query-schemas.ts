@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ID_PATTERN } from '../../contract/topics.js';
+import { ID_PATTERN } from '../../../contract/topics.js';
 
 /**
  * Shared pieces of the API's input schemas (docs/api.md): ids, time ranges (default the

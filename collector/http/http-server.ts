@@ -1,26 +1,26 @@
 import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
-import type { Clock } from '../common/clock.js';
-import { VERSION } from '../common/version.js';
+import type { Clock } from '../../common/clock.js';
+import { VERSION } from '../../common/version.js';
 import { ApiCore, type ApiSettings } from './api/api-core.js';
 import type { ApiModule } from './api/api-module.js';
-import { authRoutes } from './api/auth-routes.js';
+import { authRoutes } from './api/routes/auth.js';
 import { Authenticator } from './api/auth/authenticator.js';
 import type { TokenStore } from './api/auth/token-store.js';
-import { eventsRoutes } from './api/events-routes.js';
-import { historyRoutes } from './api/history-routes.js';
-import { hostsRoutes } from './api/hosts-routes.js';
-import { sitesRoutes } from './api/sites-routes.js';
+import { eventsRoutes } from './api/routes/events.js';
+import { historyRoutes } from './api/routes/history.js';
+import { hostsRoutes } from './api/routes/hosts.js';
+import { sitesRoutes } from './api/routes/sites.js';
 import { streamRoutes, StreamHub } from './api/stream-hub.js';
-import { tokensRoutes } from './api/tokens-routes.js';
+import { tokensRoutes } from './api/routes/tokens.js';
 import { loadBoardAssets, mountBoard } from './board-assets.js';
-import type { MetricsRegistry } from './metrics-registry.js';
-import type { OutageReader } from './outage/outage-types.js';
-import type { SiteDirectory } from './site-settings.js';
-import type { HistoryReader, Resolution } from './store/history.js';
-import type { EventQuery } from './store/sqlite-event-query.js';
-import type { Store } from './store/store.js';
+import type { MetricsRegistry } from '../../common/metrics-registry.js';
+import type { OutageReader } from '../outage/outage-types.js';
+import type { SiteDirectory } from '../sites/site-settings.js';
+import type { HistoryReader, Resolution } from '../store/history.js';
+import type { EventQuery } from '../store/sqlite-event-query.js';
+import type { Store } from '../store/store.js';
 
 export interface HttpApiSettings extends ApiSettings {
   streamMaxClients: number;
@@ -52,7 +52,7 @@ export interface HttpServerOptions {
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * HTTP: the REST API (collector/api/, docs/api.md), health, /metrics, live updates and
+ * HTTP: the REST API (collector/http/api/, docs/api.md), health, /metrics, live updates and
  * the board's static files, with security headers and per-route request metrics.
  */
 export class HttpServer {

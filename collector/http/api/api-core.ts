@@ -1,8 +1,8 @@
 import { gzipSync } from 'node:zlib';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import type { Clock } from '../../common/clock.js';
-import type { MetricsRegistry } from '../metrics-registry.js';
+import type { Clock } from '../../../common/clock.js';
+import type { MetricsRegistry } from '../../../common/metrics-registry.js';
 import { parseOr400, sendError } from './api-errors.js';
 import type { ApiContext, ApiModule } from './api-module.js';
 import { Authenticator } from './auth/authenticator.js';
