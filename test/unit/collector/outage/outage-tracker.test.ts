@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../../common/log.js';
+import type { StoredMessage } from '../../../../collector/ingest/ingest.js';
+import { incidentPoint } from '../../../../collector/influx/point-builder.js';
+import { MetricsRegistry } from '../../../../common/metrics-registry.js';
+import { OutageConfigSchema } from '../../../../collector/outage/outage-config.js';
+import { OutageTracker, type OutageTrackerDeps } from '../../../../collector/outage/outage-tracker.js';
+import { SqliteOutageStore } from '../../../../collector/outage/sqlite-outage-store.js';
+import { openDatabase } from '../../../../collector/store/sqlite-store.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+
+/** The tracker's own duties: metrics, the export hook, the host bound, store failures. */
+describe('OutageTracker', () => {
+  const status = (clock: FakeClock, site: string, host: string, state: 'online' | 'offline', t: number): StoredMessage => ({
+    kind: 'status',
+    row: { site, host, boot: `boot-${host}`, t, received: clock.now(), state, hostname: host, agentVersion: '0', osBoot: t - 3600_000, keepalive: 10 },
+  });
+  const make = (over: Partial<OutageTrackerDeps> = {}, config = {}) => {
+    const clock = new FakeClock();
+    const metrics = new MetricsRegistry();
+    const store = new SqliteOutageStore(openDatabase(':memory:'));
+    const closed: unknown[] = [];
+    const tracker = new OutageTracker({
+      store,
+      config: OutageConfigSchema.parse(config),
+      skewToleranceMs: 60_000,
+      clock,
+      log: silentLogger(),
+      metrics,
+      onClosed: (c) => closed.push(c),
+      ...over,
+    });
+    tracker.start();
+    return { clock, metrics, store, tracker, closed };
+  };
+
+  it('counts incidents and outages in /metrics and hands closed ones to the export hook (InfluxDB incident points)', () => {
+    const { clock, metrics, tracker, closed } = make({}, { settleSeconds: 5 });
+    const births = ['a', 'b'].map((h) => status(clock, 's', h, 'online', clock.now()));
+    births.forEach((b) => tracker.onStored(b));
+    clock.advance(10_000);
+    births.forEach((b) => tracker.onStored({ ...b, row: { ...b.row, state: 'offline', received: clock.now() } } as StoredMessage));
+    expect(metrics.render()).toMatch(/canh_outage_incidents_open 1/);
+    clock.advance(60_000);
+    // They come back on the same boot with nothing buffered: offline, decided after the settle time.
+    ['a', 'b'].forEach((h) => tracker.onStored(status(clock, 's', h, 'online', clock.now())));
+    clock.advance(6_000);
+    const text = metrics.render();
+    expect(text).toMatch(/canh_outage_incidents_opened_total 1/);
+    expect(text).toMatch(/canh_outage_incidents_resolved_total\{cause="unknown"\} 1/);
+    expect(text).toMatch(/canh_outage_host_outages_closed_total\{cause="offline"\} 2/);
+    expect(text).toMatch(/canh_outage_incidents_open 0/);
+    expect(closed.map((c) => (c as { scope: string }).scope).sort()).toEqual(['host', 'host', 'site']);
+    const site = closed.find((c) => (c as { scope: string }).scope === 'site') as { incident: { site: string; cause: string; start: number; end: number; hosts: string[] } };
+    const [line] = incidentPoint({ site: 's', scope: 'site', cause: site.incident.cause, start: site.incident.start, end: site.incident.end, hosts: site.incident.hosts.length });
+    expect(line).toMatch(/^incident,cause=unknown,scope=site,site=s count=1i?,duration_s=/);
+  });
+
+  it('tracks at most maxHosts hosts; more are counted, not kept', () => {
+    const { clock, metrics, tracker } = make({}, { maxHosts: 2 });
+    for (const h of ['a', 'b', 'c']) tracker.onStored(status(clock, 's1', h, 'online', clock.now()));
+    tracker.onStored(status(clock, 's2', 'x', 'online', clock.now()));
+    expect(Object.keys(tracker.siteState('s1')!.hosts)).toEqual(['a', 'b']);
+    expect(tracker.siteState('s2')).toBeUndefined();
+    expect(metrics.render()).toMatch(/canh_outage_hosts_untracked_total 2/);
+  });
+
+  it('a failing store write is counted; the state stays in memory and is saved at the next tick', () => {
+    const { clock, metrics, tracker, store } = make();
+    const realApply = store.apply.bind(store);
+    let fail = true;
+    store.apply = (...args) => {
+      if (fail) throw new Error('disk full');
+      return realApply(...args);
+    };
+    tracker.onStored(status(clock, 's', 'a', 'online', clock.now()));
+    expect(metrics.render()).toMatch(/canh_outage_store_errors_total 1/);
+    fail = false;
+    clock.advance(1000);
+    expect(store.load().sites.map((s) => Object.keys(s.hosts))).toEqual([['a']]);
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { isWorkingTime, WorkingHoursSchema } from '../../../../../collector/sites/schedule/working-hours.js';
+
+/** Local time in Asia/Ho_Chi_Minh (UTC+7, no DST) → epoch ms. */
+const ict = (iso: string) => Date.parse(`${iso}+07:00`);
+
+describe('working-hours schedules used by alert rules', () => {
+  const standard = WorkingHoursSchema.parse({});
+
+  it('default Mon–Fri 07:30–11:30 and 13:30–17:00 Asia/Ho_Chi_Minh, edges included/excluded', () => {
+    // 2026-11-23 is a Monday.
+    expect(isWorkingTime(standard, ict('2026-11-23T07:29:59'))).toBe(false);
+    expect(isWorkingTime(standard, ict('2026-11-23T07:30:00'))).toBe(true);
+    expect(isWorkingTime(standard, ict('2026-11-23T11:29:00'))).toBe(true);
+    expect(isWorkingTime(standard, ict('2026-11-23T11:30:00'))).toBe(false); // lunch
+    expect(isWorkingTime(standard, ict('2026-11-23T13:30:00'))).toBe(true);
+    expect(isWorkingTime(standard, ict('2026-11-23T17:00:00'))).toBe(false);
+    // 09:00 in Hanoi is 02:00 UTC: the zone, not the machine's, decides.
+    expect(isWorkingTime(standard, Date.UTC(2026, 10, 23, 2, 0))).toBe(true);
+    expect(isWorkingTime(standard, Date.UTC(2026, 10, 23, 9, 0))).toBe(true); // 16:00 ICT
+    expect(isWorkingTime(standard, Date.UTC(2026, 10, 23, 11, 0))).toBe(false); // 18:00 ICT
+  });
+
+  it('weekends: closed, unless Saturday morning is on', () => {
+    expect(isWorkingTime(standard, ict('2026-11-28T09:00:00'))).toBe(false); // Saturday
+    expect(isWorkingTime(standard, ict('2026-11-29T09:00:00'))).toBe(false); // Sunday
+    const sat = WorkingHoursSchema.parse({ saturdayMorning: true });
+    expect(isWorkingTime(sat, ict('2026-11-28T09:00:00'))).toBe(true);
+    expect(isWorkingTime(sat, ict('2026-11-28T14:00:00'))).toBe(false);
+    expect(isWorkingTime(sat, ict('2026-11-29T09:00:00'))).toBe(false);
+  });
+
+  it('holidays close the day; a make-up working day opens a weekend day', () => {
+    const wh = WorkingHoursSchema.parse({ holidays: ['2026-09-02'], extraWorkingDays: ['2026-11-28'] });
+    expect(isWorkingTime(wh, ict('2026-09-02T09:00:00'))).toBe(false); // Wednesday, National Day
+    expect(isWorkingTime(wh, ict('2026-09-03T09:00:00'))).toBe(true);
+    expect(isWorkingTime(wh, ict('2026-11-28T09:00:00'))).toBe(true); // Saturday made a working day
+  });
+
+  it('a schedule across midnight (night shift split at 24:00) holds on both sides of midnight', () => {
+    const night = WorkingHoursSchema.parse({
+      days: { '1': [['22:00', '24:00']], '2': [['00:00', '06:00']] },
+    });
+    expect(isWorkingTime(night, ict('2026-11-23T21:59:00'))).toBe(false);
+    expect(isWorkingTime(night, ict('2026-11-23T23:59:59'))).toBe(true);
+    expect(isWorkingTime(night, ict('2026-11-24T00:00:00'))).toBe(true);
+    expect(isWorkingTime(night, ict('2026-11-24T05:59:00'))).toBe(true);
+    expect(isWorkingTime(night, ict('2026-11-24T06:00:00'))).toBe(false);
+    // A single span crossing midnight is refused with a clear message.
+    const bad = WorkingHoursSchema.safeParse({ days: { '1': [['22:00', '06:00']] } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues[0]!.message).toMatch(/split a span that crosses midnight/);
+  });
+});

@@ -1,0 +1,25 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { openDatabase, SqliteStore } from '../../../../collector/store/sqlite-store.js';
+import { storeSuite } from './store-suite.js';
+
+storeSuite('SqliteStore (:memory:)', () => new SqliteStore(openDatabase(':memory:'), ':memory:'));
+storeSuite('SqliteStore (file)', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'canh-store-')), 'canh.db');
+  return new SqliteStore(openDatabase(file), file);
+});
+
+it('keeps the sample count across reopen and reports its size', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'canh-store-')), 'canh.db');
+  const a = new SqliteStore(openDatabase(file), file);
+  a.insertSample({ site: 's', host: 'h', boot: 'bbbbbbbb', seq: 0, t: 1e12, tAgent: 1e12, sent: 1e12, received: 1e12, skewMs: 0, interval: 15, metrics: {} });
+  expect(a.sizeBytes()).toBeGreaterThan(0);
+  // It holds credential hashes: owner-only.
+  expect(statSync(file).mode & 0o077).toBe(0);
+  a.close();
+  const b = new SqliteStore(openDatabase(file), file);
+  expect(b.countSamples()).toBe(1);
+  b.close();
+});
