@@ -9,6 +9,6 @@ export async function runCollectorCommand(argv: string[]): Promise<number> {
   const config = loadCollectorConfig('collector', { file: values.config });
   if (!config) return 2;
   const log = createLogger('canh-collector', { level: config.log.level });
-  const collector = new Collector(config, log);
+  const collector = await Collector.open(config, log);
   return runUntilSignal(collector, log);
 }

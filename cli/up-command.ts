@@ -37,7 +37,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   const log = createLogger('canh', { level: config.log.level });
   // The first-start admin token goes under the banner below, not before it.
   let tokenBanner = '';
-  const collector = new Collector(config, log, { announce: (text) => (tokenBanner = text) });
+  const collector = await Collector.open(config, log, { announce: (text) => (tokenBanner = text) });
   const site = slugifyId(values.site ?? 'local');
   const host = slugifyId(hostname());
   const secretFile = join(config.dataDir, 'local-agent.secret.json');

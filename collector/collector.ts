@@ -1,39 +1,49 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
+import { MetricsRegistry } from '../common/metrics-registry.js';
 import { MAX_PACKET_BYTES } from '../contract/limits.js';
 import { AlertService } from './alerting/alert-service.js';
 import type { NotificationSink } from './alerting/alert-types.js';
 import { NotifierOutboxSink } from './alerting/notifier-sink.js';
 import { notifyTester } from './alerting/notify-test.js';
-import type { ApiModule } from './http/api/api-module.js';
-import { alertsRoutes } from './http/api/routes/alerts.js';
-import { TokenStore } from './http/api/auth/token-store.js';
 import { BrokerSubscriber } from './broker/broker-subscriber.js';
-import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './broker/credentials.js';
 import { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { CollectorConfig } from './config.js';
+import { ApiCore } from './http/api/api-core.js';
+import type { ApiModule } from './http/api/api-module.js';
+import { Authenticator } from './http/api/auth/authenticator.js';
+import { TokenStore } from './http/api/auth/token-store.js';
+import { alertsRoutes } from './http/api/routes/alerts.js';
+import { authRoutes } from './http/api/routes/auth.js';
+import { eventsRoutes } from './http/api/routes/events.js';
+import { historyRoutes } from './http/api/routes/history.js';
+import { hostsRoutes } from './http/api/routes/hosts.js';
+import { outageRoutes } from './http/api/routes/outages.js';
+import { reportsRoutes } from './http/api/routes/reports.js';
+import { sitesRoutes } from './http/api/routes/sites.js';
+import { streamRoutes } from './http/api/routes/stream.js';
+import { tokensRoutes } from './http/api/routes/tokens.js';
+import { StreamHub } from './http/api/stream-hub.js';
 import { HttpServer } from './http/http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
-import { Ingest } from './ingest/ingest.js';
-import { MetricsRegistry } from '../common/metrics-registry.js';
+import { Ingest, type StoredMessage } from './ingest/ingest.js';
+import { NotifyService } from './notify/notify-service.js';
+import { OutageTracker, type OutageTrackerDeps } from './outage/outage-tracker.js';
 import type { OutageReader } from './outage/outage-types.js';
-import { siteDirectory } from './sites/site-settings.js';
-import { reportsRoutes } from './http/api/routes/reports.js';
-import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
-import { ReportService } from './report/report-service.js';
+import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
 import { MonthlyReportJob } from './report/monthly-report-job.js';
+import { NotifierReportSender } from './report/notifier-report-sender.js';
 import { knownSites } from './report/report-builder.js';
 import { monthRange, parseMonth } from './report/report-period.js';
-import { NotifierReportSender } from './report/notifier-report-sender.js';
+import { ReportService } from './report/report-service.js';
+import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
+import { siteDirectory, type SiteDirectory } from './sites/site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
-import { NotifyService } from './notify/notify-service.js';
-import { outageRoutes } from './http/api/routes/outages.js';
-import { OutageTracker } from './outage/outage-tracker.js';
-import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -45,7 +55,7 @@ export interface CollectorDeps {
   notificationSink?: NotificationSink;
   /** Outage/incident read side (issue 3): the API's tiles and site pages, alert inhibition and power-cut rules. */
   outages?: OutageReader;
-  /** More REST route families (incidents, alerts, silences, reports). */
+  /** More REST route families, mounted after the collector's own. */
   apiModules?: ApiModule[];
   /** Where the first-start admin token is shown (never the log); stdout by default. */
   announce?: (text: string) => void;
@@ -55,139 +65,143 @@ export function databaseFile(config: CollectorConfig): string {
   return join(config.dataDir, 'canh.db');
 }
 
+/** What {@link Collector.open} opened before building the collector. */
+interface OpenedStorage {
+  db: SqliteDatabase;
+  store: Store;
+  credentials: CredentialStore;
+  tokens: TokenStore;
+  initialAdminToken: string | undefined;
+}
+
+/** A freshly stored message for one part (influx export, outages, alerting, live updates). */
+type StoredListener = (msg: StoredMessage) => void;
+/** A closed host outage or site incident for one part (influx export, live updates). */
+type ClosedListener = NonNullable<OutageTrackerDeps['onClosed']>;
+
 /**
- * The collector (house style §1): one place that builds store, credentials, ingest,
- * broker (embedded or external) and HTTP from config, and starts/stops them in order.
+ * The collector (house style §1): the one place that builds store, credentials, ingest,
+ * broker (embedded or external), outages, alerting, notifiers, reports and HTTP from
+ * config, each once, and starts/stops them in order.
+ *
+ * {@link Collector.open} does the I/O needed before anything else (opening the database,
+ * the credential and token tables, the first-start admin token) so that the CLI and tests
+ * can add credentials before {@link start}; the constructor only builds and assigns.
  */
 export class Collector {
   readonly clock: Clock;
   readonly db: SqliteDatabase;
   readonly store: Store;
   readonly credentials: CredentialStore;
-  readonly metrics = new MetricsRegistry();
-  readonly ingest: Ingest;
-  readonly broker: EmbeddedBroker | undefined;
-  readonly subscriber: BrokerSubscriber | undefined;
-  readonly http: HttpServer;
-  /** The InfluxDB export, when `influx` is configured. */
-  readonly influx: InfluxWriter | undefined;
-  /** Alert rules and engine (issue 4), when `alerting.enabled`. */
-  readonly alerting: AlertService | undefined;
-  /** REST routes of alerts, silences and notify test (for the HTTP server's API modules). */
-  readonly alertRoutes: ApiModule | undefined;
-  /** Monthly report (issue 7) for the API, the board and the monthly job. */
-  readonly reports: ReportService;
-  /** Sends each site's monthly report through the notifiers (issue 7), when `report.schedule.enabled`. */
-  readonly reportJob: MonthlyReportJob | undefined;
   readonly tokens: TokenStore;
+  readonly metrics = new MetricsRegistry();
+  /** Site names, working hours and thresholds (config.sites over config.siteDefaults). */
+  readonly sites: SiteDirectory;
   readonly history: SqliteHistory;
   readonly rollups: RollupJob;
-  /** The admin token created at the first start (shown once by start()), else undefined. */
-  readonly initialAdminToken: string | undefined;
-  private readonly announce: (text: string) => void;
+  /** The InfluxDB export, when `influx` is configured. */
+  readonly influx: InfluxWriter | undefined;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
   readonly notify: NotifyService;
   /** Outage intelligence (issue 3): host outages and site incidents. */
   readonly outageStore: SqliteOutageStore;
   readonly outages: OutageTracker;
-  /** `/api/incidents…`, `/api/outages` (docs/api.md), for the HTTP server's module registry. */
-  readonly outageApi: ApiModule;
+  /** Alert rules and engine (issue 4), when `alerting.enabled`. */
+  readonly alerting: AlertService | undefined;
+  /** Monthly report (issue 7) for the API, the board and the monthly job. */
+  readonly reports: ReportService;
+  /** Sends each site's monthly report through the notifiers (issue 7), when `report.schedule.enabled`. */
+  readonly reportJob: MonthlyReportJob | undefined;
+  /** The board's live updates (`/api/stream`). */
+  readonly stream: StreamHub;
+  readonly ingest: Ingest;
+  readonly broker: EmbeddedBroker | undefined;
+  readonly subscriber: BrokerSubscriber | undefined;
+  readonly http: HttpServer;
+  /** The admin token created at the first start (shown once by start()), else undefined. */
+  readonly initialAdminToken: string | undefined;
+  private readonly announce: (text: string) => void;
 
-  constructor(
+  /**
+   * Opens the database (unless `deps.db` is given), prepares the credential and token
+   * tables, creates the first admin token when there is none, then builds the collector.
+   */
+  static async open(config: CollectorConfig, log: Logger, deps: CollectorDeps = {}): Promise<Collector> {
+    const clock = deps.clock ?? systemClock;
+    const file = databaseFile(config);
+    const db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
+    const store = deps.store ?? new SqliteStore(db, file);
+    const credentials = new CredentialStore(db);
+    credentials.init();
+    const tokens = new TokenStore(db);
+    const initialAdminToken = tokens.ensureInitialAdmin(clock.now());
+    return new Collector(config, log, deps, { db, store, credentials, tokens, initialAdminToken });
+  }
+
+  private constructor(
     readonly config: CollectorConfig,
     private readonly log: Logger,
-    deps: CollectorDeps = {},
+    deps: CollectorDeps,
+    opened: OpenedStorage,
   ) {
-    this.clock = deps.clock ?? systemClock;
-    const file = databaseFile(config);
-    this.db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
-    this.store = deps.store ?? new SqliteStore(this.db, file);
-    this.credentials = new CredentialStore(this.db);
-    this.credentials.init();
-    this.tokens = new TokenStore(this.db);
-    this.initialAdminToken = this.tokens.ensureInitialAdmin(this.clock.now());
+    const clock = (this.clock = deps.clock ?? systemClock);
+    const metrics = this.metrics;
+    const db = (this.db = opened.db);
+    const store = (this.store = opened.store);
+    this.credentials = opened.credentials;
+    const tokens = (this.tokens = opened.tokens);
+    this.initialAdminToken = opened.initialAdminToken;
     this.announce = deps.announce ?? ((text) => void process.stdout.write(text));
+    const sites = (this.sites = siteDirectory(config.sites, config.siteDefaults));
+    const defaultTimezone = config.siteDefaults.workingHours.timezone;
+
     const r = config.history.retentionDays;
-    this.history = new SqliteHistory(this.db, this.clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS });
-    this.rollups = new RollupJob({ history: this.history, clock: this.clock, log: log.child({ module: 'rollup' }), metrics: this.metrics, cron: config.history.rollupCron });
-    if (config.influx) {
-      const x = config.influx;
-      this.influx = new InfluxWriter(
-        {
-          url: x.url,
-          org: x.org,
-          bucket: x.bucket,
-          token: x.token,
-          batchLines: x.batchLines,
-          flushMs: x.flushMs,
-          spoolDir: x.spoolDir ?? join(config.dataDir, 'influx-spool'),
-          spoolMaxBytes: x.spoolMaxBytes,
-          timeoutMs: x.timeoutMs,
-          maxQueueLines: x.maxQueueLines,
-          resendWindowMs: x.resendWindowMs,
-        },
-        { clock: this.clock, log: log.child({ module: 'influx' }), metrics: this.metrics },
-      );
-    }
-    this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
-    const influx = this.influx;
-    this.outageStore = new SqliteOutageStore(this.db);
-    this.outages = new OutageTracker({
-      store: this.outageStore,
+    const history = (this.history = new SqliteHistory(db, clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS }));
+    this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron });
+    const influx = (this.influx = config.influx ? influxWriter(config, clock, log, metrics) : undefined);
+    const notify = (this.notify = new NotifyService(config.notify, { db, clock, log: log.child({ module: 'notify' }), metrics }));
+    const httpLog = log.child({ module: 'http' });
+    const stream = (this.stream = new StreamHub({ clock, log: httpLog, metrics, maxClients: config.api.streamMaxClients }));
+
+    const outageStore = (this.outageStore = new SqliteOutageStore(db));
+    const outageReader = deps.outages ?? outageStore;
+    const closedListeners: ClosedListener[] = [
+      ...(influx ? [(c: Parameters<ClosedListener>[0]) => influx.write(incidentPoint(closedIncident(c)))] : []),
+      // The board's live updates: its timeline and tiles refetch.
+      (c) => stream.publish(closedUpdate(c)),
+    ];
+    const outages = (this.outages = new OutageTracker({
+      store: outageStore,
       config: config.outage,
       skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
-      clock: this.clock,
+      clock,
       log: log.child({ module: 'outage' }),
-      metrics: this.metrics,
+      metrics,
       onClosed: (c) => {
-        influx?.write(
-          c.scope === 'site'
-            ? incidentPoint({ site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length })
-            : incidentPoint({ site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 }),
-        );
-        // The board's live updates: its timeline and tiles refetch.
-        this.http.stream.publish(
-          c.scope === 'site'
-            ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
-            : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start },
-        );
+        for (const listener of closedListeners) listener(c);
       },
-    });
-    const sites = siteDirectory(config.sites, config.siteDefaults);
-    this.outageApi = outageRoutes({
-      outages: this.outageStore,
-      timezone: (site) => (site === undefined ? config.siteDefaults.workingHours.timezone : sites.workingHours(site).timezone),
-    });
-    const outages = this.outages;
-    if (config.alerting.enabled) {
-      this.alerting = new AlertService({
-        config: config.alerting,
-        db: this.db,
-        store: this.store,
-        sites,
-        clock: this.clock,
-        log: log.child({ module: 'alerting' }),
-        sink: deps.notificationSink ?? new NotifierOutboxSink(this.notify),
-        outages: deps.outages ?? this.outageStore,
-        metrics: this.metrics,
-      });
-    }
-    const alerting = this.alerting;
-    this.reports = new ReportService({
-      store: this.store,
-      history: this.history,
-      siteMinutes: rollupSiteMinutes(this.db, this.history),
-      outages: this.outageStore,
-      sites: siteDirectory(config.sites, config.siteDefaults),
-    });
+    }));
+    const alerting = (this.alerting = config.alerting.enabled
+      ? new AlertService({
+          config: config.alerting,
+          db,
+          store,
+          sites,
+          clock,
+          log: log.child({ module: 'alerting' }),
+          sink: deps.notificationSink ?? new NotifierOutboxSink(notify),
+          outages: outageReader,
+          metrics,
+        })
+      : undefined);
+    const reports = (this.reports = new ReportService({ store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites }));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
-    if (config.report.schedule.enabled && this.notify.notifiers.size > 0) {
-      const store = this.store;
+    if (config.report.schedule.enabled && notify.notifiers.size > 0) {
       this.reportJob = new MonthlyReportJob({
-        db: this.db,
-        service: this.reports,
-        sender: new NotifierReportSender(this.notify, this.clock),
-        clock: this.clock,
+        db,
+        service: reports,
+        sender: new NotifierReportSender(notify, clock),
+        clock,
         log: log.child({ module: 'report' }),
         config: config.report.schedule,
         knownSites: () => knownSites(store),
@@ -197,21 +211,25 @@ export class Collector {
         },
       });
     }
-    this.alertRoutes = alerting ? alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(this.notify, this.clock) }) : undefined;
-    this.ingest = new Ingest({
-      store: this.store,
+
+    // Every freshly stored message goes to each of these, in order. Points are queued
+    // before start() (the writer holds them until its spool is open).
+    const storedListeners: StoredListener[] = [
+      ...(influx ? [(msg: StoredMessage) => influx.write(linesForStored(msg))] : []),
+      (msg) => outages.onStored(msg),
+      ...(alerting ? [(msg: StoredMessage) => alerting.onStored(msg)] : []),
+      (msg) => stream.fromStored(msg),
+    ];
+    const ingest = (this.ingest = new Ingest({
+      store,
       onStored: (msg) => {
-        // Points are queued before start() (the writer holds them until its spool is open).
-        influx?.write(linesForStored(msg));
-        outages.onStored(msg);
-        alerting?.onStored(msg);
-        this.http.stream.fromStored(msg);
+        for (const listener of storedListeners) listener(msg);
       },
-      clock: this.clock,
+      clock,
       log: log.child({ module: 'ingest' }),
-      metrics: this.metrics,
+      metrics,
       skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
-    });
+    }));
     if (config.broker.mode === 'embedded') {
       const e = config.broker.embedded;
       this.broker = new EmbeddedBroker({
@@ -220,9 +238,9 @@ export class Collector {
         tls: e.tls,
         maxPacketBytes: MAX_PACKET_BYTES,
         auth: this.credentials,
-        ingest: this.ingest,
+        ingest,
         log: log.child({ module: 'broker' }),
-        metrics: this.metrics,
+        metrics,
       });
     } else {
       const x = config.broker.external!;
@@ -233,39 +251,50 @@ export class Collector {
         clientId: x.clientId,
         shareGroup: x.shareGroup,
         tls: x.tls,
-        ingest: this.ingest,
-        clock: this.clock,
+        ingest,
+        clock,
         log: log.child({ module: 'subscriber' }),
-        metrics: this.metrics,
+        metrics,
       });
     }
+
+    // The REST API (docs/api.md): one route family per file, one line each, mounted in this order.
+    const sessionIdleMs = config.api.sessionIdleHours * 3_600_000;
+    const api = new ApiCore({ authenticator: new Authenticator(tokens, clock, sessionIdleMs), clock, log: httpLog, metrics, settings: config.api });
+    const apiModules: ApiModule[] = [
+      authRoutes({
+        tokens,
+        loginLimit: api.rateLimit(api.loginLimiter, 'login'),
+        loginLimiter: api.loginLimiter,
+        sessionIdleMs,
+        secureCookie: config.api.secureCookie,
+      }),
+      tokensRoutes(tokens),
+      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader }),
+      hostsRoutes(store),
+      historyRoutes(history),
+      eventsRoutes(new SqliteEventQuery(db)),
+      streamRoutes(stream),
+      ...(deps.apiModules ?? []),
+      outageRoutes({ outages: outageStore, timezone: (site) => (site === undefined ? defaultTimezone : sites.workingHours(site).timezone) }),
+      ...(alerting ? [alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(notify, clock) })] : []),
+      reportsRoutes(reports, { timezone: defaultTimezone }),
+    ];
     this.http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
-      store: this.store,
-      tokens: this.tokens,
-      history: this.history,
-      events: new SqliteEventQuery(this.db),
-      sites: siteDirectory(config.sites, config.siteDefaults),
-      configuredSites: Object.keys(config.sites),
-      api: config.api,
-      outages: deps.outages ?? this.outageStore,
-      apiModules: [
-        ...(deps.apiModules ?? []),
-        this.outageApi,
-        ...(this.alertRoutes ? [this.alertRoutes] : []),
-        reportsRoutes(this.reports, { timezone: config.siteDefaults.workingHours.timezone }),
-      ],
-      metrics: this.metrics,
-      clock: this.clock,
-      log: log.child({ module: 'http' }),
-      brokerStatus: () =>
-        this.broker ? { mode: 'embedded', connected: true } : { mode: 'external', connected: this.subscriber?.isConnected() ?? false },
+      store,
+      api,
+      apiModules,
+      metrics,
+      clock,
+      log: httpLog,
+      brokerStatus: () => (this.broker ? { mode: 'embedded', connected: true } : { mode: 'external', connected: this.subscriber?.isConnected() ?? false }),
     });
   }
 
   async start(): Promise<void> {
-    // After the store (opened in the constructor), before the broker delivers messages.
+    // After the store (opened by open()), before the broker delivers messages.
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
     this.notify.start();
@@ -282,6 +311,7 @@ export class Collector {
     }
     await this.alerting?.start();
     await this.http.start();
+    this.stream.start();
     this.rollups.start();
     // After the notifiers: a report due while the collector was off is queued now.
     this.reportJob?.start();
@@ -292,6 +322,7 @@ export class Collector {
   async stop(): Promise<void> {
     await this.reportJob?.stop();
     await this.rollups.stop();
+    this.stream.stop();
     await this.http.stop();
     await this.alerting?.stop();
     await this.broker?.stop();
@@ -303,6 +334,40 @@ export class Collector {
     this.store.close();
     this.log.info('collector stopped');
   }
+}
+
+function influxWriter(config: CollectorConfig, clock: Clock, log: Logger, metrics: MetricsRegistry): InfluxWriter {
+  const x = config.influx!;
+  return new InfluxWriter(
+    {
+      url: x.url,
+      org: x.org,
+      bucket: x.bucket,
+      token: x.token,
+      batchLines: x.batchLines,
+      flushMs: x.flushMs,
+      spoolDir: x.spoolDir ?? join(config.dataDir, 'influx-spool'),
+      spoolMaxBytes: x.spoolMaxBytes,
+      timeoutMs: x.timeoutMs,
+      maxQueueLines: x.maxQueueLines,
+      resendWindowMs: x.resendWindowMs,
+    },
+    { clock, log: log.child({ module: 'influx' }), metrics },
+  );
+}
+
+/** The influx incident point of a closed host outage or site incident. */
+function closedIncident(c: Parameters<ClosedListener>[0]): Parameters<typeof incidentPoint>[0] {
+  return c.scope === 'site'
+    ? { site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length }
+    : { site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 };
+}
+
+/** The board's live update of a closed host outage or site incident. */
+function closedUpdate(c: Parameters<ClosedListener>[0]): Parameters<StreamHub['publish']>[0] {
+  return c.scope === 'site'
+    ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
+    : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start };
 }
 
 /** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */

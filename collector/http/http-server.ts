@@ -2,25 +2,12 @@ import type { Server } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
-import { VERSION } from '../../common/version.js';
-import { ApiCore, type ApiSettings } from './api/api-core.js';
-import type { ApiModule } from './api/api-module.js';
-import { authRoutes } from './api/routes/auth.js';
-import { Authenticator } from './api/auth/authenticator.js';
-import type { TokenStore } from './api/auth/token-store.js';
-import { eventsRoutes } from './api/routes/events.js';
-import { historyRoutes } from './api/routes/history.js';
-import { hostsRoutes } from './api/routes/hosts.js';
-import { sitesRoutes } from './api/routes/sites.js';
-import { streamRoutes, StreamHub } from './api/stream-hub.js';
-import { tokensRoutes } from './api/routes/tokens.js';
-import { loadBoardAssets, mountBoard } from './board-assets.js';
 import type { MetricsRegistry } from '../../common/metrics-registry.js';
-import type { OutageReader } from '../outage/outage-types.js';
-import type { SiteDirectory } from '../sites/site-settings.js';
-import type { HistoryReader, Resolution } from '../store/history.js';
-import type { EventQuery } from '../store/sqlite-event-query.js';
+import { VERSION } from '../../common/version.js';
 import type { Store } from '../store/store.js';
+import type { ApiCore, ApiSettings } from './api/api-core.js';
+import type { ApiModule } from './api/api-module.js';
+import { loadBoardAssets, mountBoard } from './board-assets.js';
 
 export interface HttpApiSettings extends ApiSettings {
   streamMaxClients: number;
@@ -36,31 +23,26 @@ export interface HttpServerOptions {
   log: Logger;
   /** Broker health for /api/health. */
   brokerStatus: () => { mode: 'embedded' | 'external'; connected: boolean };
-  tokens: TokenStore;
-  history: HistoryReader & { chooseResolution(from: number, to: number, maxPoints?: number): Resolution };
-  events: EventQuery;
-  sites: SiteDirectory;
-  configuredSites: readonly string[];
-  api: HttpApiSettings;
-  /** Outage/incident read side (issue 3) when wired: open incidents on tiles and site pages. */
-  outages?: OutageReader | undefined;
-  /** Route families of other parts (incidents, alerts, silences, reports), mounted after the core ones. */
-  apiModules?: readonly ApiModule[] | undefined;
+  /** The REST API core (auth, rate limits, JSON errors) the route families are mounted on. */
+  api: ApiCore;
+  /**
+   * Every REST route family (collector/http/api/routes/, one file each), mounted under
+   * `/api` in this order. The collector builds the list (its one wiring place).
+   */
+  apiModules: readonly ApiModule[];
 }
 
 /** Latency buckets of the HTTP histogram, seconds. */
 const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
- * HTTP: the REST API (collector/http/api/, docs/api.md), health, /metrics, live updates and
- * the board's static files, with security headers and per-route request metrics.
+ * HTTP: the REST API (collector/http/api/, docs/api.md), health, /metrics and the board's
+ * static files, with security headers and per-route request metrics. It mounts the route
+ * families it is given; it builds none.
  */
 export class HttpServer {
   private server: Server | undefined;
   private readonly startedAt: number;
-  readonly stream: StreamHub;
-  readonly core: ApiCore;
-  private readonly modules: ApiModule[];
 
   constructor(private readonly opts: HttpServerOptions) {
     this.startedAt = opts.clock.now();
@@ -70,26 +52,6 @@ export class HttpServer {
     m.gauge('canh_samples_stored', 'Samples in the embedded store.', (g) => g.set(opts.store.countSamples()));
     m.gauge('canh_store_bytes', 'Size of the embedded store on disk (database + WAL).', (g) => g.set(opts.store.sizeBytes()));
     m.gauge('canh_process_resident_memory_bytes', 'Collector resident memory.', (g) => g.set(process.memoryUsage.rss()));
-    this.stream = new StreamHub({ clock: opts.clock, log: opts.log, metrics: m, maxClients: opts.api.streamMaxClients });
-    const authenticator = new Authenticator(opts.tokens, opts.clock, opts.api.sessionIdleHours * 3_600_000);
-    this.core = new ApiCore({ authenticator, clock: opts.clock, log: opts.log, metrics: m, settings: opts.api });
-    // The route families, one file each (house style §2); other parts' modules follow.
-    this.modules = [
-      authRoutes({
-        tokens: opts.tokens,
-        loginLimit: this.core.rateLimit(this.core.loginLimiter, 'login'),
-        loginLimiter: this.core.loginLimiter,
-        sessionIdleMs: opts.api.sessionIdleHours * 3_600_000,
-        secureCookie: opts.api.secureCookie,
-      }),
-      tokensRoutes(opts.tokens),
-      sitesRoutes({ store: opts.store, sites: opts.sites, configuredSites: opts.configuredSites, outages: opts.outages }),
-      hostsRoutes(opts.store),
-      historyRoutes(opts.history),
-      eventsRoutes(opts.events),
-      streamRoutes(this.stream),
-      ...(opts.apiModules ?? []),
-    ];
   }
 
   port(): number {
@@ -143,7 +105,7 @@ export class HttpServer {
     app.get('/metrics', (_req, res) => {
       res.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
     });
-    app.use('/api', this.core.router(this.modules));
+    app.use('/api', this.opts.api.router(this.opts.apiModules));
     // The board's static files: open without auth (docs/api.md), the data behind them is not.
     mountBoard(app, loadBoardAssets());
     app.use((_req, res) => {
@@ -163,12 +125,10 @@ export class HttpServer {
       server.on('error', reject);
       this.server = server;
     });
-    this.stream.start();
     this.opts.log.info({ host: this.opts.host, port: this.port() }, 'HTTP listening');
   }
 
   async stop(): Promise<void> {
-    this.stream.stop();
     const s = this.server;
     this.server = undefined;
     if (!s) return;

@@ -57,7 +57,7 @@ beforeAll(async () => {
     api: { loginPerMinute: 3 },
     sites: { [SITE]: { name: EVIL_SITE_NAME, lineMbps: 40 } },
   });
-  collector = new Collector(config, silentLogger(), { announce: (t) => void announced.push(t) });
+  collector = await Collector.open(config, silentLogger(), { announce: (t) => void announced.push(t) });
   await collector.start();
   base = `http://127.0.0.1:${collector.http.port()}`;
   admin = /canh_[A-Za-z0-9_-]{43}/.exec(announced.join(''))![0];
@@ -90,10 +90,10 @@ const READ_ROUTES = [
 ];
 
 describe('auth', () => {
-  it('creates an admin token at the first start, shows it once (announce, not the log) and never again', () => {
+  it('creates an admin token at the first start, shows it once (announce, not the log) and never again', async () => {
     expect(announced).toHaveLength(1);
     expect(announced[0]).toContain('chỉ hiện một lần');
-    const again = new Collector(collector.config, silentLogger(), { db: collector.db, store: collector.store, announce: (t) => void announced.push(t) });
+    const again = await Collector.open(collector.config, silentLogger(), { db: collector.db, store: collector.store, announce: (t) => void announced.push(t) });
     expect(again.initialAdminToken).toBeUndefined();
     expect(announced).toHaveLength(1);
     // Stored hashed: the secret is nowhere in the database.

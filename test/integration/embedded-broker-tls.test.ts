@@ -29,7 +29,7 @@ describe('embedded broker over TLS', () => {
       broker: { embedded: { host: '127.0.0.1', port: 0, tls: { port: 0, certFile: server.cert, keyFile: server.key } } },
       http: { host: '127.0.0.1', port: 0 },
     });
-    collector = new Collector(config, silentLogger());
+    collector = await Collector.open(config, silentLogger());
     cred = collector.credentials.add({ site: 'xa-tls', host: 'pc-1', now: Date.now() });
     await collector.start();
   });

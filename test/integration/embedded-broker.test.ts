@@ -46,7 +46,7 @@ const metric = (name: string) => {
 beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'canh-embedded-'));
   const config = CollectorConfigSchema.parse({ dataDir, broker: { embedded: { host: '127.0.0.1', port: 0 } }, http: { host: '127.0.0.1', port: 0 } });
-  collector = new Collector(config, silentLogger());
+  collector = await Collector.open(config, silentLogger());
   const now = Date.now();
   hostA = collector.credentials.add({ site: 'xa-a', host: 'pc-1', now });
   hostB = collector.credentials.add({ site: 'xa-a', host: 'pc-2', now });

@@ -66,7 +66,7 @@ describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
   it('embedded broker (aedes): the collector opens the host outage from the will', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'canh-lwt-'));
     const config = CollectorConfigSchema.parse({ dataDir, broker: { embedded: { host: '127.0.0.1', port: 0 } }, http: { host: '127.0.0.1', port: 0 }, outage: { tickMs: 100 } });
-    const collector = new Collector(config, silentLogger());
+    const collector = await Collector.open(config, silentLogger());
     const cred = collector.credentials.add({ site: 'xa-lwt', host: 'pc-1', now: Date.now() });
     await collector.start();
     cleanup.push(() => collector.stop());

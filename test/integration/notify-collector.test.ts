@@ -28,7 +28,7 @@ describe('notifiers in the collector', () => {
   let standin: ZaloStandin;
   let collector: Collector | undefined;
 
-  function makeCollector(notify: Record<string, unknown> = {}): Collector {
+  async function makeCollector(notify: Record<string, unknown> = {}): Promise<Collector> {
     const config = CollectorConfigSchema.parse({
       dataDir,
       broker: { embedded: { host: '127.0.0.1', port: 0 } },
@@ -39,7 +39,7 @@ describe('notifiers in the collector', () => {
         ...notify,
       },
     });
-    return new Collector(config, silentLogger());
+    return Collector.open(config, silentLogger());
   }
 
   beforeEach(async () => {
@@ -55,7 +55,7 @@ describe('notifiers in the collector', () => {
   });
 
   it('delivers through the configured channel and counts it in /metrics', async () => {
-    collector = makeCollector();
+    collector = await makeCollector();
     await collector.start();
     collector.notify.enqueue(notification('n1'));
     await waitFor(() => standin.botMessages.length === 1, 5000, 'Zalo message');
@@ -70,7 +70,7 @@ describe('notifiers in the collector', () => {
   it('a restarted collector sends what was pending, once, and nothing twice', async () => {
     const pass = { kind: 'delay' as const, ms: 0 };
     standin.failNext('bot', pass, ...Array.from({ length: 1000 }, () => ({ kind: 'status' as const, status: 503 })));
-    collector = makeCollector();
+    collector = await makeCollector();
     await collector.start();
     for (let i = 0; i < 3; i++) collector.notify.enqueue(notification(`c${i}`, { siteName: `Xã số ${i}`, firing: [congestionAlert()] }));
     await waitFor(() => standin.requests.length >= 3, 5000, 'one delivery then failures');
@@ -81,7 +81,7 @@ describe('notifiers in the collector', () => {
     expect(standin.botMessages).toHaveLength(1);
     standin.clearFaults();
 
-    collector = makeCollector();
+    collector = await makeCollector();
     await collector.start();
     await waitFor(() => standin.botMessages.length === 3, 5000, 'pending deliveries after restart');
     await collector.notify.idle();
@@ -90,7 +90,7 @@ describe('notifiers in the collector', () => {
 
   it('daily digest scheduled with node-cron: queued once per day however often the schedule fires', async () => {
     // Every second (node-cron's optional seconds field), so the test sees several firings.
-    collector = makeCollector({ digest: { enabled: true, cron: '* * * * * *', sendEmpty: true } });
+    collector = await makeCollector({ digest: { enabled: true, cron: '* * * * * *', sendEmpty: true } });
     await collector.start();
     collector.notify.enqueue(notification('d1'));
     await waitFor(() => standin.botMessages.some((m) => m.text.startsWith('[TỔNG HỢP]')), 5000, 'digest');

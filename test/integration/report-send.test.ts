@@ -45,7 +45,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
   let mails: string[];
   let collector: Collector | undefined;
 
-  function makeCollector(clock: Clock = systemClock): Collector {
+  async function makeCollector(clock: Clock = systemClock): Promise<Collector> {
     const config = CollectorConfigSchema.parse({
       dataDir,
       broker: { embedded: { host: '127.0.0.1', port: 0 } },
@@ -60,7 +60,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
       },
       report: { schedule: { enabled: true, dayOfMonth: 1, time: '07:00', timezone: TZ, lang: 'vi' } },
     });
-    return new Collector(config, silentLogger(), { clock, announce: () => undefined });
+    return Collector.open(config, silentLogger(), { clock, announce: () => undefined });
   }
 
   async function startSmtp(): Promise<void> {
@@ -121,13 +121,13 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     // The site joined in the middle of the previous month (a collector whose clock is then).
     const offset = Date.now() - Date.parse(`${month}-15T05:00:00Z`);
     const midPrevious: Clock = Object.assign(Object.create(systemClock) as Clock, { now: () => Date.now() - offset });
-    collector = makeCollector(midPrevious);
+    collector = await makeCollector(midPrevious);
     await collector.start();
     feedSite(collector);
     await collector.stop();
 
     // Started again (as after a night off): the due report is queued at start. SMTP is down.
-    collector = makeCollector();
+    collector = await makeCollector();
     await collector.start();
     // A site that joins now gets no (empty) report for the previous month (checked after the restart below).
     let seq = 100;
@@ -168,7 +168,7 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
     await collector.stop();
 
     // Restart on the same data folder: recorded as sent, nothing goes out again.
-    collector = makeCollector();
+    collector = await makeCollector();
     await collector.start();
     await collector.reportJob!.runOnce();
     await collector.notify.idle();

@@ -124,17 +124,3 @@ export class StreamHub {
     }
   }
 }
-
-export function streamRoutes(hub: StreamHub): import('./api-module.js').ApiModule {
-  return {
-    name: 'stream',
-    mount(router, ctx) {
-      router.get('/stream', ctx.requireRole('read'), (req, res) => {
-        if (Object.keys(req.query as object).length) {
-          return void res.status(400).json({ error: 'bad_request', message: 'invalid request', reasons: ['(query): no parameters expected'] });
-        }
-        if (!hub.attach(req, res)) res.status(503).setHeader('Retry-After', '30').json({ error: 'unavailable', message: 'too many live-update connections; try again later' });
-      });
-    },
-  };
-}
