@@ -35,79 +35,28 @@
  * (beyond it the disk does not keep up: dropped as `queue_full`, counted, logged), and the
  * send path reads at most 8 MiB ahead from the spool. So at most
  * 2 × `maxQueueLines` + `batchLines` lines are in memory.
+ *
+ * Parts: batch-builder.ts (cutting lines into batches), resend-ledger.ts (the spooled
+ * batches and the resend window), influx-metrics.ts (counters and drops), influx-options.ts,
+ * common/backoff.ts (retry delays). This file keeps the lifecycle, the pre-start buffer,
+ * the spool appends and the send loop together (a little over 400 lines): they share one
+ * state machine (new → running → stopping) and the sender's wait/wake, which split apart
+ * would have to be passed around.
  */
 import type { Point } from '@influxdata/influxdb-client';
+import { backoffMs } from '../../common/backoff.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
-import { RateLimitedLog, type Logger } from '../../common/log.js';
-import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
+import type { Logger } from '../../common/log.js';
+import { BatchBuilder } from './batch-builder.js';
 import { DiskSpool } from './disk-spool.js';
+import { DEFAULT_RETRY, redactUrl, type InfluxRetryOptions, type InfluxWriterDeps, type InfluxWriterOptions } from './influx-options.js';
+import { InfluxMetrics, type InfluxDropReason, type InfluxGaugeSources, type InfluxWriterStats } from './influx-metrics.js';
+import { ResendLedger } from './resend-ledger.js';
 import { classifyWriteError, ClientWriteTransport, type InfluxWriteTransport } from './write-transport.js';
 
-/** Why points were dropped; each is a label of `canh_influx_points_dropped_total`. */
-export const INFLUX_DROP_REASONS = ['spool_full', 'rejected', 'too_large', 'queue_full', 'spool_error', 'stopped'] as const;
-export type InfluxDropReason = (typeof INFLUX_DROP_REASONS)[number];
+export { INFLUX_DROP_REASONS, type InfluxDropReason, type InfluxWriterStats } from './influx-metrics.js';
+export type { InfluxRetryOptions, InfluxWriterDeps, InfluxWriterOptions } from './influx-options.js';
 
-export interface InfluxRetryOptions {
-  /** First retry delay. */
-  minDelayMs: number;
-  /** Cap of the exponential backoff. */
-  maxDelayMs: number;
-  factor: number;
-  /** Up to this much random delay is added to each retry (spreads collectors). */
-  jitterMs: number;
-}
-
-export interface InfluxWriterOptions {
-  url: string;
-  org: string;
-  bucket: string;
-  /** Secret: passed to the transport only, never logged. */
-  token?: string | undefined;
-  /** Lines per HTTP write. */
-  batchLines: number;
-  /** A batch is sealed at most this long after its first line. */
-  flushMs: number;
-  spoolDir: string;
-  spoolMaxBytes: number;
-  timeoutMs: number;
-  /** Bound on lines held in memory waiting for the database (beyond it: spool only). */
-  maxQueueLines: number;
-  /** How long a written batch stays resendable; 0 removes it at once (InfluxDB with durable writes). */
-  resendWindowMs: number;
-  /** Bodies above this many bytes are gzipped. */
-  gzipThreshold?: number;
-  retry?: Partial<InfluxRetryOptions>;
-  /** stop() keeps sending for at most this long before leaving the rest in the spool. */
-  drainOnStopMs?: number;
-}
-
-export interface InfluxWriterDeps {
-  clock: Clock;
-  log: Logger;
-  metrics: MetricsRegistry;
-  /** Defaults to the client library's HTTP transport. */
-  transport?: InfluxWriteTransport;
-  /** Defaults to a {@link DiskSpool} in `spoolDir`. */
-  spool?: DiskSpool;
-  /** For the retry jitter; tests pass a constant. */
-  random?: () => number;
-}
-
-/** Counters of one writer, for tests and the bench. */
-export interface InfluxWriterStats {
-  written: number;
-  retries: number;
-  spooledOnly: number;
-  resent: number;
-  dropped: Record<InfluxDropReason, number>;
-  /** Lines in memory (batch being built, waiting for the disk, waiting to be sent). */
-  queuePoints: number;
-  /** Spooled lines not yet written. */
-  backlogPoints: number;
-  spoolBytes: number;
-}
-
-const DEFAULT_RETRY: InfluxRetryOptions = { minDelayMs: 1000, maxDelayMs: 30_000, factor: 2, jitterMs: 250 };
 const READ_AHEAD_BATCHES = 16;
 const READ_AHEAD_BYTES = 8 * 1024 * 1024;
 
@@ -119,37 +68,21 @@ export class InfluxWriter {
   private readonly retryOpts: InfluxRetryOptions;
   private readonly clock: Clock;
   private readonly log: Logger;
-  private readonly warnLog: RateLimitedLog;
   private readonly transport: InfluxWriteTransport;
   private readonly spool: DiskSpool;
   private readonly random: () => number;
-
-  private readonly writtenTotal: Counter;
-  private readonly retriesTotal: Counter;
-  private readonly spooledTotal: Counter;
-  private readonly droppedTotal: Counter;
-  private readonly resentTotal: Counter;
+  private readonly metrics: InfluxMetrics;
+  private readonly gauges: InfluxGaugeSources;
+  private readonly batches: BatchBuilder;
+  private readonly ledger = new ResendLedger();
 
   private state: State = 'new';
-  // The batch being built.
-  private building: string[] = [];
-  private buildingBytes = 0;
-  private flushTimer: TimerHandle | undefined;
   /** Batches sealed before start(): appended to the spool when it is open. */
   private beforeStart: string[] = [];
   private beforeStartLines = 0;
   // Appends in progress.
   private appendingLines = 0;
   private appendTail: Promise<void> = Promise.resolve();
-  /**
-   * The ledger: every batch in the spool, in id order: [head, head+written) were written
-   * and wait for the resend window to pass; the rest wait to be sent.
-   */
-  private ids: number[] = [];
-  private lines: number[] = [];
-  private writtenAt: number[] = [];
-  private head = 0;
-  private written = 0;
   /** Texts of batches waiting to be sent, up to maxQueueLines lines. */
   private readonly mem = new Map<number, string>();
   private memLines = 0;
@@ -168,7 +101,6 @@ export class InfluxWriter {
     this.retryOpts = { ...DEFAULT_RETRY, ...opts.retry };
     this.clock = deps.clock;
     this.log = deps.log;
-    this.warnLog = new RateLimitedLog(deps.log, 10_000, () => deps.clock.now());
     this.random = deps.random ?? Math.random;
     this.transport =
       deps.transport ??
@@ -190,21 +122,19 @@ export class InfluxWriter {
         log: deps.log.child({ module: 'influx-spool' }),
         onOverflow: (batches, bytes) => this.onSpoolOverflow(batches, bytes),
       });
-    const m = deps.metrics;
-    this.writtenTotal = m.counter('canh_influx_points_written_total', 'Points written to InfluxDB (2xx), resends included.');
-    this.retriesTotal = m.counter('canh_influx_retries_total', 'Failed InfluxDB writes that will be retried (one per attempt).');
-    this.spooledTotal = m.counter(
-      'canh_influx_points_spooled_total',
-      'Points kept on disk only because the in-memory queue was full (read back from the spool when sent).',
-    );
-    this.droppedTotal = m.counter('canh_influx_points_dropped_total', 'Points never written to InfluxDB, by reason.');
-    this.resentTotal = m.counter('canh_influx_points_resent_total', 'Points sent again after the database may have lost acknowledged writes.');
-    for (const reason of INFLUX_DROP_REASONS) this.droppedTotal.inc({ reason }, 0);
-    m.gauge('canh_influx_spool_bytes', 'Bytes of the InfluxDB spool on disk.', (g) => g.set(this.spool.stats().bytes));
-    m.gauge('canh_influx_queue_points', 'Points held in memory for InfluxDB (being batched, spooled or waiting to be sent).', (g) =>
-      g.set(this.queuePoints()),
-    );
-    m.gauge('canh_influx_backlog_points', 'Spooled points not yet written to InfluxDB.', (g) => g.set(this.backlogPoints()));
+    this.batches = new BatchBuilder({
+      batchLines: opts.batchLines,
+      flushMs: opts.flushMs,
+      maxBatchBytes: () => this.spool.maxBatchBytes,
+      clock: deps.clock,
+      onSealed: (text, n) => this.onSealed(text, n),
+    });
+    this.gauges = {
+      spoolBytes: () => this.spool.stats().bytes,
+      queuePoints: () => this.batches.size() + this.beforeStartLines + this.appendingLines + this.memLines,
+      backlogPoints: () => this.ledger.backlogLines(),
+    };
+    this.metrics = new InfluxMetrics(deps.metrics, deps.log, deps.clock, this.gauges);
   }
 
   /** Opens the spool, takes stock of what a previous run left in it, and starts sending. */
@@ -218,7 +148,7 @@ export class InfluxWriter {
       const page = await this.spool.read(from, 256, READ_AHEAD_BYTES);
       if (page.length === 0) break;
       for (const b of page) {
-        this.pushLedger(b.id, b.lines);
+        this.ledger.push(b.id, b.lines);
         batches++;
         points += b.lines;
       }
@@ -230,7 +160,7 @@ export class InfluxWriter {
     this.beforeStart = [];
     this.beforeStartLines = 0;
     for (const text of waiting) this.appendBatch(text, countLinesOf(text));
-    if (this.building.length > 0) this.armFlush();
+    this.batches.arm();
     this.loop = this.run();
     this.log.info(
       { url: redactUrl(this.opts.url), bucket: this.opts.bucket, batchLines: this.opts.batchLines, spoolMaxBytes: this.opts.spoolMaxBytes },
@@ -245,29 +175,20 @@ export class InfluxWriter {
   write(input: string | Point | ReadonlyArray<string | Point>): void {
     const items = Array.isArray(input) ? (input as ReadonlyArray<string | Point>) : [input as string | Point];
     if (this.state === 'stopping' || this.state === 'stopped') {
-      this.drop('stopped', items.length, 'influx writer stopped: points dropped');
+      this.metrics.drop('stopped', items.length, 'influx writer stopped: points dropped');
       return;
     }
-    const maxBytes = this.spool.maxBatchBytes;
     for (const item of items) {
       const line = typeof item === 'string' ? item : item.toLineProtocol();
       if (!line) continue;
-      const bytes = Buffer.byteLength(line, 'utf8') + 1;
-      if (bytes > maxBytes) {
-        this.drop('too_large', 1, 'influx line larger than a spool record: dropped');
-        continue;
-      }
-      if (this.building.length > 0 && this.buildingBytes + bytes > maxBytes) this.seal();
-      this.building.push(line);
-      this.buildingBytes += bytes;
-      if (this.building.length >= this.opts.batchLines) this.seal();
+      if (!this.batches.add(line)) this.metrics.drop('too_large', 1, 'influx line larger than a spool record: dropped');
     }
-    if (this.building.length > 0) this.armFlush();
+    this.batches.arm();
   }
 
   /** Seals the batch being built and resolves when every sealed batch is on disk. */
   async flush(): Promise<void> {
-    this.seal();
+    this.batches.seal();
     await this.appendTail;
   }
 
@@ -280,13 +201,12 @@ export class InfluxWriter {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
-    this.clock.clear(this.flushTimer);
-    this.flushTimer = undefined;
+    this.batches.disarm();
     if (!wasRunning) {
       this.state = 'stopped';
       return;
     }
-    this.seal();
+    this.batches.seal();
     await this.appendTail;
     this.drainDeadline = this.clock.monotonic() + (this.opts.drainOnStopMs ?? 5000);
     this.drainTimer = this.clock.setTimeout(() => {
@@ -299,46 +219,21 @@ export class InfluxWriter {
     this.finalize();
     await this.spool.close();
     this.state = 'stopped';
-    const backlog = this.backlogPoints();
-    this.log.info({ written: this.writtenTotal.get(), unsentPoints: backlog }, backlog ? 'influx writer stopped; unsent points stay in the spool' : 'influx writer stopped');
+    const backlog = this.gauges.backlogPoints();
+    this.log.info({ written: this.metrics.written.get(), unsentPoints: backlog }, backlog ? 'influx writer stopped; unsent points stay in the spool' : 'influx writer stopped');
   }
 
   stats(): InfluxWriterStats {
-    const dropped = {} as Record<InfluxDropReason, number>;
-    for (const reason of INFLUX_DROP_REASONS) dropped[reason] = this.droppedTotal.get({ reason });
-    return {
-      written: this.writtenTotal.get(),
-      retries: this.retriesTotal.get(),
-      spooledOnly: this.spooledTotal.get(),
-      resent: this.resentTotal.get(),
-      dropped,
-      queuePoints: this.queuePoints(),
-      backlogPoints: this.backlogPoints(),
-      spoolBytes: this.spool.stats().bytes,
-    };
+    return this.metrics.stats(this.gauges);
   }
 
-  // ------------------------------------------------------------------ batching
+  // ------------------------------------------------------------------ spooling
 
-  private armFlush(): void {
-    if (this.flushTimer || this.state === 'stopping' || this.state === 'stopped') return;
-    this.flushTimer = this.clock.setTimeout(() => {
-      this.flushTimer = undefined;
-      this.seal();
-    }, this.opts.flushMs);
-  }
-
-  private seal(): void {
-    this.clock.clear(this.flushTimer);
-    this.flushTimer = undefined;
-    if (this.building.length === 0) return;
-    const n = this.building.length;
-    const text = this.building.join('\n');
-    this.building = [];
-    this.buildingBytes = 0;
+  /** A sealed batch: held in memory (bounded) before start(), else spooled. */
+  private onSealed(text: string, n: number): void {
     if (this.state === 'new' || this.state === 'starting') {
       if (this.beforeStartLines + n > this.opts.maxQueueLines) {
-        this.drop('queue_full', n, 'influx writer not started and its queue is full: points dropped');
+        this.metrics.drop('queue_full', n, 'influx writer not started and its queue is full: points dropped');
         return;
       }
       this.beforeStart.push(text);
@@ -352,7 +247,7 @@ export class InfluxWriter {
   private appendBatch(text: string, n: number): void {
     if (this.appendingLines + n > this.opts.maxQueueLines) {
       // The disk does not keep up (or hangs): do not let memory grow without bound.
-      this.drop('queue_full', n, 'influx spool writes stalled; in-memory queue full: points dropped');
+      this.metrics.drop('queue_full', n, 'influx spool writes stalled; in-memory queue full: points dropped');
       return;
     }
     this.appendingLines += n;
@@ -361,31 +256,25 @@ export class InfluxWriter {
         this.appendingLines -= n;
         if (this.spool.isGone(id)) {
           // Dropped by the byte bound before we saw the append finish.
-          this.drop('spool_full', n, 'influx spool full: dropped oldest unsent points');
+          this.metrics.drop('spool_full', n, 'influx spool full: dropped oldest unsent points');
           return;
         }
-        this.pushLedger(id, n);
+        this.ledger.push(id, n);
         if (this.memLines + n <= this.opts.maxQueueLines) {
           this.mem.set(id, text);
           this.memLines += n;
         } else {
-          this.spooledTotal.inc({}, n);
+          this.metrics.spooledOnly.inc({}, n);
         }
         this.wake();
       },
       (err: unknown) => {
         this.appendingLines -= n;
-        this.droppedTotal.inc({ reason: 'spool_error' }, n);
-        this.warnLog.warn('spool_error', { err: (err as Error)?.message, points: n }, 'influx spool append failed (disk full or I/O error): points dropped');
+        this.metrics.dropped.inc({ reason: 'spool_error' }, n);
+        this.metrics.warnLog.warn('spool_error', { err: (err as Error)?.message, points: n }, 'influx spool append failed (disk full or I/O error): points dropped');
       },
     );
     this.appendTail = done;
-  }
-
-  private pushLedger(id: number, n: number): void {
-    this.ids.push(id);
-    this.lines.push(n);
-    this.writtenAt.push(0);
   }
 
   // ------------------------------------------------------------------ sending
@@ -393,23 +282,20 @@ export class InfluxWriter {
   private async run(): Promise<void> {
     for (;;) {
       if (this.state === 'stopping') {
-        const unsent = this.head + this.written < this.ids.length;
-        if (!unsent || this.clock.monotonic() >= this.drainDeadline) return;
+        if (!this.ledger.hasUnsent() || this.clock.monotonic() >= this.drainDeadline) return;
       }
       this.finalize();
-      const idx = this.head + this.written;
-      if (idx >= this.ids.length) {
-        await this.idle(this.nextFinalizeDelay());
+      const next = this.ledger.next();
+      if (!next) {
+        await this.idle(this.ledger.nextExpiryIn(this.clock.monotonic(), this.opts.resendWindowMs));
         continue;
       }
-      const id = this.ids[idx]!;
-      const n = this.lines[idx]!;
+      const { id, lines: n, resend } = next;
       let text = this.mem.get(id) ?? this.readAhead.get(id);
       if (text === undefined) {
         text = await this.readFromSpool(id);
         if (text === undefined) continue;
       }
-      const resend = this.writtenAt[idx] === -1;
       try {
         await this.transport.write(text);
         this.onWritten(id, n, resend);
@@ -425,105 +311,67 @@ export class InfluxWriter {
     try {
       page = await this.spool.read(id, READ_AHEAD_BATCHES, READ_AHEAD_BYTES);
     } catch (err) {
-      this.warnLog.warn('spool_read', { err: (err as Error)?.message }, 'influx spool read failed; will retry');
+      this.metrics.warnLog.warn('spool_read', { err: (err as Error)?.message }, 'influx spool read failed; will retry');
       await this.idle(1000);
       return undefined;
     }
     for (const b of page) this.readAhead.set(b.id, b.text);
     const text = this.readAhead.get(id);
-    if (text === undefined && !this.spool.isGone(id) && this.ids[this.head + this.written] === id) {
+    const r = this.ledger.next();
+    if (text === undefined && !this.spool.isGone(id) && r?.id === id) {
       // Skipped by the spool as corrupt (failed its CRC on read; it logs that).
-      this.takeFromLedger(id);
-      this.drop('spool_error', this.lines[this.head + this.written] ?? 0, 'influx spool record unreadable: points dropped');
+      this.ledger.removeUnsent(id);
+      this.spool.ack(id);
+      this.metrics.drop('spool_error', r.lines, 'influx spool record unreadable: points dropped');
     }
     return text;
   }
 
-  /** Removes the unsent batch `id` (at the send position) from the ledger. */
-  private takeFromLedger(id: number): void {
-    const idx = this.head + this.written;
-    if (this.ids[idx] !== id) return;
-    this.ids.splice(idx, 1);
-    this.lines.splice(idx, 1);
-    this.writtenAt.splice(idx, 1);
-    this.spool.ack(id);
-  }
-
   private onWritten(id: number, n: number, resend: boolean): void {
-    this.writtenTotal.inc({}, n);
-    if (resend) this.resentTotal.inc({}, n);
+    this.metrics.written.inc({}, n);
+    if (resend) this.metrics.resent.inc({}, n);
     if (this.failures > 0) {
       this.log.info({ attempts: this.failures, downMs: this.clock.monotonic() - (this.outageSince ?? 0) }, 'influx writes succeed again; sending the spooled backlog');
       this.failures = 0;
       this.outageSince = undefined;
     }
     this.forget(id);
-    const idx = this.head + this.written;
-    if (this.ids[idx] === id) {
-      this.writtenAt[idx] = this.clock.monotonic();
-      this.written++;
-    }
+    this.ledger.markWritten(id, this.clock.monotonic());
     if (this.opts.resendWindowMs <= 0) this.finalize();
   }
 
   private async onFailure(id: number, n: number, err: unknown): Promise<void> {
     const f = classifyWriteError(err);
     if (!f.retry) {
-      this.drop('rejected', n, 'influx refused a batch (bad data): points dropped', {
+      this.metrics.drop('rejected', n, 'influx refused a batch (bad data): points dropped', {
         reason: f.reason,
         detail: String((err as { body?: unknown })?.body ?? (err as Error)?.message ?? '').slice(0, 300),
       });
       this.forget(id);
-      const idx = this.head + this.written;
-      if (this.ids[idx] === id) {
-        this.lines[idx] = 0; // a resend of it must not count it again
-        this.writtenAt[idx] = this.clock.monotonic();
-        this.written++;
-      }
+      this.ledger.markWritten(id, this.clock.monotonic(), true);
       return;
     }
-    this.retriesTotal.inc();
+    this.metrics.retries.inc();
     this.failures++;
     if (this.failures === 1) {
       this.outageSince = this.clock.monotonic();
-      this.log.warn({ reason: f.reason, backlogPoints: this.backlogPoints() }, 'influx write failed; retrying, points keep going to the spool');
+      this.log.warn({ reason: f.reason, backlogPoints: this.gauges.backlogPoints() }, 'influx write failed; retrying, points keep going to the spool');
     } else {
-      this.warnLog.warn('retry', { reason: f.reason, attempt: this.failures, backlogPoints: this.backlogPoints() }, 'influx write still failing');
+      this.metrics.warnLog.warn('retry', { reason: f.reason, attempt: this.failures, backlogPoints: this.gauges.backlogPoints() }, 'influx write still failing');
     }
     if (/^http_(401|403|404)$/.test(f.reason)) {
-      this.warnLog.warn('setup', { reason: f.reason }, 'influx rejects the token, org or bucket: check the collector influx config (points are kept in the spool)');
+      this.metrics.warnLog.warn('setup', { reason: f.reason }, 'influx rejects the token, org or bucket: check the collector influx config (points are kept in the spool)');
     }
-    if (f.connectionLost && this.written > 0) {
-      // The server may have died with acknowledged rows still in memory: send them again.
-      for (let i = this.head; i < this.head + this.written; i++) this.writtenAt[i] = -1;
-      this.written = 0;
-    }
-    const r = this.retryOpts;
-    const backoff = Math.min(r.maxDelayMs, r.minDelayMs * r.factor ** Math.min(this.failures - 1, 30));
+    // The server may have died with acknowledged rows still in memory: send them again.
+    if (f.connectionLost) this.ledger.resendWritten();
     // New points must not cut the backoff short (only stop() does).
-    await this.idle((f.delayMs ?? backoff) + Math.round(this.random() * r.jitterMs), true);
+    await this.idle(backoffMs(this.failures, this.retryOpts, this.random, f.delayMs), true);
   }
 
   /** Acknowledges written batches whose resend window has passed (never during an outage). */
   private finalize(): void {
     if (this.failures > 0) return;
-    const now = this.clock.monotonic();
-    while (this.written > 0 && now - this.writtenAt[this.head]! >= this.opts.resendWindowMs) {
-      this.spool.ack(this.ids[this.head]!);
-      this.head++;
-      this.written--;
-    }
-    if (this.head > 1024 && this.head * 2 > this.ids.length) {
-      this.ids = this.ids.slice(this.head);
-      this.lines = this.lines.slice(this.head);
-      this.writtenAt = this.writtenAt.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  private nextFinalizeDelay(): number | undefined {
-    if (this.written === 0) return undefined;
-    return Math.max(1, this.opts.resendWindowMs - (this.clock.monotonic() - this.writtenAt[this.head]!));
+    this.ledger.expire(this.clock.monotonic(), this.opts.resendWindowMs, (id) => this.spool.ack(id));
   }
 
   private forget(id: number): void {
@@ -537,21 +385,13 @@ export class InfluxWriter {
 
   /** The spool's byte bound deleted its oldest segment(s): drop them from the ledger and count unsent points. */
   private onSpoolOverflow(batches: number, bytes: number): void {
-    let lost = 0;
-    let lostBatches = 0;
-    while (this.head < this.ids.length && this.spool.isGone(this.ids[this.head]!)) {
-      if (this.written > 0) {
-        this.written--; // already written: only its resend safety is lost
-      } else {
-        lost += this.lines[this.head]!;
-        lostBatches++;
-      }
-      this.forget(this.ids[this.head]!);
-      this.head++;
-    }
-    if (lost > 0) {
-      this.drop('spool_full', lost, 'influx spool full: dropped oldest unsent points', {
-        batches: lostBatches,
+    const lost = this.ledger.dropGone(
+      (id) => this.spool.isGone(id),
+      (id) => this.forget(id),
+    );
+    if (lost.lines > 0) {
+      this.metrics.drop('spool_full', lost.lines, 'influx spool full: dropped oldest unsent points', {
+        batches: lost.batches,
         spoolBatches: batches,
         spoolBytes: bytes,
         spoolMaxBytes: this.opts.spoolMaxBytes,
@@ -586,41 +426,10 @@ export class InfluxWriter {
     this.wakeUp?.();
     this.stopWakeUp?.();
   }
-
-  // ------------------------------------------------------------------ accounting
-
-  private drop(reason: InfluxDropReason, n: number, msg: string, extra: Record<string, unknown> = {}): void {
-    if (n <= 0) return;
-    this.droppedTotal.inc({ reason }, n);
-    this.warnLog.warn(`drop:${reason}`, { reason, points: n, droppedTotal: this.droppedTotal.get({ reason }), ...extra }, msg);
-  }
-
-  private queuePoints(): number {
-    return this.building.length + this.beforeStartLines + this.appendingLines + this.memLines;
-  }
-
-  private backlogPoints(): number {
-    let n = 0;
-    for (let i = this.head + this.written; i < this.ids.length; i++) n += this.lines[i]!;
-    return n;
-  }
 }
 
 function countLinesOf(text: string): number {
   let n = 1;
   for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
   return n;
-}
-
-/** The URL without credentials, for logs. */
-function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
 }

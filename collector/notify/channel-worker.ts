@@ -12,6 +12,7 @@
  * service's Retry-After); it is given up, and the reason recorded, after `maxAttempts`
  * attempts or when older than `maxAgeMs`. A permanent error gives it up at once.
  */
+import { backoffMs } from '../../common/backoff.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 import type { NotifyConfig } from './config.js';
@@ -25,12 +26,6 @@ export type RetryOptions = NotifyConfig['retry'];
 
 /** Retry-After may ask for up to 10 min beyond the backoff cap (http-request.ts). */
 const CLOCK_SLACK_MS = 10 * 60_000;
-
-/** Delay before attempt `attempts + 1` after `attempts` failed ones. */
-export function backoffMs(attempts: number, o: RetryOptions, random: () => number): number {
-  const base = Math.min(o.maxDelayMs, o.minDelayMs * o.factor ** Math.max(0, attempts - 1));
-  return Math.max(0, Math.round(base * (1 + o.jitter * (2 * random() - 1))));
-}
 
 export interface ChannelWorkerDeps {
   outbox: Outbox;

@@ -136,7 +136,8 @@ describe('InfluxWriter: batching and the HTTP write', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 12));
-    await until(() => fake.accepted.length === 12, 5000, '12 lines');
+    // The server records a batch before the writer reads its answer: wait for both.
+    await until(() => fake.accepted.length === 12 && w.stats().written === 12, 5000, '12 lines');
     expect(fake.requests.map((r) => r.lines.length)).toEqual([5, 5, 2]);
     expect(fake.requests[0]!.url).toBe('/api/v2/write?org=o&bucket=b&precision=ms');
     expect(fake.requests[0]!.auth).toBe('Token secret-token');
@@ -169,7 +170,7 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 10));
-    await until(() => fake.accepted.length === 10);
+    await until(() => fake.accepted.length === 10 && w.stats().written === 10);
     // The first batch was tried 4 times: delays 40, 80, 160 ms (no jitter).
     const firstTries = fake.requests.filter((r) => r.lines[0] === points(0, 1)[0]);
     expect(firstTries).toHaveLength(4);

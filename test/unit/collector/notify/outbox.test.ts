@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../common/log.js';
 import { MetricsRegistry } from '../../../../common/metrics-registry.js';
-import { backoffMs } from '../../../../collector/notify/channel-worker.js';
+import { backoffMs } from '../../../../common/backoff.js';
 import { NotifyConfigSchema, type NotifyConfig } from '../../../../collector/notify/config.js';
 import type { DigestScheduler } from '../../../../collector/notify/digest.js';
 import type { Notifier, RenderedMessage, SendContext, SendOutcome } from '../../../../collector/notify/notifier.js';
