@@ -1,6 +1,6 @@
 import { MAX_DISKS, MAX_STRING } from '../contract/limits.js';
 import type { Envelope, InventoryMessage } from '../contract/schemas.js';
-import type { DiskLayoutEntry, SystemInfo } from './system-info.js';
+import type { DiskLayoutEntry, SystemInfo } from './platform/system-info.js';
 
 /** An inventory message without its envelope; the agent adds v/site/host/boot/seq/t/sent. */
 export type InventoryBody = Omit<InventoryMessage, keyof Envelope>;

@@ -9,7 +9,7 @@
  * What this adapter adds: the size of a segment (and so of the largest batch) derived from
  * the byte bound, and batches as text with their line count.
  */
-import { Outbox, type FsyncPolicy, type OutboxStats } from '../../agent/outbox.js';
+import { Outbox, type FsyncPolicy, type OutboxStats } from '../../common/durable-log/durable-log.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 
