@@ -21,7 +21,8 @@ import { Publisher, type ConnectFn } from './transport/publisher.js';
 import { Sampler } from './sampling/sampler.js';
 import { createSources } from './sampling/sources/index.js';
 import { bootTimeFrom } from './sampling/sources/uptime.js';
-import { RealSystemInfo, type SystemInfo } from './platform/system-info.js';
+import { createSystemInfo } from './platform/system-info-factory.js';
+import type { SystemInfo } from './platform/system-info.js';
 
 export interface AgentDeps {
   clock?: Clock;
@@ -62,7 +63,7 @@ export class Agent {
     this.clock = deps.clock ?? systemClock;
     this.sys =
       deps.sys ??
-      new RealSystemInfo(process.platform, {
+      createSystemInfo(process.platform, {
         clock: this.clock,
         log: log.child({ module: 'system' }),
         pingProbeIntervalSeconds: config.intervalSeconds / config.ping.count,

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { ProcessInfo } from '../../contract/schemas.js';
 import type { EmitEvent } from '../agent-event.js';
-import type { SystemInfo } from '../platform/system-info.js';
+import type { BootClock, ProcessTable } from '../platform/system-info.js';
 
 /**
  * Freeze, sleep and clock-jump detection (issue 3, "Agent, while running"). A tick every
@@ -88,7 +88,7 @@ export function classifyTick(d: TickDelta, th: TickThresholds): TickFinding[] {
 export interface FreezeDetectorOptions {
   clock: Clock;
   log: Logger;
-  sys: SystemInfo;
+  sys: BootClock & ProcessTable;
   tickMs: number;
   freezeMs: number;
   clockJumpMs: number;

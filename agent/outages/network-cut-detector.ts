@@ -4,7 +4,7 @@ import type { NetworkCutScope } from '../../contract/schemas.js';
 import type { EmitEvent } from '../agent-event.js';
 import type { AgentConfig } from '../config.js';
 import { parseHostPort, type ReachabilityProbe } from './reachability.js';
-import type { SystemInfo } from '../platform/system-info.js';
+import type { GatewayLookup } from '../platform/system-info.js';
 
 /**
  * Network-cut diagnosis (issue 3): while the broker is unreachable, probe the default
@@ -56,7 +56,7 @@ export interface NetworkCutDetectorOptions {
   config: AgentConfig;
   clock: Clock;
   log: Logger;
-  sys: SystemInfo;
+  sys: GatewayLookup;
   probe: ReachabilityProbe;
   emit: EmitEvent;
   /** Wall time of the last packet from the broker (publisher.ts). */

@@ -5,7 +5,7 @@ import type { AgentEvent, EmitEvent } from '../agent-event.js';
 import { Heartbeat, readHeartbeat, type HeartbeatRecord } from './heartbeat.js';
 import type { EvidenceDetail, ShutdownEvidenceReader, ShutdownFinding } from './shutdown-evidence/shutdown-finding.js';
 import { ShutdownMarker, type ShutdownMarkerRecord } from './shutdown-marker.js';
-import type { SystemInfo } from '../platform/system-info.js';
+import type { BootClock } from '../platform/system-info.js';
 
 /**
  * Did the previous run end cleanly? (issue 3, "Agent, at start".) The heartbeat says when
@@ -173,7 +173,7 @@ export interface OutageDetectorOptions {
   stateDir: string;
   clock: Clock;
   log: Logger;
-  sys: SystemInfo;
+  sys: BootClock;
   reader: ShutdownEvidenceReader;
   /** This run's id (the envelope's `boot`). */
   run: string;

@@ -1,5 +1,5 @@
-import { readOrUnavailable, type CpuTimes } from '../../platform/system-info.js';
-import type { MetricSource, SourceContext } from './source.js';
+import type { CpuTimes } from '../../platform/system-info.js';
+import { readOrUnavailable, type MetricSource, type SourceContext } from './source.js';
 
 /**
  * CPU busy % over the sampling interval, from the change in cumulative CPU time between

@@ -1,7 +1,7 @@
 import { MAX_DISKS, MAX_STRING } from '../../../contract/limits.js';
 import type { DiskMetrics } from '../../../contract/schemas.js';
-import { readOrUnavailable, STATIC_REFRESH_MS, type MountEntry } from '../../platform/system-info.js';
-import type { MetricSource, SourceContext } from './source.js';
+import type { MountEntry } from '../../platform/system-info.js';
+import { readOrUnavailable, STATIC_REFRESH_MS, type MetricSource, type SourceContext } from './source.js';
 
 /**
  * Space per mounted filesystem: one statfs per mount each sample. The mount list itself

@@ -1,5 +1,4 @@
-import { readOrUnavailable } from '../../platform/system-info.js';
-import type { MetricSource, SourceContext } from './source.js';
+import { readOrUnavailable, type MetricSource, type SourceContext } from './source.js';
 
 /** Physical memory and swap. `used` is total − available, so page cache counts as free. */
 export function createMemorySource(ctx: SourceContext): MetricSource<'mem'> {

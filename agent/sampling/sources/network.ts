@@ -1,7 +1,7 @@
 import { MAX_INTERFACES, MAX_STRING } from '../../../contract/limits.js';
 import type { NetMetrics } from '../../../contract/schemas.js';
-import { readOrUnavailable, type NetCounters } from '../../platform/system-info.js';
-import type { MetricSource, SourceContext } from './source.js';
+import type { NetCounters } from '../../platform/system-info.js';
+import { readOrUnavailable, type MetricSource, type SourceContext } from './source.js';
 
 /**
  * Throughput per interface in bytes/s, from the change in byte counters between two

@@ -1,7 +1,7 @@
 import { MAX_PING_TARGETS, MAX_STRING } from '../../../contract/limits.js';
 import type { PingResult } from '../../../contract/schemas.js';
-import { isMissingError, STATIC_REFRESH_MS, type PingReading } from '../../platform/system-info.js';
-import { SourceUnavailableError, type MetricSource, type SourceContext } from './source.js';
+import { isMissingError, type PingReading } from '../../platform/system-info.js';
+import { SourceUnavailableError, STATIC_REFRESH_MS, type MetricSource, type SourceContext } from './source.js';
 
 export const PING_MISSING_REASON = 'ping binary not found (install iputils-ping)';
 

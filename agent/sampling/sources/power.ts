@@ -1,5 +1,4 @@
-import { readOrUnavailable } from '../../platform/system-info.js';
-import { SourceUnavailableError, type MetricSource, type SourceContext } from './source.js';
+import { readOrUnavailable, SourceUnavailableError, type MetricSource, type SourceContext } from './source.js';
 
 /**
  * Battery/UPS state (issue 3): `source` ac | battery (= mains power lost) | unknown (the PC

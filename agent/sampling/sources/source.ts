@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../../common/clock.js';
 import type { SampleMetrics, Unavailable } from '../../../contract/schemas.js';
 import type { AgentConfig } from '../../config.js';
-import type { SystemInfo } from '../../platform/system-info.js';
+import { isMissingError, type SystemInfo } from '../../platform/system-info.js';
 
 /** The keys of a sample's `metrics` object; one source fills one key. */
 export type SourceName = keyof SampleMetrics;
@@ -35,5 +35,22 @@ export class SourceUnavailableError extends Error {
   constructor(readonly reason: string) {
     super(reason);
     this.name = 'SourceUnavailableError';
+  }
+}
+
+/** How often sources re-read static facts (mount list, default gateway). */
+export const STATIC_REFRESH_MS = 5 * 60_000;
+
+/**
+ * Runs one reading for a source: a missing file/counter/binary becomes
+ * {@link SourceUnavailableError} (`what: message`); anything else is rethrown as is.
+ */
+export async function readOrUnavailable<T>(what: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof SourceUnavailableError) throw err;
+    if (isMissingError(err)) throw new SourceUnavailableError(`${what}: ${(err as Error).message}`);
+    throw err;
   }
 }

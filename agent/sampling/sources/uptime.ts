@@ -1,5 +1,4 @@
-import { readOrUnavailable } from '../../platform/system-info.js';
-import type { MetricSource, SourceContext } from './source.js';
+import { readOrUnavailable, type MetricSource, type SourceContext } from './source.js';
 
 /** Estimates within this of the previous boot time are the same boot (jitter, not a reboot). */
 const BOOT_JITTER_MS = 2000;

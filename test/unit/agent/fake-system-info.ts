@@ -6,29 +6,10 @@ import type { Clock, TimerHandle } from '../../../common/clock.js';
 import { silentLogger } from '../../../common/log.js';
 import { AgentConfigSchema, type AgentConfig } from '../../../agent/config.js';
 import type { SourceContext } from '../../../agent/sampling/sources/source.js';
-import {
-  cpuTimesFromOsCpus,
-  fsUsageFromStatfs,
-  memoryFromSi,
-  mountsFromSiFsSize,
-  netCountersFromSi,
-  parseMeminfo,
-  parseProcMounts,
-  parseProcNetDev,
-  parseProcStat,
-  pingReadingFromResponse,
-  statfsPath,
-  type CpuInfo,
-  type CpuTimes,
-  type DiskLayoutEntry,
-  type FsUsage,
-  type MemoryReading,
-  type MountEntry,
-  type NetCounters,
-  type OsInfo,
-  type PingReading,
-  type SystemInfo,
-} from '../../../agent/platform/system-info.js';
+import { parseMeminfo, parseProcMounts, parseProcNetDev, parseProcStat } from '../../../agent/platform/linux-proc-parsers.js';
+import { fsUsageFromStatfs, statfsPath } from '../../../agent/platform/node-os-system-info.js';
+import { cpuTimesFromOsCpus, memoryFromSi, mountsFromSiFsSize, netCountersFromSi, pingReadingFromResponse } from '../../../agent/platform/si-system-info.js';
+import type { CpuInfo, CpuTimes, DiskLayoutEntry, FsUsage, MemoryReading, MountEntry, NetCounters, OsInfo, PingReading, SystemInfo } from '../../../agent/platform/system-info.js';
 
 const FIXTURES = fileURLToPath(new URL('../../fixtures/os/', import.meta.url));
 

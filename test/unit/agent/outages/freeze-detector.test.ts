@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../../../agent/agent-event.js';
 import { classifyTick, FreezeDetector, processSummary, tickLooksOdd, type TickThresholds } from '../../../../agent/outages/freeze-detector.js';
-import type { SystemInfo } from '../../../../agent/platform/system-info.js';
+import type { BootClock, ProcessTable } from '../../../../agent/platform/system-info.js';
 import type { Clock, TimerHandle } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
 import type { ProcessInfo } from '../../../../contract/schemas.js';
@@ -97,11 +97,11 @@ function setup(opts: { bootClock?: boolean } = {}) {
     { name: 'TTHC Client.exe', pid: 4120, cpuPct: 97.5, memBytes: 812 * 1048576 },
     { name: 'chrome.exe', pid: 2211, cpuPct: 3, memBytes: 1536 * 1048576 },
   ];
-  const sys = {
+  const sys: BootClock & ProcessTable = {
     platform: 'linux',
     bootClockMs: async () => (opts.bootClock === false ? null : clock.boot),
     topProcesses: async (n: number) => procs.slice(0, n),
-  } as unknown as SystemInfo;
+  };
   const det = new FreezeDetector({ clock, log: silentLogger(), sys, tickMs: 2000, freezeMs: 10_000, clockJumpMs: 5000, topProcesses: 5, emit: (e) => events.push(e) });
   const settle = () => new Promise((r) => setTimeout(r, 5));
   return { clock, events, det, settle };
@@ -189,7 +189,7 @@ describe('Windows: the monotonic clock runs through sleep; the System log tells'
     const clock = new ThreeClocks();
     const events: AgentEvent[] = [];
     const asked: Array<[number, number]> = [];
-    const sys = {
+    const sys: BootClock & ProcessTable = {
       platform: 'win32',
       bootClockMs: async () => clock.boot,
       sleptMsBetween: async (from: number, to: number) => {
@@ -197,7 +197,7 @@ describe('Windows: the monotonic clock runs through sleep; the System log tells'
         return slept;
       },
       topProcesses: async () => [],
-    } as unknown as SystemInfo;
+    };
     const det = new FreezeDetector({ clock, log: silentLogger(), sys, tickMs: 2000, freezeMs: 10_000, clockJumpMs: 5000, topProcesses: 5, emit: (e) => events.push(e) });
     return { clock, events, det, asked };
   }

@@ -3,7 +3,7 @@ import type { AgentEvent } from '../../../../agent/agent-event.js';
 import { AgentConfigSchema } from '../../../../agent/config.js';
 import { brokerEndpoint, cutScope, NetworkCutDetector, overallScope } from '../../../../agent/outages/network-cut-detector.js';
 import { parseHostPort, type ReachabilityProbe } from '../../../../agent/outages/reachability.js';
-import type { SystemInfo } from '../../../../agent/platform/system-info.js';
+import type { GatewayLookup } from '../../../../agent/platform/system-info.js';
 import { silentLogger } from '../../../../common/log.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
@@ -52,7 +52,7 @@ function setup() {
   probe.up = new Set(['192.168.1.1', '8.8.8.8', '1.1.1.1', '10.9.9.9']);
   const events: AgentEvent[] = [];
   let lastContact: number | undefined;
-  const sys = { platform: 'linux', defaultGateway: async () => '192.168.1.1' } as unknown as SystemInfo;
+  const sys: GatewayLookup = { defaultGateway: async () => '192.168.1.1' };
   const det = new NetworkCutDetector({ config, clock, log: silentLogger(), sys, probe, emit: (e) => events.push(e), lastContactAt: () => lastContact });
   const settle = () => new Promise((r) => setTimeout(r, 2));
   const run = async (ms: number) => {

@@ -7,7 +7,7 @@ import { HEARTBEAT_FILE, Heartbeat, parseHeartbeat, readHeartbeat, type Heartbea
 import { BOOT_TOLERANCE_MS, judgePreviousRun, OutageDetector, osRebooted, previousRunEvent } from '../../../../agent/outages/outage-detector.js';
 import type { ShutdownEvidenceReader, ShutdownFinding } from '../../../../agent/outages/shutdown-evidence/shutdown-finding.js';
 import { SHUTDOWN_MARKER_FILE } from '../../../../agent/outages/shutdown-marker.js';
-import type { SystemInfo } from '../../../../agent/platform/system-info.js';
+import type { BootClock } from '../../../../agent/platform/system-info.js';
 import { silentLogger } from '../../../../common/log.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
@@ -139,7 +139,7 @@ describe('heartbeat file', () => {
   });
 });
 
-class BootSys {
+class BootSys implements BootClock {
   constructor(public boot: { bootTime: number; bootId: string | null }) {}
   readonly platform = 'linux' as const;
   async osBoot() {
@@ -161,7 +161,7 @@ describe('OutageDetector (state dir, fake clock)', () => {
       stateDir: dir,
       clock,
       log: silentLogger(),
-      sys: sys as unknown as SystemInfo,
+      sys,
       reader,
       run,
       heartbeatPeriodMs: 1000,

@@ -6,15 +6,9 @@ import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../../../agent/sampling/sources/source.js';
 import { diskKind } from '../../../../agent/inventory.js';
-import {
-  diskLayoutFromSysBlock,
-  parseCpuinfo,
-  parseOsRelease,
-  parseProcNetRoute,
-  readOrUnavailable,
-  readSysBlock,
-  type SysBlockEntry,
-} from '../../../../agent/platform/system-info.js';
+import { diskLayoutFromSysBlock, parseCpuinfo, parseOsRelease, parseProcNetRoute, type SysBlockEntry } from '../../../../agent/platform/linux-proc-parsers.js';
+import { readSysBlock } from '../../../../agent/platform/linux-system-info.js';
+import { readOrUnavailable } from '../../../../agent/sampling/sources/source.js';
 import { fixtureJson, fixtureText } from '../fake-system-info.js';
 
 const HOST = { platform: 'linux', arch: 'x64', kernel: '6.18.44-fc-v657' };
@@ -167,10 +161,10 @@ describe('missing files follow the unavailable convention', () => {
 });
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-const COMPILED = `${ROOT}dist/agent/platform/system-info.js`;
-const SOURCE = `${ROOT}agent/platform/system-info.ts`;
+const COMPILED = `${ROOT}dist/agent/platform/linux-system-info.js`;
+const SOURCE = `${ROOT}agent/platform/linux-system-info.ts`;
 
-describe.runIf(process.platform === 'linux')('compiled agent/system-info.js on Linux', () => {
+describe.runIf(process.platform === 'linux')('compiled agent/platform/linux-system-info.js', () => {
   beforeAll(async () => {
     // The test runs the build output; rebuild it when missing or older than the source.
     if (!existsSync(COMPILED) || statSync(COMPILED).mtimeMs < statSync(SOURCE).mtimeMs) {
@@ -192,9 +186,9 @@ describe.runIf(process.platform === 'linux')('compiled agent/system-info.js on L
         cp[fn] = function (...args) { spawned.push(fn + ' ' + String(args[0])); return orig.apply(this, args); };
       }
       syncBuiltinESMExports();
-      const { RealSystemInfo } = await import(${JSON.stringify(COMPILED)});
-      const sys = new RealSystemInfo('linux');
-      await sys.start();
+      const { LinuxSystemInfo } = await import(${JSON.stringify(COMPILED)});
+      const sys = new LinuxSystemInfo();
+      await sys.start?.();
       const results = {
         cpuInfo: await sys.cpuInfo(),
         osInfo: await sys.osInfo(),

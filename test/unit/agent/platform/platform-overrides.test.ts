@@ -4,22 +4,22 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BOOT_TIME_OVERRIDE_ENV, bootTimeOverride, parseProcUptime } from '../../../../agent/platform/os-boot.js';
 import { createShutdownEvidenceReader, EVENT_LOG_OVERRIDE_ENV } from '../../../../agent/outages/shutdown-evidence/reader.js';
-import { RealSystemInfo } from '../../../../agent/platform/system-info.js';
+import { LinuxSystemInfo } from '../../../../agent/platform/linux-system-info.js';
 import { silentLogger } from '../../../../common/log.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
 /** The two test/platform overrides other tests (and the collector's e2e tests) rely on. */
 describe(`${BOOT_TIME_OVERRIDE_ENV}`, () => {
-  it('replaces the OS boot time where RealSystemInfo reads it (uptime and the outage check), hiding the boot id', async () => {
+  it('replaces the OS boot time where the real SystemInfo reads it (uptime and the outage check), hiding the boot id', async () => {
     const clock = new FakeClock(Date.UTC(2026, 10, 24, 3, 0, 0));
     const boot = clock.now() - 90_000;
-    const sys = new RealSystemInfo('linux', { clock, env: { [BOOT_TIME_OVERRIDE_ENV]: String(boot) } });
+    const sys = new LinuxSystemInfo({ clock, env: { [BOOT_TIME_OVERRIDE_ENV]: String(boot) } });
     expect(await sys.uptimeSeconds()).toBe(90);
     expect(await sys.osBoot()).toEqual({ bootTime: boot, bootId: null });
   });
 
   it('without it: the real boot, with the Linux boot id', async () => {
-    const sys = new RealSystemInfo('linux', { env: {} });
+    const sys = new LinuxSystemInfo({ env: {} });
     const b = await sys.osBoot();
     expect(b.bootTime).toBeLessThan(Date.now());
     expect(b.bootId).toMatch(/^[0-9a-f-]{36}$/);

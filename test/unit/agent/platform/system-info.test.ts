@@ -1,14 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../../../agent/sampling/sources/source.js';
-import {
-  cpuTimesFromOsCpus,
-  isMissingError,
-  parseProcMounts,
-  parseProcNetDev,
-  parseProcStat,
-  readOrUnavailable,
-  statfsPath,
-} from '../../../../agent/platform/system-info.js';
+import { parseProcMounts, parseProcNetDev, parseProcStat } from '../../../../agent/platform/linux-proc-parsers.js';
+import { statfsPath } from '../../../../agent/platform/node-os-system-info.js';
+import { cpuTimesFromOsCpus } from '../../../../agent/platform/si-system-info.js';
+import { isMissingError } from '../../../../agent/platform/system-info.js';
+import { readOrUnavailable } from '../../../../agent/sampling/sources/source.js';
 import { fixtureJson, fixtureText } from '../fake-system-info.js';
 
 describe('OS output adapters', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createDisksSource, reportableMounts } from '../../../../../agent/sampling/sources/disks.js';
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
-import { STATIC_REFRESH_MS } from '../../../../../agent/platform/system-info.js';
+import { STATIC_REFRESH_MS } from '../../../../../agent/sampling/sources/source.js';
 import { context, FakeClock, FakeSystemInfo, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
 
 describe('disks source', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemorySource } from '../../../../../agent/sampling/sources/memory.js';
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
-import { parseMeminfo } from '../../../../../agent/platform/system-info.js';
+import { parseMeminfo } from '../../../../../agent/platform/linux-proc-parsers.js';
 import { context, FakeSystemInfo, linuxFixtureSystem, windowsFixtureSystem } from '../../fake-system-info.js';
 
 describe('memory source', () => {

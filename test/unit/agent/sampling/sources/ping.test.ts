@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createPingSource, PING_MISSING_REASON, summarizePing } from '../../../../../agent/sampling/sources/ping.js';
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
-import { pingReadingFromResponse, STATIC_REFRESH_MS } from '../../../../../agent/platform/system-info.js';
+import { pingReadingFromResponse } from '../../../../../agent/platform/si-system-info.js';
+import { STATIC_REFRESH_MS } from '../../../../../agent/sampling/sources/source.js';
 import { context, FakeClock, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
 
 const linuxReading = (file: string, target: string, count: number) =>
