@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeClock } from '../../../helpers/fake-clock.js';
-import { Outbox, tableCrc32, type OutboxOptions } from '../../../../common/durable-log/durable-log.js';
+import { DurableLog as Outbox, type DurableLogOptions as OutboxOptions } from '../../../../common/durable-log/durable-log.js';
+import { FRAME_HEADER_BYTES, tableCrc32 } from '../../../../common/durable-log/frame.js';
 import { createLogger } from '../../../../common/log.js';
 
 /** Frame overhead of the documented layout: u32 length, u32 crc, u64 id, u16 topic length. */
-const HEADER = 18;
+const HEADER = FRAME_HEADER_BYTES;
 
 
 let dir: string;
