@@ -10,6 +10,10 @@
  * their scan at open and the in-memory index), ack-cursor.ts (the acknowledgement cursor
  * and its atomically replaced file). This file appends, rolls, bounds and reads.
  *
+ * Why this file is ~580 lines: append, roll, bound, read, ack and close share one promise
+ * queue and one lifecycle state, and their ordering is the crash-safety argument below;
+ * split across files, that argument would no longer be readable in one place.
+ *
  * ## Durability and the fsync policy
  * - `always` (the agent's default): `fdatasync` after every append, before the promise
  *   resolves. The agent appends one sample per 15 s interval (plus the odd event or daily
