@@ -8,20 +8,21 @@ import type { EventMessage, InventoryMessage, SampleMessage, SampleMetrics, Stat
 import { topicFor } from '../contract/topics.js';
 import type { AgentEvent } from './agent-event.js';
 import type { AgentConfig } from './config.js';
-import { FreezeDetector } from './freeze-detector.js';
-import { NetworkCutDetector } from './network-cut-detector.js';
-import { OutageDetector } from './outage-detector.js';
-import { PowerSourceWatch } from './power-source-watch.js';
-import { TcpReachabilityProbe, type ReachabilityProbe } from './reachability.js';
-import { createShutdownEvidenceReader } from './shutdown-evidence/reader.js';
-import type { ShutdownEvidenceReader } from './shutdown-evidence/shutdown-finding.js';
+import { FreezeDetector } from './outages/freeze-detector.js';
+import { NetworkCutDetector } from './outages/network-cut-detector.js';
+import { OutageDetector } from './outages/outage-detector.js';
+import { PowerSourceWatch } from './outages/power-source-watch.js';
+import { TcpReachabilityProbe, type ReachabilityProbe } from './outages/reachability.js';
+import { createShutdownEvidenceReader } from './outages/shutdown-evidence/reader.js';
+import type { ShutdownEvidenceReader } from './outages/shutdown-evidence/shutdown-finding.js';
 import { collectInventory } from './inventory.js';
-import { Outbox } from './outbox.js';
-import { Publisher, type ConnectFn } from './publisher.js';
-import { Sampler } from './sampler.js';
-import { createSources } from './sources/index.js';
-import { bootTimeFrom } from './sources/uptime.js';
-import { RealSystemInfo, type SystemInfo } from './system-info.js';
+import { Outbox } from './transport/outbox.js';
+import { Publisher, type ConnectFn } from './transport/publisher.js';
+import { Sampler } from './sampling/sampler.js';
+import { createSources } from './sampling/sources/index.js';
+import { bootTimeFrom } from './sampling/sources/uptime.js';
+import { createSystemInfo } from './platform/system-info-factory.js';
+import type { SystemInfo } from './platform/system-info.js';
 
 export interface AgentDeps {
   clock?: Clock;
@@ -62,7 +63,7 @@ export class Agent {
     this.clock = deps.clock ?? systemClock;
     this.sys =
       deps.sys ??
-      new RealSystemInfo(process.platform, {
+      createSystemInfo(process.platform, {
         clock: this.clock,
         log: log.child({ module: 'system' }),
         pingProbeIntervalSeconds: config.intervalSeconds / config.ping.count,

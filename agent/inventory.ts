@@ -1,6 +1,6 @@
 import { MAX_DISKS, MAX_STRING } from '../contract/limits.js';
 import type { Envelope, InventoryMessage } from '../contract/schemas.js';
-import type { DiskLayoutEntry, SystemInfo } from './system-info.js';
+import type { DiskLayoutEntry, InventoryReadings } from './platform/system-info.js';
 
 /** An inventory message without its envelope; the agent adds v/site/host/boot/seq/t/sent. */
 export type InventoryBody = Omit<InventoryMessage, keyof Envelope>;
@@ -11,7 +11,7 @@ export type DiskKind = InventoryBody['disks'][number]['type'];
  * expensive (lsblk, PowerShell/CIM queries) and must stay off the sampling path.
  * A failed disk listing gives an empty list rather than no inventory at all.
  */
-export async function collectInventory(sys: SystemInfo, agentVersion: string, hostname: string): Promise<InventoryBody> {
+export async function collectInventory(sys: InventoryReadings, agentVersion: string, hostname: string): Promise<InventoryBody> {
   const [cpu, mem, os, disks] = await Promise.all([
     sys.cpuInfo(),
     sys.memory(),

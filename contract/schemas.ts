@@ -110,7 +110,7 @@ export type PingResult = z.infer<typeof PingResult>;
  * time_connect, time_appconnect, time_starttransfer, time_total), so
  * dnsMs <= connectMs <= tlsMs <= firstByteMs <= totalMs; dnsMs is null for an IP literal.
  * An agent reports each probe result once (in the first sample after it finished), so a
- * sample may carry fewer results than there are probes (agent/sources/http-probe.ts).
+ * sample may carry fewer results than there are probes (agent/sampling/sources/http-probe.ts).
  */
 export const HttpProbeResult = z.object({
   /** Short configured name, e.g. `dichvucong`. */
@@ -172,7 +172,7 @@ export const EVENT_TYPES = [
    * `details.uncertaintyMs` = how far start may be from the truth (heartbeat period).
    * `details.scope`: `host` (new OS boot: the PC went down; end = OS boot time), `agent` (same
    * OS boot: only the agent died, cause `crash`, end = its restart; never a power cut), or
-   * `unknown` (OS boot unreadable). See agent/outage-detector.ts.
+   * `unknown` (OS boot unreadable). See agent/outages/outage-detector.ts.
    */
   'outage',
   /** The previous run ended by a planned reboot/shutdown (recorded, never an outage). */

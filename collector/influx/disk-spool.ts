@@ -1,21 +1,21 @@
 /**
  * The InfluxDB writer's on-disk spool: a bounded, durable FIFO of line-protocol batches.
- * It is the agent's {@link Outbox} (append-only segment files, CRC-32 per record, an ack
+ * It is the shared {@link DurableLog} of common/durable-log/ (append-only segment files, CRC-32 per record, an ack
  * cursor written atomically, torn tails cut at open, oldest segment dropped beyond the byte
  * bound with a counted, logged overflow) used with one topic, `influx`, and the batch text
  * as payload, so the two durable queues of Canh share one implementation and one test
- * suite. See agent/outbox.ts for the file format and the recovery rules.
+ * suite. See common/durable-log/ for the file format and the recovery rules.
  *
  * What this adapter adds: the size of a segment (and so of the largest batch) derived from
  * the byte bound, and batches as text with their line count.
  */
-import { Outbox, type FsyncPolicy, type OutboxStats } from '../../agent/outbox.js';
+import { DurableLog, FRAME_HEADER_BYTES, type DurableLogStats, type FsyncPolicy } from '../../common/durable-log/durable-log.js';
 import type { Clock } from '../../common/clock.js';
 import type { Logger } from '../../common/log.js';
 
 const TOPIC = 'influx';
-/** Frame header of the outbox (18 bytes) plus the topic. */
-const FRAME_OVERHEAD = 18 + TOPIC.length;
+/** Frame header of the durable log plus the topic. */
+const FRAME_OVERHEAD = FRAME_HEADER_BYTES + TOPIC.length;
 /** Smallest spool we accept: 8 segments of 4 KiB. */
 export const MIN_SPOOL_BYTES = 32 * 1024;
 const MAX_SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -53,7 +53,7 @@ export function countLines(text: string): number {
 
 /** A bounded, crash-safe FIFO of line-protocol batches; see the file header. */
 export class DiskSpool {
-  private readonly outbox: Outbox;
+  private readonly outbox: DurableLog;
   /** Largest batch text (UTF-8 bytes) a record can hold. */
   readonly maxBatchBytes: number;
 
@@ -62,7 +62,7 @@ export class DiskSpool {
     // Eight segments per bound: an overflow drops an eighth of the spool at a time.
     const segmentBytes = Math.min(MAX_SEGMENT_BYTES, Math.floor(opts.maxBytes / 8));
     this.maxBatchBytes = segmentBytes - FRAME_OVERHEAD;
-    this.outbox = new Outbox({
+    this.outbox = new DurableLog({
       dir: opts.dir,
       maxBytes: opts.maxBytes,
       segmentBytes,
@@ -106,7 +106,7 @@ export class DiskSpool {
     return this.outbox.isAcked(id);
   }
 
-  stats(): OutboxStats {
+  stats(): DurableLogStats {
     return this.outbox.stats();
   }
 }

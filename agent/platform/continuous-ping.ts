@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+
+/** Replies and probes seen in one window (between two `take()` calls). */
+export interface PingWindow {
+  /** Probes whose fate is known: answered, or reported unanswered. */
+  sent: number;
+  /** Round-trip times in ms of the answered ones. */
+  times: number[];
+}
+
+export type PingLine = { seq: number; time: number } | { seq: number; lost: true } | { failed: string } | undefined;
+
+const REPLY = /icmp_seq=(\d+)\b.*?\btime[=<]([\d.]+)\s*ms/;
+const NO_ANSWER = /no answer yet for icmp_seq=(\d+)/;
+const FATAL = /(unknown host|Name or service not known|Temporary failure in name resolution|Network is unreachable|Operation not permitted|invalid argument)/i;
+
+/** Parse one line of iputils `ping -n -O` output. */
+export function parsePingLine(line: string): PingLine {
+  const r = REPLY.exec(line);
+  if (r) return { seq: Number(r[1]), time: Number(r[2]) };
+  const n = NO_ANSWER.exec(line);
+  if (n) return { seq: Number(n[1]), lost: true };
+  const f = FATAL.exec(line);
+  if (f) return { failed: f[1]! };
+  return undefined;
+}
+
+/** A running ping process: what the pinger needs of it. */
+export type PingProcess = ChildProcess & { stdout: Readable; stderr: Readable };
+export type SpawnPing = (args: string[]) => PingProcess;
+
+export interface ContinuousPingOptions {
+  target: string;
+  /** Seconds between probes (iputils allows >= 0.2 without root). */
+  probeIntervalSeconds: number;
+  clock: Clock;
+  log: Logger;
+  binary?: string;
+  spawnPing?: SpawnPing;
+}
+
+/**
+ * One long-running `ping -n -O -i <interval> <target>` per target (Linux, iputils),
+ * read line by line. Compared with a burst of probes per sample this spreads the
+ * probes over the whole interval (so short peak-hour congestion is caught), and it
+ * costs no process start per sample: on an old PC a fork of the agent every 15 s per
+ * target is the most expensive thing the agent would do.
+ *
+ * `-O` makes ping report each probe that got no answer before the next one was sent,
+ * so loss is counted per probe. A late reply for a probe already counted lost in a
+ * previous window is ignored; within a window it turns the loss into a reply.
+ */
+export class ContinuousPing {
+  private child: PingProcess | undefined;
+  private times: number[] = [];
+  private lost = new Set<number>();
+  private answered = new Set<number>();
+  private windowStartSeq = 0;
+  private maxSeq = -1;
+  private restartTimer: TimerHandle | undefined;
+  private stopped = false;
+  private failures = 0;
+  /** Why the pinger is not running, if it is not ("ENOENT" when the binary is missing). */
+  lastError: string | undefined;
+  private partial = '';
+
+  constructor(private readonly opts: ContinuousPingOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.launch();
+  }
+
+  private launch(): void {
+    const { opts } = this;
+    const args = ['-n', '-O', '-i', String(opts.probeIntervalSeconds), '-W', String(Math.max(1, Math.ceil(opts.probeIntervalSeconds))), opts.target];
+    const spawnPing = opts.spawnPing ?? ((a: string[]) => spawn(opts.binary ?? 'ping', a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+    let child: PingProcess;
+    try {
+      child = spawnPing(args);
+    } catch (err) {
+      this.lastError = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.scheduleRestart();
+      return;
+    }
+    this.child = child;
+    this.partial = '';
+    // A new process numbers its probes from 1 again.
+    this.windowStartSeq = 0;
+    this.maxSeq = -1;
+    this.answered.clear();
+    const onData = (buf: Buffer) => {
+      this.partial += buf.toString('utf8');
+      if (this.partial.length > 65_536) this.partial = this.partial.slice(-4096); // bounded
+      let nl: number;
+      while ((nl = this.partial.indexOf('\n')) >= 0) {
+        const line = this.partial.slice(0, nl);
+        this.partial = this.partial.slice(nl + 1);
+        this.onLine(line);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      this.lastError = err.code ?? err.message;
+    });
+    child.on('close', (code) => {
+      if (this.child === child) this.child = undefined;
+      if (this.stopped) return;
+      if (!this.lastError) this.lastError = `ping exited with code ${code}`;
+      this.scheduleRestart();
+    });
+  }
+
+  private onLine(line: string): void {
+    const p = parsePingLine(line);
+    if (!p) return;
+    if ('failed' in p) {
+      this.lastError = p.failed;
+      return;
+    }
+    this.lastError = undefined;
+    this.failures = 0;
+    if (p.seq < this.windowStartSeq) return; // belongs to a window already reported
+    this.maxSeq = Math.max(this.maxSeq, p.seq);
+    if ('lost' in p) {
+      if (!this.answered.has(p.seq)) this.lost.add(p.seq);
+      return;
+    }
+    if (this.answered.has(p.seq)) return; // DUP!
+    this.answered.add(p.seq);
+    this.lost.delete(p.seq);
+    if (this.times.length < 10_000) this.times.push(p.time);
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopped || this.restartTimer) return;
+    this.failures++;
+    const delay = Math.min(60_000, 1000 * 2 ** Math.min(this.failures, 6));
+    this.restartTimer = this.opts.clock.setTimeout(() => {
+      this.restartTimer = undefined;
+      if (!this.stopped) this.launch();
+    }, delay);
+  }
+
+  running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** Probes and replies since the previous call. */
+  take(): PingWindow {
+    const w = { sent: this.times.length + this.lost.size, times: this.times };
+    this.times = [];
+    this.lost = new Set();
+    this.answered.clear();
+    this.windowStartSeq = this.maxSeq + 1;
+    return w;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.opts.clock.clear(this.restartTimer);
+    this.restartTimer = undefined;
+    const c = this.child;
+    this.child = undefined;
+    if (c && c.exitCode === null) {
+      await new Promise<void>((resolve) => {
+        c.once('close', () => resolve());
+        c.kill('SIGTERM');
+      });
+    }
+  }
+}

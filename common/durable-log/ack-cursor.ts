@@ -1,0 +1,140 @@
+import { open as openFile, readFile, rename, rm } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+
+/**
+ * The acknowledgement cursor of the durable log.
+ *
+ * `cursor.json` holds `{ "ackedThrough": n }`: every id <= n is acknowledged (or gone). It is
+ * written to `cursor.json.tmp`, fsynced, renamed over, then the directory is fsynced (skipped
+ * on Windows, where a directory cannot be opened for fsync), so a power cut leaves the old or
+ * the new cursor, never a torn one.
+ *
+ * Acks arrive out of order. The in-memory cursor is the highest id such that every id <= it
+ * is acked or no longer on disk; acks above it sit in a set until the gap closes. Only the
+ * cursor is durable, not the set, so after a crash or restart, records acked after the last
+ * persist, and records acked out of order above the cursor, are replayed. That is acceptable:
+ * delivery is at-least-once and the collector deduplicates by boot+seq. The set only holds ids
+ * of records on disk above the cursor, so the disk bound bounds it too: it can legitimately
+ * reach 100k+ entries (a long backlog being replayed while live records are acked ahead of
+ * it) and is kept in full, because dropping entries would only cause duplicate sends.
+ */
+
+const CURSOR_FILE = 'cursor.json';
+const CURSOR_TMP_FILE = 'cursor.json.tmp';
+
+function errorCode(err: unknown): string | undefined {
+  return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
+}
+
+/** fsync a directory so creates/renames in it survive a power cut. Not possible on Windows. */
+export async function fsyncDir(dir: string, log: Logger): Promise<void> {
+  if (process.platform === 'win32') return;
+  let fh: FileHandle | undefined;
+  try {
+    fh = await openFile(dir, 'r');
+    await fh.sync();
+  } catch (err) {
+    log.debug({ err }, 'outbox: directory fsync not possible');
+  } finally {
+    await fh?.close().catch(() => undefined);
+  }
+}
+
+/** The cursor, the out-of-order acks above it and its file; see the file header. */
+export class AckCursor {
+  /** Every id <= this is acked or gone. */
+  through = -1;
+  /** The value last written to `cursor.json`. */
+  persisted = -1;
+  /** Acked ids > {@link through}; only ids of records on disk. */
+  private readonly acked = new Set<number>();
+
+  /** Only stores its arguments; call {@link load}. */
+  constructor(
+    private readonly dir: string,
+    private readonly opts: { fsync: boolean; log: Logger },
+  ) {}
+
+  /** Reads `cursor.json` (missing: nothing acked; unreadable: replay everything) and removes a leftover temporary file. */
+  async load(): Promise<void> {
+    await rm(join(this.dir, CURSOR_TMP_FILE), { force: true });
+    this.through = await this.read();
+    this.persisted = this.through;
+  }
+
+  private async read(): Promise<number> {
+    let text: string;
+    try {
+      text = await readFile(join(this.dir, CURSOR_FILE), 'utf8');
+    } catch (err) {
+      if (errorCode(err) === 'ENOENT') return -1;
+      throw err;
+    }
+    try {
+      const value = (JSON.parse(text) as { ackedThrough?: unknown }).ackedThrough;
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= -1) return value;
+    } catch {
+      // fall through
+    }
+    // Replaying everything is the safe answer to an unreadable cursor.
+    this.opts.log.warn('outbox: cursor.json unreadable; replaying all records on disk');
+    return -1;
+  }
+
+  /** Whether `id` is acked (ids at or below the cursor count as acked, including dropped ones). */
+  isAcked(id: number): boolean {
+    return id <= this.through || this.acked.has(id);
+  }
+
+  /** Acked ids above the cursor. */
+  get pendingAbove(): number {
+    return this.acked.size;
+  }
+
+  add(id: number): void {
+    this.acked.add(id);
+  }
+
+  /** Forgets an out-of-order ack (its record left the disk); returns whether it was there. */
+  forget(id: number): boolean {
+    return this.acked.delete(id);
+  }
+
+  /**
+   * Moves the cursor over acked records and over ids that are not on disk (`firstIdAbove`
+   * tells what is), stopping below the first unacked record. Returns whether it moved.
+   */
+  advance(firstIdAbove: (id: number) => number | undefined): boolean {
+    const before = this.through;
+    for (;;) {
+      const next = firstIdAbove(this.through);
+      if (next === undefined) break;
+      if (!this.acked.has(next)) {
+        this.through = Math.max(this.through, next - 1);
+        break;
+      }
+      this.acked.delete(next);
+      this.through = next;
+    }
+    return this.through !== before;
+  }
+
+  /** Writes the cursor atomically if it moved since the last write. */
+  async persist(): Promise<void> {
+    if (this.through === this.persisted) return;
+    const value = this.through;
+    const tmp = join(this.dir, CURSOR_TMP_FILE);
+    const fh = await openFile(tmp, 'w');
+    try {
+      await fh.writeFile(`${JSON.stringify({ ackedThrough: value })}\n`);
+      if (this.opts.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, CURSOR_FILE));
+    if (this.opts.fsync) await fsyncDir(this.dir, this.opts.log);
+    this.persisted = value;
+  }
+}

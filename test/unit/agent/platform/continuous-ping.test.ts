@@ -1,0 +1,113 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { ContinuousPing, parsePingLine, type PingProcess } from '../../../../agent/platform/continuous-ping.js';
+import { silentLogger } from '../../../../common/log.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+
+class FakePing extends EventEmitter {
+  stdout = new PassThrough();
+  stderr = new PassThrough();
+  exitCode: number | null = null;
+  args: string[] = [];
+  write(text: string) {
+    this.stdout.write(text);
+  }
+  kill() {
+    this.exitCode = 0;
+    this.emit('close', 0);
+    return true;
+  }
+  die(code: number) {
+    this.exitCode = code;
+    this.emit('close', code);
+  }
+}
+
+function setup() {
+  const clock = new FakeClock();
+  const procs: FakePing[] = [];
+  const pinger = new ContinuousPing({
+    target: '192.0.2.1',
+    probeIntervalSeconds: 3.75,
+    clock,
+    log: silentLogger(),
+    spawnPing: (args) => {
+      const p = new FakePing();
+      p.args = args;
+      procs.push(p);
+      return p as unknown as PingProcess;
+    },
+  });
+  return { clock, procs, pinger };
+}
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('parsePingLine (iputils ping -n -O)', () => {
+  it('reads the recorded loopback run', () => {
+    const lines = readFileSync(new URL('../../../fixtures/os/linux/ping-continuous-loopback.txt', import.meta.url), 'utf8').split('\n');
+    const parsed = lines.map(parsePingLine).filter((p) => p && 'time' in p) as Array<{ seq: number; time: number }>;
+    expect(parsed.map((p) => p.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(parsed.every((p) => p.time > 0 && p.time < 5)).toBe(true);
+  });
+  it('reads replies, unanswered probes and fatal errors', () => {
+    expect(parsePingLine('64 bytes from 192.168.1.1: icmp_seq=12 ttl=64 time=3.41 ms')).toEqual({ seq: 12, time: 3.41 });
+    expect(parsePingLine('no answer yet for icmp_seq=13')).toEqual({ seq: 13, lost: true });
+    expect(parsePingLine('ping: connect: Network is unreachable')).toEqual({ failed: 'Network is unreachable' });
+    expect(parsePingLine('PING 192.168.1.1 (192.168.1.1) 56(84) bytes of data.')).toBeUndefined();
+  });
+});
+
+describe('ContinuousPing', () => {
+  it('spreads probes over the interval and reports each window once', async () => {
+    const { procs, pinger } = setup();
+    pinger.start();
+    expect(procs[0]!.args).toEqual(['-n', '-O', '-i', '3.75', '-W', '4', '192.0.2.1']);
+    procs[0]!.write('64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=1.5 ms\n64 bytes from 192.0.2.1: icmp_seq=2 ttl=64 time=2.5 ms\nno answer yet for icmp_seq=3\n64 bytes from 192.0.2.1: icmp_seq=4 ttl=64 time=40.0 ms\n');
+    await tick();
+    expect(pinger.take()).toEqual({ sent: 4, times: [1.5, 2.5, 40] });
+    expect(pinger.take()).toEqual({ sent: 0, times: [] });
+    await pinger.stop();
+  });
+
+  it('a late reply within the window turns a loss into a reply; after the window it is ignored', async () => {
+    const { procs, pinger } = setup();
+    pinger.start();
+    const p = procs[0]!;
+    p.write('no answer yet for icmp_seq=1\n64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=4100 ms\nno answer yet for icmp_seq=2\n');
+    await tick();
+    expect(pinger.take()).toEqual({ sent: 2, times: [4100] });
+    p.write('64 bytes from 192.0.2.1: icmp_seq=2 ttl=64 time=5000 ms\n64 bytes from 192.0.2.1: icmp_seq=3 ttl=64 time=2 ms\n');
+    await tick();
+    expect(pinger.take()).toEqual({ sent: 1, times: [2] });
+    await pinger.stop();
+  });
+
+  it('ignores duplicate replies (DUP!) and lines split across chunks', async () => {
+    const { procs, pinger } = setup();
+    pinger.start();
+    procs[0]!.write('64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 ti');
+    await tick();
+    procs[0]!.write('me=1.0 ms\n64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=1.1 ms (DUP!)\n');
+    await tick();
+    expect(pinger.take()).toEqual({ sent: 1, times: [1] });
+    await pinger.stop();
+  });
+
+  it('restarts a ping that exits, with backoff, and says why it is down', async () => {
+    const { clock, procs, pinger } = setup();
+    pinger.start();
+    procs[0]!.write('ping: connect: Network is unreachable\n');
+    await tick();
+    procs[0]!.die(2);
+    expect(pinger.running()).toBe(false);
+    expect(pinger.lastError).toBe('Network is unreachable');
+    clock.advance(1999);
+    expect(procs).toHaveLength(1);
+    clock.advance(1);
+    expect(procs).toHaveLength(2);
+    expect(pinger.running()).toBe(true);
+    await pinger.stop();
+  });
+});
