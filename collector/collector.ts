@@ -21,6 +21,7 @@ import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import { siteDirectory } from './site-settings.js';
 import { reportsRoutes } from './api/routes/reports.js';
+import { rulesRoutes } from './api/routes/rules.js';
 import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
 import { ReportService } from './report/report-service.js';
 import { MonthlyReportJob } from './report/monthly-report-job.js';
@@ -255,6 +256,7 @@ export class Collector {
         this.outageApi,
         ...(this.alertRoutes ? [this.alertRoutes] : []),
         reportsRoutes(this.reports, { timezone: config.siteDefaults.workingHours.timezone }),
+        rulesRoutes({ params: config.alerting.rules }),
       ],
       metrics: this.metrics,
       clock: this.clock,
