@@ -12,6 +12,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_IN_RULES } from '../../collector/alerting/rules/registry.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { runCanhSync, until } from '../helpers/processes.js';
 
@@ -252,6 +253,17 @@ describe('web board in Chromium', () => {
     await page.waitForSelector(`tr[data-silence="${s!.id}"][data-state="expired"]`);
     const after = await api<{ silences: Array<{ id: number; state: string }> }>('/api/silences');
     expect(after.body.silences.find((x) => x.id === s!.id)?.state).toBe('expired');
+  });
+
+  it("offers the collector's rules (GET /api/rules) in the silence form, by the board's names", async () => {
+    const listed = await api<{ rules: Array<{ id: string }> }>('/api/rules');
+    expect(listed.status).toBe(200);
+    expect(listed.body.rules.map((r) => r.id)).toEqual(BUILT_IN_RULES.map((r) => r.name));
+    await page.goto(`${base}/#/alerts`);
+    await page.waitForSelector(`#silence-rule option[value="${BUILT_IN_RULES.at(-1)!.name}"]`, { state: 'attached' });
+    const options = await page.$$eval('#silence-rule option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent ?? '']));
+    expect(options.map((o) => o[0])).toEqual(['', ...BUILT_IN_RULES.map((r) => r.name)]);
+    expect(Object.fromEntries(options)).toMatchObject({ '': '(tất cả)', host_offline: 'Máy mất kết nối', portal_unreachable: 'Không vào được cổng dịch vụ công' });
   });
 
   it('switches to English and remembers it across a reload', async () => {
