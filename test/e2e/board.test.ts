@@ -14,7 +14,8 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../../collector/alerting/rules/registry.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { runCanhSync, until } from '../helpers/processes.js';
+import { runCanhSync } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/board/', import.meta.url));
@@ -90,33 +91,30 @@ beforeAll(async () => {
     CANH_COLLECTOR__HISTORY__ROLLUP_CRON: '*/2 * * * * *',
   });
   // The first start prints the admin token once, on the terminal (docs/api.md "Auth").
-  await until(() => TOKEN_RE.test(collector.output()), 10_000, 'first-start admin token on the collector output');
+  await waitFor(() => TOKEN_RE.test(collector.output()), { what: 'first-start admin token on the collector output' });
   token = TOKEN_RE.exec(collector.output())![0];
   await dep.startAgent(SITE, 'pc-01');
   await dep.startAgent(SITE, 'pc-evil', { env: { CANH_AGENT__HOSTNAME: EVIL } });
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ sites?: Array<{ site: string; hostsOnline: number }> }>('/api/sites');
       return r.status === 200 && !!r.body.sites?.some((s) => s.site === SITE && s.hostsOnline === 2);
     },
-    30_000,
-    `both agents online in GET /api/sites`,
+    { timeoutMs: 30_000, what: `both agents online in GET /api/sites` },
   );
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ series?: Array<{ points: unknown[] }> }>(`/api/history?site=${SITE}&host=pc-01&metric=cpu&from=${Date.now() - 3_600_000}&to=${Date.now()}`);
       return r.status === 200 && (r.body.series?.[0]?.points.length ?? 0) >= 3;
     },
-    30_000,
-    'three CPU points in /api/history',
+    { timeoutMs: 30_000, what: 'three CPU points in /api/history' },
   );
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ series?: Array<{ points: unknown[] }> }>(`/api/history?site=${SITE}&metric=ping_rtt&from=${Date.now() - 86_400_000}&to=${Date.now()}`);
       return r.status === 200 && (r.body.series?.length ?? 0) >= 2;
     },
-    30_000,
-    'both hosts rolled up into the 24-hour ping history',
+    { timeoutMs: 30_000, what: 'both hosts rolled up into the 24-hour ping history' },
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'], headless: true });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createPingSource, PING_MISSING_REASON, summarizePing } from '../../../agent/sources/ping.js';
 import { SourceUnavailableError } from '../../../agent/sources/source.js';
 import { pingReadingFromResponse, STATIC_REFRESH_MS } from '../../../agent/system-info.js';
-import { context, FakeClock, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from './fake-system-info.js';
+import { context, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from './fake-system-info.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 const linuxReading = (file: string, target: string, count: number) =>
   pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);
