@@ -1,7 +1,8 @@
 /**
  * The built-in web board (issue 6): static files served by the collector itself, nothing
- * fetched from the internet. The files live in `collector/board/` (copied to
- * `dist/collector/board/` by scripts/build-board.mjs, with uPlot from node_modules); they
+ * fetched from the internet. The files live in `collector/board/` (built into
+ * `dist/collector/board/` by scripts/build-board.mjs: the script's ES modules bundled into
+ * app.js, the rest copied, uPlot from node_modules); they
  * are read once at start, gzipped once, and served with an ETag. index.html names every
  * other file with `?v=<content hash>`, so those answers can be cached for a year while
  * index.html itself is revalidated on every load (a new collector version shows at once).
