@@ -21,6 +21,7 @@ import { eventsRoutes } from './http/api/routes/events.js';
 import { historyRoutes } from './http/api/routes/history.js';
 import { hostsRoutes } from './http/api/routes/hosts.js';
 import { outageRoutes } from './http/api/routes/outages.js';
+import { rulesRoutes } from './http/api/routes/rules.js';
 import { reportsRoutes } from './http/api/routes/reports.js';
 import { sitesRoutes } from './http/api/routes/sites.js';
 import { streamRoutes } from './http/api/routes/stream.js';
@@ -279,6 +280,7 @@ export class Collector {
       outageRoutes({ outages: outageStore, timezone: (site) => (site === undefined ? defaultTimezone : sites.workingHours(site).timezone) }),
       ...(alerting ? [alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(notify, clock) })] : []),
       reportsRoutes(reports, { timezone: defaultTimezone }),
+      rulesRoutes({ params: config.alerting.rules }),
     ];
     this.http = new HttpServer({
       host: config.http.host,

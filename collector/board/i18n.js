@@ -1,7 +1,6 @@
-/* Canh board texts: Vietnamese (default) and English. Plain ES2017, no modules:
- * loaded before app.js, which reads window.CANH_I18N. Every key exists in both. */
-'use strict';
-window.CANH_I18N = {
+/* Canh board texts: Vietnamese (default) and English, read through texts.js `t()`.
+ * Every key exists in both (test/unit/board-files.test.ts). */
+export var TEXTS = {
   vi: {
     appTitle: 'Canh — Giám sát hạ tầng CNTT',
     otherLang: 'English',

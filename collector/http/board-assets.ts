@@ -1,7 +1,8 @@
 /**
  * The built-in web board (issue 6): static files served by the collector itself, nothing
- * fetched from the internet. The files live in `collector/board/` (copied to
- * `dist/collector/board/` by scripts/build-board.mjs, with uPlot from node_modules); they
+ * fetched from the internet. The files live in `collector/board/` (built into
+ * `dist/collector/board/` by scripts/build-board.mjs: the script's ES modules bundled into
+ * app.js, the rest copied, uPlot from node_modules); they
  * are read once at start, gzipped once, and served with an ETag. index.html names every
  * other file with `?v=<content hash>`, so those answers can be cached for a year while
  * index.html itself is revalidated on every load (a new collector version shows at once).
@@ -19,14 +20,18 @@ export interface BoardFile {
   contentType: string;
   /** Where it comes from in node_modules when not in the board folder (vendored libraries). */
   vendor?: string;
+  /**
+   * The module in the board folder this file is bundled from (scripts/build-board.mjs):
+   * from source, where only the modules exist, it is bundled when the board is loaded.
+   */
+  bundle?: string;
 }
 
 /** The board's files (a new file is one line here, house style §2). */
 export const BOARD_FILES: readonly BoardFile[] = [
   { name: 'index.html', contentType: 'text/html; charset=utf-8' },
-  { name: 'app.js', contentType: 'text/javascript; charset=utf-8' },
-  { name: 'i18n.js', contentType: 'text/javascript; charset=utf-8' },
-  { name: 'series.js', contentType: 'text/javascript; charset=utf-8' },
+  // main.js and the modules it imports (views/, i18n.js, series.js…), one script for the wire.
+  { name: 'app.js', contentType: 'text/javascript; charset=utf-8', bundle: 'main.js' },
   { name: 'style.css', contentType: 'text/css; charset=utf-8' },
   { name: 'favicon.svg', contentType: 'image/svg+xml' },
   // uPlot (MIT, ~50 KB): small, canvas-based, no dependencies; its licence ships alongside.
@@ -57,6 +62,22 @@ export type BoardAssets = ReadonlyMap<string, BoardAsset>;
 /** The board folder beside this module's folder (`collector/http/` → `collector/board/`) from source, `dist/collector/board/` when built. */
 export const BOARD_DIR = fileURLToPath(new URL('../board/', import.meta.url));
 
+/**
+ * Bundles the board's script from its entry module: one classic script (an IIFE, no
+ * `type=module`: old office browsers), minified, plain ES2017. esbuild is a build tool (a
+ * dev dependency): only the build and a collector run from source call this.
+ */
+export function bundleBoardScript(entry: string): Buffer {
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  const r = esbuild.buildSync({ entryPoints: [entry], bundle: true, format: 'iife', minify: true, target: 'es2017', charset: 'utf8', legalComments: 'none', write: false });
+  return Buffer.from(r.outputFiles[0]!.contents);
+}
+
+function read(file: BoardFile, dir: string): Buffer {
+  if (file.bundle && !existsSync(`${dir}${file.name}`) && existsSync(`${dir}${file.bundle}`)) return bundleBoardScript(`${dir}${file.bundle}`);
+  return readFileSync(locate(file, dir));
+}
+
 function locate(file: BoardFile, dir: string): string {
   const local = `${dir}${file.name}`;
   if (existsSync(local)) return local;
@@ -79,7 +100,7 @@ export function loadBoardAssets(dir = BOARD_DIR): BoardAssets {
   const out = new Map<string, BoardAsset>();
   for (const f of BOARD_FILES) {
     if (f.name === 'index.html') continue;
-    out.set(f.name, asset(f.name, f.contentType, readFileSync(locate(f, dir))));
+    out.set(f.name, asset(f.name, f.contentType, read(f, dir)));
   }
   const indexFile = BOARD_FILES.find((f) => f.name === 'index.html')!;
   // `{{file}}` in index.html → that file's content hash (cache busting).

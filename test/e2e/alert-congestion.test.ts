@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { until } from '../helpers/processes.js';
 import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Peak-hour congestion end to end (issue 4): two real agents in a network namespace ping
@@ -67,17 +67,16 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
 
   it('one grouped congestion alert while 30% of packets are dropped, then a resolved message', async () => {
     // Both agents report pings to the target with no loss first.
-    await until(
+    await waitFor(
       () => dep.query(`SELECT DISTINCT host FROM samples WHERE site = ? AND metrics LIKE ?`, SITE, `%${isp}%`).length === 2,
-      40_000,
-      'pings from both agents in the namespace',
+      { timeoutMs: 40_000, what: 'pings from both agents in the namespace' },
     );
     await new Promise((r) => setTimeout(r, 5000));
     expect(zalo.botMessages).toHaveLength(0);
 
     lab.drop(isp, { probability: 0.3 }); // iptables -m statistic --mode random --probability 0.3
     const dropStart = Date.now();
-    await until(() => zalo.botMessages.length >= 1, 90_000, 'the congestion alert on Zalo');
+    await waitFor(() => zalo.botMessages.length >= 1, { timeoutMs: 90_000, what: 'the congestion alert on Zalo' });
     const alert = zalo.botMessages[0]!;
     expect(alert.chatId).toBe('it-officer');
     expect(alert.text).toContain('[CẢNH BÁO] UBND xã Tân Phú');
@@ -90,7 +89,7 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
     expect(alert.at - dropStart).toBeGreaterThanOrEqual(15_000);
 
     lab.heal();
-    await until(() => zalo.botMessages.length >= 2, 90_000, 'the resolved message on Zalo');
+    await waitFor(() => zalo.botMessages.length >= 2, { timeoutMs: 90_000, what: 'the resolved message on Zalo' });
     await new Promise((r) => setTimeout(r, 8000));
     // Exactly two messages: one alert (grouped, not one per agent or per evaluation) and one resolution.
     expect(zalo.botMessages).toHaveLength(2);

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { createApiToken, until, type CanhProcess } from '../helpers/processes.js';
+import { createApiToken, type CanhProcess } from '../helpers/processes.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * A site loses power (every agent killed) in a simulated working hour: one Zalo message for
@@ -47,10 +48,10 @@ describe('site power cut → one grouped Zalo message, host alerts inhibited but
   });
 
   it('one message for the site while it is out, one when it is back; host alerts recorded, not sent', async () => {
-    await until(() => dep.query(`SELECT 1 FROM hosts WHERE site = ? AND state = 'online'`, SITE).length === 3, 40_000, '3 agents online');
+    await waitFor(() => dep.query(`SELECT 1 FROM hosts WHERE site = ? AND state = 'online'`, SITE).length === 3, { timeoutMs: 40_000, what: '3 agents online' });
     await new Promise((r) => setTimeout(r, 3000));
     for (const a of agents) await a.agent.kill9();
-    await until(() => zalo.botMessages.length >= 1, 60_000, 'the power-cut message');
+    await waitFor(() => zalo.botMessages.length >= 1, { timeoutMs: 60_000, what: 'the power-cut message' });
     // Long enough for host_offline (2 s) to fire on every PC, and for any stray message.
     await new Promise((r) => setTimeout(r, 10_000));
     expect(zalo.botMessages).toHaveLength(1);
@@ -82,12 +83,12 @@ describe('site power cut → one grouped Zalo message, host alerts inhibited but
 
     // Power is back: the agents start again.
     for (const a of agents) a.agent = (await dep.startAgent(SITE, a.host, { stateDir: a.stateDir, cred: a.cred })).agent;
-    await until(() => zalo.botMessages.length >= 2, 60_000, 'the resolved message');
+    await waitFor(() => zalo.botMessages.length >= 2, { timeoutMs: 60_000, what: 'the resolved message' });
     await new Promise((r) => setTimeout(r, 8000));
     expect(zalo.botMessages).toHaveLength(2);
     expect(zalo.botMessages[1]!.text).toContain('[ĐÃ KHẮC PHỤC] UBND xã Mất Điện');
     expect(zalo.botMessages[1]!.text).toContain('Cả điểm mất kết nối');
-    await until(() => hostAlerts().every((a) => a.state === 'resolved'), 20_000, 'host alerts resolved');
+    await waitFor(() => hostAlerts().every((a) => a.state === 'resolved'), { timeoutMs: 20_000, what: 'host alerts resolved' });
     expect(hostAlerts()).toEqual(['pc-1', 'pc-2', 'pc-3'].map((host) => ({ host, state: 'resolved', inhibited: 1, notified: 'none' })));
   });
 });

@@ -6,7 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { runCanhSync, until } from '../helpers/processes.js';
+import { runCanhSync } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SITE = 'xa-api';
 let dep: Deployment;
@@ -26,7 +27,7 @@ beforeAll(async () => {
   dep = await createDeployment('canh-api-e2e-');
   // Roll up every 2 s instead of every minute, so the test need not wait.
   const c = await dep.startCollector({ CANH_COLLECTOR__HISTORY__ROLLUP_CRON: '*/2 * * * * *' });
-  await until(() => /canh_[A-Za-z0-9_-]{43}/.test(c.output()), 10_000, 'admin token on stdout');
+  await waitFor(() => /canh_[A-Za-z0-9_-]{43}/.test(c.output()), { what: 'admin token on stdout' });
   firstOutput = c.output();
   admin = /canh_[A-Za-z0-9_-]{43}/.exec(firstOutput)![0];
 });
@@ -71,19 +72,18 @@ describe('API tokens and data with real processes', () => {
 
   it("a real agent's figures come back through sites, site page and history", async () => {
     await dep.startAgent(SITE, 'pc-01');
-    await until(async () => (await get('/api/sites', admin)).body.sites?.some((s: any) => s.site === SITE && s.hostsOnline === 1), 30_000, 'site tile online');
+    await waitFor(async () => (await get('/api/sites', admin)).body.sites?.some((s: any) => s.site === SITE && s.hostsOnline === 1), { timeoutMs: 30_000, what: 'site tile online' });
     const site = (await get(`/api/sites/${SITE}`, admin)).body;
     expect(site.hosts).toHaveLength(1);
     expect(site.hosts[0]).toMatchObject({ host: 'pc-01', state: 'online' });
-    await until(async () => (await get(`/api/sites/${SITE}`, admin)).body.hosts[0].cpu !== null, 20_000, 'CPU figure');
+    await waitFor(async () => (await get(`/api/sites/${SITE}`, admin)).body.hosts[0].cpu !== null, { timeoutMs: 20_000, what: 'CPU figure' });
     // Rolled up by the scheduled job, read back per minute.
-    await until(
+    await waitFor(
       async () => ((await get(`/api/history?site=${SITE}&host=pc-01&metric=cpu&resolution=1m`, admin)).body.series?.[0]?.points?.length ?? 0) > 0,
-      20_000,
-      '1m rollup of cpu',
+      { timeoutMs: 20_000, what: '1m rollup of cpu' },
     );
     // The first ping result comes with a later sample than the first CPU figure.
-    await until(async () => ((await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body.series?.length ?? 0) > 0, 30_000, 'ping series');
+    await waitFor(async () => ((await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body.series?.length ?? 0) > 0, { timeoutMs: 30_000, what: 'ping series' });
     const ping = (await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body;
     expect(ping.series[0]).toMatchObject({ host: 'pc-01', key: '127.0.0.1' });
     expect(ping.series[0].points.length).toBeGreaterThan(0);
@@ -94,7 +94,7 @@ describe('API tokens and data with real processes', () => {
   it('does not print a new admin token when the collector restarts', async () => {
     await dep.collector!.stop();
     const again = await dep.startCollector();
-    await until(async () => (await get('/api/auth/me', admin)).status === 200, 10_000, 'API back');
+    await waitFor(async () => (await get('/api/auth/me', admin)).status === 200, { what: 'API back' });
     expect(again.output()).not.toMatch(/canh_[A-Za-z0-9_-]{43}/);
     expect(again.output()).not.toContain('chỉ hiện một lần');
   });

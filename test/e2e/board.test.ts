@@ -12,8 +12,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUILT_IN_RULES } from '../../collector/alerting/rules/registry.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { runCanhSync, until } from '../helpers/processes.js';
+import { runCanhSync } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/board/', import.meta.url));
@@ -89,33 +91,30 @@ beforeAll(async () => {
     CANH_COLLECTOR__HISTORY__ROLLUP_CRON: '*/2 * * * * *',
   });
   // The first start prints the admin token once, on the terminal (docs/api.md "Auth").
-  await until(() => TOKEN_RE.test(collector.output()), 10_000, 'first-start admin token on the collector output');
+  await waitFor(() => TOKEN_RE.test(collector.output()), { what: 'first-start admin token on the collector output' });
   token = TOKEN_RE.exec(collector.output())![0];
   await dep.startAgent(SITE, 'pc-01');
   await dep.startAgent(SITE, 'pc-evil', { env: { CANH_AGENT__HOSTNAME: EVIL } });
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ sites?: Array<{ site: string; hostsOnline: number }> }>('/api/sites');
       return r.status === 200 && !!r.body.sites?.some((s) => s.site === SITE && s.hostsOnline === 2);
     },
-    30_000,
-    `both agents online in GET /api/sites`,
+    { timeoutMs: 30_000, what: `both agents online in GET /api/sites` },
   );
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ series?: Array<{ points: unknown[] }> }>(`/api/history?site=${SITE}&host=pc-01&metric=cpu&from=${Date.now() - 3_600_000}&to=${Date.now()}`);
       return r.status === 200 && (r.body.series?.[0]?.points.length ?? 0) >= 3;
     },
-    30_000,
-    'three CPU points in /api/history',
+    { timeoutMs: 30_000, what: 'three CPU points in /api/history' },
   );
-  await until(
+  await waitFor(
     async () => {
       const r = await api<{ series?: Array<{ points: unknown[] }> }>(`/api/history?site=${SITE}&metric=ping_rtt&from=${Date.now() - 86_400_000}&to=${Date.now()}`);
       return r.status === 200 && (r.body.series?.length ?? 0) >= 2;
     },
-    30_000,
-    'both hosts rolled up into the 24-hour ping history',
+    { timeoutMs: 30_000, what: 'both hosts rolled up into the 24-hour ping history' },
   );
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-background-networking'], headless: true });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' });
@@ -252,6 +251,17 @@ describe('web board in Chromium', () => {
     await page.waitForSelector(`tr[data-silence="${s!.id}"][data-state="expired"]`);
     const after = await api<{ silences: Array<{ id: number; state: string }> }>('/api/silences');
     expect(after.body.silences.find((x) => x.id === s!.id)?.state).toBe('expired');
+  });
+
+  it("offers the collector's rules (GET /api/rules) in the silence form, by the board's names", async () => {
+    const listed = await api<{ rules: Array<{ id: string }> }>('/api/rules');
+    expect(listed.status).toBe(200);
+    expect(listed.body.rules.map((r) => r.id)).toEqual(BUILT_IN_RULES.map((r) => r.name));
+    await page.goto(`${base}/#/alerts`);
+    await page.waitForSelector(`#silence-rule option[value="${BUILT_IN_RULES.at(-1)!.name}"]`, { state: 'attached' });
+    const options = await page.$$eval('#silence-rule option', (os) => os.map((o) => [(o as HTMLOptionElement).value, o.textContent ?? '']));
+    expect(options.map((o) => o[0])).toEqual(['', ...BUILT_IN_RULES.map((r) => r.name)]);
+    expect(Object.fromEntries(options)).toMatchObject({ '': '(tất cả)', host_offline: 'Máy mất kết nối', portal_unreachable: 'Không vào được cổng dịch vụ công' });
   });
 
   it('switches to English and remembers it across a reload', async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, metricValue, type Deployment } from '../helpers/deployment.js';
-import { addCredential, runCanhSync, until } from '../helpers/processes.js';
+import { addCredential, runCanhSync } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe('end to end through the embedded broker: identities', () => {
   let dep: Deployment;
@@ -17,7 +18,7 @@ describe('end to end through the embedded broker: identities', () => {
     const { agent } = await dep.startAgent('xa-e', 'pc-1');
     const c = await agent.waitFor((l) => l.msg === 'connected to broker', 20_000, 'connected');
     expect(c.protocolVersion).toBe(4);
-    await until(() => samplesOf('pc-1') >= 2, 20_000, 'samples');
+    await waitFor(() => samplesOf('pc-1') >= 2, { timeoutMs: 20_000, what: 'samples' });
   });
 
   it('a wrong password is refused: nothing stored, failure counted', async () => {
@@ -34,7 +35,7 @@ describe('end to end through the embedded broker: identities', () => {
     const cred = addCredential(dep.dataDir, 'xa-e', 'pc-3');
     // pc-3's credential, claiming to be pc-4.
     const { agent } = await dep.startAgent('xa-e', 'pc-4', { cred });
-    await until(async () => metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="identity_mismatch"}') >= 1, 20_000, 'identity rejection counted');
+    await waitFor(async () => metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="identity_mismatch"}') >= 1, { timeoutMs: 20_000, what: 'identity rejection counted' });
     expect(samplesOf('pc-4')).toBe(0);
     expect(samplesOf('pc-3')).toBe(0);
     await agent.stop();
@@ -51,7 +52,7 @@ describe('end to end through the embedded broker: identities', () => {
 
   it('secrets never reach the logs', async () => {
     const { agent, cred } = await dep.startAgent('xa-e', 'pc-5');
-    await until(() => samplesOf('pc-5') >= 1, 20_000, 'samples');
+    await waitFor(() => samplesOf('pc-5') >= 1, { timeoutMs: 20_000, what: 'samples' });
     await agent.stop();
     expect(agent.output()).not.toContain(cred.password);
     expect(dep.collector!.output()).not.toContain(cred.password);

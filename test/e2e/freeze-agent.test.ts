@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { until } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Issue 3, "Agent, while running": a real agent process stopped with SIGSTOP for 20 s (as a
@@ -21,13 +21,13 @@ describe('freeze detection (SIGSTOP for 20 s, then SIGCONT)', () => {
   it('stores one freeze event of about 20 s', async () => {
     const host = 'pc-frozen';
     const { agent } = await dep.startAgent('xa-freeze', host, { env: { CANH_AGENT__FREEZE__TICK_SECONDS: '1' } });
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= 3, 30_000, 'samples');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= 3, { timeoutMs: 30_000, what: 'samples' });
     agent.proc.kill('SIGSTOP');
     const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, 20_000));
     agent.proc.kill('SIGCONT');
     const contAt = Date.now();
-    await until(() => dep.query(`SELECT 1 FROM events WHERE host = ? AND type = 'freeze'`, host).length >= 1, 60_000, 'freeze event stored');
+    await waitFor(() => dep.query(`SELECT 1 FROM events WHERE host = ? AND type = 'freeze'`, host).length >= 1, { timeoutMs: 60_000, what: 'freeze event stored' });
     const rows = dep.query<{ start: number; end: number; details: string }>(`SELECT start, "end", details FROM events WHERE host = ? AND type = 'freeze'`, host);
     expect(rows).toHaveLength(1);
     const d = JSON.parse(rows[0]!.details) as { durationMs: number; uncertaintyMs: number; topProcesses: string };

@@ -15,7 +15,8 @@ import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES } from '../../contract/limits.js';
 import { topicFor, type MessageKind } from '../../contract/topics.js';
 import { freePort } from '../helpers/free-port.js';
 import { deepArray, deepObject, generateHostile, KINDS, prng, shuffle, validMessage, type Hostile } from '../helpers/hostile-payloads.js';
-import { addCredential, createApiToken, startCanh, until, type CanhProcess } from '../helpers/processes.js';
+import { addCredential, createApiToken, startCanh, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SITE = 'xa-hostile';
 const HOST = 'pc-01';
@@ -300,7 +301,7 @@ describe('collector process under hostile MQTT input', () => {
         // The counter moves as the broker cuts; let it settle before attributing anything else.
         const counter = async () => (h.transport === 'oversize' ? oversize(await scrape()) : rejected(await scrape(), 'identity_mismatch'));
         const want = (h.transport === 'oversize' ? oversize(prev) : rejected(prev, 'identity_mismatch')) + 1;
-        await until(async () => (await counter()) >= want, 5_000, `counter after ${h.category} ${h.label}`, 20).catch(() => undefined);
+        await waitFor(async () => (await counter()) >= want, { timeoutMs: 5_000, what: `counter after ${h.category} ${h.label}`, intervalMs: 20 }).catch(() => undefined);
         const cur = await scrape();
         const d = rejectDelta(prev, cur);
         if (h.transport === 'oversize' && (oversize(cur) - oversize(prev) !== 1 || Object.keys(d).length)) {

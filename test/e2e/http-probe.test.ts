@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpProbeResult } from '../../contract/schemas.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { until } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * A real agent process probes local portal stand-ins (HTTP with a slow answer, HTTPS with a
@@ -79,7 +79,7 @@ describe('end to end: HTTP probes of the TTHC portals', () => {
       dep
         .query<{ metrics: string }>(`SELECT metrics FROM samples WHERE host = 'pc-probe' ORDER BY t`)
         .flatMap((r) => (JSON.parse(r.metrics) as { http?: HttpProbeResult[] }).http ?? []);
-    await until(() => new Set(stored().map((r) => r.name)).size === 3 && stored().length >= 6, 30_000, 'two results of each probe stored');
+    await waitFor(() => new Set(stored().map((r) => r.name)).size === 3 && stored().length >= 6, { timeoutMs: 30_000, what: 'two results of each probe stored' });
 
     const results = stored();
     const slow = results.filter((r) => r.name === 'dichvucong');

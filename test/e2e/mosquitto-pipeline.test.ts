@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
-import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, testAgentEnv, until, type CanhProcess } from '../helpers/processes.js';
+import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Agent → real Mosquitto (password file + ACL exported by `canh credentials`) →
@@ -78,7 +79,7 @@ describe('end to end through a real Mosquitto', () => {
     const a = startAgent('xa-m', 'pc-1', pc1);
     const connected = await a.waitFor((l) => l.msg === 'connected to broker', 20_000, 'agent connected');
     expect(connected.protocolVersion).toBe(5);
-    await until(() => samplesOf('pc-1') >= 3, 30_000, 'samples from pc-1');
+    await waitFor(() => samplesOf('pc-1') >= 3, { timeoutMs: 30_000, what: 'samples from pc-1' });
     expect(query<{ state: string }>(`SELECT state FROM hosts WHERE host = 'pc-1'`)[0]?.state).toBe('online');
   });
 
@@ -109,7 +110,7 @@ describe('end to end through a real Mosquitto', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const upAt = Date.now();
     await startCollector();
-    await until(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t > ?`, upAt + 2000).length >= 1, 30_000, 'live samples after restart');
+    await waitFor(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t > ?`, upAt + 2000).length >= 1, { timeoutMs: 30_000, what: 'live samples after restart' });
     const rows = query<{ t: number }>(`SELECT t FROM samples WHERE host = 'pc-1' AND t BETWEEN ? AND ? ORDER BY t`, downAt + 1000, upAt - 1000);
     expect(rows.length).toBeGreaterThanOrEqual(11); // one a second through the outage
     expect(samplesOf('pc-1')).toBeGreaterThan(before + 11);
@@ -123,11 +124,10 @@ describe('end to end through a real Mosquitto', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const upAt = Date.now();
     await mosq.restart();
-    await until(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t > ?`, upAt + 2000).length >= 1, 45_000, 'samples after broker restart');
-    await until(
+    await waitFor(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t > ?`, upAt + 2000).length >= 1, { timeoutMs: 45_000, what: 'samples after broker restart' });
+    await waitFor(
       () => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t BETWEEN ? AND ?`, downAt + 1000, upAt - 1000).length >= 12,
-      30_000,
-      'backlog from the broker outage replayed',
+      { timeoutMs: 30_000, what: 'backlog from the broker outage replayed' },
     );
     const seqRows = query<{ boot: string; seq: number }>(
       `SELECT boot, seq FROM samples WHERE host = 'pc-1' UNION ALL SELECT boot, seq FROM events WHERE host = 'pc-1' UNION ALL SELECT boot, seq FROM inventory_history WHERE host = 'pc-1' ORDER BY boot, seq`,

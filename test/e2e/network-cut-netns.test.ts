@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { createNetnsLab, type NetnsLab } from '../helpers/netns.js';
-import { addCredential, startAgentBundle, testAgentEnv, until, type CanhProcess } from '../helpers/processes.js';
+import { addCredential, startAgentBundle, testAgentEnv, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Issue 3, gateway vs internet: a real agent in a network namespace; its default gateway is
@@ -38,7 +39,7 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
       CANH_AGENT__NETWORK__MIN_CUT_SECONDS: '1',
     });
     agent = startAgentBundle(env, 'agent in netns', lab.prefix);
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= 3, 30_000, 'samples from the namespace');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= 3, { timeoutMs: 30_000, what: 'samples from the namespace' });
   });
   afterAll(async () => {
     await agent?.stop('SIGTERM', 10_000);
@@ -55,7 +56,7 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
     const seen = agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length;
     const cutAt = Date.now();
     for (const ip of dropped) lab.drop(ip);
-    await until(() => agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length > seen, 20_000, 'agent notices the broker is gone').catch((err: Error) => {
+    await waitFor(() => agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length > seen, { timeoutMs: 20_000, what: 'agent notices the broker is gone' }).catch((err: Error) => {
       throw new Error(`${err.message}; agent output:\n${agent.output().split('\n').filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`);
     });
     // A few probe rounds while cut.
@@ -66,7 +67,7 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
   }
 
   async function expectCut(n: number, scope: string, t: { cutAt: number; healedAt: number }) {
-    await until(() => cuts().length >= n, 30_000, `network_cut #${n} stored`);
+    await waitFor(() => cuts().length >= n, { timeoutMs: 30_000, what: `network_cut #${n} stored` });
     const cut = cuts()[n - 1]!;
     expect(cut.d.scope).toBe(scope);
     expect(cut.d.gateway).toBe(lab.gateway);
@@ -77,10 +78,9 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
     expect(cut.end).toBeGreaterThanOrEqual(t.healedAt - 100);
     expect(cut.end).toBeLessThanOrEqual(t.healedAt + 4000);
     // Every sample of the gap was buffered and arrives (1 s interval).
-    await until(
+    await waitFor(
       () => dep.query(`SELECT 1 FROM samples WHERE host = ? AND t BETWEEN ? AND ?`, host, cut.start, cut.end).length >= Math.floor((cut.end - cut.start) / 1000) - 1,
-      30_000,
-      'samples of the gap stored',
+      { timeoutMs: 30_000, what: 'samples of the gap stored' },
     );
     return cut;
   }

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { startAgentBundle, until, type CanhProcess } from '../helpers/processes.js';
+import { startAgentBundle, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Issue 3, "Agent, at start": real agent processes (the shipped bundle), each with its own state
@@ -39,7 +40,7 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
   async function runUntilSamples(host: string, stateDir?: string, env: Record<string, string> = {}, minSamples = 3) {
     const before = dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length;
     const started = await dep.startAgent(SITE, host, { ...(stateDir ? { stateDir } : {}), env });
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= before + minSamples, 30_000, `${minSamples} samples from ${host}`);
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = ?`, host).length >= before + minSamples, { timeoutMs: 30_000, what: `${minSamples} samples from ${host}` });
     return started;
   }
 
@@ -75,7 +76,7 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
     await new Promise((r) => setTimeout(r, 2000));
     const env = { CANH_AGENT_PLATFORM_BOOT_TIME: String(bootTime), CANH_AGENT_PLATFORM_EVENT_LOG: eventLog };
     const second = restart(host, stateDir, cred, env);
-    await until(() => events(host, 'outage').length >= 1, 30_000, 'outage event stored');
+    await waitFor(() => events(host, 'outage').length >= 1, { timeoutMs: 30_000, what: 'outage event stored' });
     const [outage] = events(host, 'outage');
     const d = details(outage!);
     expect(d.cause).toBe('power_loss');
@@ -90,12 +91,12 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
     expect(events(host, 'planned_shutdown')).toHaveLength(0);
 
     // A clean stop (SIGTERM) and a restart on the same boot: no outage, nothing planned either.
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = ? AND boot = ?`, host, outage!.boot).length >= 2, 20_000, 'samples after restart');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = ? AND boot = ?`, host, outage!.boot).length >= 2, { timeoutMs: 20_000, what: 'samples after restart' });
     expect(await second.stop('SIGTERM')).toBe(0);
     const third = restart(host, stateDir, cred, env);
     await third.waitFor((l) => l.msg === 'previous run judged', 20_000, 'judgement');
     expect(third.logs().find((l) => l.msg === 'previous run judged')?.verdict).toBe('clean');
-    await until(() => events(host, 'agent_start').length === 3, 20_000, 'third run started');
+    await waitFor(() => events(host, 'agent_start').length === 3, { timeoutMs: 20_000, what: 'third run started' });
     // An outage event would be stored right after agent_start; give it time to arrive.
     await new Promise((r) => setTimeout(r, 3000));
     expect(events(host, 'outage')).toHaveLength(1);
@@ -110,7 +111,7 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
     const killedAt = Date.now();
     const lastBeat = heartbeatT(stateDir);
     const second = restart(host, stateDir, cred, {});
-    await until(() => events(host, 'outage').length >= 1, 30_000, 'outage event stored');
+    await waitFor(() => events(host, 'outage').length >= 1, { timeoutMs: 30_000, what: 'outage event stored' });
     const [outage] = events(host, 'outage');
     const d = details(outage!);
     expect(d.scope).toBe('agent');
@@ -141,7 +142,7 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
     );
     await new Promise((r) => setTimeout(r, 1500));
     const second = restart(host, stateDir, cred, { CANH_AGENT_PLATFORM_BOOT_TIME: String(bootTime), CANH_AGENT_PLATFORM_EVENT_LOG: eventLog });
-    await until(() => events(host, 'planned_shutdown').length >= 1, 30_000, 'planned_shutdown stored');
+    await waitFor(() => events(host, 'planned_shutdown').length >= 1, { timeoutMs: 30_000, what: 'planned_shutdown stored' });
     const [planned] = events(host, 'planned_shutdown');
     expect(details(planned!).shutdownType).toBe('restart');
     expect(planned!.end).toBe(bootTime);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, metricValue, type Deployment } from '../helpers/deployment.js';
-import { until, type CanhProcess } from '../helpers/processes.js';
+import { type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** Seqs of one agent boot across every outbox message kind (samples, events, inventory). */
 function seqsOf(dep: Deployment, host: string, boot: string): number[] {
@@ -37,7 +38,7 @@ describe('end to end: agent and collector processes over the embedded broker', (
 
   it('samples, inventory and host state arrive in the store', async () => {
     const { agent } = await dep.startAgent('xa-thu', 'pc-live');
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-live'`).length >= 3, 30_000, '3 samples stored');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-live'`).length >= 3, { timeoutMs: 30_000, what: '3 samples stored' });
     const [row] = dep.query<{ metrics: string; t: number; t_agent: number; received: number }>(`SELECT * FROM samples WHERE host = 'pc-live' ORDER BY t DESC LIMIT 1`);
     const m = JSON.parse(row!.metrics) as Record<string, Record<string, unknown> | unknown[]>;
     expect(m.cpu).toHaveProperty('usage');
@@ -47,7 +48,7 @@ describe('end to end: agent and collector processes over the embedded broker', (
     expect(Array.isArray(m.ping) && (m.ping as Array<{ target: string }>)[0]!.target).toBe('127.0.0.1');
     expect(row!.t).toBe(row!.t_agent);
     expect(row!.received - row!.t).toBeLessThan(10_000);
-    await until(() => dep.query(`SELECT 1 FROM inventory WHERE host = 'pc-live'`).length === 1, 20_000, 'inventory stored');
+    await waitFor(() => dep.query(`SELECT 1 FROM inventory WHERE host = 'pc-live'`).length === 1, { timeoutMs: 20_000, what: 'inventory stored' });
     const [host] = dep.query<{ state: string; os_boot: number }>(`SELECT * FROM hosts WHERE host = 'pc-live'`);
     expect(host!.state).toBe('online');
     expect(host!.os_boot).toBeGreaterThan(0);
@@ -57,13 +58,13 @@ describe('end to end: agent and collector processes over the embedded broker', (
     expect(health.samplesStored).toBeGreaterThanOrEqual(3);
     // A clean stop: "offline" right away, and the agent_stop event delivered.
     expect(await agent.stop()).toBe(0);
-    await until(() => dep.query<{ state: string }>(`SELECT state FROM hosts WHERE host = 'pc-live'`)[0]?.state === 'offline', 10_000, 'host offline');
+    await waitFor(() => dep.query<{ state: string }>(`SELECT state FROM hosts WHERE host = 'pc-live'`)[0]?.state === 'offline', { what: 'host offline' });
     expect(dep.query(`SELECT 1 FROM events WHERE host = 'pc-live' AND type = 'agent_stop'`)).toHaveLength(1);
   });
 
   it('collector down for 60 s: every sample taken in the gap arrives exactly once, with its original time', async () => {
     const { agent } = await dep.startAgent('xa-thu', 'pc-gap');
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-gap'`).length >= 3, 30_000, 'first samples');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-gap'`).length >= 3, { timeoutMs: 30_000, what: 'first samples' });
     const boot = bootOf(agent);
     const downAt = Date.now();
     await dep.collector!.stop();
@@ -72,11 +73,11 @@ describe('end to end: agent and collector processes over the embedded broker', (
     const upAt = Date.now();
     await dep.startCollector();
     // The agent reconnects and replays its outbox; then live samples continue.
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-gap' AND t > ?`, upAt + 3000).length >= 2, 60_000, 'live samples after the gap');
-    await until(() => {
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-gap' AND t > ?`, upAt + 3000).length >= 2, { timeoutMs: 60_000, what: 'live samples after the gap' });
+    await waitFor(() => {
       const s = seqsOf(dep, 'pc-gap', boot);
       return s.length > 0 && s[s.length - 1] === s.length - 1;
-    }, 30_000, 'backlog fully replayed');
+    }, { timeoutMs: 30_000, what: 'backlog fully replayed' });
 
     const seqs = seqsOf(dep, 'pc-gap', boot);
     // Contiguous 0..n-1 across all kinds: nothing lost, and (unique index + count) nothing twice.
@@ -97,7 +98,7 @@ describe('end to end: agent and collector processes over the embedded broker', (
 
   it('kill -9 of the agent mid-run: restart from the same outbox, no loss of appended samples, no duplicates', async () => {
     const first = await dep.startAgent('xa-thu', 'pc-crash');
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-crash'`).length >= 5, 30_000, 'samples before the crash');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-crash'`).length >= 5, { timeoutMs: 30_000, what: 'samples before the crash' });
     const boot1 = bootOf(first.agent);
     await first.agent.kill9();
     const before = metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="schema"}');
@@ -105,7 +106,7 @@ describe('end to end: agent and collector processes over the embedded broker', (
     const start = await second.agent.waitFor((l) => l.msg === 'agent starting', 20_000, 'agent restart');
     const boot2 = start.boot as string;
     expect(boot2).not.toBe(boot1);
-    await until(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-crash' AND boot = ?`, boot2).length >= 3, 30_000, 'samples after restart');
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-crash' AND boot = ?`, boot2).length >= 3, { timeoutMs: 30_000, what: 'samples after restart' });
     // Everything the first run appended to its outbox is stored, exactly once.
     const seqs = seqsOf(dep, 'pc-crash', boot1);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i));

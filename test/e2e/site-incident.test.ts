@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { startAgentBundle, until, type CanhProcess } from '../helpers/processes.js';
+import { startAgentBundle, type CanhProcess } from '../helpers/processes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 /**
  * Issue 3, site correlation with real processes: a collector (embedded broker) and five
@@ -57,7 +58,7 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
   async function startSite(site: string, env: (host: string) => Record<string, string>) {
     const agents = [];
     for (const host of HOSTS) agents.push({ host, ...(await dep.startAgent(site, host, { env: env(host) })) });
-    await until(() => HOSTS.every((h) => samplesOf(site).filter((r) => r.host === h).length >= 3), 60_000, `samples from every host of ${site}`);
+    await waitFor(() => HOSTS.every((h) => samplesOf(site).filter((r) => r.host === h).length >= 3), { timeoutMs: 60_000, what: `samples from every host of ${site}` });
     return agents;
   }
 
@@ -67,16 +68,16 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
     const agents = await startSite(site, () => ({ CANH_AGENT_PLATFORM_BOOT_TIME: String(firstBoot) }));
     await Promise.all(agents.map((a) => a.agent.kill9()));
     const killedAt = Date.now();
-    await until(() => incidents(site).length === 1, 20_000, 'site incident opened');
+    await waitFor(() => incidents(site).length === 1, { timeoutMs: 20_000, what: 'site incident opened' });
     expect(incidents(site)[0]!.state).toBe('open');
-    await until(() => (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, 20_000, 'all five hosts in the incident');
+    await waitFor(() => (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, { timeoutMs: 20_000, what: 'all five hosts in the incident' });
     // The power returns; the PCs boot 2 s after the cut and the agents start.
     await new Promise((r) => setTimeout(r, 2500));
     const newBoot = killedAt + 2000;
     for (const a of agents) {
       running.push(startAgentBundle(dep.agentEnv(site, a.host, a.cred, a.stateDir, { CANH_AGENT_PLATFORM_BOOT_TIME: String(newBoot) }), `agent ${a.host} (after the cut)`));
     }
-    await until(() => incidents(site)[0]?.state === 'resolved', 90_000, 'incident resolved');
+    await waitFor(() => incidents(site)[0]?.state === 'resolved', { timeoutMs: 90_000, what: 'incident resolved' });
     const all = incidents(site);
     expect(all).toHaveLength(1);
     const i = all[0]!;
@@ -106,14 +107,14 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
     const agents = await startSite(site, () => ({ CANH_AGENT_PLATFORM_BOOT_TIME: String(firstBoot) }));
     await Promise.all(agents.map((a) => a.agent.kill9()));
     const killedAt = Date.now();
-    await until(() => incidents(site).length === 1 && (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, 20_000, 'incident with 5 hosts');
+    await waitFor(() => incidents(site).length === 1 && (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, { timeoutMs: 20_000, what: 'incident with 5 hosts' });
     expect(await dep.collector!.stop('SIGTERM')).toBe(0);
     await dep.startCollector();
     const newBoot = killedAt + 1000;
     for (const a of agents) {
       running.push(startAgentBundle(dep.agentEnv(site, a.host, a.cred, a.stateDir, { CANH_AGENT_PLATFORM_BOOT_TIME: String(newBoot) }), `agent ${a.host} (after the restart)`));
     }
-    await until(() => incidents(site)[0]?.state === 'resolved', 90_000, 'incident resolved after the collector restart');
+    await waitFor(() => incidents(site)[0]?.state === 'resolved', { timeoutMs: 90_000, what: 'incident resolved after the collector restart' });
     expect(dep.collector!.logs().some((l) => l.msg === 'site incident still open from before the restart' && l.site === site)).toBe(true);
     const all = incidents(site);
     expect(all).toHaveLength(1);
@@ -130,13 +131,13 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
     const agents = await startSite(site, () => ({ CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${proxy.port}`, CANH_AGENT__MQTT__KEEPALIVE_SECONDS: '4' }));
     const cutAt = Date.now();
     proxy.blackhole();
-    await until(() => incidents(site).length === 1, 20_000, 'site incident opened');
-    await until(() => (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, 20_000, 'all five hosts in the incident');
+    await waitFor(() => incidents(site).length === 1, { timeoutMs: 20_000, what: 'site incident opened' });
+    await waitFor(() => (JSON.parse(incidents(site)[0]!.hosts) as string[]).length === 5, { timeoutMs: 20_000, what: 'all five hosts in the incident' });
     // The agents keep running (and sampling) for the rest of a 20 s cut.
     await new Promise((r) => setTimeout(r, Math.max(0, cutAt + 20_000 - Date.now())));
     proxy.restore();
     const restoredAt = Date.now();
-    await until(() => incidents(site)[0]?.state === 'resolved', 60_000, 'incident resolved');
+    await waitFor(() => incidents(site)[0]?.state === 'resolved', { timeoutMs: 60_000, what: 'incident resolved' });
     const all = incidents(site);
     expect(all).toHaveLength(1);
     expect(all[0]!.cause).toBe('network_cut');
@@ -148,7 +149,7 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
     // Every sample of the gap, exactly once: per host one agent boot, no repeated sample
     // time, and no hole longer than two intervals (1 s) from before the cut to after it.
     const lastT = (host: string) => dep.query<{ t: number }>(`SELECT max(t) AS t FROM samples WHERE site = ? AND host = ?`, site, host)[0]?.t ?? 0;
-    await until(() => agents.every((a) => lastT(a.host) > restoredAt + 1000), 20_000, 'live samples after the cut');
+    await waitFor(() => agents.every((a) => lastT(a.host) > restoredAt + 1000), { timeoutMs: 20_000, what: 'live samples after the cut' });
     for (const a of agents) {
       const rows = dep.query<{ boot: string; seq: number; t: number }>(`SELECT boot, seq, t FROM samples WHERE site = ? AND host = ? ORDER BY t`, site, a.host);
       expect(new Set(rows.map((r) => r.boot)).size).toBe(1);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
-import { startCanh, until, type CanhProcess } from '../helpers/processes.js';
+import { startCanh, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const root = mkdtempSync(join(tmpdir(), 'canh-up-'));
 const dataDir = join(root, 'data');
@@ -32,7 +33,7 @@ async function startUp(httpPort: number, mqttPort: number): Promise<CanhProcess>
     CANH_AGENT__PING__COUNT: '2',
     CANH_AGENT__HTTP__PROBES: '[]',
   });
-  await until(() => p.output().includes('Ctrl+C'), 30_000, 'the canh up banner');
+  await waitFor(() => p.output().includes('Ctrl+C'), { timeoutMs: 30_000, what: 'the canh up banner' });
   return p;
 }
 
@@ -50,13 +51,12 @@ describe('canh up', () => {
     const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
     expect(login.status).toBe(200);
     const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    await until(
+    await waitFor(
       async () => {
         const r = (await (await fetch(`${base}/api/sites`, { headers: { cookie } })).json()) as { sites?: Array<{ site: string; hostsOnline: number }> };
         return r.sites?.some((s) => s.site === 'xa-up' && s.hostsOnline === 1) ?? false;
       },
-      30_000,
-      'the local PC online on /api/sites',
+      { timeoutMs: 30_000, what: 'the local PC online on /api/sites' },
     );
     await up.stop('SIGTERM', 15_000);
 

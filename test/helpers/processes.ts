@@ -177,12 +177,3 @@ export function runCanhSync(args: string[], env: Record<string, string> = {}): {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
-
-export async function until(pred: () => boolean | Promise<boolean>, timeoutMs: number, what: string, stepMs = 200): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await pred()) return;
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-}

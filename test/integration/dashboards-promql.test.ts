@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFLUX_SCHEMA, type MeasurementSchema } from '../../collector/influx/schema.js';
 import { dashboardQueries, loadDashboards, schemaPairs, type Dashboard } from '../helpers/dashboards.js';
+import { waitFor } from '../helpers/wait.js';
 
 const VM_BIN = process.env.VICTORIA_METRICS_BIN ?? '/usr/bin/victoria-metrics';
 const SITES = ['xa-an-binh', 'phuong-ben-nghe'];
@@ -182,19 +183,21 @@ describe('PromQL dashboards against VictoriaMetrics', { timeout: 60_000 }, () =>
     expect(res.status, await res.text()).toBe(204);
     // Wait until every written series is searchable.
     const match = `{__name__=~"${[...allPairs.keys()].join('|')}"}`;
-    const deadline = Date.now() + 20_000;
+    const vmUrl = vm.url;
     let seen = 0;
     const wantSeries = [...allPairs.values()].reduce((n, p) => {
       const tags = (INFLUX_SCHEMA as Record<string, MeasurementSchema>)[p.measurement]!.tags as readonly string[];
       const combos = tags.reduce((c, t) => c * (t === 'site' ? SITES.length : t === 'host' ? HOSTS.length : (TAG_VALUES[t]?.length ?? 1)), 1);
       return n + combos;
     }, 0);
-    while (Date.now() < deadline) {
-      const r = (await (await fetch(`${vm.url}/api/v1/series?${new URLSearchParams({ 'match[]': match, start: String(startS - 60), end: String(endS + 60) })}`)).json()) as { data: unknown[] };
-      seen = r.data.length;
-      if (seen >= wantSeries) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitFor(
+      async () => {
+        const r = (await (await fetch(`${vmUrl}/api/v1/series?${new URLSearchParams({ 'match[]': match, start: String(startS - 60), end: String(endS + 60) })}`)).json()) as { data: unknown[] };
+        seen = r.data.length;
+        return seen >= wantSeries;
+      },
+      { timeoutMs: 20_000, intervalMs: 200, what: `${wantSeries} series searchable in VictoriaMetrics` },
+    );
     expect(seen, 'series visible in VictoriaMetrics').toBe(wantSeries);
   });
 

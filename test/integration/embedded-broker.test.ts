@@ -8,6 +8,7 @@ import { CollectorConfigSchema } from '../../collector/config.js';
 import { silentLogger } from '../../common/log.js';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { topicFor } from '../../contract/topics.js';
+import { waitFor } from '../helpers/wait.js';
 
 let collector: Collector;
 let url: string;
@@ -133,8 +134,7 @@ describe('embedded broker', () => {
     expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('online');
     // Simulate the PC vanishing: destroy the socket without DISCONNECT.
     (c as unknown as { stream: { destroy(): void } }).stream.destroy();
-    const deadline = Date.now() + 10_000;
-    while (collector.store.getHost('xa-a', 'pc-1')?.state !== 'offline' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => collector.store.getHost('xa-a', 'pc-1')?.state === 'offline', { what: 'pc-1 offline after its socket died' });
     expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('offline');
     c.end(true);
   });

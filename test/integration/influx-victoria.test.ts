@@ -14,6 +14,7 @@ import { sampleLines } from '../../collector/influx/point-builder.js';
 import { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SampleRow } from '../../collector/store/store.js';
 import { VictoriaMetrics, type ExportedSeries } from '../helpers/victoria-metrics.js';
+import { waitFor } from '../helpers/wait.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 let dir: string;
@@ -84,14 +85,6 @@ function cpuLine(host: string, i: number): string {
   return `cpu,host=${host},site=xa-test usage_pct=${i} ${T0 + i * 1000}`;
 }
 
-async function until(pred: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function byHost(series: ExportedSeries[], name: string): Map<string, ExportedSeries> {
   return new Map(series.filter((s) => s.metric.__name__ === name).map((s) => [s.metric.host!, s]));
 }
@@ -110,11 +103,11 @@ describe('InfluxWriter → VictoriaMetrics', () => {
     const N = 400;
     const hosts = ['pc-01', 'pc-02', 'pc-03'];
     for (let i = 0; i < N; i++) for (const h of hosts) w.write(sampleLines(sample(h, i)));
-    await until(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, 20_000, 'all written');
+    await waitFor(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, { timeoutMs: 20_000, what: 'all written' });
     expect(w.stats().written).toBe(N * 3 * 2);
     const match = '{__name__=~"cpu_.*|mem_.*"}';
     // Rows become searchable within about a second of the write.
-    await until(async () => (await vm.export(match)).reduce((n, x) => n + x.values.length, 0) === N * 3 * 8, 30_000, 'all samples visible');
+    await waitFor(async () => (await vm.export(match)).reduce((n, x) => n + x.values.length, 0) === N * 3 * 8, { timeoutMs: 30_000, what: 'all samples visible' });
     const series = await vm.export(match);
     // cpu: usage_pct, cores; mem: total, used, available, used_pct, swap_total, swap_used.
     expect(new Set(series.map((s) => s.metric.__name__))).toEqual(
@@ -159,8 +152,8 @@ describe('InfluxWriter → VictoriaMetrics', () => {
       clearInterval(tick);
     }
     const total = i;
-    await until(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, 30_000, 'backlog drained');
-    await until(async () => (await cpuCount(vm)) === total * 3, 30_000, `${total * 3} points in VictoriaMetrics`);
+    await waitFor(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, { timeoutMs: 30_000, what: 'backlog drained' });
+    await waitFor(async () => (await cpuCount(vm)) === total * 3, { timeoutMs: 30_000, what: `${total * 3} points in VictoriaMetrics` });
     const series = byHost(await vm.export('{__name__="cpu_usage_pct"}'), 'cpu_usage_pct');
     for (const h of hosts) {
       const s = series.get(h)!;
@@ -208,8 +201,8 @@ describe('InfluxWriter → VictoriaMetrics', () => {
     expect(w.stats().spooledOnly).toBeGreaterThan(0);
     // 60k+ lines of ~60 bytes would be several MB if all were held; allow GC slack.
     expect(heapMax - heap0).toBeLessThan(64 * 1024 * 1024);
-    await until(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, 30_000, 'backlog drained');
-    await until(async () => (await cpuCount(vm)) === total, 30_000, `${total} points`);
+    await waitFor(() => w.stats().backlogPoints === 0 && w.stats().queuePoints === 0, { timeoutMs: 30_000, what: 'backlog drained' });
+    await waitFor(async () => (await cpuCount(vm)) === total, { timeoutMs: 30_000, what: `${total} points` });
     const s = (await vm.export('{__name__="cpu_usage_pct"}'))[0]!;
     expect(new Set(s.timestamps).size).toBe(total);
   });
@@ -230,8 +223,8 @@ describe('InfluxWriter → VictoriaMetrics', () => {
     expect(dropped).toBeGreaterThan(0);
     expect(lines.some((l) => l.msg === 'influx spool full: dropped oldest unsent points' && l.reason === 'spool_full')).toBe(true);
     await vm.restart();
-    await until(() => w.stats().backlogPoints === 0, 30_000, 'backlog drained');
-    await until(async () => (await cpuCount(vm)) === total - dropped, 30_000, `${total - dropped} points`);
+    await waitFor(() => w.stats().backlogPoints === 0, { timeoutMs: 30_000, what: 'backlog drained' });
+    await waitFor(async () => (await cpuCount(vm)) === total - dropped, { timeoutMs: 30_000, what: `${total - dropped} points` });
     const s = (await vm.export('{__name__="cpu_usage_pct"}'))[0]!;
     const got = [...s.values].sort((x, y) => x - y);
     // Exactly the newest `total - dropped` points, contiguous.

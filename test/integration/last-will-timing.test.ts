@@ -20,6 +20,7 @@ import { silentLogger } from '../../common/log.js';
 import { topicFor } from '../../contract/topics.js';
 import { assertMosquittoInstalled, startMosquitto } from '../helpers/mosquitto.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { waitFor } from '../helpers/wait.js';
 
 const KEEPALIVE_S = 2;
 const LIMIT_MS = 1.5 * KEEPALIVE_S * 1000;
@@ -47,16 +48,6 @@ async function agentThrough(proxy: TcpProxy, site: string, host: string, cred: {
   return { client, lastPacket: () => last };
 }
 
-async function until<T>(fn: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
@@ -78,7 +69,7 @@ describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
     proxy.blackhole();
     const cutAt = Date.now();
     const lastPacket = a.lastPacket();
-    const outage = await until(() => collector.outageStore.hostOutages({ site: 'xa-lwt', from: 0, to: 4e12, limit: 10 })[0], 10_000, 'host outage');
+    const outage = await waitFor(() => collector.outageStore.hostOutages({ site: 'xa-lwt', from: 0, to: 4e12, limit: 10 })[0], { what: 'host outage' });
     const seenAt = Date.now();
     expect(outage).toMatchObject({ host: 'pc-1', end: null, evidence: { detectedBy: 'will' } });
     // Fired 1.5 × keepalive after the last packet the broker got (+ scheduling slack).
@@ -112,7 +103,7 @@ describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
     await new Promise((r) => setTimeout(r, 2500));
     proxy.blackhole();
     const lastPacket = a.lastPacket();
-    const at = await until(() => willAt, 20_000, 'Last Will from Mosquitto');
+    const at = await waitFor(() => willAt, { timeoutMs: 20_000, what: 'Last Will from Mosquitto' });
     // Mosquitto checks keepalives in its main loop (about once a second): allow 1 s more.
     expect(at - lastPacket, broker.output().slice(-800)).toBeLessThanOrEqual(LIMIT_MS + 1000);
     expect(at - lastPacket).toBeGreaterThanOrEqual(LIMIT_MS - 300);

@@ -15,6 +15,7 @@ import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js
 import { verifyHash } from '../../collector/broker/password-hash.js';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { MOSQUITTO_PASSWD_BIN, startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/wait.js';
 
 const run = promisify(execFile);
 const NOW = Date.UTC(2025, 0, 1);
@@ -47,15 +48,8 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     return c;
   };
 
-  const waitFor = async (pred: (m: Received) => boolean, ms: number): Promise<Received | undefined> => {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const m = received.find(pred);
-      if (m) return m;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return received.find(pred);
-  };
+  /** The first message received that matches `pred`, waited for up to `ms`. */
+  const message = (pred: (m: Received) => boolean, ms: number, what: string): Promise<Received> => waitFor(() => received.find(pred), { timeoutMs: ms, what });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'canh-mosq-'));
@@ -121,7 +115,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
   it('(b) an agent publishes QoS 1 on its own topic and the collector receives it', async () => {
     const a1 = await connect('s1.a1', pw['s1.a1']!);
     await a1.publishAsync('canh/v1/s1/a1/samples', 'b-own', { qos: 1 });
-    const got = await waitFor((m) => m.payload === 'b-own', 5000);
+    const got = await message((m) => m.payload === 'b-own', 5000, "b's own message");
     expect(got?.topic).toBe('canh/v1/s1/a1/samples');
   });
 
@@ -138,7 +132,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     await a1v4.publishAsync('canh/v1/s2/x/samples', 'c-forged-site', { qos: 1 });
     await a1v4.publishAsync('canh/v1/s1/a1/samples', 'c-legit', { qos: 1 });
 
-    expect(await waitFor((m) => m.payload === 'c-legit', 5000)).toBeDefined();
+    expect(await message((m) => m.payload === 'c-legit', 5000, 'message c-legit')).toBeDefined();
     await new Promise((r) => setTimeout(r, 1500));
     expect(received.filter((m) => m.payload.startsWith('c-forged'))).toEqual([]);
     // The forged publishes did not cost the agent its connection.
@@ -153,7 +147,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
       (e: unknown) => e as { code?: number },
     );
     expect(err?.code).toBe(0x87);
-    expect(await waitFor((m) => m.payload === 'site-ok', 5000)).toBeDefined();
+    expect(await message((m) => m.payload === 'site-ok', 5000, 'message site-ok')).toBeDefined();
     expect(received.some((m) => m.payload === 'site-forged')).toBe(false);
   });
 
@@ -173,7 +167,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     await a2.subscribeAsync(['canh/v1/#', '#'], { qos: 1 });
     const a1 = await connect('s1.a1', pw['s1.a1']!);
     await a1.publishAsync('canh/v1/s1/a1/events', 'for-collector-only', { qos: 1 });
-    expect(await waitFor((m) => m.payload === 'for-collector-only', 5000)).toBeDefined();
+    expect(await message((m) => m.payload === 'for-collector-only', 5000, 'message for-collector-only')).toBeDefined();
     await new Promise((r) => setTimeout(r, 300));
     expect(agentGot).toEqual([]);
 
@@ -212,7 +206,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     const ok = await connect('s1.a1', pw['s1.a1']!, { protocolVersion: 4 });
     const near = MAX_PACKET_BYTES - 100;
     await ok.publishAsync('canh/v1/s1/a1/inventory', Buffer.alloc(near, 0x62), { qos: 1 });
-    const got = await waitFor((m) => m.topic === 'canh/v1/s1/a1/inventory' && m.payload.length === near, 5000);
+    const got = await message((m) => m.topic === 'canh/v1/s1/a1/inventory' && m.payload.length === near, 5000, 'the near-limit inventory');
     expect(got).toBeDefined();
     expect(received.some((m) => m.payload.length > MAX_PACKET_BYTES)).toBe(false);
   });

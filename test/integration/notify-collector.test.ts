@@ -12,16 +12,9 @@ import { CollectorConfigSchema } from '../../collector/config.js';
 import { silentLogger } from '../../common/log.js';
 import { congestionAlert, notification } from '../helpers/notifications.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BOT_TOKEN = '1200000001:CollectorWiringTestToken';
-
-async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('notifiers in the collector', () => {
   let dataDir: string;
@@ -58,7 +51,7 @@ describe('notifiers in the collector', () => {
     collector = await makeCollector();
     await collector.start();
     collector.notify.enqueue(notification('n1'));
-    await waitFor(() => standin.botMessages.length === 1, 5000, 'Zalo message');
+    await waitFor(() => standin.botMessages.length === 1, { timeoutMs: 5000, what: 'Zalo message' });
     await collector.notify.idle();
     const metrics = await (await fetch(`http://127.0.0.1:${collector.http.port()}/metrics`)).text();
     expect(metrics).toContain('canh_notify_enqueued_total{channel="zalo"} 1');
@@ -73,7 +66,7 @@ describe('notifiers in the collector', () => {
     collector = await makeCollector();
     await collector.start();
     for (let i = 0; i < 3; i++) collector.notify.enqueue(notification(`c${i}`, { siteName: `Xã số ${i}`, firing: [congestionAlert()] }));
-    await waitFor(() => standin.requests.length >= 3, 5000, 'one delivery then failures');
+    await waitFor(() => standin.requests.length >= 3, { timeoutMs: 5000, what: 'one delivery then failures' });
     const metrics = await (await fetch(`http://127.0.0.1:${collector.http.port()}/metrics`)).text();
     expect(metrics).toContain('canh_notify_pending{channel="zalo"} 2');
     await collector.stop();
@@ -83,7 +76,7 @@ describe('notifiers in the collector', () => {
 
     collector = await makeCollector();
     await collector.start();
-    await waitFor(() => standin.botMessages.length === 3, 5000, 'pending deliveries after restart');
+    await waitFor(() => standin.botMessages.length === 3, { timeoutMs: 5000, what: 'pending deliveries after restart' });
     await collector.notify.idle();
     expect(standin.botMessages.map((m) => /Xã số \d/.exec(m.text)?.[0])).toEqual(['Xã số 0', 'Xã số 1', 'Xã số 2']);
   });
@@ -93,7 +86,7 @@ describe('notifiers in the collector', () => {
     collector = await makeCollector({ digest: { enabled: true, cron: '* * * * * *', sendEmpty: true } });
     await collector.start();
     collector.notify.enqueue(notification('d1'));
-    await waitFor(() => standin.botMessages.some((m) => m.text.startsWith('[TỔNG HỢP]')), 5000, 'digest');
+    await waitFor(() => standin.botMessages.some((m) => m.text.startsWith('[TỔNG HỢP]')), { timeoutMs: 5000, what: 'digest' });
     await new Promise((r) => setTimeout(r, 2200));
     const digests = standin.botMessages.filter((m) => m.text.startsWith('[TỔNG HỢP]'));
     expect(digests).toHaveLength(1);

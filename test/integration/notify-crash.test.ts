@@ -11,18 +11,11 @@ import { build } from 'esbuild';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../collector/store/sqlite-store.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const BUNDLE = join(ROOT, 'test-artifacts', 'notify-crash', 'child.mjs');
 const BOT_TOKEN = '7000000007:CrashTestBotToken';
-
-async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function startChild(file: string, url: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, [BUNDLE, file, url], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -68,13 +61,13 @@ describe('notifier outbox across kill -9', () => {
     standin.failNext('bot', pass, pass, { kind: 'hang' });
 
     child = await startChild(file, standin.url);
-    await waitFor(() => standin.requests.length === 3, 10_000, 'third send in flight');
+    await waitFor(() => standin.requests.length === 3, { what: 'third send in flight' });
     await kill9(child);
     expect(standin.botMessages).toHaveLength(2);
     standin.clearFaults();
 
     child = await startChild(file, standin.url);
-    await waitFor(() => standin.botMessages.length >= 5, 10_000, 'the rest after the restart');
+    await waitFor(() => standin.botMessages.length >= 5, { what: 'the rest after the restart' });
     await new Promise((r) => setTimeout(r, 300)); // room for a wrongful repeat to show up
     await kill9(child);
     expect(standin.botMessages.map((m) => /Xã số \d/.exec(m.text)?.[0])).toEqual(['Xã số 0', 'Xã số 1', 'Xã số 2', 'Xã số 3', 'Xã số 4']);

@@ -19,6 +19,7 @@ import { NotifyConfigSchema } from '../../collector/notify/config.js';
 import { NotifyService } from '../../collector/notify/notify-service.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import { congestionAlert, notification } from '../helpers/notifications.js';
+import { waitFor } from '../helpers/wait.js';
 
 interface Received {
   raw: string;
@@ -26,14 +27,6 @@ interface Received {
   user: string | undefined;
   from: string;
   to: string[];
-}
-
-async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** RFC 2047 encoded words (B and Q), after unfolding. */
@@ -177,7 +170,7 @@ describe('email notifier against a real SMTP server', () => {
     const s = service({ port, security: 'starttls' });
     s.start();
     s.enqueue(notification('n1'));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 10_000, 'mail delivered');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { what: 'mail delivered' });
     expect(received).toHaveLength(1);
     const m = received[0]!;
     expect(m.secure).toBe(true); // upgraded with STARTTLS before AUTH and DATA
@@ -204,7 +197,7 @@ describe('email notifier against a real SMTP server', () => {
     const s = service({ port, security: 'tls' });
     s.start();
     s.enqueue(notification('r1', { firing: [], resolved: [congestionAlert({ endsAt: Date.UTC(2026, 10, 24, 2, 0) })] }));
-    await waitFor(() => s.outbox.deliveriesOf('r1')[0]?.state === 'sent', 10_000, 'mail delivered');
+    await waitFor(() => s.outbox.deliveriesOf('r1')[0]?.state === 'sent', { what: 'mail delivered' });
     expect(received[0]!.secure).toBe(true);
     const mail = parseMail(received[0]!.raw);
     expect(decodeHeader(mail.headers.subject!)).toBe('[ĐÃ KHẮC PHỤC] UBND xã Tân Phú: Mạng chậm giờ cao điểm: mất 31% gói tin tới cổng dịch vụ công');
@@ -216,7 +209,7 @@ describe('email notifier against a real SMTP server', () => {
     const s = service({ port, security: 'starttls', tls: { rejectUnauthorized: true } }, 2);
     s.start();
     s.enqueue(notification('n1'));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', 10_000, 'give-up');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', { what: 'give-up' });
     expect(received).toHaveLength(0);
     expect(s.outbox.deliveriesOf('n1')[0]!.lastError).toMatch(/last error: smtp_(ETLS|ESOCKET|ECONNECTION)/);
   });
@@ -227,12 +220,12 @@ describe('email notifier against a real SMTP server', () => {
     const s = service({ port, security: 'starttls' });
     s.start();
     s.enqueue(notification('n1'));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 10_000, 'delivered after 451');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { what: 'delivered after 451' });
     expect(received).toHaveLength(1);
     expect(s.outbox.deliveriesOf('n1')[0]!.attempts).toBe(2);
     dataFaults = [550];
     s.enqueue(notification('n2'));
-    await waitFor(() => s.outbox.deliveriesOf('n2')[0]?.state === 'failed', 10_000, 'permanent failure');
+    await waitFor(() => s.outbox.deliveriesOf('n2')[0]?.state === 'failed', { what: 'permanent failure' });
     expect(s.outbox.deliveriesOf('n2')[0]!.lastError).toBe('permanent: smtp_550');
     expect(received).toHaveLength(1);
   });

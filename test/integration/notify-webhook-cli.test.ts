@@ -23,14 +23,7 @@ import { NotificationSchema } from '../../collector/notify/notification.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import { notification } from '../helpers/notifications.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
-
-async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { waitFor } from '../helpers/wait.js';
 
 function capture(): { stream: Writable; text: () => string } {
   let buf = '';
@@ -92,7 +85,7 @@ describe('webhook notifier', () => {
     const s = service();
     s.start();
     s.enqueue(notification('n1'));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 5000, 'webhook delivery');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { timeoutMs: 5000, what: 'webhook delivery' });
     expect(calls).toHaveLength(2);
     expect(calls[0]!.headers['idempotency-key']).toBe('n1:hook:0');
     expect(calls[1]!.headers['idempotency-key']).toBe('n1:hook:0');
@@ -109,7 +102,7 @@ describe('webhook notifier', () => {
 
     answers = [400];
     s.enqueue(notification('n2'));
-    await waitFor(() => s.outbox.deliveriesOf('n2')[0]?.state === 'failed', 5000, 'permanent failure');
+    await waitFor(() => s.outbox.deliveriesOf('n2')[0]?.state === 'failed', { timeoutMs: 5000, what: 'permanent failure' });
     expect(s.outbox.deliveriesOf('n2')[0]!.lastError).toBe('permanent: webhook_http_400');
   });
 });

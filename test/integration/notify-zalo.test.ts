@@ -18,17 +18,10 @@ import { NotifyService } from '../../collector/notify/notify-service.js';
 import { openDatabase, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import { congestionAlert, diskAlert, notification } from '../helpers/notifications.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const BOT_TOKEN = '3517712938:QmVyeVNlY3JldEJvdFRva2VuRm9yQ2FuaA';
 const OA = { appId: '4321987654321', secret: 'oa-app-secret-key-XYZ', accessToken: 'oa-access-initial-abc', refreshToken: 'oa-refresh-initial-def' };
-
-async function waitFor(cond: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('Zalo notifiers against the stand-in', () => {
   let dir: string;
@@ -81,7 +74,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s = service();
     s.start();
     s.enqueue(notification('n1', { channels: ['zalo'] }));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 5000, 'delivery');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { timeoutMs: 5000, what: 'delivery' });
     expect(standin.botMessages).toHaveLength(1);
     const m = standin.botMessages[0]!;
     expect(m.chatId).toBe('group-xa-tan-phu');
@@ -101,7 +94,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s = service();
     s.start();
     s.enqueue(notification('n1', { channels: ['zalo'] }));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 10_000, 'delivery after faults');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { what: 'delivery after faults' });
     expect(standin.botMessages).toHaveLength(1);
     expect(standin.requests.filter((r) => r.api === 'bot')).toHaveLength(6);
     const d = s.outbox.deliveriesOf('n1')[0]!;
@@ -123,7 +116,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s = service();
     s.start();
     s.enqueue(notification('big', { channels: ['zalo'], firing: many }));
-    await waitFor(() => s.outbox.deliveriesOf('big')[0]?.state === 'sent', 5000, 'multi-part delivery');
+    await waitFor(() => s.outbox.deliveriesOf('big')[0]?.state === 'sent', { timeoutMs: 5000, what: 'multi-part delivery' });
     const texts = standin.botMessages.map((m) => m.text);
     expect(texts.length).toBeGreaterThan(1);
     texts.forEach((t, i) => {
@@ -138,7 +131,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s = service();
     s.start();
     s.enqueue(notification('n1', { channels: ['zalo-oa'] }));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', 5000, 'OA delivery');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'sent', { timeoutMs: 5000, what: 'OA delivery' });
     expect(standin.refreshes).toBe(1);
     expect(standin.refreshRequests[0]).toEqual({ appId: OA.appId, refreshToken: OA.refreshToken, secretKey: OA.secret, grantType: 'refresh_token' });
     expect(standin.oaMessages).toHaveLength(1);
@@ -161,7 +154,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s2 = service();
     s2.start();
     s2.enqueue(notification('n2', { channels: ['zalo-oa'] }));
-    await waitFor(() => s2.outbox.deliveriesOf('n2')[0]?.state === 'sent', 5000, 'OA delivery after restart');
+    await waitFor(() => s2.outbox.deliveriesOf('n2')[0]?.state === 'sent', { timeoutMs: 5000, what: 'OA delivery after restart' });
     expect(standin.refreshes).toBe(1);
     expect(standin.oaMessages).toHaveLength(2);
   });
@@ -179,7 +172,7 @@ describe('Zalo notifiers against the stand-in', () => {
       [0, 1, 2].map((i) => oa1.parts({ language: 'vi', subject: 's', text: `song song ${i}`, html: '', message: { kind: 'test', notification: {} as never } })[0]!).map((p, i) => oa1.send(p, { idempotencyKey: `x:${i}`, part: 0, parts: 1 })),
     );
     expect(direct.map((o) => o.status)).toEqual(['accepted', 'accepted', 'accepted']);
-    await waitFor(() => s.outbox.deliveriesOf('n1').every((d) => d.state === 'sent'), 5000, 'three OA channels');
+    await waitFor(() => s.outbox.deliveriesOf('n1').every((d) => d.state === 'sent'), { timeoutMs: 5000, what: 'three OA channels' });
     expect(standin.refreshes).toBe(1);
     expect(standin.refreshRequests).toHaveLength(1);
     expect(standin.oaMessages).toHaveLength(6);
@@ -193,7 +186,7 @@ describe('Zalo notifiers against the stand-in', () => {
     });
     s.start();
     s.enqueue(notification('n1'));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', 5000, 'give-up');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', { timeoutMs: 5000, what: 'give-up' });
     expect(standin.refreshRequests).toHaveLength(2); // one per attempt, never more
     expect(s.outbox.deliveriesOf('n1')[0]!.lastError).toMatch(/^gave_up after 2 attempts; last error: zalo_oa_refresh_failed_-14014/);
     expect(logText).toContain('authorise the OA again');
@@ -208,7 +201,7 @@ describe('Zalo notifiers against the stand-in', () => {
     s1.start();
     const ids = [0, 1, 2, 3, 4].map((i) => `restart-${i}`);
     ids.forEach((id, i) => s1.enqueue(notification(id, { channels: ['zalo'], siteName: `Xã số ${i}`, firing: [congestionAlert()] })));
-    await waitFor(() => standin.requests.filter((r) => r.api === 'bot').length >= 4, 5000, 'failures after two deliveries');
+    await waitFor(() => standin.requests.filter((r) => r.api === 'bot').length >= 4, { timeoutMs: 5000, what: 'failures after two deliveries' });
     await s1.stop(); // the collector stops with messages still pending
     expect(standin.botMessages).toHaveLength(2);
     expect(ids.map((id) => s1.outbox.deliveriesOf(id)[0]!.state)).toEqual(['sent', 'sent', 'pending', 'pending', 'pending']);
@@ -218,7 +211,7 @@ describe('Zalo notifiers against the stand-in', () => {
     db = openDatabase(file);
     const s2 = service();
     s2.start();
-    await waitFor(() => ids.every((id) => s2.outbox.deliveriesOf(id)[0]?.state === 'sent'), 5000, 'all delivered after restart');
+    await waitFor(() => ids.every((id) => s2.outbox.deliveriesOf(id)[0]?.state === 'sent'), { timeoutMs: 5000, what: 'all delivered after restart' });
     const sites = standin.botMessages.map((m) => /UBND|Xã số \d/.exec(m.text)?.[0]);
     expect(sites).toEqual(['Xã số 0', 'Xã số 1', 'Xã số 2', 'Xã số 3', 'Xã số 4']);
   });
@@ -228,7 +221,7 @@ describe('Zalo notifiers against the stand-in', () => {
     const s = service({ maxAttempts: 3 });
     s.start();
     s.enqueue(notification('n1', { channels: ['zalo'] }));
-    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', 5000, 'give-up');
+    await waitFor(() => s.outbox.deliveriesOf('n1')[0]?.state === 'failed', { timeoutMs: 5000, what: 'give-up' });
     const d = s.outbox.deliveriesOf('n1')[0]!;
     expect(d).toMatchObject({ state: 'failed', attempts: 3 });
     expect(d.lastError).toBe('gave_up after 3 attempts; last error: zalo_bot_http_503');

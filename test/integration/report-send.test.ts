@@ -23,19 +23,12 @@ import { freePort } from '../helpers/free-port.js';
 import { validMessage } from '../helpers/hostile-payloads.js';
 import { leaves, parseMime } from '../helpers/mime.js';
 import { ZaloStandin } from '../helpers/zalo-standin.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SITE = 'xa-tan-phu';
 const SITE_NAME = 'UBND xã Tân Phú';
 const BOT_TOKEN = '1200000002:MonthlyReportTestToken';
 const TZ = 'Asia/Ho_Chi_Minh';
-
-async function waitFor(cond: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('monthly report sent by the collector (e-mail + Zalo)', () => {
   let dataDir: string;
@@ -136,19 +129,19 @@ describe('monthly report sent by the collector (e-mail + Zalo)', () => {
       const msg = validMessage(kind, 'xa-moi', 'pc-01', ++seq, now, now, 'boot-moi-0001');
       expect(collector.ingest.handle(topicFor('xa-moi', 'pc-01', kind), Buffer.from(JSON.stringify(msg))).status).toBe('accepted');
     }
-    await waitFor(() => standin.botMessages.length === 1, 20_000, 'the Zalo summary');
+    await waitFor(() => standin.botMessages.length === 1, { timeoutMs: 20_000, what: 'the Zalo summary' });
     const zalo = standin.botMessages[0]!;
     expect([...zalo.text].length).toBeLessThanOrEqual(2000);
     expect(zalo.text).toContain(SITE_NAME);
     expect(zalo.text).toContain(`${m}/${y}`);
     const email = () => collector!.notify.outbox.deliveriesOf(`report:${SITE}:${month}`).find((d) => d.channel === 'email-it')!;
-    await waitFor(() => email().attempts >= 2, 10_000, 'failed SMTP attempts');
+    await waitFor(() => email().attempts >= 2, { what: 'failed SMTP attempts' });
     expect(email().state).toBe('pending');
     expect(email().lastError).toMatch(/^smtp_/);
     expect(mails).toHaveLength(0);
 
     await startSmtp();
-    await waitFor(() => mails.length === 1, 10_000, 'the e-mail after SMTP came back');
+    await waitFor(() => mails.length === 1, { what: 'the e-mail after SMTP came back' });
     await collector.notify.idle();
     expect(email().state).toBe('sent');
 

@@ -1,11 +1,12 @@
 /**
  * The board's chart data shaping (collector/board/series.js), run as the browser runs it
- * (a plain script in a fresh context): series alignment, site-wide combination per
+ * (the module as a plain script in a fresh context): series alignment, site-wide combination per
  * bucket, and working hours shaded in the site's time zone with holidays, make-up days
  * and Saturday mornings (the rules of collector/sites/schedule/working-hours.ts).
  */
 import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
+import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { BOARD_DIR } from '../../collector/http/board-assets.js';
 import { WorkingHoursSchema } from '../../collector/sites/schedule/working-hours.js';
@@ -19,9 +20,10 @@ interface Series {
 }
 
 function load(): Series {
-  const window: { CANH_SERIES?: Series } = {};
-  runInNewContext(readFileSync(`${BOARD_DIR}series.js`, 'utf8'), { window, Intl, Date, Object, Number, Math, String });
-  return window.CANH_SERIES!;
+  // The module as the bundle has it, run as a plain script in a fresh context.
+  const module = { exports: {} as Series };
+  runInNewContext(transformSync(readFileSync(`${BOARD_DIR}series.js`, 'utf8'), { format: 'cjs', loader: 'js' }).code, { module, exports: module.exports, Intl, Date, Object, Number, Math, String });
+  return module.exports;
 }
 const S = load();
 const H = 3_600_000;

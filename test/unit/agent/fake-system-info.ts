@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { PingResponse } from 'ping';
-import type { Clock, TimerHandle } from '../../../common/clock.js';
 import { silentLogger } from '../../../common/log.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 import { AgentConfigSchema, type AgentConfig } from '../../../agent/config.js';
 import type { SourceContext } from '../../../agent/sampling/sources/source.js';
 import { parseMeminfo, parseProcMounts, parseProcNetDev, parseProcStat } from '../../../agent/platform/linux-proc-parsers.js';
@@ -179,32 +179,6 @@ export function windowsFixtureSystem(): FakeSystemInfo {
   sys.disks = fixtureJson('windows/si-diskLayout.json');
   sys.os = fixtureJson('windows/si-osInfo.json');
   return sys;
-}
-
-/** A clock the test moves by hand. */
-export class FakeClock implements Clock {
-  constructor(
-    public wall = Date.UTC(2025, 5, 1, 8, 0, 0),
-    public mono = 1_000,
-  ) {}
-  advance(ms: number): void {
-    this.wall += ms;
-    this.mono += ms;
-  }
-  now() {
-    return this.wall;
-  }
-  monotonic() {
-    return this.mono;
-  }
-  setTimeout(): TimerHandle {
-    throw new Error('sources must not arm timers');
-  }
-  setInterval(): TimerHandle {
-    throw new Error('sources must not arm timers');
-  }
-  clear(): void {}
-  async sleep(): Promise<void> {}
 }
 
 export function testConfig(overrides: Record<string, unknown> = {}): AgentConfig {

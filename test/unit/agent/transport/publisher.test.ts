@@ -9,6 +9,7 @@ import { Outbox } from '../../../../agent/transport/outbox.js';
 import { Publisher, withSendTime } from '../../../../agent/transport/publisher.js';
 import { systemClock } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 /** An MQTT client stand-in that records publishes and acks them after `ackDelayMs`. */
 class RecordingClient extends EventEmitter {
@@ -79,14 +80,6 @@ function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ack
   return { outbox, client, pub };
 }
 
-const until = async (pred: () => boolean, ms = 10_000) => {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timeout');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 describe('Publisher', () => {
   it('stamps the send time into the stored body', () => {
     expect(withSendTime('{"v":1,"seq":3}', 1234)).toBe('{"v":1,"seq":3,"sent":1234}');
@@ -101,14 +94,14 @@ describe('Publisher', () => {
     for (let i = 0; i < 400; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ backlog: i }));
     expect(client.published).toHaveLength(0);
     client.goOnline();
-    await until(() => client.published.filter((p) => p.payload.includes('backlog')).length >= 50);
+    await waitFor(() => client.published.filter((p) => p.payload.includes('backlog')).length >= 50);
     // A live sample now: it must not wait behind the remaining ~350 backlog records (≈1.7 s at 200/s).
     const liveAt = Date.now();
     await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ live: 1 }));
-    await until(() => client.published.some((p) => p.payload.includes('"live"')));
+    await waitFor(() => client.published.some((p) => p.payload.includes('"live"')));
     const live = client.published.find((p) => p.payload.includes('"live"'))!;
     expect(live.at - liveAt).toBeLessThan(300);
-    await until(() => client.published.filter((p) => p.payload.includes('backlog')).length === 400);
+    await waitFor(() => client.published.filter((p) => p.payload.includes('backlog')).length === 400);
     const backlogAfterLive = client.published.filter((p) => p.payload.includes('backlog') && p.at >= live.at).length;
     expect(backlogAfterLive).toBeGreaterThan(100); // really interleaved, not queued after the backlog
     const order = client.published.filter((p) => p.payload.includes('backlog')).map((p) => (JSON.parse(p.payload) as { backlog: number }).backlog);
@@ -118,7 +111,7 @@ describe('Publisher', () => {
     expect(bl[bl.length - 1]!.at - bl[0]!.at).toBeGreaterThan(1000);
     // Every send carries `sent`, and everything was acked into the outbox.
     expect(client.published.every((p) => p.topic.endsWith('status') || typeof (JSON.parse(p.payload) as { sent?: number }).sent === 'number')).toBe(true);
-    await until(() => outbox.stats().records === 0);
+    await waitFor(() => outbox.stats().records === 0);
     await pub.stop(500);
   });
 
@@ -133,7 +126,7 @@ describe('Publisher', () => {
     // Answered "no subscribers": not acknowledged in the outbox.
     expect(outbox.stats().records).toBe(3);
     expect(pub.stats().noSubscribers).toBe(3);
-    await until(() => outbox.stats().records === 0, 5000);
+    await waitFor(() => outbox.stats().records === 0, { timeoutMs: 5000 });
     const sends = client.published.filter((p) => p.topic.endsWith('samples')).map((p) => (JSON.parse(p.payload) as { n: number }).n);
     expect(sends).toEqual([0, 1, 2, 0, 1, 2]);
     await pub.stop(500);
@@ -150,7 +143,7 @@ describe('Publisher', () => {
     for (let i = 5; i < 10; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ n: i }));
     const sentBefore = client.published.length;
     client.goOnline();
-    await until(() => outbox.stats().records === 0);
+    await waitFor(() => outbox.stats().records === 0);
     const resent = client.published.slice(sentBefore).map((p) => p.payload).filter((p) => p.includes('"n"'));
     // Records 5..9 were never sent before the reconnect; they are replayed in order.
     const ns = resent.map((p) => (JSON.parse(p) as { n: number }).n);

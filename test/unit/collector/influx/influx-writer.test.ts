@@ -16,6 +16,7 @@ import { InfluxWriter, type InfluxWriterOptions } from '../../../../collector/in
 import { MetricsRegistry } from '../../../../common/metrics-registry.js';
 import { classifyWriteError } from '../../../../collector/influx/write-transport.js';
 import { HttpError } from '@influxdata/influxdb-client';
+import { waitFor } from '../../../helpers/wait.js';
 
 interface Req {
   at: number;
@@ -123,21 +124,12 @@ function points(from: number, n: number, host = 'h'): string[] {
   return Array.from({ length: n }, (_, i) => `cpu,host=${host},site=s usage_pct=${from + i} ${1795500000000 + (from + i) * 1000}`);
 }
 
-async function until(pred: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
-  const end = performance.now() + ms;
-  while (!pred()) {
-    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('InfluxWriter: batching and the HTTP write', () => {
   it('batches by size and by time, posts to /api/v2/write with precision=ms and the token', async () => {
     const w = writer();
     await w.start();
     w.write(points(0, 12));
-    // The server records a batch before the writer reads its answer: wait for both.
-    await until(() => fake.accepted.length === 12 && w.stats().written === 12, 5000, '12 lines');
+    await waitFor(() => fake.accepted.length === 12 && w.stats().written === 12, { timeoutMs: 5000, what: '12 lines' });
     expect(fake.requests.map((r) => r.lines.length)).toEqual([5, 5, 2]);
     expect(fake.requests[0]!.url).toBe('/api/v2/write?org=o&bucket=b&precision=ms');
     expect(fake.requests[0]!.auth).toBe('Token secret-token');
@@ -149,7 +141,7 @@ describe('InfluxWriter: batching and the HTTP write', () => {
     const w = writer({ batchLines: 100, gzipThreshold: 200 });
     await w.start();
     w.write(points(0, 50));
-    await until(() => fake.accepted.length === 50);
+    await waitFor(() => fake.accepted.length === 50);
     expect(fake.requests[0]!.gzip).toBe(true);
   });
 
@@ -157,7 +149,7 @@ describe('InfluxWriter: batching and the HTTP write', () => {
     const w = writer();
     expect(() => w.write(points(0, 3))).not.toThrow();
     await w.start();
-    await until(() => fake.accepted.length === 3);
+    await waitFor(() => fake.accepted.length === 3);
     await w.stop();
     expect(() => w.write(points(3, 2))).not.toThrow();
     expect(w.stats().dropped.stopped).toBe(2);
@@ -170,7 +162,7 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 10));
-    await until(() => fake.accepted.length === 10 && w.stats().written === 10);
+    await waitFor(() => fake.accepted.length === 10 && w.stats().written === 10);
     // The first batch was tried 4 times: delays 40, 80, 160 ms (no jitter).
     const firstTries = fake.requests.filter((r) => r.lines[0] === points(0, 1)[0]);
     expect(firstTries).toHaveLength(4);
@@ -188,7 +180,7 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 5));
-    await until(() => fake.accepted.length === 5);
+    await waitFor(() => fake.accepted.length === 5);
     expect(fake.requests[1]!.at - fake.requests[0]!.at).toBeGreaterThanOrEqual(950);
   });
 
@@ -197,7 +189,7 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 10));
-    await until(() => fake.accepted.length === 5);
+    await waitFor(() => fake.accepted.length === 5);
     await new Promise((r) => setTimeout(r, 100));
     expect(fake.requests).toHaveLength(2);
     expect(fake.accepted).toEqual(points(5, 5));
@@ -210,16 +202,16 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer();
     await w.start();
     w.write(points(0, 5));
-    await until(() => fake.accepted.length === 5);
+    await waitFor(() => fake.accepted.length === 5);
     expect(w.stats().retries).toBe(2);
     // Refused: the server is gone, then comes back on the same port.
     const port = fake.port;
     await fake.close();
     w.write(points(5, 5));
-    await until(() => w.stats().retries >= 4, 5000, 'retries while refused');
+    await waitFor(() => w.stats().retries >= 4, { timeoutMs: 5000, what: 'retries while refused' });
     fake = new FakeInflux();
     await fake.listen(port);
-    await until(() => fake.accepted.length >= 5);
+    await waitFor(() => fake.accepted.length >= 5);
     expect(fake.accepted).toEqual(points(5, 5));
   });
 
@@ -228,7 +220,7 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer({ timeoutMs: 200 });
     await w.start();
     w.write(points(0, 5));
-    await until(() => fake.accepted.length === 5);
+    await waitFor(() => fake.accepted.length === 5);
     expect(w.stats().retries).toBe(1);
   });
 
@@ -248,10 +240,10 @@ describe('InfluxWriter: retries and classification', () => {
     const w = writer({ resendWindowMs: 60_000 });
     await w.start();
     w.write(points(0, 5));
-    await until(() => fake.accepted.length === 5);
+    await waitFor(() => fake.accepted.length === 5);
     fake.script = ['destroy'];
     w.write(points(5, 5));
-    await until(() => fake.accepted.length === 15, 5000, 'resend + new batch');
+    await waitFor(() => fake.accepted.length === 15, { timeoutMs: 5000, what: 'resend + new batch' });
     // The first batch again (the server may have lost it), then the new one.
     expect(fake.accepted).toEqual([...points(0, 5), ...points(0, 5), ...points(5, 5)]);
     expect(w.stats().resent).toBe(5);
@@ -265,14 +257,14 @@ describe('InfluxWriter: spool', () => {
     await w1.start();
     w1.write(points(0, 23));
     await w1.flush();
-    await until(() => fake.requests.length >= 1);
+    await waitFor(() => fake.requests.length >= 1);
     await w1.stop();
     expect(w1.stats().backlogPoints).toBe(23);
     fake.fallback = { status: 204 };
     fake.requests = [];
     const w2 = writer();
     await w2.start();
-    await until(() => fake.accepted.length === 23);
+    await waitFor(() => fake.accepted.length === 23);
     expect(fake.accepted).toEqual(points(0, 23));
     await w2.stop();
     // A third start has nothing left to send.
@@ -297,7 +289,7 @@ describe('InfluxWriter: spool', () => {
     expect(maxQueue).toBeLessThanOrEqual(20);
     expect(s.spooledOnly).toBeGreaterThanOrEqual(180);
     fake.fallback = { status: 204 };
-    await until(() => fake.accepted.length === 200, 10_000, '200 lines');
+    await waitFor(() => fake.accepted.length === 200, { what: '200 lines' });
     expect(fake.accepted).toEqual(points(0, 200));
   });
 
@@ -315,7 +307,7 @@ describe('InfluxWriter: spool', () => {
     expect(w.stats().spoolBytes).toBeLessThanOrEqual(32 * 1024);
     expect(metrics.render()).toMatch(/canh_influx_points_dropped_total\{reason="spool_full"\} [1-9]/);
     fake.fallback = { status: 204 };
-    await until(() => w.stats().backlogPoints === 0, 10_000, 'drained');
+    await waitFor(() => w.stats().backlogPoints === 0, { what: 'drained' });
     const got = fake.accepted;
     expect(got.length + dropped).toBe(2000);
     // What arrived is the newest, contiguous, in order.

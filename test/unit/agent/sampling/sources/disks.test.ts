@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createDisksSource, reportableMounts } from '../../../../../agent/sampling/sources/disks.js';
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
 import { STATIC_REFRESH_MS } from '../../../../../agent/sampling/sources/source.js';
-import { context, FakeClock, FakeSystemInfo, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { context, FakeSystemInfo, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { FakeClock } from '../../../../helpers/fake-clock.js';
 
 describe('disks source', () => {
   it('Linux: only the real filesystem of the recorded /proc/self/mounts, sized like df', async () => {

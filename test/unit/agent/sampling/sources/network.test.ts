@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { bytesPerSecond, createNetworkSource, interfaceFilter } from '../../../../../agent/sampling/sources/network.js';
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
-import { context, FakeClock, FakeSystemInfo, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { context, FakeSystemInfo, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { FakeClock } from '../../../../helpers/fake-clock.js';
 
 describe('network source', () => {
   it('Linux: rates from two recorded /proc/net/dev readings 15 s apart; lo excluded', async () => {
@@ -34,8 +35,8 @@ describe('network source', () => {
     const clock = new FakeClock();
     const source = createNetworkSource(context(windowsFixtureSystem(), { clock }));
     await source.init!();
-    clock.mono += 10_000;
-    clock.wall -= 3_600_000; // NTP stepped the wall clock back an hour
+    clock.advance(10_000);
+    clock.setWall(clock.now() - 3_600_000); // NTP stepped the wall clock back an hour
     const m = await source.collect();
     expect(m[0]!.rxBps).toBe(150_000);
   });

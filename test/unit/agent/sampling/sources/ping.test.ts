@@ -3,7 +3,8 @@ import { createPingSource, PING_MISSING_REASON, summarizePing } from '../../../.
 import { SourceUnavailableError } from '../../../../../agent/sampling/sources/source.js';
 import { pingReadingFromResponse } from '../../../../../agent/platform/si-system-info.js';
 import { STATIC_REFRESH_MS } from '../../../../../agent/sampling/sources/source.js';
-import { context, FakeClock, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { context, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
+import { FakeClock } from '../../../../helpers/fake-clock.js';
 
 const linuxReading = (file: string, target: string, count: number) =>
   pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createUptimeSource } from '../../../../../agent/sampling/sources/uptime.js';
-import { context, FakeClock, linuxFixtureSystem, windowsFixtureSystem } from '../../fake-system-info.js';
+import { context, linuxFixtureSystem, windowsFixtureSystem } from '../../fake-system-info.js';
+import { FakeClock } from '../../../../helpers/fake-clock.js';
 
 describe('uptime source', () => {
   it('Linux: seconds from /proc/uptime and boot time rounded to the second', async () => {

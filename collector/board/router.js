@@ -1,0 +1,57 @@
+/*
+ * The shell: the header's texts and the page for the current hash. Anyone not signed in
+ * sees the login page, which then returns to the page they asked for.
+ */
+import { $, banner, clear } from './dom.js';
+import { resetRefresh, setConn } from './live-updates.js';
+import { session } from './session.js';
+import { t } from './texts.js';
+import { alertsView } from './views/alerts.js';
+import { hostView } from './views/host.js';
+import { loginView } from './views/login.js';
+import { overviewView } from './views/overview.js';
+import { siteView } from './views/site.js';
+
+export function staticTexts() {
+  document.documentElement.lang = session.lang;
+  document.title = t('appTitle');
+  $('nav-overview').textContent = t('overview');
+  $('nav-alerts').textContent = t('alerts');
+  $('lang').textContent = t('otherLang');
+  $('logout').textContent = t('logout');
+  $('logout').hidden = !session.me;
+  var mode = $('conn').getAttribute('data-mode');
+  if (mode != null) setConn(mode);
+}
+
+/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/login). */
+export function route() {
+  var parts = location.hash.replace(/^#\/?/, '').split('/').filter(function (p) {
+    return p !== '';
+  }).map(function (p) {
+    try {
+      return decodeURIComponent(p);
+    } catch (e) {
+      return p;
+    }
+  });
+  if (session.view) session.view.destroy();
+  session.viewGen++;
+  resetRefresh();
+  banner(null);
+  var root = clear($('view'));
+  var name = parts[0] || 'overview';
+  if (!session.me && name !== 'login') {
+    session.afterLogin = location.hash || '#/';
+    name = 'login';
+  }
+  root.setAttribute('data-view', name);
+  $('nav-overview').className = name === 'overview' || name === 'site' || name === 'host' ? 'active' : '';
+  $('nav-alerts').className = name === 'alerts' ? 'active' : '';
+  staticTexts();
+  if (name === 'login') session.view = loginView(root);
+  else if (name === 'site' && parts[1]) session.view = siteView(root, parts[1]);
+  else if (name === 'host' && parts[2]) session.view = hostView(root, parts[1], parts[2], parts[3]);
+  else if (name === 'alerts') session.view = alertsView(root);
+  else session.view = overviewView(root);
+}

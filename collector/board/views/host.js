@@ -1,0 +1,144 @@
+/* A host: its state, charts over a chosen period, events and outages, inventory. */
+import { get, optional } from '../api-client.js';
+import { putChart } from '../charts.js';
+import { append, clear, el, href, note, table, td } from '../dom.js';
+import { align } from '../series.js';
+import { session } from '../session.js';
+import { ago, bytes, dur, t, when } from '../texts.js';
+import { baseView, loader, RANGES, stale } from './view.js';
+
+export function hostView(root, site, host, range) {
+  if (!RANGES[range]) range = '24h';
+  var v = baseView('host', root);
+  var title = el('h1', { id: 'host-title', text: host });
+  var summary = el('div', { cls: 'card' });
+  var grid = el('div', { cls: 'charts', id: 'charts' });
+  var eventsBox = el('div', { cls: 'card' });
+  var invBox = el('div', { cls: 'card' });
+  var ranges = el('div', { cls: 'ranges' }, Object.keys(RANGES).map(function (r) {
+    return el('a', { href: href('host', site, host, r), cls: r === range ? 'active' : '', data: { range: r }, text: t('r_' + r) });
+  }));
+  append(root, [el('p', null, el('a', { href: href('site', site), text: '← ' + site })), title, summary, el('h2', { text: t('charts') }), ranges, grid, el('h2', { text: t('events') }), eventsBox, el('h2', { text: t('inventory') }), invBox]);
+  v.wants = function (d) {
+    return d.site === site && (d.host == null || d.host === host);
+  };
+  // Charts over hours or days gain little from second-by-second redraws.
+  v.minInterval = range === '1h' ? 10000 : 60000;
+  v.refresh = loader(v, function () {
+    var now = Date.now();
+    var from = now - RANGES[range];
+    var base = { site: site, host: host, from: from, to: now, resolution: 'auto' };
+    var metrics = ['cpu', 'mem', 'disk', 'net_rx', 'net_tx', 'ping_rtt', 'ping_loss'];
+    var evFrom = Math.max(from, now - 30 * 86400e3);
+    var jobs = [get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
+      optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
+      optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 })];
+    metrics.forEach(function (m) {
+      jobs.push(get('api/history', { site: site, host: host, metric: m, from: base.from, to: base.to, resolution: 'auto' }));
+    });
+    return Promise.all(jobs).then(function (r) {
+      if (stale(v)) return;
+      var h = r[0];
+      renderSummary(h);
+      var hist = {};
+      metrics.forEach(function (m, i) {
+        hist[m] = (r[3 + i] && r[3 + i].series) || [];
+      });
+      renderCharts(hist, from, now);
+      renderEvents(r[1], r[2]);
+      renderInventory(h.inventory);
+    });
+  });
+
+  function renderSummary(h) {
+    var st = h.host || {};
+    title.textContent = st.hostname || host;
+    var spec = h.underSpec && h.underSpec.flag;
+    clear(summary).appendChild(el('dl', { cls: 'kv' }, [
+      el('dt', { text: t('state') }), el('dd', null, [el('span', { cls: st.state, text: t('st_' + st.state) }), st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '']),
+      el('dt', { text: t('hostId') }), el('dd', { text: site + ' / ' + host }),
+      el('dt', { text: t('lastSeen') }), el('dd', { text: ago(st.lastSeen) }),
+      el('dt', { text: t('inv_agent') }), el('dd', { text: st.agentVersion || t('na') }),
+      spec ? el('dt', { text: t('underSpec') }) : null,
+      spec ? el('dd', { cls: 'warn', text: (h.underSpec.reasons || []).join('; ') }) : null,
+    ]));
+  }
+
+  function byKey(series, scale) {
+    return series.map(function (s) {
+      return { key: s.key, points: s.points, scale: scale };
+    });
+  }
+  function renderCharts(hist, from, to) {
+    var one = function (id, list, title, yMax) {
+      putChart(v, grid, { id: id, title: title, labels: list.map(function (s) { return s.label || s.key || title; }), data: align(list), yMin: 0, yMax: yMax, xRange: [from, to] });
+    };
+    one('cpu', byKey(hist.cpu), t('ch_cpu'), 100);
+    one('mem', byKey(hist.mem), t('ch_mem'), 100);
+    one('disk', byKey(hist.disk), t('ch_disk'), 100);
+    var net = [];
+    hist.net_rx.forEach(function (s) {
+      net.push({ label: s.key + ' ↓', points: s.points, scale: 8 / 1e6 });
+    });
+    hist.net_tx.forEach(function (s) {
+      net.push({ label: s.key + ' ↑', points: s.points, scale: 8 / 1e6 });
+    });
+    one('net', net, t('ch_net'));
+    one('ping', byKey(hist.ping_rtt), t('ch_ping'));
+    one('loss', byKey(hist.ping_loss), t('ch_loss'), 5);
+  }
+
+  function renderEvents(evs, outs) {
+    clear(eventsBox);
+    var rows = [];
+    ((outs && outs.outages) || []).forEach(function (o) {
+      rows.push({ t: o.start, cls: 'crit', what: t('outage') + ': ' + t('cause_' + o.cause), msg: o.end ? t('duration') + ' ' + dur((o.end - o.start) / 1000) : t('ongoing') });
+    });
+    ((evs && evs.events) || []).forEach(function (e) {
+      var d = e.start && e.end ? ' (' + dur((e.end - e.start) / 1000) + ')' : '';
+      rows.push({ t: e.t || e.start || e.receivedAt, cls: e.severity === 'critical' ? 'crit' : e.severity === 'warning' ? 'warn' : '', what: t('ev_' + e.type) + d, msg: e.message || '' });
+    });
+    if (!evs && !outs) {
+      eventsBox.appendChild(note(t('notAvailable')));
+      return;
+    }
+    if (!rows.length) {
+      eventsBox.appendChild(note(t('noEvents')));
+      return;
+    }
+    rows.sort(function (a, b) {
+      return (b.t || 0) - (a.t || 0);
+    });
+    eventsBox.appendChild(table([t('start'), '', t('summary')], rows.slice(0, 200).map(function (r) {
+      return el('tr', null, [td(when(r.t)), td(r.what, r.cls), td(r.msg)]);
+    }), 'events'));
+  }
+
+  function renderInventory(inv) {
+    clear(invBox);
+    if (!inv) {
+      invBox.appendChild(note(t('noInventory')));
+      return;
+    }
+    var kv = [];
+    var add = function (k, val) {
+      if (val == null || val === '') return;
+      kv.push(el('dt', { text: k }), el('dd', { text: String(val) }));
+    };
+    if (inv.hostname) add(t('host'), inv.hostname);
+    if (inv.cpu) {
+      add(t('inv_cpu'), [inv.cpu.manufacturer, inv.cpu.brand, inv.cpu.speedGHz ? inv.cpu.speedGHz + ' GHz' : ''].filter(Boolean).join(' '));
+      add(t('inv_cores'), inv.cpu.physicalCores + ' / ' + inv.cpu.cores);
+    }
+    add(t('inv_memTotal'), inv.memTotal != null ? bytes(inv.memTotal) : null);
+    if (Array.isArray(inv.disks)) add(t('inv_disks'), inv.disks.map(function (d) {
+      return (d.name || d.device || '') + ' (' + d.type + ', ' + bytes(d.size) + ')';
+    }).join('; '));
+    if (inv.os) add(t('inv_os'), [inv.os.distro, inv.os.release, inv.os.arch].filter(Boolean).join(' ') + (inv.os.kernel ? ' — ' + inv.os.kernel : ''));
+    add(t('inv_agent'), inv.agentVersion);
+    invBox.appendChild(el('dl', { cls: 'kv', id: 'inventory' }, kv));
+  }
+
+  v.refresh();
+  return v;
+}

@@ -1,0 +1,36 @@
+/* The overview: one tile per site, its hosts online, open incident and worst problem. */
+import { get } from '../api-client.js';
+import { append, clear, el, href, note } from '../dom.js';
+import { session } from '../session.js';
+import { ago, dur, t, when } from '../texts.js';
+import { baseView, loader, stale } from './view.js';
+
+export function overviewView(root) {
+  var v = baseView('overview', root);
+  var tiles = el('div', { cls: 'tiles', id: 'tiles' });
+  append(root, [el('h1', { text: t('sites') }), tiles]);
+  // Samples can change the worst problem (a disk filling up): refresh, at most every 5 s.
+  v.minInterval = 5000;
+  v.refresh = loader(v, function () {
+    return get('api/sites', { lang: session.lang }).then(function (data) {
+      if (stale(v)) return;
+      clear(tiles);
+      var sites = (data && data.sites) || [];
+      if (!sites.length) tiles.appendChild(note(t('noSites')));
+      sites.forEach(function (s) {
+        var worst = s.worst || { level: 'ok', text: '' };
+        var inc = s.openIncident;
+        tiles.appendChild(el('a', { cls: 'tile ' + worst.level, href: href('site', s.site), data: { site: s.site } }, [
+          el('h3', { cls: 'site-name', text: s.name || s.site }),
+          el('p', null, [el('span', { cls: 'big', text: s.hostsOnline + '/' + s.hostsTotal }), ' ', t('hostsOnline')]),
+          el('p', { cls: inc ? 'crit' : 'muted' }, inc ? t('openIncident') + ': ' + t('cause_' + inc.cause) + ', ' + t('since').toLowerCase() + ' ' + when(inc.start) + ' (' + dur((Date.now() - inc.start) / 1000) + ')' : t('noIncident')),
+          el('p', null, [el('span', { cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : 'online', text: t('lvl_' + worst.level) }),
+            worst.text ? ': ' + worst.text + (worst.host ? ' (' + worst.host + ')' : '') : '']),
+          el('p', { cls: 'muted small' }, t('lastSeen') + ': ' + ago(s.lastSeen)),
+        ]));
+      });
+    });
+  });
+  v.refresh();
+  return v;
+}

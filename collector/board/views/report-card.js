@@ -1,0 +1,25 @@
+/* The monthly report card of a site page (issue 7). */
+import { el } from '../dom.js';
+import { session } from '../session.js';
+import { t } from '../texts.js';
+
+/** Monthly report (issue 7): links to the collector's report of a month, opened in a new tab. */
+export function reportCard(site) {
+  var d = new Date();
+  d.setDate(1);
+  d.setMonth(d.getMonth() - 1);
+  var month = el('input', { id: 'report-month', type: 'month', value: d.getFullYear() + '-' + ('0' + (d.getMonth() + 1)).slice(-2), 'aria-label': t('reportMonth') });
+  var links = el('p');
+  function update() {
+    var m = /^\d{4}-\d{2}$/.test(month.value) ? month.value : '';
+    links.textContent = '';
+    ['html', 'csv', 'md'].forEach(function (f, i) {
+      var q = 'site=' + encodeURIComponent(site) + (m ? '&month=' + m : '') + '&format=' + f + '&lang=' + session.lang;
+      if (i) links.appendChild(document.createTextNode(' · '));
+      links.appendChild(el('a', { cls: 'report-link', href: 'api/reports?' + q, target: '_blank', rel: 'noopener', text: t('report_' + f) }));
+    });
+  }
+  month.addEventListener('change', update);
+  update();
+  return el('div', { cls: 'card', id: 'report-card' }, [el('h2', { text: t('monthlyReport') }), el('label', null, [t('reportMonth') + ' ', month]), links]);
+}
