@@ -17,6 +17,7 @@ import { HttpServer } from './http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest } from './ingest.js';
+import { GroupCommit } from './ingest/group-commit.js';
 import { MetricsRegistry } from './metrics-registry.js';
 import type { OutageReader } from './outage/outage-types.js';
 import { siteDirectory } from './site-settings.js';
@@ -66,6 +67,8 @@ export class Collector {
   readonly credentials: CredentialStore;
   readonly metrics = new MetricsRegistry();
   readonly ingest: Ingest;
+  /** Group commit: batched transactions, then the end-to-end acks (issue 12). */
+  readonly commit: GroupCommit;
   readonly broker: EmbeddedBroker | undefined;
   readonly subscriber: BrokerSubscriber | undefined;
   readonly http: HttpServer;
@@ -212,6 +215,11 @@ export class Collector {
       metrics: this.metrics,
       skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
     });
+    const g = config.ingest;
+    this.commit = new GroupCommit(
+      { ingest: this.ingest, store: this.store, clock: this.clock, log: log.child({ module: 'ingest' }), metrics: this.metrics },
+      { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes },
+    );
     if (config.broker.mode === 'embedded') {
       const e = config.broker.embedded;
       this.broker = new EmbeddedBroker({
@@ -221,6 +229,7 @@ export class Collector {
         maxPacketBytes: MAX_PACKET_BYTES,
         auth: this.credentials,
         ingest: this.ingest,
+        commit: this.commit,
         log: log.child({ module: 'broker' }),
         metrics: this.metrics,
       });
@@ -233,12 +242,14 @@ export class Collector {
         clientId: x.clientId,
         shareGroup: x.shareGroup,
         tls: x.tls,
-        ingest: this.ingest,
+        commit: this.commit,
+        receiveMaximum: Math.min(65_535, 2 * g.batchMessages),
         clock: this.clock,
         log: log.child({ module: 'subscriber' }),
         metrics: this.metrics,
       });
     }
+    this.commit.setAckPublisher((this.broker ?? this.subscriber)!);
     this.http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
@@ -294,6 +305,9 @@ export class Collector {
     await this.rollups.stop();
     await this.http.stop();
     await this.alerting?.stop();
+    // Commit and ack what was received while the broker can still carry the acks; what
+    // arrives after this is dropped unacked (the agents send it again to the next run).
+    this.commit.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();
