@@ -91,8 +91,12 @@ interface InFlight {
   /** Monotonic time of the first and of the latest send. */
   firstSentAt: number;
   lastSentAt: number;
-  /** Sent on the current connection; false after a disconnect (due again at the next connect). */
-  onLink: boolean;
+  /**
+   * Why it must be sent again: `link` (it was in flight when the connection dropped) or
+   * `timeout` (no ack within the ack timeout). Sticky until sent, so a round found due is
+   * completed even when the round itself doubles the timeout.
+   */
+  due: 'link' | 'timeout' | undefined;
 }
 
 type Pending = { id: number; topic: string; body: string };
@@ -263,7 +267,7 @@ export class Publisher {
         if (err && link === this.link && this.connected) log.warn({ err: err.message }, 'birth message failed');
       });
       // Whatever was sent on an earlier link and is not acked is due again now.
-      for (const e of this.inflight.values()) e.onLink = false;
+      for (const e of this.inflight.values()) e.due = 'link';
       this.replayFrom = this.opts.outbox.stats().firstUnacked;
       this.tokens = 0;
       this.refillAt = this.opts.clock.monotonic();
@@ -276,7 +280,7 @@ export class Publisher {
       this.ackSubscribed = false;
       this.live.length = 0; // on disk: replayed from the oldest unacked at the next connect
       this.replayFrom = undefined;
-      for (const e of this.inflight.values()) e.onLink = false;
+      for (const e of this.inflight.values()) e.due = 'link';
       this.withdrawStoredPublishes(client);
       failures++;
       if (!this.stopping) this.opts.onLink?.(false);
@@ -427,7 +431,7 @@ export class Publisher {
   /** Publish one in-flight record now, stamped with the current wall time. */
   private transmit(e: InFlight, client: MqttClient): void {
     e.lastSentAt = this.opts.clock.monotonic();
-    e.onLink = true;
+    e.due = undefined;
     this.counters.published++;
     const link = this.link;
     client.publish(e.topic, withSendTime(e.body, this.opts.clock.now()), { qos: 1 }, (err) => {
@@ -455,7 +459,7 @@ export class Publisher {
       return;
     }
     const now = this.opts.clock.monotonic();
-    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, onLink: false };
+    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, due: undefined };
     this.inflight.set(k, e);
     this.inflightIds.add(rec.id);
     this.transmit(e, client);
@@ -474,7 +478,11 @@ export class Publisher {
     // 2. Re-send what is due, in id (= seq) order, paced.
     const timeout = this.ackTimeoutMs();
     const due: Array<[string, InFlight]> = [];
-    for (const entry of this.inflight) if (!entry[1].onLink || now - entry[1].lastSentAt >= timeout) due.push(entry);
+    for (const entry of this.inflight) {
+      const e = entry[1];
+      if (!e.due && now - e.lastSentAt >= timeout) e.due = 'timeout';
+      if (e.due) due.push(entry);
+    }
     if (due.length) {
       due.sort((a, b) => a[1].id - b[1].id);
       let timedOut = 0;
@@ -485,7 +493,7 @@ export class Publisher {
           this.drop(key, e); // gone from the outbox (overflow dropped its segment)
           continue;
         }
-        if (e.onLink) {
+        if (e.due === 'timeout') {
           timedOut++;
           oldestSend = Math.min(oldestSend, e.lastSentAt);
         }
@@ -547,7 +555,7 @@ export class Publisher {
     let paced = this.replayFrom !== undefined && this.inflight.size < m.inflight;
     let next = this.live.length > 0 && this.inflight.size < m.inflight ? 0 : Infinity;
     for (const e of this.inflight.values()) {
-      const at = e.onLink ? e.lastSentAt + timeout - now : 0;
+      const at = e.due ? 0 : e.lastSentAt + timeout - now;
       if (at <= 0) paced = true;
       else next = Math.min(next, at);
     }
