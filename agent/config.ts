@@ -52,8 +52,15 @@ export const AgentConfigSchema = z
       /** First reconnect delay; doubles per failed attempt up to `reconnectMaxSeconds`. */
       reconnectSeconds: z._default(num(0.1, 600), 2),
       reconnectMaxSeconds: z._default(num(0.1, 3600), 30),
-      /** Messages in flight awaiting PUBACK at once. */
+      /**
+       * Unacknowledged messages in flight: sent and not yet acknowledged by the collector
+       * (its end-to-end ack, not the broker's PUBACK). A full window leaves the rest on disk.
+       */
       inflight: z._default(int(1, 1000), 32),
+      /** A message the collector has not acknowledged after this long is sent again. */
+      ackTimeoutSeconds: z._default(num(1, 3600), 30),
+      /** While no ack arrives at all (collector down) the ack timeout doubles per round, up to this. */
+      ackTimeoutMaxSeconds: z._default(num(1, 86_400), 300),
       /** Replayed backlog messages per second, so a week of backlog does not swamp the link or the broker. */
       replayPerSecond: z._default(num(1, 100_000), 200),
       tls: z._default(
@@ -222,6 +229,9 @@ export const AgentConfigSchema = z
         if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
         names.add(p.name);
       });
+      if (c.mqtt.ackTimeoutMaxSeconds < c.mqtt.ackTimeoutSeconds) {
+        ctx.issues.push({ code: 'custom', path: ['mqtt', 'ackTimeoutMaxSeconds'], message: 'must be at least mqtt.ackTimeoutSeconds', input: c.mqtt.ackTimeoutMaxSeconds });
+      }
       if (c.outbox.segmentBytes * 2 > c.outbox.maxBytes) {
         ctx.issues.push({ code: 'custom', path: ['outbox', 'segmentBytes'], message: 'must be at most half of outbox.maxBytes', input: c.outbox.segmentBytes });
       }

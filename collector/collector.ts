@@ -31,6 +31,7 @@ import { HttpServer } from './http/http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest, type StoredMessage } from './ingest/ingest.js';
+import { GroupCommit } from './ingest/group-commit.js';
 import { NotifyService } from './notify/notify-service.js';
 import { OutageTracker, type OutageTrackerDeps } from './outage/outage-tracker.js';
 import type { OutageReader } from './outage/outage-types.js';
@@ -116,6 +117,8 @@ export class Collector {
   /** The board's live updates (`/api/stream`). */
   readonly stream: StreamHub;
   readonly ingest: Ingest;
+  /** Group commit: batched transactions, then the end-to-end acks (issue 12). */
+  readonly commit: GroupCommit;
   readonly broker: EmbeddedBroker | undefined;
   readonly subscriber: BrokerSubscriber | undefined;
   readonly http: HttpServer;
@@ -231,6 +234,11 @@ export class Collector {
       metrics,
       skewToleranceMs: config.ingest.skewToleranceSeconds * 1000,
     }));
+    const g = config.ingest;
+    const commit = (this.commit = new GroupCommit(
+      { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics },
+      { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes },
+    ));
     if (config.broker.mode === 'embedded') {
       const e = config.broker.embedded;
       this.broker = new EmbeddedBroker({
@@ -240,6 +248,7 @@ export class Collector {
         maxPacketBytes: MAX_PACKET_BYTES,
         auth: this.credentials,
         ingest,
+        commit,
         log: log.child({ module: 'broker' }),
         metrics,
       });
@@ -252,12 +261,15 @@ export class Collector {
         clientId: x.clientId,
         shareGroup: x.shareGroup,
         tls: x.tls,
-        ingest,
+        commit,
+        receiveMaximum: Math.min(65_535, 2 * g.batchMessages),
         clock,
         log: log.child({ module: 'subscriber' }),
         metrics,
       });
     }
+
+    commit.setAckPublisher((this.broker ?? this.subscriber)!);
 
     // The REST API (docs/api.md): one route family per file, one line each, mounted in this order.
     const sessionIdleMs = config.api.sessionIdleHours * 3_600_000;
@@ -327,6 +339,9 @@ export class Collector {
     this.stream.stop();
     await this.http.stop();
     await this.alerting?.stop();
+    // Commit and ack what was received while the broker can still carry the acks; what
+    // arrives after this is dropped unacked (the agents send it again to the next run).
+    this.commit.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();

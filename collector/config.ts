@@ -94,7 +94,18 @@ export const CollectorConfigSchema = z
         synchronous: z.enum(['normal', 'full']).default('normal'),
       })
       .prefault({}),
-    ingest: z.object({ skewToleranceSeconds: z.number().min(1).max(86_400).default(60) }).prefault({}),
+    ingest: z
+      .object({
+        skewToleranceSeconds: z.number().min(1).max(86_400).default(60),
+        /** Group commit (issue 12): most messages per store transaction … */
+        batchMessages: z.number().int().min(1).max(10_000).default(1000),
+        /** … and the longest a message waits for its transaction, ms. */
+        batchDelayMs: z.number().int().min(0).max(5000).default(25),
+        /** Bound of the receive queue; when full, the broker connections wait (back-pressure). */
+        queueMessages: z.number().int().min(100).max(1_000_000).default(20_000),
+        queueBytes: z.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+      })
+      .prefault({}),
     /**
      * InfluxDB export (collector/influx/): off when absent. Also for VictoriaMetrics (run it
      * with `-dedup.minScrapeInterval=1ms` so a resent point is stored once, as InfluxDB does).

@@ -5,6 +5,7 @@
  *   canh/v1/<site>/<host>/events      events (outage, overflow…) QoS 1
  *   canh/v1/<site>/<host>/inventory   hardware/OS inventory      QoS 1, retained
  *   canh/v1/<site>/<host>/status      birth "online" / LWT "offline", QoS 1, retained
+ *   canh/v1/<site>/<host>/ack         collector → agent: stored (end-to-end ack, contract/ack.ts)
  *
  * Site and host ids are lowercase slugs, so they can never contain MQTT wildcards or
  * separators; the display name of a PC travels in the payload.
@@ -37,8 +38,11 @@ export function topicFor(site: string, host: string, kind: MessageKind): string 
   return `${TOPIC_PREFIX}/${site}/${host}/${kind}`;
 }
 
-/** Subscription filter for everything (collector). */
+/** Subscription filter for every agent → collector message (not the collector's own acks, contract/ack.ts). */
 export const ALL_TOPICS = `${TOPIC_PREFIX}/+/+/+`;
+
+/** One filter per message kind agents publish: the collector's subscriptions (never `ack`). */
+export const DATA_TOPIC_FILTERS: readonly string[] = MESSAGE_KINDS.map((k) => `${TOPIC_PREFIX}/+/+/${k}`);
 
 export interface ParsedTopic {
   site: string;

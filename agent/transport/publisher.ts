@@ -3,6 +3,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
+import { ackTopic, decodeAck } from '../../contract/ack.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
 import type { Outbox } from './outbox.js';
@@ -17,8 +18,6 @@ export interface PublisherOptions {
   /** Topic and JSON of the status message (birth when `online`, Last Will when `offline`). */
   status: (state: 'online' | 'offline') => { topic: string; payload: string };
   connect?: ConnectFn;
-  /** Delay before resending messages the broker accepted with "no matching subscribers". */
-  noSubscriberRetryMs?: number;
   /** Told when the broker connection comes up (true) or goes down (false), e.g. network-cut-detector.ts. */
   onLink?: (connected: boolean) => void;
 }
@@ -26,12 +25,33 @@ export interface PublisherOptions {
 export interface PublisherStats {
   connected: boolean;
   protocolVersion: 4 | 5;
+  /** Subscribed to our ack topic on the current connection (SUBACK granted). */
+  ackSubscribed: boolean;
+  /** Outbox records published, first sends and re-sends. */
   published: number;
+  /** Records the collector acknowledged as stored (removed from the outbox). Never counted on PUBACK. */
   acked: number;
+  /** Valid ack messages received from the collector (one covers every record of one store commit). */
+  collectorAcked: number;
+  /** Records sent again: unacknowledged after the ack timeout, or in flight when the link dropped. */
+  resent: number;
+  /** Records the collector refused for good (failed validation): dropped from the outbox. */
+  rejectedByCollector: number;
+  /** Messages on our ack topic that are not a valid ack (ignored). */
+  badAcks: number;
+  /** Sent and not yet acknowledged by the collector (bounded by `mqtt.inflight`). */
+  unacked: number;
+  /** Age of the oldest unacknowledged record since its first send, ms (0 when none). */
+  oldestUnackedMs: number;
+  /** Current ack timeout, seconds: `mqtt.ackTimeoutSeconds`, doubled while no ack arrives. */
+  ackTimeoutSeconds: number;
+  /** Live records waiting for a window slot (the rest wait on disk). */
+  liveQueued: number;
+  /** PUBLISH refused by the broker on a live connection (e.g. MQTT 5 PUBACK reason >= 0x80). */
   publishErrors: number;
-  /** PUBACKs with reason 0x10 "no matching subscribers": kept and sent again. */
-  noSubscribers: number;
-  handed: number;
+  /** Outbox records without a readable (boot, seq): they can never be acked, so dropped. */
+  unkeyed: number;
+  /** Replaying records from disk (backlog) rather than only live ones. */
   replaying: boolean;
 }
 
@@ -41,47 +61,127 @@ export function withSendTime(body: string, sent: number): string {
 }
 
 /**
- * Sends the outbox over MQTT (QoS 1, persistent session) and acks records on PUBACK.
+ * The (boot, seq) of an outbox record, which the collector's acks name. The agent writes
+ * the envelope first (`{"v":1,"site":…,"host":…,"boot":…,"seq":…`, agent.ts), so a look at
+ * the first bytes finds them without parsing a whole inventory; JSON.parse is the fallback.
+ */
+export function recordKey(body: string): { boot: string; seq: number } | undefined {
+  const m = /"boot":"([A-Za-z0-9_-]{1,64})","seq":(\d{1,16})[,}]/.exec(body.slice(0, 512));
+  if (m) {
+    const seq = Number(m[2]);
+    if (Number.isSafeInteger(seq)) return { boot: m[1]!, seq };
+  }
+  try {
+    const o = JSON.parse(body) as { boot?: unknown; seq?: unknown } | null;
+    if (o && typeof o.boot === 'string' && typeof o.seq === 'number' && Number.isSafeInteger(o.seq)) return { boot: o.boot, seq: o.seq };
+  } catch {
+    // not JSON: no key
+  }
+  return undefined;
+}
+
+/** A record sent and not yet acknowledged by the collector. */
+interface InFlight {
+  id: number;
+  boot: string;
+  seq: number;
+  topic: string;
+  /** Stored JSON without `sent` (stamped at every send). Bounded: at most `mqtt.inflight` of these. */
+  body: string;
+  /** Monotonic time of the first and of the latest send. */
+  firstSentAt: number;
+  lastSentAt: number;
+  /**
+   * Why it must be sent again: `link` (it was in flight when the connection dropped) or
+   * `timeout` (no ack within the ack timeout). Sticky until sent, so a round found due is
+   * completed even when the round itself doubles the timeout.
+   */
+  due: 'link' | 'timeout' | undefined;
+}
+
+type Pending = { id: number; topic: string; body: string };
+
+/** Ceiling of the backoff exponent (2^20 × the base is far above any sane cap). */
+const MAX_BACKOFF_STEPS = 20;
+/** Pump period while backlog or re-sends wait for replay tokens. */
+const PACE_MS = 50;
+
+/**
+ * Sends the outbox over MQTT and removes a record from it only when the **collector**
+ * acknowledges that it stored it (issue 12; DESIGN.md "Delivery: nothing lost, end to
+ * end"). A PUBACK is hop by hop: a broker may acknowledge and still drop the message (a
+ * subscriber queue over its limit, a restart without persistence), so it ends nothing here.
  *
- * Scheduling: a record appended while connected is published at once ("live"); records
- * left from a disconnection or a previous run ("backlog") are replayed from the oldest,
- * in order, at `mqtt.replayPerSecond`, interleaved with live ones so a week of backlog
- * never delays the current sample. The send time is stamped at publish, so the
- * collector can tell clock skew from transit time.
+ * - **Acks.** On every connect the publisher subscribes (QoS 0) to its own
+ *   `canh/v1/<site>/<host>/ack` (contract/ack.ts). An ack lists, per boot, the seq ranges
+ *   the collector committed; every in-flight record it covers is acked in the outbox.
+ *   `rejected` entries (failed validation) are dropped the same way, counted and logged.
+ *   Acks for records not in flight (late duplicates, another boot) are ignored.
+ * - **Window.** At most `mqtt.inflight` records are sent and unacknowledged at once. A
+ *   freed slot goes to a live record first (the newest samples are never stuck behind a
+ *   week of backlog), then to the backlog read from disk in id order. Live records wait in
+ *   a queue of at most `mqtt.inflight`; older ones fall back to the disk replay. So a slow
+ *   or absent collector keeps the data on this PC's disk, never in memory.
+ * - **Re-send.** A record unacknowledged after the ack timeout (`mqtt.ackTimeoutSeconds`)
+ *   is sent again with a fresh `sent` stamp (the collector measures clock skew with it).
+ *   While no ack at all arrives (collector down) the timeout doubles per round up to
+ *   `mqtt.ackTimeoutMaxSeconds`; the first ack resets it. Re-sends go in id (= seq) order,
+ *   paced by `mqtt.replayPerSecond`, which also paces the backlog.
+ * - **Disconnect.** In-flight records stay in flight and are re-sent on the next
+ *   connection (an ack for them may still arrive: the collector stores what the broker
+ *   already had). mqtt.js' own replay of unacknowledged PUBLISH packets is withdrawn at
+ *   each disconnect, because it would resend the old `sent` stamp.
  */
 export class Publisher {
   private client: MqttClient | undefined;
   private connected = false;
   private protocolVersion: 4 | 5;
-  /** Ids handed to mqtt.js and not yet called back. */
-  private readonly handed = new Set<number>();
-  /** Live records waiting for a window slot (kept in memory to avoid a disk read). */
-  private readonly live: Array<{ id: number; topic: string; body: string }> = [];
+  private readonly ackTopic: string;
+  private ackSubscribed = false;
+  /** Incremented at every connect: a callback from an older link is not about this one. */
+  private link = 0;
+  /** Sent, not yet acknowledged by the collector, by `${boot}:${seq}`. */
+  private readonly inflight = new Map<string, InFlight>();
+  /** Outbox ids of {@link inflight} (to skip them when replaying the disk). */
+  private readonly inflightIds = new Set<number>();
+  /** Live records waiting for a window slot, oldest first; at most `mqtt.inflight`. */
+  private readonly live: Pending[] = [];
+  /** Next outbox id to look at in the disk replay; undefined when caught up. */
   private replayFrom: number | undefined;
-  private replayTokens = 0;
-  private replayRefillAt = 0;
+  private tokens = 0;
+  private refillAt = 0;
   private pumpTimer: TimerHandle | undefined;
+  private pumpAt = Infinity;
   private reading = false;
   private stopping = false;
-  private stats_ = { published: 0, acked: 0, publishErrors: 0, noSubscribers: 0 };
-  /** Message ids whose PUBACK said "no matching subscribers" (MQTT 5 reason 0x10). */
-  private readonly noSubscriber = new Set<number>();
-  private rewindTimer: TimerHandle | undefined;
+  /** Doublings of the ack timeout since the last ack. */
+  private backoff = 0;
+  private lastBackoffAt = -Infinity;
+  private lastAckAt: number | undefined;
+  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0 };
   private readonly errLog: RateLimitedLog;
   /** Wall time of the last packet from the broker (where a network cut starts). */
   private lastContact: number | undefined;
 
   constructor(private readonly opts: PublisherOptions) {
     this.protocolVersion = opts.config.mqtt.protocolVersion;
+    this.ackTopic = ackTopic(opts.config.site, opts.config.host);
     this.errLog = new RateLimitedLog(opts.log, 30_000, () => opts.clock.now());
   }
 
   stats(): PublisherStats {
+    const now = this.opts.clock.monotonic();
+    let oldest = now;
+    for (const e of this.inflight.values()) oldest = Math.min(oldest, e.firstSentAt);
     return {
       connected: this.connected,
       protocolVersion: this.protocolVersion,
-      ...this.stats_,
-      handed: this.handed.size,
+      ackSubscribed: this.ackSubscribed,
+      ...this.counters,
+      unacked: this.inflight.size,
+      oldestUnackedMs: now - oldest,
+      ackTimeoutSeconds: this.ackTimeoutMs() / 1000,
+      liveQueued: this.live.length,
       replaying: this.replayFrom !== undefined,
     };
   }
@@ -110,8 +210,12 @@ export class Publisher {
       clientId: `canh-${config.site}-${config.host}`.slice(0, 23 * 4),
       username: m.username ?? `${config.site}.${config.host}`,
       password: m.password,
+      // A persistent session is harmless, but nothing here relies on it: the outbox and the
+      // collector's acks are what make delivery reliable.
       clean: false,
       ...(v5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
+      // We subscribe to the ack topic on every connect ourselves (idempotent at the broker).
+      resubscribe: false,
       keepalive: m.keepaliveSeconds,
       connectTimeout: m.connectTimeoutSeconds * 1000,
       reconnectPeriod: Math.round(m.reconnectSeconds * 1000),
@@ -144,35 +248,40 @@ export class Publisher {
     this.client = client;
     const { log } = this.opts;
     let failures = 0;
-    // MQTT 5 [MQTT-3.4.2.2]: a broker answers PUBACK 0x10 when nobody is subscribed, e.g.
-    // Mosquitto restarted and the collector has not resubscribed yet. mqtt.js reports that
-    // as success; for Canh it means "not delivered": keep the record and send it again.
-    client.on('packetreceive', (packet) => {
+    client.on('packetreceive', () => {
       this.lastContact = this.opts.clock.now();
-      if (packet.cmd === 'puback' && packet.reasonCode === 0x10 && packet.messageId !== undefined) this.noSubscriber.add(packet.messageId);
+    });
+    client.on('message', (topic, payload) => {
+      if (topic === this.ackTopic) this.onAck(payload);
     });
     client.on('connect', (connack) => {
       failures = 0;
       this.connected = true;
-      log.info({ protocolVersion: this.protocolVersion, sessionPresent: connack.sessionPresent }, 'connected to broker');
+      this.link++;
+      log.info({ protocolVersion: this.protocolVersion, sessionPresent: connack.sessionPresent, unacked: this.inflight.size }, 'connected to broker');
+      this.subscribeAcks(client);
       // Birth message, retained: the collector sees "online" with our boot and OS boot time.
       const birth = this.opts.status('online');
+      const link = this.link;
       client.publish(birth.topic, birth.payload, { qos: 1, retain: true }, (err) => {
-        if (err) log.warn({ err: err.message }, 'birth message failed');
+        if (err && link === this.link && this.connected) log.warn({ err: err.message }, 'birth message failed');
       });
-      const st = this.opts.outbox.stats();
-      this.replayFrom = st.firstUnacked;
-      this.replayTokens = 0;
-      this.replayRefillAt = this.opts.clock.monotonic();
+      // Whatever was sent on an earlier link and is not acked is due again now.
+      for (const e of this.inflight.values()) e.due = 'link';
+      this.replayFrom = this.opts.outbox.stats().firstUnacked;
+      this.tokens = 0;
+      this.refillAt = this.opts.clock.monotonic();
       this.schedulePump(0);
       this.opts.onLink?.(true);
     });
     client.on('close', () => {
-      if (this.connected) log.warn('disconnected from broker; samples stay in the outbox');
+      if (this.connected) log.warn({ unacked: this.inflight.size }, 'disconnected from broker; samples stay in the outbox');
       this.connected = false;
-      this.live.length = 0;
+      this.ackSubscribed = false;
+      this.live.length = 0; // on disk: replayed from the oldest unacked at the next connect
       this.replayFrom = undefined;
-      this.noSubscriber.clear(); // message ids are per connection
+      for (const e of this.inflight.values()) e.due = 'link';
+      this.withdrawStoredPublishes(client);
       failures++;
       if (!this.stopping) this.opts.onLink?.(false);
       // Back off exponentially while the broker stays away (bounded), with jitter so a
@@ -197,90 +306,217 @@ export class Publisher {
     });
   }
 
+  /** Subscribe (QoS 0: a lost ack only causes a re-send) to our own ack topic. */
+  private subscribeAcks(client: MqttClient): void {
+    const link = this.link;
+    client.subscribe(this.ackTopic, { qos: 0 }, (err, granted) => {
+      if (link !== this.link || !this.connected) return;
+      const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('SUBACK refused') : undefined);
+      if (refused) {
+        this.errLog.warn('ack-subscribe', { err: refused.message, topic: this.ackTopic }, 'cannot subscribe to the collector acks; records stay in the outbox and are re-sent');
+        return;
+      }
+      this.ackSubscribed = true;
+    });
+  }
+
+  /**
+   * mqtt.js keeps unacknowledged QoS 1 PUBLISH packets and sends them again after a
+   * reconnect [MQTT-4.4.0-1], with the `sent` stamp of their first send: the collector
+   * would take the delay for clock skew. This publisher re-sends them itself with a fresh
+   * stamp, so the stored copies are withdrawn (nothing waits for them at the broker:
+   * QoS 1 keeps no inbound state there).
+   */
+  private withdrawStoredPublishes(client: MqttClient): void {
+    const outgoing = (client as { outgoing?: Record<number, { cmd?: string }> }).outgoing;
+    if (!outgoing || typeof client.removeOutgoingMessage !== 'function') return;
+    for (const id of Object.keys(outgoing)) {
+      if (outgoing[Number(id)]?.cmd === 'publish') client.removeOutgoingMessage(Number(id));
+    }
+  }
+
+  /** One ack message from the collector (contract/ack.ts). */
+  private onAck(payload: Buffer): void {
+    const ack = decodeAck(payload);
+    if (!ack) {
+      this.counters.badAcks++;
+      this.errLog.warn('bad-ack', { bytes: payload.byteLength }, 'invalid ack message on our ack topic; ignored');
+      return;
+    }
+    this.counters.collectorAcked++;
+    // The collector is there: back to the base timeout.
+    this.lastAckAt = this.opts.clock.monotonic();
+    this.backoff = 0;
+    let freed = 0;
+    for (const a of ack.acks) {
+      for (const [from, to] of a.ranges) {
+        if (this.inflight.size === 0) break;
+        if (to - from < this.inflight.size) {
+          for (let s = from; s <= to; s++) if (this.settle(`${a.boot}:${s}`, 'acked')) freed++;
+        } else {
+          for (const [key, e] of this.inflight) if (e.boot === a.boot && e.seq >= from && e.seq <= to && this.settle(key, 'acked')) freed++;
+        }
+      }
+    }
+    for (const r of ack.rejected ?? []) {
+      if (!this.settle(`${r.boot}:${r.seq}`, 'rejectedByCollector')) continue;
+      freed++;
+      this.errLog.warn('rejected', { boot: r.boot, seq: r.seq, reason: r.reason }, 'the collector refused a message for good; dropped from the outbox');
+    }
+    // Slots freed (or due times moved by the reset): let the next records go.
+    this.schedulePump(0);
+    if (freed === 0) this.opts.log.debug('ack for nothing in flight (late duplicate)');
+  }
+
+  /** Remove an in-flight record acknowledged by the collector, from memory and the outbox. */
+  private settle(key: string, counter: 'acked' | 'rejectedByCollector'): boolean {
+    const e = this.inflight.get(key);
+    if (!e) return false;
+    this.drop(key, e);
+    this.opts.outbox.ack(e.id);
+    this.counters[counter]++;
+    return true;
+  }
+
+  private drop(key: string, e: InFlight): void {
+    this.inflight.delete(key);
+    this.inflightIds.delete(e.id);
+  }
+
+  /** Current ack timeout (ms): the base, doubled per round without any ack, capped. */
+  private ackTimeoutMs(): number {
+    const m = this.opts.config.mqtt;
+    return Math.min(m.ackTimeoutMaxSeconds, m.ackTimeoutSeconds * 2 ** this.backoff) * 1000;
+  }
+
   /**
    * Append a message to the outbox (durably, per the fsync policy) and send it when
    * possible. `body` is the message JSON without `sent`.
    */
   async enqueue(topic: string, body: string): Promise<number> {
     const id = await this.opts.outbox.append(topic, Buffer.from(body));
-    if (this.connected) {
+    if (this.connected && !this.stopping) {
       this.live.push({ id, topic, body });
-      if (this.live.length > 1000) this.live.shift(); // bounded: the rest is replayed from disk
+      // Bounded: the oldest waiting live record falls back to the disk replay, in order.
+      if (this.live.length > this.opts.config.mqtt.inflight) this.deferToDisk(this.live.shift()!.id);
       this.schedulePump(0);
     }
     return id;
   }
 
-  /** Replay again from the oldest unacknowledged record after a pause. */
-  private scheduleRewind(): void {
-    if (this.rewindTimer) return;
-    this.rewindTimer = this.opts.clock.setTimeout(() => {
-      this.rewindTimer = undefined;
-      if (!this.connected) return; // the next connection replays from the oldest anyway
-      const first = this.opts.outbox.stats().firstUnacked;
-      if (first !== undefined && (this.replayFrom === undefined || first < this.replayFrom)) this.replayFrom = first;
-      this.schedulePump(0);
-    }, this.opts.noSubscriberRetryMs ?? 5000);
+  private deferToDisk(id: number): void {
+    if (this.replayFrom === undefined || id < this.replayFrom) this.replayFrom = id;
   }
 
+  /** Arm the pump `ms` from now, unless it is already armed earlier. */
   private schedulePump(ms: number): void {
-    if (this.pumpTimer) return;
+    if (this.stopping) return;
+    const at = this.opts.clock.monotonic() + ms;
+    if (this.pumpTimer && this.pumpAt <= at) return;
+    this.opts.clock.clear(this.pumpTimer);
+    this.pumpAt = at;
     this.pumpTimer = this.opts.clock.setTimeout(() => {
       this.pumpTimer = undefined;
+      this.pumpAt = Infinity;
       void this.pump();
     }, ms);
   }
 
-  private send(id: number, topic: string, body: string): void {
-    const client = this.client;
-    if (!client || !this.connected) return;
-    this.handed.add(id);
-    this.stats_.published++;
-    client.publish(topic, withSendTime(body, this.opts.clock.now()), { qos: 1 }, (err, packet) => {
-      this.handed.delete(id);
-      if (err) {
-        this.stats_.publishErrors++;
-        this.errLog.warn('publish', { err: err.message }, 'publish not acknowledged; will resend');
-        return;
-      }
-      const messageId = (packet as { messageId?: number } | undefined)?.messageId;
-      if (messageId !== undefined && this.noSubscriber.delete(messageId)) {
-        this.stats_.noSubscribers++;
-        this.errLog.warn('no-subscriber', {}, 'broker has no subscriber for our messages (collector not connected?); keeping them to send again');
-        this.scheduleRewind();
-        return;
-      }
-      this.stats_.acked++;
-      this.opts.outbox.ack(id);
-      if (this.connected && (this.replayFrom !== undefined || this.live.length)) this.schedulePump(0);
+  private refill(now: number): void {
+    const rate = this.opts.config.mqtt.replayPerSecond;
+    this.tokens = Math.min(rate, this.tokens + ((now - this.refillAt) / 1000) * rate);
+    this.refillAt = now;
+  }
+
+  /** Publish one in-flight record now, stamped with the current wall time. */
+  private transmit(e: InFlight, client: MqttClient): void {
+    e.lastSentAt = this.opts.clock.monotonic();
+    e.due = undefined;
+    this.counters.published++;
+    const link = this.link;
+    client.publish(e.topic, withSendTime(e.body, this.opts.clock.now()), { qos: 1 }, (err) => {
+      // A PUBACK only says the broker has it: the record stays until the collector's ack.
+      if (!err || link !== this.link || !this.connected) return; // withdrawn at a disconnect
+      this.counters.publishErrors++;
+      this.errLog.warn('publish', { err: err.message }, 'broker refused a message; it will be sent again after the ack timeout');
     });
   }
 
-  private async pump(): Promise<void> {
-    if (!this.connected || this.reading) return;
-    const window = this.opts.config.mqtt.inflight;
-    // Live first: at most `window` in flight, plus a few reserved so live always moves.
-    while (this.live.length && this.handed.size < window + 4) {
-      const rec = this.live.shift()!;
-      if (!this.handed.has(rec.id) && !this.opts.outbox.isAcked(rec.id)) this.send(rec.id, rec.topic, rec.body);
+  /** Take a record from the outbox into the window and send it. */
+  private sendNew(rec: Pending, client: MqttClient): void {
+    if (this.inflightIds.has(rec.id) || this.opts.outbox.isAcked(rec.id)) return;
+    const key = recordKey(rec.body);
+    if (!key) {
+      // Never acknowledgeable: it would hold a window slot forever. The collector refuses it anyway.
+      this.counters.unkeyed++;
+      this.opts.outbox.ack(rec.id);
+      this.errLog.warn('unkeyed', { id: rec.id }, 'outbox record without boot/seq; dropped');
+      return;
     }
-    if (this.replayFrom === undefined) return;
+    const k = `${key.boot}:${key.seq}`;
+    if (this.inflight.has(k)) {
+      this.opts.outbox.ack(rec.id); // the same (boot, seq) is already on its way
+      return;
+    }
     const now = this.opts.clock.monotonic();
-    const rate = this.opts.config.mqtt.replayPerSecond;
-    this.replayTokens = Math.min(rate, this.replayTokens + ((now - this.replayRefillAt) / 1000) * rate);
-    this.replayRefillAt = now;
-    const budget = Math.min(Math.floor(this.replayTokens), window - this.handed.size);
-    if (budget > 0) {
+    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, due: undefined };
+    this.inflight.set(k, e);
+    this.inflightIds.add(rec.id);
+    this.transmit(e, client);
+  }
+
+  private async pump(): Promise<void> {
+    const client = this.client;
+    if (!this.connected || !client || this.reading || this.stopping) return;
+    const window = this.opts.config.mqtt.inflight;
+    let now = this.opts.clock.monotonic();
+    this.refill(now);
+
+    // 1. Live first: a fresh sample takes a free slot before anything from disk.
+    while (this.live.length && this.inflight.size < window) this.sendNew(this.live.shift()!, client);
+
+    // 2. Re-send what is due, in id (= seq) order, paced.
+    const timeout = this.ackTimeoutMs();
+    const due: Array<[string, InFlight]> = [];
+    for (const entry of this.inflight) {
+      const e = entry[1];
+      if (!e.due && now - e.lastSentAt >= timeout) e.due = 'timeout';
+      if (e.due) due.push(entry);
+    }
+    if (due.length) {
+      due.sort((a, b) => a[1].id - b[1].id);
+      let timedOut = 0;
+      let oldestSend = Infinity;
+      for (const [key, e] of due) {
+        if (this.tokens < 1) break;
+        if (this.opts.outbox.isAcked(e.id)) {
+          this.drop(key, e); // gone from the outbox (overflow dropped its segment)
+          continue;
+        }
+        if (e.due === 'timeout') {
+          timedOut++;
+          oldestSend = Math.min(oldestSend, e.lastSentAt);
+        }
+        this.tokens--;
+        this.counters.resent++;
+        this.transmit(e, client);
+      }
+      if (timedOut) this.backOff(now, oldestSend, timedOut, timeout, client);
+    }
+
+    // 3. Backlog from disk, behind, paced.
+    const budget = Math.min(Math.floor(this.tokens), window - this.inflight.size);
+    if (this.replayFrom !== undefined && budget > 0) {
       this.reading = true;
       try {
         const from = this.replayFrom;
         const records = await this.opts.outbox.read(from, budget, 4 * 1024 * 1024);
-        if (this.replayFrom === from && this.connected) {
+        if (this.replayFrom === from && this.connected && this.client === client && !this.stopping) {
           for (const r of records) {
             this.replayFrom = r.id + 1;
-            if (this.handed.has(r.id) || this.opts.outbox.isAcked(r.id)) continue;
-            this.replayTokens--;
-            this.send(r.id, r.topic, r.payload.toString('utf8'));
+            if (this.inflightIds.has(r.id) || this.opts.outbox.isAcked(r.id)) continue;
+            this.tokens--;
+            this.sendNew({ id: r.id, topic: r.topic, body: r.payload.toString('utf8') }, client);
           }
           if (records.length < budget) {
             this.replayFrom = undefined; // caught up: new records go live
@@ -292,19 +528,54 @@ export class Publisher {
       } finally {
         this.reading = false;
       }
+      now = this.opts.clock.monotonic();
     }
-    if (this.replayFrom !== undefined) this.schedulePump(50);
+    this.scheduleNext(now);
   }
 
-  /** Publish "offline" (clean stop), wait briefly for in-flight acks, and disconnect. */
+  /**
+   * A round of ack timeouts. When no ack at all arrived since these records were sent,
+   * the collector is probably down: double the timeout (at most once per timeout period).
+   */
+  private backOff(now: number, oldestSend: number, count: number, timeout: number, client: MqttClient): void {
+    if (this.lastAckAt !== undefined && this.lastAckAt >= oldestSend) return;
+    if (now - this.lastBackoffAt < timeout) return;
+    this.lastBackoffAt = now;
+    if (this.ackTimeoutMs() < this.opts.config.mqtt.ackTimeoutMaxSeconds * 1000) this.backoff = Math.min(this.backoff + 1, MAX_BACKOFF_STEPS);
+    this.errLog.warn('no-ack', { resent: count, nextTimeoutSeconds: this.ackTimeoutMs() / 1000, ackSubscribed: this.ackSubscribed }, 'no ack from the collector; re-sending');
+    // Maybe the SUBACK was refused (an ACL not yet updated): try again, it is cheap.
+    if (!this.ackSubscribed) this.subscribeAcks(client);
+  }
+
+  /** Arm the pump for the next thing to do: paced work, or the earliest ack timeout. */
+  private scheduleNext(now: number): void {
+    if (!this.connected || this.stopping) return;
+    const m = this.opts.config.mqtt;
+    const timeout = this.ackTimeoutMs();
+    let paced = this.replayFrom !== undefined && this.inflight.size < m.inflight;
+    let next = this.live.length > 0 && this.inflight.size < m.inflight ? 0 : Infinity;
+    for (const e of this.inflight.values()) {
+      const at = e.due ? 0 : e.lastSentAt + timeout - now;
+      if (at <= 0) paced = true;
+      else next = Math.min(next, at);
+    }
+    if (paced) next = Math.min(next, Math.max(PACE_MS, Math.ceil(((1 - this.tokens) / m.replayPerSecond) * 1000)));
+    if (next < Infinity) this.schedulePump(next);
+  }
+
+  /**
+   * Clean stop: send what is queued live (e.g. the agent_stop event) if the window has
+   * room, publish "offline", wait up to `timeoutMs` for the collector to ack what is in
+   * flight, and disconnect. Whatever is still unacked stays in the outbox for the next start.
+   */
   async stop(timeoutMs = 3000): Promise<void> {
-    // Send what is queued live (e.g. the agent_stop event) before we stop pumping.
-    this.opts.clock.clear(this.rewindTimer);
-    this.rewindTimer = undefined;
     this.opts.clock.clear(this.pumpTimer);
     this.pumpTimer = undefined;
+    this.pumpAt = Infinity;
     if (this.connected) await this.pump();
     this.stopping = true;
+    this.opts.clock.clear(this.pumpTimer);
+    this.pumpTimer = undefined;
     const client = this.client;
     this.client = undefined;
     if (!client) return;
@@ -318,7 +589,8 @@ export class Publisher {
         });
       });
       const deadline = this.opts.clock.monotonic() + timeoutMs;
-      while (this.handed.size > 0 && this.opts.clock.monotonic() < deadline) await this.opts.clock.sleep(20);
+      while (this.inflight.size > 0 && this.connected && this.opts.clock.monotonic() < deadline) await this.opts.clock.sleep(20);
+      if (this.inflight.size > 0) this.opts.log.info({ unacked: this.inflight.size }, 'stopping with unacknowledged messages; they stay in the outbox');
     }
     this.connected = false;
     await new Promise<void>((resolve) => client.end(false, {}, () => resolve()));

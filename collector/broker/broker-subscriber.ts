@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../../common/clock.js';
-import { ALL_TOPICS } from '../../contract/topics.js';
-import { StoreUnavailableError, type Ingest } from '../ingest/ingest.js';
+import type { Clock } from '../../common/clock.js';
+import { DATA_TOPIC_FILTERS } from '../../contract/topics.js';
+import type { IngestQueue } from './embedded-broker.js';
+import type { AckPublisher } from '../ingest/group-commit.js';
 import type { MetricsRegistry } from '../../common/metrics-registry.js';
 
 export interface BrokerSubscriberOptions {
@@ -14,22 +15,27 @@ export interface BrokerSubscriberOptions {
   /** MQTT 5 shared subscription group (`$share/<group>/…`) to split load across collectors. */
   shareGroup?: string | undefined;
   tls?: { caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; rejectUnauthorized: boolean } | undefined;
-  ingest: Ingest;
+  /** The group commit: stores, then acks end to end (ingest/group-commit.ts). */
+  commit: IngestQueue;
+  /** MQTT 5 receive maximum: QoS 1 messages the broker may have in flight to us (bounds our memory). */
+  receiveMaximum?: number;
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
 }
 
 /**
- * Ingest from an external broker (Mosquitto, EMQX). A persistent session (clean start
- * off, long session expiry) keeps QoS 1 messages queued at the broker while the
- * collector is down; each message is acked only after the store took it
- * (`handleMessage` runs before mqtt.js sends the PUBACK).
+ * Ingest from an external broker (Mosquitto, EMQX). Messages go to the group commit, which
+ * acks them end to end to their agents after the commit (published here, QoS 0, on
+ * `canh/v1/<site>/<host>/ack`). The broker's PUBACK is transport: the persistent session
+ * may hold messages while the collector is away, but nothing depends on it (the agents
+ * keep every record until acked). Memory is bounded: the broker may have at most
+ * `receiveMaximum` messages in flight to us, and while the group commit's queue is full,
+ * mqtt.js stops reading (the next message waits for the previous one's callback).
  */
-export class BrokerSubscriber {
+export class BrokerSubscriber implements AckPublisher {
   private client: MqttClient | undefined;
   private connected = false;
-  private retryTimer: TimerHandle | undefined;
   private stopping = false;
 
   constructor(private readonly opts: BrokerSubscriberOptions) {
@@ -54,7 +60,7 @@ export class BrokerSubscriber {
       username: opts.username,
       password: opts.password,
       clean: false,
-      properties: { sessionExpiryInterval: 7 * 24 * 3600 },
+      properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: opts.receiveMaximum ?? 1000 },
       keepalive: 30,
       reconnectPeriod: 2000,
       connectTimeout: 15_000,
@@ -65,51 +71,39 @@ export class BrokerSubscriber {
     };
     const client = mqtt.connect(opts.url, options);
     this.client = client;
-    // mqtt.js sends the PUBACK only after handleMessage's callback: ack after store.
+    // mqtt.js reads the next packet only after handleMessage's callback: a full queue pushes back.
     client.handleMessage = (packet, done) => {
-      try {
-        opts.ingest.handle(packet.topic, packet.payload as Buffer, { via: 'external' });
-        done();
-      } catch (err) {
-        // Store down: leave the message unacked and reconnect later so the broker redelivers.
-        done(err as Error);
-        this.restartLater(err);
-      }
+      const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, { via: 'external' });
+      if (wait) wait.then(() => done(), (err: unknown) => done(err as Error));
+      else done();
     };
-    const filter = opts.shareGroup ? `$share/${opts.shareGroup}/${ALL_TOPICS}` : ALL_TOPICS;
+    const filters = DATA_TOPIC_FILTERS.map((f) => (opts.shareGroup ? `$share/${opts.shareGroup}/${f}` : f));
     client.on('connect', (connack) => {
       this.connected = true;
       opts.log.info({ url: redactUrl(opts.url), sessionPresent: connack.sessionPresent }, 'connected to external broker');
       // Subscribe even when the session is present: cheap, and covers a broker that lost it.
-      client.subscribe(filter, { qos: 1 }, (err, granted) => {
+      client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) opts.log.error({ err: err.message }, 'subscribe failed');
-        else if (granted?.some((g) => g.qos > 2)) opts.log.error({ filter }, 'subscription refused by the broker (check the collector ACL)');
+        else if (granted?.some((g) => g.qos > 2)) opts.log.error({ filters }, 'subscription refused by the broker (check the collector ACL)');
       });
     });
     client.on('close', () => {
       if (this.connected) opts.log.warn('disconnected from external broker; reconnecting');
       this.connected = false;
     });
-    client.on('error', (err) => {
-      if (!(err instanceof StoreUnavailableError)) opts.log.warn({ err: err.message }, 'external broker error');
-    });
+    client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'));
   }
 
-  private restartLater(err: unknown): void {
-    if (this.retryTimer || this.stopping) return;
-    this.opts.log.error({ err: (err as Error).message }, 'store unavailable: disconnecting from broker, retrying in 5 s');
-    this.client?.end(true);
-    this.client = undefined;
-    this.connected = false;
-    this.retryTimer = this.opts.clock.setTimeout(() => {
-      this.retryTimer = undefined;
-      if (!this.stopping) this.connect();
-    }, 5000);
+  /** Publish an end-to-end ack (QoS 0); false while disconnected (the agent sends again). */
+  publishAck(topic: string, payload: string): boolean {
+    const c = this.client;
+    if (!c || !this.connected) return false;
+    c.publish(topic, payload, { qos: 0 }, () => {});
+    return true;
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.opts.clock.clear(this.retryTimer);
     const c = this.client;
     this.client = undefined;
     if (c) await c.endAsync();

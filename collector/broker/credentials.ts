@@ -15,6 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { ACK_KIND } from '../../contract/ack.js';
 import { isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { DEFAULT_ITERATIONS, generatePassword, hashPassword, verifyHash } from './password-hash.js';
@@ -294,9 +295,18 @@ export class CredentialStore {
   /**
    * May `identity` subscribe to `filter`? Only the collector, and only to valid filters
    * inside `canh/v1/` (e.g. `canh/v1/#`, `canh/v1/+/+/+`, `canh/v1/+/+/samples`), also
-   * as a shared subscription `$share/<group>/canh/v1/...`. Agents subscribe to nothing.
+   * as a shared subscription `$share/<group>/canh/v1/...`. An agent subscribes only to its
+   * own end-to-end ack topic `canh/v1/<site>/<host>/ack` (exact, no wildcards; a per-site
+   * credential to the ack topic of any host of its site), so no one reads another's acks.
    */
   maySubscribe(identity: Identity, filter: string): boolean {
+    if (identity.role === 'agent') {
+      const parts = filter.split('/');
+      if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || parts[4] !== ACK_KIND) return false;
+      const [, , site, host] = parts as [string, string, string, string, string];
+      if (!isValidId(site) || !isValidId(host) || site !== identity.site) return false;
+      return identity.host === null || host === identity.host;
+    }
     if (identity.role !== 'collector') return false;
     let f = filter;
     if (f.startsWith('$share/')) {

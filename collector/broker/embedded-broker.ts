@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity } from './credentials.js';
-import { StoreUnavailableError, type Ingest } from '../ingest/ingest.js';
+import type { Ingest } from '../ingest/ingest.js';
+import type { AckPublisher } from '../ingest/group-commit.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { guardedConnection } from './mqtt-packet-guard.js';
 
@@ -22,8 +23,16 @@ export interface EmbeddedBrokerOptions {
   maxPacketBytes: number;
   auth: BrokerAuth;
   ingest: Ingest;
+  /** The group commit: stores, then acks end to end (ingest/group-commit.ts). */
+  commit: IngestQueue;
   log: Logger;
   metrics: MetricsRegistry;
+}
+
+/** Where received messages go (port of ingest/group-commit.ts). */
+export interface IngestQueue {
+  /** Queue a message; a promise means "wait: the queue is full" (back-pressure). */
+  submit(topic: string, payload: Uint8Array, context?: Record<string, unknown>): Promise<void> | undefined;
 }
 
 // Connack return codes of MQTT 3.1.1 §3.2.2.3.
@@ -31,11 +40,13 @@ const BAD_USERNAME_OR_PASSWORD = 4;
 
 /**
  * The embedded MQTT broker (aedes, MQTT 3.1.1): authenticates every client against the
- * credential store, lets an agent publish only under its own site/host, and ingests
- * each message inside `authorizePublish`, i.e. before the PUBACK leaves: an
- * acknowledged message is a stored message.
+ * credential store, lets an agent publish only under its own site/host and read only its
+ * own ack topic, and hands each message to the group commit inside `authorizePublish`.
+ * The PUBACK is transport only: a message is stored when the collector's end-to-end ack
+ * says so (contract/ack.ts), published here after the commit. While the group commit's
+ * queue is full, `authorizePublish` waits, and aedes stops reading that client.
  */
-export class EmbeddedBroker {
+export class EmbeddedBroker implements AckPublisher {
   private aedes: Aedes | undefined;
   private servers: Server[] = [];
   private readonly identities = new WeakMap<Client, Identity>();
@@ -61,7 +72,7 @@ export class EmbeddedBroker {
   }
 
   async start(): Promise<void> {
-    const { log, auth, ingest } = this.opts;
+    const { log, auth, ingest, commit } = this.opts;
     const aedes = await Aedes.createBroker({
       id: 'canh-embedded',
       authenticate: (client, username, password, done) => {
@@ -97,13 +108,9 @@ export class EmbeddedBroker {
           done(new Error('not authorised to publish on this topic'));
           return;
         }
-        try {
-          ingest.handle(packet.topic, packet.payload as Buffer, { username: identity.username });
-          done(null);
-        } catch (err) {
-          // Not stored: refuse, the connection drops and the agent resends from its outbox.
-          done(err instanceof StoreUnavailableError ? err : new Error('ingest failed'));
-        }
+        const wait = commit.submit(packet.topic, packet.payload as Buffer, { username: identity.username });
+        if (wait) wait.then(() => done(null), (err: unknown) => done(err as Error));
+        else done(null);
       },
       authorizeSubscribe: (client: Client | null, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void) => {
         const identity = client ? this.identities.get(client) : undefined;
@@ -144,6 +151,14 @@ export class EmbeddedBroker {
       this.servers.push(secure as unknown as Server);
       log.info({ host: this.opts.host, port: this.tlsPort() }, 'embedded MQTT broker listening (TLS)');
     }
+  }
+
+  /** Publish an end-to-end ack to the agent subscribed on `topic` (QoS 0: a lost ack costs one re-send). */
+  publishAck(topic: string, payload: string): boolean {
+    const aedes = this.aedes;
+    if (!aedes || aedes.closed) return false;
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 0, retain: false, dup: false }, () => {});
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { chown, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
-import { TOPIC_PREFIX } from '../../contract/topics.js';
+import { ACK_KIND } from '../../contract/ack.js';
+import { MESSAGE_KINDS, TOPIC_PREFIX } from '../../contract/topics.js';
 import type { ActiveCredential, CredentialStore } from './credentials.js';
 
 export interface ExportMosquittoOptions {
@@ -41,15 +42,19 @@ export function renderPasswordFile(creds: readonly ActiveCredential[]): string {
   return creds.map((c) => `${checkName(c.username)}:${c.hash}\n`).join('');
 }
 
-/** Explicit `user` blocks: agents write their own topics, the collector reads `canh/v1/#`. */
+/**
+ * Explicit `user` blocks: agents write their own data topics and read their own ack topic;
+ * the collector reads the data topics and writes the acks (contract/ack.ts). Agents may not
+ * write `…/ack`, so no one can fake a collector's ack for another PC.
+ */
 export function renderAclFile(creds: readonly ActiveCredential[], now?: number): string {
   const lines = [...HEADER];
   if (now !== undefined) lines.push(`# Exported at ${new Date(now).toISOString()}.`);
   lines.push(
     '#',
-    '# Per-host agent <site>.<host>: topic write canh/v1/<site>/<host>/+',
-    '# Per-site agent  <site>:        topic write canh/v1/<site>/+/+',
-    '# Collector:                     topic read  canh/v1/#   (publishes nothing)',
+    `# Per-host agent <site>.<host>: topic write canh/v1/<site>/<host>/<kind> (${MESSAGE_KINDS.join(', ')}), topic read canh/v1/<site>/<host>/ack`,
+    '# Per-site agent  <site>:        the same with + for the host',
+    '# Collector:                     topic read canh/v1/#, topic write canh/v1/+/+/ack (end-to-end acks)',
     '# Anything not granted here is denied.',
     '',
   );
@@ -57,10 +62,11 @@ export function renderAclFile(creds: readonly ActiveCredential[], now?: number):
     lines.push(`user ${checkName(c.username)}`);
     if (c.role === 'collector') {
       lines.push(`topic read ${TOPIC_PREFIX}/#`);
-    } else if (c.host !== null) {
-      lines.push(`topic write ${TOPIC_PREFIX}/${c.site}/${c.host}/+`);
+      lines.push(`topic write ${TOPIC_PREFIX}/+/+/${ACK_KIND}`);
     } else {
-      lines.push(`topic write ${TOPIC_PREFIX}/${c.site}/+/+`);
+      const host = c.host ?? '+';
+      for (const kind of MESSAGE_KINDS) lines.push(`topic write ${TOPIC_PREFIX}/${c.site}/${host}/${kind}`);
+      lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${ACK_KIND}`);
     }
     lines.push('');
   }
@@ -161,7 +167,8 @@ export function mosquittoConf(opts: MosquittoConfOptions): string {
     '# Contract limits (contract/limits.ts MAX_PACKET_BYTES): bigger packets get the',
     '# client disconnected.',
     `max_packet_size ${MAX_PACKET_BYTES}`,
-    '# Queue generously for a collector that is briefly away (persistent session, QoS 1).',
+    '# Transport only: what the broker queues for an absent collector may be dropped over',
+    '# this bound; the agents keep every record until the collector acks it (contract/ack.ts).',
     `max_queued_messages ${opts.maxQueuedMessages ?? 100_000}`,
     `max_inflight_messages ${opts.maxInflightMessages ?? 1000}`,
     '',

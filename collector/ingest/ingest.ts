@@ -3,13 +3,25 @@ import type { Clock } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../../contract/decode.js';
 import { SKEW_TOLERANCE_MS } from '../../contract/limits.js';
+import { parseTopic } from '../../contract/topics.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from '../store/store.js';
 
+/** Which outbox record of which agent a message was (for the end-to-end ack, contract/ack.ts). */
+export interface AckKey {
+  site: string;
+  host: string;
+  boot: string;
+  seq: number;
+}
+
 export type IngestOutcome =
-  | { status: 'accepted'; kind: string }
-  | { status: 'duplicate'; kind: string }
-  | { status: 'rejected'; reason: RejectReason; detail: string };
+  | { status: 'accepted'; kind: string; ack?: AckKey | undefined }
+  | { status: 'duplicate'; kind: string; ack?: AckKey | undefined }
+  | { status: 'rejected'; reason: RejectReason; detail: string; ack?: AckKey | undefined };
+
+/** An outcome of {@link Ingest.store}: what to ack, and what to tell the listeners after the commit. */
+export type StoreOutcome = IngestOutcome & { stored?: StoredMessage | undefined };
 
 /** Thrown when the store cannot take a message (disk full, I/O error): do not ack it. */
 export class StoreUnavailableError extends Error {
@@ -42,10 +54,11 @@ export interface IngestDeps {
 }
 
 /**
- * Decode → validate → dedup → store, for one MQTT message. Synchronous: the caller acks
- * the message to the broker only after `handle()` returned, so a message is never acked
- * before it is stored. Bad input is counted per reason and logged at a limited rate; it
- * never throws. Only a storage failure throws ({@link StoreUnavailableError}).
+ * Decode → validate → dedup → store, for one MQTT message. `store()` is the step the group
+ * commit (group-commit.ts) runs inside its transaction: it returns what to acknowledge to
+ * the agent and what to tell the listeners once the transaction committed. `handle()` does
+ * both at once for one message (tests, tools). Bad input is counted per reason and logged
+ * at a limited rate; it never throws. Only a storage failure throws ({@link StoreUnavailableError}).
  */
 export class Ingest {
   private readonly accepted: Counter;
@@ -75,7 +88,29 @@ export class Ingest {
     return { status: 'rejected', reason, detail };
   }
 
+  /** Store one message in a transaction of its own and tell the listeners (tests, tools). */
   handle(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): IngestOutcome {
+    const out = this.deps.store.transaction(() => this.store(topic, payload, context));
+    if (out.stored) this.emitStored(out.stored);
+    const { stored: _stored, ...outcome } = out;
+    return outcome;
+  }
+
+  /** Tell the listeners (exports, outages, alerting, live board) about a committed message. */
+  emitStored(stored: StoredMessage): void {
+    if (!this.deps.onStored) return;
+    try {
+      this.deps.onStored(stored);
+    } catch (err) {
+      this.badLog.warn('export_error', { err: (err as Error).message }, 'export hook failed (message is stored)');
+    }
+  }
+
+  /**
+   * Decode, validate and write one message; call inside the store's transaction. Listeners
+   * are not called: the caller does that after the commit ({@link emitStored}).
+   */
+  store(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): StoreOutcome {
     let decoded: ReturnType<typeof decodeMessage>;
     try {
       decoded = decodeMessage(topic, payload);
@@ -84,7 +119,17 @@ export class Ingest {
       // that input's fault: count and drop it rather than failing the connection.
       return this.reject('schema', `decoder error: ${(err as Error)?.name ?? 'unknown'}`, { ...context, bytes: payload.byteLength });
     }
-    if (!decoded.ok) return this.reject(decoded.reason, decoded.detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
+    if (!decoded.ok) {
+      const out = this.reject(decoded.reason, decoded.detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
+      // A message that can never be stored is acked as rejected when we can tell which
+      // record it was, so it cannot block the agent's window for ever. A newer contract
+      // version is not: a newer collector may store it, so the agent keeps it.
+      if (decoded.reason === 'schema' || decoded.reason === 'time_inconsistent') {
+        const key = rejectedAckKey(topic, payload);
+        if (key) return { ...out, ack: key };
+      }
+      return out;
+    }
     const received = this.deps.clock.now();
     const { store } = this.deps;
     let fresh: boolean;
@@ -167,18 +212,33 @@ export class Ingest {
       this.badLog.warn('store_error', { err: (err as Error).message, kind: decoded.kind }, 'store write failed; message not acknowledged');
       throw new StoreUnavailableError(err);
     }
+    // Status messages are not outbox records (their seq is the agent's counter, not
+    // consumed): never acked.
+    const m = decoded.message;
+    const ack: AckKey | undefined = decoded.kind === 'status' ? undefined : { site: m.site, host: m.host, boot: m.boot, seq: m.seq };
     if (fresh) {
       this.accepted.inc({ kind: decoded.kind });
-      if (this.deps.onStored) {
-        try {
-          this.deps.onStored(stored);
-        } catch (err) {
-          this.badLog.warn('export_error', { err: (err as Error).message }, 'export hook failed (message is stored)');
-        }
-      }
-      return { status: 'accepted', kind: decoded.kind };
+      return { status: 'accepted', kind: decoded.kind, ack, stored };
     }
     this.duplicates.inc({ kind: decoded.kind });
-    return { status: 'duplicate', kind: decoded.kind };
+    return { status: 'duplicate', kind: decoded.kind, ack };
+  }
+}
+
+/**
+ * Which record a message that failed validation was, when the topic and the envelope's
+ * `boot`/`seq` still say so (never trusting anything else in it).
+ */
+function rejectedAckKey(topic: string, payload: Uint8Array): AckKey | undefined {
+  const parsed = parseTopic(topic);
+  if (!parsed || parsed.kind === 'status') return undefined;
+  try {
+    const json = JSON.parse(Buffer.from(payload).toString('utf8')) as { boot?: unknown; seq?: unknown };
+    const { boot, seq } = json;
+    if (typeof boot !== 'string' || !/^[A-Za-z0-9_-]{8,64}$/.test(boot)) return undefined;
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) return undefined;
+    return { site: parsed.site, host: parsed.host, boot, seq };
+  } catch {
+    return undefined;
   }
 }

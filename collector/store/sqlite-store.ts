@@ -201,8 +201,14 @@ export class SqliteStore implements Store {
     this.insertSampleTx = db.transaction((row: SampleRow) => this.insertSampleRow(row));
   }
 
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return fn();
+    return this.db.transaction(fn)();
+  }
+
   insertSample(row: SampleRow): boolean {
-    return this.insertSampleTx(row);
+    // Inside a group commit the outer transaction covers the row and the host's last-seen.
+    return this.db.inTransaction ? this.insertSampleRow(row) : this.insertSampleTx(row);
   }
 
   private insertSampleRow(row: SampleRow): boolean {

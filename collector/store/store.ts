@@ -76,6 +76,11 @@ export interface TimeRange {
  * They throw on storage failure (disk full, I/O error): the caller must not ack.
  */
 export interface Store {
+  /**
+   * Run `fn` in one transaction (group commit: many messages, one commit); nested calls
+   * join the outer one. Throws what `fn` throws, after rolling back.
+   */
+  transaction<T>(fn: () => T): T;
   insertSample(row: SampleRow): boolean;
   insertEvent(row: EventRow): boolean;
   /** Record an inventory (history, deduped) and make it the host's current one if newest. */

@@ -7,6 +7,7 @@ import { Collector } from '../../collector/collector.js';
 import { CollectorConfigSchema } from '../../collector/config.js';
 import { silentLogger } from '../../common/log.js';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
+import { ackCovers, ackTopic, decodeAck, type AckMessage } from '../../contract/ack.js';
 import { topicFor } from '../../contract/topics.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,6 +28,11 @@ function connect(opts: IClientOptions): Promise<MqttClient> {
   });
 }
 
+async function waitUntil(ok: () => boolean, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ok() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
 function closed(c: MqttClient): Promise<void> {
   return new Promise((resolve) => (c.connected ? c.once('close', () => resolve()) : resolve()));
 }
@@ -35,6 +41,24 @@ const sample = (site: string, host: string, seq: number, over: Record<string, un
   const t = Date.now();
   return JSON.stringify({ v: 1, site, host, boot: 'itest-boot-1', seq, t, sent: t, interval: 15, metrics: { cpu: { usage: 10, load1: 0, load5: 0, load15: 0, cores: 1 } }, ...over });
 };
+
+/** Publish and wait for the collector's end-to-end ack of (boot, seq) on the own ack topic. */
+async function publishAcked(c: MqttClient, site: string, host: string, kind: 'samples' | 'status', body: string, seq: number): Promise<AckMessage> {
+  const topic = ackTopic(site, host);
+  await c.subscribeAsync(topic, { qos: 0 });
+  const acked = new Promise<AckMessage>((resolve) => {
+    const on = (t: string, payload: Buffer) => {
+      const ack = t === topic ? decodeAck(payload) : undefined;
+      if (ack && ackCovers(ack, 'itest-boot-1', seq)) {
+        c.off('message', on);
+        resolve(ack);
+      }
+    };
+    c.on('message', on);
+  });
+  await c.publishAsync(topicFor(site, host, kind), body, { qos: 1 });
+  return acked;
+}
 
 const metric = (name: string) => {
   const line = collector.metrics
@@ -67,12 +91,26 @@ describe('embedded broker', () => {
     expect(metric('canh_broker_auth_failures_total')).toBeGreaterThanOrEqual(2);
   });
 
-  it('stores a message an agent publishes as itself, acking only after the store', async () => {
+  it('stores a message an agent publishes as itself and acks it end to end only after the store', async () => {
     const c = await connect({ username: hostA.username, password: hostA.password });
-    await c.publishAsync(topicFor('xa-a', 'pc-1', 'samples'), sample('xa-a', 'pc-1', 1), { qos: 1 });
-    // PUBACK came back: the sample is already in the store.
+    const ack = await publishAcked(c, 'xa-a', 'pc-1', 'samples', sample('xa-a', 'pc-1', 1), 1);
+    // The collector's ack came back: the sample is already in the store.
     expect(collector.store.latestSample('xa-a', 'pc-1')?.seq).toBe(1);
+    expect(ack.acks).toEqual([{ boot: 'itest-boot-1', ranges: [[1, 1]] }]);
+    // A re-send (lost ack) is acked again and stored once.
+    const again = await publishAcked(c, 'xa-a', 'pc-1', 'samples', sample('xa-a', 'pc-1', 1), 1);
+    expect(again.acks).toEqual([{ boot: 'itest-boot-1', ranges: [[1, 1]] }]);
+    expect(collector.store.samples('xa-a', 'pc-1', { from: 0, to: Date.now() + 1, limit: 10 })).toHaveLength(1);
     await c.endAsync();
+  });
+
+  it("an agent cannot read another PC's acks, nor publish acks", async () => {
+    const b = await connect({ username: hostB.username, password: hostB.password });
+    await expect(b.subscribeAsync(ackTopic('xa-a', 'pc-1'), { qos: 0 })).rejects.toThrow(/Subscribe error/);
+    const gone = closed(b);
+    b.publish(ackTopic('xa-a', 'pc-2'), JSON.stringify({ v: 1, acks: [] }), { qos: 1 });
+    await gone; // refused: connection cut
+    b.end(true);
   });
 
   it('refuses a publish as another host: connection cut, counted, nothing stored', async () => {
@@ -89,13 +127,14 @@ describe('embedded broker', () => {
   it('refuses a payload that claims another host on the own topic', async () => {
     const c = await connect({ username: hostB.username, password: hostB.password });
     await c.publishAsync(topicFor('xa-a', 'pc-2', 'samples'), sample('xa-a', 'pc-1', 99), { qos: 1 });
+    await publishAcked(c, 'xa-a', 'pc-2', 'samples', sample('xa-a', 'pc-2', 100), 100); // the bad one was handled before
     expect(collector.store.latestSample('xa-a', 'pc-1')?.seq).toBe(1);
     await c.endAsync();
   });
 
   it('a per-site credential may publish for any host of its site only', async () => {
     const c = await connect({ username: siteCred.username, password: siteCred.password });
-    await c.publishAsync(topicFor('xa-b', 'pc-9', 'samples'), sample('xa-b', 'pc-9', 1), { qos: 1 });
+    await publishAcked(c, 'xa-b', 'pc-9', 'samples', sample('xa-b', 'pc-9', 1), 1);
     expect(collector.store.latestSample('xa-b', 'pc-9')?.seq).toBe(1);
     const gone = closed(c);
     c.publish(topicFor('xa-a', 'pc-9', 'samples'), sample('xa-a', 'pc-9', 1), { qos: 1 });
@@ -131,6 +170,8 @@ describe('embedded broker', () => {
       will: { topic: topicFor('xa-a', 'pc-1', 'status'), payload: Buffer.from(status('offline')), qos: 1, retain: true },
     });
     await c.publishAsync(topicFor('xa-a', 'pc-1', 'status'), status('online'), { qos: 1, retain: true });
+    // Status is not an outbox record, so it has no ack: it is stored with the next commit.
+    await waitUntil(() => collector.store.getHost('xa-a', 'pc-1')?.state === 'online');
     expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('online');
     // Simulate the PC vanishing: destroy the socket without DISCONNECT.
     (c as unknown as { stream: { destroy(): void } }).stream.destroy();

@@ -151,7 +151,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(received.some((m) => m.payload === 'site-forged')).toBe(false);
   });
 
-  it('the collector cannot publish; agents receive nothing; $share works for the collector', async () => {
+  it('the collector publishes only acks; each agent reads only its own ack; $share works for the collector', async () => {
     const err = await collector.publishAsync('canh/v1/s1/a1/samples', 'from-collector', { qos: 1 }).then(
       () => undefined,
       (e: unknown) => e as { code?: number },
@@ -160,14 +160,31 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
 
     // Mosquitto 2.0's acl_file does not refuse SUBSCRIBE (SUBACK grants any filter,
     // even '#'); it checks read access per delivered message instead. So an agent's
-    // subscription is accepted but never delivers anything.
+    // subscription is accepted but delivers only what it may read: its own ack topic.
     const a2 = await connect('s1.a2', pw['s1.a2']!);
     const agentGot: string[] = [];
     a2.on('message', (topic) => agentGot.push(topic));
     await a2.subscribeAsync(['canh/v1/#', '#'], { qos: 1 });
     const a1 = await connect('s1.a1', pw['s1.a1']!);
+    const a1Got: string[] = [];
+    a1.on('message', (topic, payload) => a1Got.push(`${topic} ${payload.toString()}`));
+    await a1.subscribeAsync('canh/v1/s1/a1/ack', { qos: 0 });
     await a1.publishAsync('canh/v1/s1/a1/events', 'for-collector-only', { qos: 1 });
     expect(await message((m) => m.payload === 'for-collector-only', 5000, 'message for-collector-only')).toBeDefined();
+    // An agent may not forge the collector's ack, for itself or for another PC.
+    const forged = await a1.publishAsync('canh/v1/s1/a2/ack', 'forged', { qos: 1 }).then(
+      () => undefined,
+      (e: unknown) => e as { code?: number },
+    );
+    expect(forged?.code).toBe(0x87);
+    // The collector's ack reaches a1 and nobody else.
+    const acked = await collector.publishAsync('canh/v1/s1/a1/ack', 'ack-for-a1', { qos: 1 }).then(
+      () => 'ok',
+      (e: unknown) => (e as Error).message,
+    );
+    expect(acked).toBe('ok');
+    await waitFor(() => a1Got.length > 0, { timeoutMs: 5000, what: 'the ack at a1' });
+    expect(a1Got).toEqual(['canh/v1/s1/a1/ack ack-for-a1']);
     await new Promise((r) => setTimeout(r, 300));
     expect(agentGot).toEqual([]);
 

@@ -10,18 +10,33 @@ import { Publisher, withSendTime } from '../../../../agent/transport/publisher.j
 import { systemClock } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
 import { waitFor } from '../../../helpers/wait.js';
+import { ackTopic } from '../../../../contract/ack.js';
 
-/** An MQTT client stand-in that records publishes and acks them after `ackDelayMs`. */
+/**
+ * An MQTT client stand-in that records publishes, PUBACKs them at once, and plays the
+ * collector: after `ackDelayMs` it publishes the end-to-end ack (issue 12) for each record,
+ * unless `ackFilter` says not to.
+ */
 class RecordingClient extends EventEmitter {
   options: Record<string, unknown> = {};
   published: Array<{ topic: string; payload: string; at: number }> = [];
   connected = false;
+  ackFilter: (seq: number) => boolean = () => true;
   constructor(private readonly ackDelayMs: number) {
     super();
   }
   publish(topic: string, payload: string, _opts: unknown, cb: (err?: Error) => void) {
     this.published.push({ topic, payload, at: Date.now() });
-    setTimeout(() => cb(), this.ackDelayMs);
+    cb(); // PUBACK: the broker has it, which acks nothing by itself
+    if (topic.endsWith('/status')) return;
+    const { boot, seq } = JSON.parse(payload) as { boot: string; seq: number };
+    if (!this.ackFilter(seq)) return; // decided at publish: this copy is lost on its way
+    setTimeout(() => {
+      if (this.connected) this.emit('message', ackTopic('s1', 'h1'), Buffer.from(JSON.stringify({ v: 1, acks: [{ boot, ranges: [[seq, seq]] }] })));
+    }, this.ackDelayMs);
+  }
+  subscribe(topic: string, opts: { qos: number }, cb: (err: Error | null, granted: Array<{ topic: string; qos: number }>) => void) {
+    cb(null, [{ topic, qos: opts.qos }]);
   }
   end(_force?: boolean, _opts?: unknown, cb?: () => void) {
     this.connected = false;
@@ -39,26 +54,10 @@ afterEach(async () => {
   await outbox?.close();
 });
 
-/** A broker that answers PUBACK 0x10 "no matching subscribers" to the first `n` publishes. */
-class NoSubscriberClient extends RecordingClient {
-  private nextId = 1;
-  constructor(private remaining: number) {
-    super(2);
-  }
-  override publish(topic: string, payload: string, _opts: unknown, cb: (err?: Error, packet?: { messageId: number }) => void) {
-    const messageId = this.nextId++;
-    this.published.push({ topic, payload, at: Date.now() });
-    setTimeout(() => {
-      if (this.remaining > 0 && topic.endsWith('samples')) {
-        this.remaining--;
-        this.emit('packetreceive', { cmd: 'puback', messageId, reasonCode: 0x10 });
-      }
-      cb(undefined, { messageId });
-    }, 2);
-  }
-}
+/** A record body as agent.ts writes it (envelope first); `extra` marks it for the test. */
+const rec = (seq: number, extra: Record<string, unknown>) => JSON.stringify({ v: 1, site: 's1', host: 'h1', boot: 'boot-test-1', seq, t: 1, ...extra });
 
-function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ackDelayMs)) {
+function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ackDelayMs), mqtt: Record<string, unknown> = {}) {
   outbox = new Outbox({
     dir: mkdtempSync(join(tmpdir(), 'canh-pub-')),
     maxBytes: 8 * 1024 * 1024,
@@ -69,8 +68,7 @@ function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ack
     log: silentLogger(),
   });
   const pub = new Publisher({
-    noSubscriberRetryMs: 200,
-    config,
+    config: { ...config, mqtt: { ...config.mqtt, ...mqtt } },
     outbox,
     clock: systemClock,
     log: silentLogger(),
@@ -91,13 +89,13 @@ describe('Publisher', () => {
     await outbox.open();
     pub.start();
     // 400 samples taken while offline.
-    for (let i = 0; i < 400; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ backlog: i }));
+    for (let i = 0; i < 400; i++) await pub.enqueue('canh/v1/s1/h1/samples', rec(i, { backlog: i }));
     expect(client.published).toHaveLength(0);
     client.goOnline();
     await waitFor(() => client.published.filter((p) => p.payload.includes('backlog')).length >= 50);
     // A live sample now: it must not wait behind the remaining ~350 backlog records (≈1.7 s at 200/s).
     const liveAt = Date.now();
-    await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ live: 1 }));
+    await pub.enqueue('canh/v1/s1/h1/samples', rec(400, { live: 1 }));
     await waitFor(() => client.published.some((p) => p.payload.includes('"live"')));
     const live = client.published.find((p) => p.payload.includes('"live"'))!;
     expect(live.at - liveAt).toBeLessThan(300);
@@ -109,26 +107,30 @@ describe('Publisher', () => {
     // Paced: 400 records at 200/s take well over a second.
     const bl = client.published.filter((p) => p.payload.includes('backlog'));
     expect(bl[bl.length - 1]!.at - bl[0]!.at).toBeGreaterThan(1000);
-    // Every send carries `sent`, and everything was acked into the outbox.
+    // Every send carries `sent`, and everything was acked (by the collector) out of the outbox.
     expect(client.published.every((p) => p.topic.endsWith('status') || typeof (JSON.parse(p.payload) as { sent?: number }).sent === 'number')).toBe(true);
     await waitFor(() => outbox.stats().records === 0);
+    expect(pub.stats()).toMatchObject({ acked: 401, resent: 0, unacked: 0 });
     await pub.stop(500);
   });
 
-  it('keeps a message the broker had no subscriber for (PUBACK 0x10) and sends it again', async () => {
-    const client = new NoSubscriberClient(3);
-    const { outbox, pub } = setup(2, client);
+  it('keeps a message the broker PUBACKed but the collector never acked, and sends it again', async () => {
+    // Replaces the old PUBACK 0x10 special case: whatever the broker answers, only the
+    // collector's ack removes a record.
+    const client = new RecordingClient(2);
+    let dropped = 0;
+    client.ackFilter = (seq) => !(seq < 3 && dropped++ < 3); // the collector never sees the first copies
+    const { outbox, pub } = setup(2, client, { ackTimeoutSeconds: 1 });
     await outbox.open();
     pub.start();
     client.goOnline();
-    for (let i = 0; i < 3; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ n: i }));
+    for (let i = 0; i < 3; i++) await pub.enqueue('canh/v1/s1/h1/samples', rec(i, { n: i }));
     await new Promise((r) => setTimeout(r, 50));
-    // Answered "no subscribers": not acknowledged in the outbox.
     expect(outbox.stats().records).toBe(3);
-    expect(pub.stats().noSubscribers).toBe(3);
     await waitFor(() => outbox.stats().records === 0, { timeoutMs: 5000 });
     const sends = client.published.filter((p) => p.topic.endsWith('samples')).map((p) => (JSON.parse(p.payload) as { n: number }).n);
     expect(sends).toEqual([0, 1, 2, 0, 1, 2]);
+    expect(pub.stats().resent).toBe(3);
     await pub.stop(500);
   });
 
@@ -137,17 +139,20 @@ describe('Publisher', () => {
     await outbox.open();
     pub.start();
     client.goOnline();
-    for (let i = 0; i < 5; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ n: i }));
+    client.ackFilter = () => false; // the link drops before any ack arrives
+    for (let i = 0; i < 5; i++) await pub.enqueue('canh/v1/s1/h1/samples', rec(i, { n: i }));
+    await waitFor(() => client.published.filter((p) => p.payload.includes('"n"')).length === 5);
     client.connected = false;
-    client.emit('close'); // link drops before the acks arrive
-    for (let i = 5; i < 10; i++) await pub.enqueue('canh/v1/s1/h1/samples', JSON.stringify({ n: i }));
+    client.emit('close');
+    client.ackFilter = () => true;
+    for (let i = 5; i < 10; i++) await pub.enqueue('canh/v1/s1/h1/samples', rec(i, { n: i }));
     const sentBefore = client.published.length;
     client.goOnline();
     await waitFor(() => outbox.stats().records === 0);
     const resent = client.published.slice(sentBefore).map((p) => p.payload).filter((p) => p.includes('"n"'));
-    // Records 5..9 were never sent before the reconnect; they are replayed in order.
+    // 0..4 were in flight: sent again; 5..9 were never sent before the reconnect; all in order.
     const ns = resent.map((p) => (JSON.parse(p) as { n: number }).n);
-    expect(ns.filter((n) => n >= 5)).toEqual([5, 6, 7, 8, 9]);
+    expect(ns).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     await pub.stop(500);
   });
 });

@@ -1,0 +1,227 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { RateLimitedLog } from '../../common/log.js';
+import { AckBuilder, ackTopic } from '../../contract/ack.js';
+import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../common/metrics-registry.js';
+import type { Store } from '../store/store.js';
+import type { Ingest, StoredMessage, StoreOutcome } from './ingest.js';
+
+/** Where the collector's end-to-end acks go (the embedded broker, or the external broker's client). */
+export interface AckPublisher {
+  /** Publish one ack (QoS 0); must not throw. Returns false when it could not be handed over. */
+  publishAck(topic: string, payload: string): boolean;
+}
+
+export interface GroupCommitOptions {
+  /** Most messages in one transaction. */
+  maxBatch: number;
+  /** Longest a message waits for its transaction (ms) once it is queued. */
+  maxDelayMs: number;
+  /** Bound of the receive queue (messages); a full queue pushes back to the broker connection. */
+  maxQueue: number;
+  /** Bound of the receive queue (payload bytes). */
+  maxQueueBytes: number;
+}
+
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxBatch: 1000, maxDelayMs: 25, maxQueue: 20_000, maxQueueBytes: 64 * 1024 * 1024 };
+
+export interface GroupCommitDeps {
+  ingest: Ingest;
+  store: Store;
+  clock: Clock;
+  log: Logger;
+  metrics: MetricsRegistry;
+}
+
+interface Queued {
+  topic: string;
+  payload: Uint8Array;
+  context: Record<string, unknown>;
+  /** Monotonic time it was received (store latency). */
+  at: number;
+}
+
+/**
+ * Group commit (issue 12): messages from the broker are queued (bounded), stored many per
+ * transaction, and only **after the commit** are they acknowledged to their agents (one ack
+ * message per host and batch, contract/ack.ts) and handed to the listeners (exports,
+ * outages, alerting, the board's live stream).
+ *
+ * Back-pressure: `submit()` resolves when the message is queued. When the queue is full it
+ * resolves only once room is made, and the broker connection that delivered it waits:
+ * aedes stops reading that client, mqtt.js stops reading the external broker (which then
+ * holds or drops, and the agents keep the data in their outboxes until acked). Memory is
+ * bounded by `maxQueue`/`maxQueueBytes` whatever the offered load.
+ *
+ * A failed transaction (disk full, I/O error) acks nothing: the agents send again after
+ * their ack timeout. Each transaction is one short synchronous step (≤ `maxBatch`
+ * messages); between two, the event loop serves the broker and everything else.
+ */
+export class GroupCommit {
+  private readonly queue: Queued[] = [];
+  private head = 0;
+  private queuedBytes = 0;
+  private readonly waiters: Array<() => void> = [];
+  private timer: TimerHandle | undefined;
+  private immediate = false;
+  private ackSink: AckPublisher | undefined;
+  private stopped = false;
+  private readonly opts: GroupCommitOptions;
+  private readonly log: RateLimitedLog;
+  private readonly batches: Counter;
+  private readonly failures: Counter;
+  private readonly pushedBack: Counter;
+  private readonly acksSent: Counter;
+  private readonly acksDropped: Counter;
+  private readonly batchSize: Histogram;
+  private readonly commitSeconds: Histogram;
+  private readonly storeLatency: Histogram;
+  private readonly depth: Gauge;
+
+  constructor(
+    private readonly deps: GroupCommitDeps,
+    opts: Partial<GroupCommitOptions> = {},
+  ) {
+    this.opts = { ...GROUP_COMMIT_DEFAULTS, ...opts };
+    const m = deps.metrics;
+    this.log = new RateLimitedLog(deps.log, 10_000, () => deps.clock.now());
+    this.batches = m.counter('canh_ingest_batches_total', 'Store transactions of the group commit.');
+    this.failures = m.counter('canh_ingest_batch_failures_total', 'Store transactions that failed (nothing acked; agents send again).');
+    this.pushedBack = m.counter('canh_ingest_pushback_total', 'Messages that waited for room in the full receive queue (back-pressure to the broker).');
+    this.acksSent = m.counter('canh_ingest_acks_sent_total', 'End-to-end ack messages published to agents.');
+    this.acksDropped = m.counter('canh_ingest_acks_unsent_total', 'End-to-end acks that could not be handed to the broker (the agent sends again; the re-send is a duplicate).');
+    this.batchSize = m.histogram('canh_ingest_batch_messages', 'Messages per store transaction.', [1, 10, 50, 100, 250, 500, 1000, 2500]);
+    this.commitSeconds = m.histogram('canh_ingest_commit_seconds', 'Duration of one store transaction.', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
+    this.storeLatency = m.histogram('canh_ingest_store_latency_seconds', 'From receipt at the collector to commit and ack.', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    this.depth = m.gauge('canh_ingest_queue_messages', 'Messages received and not yet committed.', (g) => g.set(this.pending()));
+    m.gauge('canh_ingest_queue_bytes', 'Payload bytes received and not yet committed.', (g) => g.set(this.queuedBytes));
+  }
+
+  /** Where acks go; set once the broker side exists (it needs this object first). */
+  setAckPublisher(sink: AckPublisher): void {
+    this.ackSink = sink;
+  }
+
+  pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /**
+   * Queue one message from the broker. Resolves when it is queued (at once while there is
+   * room); the caller acknowledges the broker-level delivery then. After `stop()` the
+   * message is dropped unacked (the agent sends it again to the next run).
+   */
+  submit(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): Promise<void> | undefined {
+    if (this.stopped) return undefined;
+    if (this.isFull()) {
+      this.pushedBack.inc();
+      return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
+        this.push(topic, payload, context);
+      });
+    }
+    this.push(topic, payload, context);
+    return undefined;
+  }
+
+  private isFull(): boolean {
+    return this.pending() >= this.opts.maxQueue || this.queuedBytes >= this.opts.maxQueueBytes;
+  }
+
+  private push(topic: string, payload: Uint8Array, context: Record<string, unknown>): void {
+    if (this.stopped) return;
+    this.queue.push({ topic, payload, context, at: this.deps.clock.monotonic() });
+    this.queuedBytes += payload.byteLength;
+    if (this.pending() >= this.opts.maxBatch) this.scheduleNow();
+    else if (!this.timer && !this.immediate) this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), this.opts.maxDelayMs);
+  }
+
+  private scheduleNow(): void {
+    if (this.immediate) return;
+    this.immediate = true;
+    this.deps.clock.clear(this.timer);
+    // A zero timer, not a loop: the broker's I/O runs between two transactions.
+    this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), 0);
+  }
+
+  private flushSoon(): void {
+    this.immediate = false;
+    this.timer = undefined;
+    this.flushOne();
+    // More waiting: the next transaction after the event loop served I/O once.
+    if (this.pending() > 0) {
+      if (this.pending() >= this.opts.maxBatch || this.stopped) this.scheduleNow();
+      else this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), this.opts.maxDelayMs);
+    }
+  }
+
+  /** Store, commit, ack and tell the listeners for up to `maxBatch` queued messages. */
+  flushOne(): number {
+    const n = Math.min(this.pending(), this.opts.maxBatch);
+    if (n === 0) return 0;
+    const batch = this.queue.slice(this.head, this.head + n);
+    this.head += n;
+    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    for (const q of batch) this.queuedBytes -= q.payload.byteLength;
+    this.release();
+    const { ingest, store, clock } = this.deps;
+    const t0 = clock.monotonic();
+    let outcomes: StoreOutcome[];
+    try {
+      outcomes = store.transaction(() => batch.map((q) => ingest.store(q.topic, q.payload, q.context)));
+    } catch (err) {
+      this.failures.inc();
+      this.log.warn('commit', { err: (err as Error).message, messages: n }, 'store transaction failed; nothing acked, agents will send again');
+      return 0;
+    }
+    const t1 = clock.monotonic();
+    this.batches.inc();
+    this.batchSize.observe(n);
+    this.commitSeconds.observe((t1 - t0) / 1000);
+    for (const q of batch) this.storeLatency.observe((t1 - q.at) / 1000);
+    this.sendAcks(outcomes);
+    for (const o of outcomes) if (o.stored) ingest.emitStored(o.stored as StoredMessage);
+    return n;
+  }
+
+  private sendAcks(outcomes: StoreOutcome[]): void {
+    const byHost = new Map<string, { site: string; host: string; b: AckBuilder }>();
+    for (const o of outcomes) {
+      const k = o.ack;
+      if (!k) continue;
+      const key = `${k.site}/${k.host}`;
+      let e = byHost.get(key);
+      if (!e) byHost.set(key, (e = { site: k.site, host: k.host, b: new AckBuilder() }));
+      if (o.status === 'rejected') e.b.reject(k.boot, k.seq, o.reason);
+      else e.b.add(k.boot, k.seq);
+    }
+    const sink = this.ackSink;
+    for (const { site, host, b } of byHost.values()) {
+      if (b.empty) continue;
+      if (sink?.publishAck(ackTopic(site, host), JSON.stringify(b.build()))) this.acksSent.inc();
+      else this.acksDropped.inc();
+    }
+  }
+
+  /** Let as many waiting submitters in as there is room for (they queue in arrival order). */
+  private release(): void {
+    let room = this.opts.maxQueue - this.pending();
+    if (this.queuedBytes >= this.opts.maxQueueBytes) room = 0;
+    while (this.waiters.length && room-- > 0) this.waiters.shift()!();
+  }
+
+  /** Commit what is queued (bounded by the queue) and refuse further messages. */
+  stop(): void {
+    this.stopped = true;
+    this.deps.clock.clear(this.timer);
+    this.timer = undefined;
+    while (this.pending() > 0) if (this.flushOne() === 0) break;
+    this.queue.length = 0;
+    this.head = 0;
+    this.queuedBytes = 0;
+    for (const w of this.waiters.splice(0)) w();
+    this.depth.set(0);
+  }
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import { CONTRACT_VERSION } from './limits.js';
+import { TOPIC_PREFIX } from './topics.js';
+
+/**
+ * End-to-end acknowledgement (issue 12).
+ *
+ * MQTT's PUBACK is hop by hop: a broker that acknowledged a message may still drop it
+ * (a subscriber queue over `max_queued_messages`, a restart without persistence). So an
+ * agent keeps every outbox record until the **collector** says it stored it. The collector
+ * publishes acks on one topic per host, which only that host's credential may read:
+ *
+ *   canh/v1/<site>/<host>/ack      collector → agent, QoS 0 (a lost ack only causes a re-send)
+ *
+ * One ack message covers every message of that host committed in one store transaction:
+ * per agent boot, the seq numbers as closed ranges. Messages the collector will never
+ * store (they failed validation) are acked too, under `rejected`, so one bad record cannot
+ * block an agent's window forever; the agent counts and logs them.
+ *
+ * Status messages are not outbox records (their `seq` is the current counter, not
+ * consumed): they are never acked.
+ */
+export const ACK_KIND = 'ack' as const;
+
+export function ackTopic(site: string, host: string): string {
+  return `${TOPIC_PREFIX}/${site}/${host}/${ACK_KIND}`;
+}
+
+/** At most this many ranges per boot in one ack, and boots per ack (bounded decode). */
+export const MAX_ACK_RANGES = 1024;
+export const MAX_ACK_BOOTS = 16;
+
+const bootId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+const seqNo = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const range = z.tuple([seqNo, seqNo]).refine(([a, b]) => a <= b, 'range start after its end');
+
+export const AckMessage = z.object({
+  v: z.literal(CONTRACT_VERSION),
+  /** Stored (or already stored: duplicates are acked again), per agent boot. */
+  acks: z.array(z.object({ boot: bootId, ranges: z.array(range).max(MAX_ACK_RANGES) })).max(MAX_ACK_BOOTS),
+  /** Refused for good (bad message): the agent drops them from its outbox and counts them. */
+  rejected: z.array(z.object({ boot: bootId, seq: seqNo, reason: z.string().max(64) })).max(256).optional(),
+});
+export type AckMessage = z.infer<typeof AckMessage>;
+
+/** Builds one ack message from (boot, seq) pairs in any order; merges runs into ranges. */
+export class AckBuilder {
+  private readonly byBoot = new Map<string, number[]>();
+  private readonly rejected: Array<{ boot: string; seq: number; reason: string }> = [];
+
+  add(boot: string, seq: number): void {
+    let list = this.byBoot.get(boot);
+    if (!list) this.byBoot.set(boot, (list = []));
+    list.push(seq);
+  }
+
+  reject(boot: string, seq: number, reason: string): void {
+    if (this.rejected.length < 256) this.rejected.push({ boot, seq, reason });
+  }
+
+  get empty(): boolean {
+    return this.byBoot.size === 0 && this.rejected.length === 0;
+  }
+
+  build(): AckMessage {
+    const acks: AckMessage['acks'] = [];
+    for (const [boot, seqs] of this.byBoot) {
+      if (acks.length >= MAX_ACK_BOOTS) break;
+      acks.push({ boot, ranges: toRanges(seqs).slice(0, MAX_ACK_RANGES) });
+    }
+    return { v: CONTRACT_VERSION, acks, ...(this.rejected.length ? { rejected: this.rejected } : {}) };
+  }
+}
+
+/** Sorted, merged closed ranges of a list of integers. */
+export function toRanges(seqs: number[]): Array<[number, number]> {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const out: Array<[number, number]> = [];
+  for (const s of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1] + 1) last[1] = Math.max(last[1], s);
+    else out.push([s, s]);
+  }
+  return out;
+}
+
+/** Decode an ack payload; undefined when it is not a valid ack (never throws). */
+export function decodeAck(payload: Uint8Array): AckMessage | undefined {
+  if (payload.byteLength > 256 * 1024) return undefined;
+  try {
+    const parsed = AckMessage.safeParse(JSON.parse(Buffer.from(payload).toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `seq` of `boot` is inside one of the ack's ranges. */
+export function ackCovers(ack: AckMessage, boot: string, seq: number): boolean {
+  for (const a of ack.acks) {
+    if (a.boot !== boot) continue;
+    for (const [from, to] of a.ranges) if (seq >= from && seq <= to) return true;
+  }
+  return false;
+}
