@@ -13,6 +13,7 @@ import { BrokerSubscriber } from './broker-subscriber.js';
 import type { CollectorConfig } from './config.js';
 import { CredentialStore } from './credentials.js';
 import { EmbeddedBroker } from './embedded-broker.js';
+import { CollectorHealth } from './health/collector-health.js';
 import { HttpServer } from './http-server.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
@@ -92,6 +93,8 @@ export class Collector {
   readonly outages: OutageTracker;
   /** `/api/incidents…`, `/api/outages` (docs/api.md), for the HTTP server's module registry. */
   readonly outageApi: ApiModule;
+  /** The collector's own stalls and event-loop delay (issue 12 item 5). */
+  readonly health: CollectorHealth;
 
   constructor(
     readonly config: CollectorConfig,
@@ -131,6 +134,7 @@ export class Collector {
     }
     this.notify = new NotifyService(config.notify, { db: this.db, clock: this.clock, log: log.child({ module: 'notify' }), metrics: this.metrics });
     const influx = this.influx;
+    this.health = new CollectorHealth({ config: config.health, db: this.db, clock: this.clock, log: log.child({ module: 'health' }), metrics: this.metrics });
     this.outageStore = new SqliteOutageStore(this.db);
     this.outages = new OutageTracker({
       store: this.outageStore,
@@ -139,6 +143,7 @@ export class Collector {
       clock: this.clock,
       log: log.child({ module: 'outage' }),
       metrics: this.metrics,
+      stalls: this.health.stalls,
       onClosed: (c) => {
         influx?.write(
           c.scope === 'site'
@@ -259,12 +264,14 @@ export class Collector {
       metrics: this.metrics,
       clock: this.clock,
       log: log.child({ module: 'http' }),
+      health: () => this.health.summary(),
       brokerStatus: () =>
         this.broker ? { mode: 'embedded', connected: true } : { mode: 'external', connected: this.subscriber?.isConnected() ?? false },
     });
   }
 
   async start(): Promise<void> {
+    this.health.start();
     // After the store (opened in the constructor), before the broker delivers messages.
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
@@ -300,6 +307,7 @@ export class Collector {
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
     await this.notify.stop();
+    this.health.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

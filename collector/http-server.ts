@@ -46,6 +46,8 @@ export interface HttpServerOptions {
   outages?: OutageReader | undefined;
   /** Route families of other parts (incidents, alerts, silences, reports), mounted after the core ones. */
   apiModules?: readonly ApiModule[] | undefined;
+  /** More `/api/health` fields (the collector's own stalls: collector/health/). */
+  health?: (() => Record<string, unknown>) | undefined;
 }
 
 /** Latency buckets of the HTTP histogram, seconds. */
@@ -138,6 +140,7 @@ export class HttpServer {
         hosts: store.hostCount(),
         samplesStored: store.countSamples(),
         broker,
+        ...this.opts.health?.(),
       });
     });
     app.get('/metrics', (_req, res) => {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { EVENT_TYPES } from '../../contract/schemas.js';
+import { COLLECTOR_SITE } from '../health/stall-events.js';
 import type { EventQuery } from '../store/sqlite-event-query.js';
 import { sendError } from './api-errors.js';
 import type { ApiModule } from './api-module.js';
@@ -7,7 +8,8 @@ import { Cursor, encodeCursor, Id, Limit, RangeFields, resolveRange } from './qu
 
 const EventsQuery = z
   .object({
-    site: Id.optional(),
+    // `_collector`: the collector's own events (its stalls), beside the agents' sites.
+    site: z.union([Id, z.literal(COLLECTOR_SITE)]).optional(),
     host: Id.optional(),
     type: z.enum(EVENT_TYPES).optional(),
     ...RangeFields,
