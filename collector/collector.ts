@@ -28,6 +28,7 @@ import { streamRoutes } from './http/api/routes/stream.js';
 import { tokensRoutes } from './http/api/routes/tokens.js';
 import { StreamHub } from './http/api/stream-hub.js';
 import { HttpServer } from './http/http-server.js';
+import { CollectorHealth } from './health/collector-health.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest, type StoredMessage } from './ingest/ingest.js';
@@ -125,6 +126,8 @@ export class Collector {
   /** The admin token created at the first start (shown once by start()), else undefined. */
   readonly initialAdminToken: string | undefined;
   private readonly announce: (text: string) => void;
+  /** The collector's own stalls and event-loop delay (issue 12 item 5). */
+  readonly health: CollectorHealth;
 
   /**
    * Opens the database (unless `deps.db` is given), prepares the credential and token
@@ -167,6 +170,7 @@ export class Collector {
     const httpLog = log.child({ module: 'http' });
     const stream = (this.stream = new StreamHub({ clock, log: httpLog, metrics, maxClients: config.api.streamMaxClients }));
 
+    const health = (this.health = new CollectorHealth({ config: config.health, db, clock, log: log.child({ module: 'health' }), metrics }));
     const outageStore = (this.outageStore = new SqliteOutageStore(db));
     const outageReader = deps.outages ?? outageStore;
     const closedListeners: ClosedListener[] = [
@@ -181,6 +185,7 @@ export class Collector {
       clock,
       log: log.child({ module: 'outage' }),
       metrics,
+      stalls: health.stalls,
       onClosed: (c) => {
         for (const listener of closedListeners) listener(c);
       },
@@ -303,11 +308,13 @@ export class Collector {
       metrics,
       clock,
       log: httpLog,
+      health: () => health.summary(),
       brokerStatus: () => (this.broker ? { mode: 'embedded', connected: true } : { mode: 'external', connected: this.subscriber?.isConnected() ?? false }),
     });
   }
 
   async start(): Promise<void> {
+    this.health.start();
     // After the store (opened by open()), before the broker delivers messages.
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
@@ -348,6 +355,7 @@ export class Collector {
     // No more messages arrive: seal, spool and send what is queued (the rest replays at the next start).
     await this.influx?.stop();
     await this.notify.stop();
+    this.health.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

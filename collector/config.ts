@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
+import { HealthConfigSchema } from './health/health-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
 import { ReportConfigSchema } from './report/report-config.js';
@@ -150,6 +151,8 @@ export const CollectorConfigSchema = z
     outage: OutageConfigSchema,
     /** Monthly report job (collector/report/report-config.ts). */
     report: ReportConfigSchema,
+    /** The collector's watch over its own event loop (collector/health/): stall threshold. */
+    health: HealthConfigSchema,
     log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
   });
 

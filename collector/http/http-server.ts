@@ -30,6 +30,8 @@ export interface HttpServerOptions {
    * `/api` in this order. The collector builds the list (its one wiring place).
    */
   apiModules: readonly ApiModule[];
+  /** More `/api/health` fields (the collector's own stalls: collector/health/). */
+  health?: (() => Record<string, unknown>) | undefined;
 }
 
 /** Latency buckets of the HTTP histogram, seconds. */
@@ -100,6 +102,7 @@ export class HttpServer {
         hosts: store.hostCount(),
         samplesStored: store.countSamples(),
         broker,
+        ...this.opts.health?.(),
       });
     });
     app.get('/metrics', (_req, res) => {

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import type { StoredMessage } from '../ingest/ingest.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
+import { NO_STALLS, type CollectorStalls } from './collector-stalls.js';
 import type { OutageConfig } from './outage-config.js';
 import { emptySite, type IdCounters, type SiteState } from './outage-state.js';
 import type { HostOutage, SiteIncident } from './outage-types.js';
@@ -17,6 +18,8 @@ export interface OutageTrackerDeps {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /** The collector's own stalls (collector/health/stall-watch.ts): its gap is never an outage. Default: none. */
+  stalls?: CollectorStalls | undefined;
   /** A host outage closed or a site incident resolved (e.g. the InfluxDB `incident` point). Must not throw. */
   onClosed?: ((closed: { scope: 'site'; incident: SiteIncident } | { scope: 'host'; outage: HostOutage }) => void) | undefined;
 }
@@ -54,6 +57,8 @@ export class OutageTracker {
   private readonly incidentResolved: Counter;
   private readonly untracked: Counter;
   private readonly storeErrors: Counter;
+  private readonly collectorGap: Counter;
+  private readonly stalls: CollectorStalls;
   private readonly rlog: RateLimitedLog;
 
   constructor(private readonly deps: OutageTrackerDeps) {
@@ -64,6 +69,8 @@ export class OutageTracker {
     this.incidentOpened = m.counter('canh_outage_incidents_opened_total', 'Site incidents opened (most hosts of a site dropped together).');
     this.incidentResolved = m.counter('canh_outage_incidents_resolved_total', 'Site incidents resolved, by cause.');
     this.untracked = m.counter('canh_outage_hosts_untracked_total', 'Messages of hosts beyond outage.maxHosts, not tracked.');
+    this.collectorGap = m.counter('canh_outage_collector_gap_total', "Last Wills and agents' broker-scope cuts not taken as outages: the collector's own stall, by kind.");
+    this.stalls = deps.stalls ?? NO_STALLS;
     this.storeErrors = m.counter('canh_outage_store_errors_total', 'Outage store writes that failed (state kept in memory, retried at the next flush).');
     m.gauge('canh_outage_incidents_open', 'Site incidents open now.', (g) => {
       let n = 0;
@@ -120,7 +127,7 @@ export class OutageTracker {
     const before = Object.keys(prev.hosts).length;
     const maxHostsPerSite = this.deps.config.maxHosts - (this.trackedHosts - before);
     const now = this.deps.clock.now();
-    const r = correlate(prev, this.ids, input, now, this.settings, { maxHostsPerSite });
+    const r = correlate(prev, this.ids, input, now, this.settings, { maxHostsPerSite }, this.stalls);
     // A site whose only host is untracked is not kept (the map stays bounded by maxHosts).
     if (Object.keys(r.state.hosts).length || this.sites.has(site)) this.sites.set(site, r.state);
     this.ids = r.ids;
@@ -133,7 +140,7 @@ export class OutageTracker {
       for (const e of r.effects) this.report(site, e);
       return;
     }
-    const records = r.effects.filter((e) => e.kind !== 'untracked');
+    const records = r.effects.filter((e) => e.kind !== 'untracked' && e.kind !== 'collectorGap');
     if (records.length || r.significant) {
       try {
         this.deps.store.apply(records, r.state, this.ids);
@@ -187,6 +194,10 @@ export class OutageTracker {
         break;
       case 'discardIncident':
         log.info({ site, incident: e.id, reason: e.reason }, 'site incident discarded');
+        break;
+      case 'collectorGap':
+        this.collectorGap.inc({ kind: e.what });
+        log.debug({ site, host: e.host, what: e.what, discarded: e.discarded }, "not an outage: the collector's own stall");
         break;
       case 'untracked':
         this.untracked.inc();

@@ -1,4 +1,5 @@
 import { correctSkew } from '../../contract/decode.js';
+import { NO_STALLS, stallGraceMs, type CollectorStalls } from './collector-stalls.js';
 import { decideHostOutage, type HostDecision } from './host-verdict.js';
 import type { ClosedOutage, HostVerdict, IdCounters, IncidentState, OpenOutage, SiteState, TrackedHost } from './outage-state.js';
 import type { HostOutage, IncidentCause, SiteIncident } from './outage-types.js';
@@ -45,7 +46,9 @@ export type OutageEffect =
   | { kind: 'discardHostOutage'; id: number; host: string; reason: string }
   | { kind: 'incident'; change: 'opened' | 'updated' | 'resolved' | 'amended'; incident: SiteIncident }
   | { kind: 'discardIncident'; id: number; reason: string }
-  | { kind: 'untracked'; host: string };
+  | { kind: 'untracked'; host: string }
+  /** A Last Will or broker-scope cut that was the collector's own stall, not the host's drop (nothing to store). */
+  | { kind: 'collectorGap'; host: string; what: 'will' | 'network_cut'; discarded?: number | undefined };
 
 export interface CorrelatorResult {
   state: SiteState;
@@ -70,6 +73,8 @@ export function correlate(
   now: number,
   s: CorrelatorSettings,
   limits: CorrelatorLimits = { maxHostsPerSite: 100_000 },
+  /** The collector's own stalls (issue 12 item 5): what it missed then is its gap, not an outage. */
+  stalls: CollectorStalls = NO_STALLS,
 ): CorrelatorResult {
   // Hot path: a live sample of an online host with nothing open touches two fields.
   if (input.kind === 'sample') {
@@ -83,7 +88,7 @@ export function correlate(
   const st = structuredClone(prev);
   const ids = { ...prevIds };
   const fx: OutageEffect[] = [];
-  const c = new SiteRun(st, ids, fx, now, s);
+  const c = new SiteRun(st, ids, fx, now, s, stalls);
   if (input.kind === 'tick') c.tick();
   else {
     let h = st.hosts[input.host];
@@ -124,7 +129,22 @@ class SiteRun {
     private readonly fx: OutageEffect[],
     private readonly now: number,
     private readonly s: CorrelatorSettings,
+    private readonly stalls: CollectorStalls,
   ) {}
+
+  // ---- the collector's own stalls (issue 12 item 5) ----
+
+  /** How long after a stall its effects still arrive: 1.5 × the site's longest keepalive + a few seconds. */
+  private graceMs(): number {
+    let ka = 0;
+    for (const h of Object.values(this.st.hosts)) ka = Math.max(ka, h.keepaliveMs);
+    return stallGraceMs(ka || DEFAULT_KEEPALIVE_MS);
+  }
+
+  /** The collector is stalled now, or resumed less than the grace ago. */
+  private inCollectorGap(): boolean {
+    return this.stalls.inStall(this.now) || this.stalls.overlaps(this.now, this.now, this.graceMs());
+  }
 
   status(h: TrackedHost, m: Extract<OutageInput, { kind: 'status' }>): void {
     if (m.keepalive) h.keepaliveMs = m.keepalive * 1000;
@@ -173,6 +193,13 @@ class SiteRun {
     if (h.state !== 'online' && h.outage === null && h.lastSeen === null) {
       h.state = 'offline';
       return; // a retained will of a host we never saw online
+    }
+    if (this.inCollectorGap()) {
+      // The broker fired this will because the collector (and its broker) stood still, not
+      // because the host dropped: keep the host as it was. If it really dropped, it stays
+      // silent after the stall and the silence check (which skips stalled time) opens it.
+      this.fx.push({ kind: 'collectorGap', host: h.host, what: 'will' });
+      return;
     }
     if (h.outage?.returned) this.forceClose(h); // dropped again before its evidence settled
     // The broker fires the will 1.5 × keepalive after the last packet: the drop is between
@@ -233,7 +260,7 @@ class SiteRun {
         if (o && m.start !== undefined && m.end !== undefined) o.freeze = { start: m.start, end: m.end };
         break;
       case 'network_cut':
-        if (o) o.networkCut = { scope: typeof d.scope === 'string' ? d.scope : 'unknown', start: m.start ?? null, end: m.end ?? null };
+        this.networkCut(h, { scope: typeof d.scope === 'string' ? d.scope : 'unknown', start: m.start ?? null, end: m.end ?? null });
         break;
       default:
         break;
@@ -245,7 +272,7 @@ class SiteRun {
     for (const h of Object.values(this.st.hosts)) {
       if (h.state === 'online' && !h.outage && h.lastSeen !== null) {
         const silence = Math.max(this.s.silenceMs, this.s.silenceIntervals * h.intervalMs);
-        if (this.now - h.lastSeen > silence) {
+        if (this.now - h.lastSeen > silence && !this.silenceIsCollectorGap(h.lastSeen, silence)) {
           h.state = 'offline';
           this.openOutage(h, h.lastSeen, 'silence', h.intervalMs);
         }
@@ -260,6 +287,69 @@ class SiteRun {
         this.resolveIfDone();
       }
     }
+  }
+
+  /**
+   * A silence is counted in the collector's running time only: time it stood still, and the
+   * grace after, are its own gap. While a stall is not recorded yet (the tick that notices it
+   * has not run), nothing is taken as silent.
+   */
+  private silenceIsCollectorGap(lastSeen: number, silenceMs: number): boolean {
+    if (this.stalls.inStall(this.now)) return true;
+    const stalled = this.stalls.stalledMs(lastSeen, this.now);
+    if (stalled <= 0) return false;
+    return this.now - lastSeen - stalled - this.graceMs() <= silenceMs;
+  }
+
+  /**
+   * An agent's `network_cut` event. With `scope: 'broker'` (gateway and internet answered,
+   * only the collector did not) or `unknown` (no probe round finished: no evidence against
+   * the network either), lying within a collector stall (± grace), it is the collector's
+   * gap: stored as an event, never an outage, and an outage opened for it (a will or silence
+   * of the stall) is discarded. A `lan`/`wan` cut (the agent saw its gateway or the internet
+   * fail) or one reaching beyond the stall is the host's evidence; one that
+   * overlaps a stall without an open outage (its will fell in the stall) is recorded from the
+   * event, so a real cut is not lost because the collector stalled during it.
+   */
+  private networkCut(h: TrackedHost, cut: NonNullable<OpenOutage['networkCut']>): void {
+    const o = h.outage;
+    const grace = this.graceMs();
+    const start = cut.start ?? cut.end;
+    const end = cut.end ?? cut.start;
+    const ours = (cut.scope === 'broker' || cut.scope === 'unknown') && start !== null && end !== null && this.stalls.covers(start, end, grace);
+    if (ours) {
+      if (o && o.detectedBy !== 'birth' && !o.returned?.newAgentBoot && this.stalls.overlaps(o.start, o.detectedAt, grace)) {
+        this.fx.push({ kind: 'collectorGap', host: h.host, what: 'network_cut', discarded: o.id });
+        this.discard(h, "the collector's own stall (the agent's broker-scope cut lies within it)");
+      } else {
+        this.fx.push({ kind: 'collectorGap', host: h.host, what: 'network_cut' });
+      }
+      return;
+    }
+    if (o) {
+      o.networkCut = cut;
+      return;
+    }
+    if (start === null || end === null || end <= start || !this.stalls.overlaps(start, end, grace)) return;
+    const c = h.lastClosed;
+    if (c && c.end >= start - this.s.windowMs && c.start <= end + this.s.windowMs) return; // already on record
+    this.recordNetworkFromEvent(h, { ...cut, start, end });
+  }
+
+  private recordNetworkFromEvent(h: TrackedHost, cut: { scope: string; start: number; end: number }): void {
+    const closed: ClosedOutage = {
+      id: this.ids.nextOutageId++,
+      start: cut.start,
+      end: cut.end,
+      cause: 'network',
+      incidentId: null,
+      uncertaintyMs: h.intervalMs,
+      evidence: { detectedBy: 'event', event: 'network_cut', scope: cut.scope, note: 'drop not seen live (the collector stalled during it)' },
+      verdict: 'network',
+    };
+    h.lastClosed = closed;
+    this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
+    this.correlateLate(h);
   }
 
   // ---- outages ----

@@ -45,14 +45,25 @@ export class FakeClock implements Clock {
       for (const [id, tm] of this.timers) if (tm.at <= end && tm.at < nextAt) [nextId, nextAt] = [id, tm.at];
       if (nextId === undefined) break;
       const tm = this.timers.get(nextId)!;
-      this.t += tm.at - this.mono;
-      this.mono = tm.at;
-      if (tm.every) tm.at += tm.every;
+      // A timer overdue after freeze() fires now, as Node's do after the loop stood still.
+      const at = Math.max(tm.at, this.mono);
+      this.t += at - this.mono;
+      this.mono = at;
+      // Node re-arms an interval from when its callback ran.
+      if (tm.every) tm.at = at + tm.every;
       else this.timers.delete(nextId);
       tm.fn();
     }
     this.t += end - this.mono;
     this.mono = end;
+  }
+  /**
+   * The process stands still for `ms` (SIGSTOP, a VM stall, a long synchronous job): both
+   * clocks move, no timer fires; the overdue ones fire at the next `advance`.
+   */
+  freeze(ms: number): void {
+    this.t += ms;
+    this.mono += ms;
   }
   /** Jump the wall clock only (a PC whose clock is reset after a power cut). */
   setWall(t: number): void {

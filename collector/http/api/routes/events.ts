@@ -4,10 +4,12 @@ import type { EventQuery } from '../../../store/sqlite-event-query.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Cursor, encodeCursor, Id, Limit, RangeFields, resolveRange } from '../query-schemas.js';
+import { COLLECTOR_SITE } from '../../../health/stall-events.js';
 
 const EventsQuery = z
   .object({
-    site: Id.optional(),
+    // `_collector`: the collector's own events (its stalls), beside the agents' sites.
+    site: z.union([Id, z.literal(COLLECTOR_SITE)]).optional(),
     host: Id.optional(),
     type: z.enum(EVENT_TYPES).optional(),
     ...RangeFields,
