@@ -31,6 +31,8 @@ import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
 import { NotifyService } from './notify/notify-service.js';
+import { collectorJobs } from './jobs/collector-jobs.js';
+import type { ReportRunner } from './report/report-runner.js';
 import { outageRoutes } from './api/routes/outages.js';
 import { OutageTracker } from './outage/outage-tracker.js';
 import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
@@ -47,6 +49,8 @@ export interface CollectorDeps {
   outages?: OutageReader;
   /** More REST route families (incidents, alerts, silences, reports). */
   apiModules?: ApiModule[];
+  /** Where reports are built (default: a worker thread, collector/jobs/collector-jobs.ts). */
+  reportRunner?: ReportRunner;
   /** Where the first-start admin token is shown (never the log); stdout by default. */
   announce?: (text: string) => void;
 }
@@ -109,7 +113,9 @@ export class Collector {
     this.announce = deps.announce ?? ((text) => void process.stdout.write(text));
     const r = config.history.retentionDays;
     this.history = new SqliteHistory(this.db, this.clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS });
-    this.rollups = new RollupJob({ history: this.history, clock: this.clock, log: log.child({ module: 'rollup' }), metrics: this.metrics, cron: config.history.rollupCron });
+    // Reports, rollups and retention in worker threads (issue 12): not on the ingest loop.
+    const jobs = collectorJobs({ db: this.db, config, metrics: this.metrics, log, clock: this.clock });
+    this.rollups = new RollupJob({ history: this.history, clock: this.clock, log: log.child({ module: 'rollup' }), metrics: this.metrics, cron: config.history.rollupCron, work: jobs.history });
     if (config.influx) {
       const x = config.influx;
       this.influx = new InfluxWriter(
@@ -179,7 +185,7 @@ export class Collector {
       siteMinutes: rollupSiteMinutes(this.db, this.history),
       outages: this.outageStore,
       sites: siteDirectory(config.sites, config.siteDefaults),
-    });
+    }, { runner: deps.reportRunner ?? jobs.reports });
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
     if (config.report.schedule.enabled && this.notify.notifiers.size > 0) {
       const store = this.store;
@@ -281,6 +287,7 @@ export class Collector {
       await this.subscriber!.start();
     }
     await this.alerting?.start();
+    this.reports.runner.start?.();
     await this.http.start();
     this.rollups.start();
     // After the notifiers: a report due while the collector was off is queued now.
@@ -293,6 +300,7 @@ export class Collector {
     await this.reportJob?.stop();
     await this.rollups.stop();
     await this.http.stop();
+    await this.reports.runner.stop?.();
     await this.alerting?.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
