@@ -47,6 +47,8 @@ import { siteDirectory, type SiteDirectory } from './sites/site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
 import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
+import { collectorJobs } from './jobs/collector-jobs.js';
+import type { ReportRunner } from './report/report-runner.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -60,6 +62,8 @@ export interface CollectorDeps {
   outages?: OutageReader;
   /** More REST route families, mounted after the collector's own. */
   apiModules?: ApiModule[];
+  /** Where reports are built (default: a worker thread, collector/jobs/collector-jobs.ts). */
+  reportRunner?: ReportRunner;
   /** Where the first-start admin token is shown (never the log); stdout by default. */
   announce?: (text: string) => void;
 }
@@ -164,7 +168,9 @@ export class Collector {
 
     const r = config.history.retentionDays;
     const history = (this.history = new SqliteHistory(db, clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS }));
-    this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron });
+    // Reports, rollups and retention in worker threads (issue 12): not on the ingest loop.
+    const jobs = collectorJobs({ db, config, metrics, log, clock });
+    this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron, work: jobs.history });
     const influx = (this.influx = config.influx ? influxWriter(config, clock, log, metrics) : undefined);
     const notify = (this.notify = new NotifyService(config.notify, { db, clock, log: log.child({ module: 'notify' }), metrics }));
     const httpLog = log.child({ module: 'http' });
@@ -203,7 +209,7 @@ export class Collector {
           metrics,
         })
       : undefined);
-    const reports = (this.reports = new ReportService({ store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites }));
+    const reports = (this.reports = new ReportService({ store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites }, { runner: deps.reportRunner ?? jobs.reports }));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
     if (config.report.schedule.enabled && notify.notifiers.size > 0) {
       this.reportJob = new MonthlyReportJob({
@@ -331,6 +337,7 @@ export class Collector {
       await this.subscriber!.start();
     }
     await this.alerting?.start();
+    this.reports.runner.start?.();
     await this.http.start();
     this.stream.start();
     this.rollups.start();
@@ -345,6 +352,7 @@ export class Collector {
     await this.rollups.stop();
     this.stream.stop();
     await this.http.stop();
+    await this.reports.runner.stop?.();
     await this.alerting?.stop();
     // Commit and ack what was received while the broker can still carry the acks; what
     // arrives after this is dropped unacked (the agents send it again to the next run).

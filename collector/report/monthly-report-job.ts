@@ -7,6 +7,7 @@ import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { ReportConfig } from './report-config.js';
 import { UnknownSiteError } from './report-builder.js';
 import { fmtMonth } from './report-format.js';
+import type { ReportFile } from './report-runner.js';
 import { lastCompleteMonth, type ReportService } from './report-service.js';
 import { zaloSummary } from './zalo-summary.js';
 
@@ -123,9 +124,10 @@ export class MonthlyReportJob {
       if (this.stmts.sent.get(site, month)) continue;
       if (this.opts.reportedIn && !this.opts.reportedIn(site, month)) continue;
       try {
-        const html = this.opts.service.render({ site, month, format: 'html', lang: cfg.lang });
-        const csv = this.opts.service.renderBundle(html.bundle, 'csv');
-        const r = html.bundle.sites[0]!;
+        // Built off the event loop (the service's runner: a worker thread in the collector).
+        const built = await this.opts.service.runner.run({ site, month, lang: cfg.lang, formats: ['html', 'csv'], withBundle: true });
+        const [html, csv] = built.files as [ReportFile, ReportFile];
+        const r = built.bundle!.sites[0]!;
         const subject =
           cfg.lang === 'vi' ? `[Canh] Báo cáo hạ tầng CNTT ${fmtMonth(month, 'vi')} – ${r.siteName}` : `[Canh] IT infrastructure report ${fmtMonth(month, 'en')} – ${r.siteName}`;
         await this.opts.sender.send({ site, siteName: r.siteName, month, lang: cfg.lang, subject, html: html.body, csv: csv.body, csvFilename: csv.filename, zaloText: zaloSummary(r, cfg.lang) });

@@ -3,17 +3,14 @@ import { buildReport, type ReportSources } from './report-builder.js';
 import type { Lang, ReportBundle } from './report-model.js';
 import { monthId, previousMonth } from './report-period.js';
 import { REPORT_RENDERERS, type ReportFormat } from './report-renderers.js';
+import { InlineReportRunner, type ReportFile, type ReportRunner, type ReportRunRequest, type ReportRunResult } from './report-runner.js';
 
 /**
  * One place that turns a request into a rendered report, for the CLI, the API route and
  * the monthly job: build from the sources, render in the asked format, name the file.
  */
-export interface RenderedReport {
+export interface RenderedReport extends ReportFile {
   bundle: ReportBundle;
-  body: string;
-  contentType: string;
-  /** e.g. `canh-bao-cao-tan-phu-2026-11.html` */
-  filename: string;
 }
 
 export interface ReportRenderRequest {
@@ -29,33 +26,65 @@ export const REPORT_CACHE_ENTRIES = 16;
 export const REPORT_CACHE_MS = 10 * 60_000;
 
 export class ReportService {
-  private readonly cache = new Map<string, { at: number; out: RenderedReport }>();
+  private readonly cache = new Map<string, { at: number; out: ReportFile }>();
+  /** Builds in progress, so a repeated request waits for the same build. */
+  private readonly building = new Map<string, Promise<ReportFile>>();
   /** Cached answers given, and entries evicted because the cache was full. */
   cacheHits = 0;
   cacheEvictions = 0;
+  /** Where reports are built: a worker thread in the collector, in-process by default. */
+  readonly runner: ReportRunner;
 
-  constructor(private readonly sources: ReportSources) {}
+  constructor(
+    private readonly sources: ReportSources,
+    deps: { runner?: ReportRunner } = {},
+  ) {
+    this.runner = deps.runner ?? new InlineReportRunner(this);
+  }
 
   /**
-   * {@link render} through a small cache (at most {@link REPORT_CACHE_ENTRIES}, each for
-   * {@link REPORT_CACHE_MS}): the API answers a repeated request without recomputing the
-   * month (the computation is synchronous and holds the collector's event loop).
+   * One report through the {@link runner} and a small cache (at most
+   * {@link REPORT_CACHE_ENTRIES}, each for {@link REPORT_CACHE_MS}): the API answers a
+   * repeated request without recomputing the month, and concurrent identical requests
+   * share one build.
    */
-  renderCached(req: ReportRenderRequest, now: number): RenderedReport {
+  async renderCached(req: ReportRenderRequest, now: number): Promise<ReportFile> {
     const key = JSON.stringify([req.site, req.month, req.format, req.lang, req.generatedAt ?? null]);
     const hit = this.cache.get(key);
     if (hit && now - hit.at < REPORT_CACHE_MS && now >= hit.at) {
       this.cacheHits++;
       return hit.out;
     }
-    const out = this.render(req);
-    this.cache.delete(key);
-    this.cache.set(key, { at: now, out });
-    while (this.cache.size > REPORT_CACHE_ENTRIES) {
-      this.cache.delete(this.cache.keys().next().value!);
-      this.cacheEvictions++;
+    const pending = this.building.get(key);
+    if (pending) {
+      this.cacheHits++;
+      return pending;
     }
-    return out;
+    const build = this.runner
+      .run({ site: req.site, month: req.month, lang: req.lang, generatedAt: req.generatedAt ?? null, formats: [req.format] })
+      .then((r) => {
+        const out = r.files[0]!;
+        this.cache.delete(key);
+        this.cache.set(key, { at: now, out });
+        while (this.cache.size > REPORT_CACHE_ENTRIES) {
+          this.cache.delete(this.cache.keys().next().value!);
+          this.cacheEvictions++;
+        }
+        return out;
+      })
+      .finally(() => this.building.delete(key));
+    this.building.set(key, build);
+    return build;
+  }
+
+  /** Build once and render in each asked format, synchronously (what a runner executes). */
+  run(req: ReportRunRequest): ReportRunResult {
+    const bundle = buildReport({ site: req.site, month: req.month, lang: req.lang, generatedAt: req.generatedAt ?? null }, this.sources);
+    const files = req.formats.map((f) => {
+      const { bundle: _b, ...file } = this.renderBundle(bundle, f);
+      return file;
+    });
+    return req.withBundle ? { files, bundle } : { files };
   }
 
   render(req: ReportRenderRequest): RenderedReport {

@@ -2,6 +2,7 @@ import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
+import { InlineHistoryMaintenance, type HistoryMaintenance } from './history-maintenance.js';
 import type { SqliteHistory } from './sqlite-history.js';
 
 /** Samples folded between two yields to the event loop. */
@@ -20,6 +21,8 @@ export interface RollupJobOptions {
   retentionEveryMs?: number;
   /** Samples folded per run at most (the next run continues from the watermark). */
   maxSamplesPerRun?: number;
+  /** Where the folding and deleting runs (default: in-process over `history`; the collector uses a worker). */
+  work?: HistoryMaintenance;
 }
 
 /**
@@ -31,12 +34,17 @@ export class RollupJob {
   private task: ScheduledTask | undefined;
   private lastRetention = Number.NEGATIVE_INFINITY;
   private running = false;
+  /** The run in progress, awaited by stop() (it stops between two chunks). */
+  private current: Promise<void> | undefined;
+  private stopping = false;
   private readonly folded: Counter;
   private readonly deleted: Counter;
   private readonly failures: Counter;
+  private readonly work: HistoryMaintenance;
 
   constructor(private readonly opts: RollupJobOptions) {
     const m = opts.metrics;
+    this.work = opts.work ?? new InlineHistoryMaintenance(opts.history);
     this.folded = m.counter('canh_rollup_samples_total', 'Samples folded into the history rollups.');
     this.deleted = m.counter('canh_history_deleted_total', 'Rows deleted by history retention, by resolution.');
     this.failures = m.counter('canh_rollup_failures_total', 'Rollup or retention runs that failed (retried at the next run).');
@@ -46,6 +54,8 @@ export class RollupJob {
   }
 
   start(): void {
+    this.stopping = false;
+    this.work.start?.();
     // A first run at once: catch up with what arrived while the collector was down.
     void this.runOnce();
     this.task ??= cron.schedule(this.opts.cron, () => this.runOnce(), { name: 'rollup', noOverlap: true });
@@ -55,21 +65,29 @@ export class RollupJob {
     const t = this.task;
     this.task = undefined;
     await t?.destroy();
+    this.stopping = true;
+    await this.current;
+    await this.work.stop?.();
   }
 
   /**
    * One run (also what tests call with a fake clock). Works in chunks and yields to the
    * event loop between them, so a long catch-up never stalls ingest acks or the API.
    */
-  async runOnce(): Promise<void> {
-    if (this.running) return;
+  runOnce(): Promise<void> {
+    if (this.running) return this.current ?? Promise.resolve();
     this.running = true;
+    this.current = this.run().finally(() => (this.current = undefined));
+    return this.current;
+  }
+
+  private async run(): Promise<void> {
     try {
       const max = this.opts.maxSamplesPerRun ?? 200_000;
       let done = 0;
       let caughtUp = false;
-      while (done < max && !caughtUp) {
-        const r = this.opts.history.rollup(Math.min(CHUNK, max - done));
+      while (done < max && !caughtUp && !this.stopping) {
+        const r = await this.work.rollup(Math.min(CHUNK, max - done));
         done += r.samples;
         caughtUp = r.caughtUp;
         this.folded.inc({}, r.samples);
@@ -77,14 +95,14 @@ export class RollupJob {
       }
       if (!caughtUp) this.opts.log.info({ samples: done }, 'rollup catching up (continues at the next run)');
       const now = this.opts.clock.now();
-      if (now - this.lastRetention >= (this.opts.retentionEveryMs ?? 3_600_000)) {
+      if (!this.stopping && now - this.lastRetention >= (this.opts.retentionEveryMs ?? 3_600_000)) {
         this.lastRetention = now;
         const d = { raw: 0, rollups: { '1m': 0, '15m': 0, '1h': 0 } };
         for (;;) {
-          const r = this.opts.history.applyRetention(RETENTION_CHUNK);
+          const r = await this.work.applyRetention(RETENTION_CHUNK, now);
           d.raw += r.raw;
           for (const k of ['1m', '15m', '1h'] as const) d.rollups[k] += r.rollups[k];
-          if (r.done) break;
+          if (r.done || this.stopping) break;
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
         this.deleted.inc({ resolution: 'raw' }, d.raw);

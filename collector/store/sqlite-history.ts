@@ -238,8 +238,13 @@ export class SqliteHistory implements HistoryReader {
     return { samples, buckets, caughtUp: this.stmts.pending.all(watermark, 1).length === 0 };
   }
 
-  /** Delete what is older than each resolution's retention. */
-  applyRetention(maxRawRows = Number.POSITIVE_INFINITY): RetentionOutcome {
+  /**
+   * Delete what is older than each resolution's retention. `rawChunk` raw rows per statement
+   * and `seriesPerTx` series per transaction bound how long the write lock is held (the
+   * history worker, collector/store/history-worker.ts, keeps both small so ingest on the
+   * main thread never waits long for it).
+   */
+  applyRetention(maxRawRows = Number.POSITIVE_INFINITY, opts: { rawChunk?: number; seriesPerTx?: number } = {}): RetentionOutcome {
     const now = this.clock.now();
     const watermark = this.watermark();
     let raw = 0;
@@ -248,7 +253,7 @@ export class SqliteHistory implements HistoryReader {
     // neither holds one huge transaction nor blocks for long (the job yields between calls).
     for (const h of this.stmts.allHosts.all() as Array<{ site: string; host: string }>) {
       for (;;) {
-        const budget = Math.min(RAW_DELETE_CHUNK, maxRawRows - raw);
+        const budget = Math.min(opts.rawChunk ?? RAW_DELETE_CHUNK, maxRawRows - raw);
         if (budget <= 0) return { raw, rollups: { '1m': 0, '15m': 0, '1h': 0 }, done: false };
         const n = this.stmts.deleteRaw.run(h.site, h.host, rawCutoff, watermark, budget).changes;
         raw += n;
@@ -257,17 +262,21 @@ export class SqliteHistory implements HistoryReader {
     }
     const rollups = { '1m': 0, '15m': 0, '1h': 0 } as Record<RollupResolution, number>;
     // Per series: each delete is a range of the primary key (no time index to maintain).
-    this.db.transaction(() => {
-      for (const s of this.stmts.allSeries.all() as Array<{ id: number; last_t: number }>) {
-        if (s.last_t < now - this.retention['1h']) {
-          // Nothing of it is kept anywhere any more: forget the series.
-          for (const r of ROLLUPS) rollups[r] += this.deleteSeriesRows[r].run(s.id).changes;
-          this.stmts.deleteSeries.run(s.id);
-          continue;
+    const all = this.stmts.allSeries.all() as Array<{ id: number; last_t: number }>;
+    const per = opts.seriesPerTx ?? all.length;
+    for (let i = 0; i < all.length; i += Math.max(1, per)) {
+      this.db.transaction(() => {
+        for (const s of all.slice(i, i + Math.max(1, per))) {
+          if (s.last_t < now - this.retention['1h']) {
+            // Nothing of it is kept anywhere any more: forget the series.
+            for (const r of ROLLUPS) rollups[r] += this.deleteSeriesRows[r].run(s.id).changes;
+            this.stmts.deleteSeries.run(s.id);
+            continue;
+          }
+          for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
         }
-        for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
-      }
-    })();
+      })();
+    }
     return { raw, rollups, done: true };
   }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Id, Lang } from '../query-schemas.js';
+import { JobError } from '../../../jobs/job-errors.js';
 import { UnknownSiteError } from '../../../report/report-builder.js';
 import { parseMonth } from '../../../report/report-period.js';
 import { REPORT_FORMATS } from '../../../report/report-renderers.js';
@@ -31,7 +32,7 @@ export function reportsRoutes(service: ReportService, opts: { timezone?: string 
   return {
     name: 'reports',
     mount(router, ctx) {
-      router.get('/reports', ctx.requireRole('read'), (req, res) => {
+      router.get('/reports', ctx.requireRole('read'), async (req, res) => {
         const q = ctx.parse(ReportQuery, req.query, res);
         if (!q) return;
         const month = q.month ?? lastCompleteMonth(ctx.clock.now(), tz);
@@ -42,9 +43,14 @@ export function reportsRoutes(service: ReportService, opts: { timezone?: string 
         }
         let out;
         try {
-          out = service.renderCached({ site: q.site, month, format: q.format, lang: q.lang }, ctx.clock.now());
+          // Built in a worker thread (collector/report/report-runner.ts): the loop only waits.
+          out = await service.renderCached({ site: q.site, month, format: q.format, lang: q.lang }, ctx.clock.now());
         } catch (err) {
           if (err instanceof UnknownSiteError) return sendError(res, 'not_found', err.message);
+          if (err instanceof JobError && err.retryable) {
+            res.setHeader('Retry-After', '60');
+            return sendError(res, 'unavailable', err.message);
+          }
           throw err;
         }
         res.setHeader('Content-Type', out.contentType);

@@ -1,0 +1,41 @@
+/**
+ * Worker thread entry (collector/store/history-maintenance.ts): rollups and retention with
+ * the worker's own read-write connection. Transactions are kept small (a few hundred
+ * samples, a few hundred raw rows, a few series each), so the main thread's ingest commits,
+ * which wait for the write lock up to `busy_timeout`, wait only a few milliseconds.
+ */
+import { workerData } from 'node:worker_threads';
+import { systemClock, type Clock } from '../../common/clock.js';
+import { serveJobs } from '../jobs/serve-jobs.js';
+import type { HistoryWorkerData } from './history-maintenance.js';
+import { SqliteHistory } from './sqlite-history.js';
+import { openDatabase } from './sqlite-store.js';
+
+/** Samples folded per transaction. */
+const ROLLUP_BATCH = 200;
+/** Raw rows deleted per statement (each its own transaction). */
+const RAW_CHUNK = 500;
+/** Series whose old rollup rows are deleted per transaction. */
+const SERIES_PER_TX = 20;
+
+const data = workerData as HistoryWorkerData;
+const db = openDatabase(data.dbFile, { synchronous: data.synchronous });
+// The main thread's "now" for retention (its clock may be a test's): set per job.
+let now = systemClock.now();
+const clock: Clock = {
+  now: () => now,
+  monotonic: () => systemClock.monotonic(),
+  setTimeout: (fn, ms) => systemClock.setTimeout(fn, ms),
+  setInterval: (fn, ms) => systemClock.setInterval(fn, ms),
+  clear: (h) => systemClock.clear(h),
+  sleep: (ms) => systemClock.sleep(ms),
+};
+const history = new SqliteHistory(db, clock, data.retention);
+
+serveJobs({
+  rollup: (p: { maxSamples: number }) => history.rollup(p.maxSamples, ROLLUP_BATCH),
+  retention: (p: { maxRawRows: number; now: number }) => {
+    now = p.now;
+    return history.applyRetention(p.maxRawRows, { rawChunk: RAW_CHUNK, seriesPerTx: SERIES_PER_TX });
+  },
+});
