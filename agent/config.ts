@@ -18,9 +18,32 @@ const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'si
 export const DEFAULT_OUTBOX_BYTES = 96 * 1024 * 1024;
 
 const DEFAULT_EXCLUDED_FS = [
-  'tmpfs', 'devtmpfs', 'overlay', 'squashfs', 'proc', 'sysfs', 'cgroup', 'cgroup2', 'nsfs', 'autofs', 'devpts', 'mqueue',
-  'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'fusectl', 'configfs', 'ramfs', 'efivarfs', 'binfmt_misc',
-  'hugetlbfs', 'rpc_pipefs', 'nfsd', 'iso9660',
+  'tmpfs',
+  'devtmpfs',
+  'overlay',
+  'squashfs',
+  'proc',
+  'sysfs',
+  'cgroup',
+  'cgroup2',
+  'nsfs',
+  'autofs',
+  'devpts',
+  'mqueue',
+  'debugfs',
+  'tracefs',
+  'securityfs',
+  'pstore',
+  'bpf',
+  'fusectl',
+  'configfs',
+  'ramfs',
+  'efivarfs',
+  'binfmt_misc',
+  'hugetlbfs',
+  'rpc_pipefs',
+  'nfsd',
+  'iso9660',
 ];
 
 /** The national public-service portal (Cổng Dịch vụ công quốc gia); add the province's one-stop system per deployment. */
@@ -38,10 +61,7 @@ export const AgentConfigSchema = z
     stateDir: z._default(z.string().check(z.minLength(1)), './state/agent'),
     intervalSeconds: z._default(num(1, 3600), 15),
     mqtt: z.object({
-      url: z._default(
-        z.string().check(z.regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be mqtt://, mqtts://, ws:// or wss:// URL')),
-        'mqtt://localhost:1883',
-      ),
+      url: z._default(z.string().check(z.regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be mqtt://, mqtts://, ws:// or wss:// URL')), 'mqtt://localhost:1883'),
       /** Defaults to `<site>.<host>` (a per-host credential). */
       username: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
       password: z.string().check(z.minLength(1), z.maxLength(256)),
@@ -79,10 +99,7 @@ export const AgentConfigSchema = z
         /** Ping the default gateway found automatically. */
         gateway: z._default(z.boolean(), true),
         /** Extra targets (ISP DNS, portals). */
-        targets: z._default(
-          z.array(z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a hostname or IP'))).check(z.maxLength(30)),
-          [],
-        ),
+        targets: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a hostname or IP'))).check(z.maxLength(30)), []),
         count: z._default(int(1, 20), 4),
         timeoutSeconds: z._default(int(1, 10), 2),
       }),
@@ -98,18 +115,20 @@ export const AgentConfigSchema = z
          */
         enabled: z._default(z.boolean(), true),
         probes: z._default(
-          z.array(
-            z.object({
-              /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
-              name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
-              url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
-              /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
-              method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
-              timeoutSeconds: z._default(num(1, 60), 10),
-              /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
-              expectStatus: z.optional(int(100, 599)),
-            }),
-          ).check(z.maxLength(MAX_PING_TARGETS)),
+          z
+            .array(
+              z.object({
+                /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
+                name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
+                url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
+                /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
+                method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
+                timeoutSeconds: z._default(num(1, 60), 10),
+                /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
+                expectStatus: z.optional(int(100, 599)),
+              }),
+            )
+            .check(z.maxLength(MAX_PING_TARGETS)),
           DEFAULT_HTTP_PROBES,
         ),
         /**

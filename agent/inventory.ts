@@ -12,12 +12,7 @@ export type DiskKind = InventoryBody['disks'][number]['type'];
  * A failed disk listing gives an empty list rather than no inventory at all.
  */
 export async function collectInventory(sys: InventoryReadings, agentVersion: string, hostname: string): Promise<InventoryBody> {
-  const [cpu, mem, os, disks] = await Promise.all([
-    sys.cpuInfo(),
-    sys.memory(),
-    sys.osInfo(),
-    sys.diskLayout().catch((): DiskLayoutEntry[] => []),
-  ]);
+  const [cpu, mem, os, disks] = await Promise.all([sys.cpuInfo(), sys.memory(), sys.osInfo(), sys.diskLayout().catch((): DiskLayoutEntry[] => [])]);
   return {
     hostname: clip(hostname),
     cpu: {

@@ -168,9 +168,7 @@ export async function runSilenceCommand(argv: string[]): Promise<number> {
       process.stdout.write(`silence #${arg} expired\n`);
       return 0;
     }
-    const list = opened.store
-      .silences({ since: values.all ? -1 : now })
-      .map((s) => ({ ...s, id: Number(s.id), state: silenceStatus(s, now) }));
+    const list = opened.store.silences({ since: values.all ? -1 : now }).map((s) => ({ ...s, id: Number(s.id), state: silenceStatus(s, now) }));
     if (values.json) {
       process.stdout.write(`${JSON.stringify(list)}\n`);
       return 0;

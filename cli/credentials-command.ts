@@ -70,13 +70,18 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else
           process.stdout.write(
-            `username: ${res.username}\npassword: ${res.password}\n` +
-              `(the password is shown only this once; put it in the agent's config as mqtt.password)\n`,
+            `username: ${res.username}\npassword: ${res.password}\n` + `(the password is shown only this once; put it in the agent's config as mqtt.password)\n`,
           );
         return 0;
       }
       case 'add-collector': {
-        const res = store.add({ role: 'collector', ...(values.username ? { username: values.username } : {}), now, rotate: values.rotate ?? false, ...(given ? { password: given } : {}) });
+        const res = store.add({
+          role: 'collector',
+          ...(values.username ? { username: values.username } : {}),
+          now,
+          rotate: values.rotate ?? false,
+          ...(given ? { password: given } : {}),
+        });
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else process.stdout.write(`username: ${res.username}\npassword: ${res.password}\n(shown only this once)\n`);
         return 0;

@@ -56,9 +56,7 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
       out.write(`canh notify: test message accepted by "${channel}" (${res.parts} part${res.parts > 1 ? 's' : ''})\n`);
       return 0;
     }
-    err.write(
-      `canh notify: "${channel}" did not accept the test message (${res.outcome.status === 'permanent' ? 'permanent error' : 'temporary error'}): ${res.outcome.reason}\n`,
-    );
+    err.write(`canh notify: "${channel}" did not accept the test message (${res.outcome.status === 'permanent' ? 'permanent error' : 'temporary error'}): ${res.outcome.reason}\n`);
     return 1;
   } finally {
     await notify.stop();

@@ -11,13 +11,7 @@ export interface Service {
  * Windows service wrapper). A second signal, or a stop taking longer than
  * `forceAfterMs`, exits at once.
  */
-export async function runUntilSignal(
-  service: Service,
-  log: Logger,
-  forceAfterMs = 15_000,
-  parentPid?: number,
-  clock: Clock = systemClock,
-): Promise<number> {
+export async function runUntilSignal(service: Service, log: Logger, forceAfterMs = 15_000, parentPid?: number, clock: Clock = systemClock): Promise<number> {
   await service.start();
   return new Promise<number>((resolve) => {
     let watch: TimerHandle | undefined;

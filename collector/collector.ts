@@ -209,7 +209,10 @@ export class Collector {
           metrics,
         })
       : undefined);
-    const reports = (this.reports = new ReportService({ store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites }, { runner: deps.reportRunner ?? jobs.reports }));
+    const reports = (this.reports = new ReportService(
+      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites },
+      { runner: deps.reportRunner ?? jobs.reports },
+    ));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
     if (config.report.schedule.enabled && notify.notifiers.size > 0) {
       this.reportJob = new MonthlyReportJob({

@@ -13,147 +13,158 @@ const tlsFiles = z.object({
   rejectUnauthorized: z.boolean().default(true),
 });
 
-export const CollectorConfigSchema = z
-  .object({
-    /** Folder for the embedded store (SQLite) and generated secrets. */
-    dataDir: z.string().min(1).default('./data'),
-    broker: z
-      .object({
-        /** `embedded`: run the built-in broker (aedes). `external`: subscribe to Mosquitto/EMQX at `external.url`. */
-        mode: z.enum(['embedded', 'external']).default('embedded'),
-        embedded: z
-          .object({
-            host: z.string().default('0.0.0.0'),
-            port: z.number().int().min(0).max(65535).default(1883),
-            tls: z
-              .object({
-                port: z.number().int().min(0).max(65535).default(8883),
-                certFile: z.string().min(1),
-                keyFile: z.string().min(1),
-                caFile: z.string().optional(),
-              })
-              .optional(),
-          })
-          .prefault({}),
-        external: z
-          .object({
-            url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt:// or mqtts:// URL'),
-            username: z.string().min(1).default('canh-collector'),
-            password: z.string().min(1),
-            clientId: z.string().min(1).max(64).default('canh-collector'),
-            /** MQTT 5 shared-subscription group, for several collectors behind one broker. */
-            shareGroup: z.string().regex(/^[A-Za-z0-9_-]+$/).optional(),
-            tls: tlsFiles.prefault({}),
-          })
-          .optional(),
-      })
-      .prefault({})
-      .superRefine((b, ctx) => {
-        if (b.mode === 'external' && !b.external) ctx.addIssue({ code: 'custom', path: ['external'], message: 'required when broker.mode is "external"' });
-      }),
-    http: z
-      .object({
-        host: z.string().default('0.0.0.0'),
-        port: z.number().int().min(0).max(65535).default(8080),
-      })
-      .prefault({}),
-    /** REST API and board login (collector/http/api/, docs/api.md). */
-    api: z
-      .object({
-        /** Requests per minute per client address (all API routes; bursts up to a fifth of it). */
-        rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(1200),
-        /** Login attempts per minute per client address (guessing tokens is hopeless, but cheap to refuse). */
-        loginPerMinute: z.number().int().min(1).max(10_000).default(10),
-        /** Client addresses tracked by the rate limiter; the least recently seen are forgotten beyond it. */
-        rateLimitMaxClients: z.number().int().min(10).max(1_000_000).default(10_000),
-        /** Board login sessions last this long (hours) after the last use, at most 7 days in all. */
-        sessionIdleHours: z.number().min(0.1).max(168).default(12),
-        /** Live-update (SSE) connections at once; more get 503. */
-        streamMaxClients: z.number().int().min(1).max(10_000).default(100),
-        /** Set the cookie `Secure` flag (the board is served over TLS by a reverse proxy). */
-        secureCookie: z.boolean().default(false),
-      })
-      .prefault({}),
-    /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
-    history: z
-      .object({
-        /** node-cron expression of the rollup job (it catches up from a persisted watermark). */
-        rollupCron: z.string().min(1).default('* * * * *'),
-        retentionDays: z
-          .object({
-            raw: z.number().min(1).max(3650).default(14),
-            '1m': z.number().min(1).max(3650).default(35),
-            '15m': z.number().min(1).max(3650).default(400),
-            '1h': z.number().min(1).max(36500).default(1826),
-          })
-          .prefault({}),
-      })
-      .prefault({}),
-    store: z
-      .object({
-        /** `normal`: survives a collector crash; `full`: also a power cut of its PC, at one fsync per message. */
-        synchronous: z.enum(['normal', 'full']).default('normal'),
-      })
-      .prefault({}),
-    ingest: z
-      .object({
-        skewToleranceSeconds: z.number().min(1).max(86_400).default(60),
-        /** Group commit (issue 12): most messages per store transaction … */
-        batchMessages: z.number().int().min(1).max(10_000).default(1000),
-        /** … and the longest a message waits for its transaction, ms. */
-        batchDelayMs: z.number().int().min(0).max(5000).default(25),
-        /** Bound of the receive queue; when full, the broker connections wait (back-pressure). */
-        queueMessages: z.number().int().min(100).max(1_000_000).default(20_000),
-        queueBytes: z.number().int().min(1024 * 1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
-      })
-      .prefault({}),
-    /**
-     * InfluxDB export (collector/influx/): off when absent. Also for VictoriaMetrics (run it
-     * with `-dedup.minScrapeInterval=1ms` so a resent point is stored once, as InfluxDB does).
-     */
-    influx: z
-      .object({
-        /** Base URL, e.g. `http://127.0.0.1:8086` (InfluxDB) or `http://127.0.0.1:8428` (VictoriaMetrics). */
-        url: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
-        org: z.string().default(''),
-        bucket: z.string().min(1).default('canh'),
-        /** API token (secret: never logged). */
-        token: z.string().min(1).optional(),
-        /** Lines per HTTP write. */
-        batchLines: z.number().int().min(1).max(100_000).default(5000),
-        /** A batch is sent at most this long after its first point. */
-        flushMs: z.number().int().min(10).max(60_000).default(1000),
-        /** Bound of the on-disk spool; the oldest unsent points are dropped beyond it. */
-        spoolMaxBytes: z.number().int().min(32 * 1024).default(512 * 1024 * 1024),
-        /** Default `<dataDir>/influx-spool`. */
-        spoolDir: z.string().min(1).optional(),
-        /** A write that has not completed after this is aborted and retried. */
-        timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
-        /** Points kept in memory while waiting for the database; more wait in the spool only. */
-        maxQueueLines: z.number().int().min(1).default(50_000),
-        /**
-         * Written batches stay resendable this long: when the database then drops the
-         * connection they are sent again (VictoriaMetrics acknowledges rows seconds before
-         * they are on disk). 0 for InfluxDB with its default durable (WAL-fsynced) writes.
-         */
-        resendWindowMs: z.number().int().min(0).max(600_000).default(30_000),
-      })
-      .optional(),
-    /** Settings for sites without an entry in `sites` (working hours, line speed). */
-    siteDefaults: SiteSettingsSchema,
-    /** Per-site settings by site id. */
-    sites: SitesSchema,
-    /** Alert rules, timings, maintenance windows (collector/alerting/, issue 4). */
-    alerting: AlertingConfigSchema,
-    /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
-    notify: NotifyConfigSchema,
-    /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
-    outage: OutageConfigSchema,
-    /** Monthly report job (collector/report/report-config.ts). */
-    report: ReportConfigSchema,
-    /** The collector's watch over its own event loop (collector/health/): stall threshold. */
-    health: HealthConfigSchema,
-    log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
-  });
+export const CollectorConfigSchema = z.object({
+  /** Folder for the embedded store (SQLite) and generated secrets. */
+  dataDir: z.string().min(1).default('./data'),
+  broker: z
+    .object({
+      /** `embedded`: run the built-in broker (aedes). `external`: subscribe to Mosquitto/EMQX at `external.url`. */
+      mode: z.enum(['embedded', 'external']).default('embedded'),
+      embedded: z
+        .object({
+          host: z.string().default('0.0.0.0'),
+          port: z.number().int().min(0).max(65535).default(1883),
+          tls: z
+            .object({
+              port: z.number().int().min(0).max(65535).default(8883),
+              certFile: z.string().min(1),
+              keyFile: z.string().min(1),
+              caFile: z.string().optional(),
+            })
+            .optional(),
+        })
+        .prefault({}),
+      external: z
+        .object({
+          url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be an mqtt:// or mqtts:// URL'),
+          username: z.string().min(1).default('canh-collector'),
+          password: z.string().min(1),
+          clientId: z.string().min(1).max(64).default('canh-collector'),
+          /** MQTT 5 shared-subscription group, for several collectors behind one broker. */
+          shareGroup: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]+$/)
+            .optional(),
+          tls: tlsFiles.prefault({}),
+        })
+        .optional(),
+    })
+    .prefault({})
+    .superRefine((b, ctx) => {
+      if (b.mode === 'external' && !b.external) ctx.addIssue({ code: 'custom', path: ['external'], message: 'required when broker.mode is "external"' });
+    }),
+  http: z
+    .object({
+      host: z.string().default('0.0.0.0'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .prefault({}),
+  /** REST API and board login (collector/http/api/, docs/api.md). */
+  api: z
+    .object({
+      /** Requests per minute per client address (all API routes; bursts up to a fifth of it). */
+      rateLimitPerMinute: z.number().int().min(1).max(1_000_000).default(1200),
+      /** Login attempts per minute per client address (guessing tokens is hopeless, but cheap to refuse). */
+      loginPerMinute: z.number().int().min(1).max(10_000).default(10),
+      /** Client addresses tracked by the rate limiter; the least recently seen are forgotten beyond it. */
+      rateLimitMaxClients: z.number().int().min(10).max(1_000_000).default(10_000),
+      /** Board login sessions last this long (hours) after the last use, at most 7 days in all. */
+      sessionIdleHours: z.number().min(0.1).max(168).default(12),
+      /** Live-update (SSE) connections at once; more get 503. */
+      streamMaxClients: z.number().int().min(1).max(10_000).default(100),
+      /** Set the cookie `Secure` flag (the board is served over TLS by a reverse proxy). */
+      secureCookie: z.boolean().default(false),
+    })
+    .prefault({}),
+  /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
+  history: z
+    .object({
+      /** node-cron expression of the rollup job (it catches up from a persisted watermark). */
+      rollupCron: z.string().min(1).default('* * * * *'),
+      retentionDays: z
+        .object({
+          raw: z.number().min(1).max(3650).default(14),
+          '1m': z.number().min(1).max(3650).default(35),
+          '15m': z.number().min(1).max(3650).default(400),
+          '1h': z.number().min(1).max(36500).default(1826),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  store: z
+    .object({
+      /** `normal`: survives a collector crash; `full`: also a power cut of its PC, at one fsync per message. */
+      synchronous: z.enum(['normal', 'full']).default('normal'),
+    })
+    .prefault({}),
+  ingest: z
+    .object({
+      skewToleranceSeconds: z.number().min(1).max(86_400).default(60),
+      /** Group commit (issue 12): most messages per store transaction … */
+      batchMessages: z.number().int().min(1).max(10_000).default(1000),
+      /** … and the longest a message waits for its transaction, ms. */
+      batchDelayMs: z.number().int().min(0).max(5000).default(25),
+      /** Bound of the receive queue; when full, the broker connections wait (back-pressure). */
+      queueMessages: z.number().int().min(100).max(1_000_000).default(20_000),
+      queueBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .max(4 * 1024 * 1024 * 1024)
+        .default(64 * 1024 * 1024),
+    })
+    .prefault({}),
+  /**
+   * InfluxDB export (collector/influx/): off when absent. Also for VictoriaMetrics (run it
+   * with `-dedup.minScrapeInterval=1ms` so a resent point is stored once, as InfluxDB does).
+   */
+  influx: z
+    .object({
+      /** Base URL, e.g. `http://127.0.0.1:8086` (InfluxDB) or `http://127.0.0.1:8428` (VictoriaMetrics). */
+      url: z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL'),
+      org: z.string().default(''),
+      bucket: z.string().min(1).default('canh'),
+      /** API token (secret: never logged). */
+      token: z.string().min(1).optional(),
+      /** Lines per HTTP write. */
+      batchLines: z.number().int().min(1).max(100_000).default(5000),
+      /** A batch is sent at most this long after its first point. */
+      flushMs: z.number().int().min(10).max(60_000).default(1000),
+      /** Bound of the on-disk spool; the oldest unsent points are dropped beyond it. */
+      spoolMaxBytes: z
+        .number()
+        .int()
+        .min(32 * 1024)
+        .default(512 * 1024 * 1024),
+      /** Default `<dataDir>/influx-spool`. */
+      spoolDir: z.string().min(1).optional(),
+      /** A write that has not completed after this is aborted and retried. */
+      timeoutMs: z.number().int().min(100).max(600_000).default(10_000),
+      /** Points kept in memory while waiting for the database; more wait in the spool only. */
+      maxQueueLines: z.number().int().min(1).default(50_000),
+      /**
+       * Written batches stay resendable this long: when the database then drops the
+       * connection they are sent again (VictoriaMetrics acknowledges rows seconds before
+       * they are on disk). 0 for InfluxDB with its default durable (WAL-fsynced) writes.
+       */
+      resendWindowMs: z.number().int().min(0).max(600_000).default(30_000),
+    })
+    .optional(),
+  /** Settings for sites without an entry in `sites` (working hours, line speed). */
+  siteDefaults: SiteSettingsSchema,
+  /** Per-site settings by site id. */
+  sites: SitesSchema,
+  /** Alert rules, timings, maintenance windows (collector/alerting/, issue 4). */
+  alerting: AlertingConfigSchema,
+  /** Notifiers: Zalo, email, webhook channels, rate limits, daily digest (collector/notify/config.ts). */
+  notify: NotifyConfigSchema,
+  /** Outage intelligence (collector/outage/): site correlation, silence timeout, give-up bound. */
+  outage: OutageConfigSchema,
+  /** Monthly report job (collector/report/report-config.ts). */
+  report: ReportConfigSchema,
+  /** The collector's watch over its own event loop (collector/health/): stall threshold. */
+  health: HealthConfigSchema,
+  log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),
+});
 
 export type CollectorConfig = z.output<typeof CollectorConfigSchema>;

@@ -30,7 +30,11 @@ export function ackTopic(site: string, host: string): string {
 export const MAX_ACK_RANGES = 1024;
 export const MAX_ACK_BOOTS = 16;
 
-const bootId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+const bootId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/);
 const seqNo = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const range = z.tuple([seqNo, seqNo]).refine(([a, b]) => a <= b, 'range start after its end');
 
@@ -39,7 +43,10 @@ export const AckMessage = z.object({
   /** Stored (or already stored: duplicates are acked again), per agent boot. */
   acks: z.array(z.object({ boot: bootId, ranges: z.array(range).max(MAX_ACK_RANGES) })).max(MAX_ACK_BOOTS),
   /** Refused for good (bad message): the agent drops them from its outbox and counts them. */
-  rejected: z.array(z.object({ boot: bootId, seq: seqNo, reason: z.string().max(64) })).max(256).optional(),
+  rejected: z
+    .array(z.object({ boot: bootId, seq: seqNo, reason: z.string().max(64) }))
+    .max(256)
+    .optional(),
 });
 export type AckMessage = z.infer<typeof AckMessage>;
 

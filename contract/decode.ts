@@ -3,16 +3,7 @@ import { SCHEMAS, type MessageByKind } from './schemas.js';
 import { parseTopic, type MessageKind } from './topics.js';
 
 /** Why a message was rejected; each is a label of the collector's rejection counter. */
-export const REJECT_REASONS = [
-  'bad_topic',
-  'too_large',
-  'bad_encoding',
-  'bad_json',
-  'unknown_version',
-  'schema',
-  'identity_mismatch',
-  'time_inconsistent',
-] as const;
+export const REJECT_REASONS = ['bad_topic', 'too_large', 'bad_encoding', 'bad_json', 'unknown_version', 'schema', 'identity_mismatch', 'time_inconsistent'] as const;
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type Decoded = {

@@ -8,11 +8,7 @@ import { ID_PATTERN } from './topics.js';
  */
 
 const id = z.string().regex(ID_PATTERN, 'must be a lowercase slug [a-z0-9_-], 1-63 chars');
-const epochMs = z
-  .number()
-  .int('must be an integer epoch-ms')
-  .min(MIN_TIME_MS, 'time before 2000-01-01')
-  .max(MAX_TIME_MS, 'time after 2100-01-01');
+const epochMs = z.number().int('must be an integer epoch-ms').min(MIN_TIME_MS, 'time before 2000-01-01').max(MAX_TIME_MS, 'time after 2100-01-01');
 const bytes = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const pct = z.number().min(0).max(100);
@@ -26,7 +22,11 @@ export const Envelope = z.object({
   site: id,
   host: id,
   /** Agent boot id: new each time the agent process starts (with `seq`, the dedup key). */
-  boot: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
+  boot: z
+    .string()
+    .min(8)
+    .max(64)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must be [A-Za-z0-9_-]'),
   /** Per-agent-boot sequence number, strictly increasing over every outbox message. */
   seq: count,
   /** When the data was taken (agent clock). */
@@ -200,7 +200,11 @@ export type NetworkCutScope = (typeof NETWORK_CUT_SCOPES)[number];
 /** A process as listed after a freeze (the program that may have hung the PC). */
 export const ProcessInfo = z.object({
   name: text.min(1),
-  pid: z.number().int().min(0).max(2 ** 32),
+  pid: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 32),
   cpuPct: z.number().min(0).max(100_000),
   memBytes: bytes,
 });

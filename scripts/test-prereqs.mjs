@@ -47,4 +47,7 @@ if (still.length) {
   process.exit(1);
 }
 // Debian starts the packaged daemons; the tests start their own on free ports.
-spawnSync('sh', ['-c', 'service mosquitto stop >/dev/null 2>&1 || true; service prometheus-node-exporter stop >/dev/null 2>&1 || true; service victoria-metrics stop >/dev/null 2>&1 || true']);
+spawnSync('sh', [
+  '-c',
+  'service mosquitto stop >/dev/null 2>&1 || true; service prometheus-node-exporter stop >/dev/null 2>&1 || true; service victoria-metrics stop >/dev/null 2>&1 || true',
+]);

@@ -13,11 +13,7 @@ export function parseProcStat(text: string): CpuTimes {
   if (!line) throw new Error('/proc/stat has no aggregate cpu line');
   // user nice system idle iowait irq softirq steal guest guest_nice. guest and guest_nice
   // are already counted inside user and nice, so adding them would count them twice.
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line
-    .trim()
-    .split(/\s+/)
-    .slice(1)
-    .map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   const idleAll = idle + iowait;
   const busy = user + nice + system + irq + softirq + steal;
   return { busy, total: busy + idleAll };
@@ -57,14 +53,17 @@ export function parseProcNetDev(text: string): NetCounters[] {
     // Split at the colon, not on whitespace: old kernels glue large counters to the name.
     const colon = line.indexOf(':');
     if (colon < 0 || line.includes('|')) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    const f = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (f.length < 16 || f.some((n) => !Number.isFinite(n))) continue;
     // rx: bytes packets errs drop fifo frame compressed multicast; tx: bytes packets errs drop ...
     out.push({ iface: line.slice(0, colon).trim(), rxBytes: f[0]!, rxErrors: f[2]!, rxDropped: f[3]!, txBytes: f[8]!, txErrors: f[10]!, txDropped: f[11]! });
   }
   return out;
 }
-
 
 const RTF_GATEWAY = 0x2;
 
@@ -216,8 +215,7 @@ export function parseCpuinfo(text: string, extras: CpuinfoExtras = {}): CpuInfo 
     if (pkg !== undefined && core !== undefined) pairs.add(`${pkg}/${core}`);
   }
   const cpuCores = Number(get('cpu cores'));
-  const physicalCores =
-    pairs.size > 0 ? pairs.size : Number.isInteger(cpuCores) && cpuCores > 0 ? cpuCores * Math.max(1, packages.size) : logical;
+  const physicalCores = pairs.size > 0 ? pairs.size : Number.isInteger(cpuCores) && cpuCores > 0 ? cpuCores * Math.max(1, packages.size) : logical;
 
   let speed = 0;
   if (extras.maxFreqKHz && Number.isFinite(extras.maxFreqKHz) && extras.maxFreqKHz > 0) {
@@ -288,4 +286,3 @@ export function diskLayoutFromSysBlock(entries: readonly SysBlockEntry[]): DiskL
   }
   return disks;
 }
-

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { silentLogger } from '../../common/log.js';
 import { bootTimeOverride, readBootClockMs } from './os-boot.js';
-import type { FsUsage, SystemInfo } from './system-info.js';
+import type { FsUsage } from './system-info.js';
 
 /**
  * What both real implementations of {@link SystemInfo} read the same way, through node:os

@@ -88,9 +88,10 @@ export function powerFromSysfs(supplies: readonly SysPowerSupply[]): PowerMetric
   let source: PowerMetrics['source'];
   if (mainsOnline) source = 'ac';
   else if (discharging.length > 0) source = 'battery';
-  else if (mains.length > 0) source = 'battery'; // a mains supply exists and is offline
+  else if (mains.length > 0)
+    source = 'battery'; // a mains supply exists and is offline
   else source = cells.some((s) => s.status === 'Charging' || s.status === 'Full' || s.status === 'Not charging') ? 'ac' : 'unknown';
-  const left = source === 'battery' ? discharging.map(minutesLeft).find((m) => m !== null) ?? null : null;
+  const left = source === 'battery' ? (discharging.map(minutesLeft).find((m) => m !== null) ?? null) : null;
   return { source, batteryPct, minutesLeft: left };
 }
 

@@ -7,9 +7,7 @@ import { execFile } from 'node:child_process';
 export function runCommand(cmd: string, args: readonly string[], timeoutMs: number): Promise<string | null> {
   return new Promise((resolve) => {
     try {
-      execFile(cmd, args as string[], { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true, encoding: 'utf8' }, (err, stdout) =>
-        resolve(err ? null : stdout),
-      );
+      execFile(cmd, args as string[], { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024, windowsHide: true, encoding: 'utf8' }, (err, stdout) => resolve(err ? null : stdout));
     } catch {
       resolve(null);
     }

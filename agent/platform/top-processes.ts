@@ -64,7 +64,7 @@ export function topFromSnapshots(before: readonly ProcStat[], after: readonly Pr
   const prev = new Map(before.map((p) => [p.pid, p.cpuTicks]));
   const rows: ProcessInfo[] = after.map((p) => {
     const d = Math.max(0, p.cpuTicks - (prev.get(p.pid) ?? p.cpuTicks));
-    const cpuPct = gapMs > 0 ? Math.round(((d / USER_HZ) / (gapMs / 1000)) * 1000) / 10 : 0;
+    const cpuPct = gapMs > 0 ? Math.round((d / USER_HZ / (gapMs / 1000)) * 1000) / 10 : 0;
     return { name: p.name.slice(0, 256), pid: p.pid, cpuPct: Math.min(cpuPct, 100_000), memBytes: p.rssPages * PAGE_BYTES };
   });
   return pickTop(rows, n);

@@ -104,7 +104,7 @@ export class Sampler {
     this.running = false;
     this.opts.clock.clear(this.timer);
     await this.inFlight;
-    await Promise.all(this.opts.sources.map((s) => s.stop?.().catch(() => undefined)));
+    await Promise.all(this.opts.sources.map((s) => (s.stop ? s.stop().catch(() => undefined) : Promise.resolve())));
   }
 }
 

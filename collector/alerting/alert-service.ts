@@ -95,7 +95,10 @@ export class AlertService {
     this.baselines.load(this.alertStore.loadBaselines());
     const every = this.deps.config.evaluateSeconds * 1000;
     this.timer = this.deps.clock.setInterval(() => this.tick(), every);
-    this.log.info({ alerts: Object.keys(this.state.alerts).length, evaluateSeconds: this.deps.config.evaluateSeconds, scheduleOffsetMs: this.deps.config.scheduleOffsetMs || undefined }, 'alerting started');
+    this.log.info(
+      { alerts: Object.keys(this.state.alerts).length, evaluateSeconds: this.deps.config.evaluateSeconds, scheduleOffsetMs: this.deps.config.scheduleOffsetMs || undefined },
+      'alerting started',
+    );
   }
 
   async stop(): Promise<void> {

@@ -156,7 +156,8 @@ export class AlertStore {
    * nothing is written: the same evaluation happens again at the next tick.
    */
   commit(result: EvaluationResult, sink: NotificationSink): void {
-    const upsert = this.db.prepare(`INSERT INTO alerts (id, fingerprint, rule, site, host, key, severity, state, active_since, pending_since, starts_at, ends_at, value, summary, hint, last_seen, silenced, inhibited, flapping, transitions, notified, notified_at, active)
+    const upsert = this.db
+      .prepare(`INSERT INTO alerts (id, fingerprint, rule, site, host, key, severity, state, active_since, pending_since, starts_at, ends_at, value, summary, hint, last_seen, silenced, inhibited, flapping, transitions, notified, notified_at, active)
       VALUES (@id, @fingerprint, @rule, @site, @host, @key, @severity, @state, @activeSince, @pendingSince, @startsAt, @endsAt, @value, @summary, @hint, @lastSeen, @silenced, @inhibited, @flapping, @transitions, @notified, @notifiedAt, @active)
       ON CONFLICT (id) DO UPDATE SET severity = excluded.severity, state = excluded.state, active_since = excluded.active_since, pending_since = excluded.pending_since, starts_at = excluded.starts_at, ends_at = excluded.ends_at,
         value = excluded.value, summary = excluded.summary, hint = excluded.hint, last_seen = excluded.last_seen, silenced = excluded.silenced, inhibited = excluded.inhibited,
@@ -241,9 +242,17 @@ export class AlertStore {
 
   /** Silences, newest first; `since`: only those ending after it. */
   silences(opts: { since?: number; limit?: number } = {}): SilenceRow[] {
-    const rows = this.db
-      .prepare('SELECT * FROM silences WHERE ends_at > ? ORDER BY id DESC LIMIT ?')
-      .all(opts.since ?? -1, opts.limit ?? 1000) as Array<{ id: number; rule: string | null; site: string | null; host: string | null; starts_at: number; ends_at: number; author: string; comment: string; created_at: number }>;
+    const rows = this.db.prepare('SELECT * FROM silences WHERE ends_at > ? ORDER BY id DESC LIMIT ?').all(opts.since ?? -1, opts.limit ?? 1000) as Array<{
+      id: number;
+      rule: string | null;
+      site: string | null;
+      host: string | null;
+      starts_at: number;
+      ends_at: number;
+      author: string;
+      comment: string;
+      created_at: number;
+    }>;
     return rows.map((r) => ({
       id: String(r.id),
       matchers: { ...(r.rule !== null ? { rule: r.rule } : {}), ...(r.site !== null ? { site: r.site } : {}), ...(r.host !== null ? { host: r.host } : {}) },

@@ -46,7 +46,9 @@ export function ruleConfigKey(name: string): string {
 }
 
 const RulesSchema = z
-  .object(Object.fromEntries(BUILT_IN_RULES.map((r) => [ruleConfigKey(r.name), (r.params as unknown as z.ZodObject).prefault({})])) as unknown as Record<string, z.ZodType<CommonParams>>)
+  .object(
+    Object.fromEntries(BUILT_IN_RULES.map((r) => [ruleConfigKey(r.name), (r.params as unknown as z.ZodObject).prefault({})])) as unknown as Record<string, z.ZodType<CommonParams>>,
+  )
   .strict()
   .prefault({});
 
@@ -60,12 +62,20 @@ export const AlertingConfigSchema = z
     /** At least this long between two messages for one site. */
     groupIntervalSeconds: z.number().min(0).max(86_400).default(300),
     /** Remind of a still-firing site group this often (a rule may override). */
-    repeatMinutes: z.number().min(1).max(30 * 1440).default(240),
+    repeatMinutes: z
+      .number()
+      .min(1)
+      .max(30 * 1440)
+      .default(240),
     flapWindowMinutes: z.number().min(1).max(1440).default(60),
     /** State changes within the window that make an alert "flapping" (no messages until it calms). */
     flapThreshold: z.number().int().min(2).max(100).default(4),
     /** An alert no rule reported on for this long is resolved. */
-    staleMinutes: z.number().min(1).max(7 * 1440).default(60),
+    staleMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 1440)
+      .default(60),
     /** Language of the messages. */
     lang: z.enum(['vi', 'en']).default('vi'),
     /** JSON file with `{ "<ruleKey>": { params } }` (e.g. `peakHourCongestion`), merged over `rules`. */
@@ -77,7 +87,12 @@ export const AlertingConfigSchema = z
      * Testing/demonstration only: shift the clock the working-hours schedule is read with,
      * ms (e.g. an end-to-end test at night simulating 09:00 on a Monday). 0 in production.
      */
-    scheduleOffsetMs: z.number().int().min(-366 * 86_400_000).max(366 * 86_400_000).default(0),
+    scheduleOffsetMs: z
+      .number()
+      .int()
+      .min(-366 * 86_400_000)
+      .max(366 * 86_400_000)
+      .default(0),
   })
   .strict()
   .prefault({});

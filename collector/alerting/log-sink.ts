@@ -13,7 +13,15 @@ export class LogNotificationSink implements NotificationSink {
   ) {}
   enqueue(n: Notification): void {
     this.log.info(
-      { notification: n.id, site: n.site, kind: n.kind, firing: n.firing.map((a) => a.rule), resolved: n.resolved.map((a) => a.rule), title: n.title[this.lang], text: n.text[this.lang] },
+      {
+        notification: n.id,
+        site: n.site,
+        kind: n.kind,
+        firing: n.firing.map((a) => a.rule),
+        resolved: n.resolved.map((a) => a.rule),
+        title: n.title[this.lang],
+        text: n.text[this.lang],
+      },
       'alert notification',
     );
   }

@@ -102,7 +102,8 @@ export class MetricWindows {
     let w = s?.get(host);
     if (w) return w;
     if (this.hosts >= this.limits.maxHosts) {
-      if (this.overflow.hosts++ % 1000 === 0) this.log?.warn({ maxHosts: this.limits.maxHosts, refused: this.overflow.hosts }, 'alerting: too many hosts in metric windows; new hosts not evaluated');
+      if (this.overflow.hosts++ % 1000 === 0)
+        this.log?.warn({ maxHosts: this.limits.maxHosts, refused: this.overflow.hosts }, 'alerting: too many hosts in metric windows; new hosts not evaluated');
       return undefined;
     }
     if (!s) this.sites.set(site, (s = new Map()));

@@ -18,20 +18,19 @@ export function api(method, path, body) {
   // CSRF guard for cookie sessions (docs/api.md): every mutation carries this header.
   if (method !== 'GET') headers['X-Canh-Request'] = '1';
   if (body !== undefined) headers['content-type'] = 'application/json';
-  return fetch(path, { method: method, credentials: 'same-origin', headers: headers, body: body === undefined ? undefined : JSON.stringify(body) })
-    .then(function (r) {
-      return r.text().then(function (txt) {
-        var data = null;
-        try {
-          data = txt ? JSON.parse(txt) : null;
-        } catch (e) {
-          data = null;
-        }
-        if (r.ok) return data;
-        if (r.status === 401 && path.indexOf('api/auth/') !== 0) toLogin();
-        throw new ApiError(r.status, data);
-      });
+  return fetch(path, { method: method, credentials: 'same-origin', headers: headers, body: body === undefined ? undefined : JSON.stringify(body) }).then(function (r) {
+    return r.text().then(function (txt) {
+      var data;
+      try {
+        data = txt ? JSON.parse(txt) : null;
+      } catch {
+        data = null;
+      }
+      if (r.ok) return data;
+      if (r.status === 401 && path.indexOf('api/auth/') !== 0) toLogin();
+      throw new ApiError(r.status, data);
     });
+  });
 }
 export function get(path, query) {
   return api('GET', path + qs(query));

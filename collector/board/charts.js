@@ -66,11 +66,20 @@ Chart.prototype.update = function (spec) {
   this.destroy();
   clear(this.plotBox);
   this.sig = sig;
-  var self = this;
-  var series = [{}].concat(spec.labels.map(function (label, i) {
-    // uPlot's default shows point markers only where data is sparse (a new host, 15-min buckets).
-    return { label: label, stroke: COLORS[i % COLORS.length], fill: undefined, width: 1.5, spanGaps: !!spec.spanGaps, dash: spec.dashed && spec.dashed[i] ? [6, 4] : undefined, points: { size: 6 } };
-  }));
+  var series = [{}].concat(
+    spec.labels.map(function (label, i) {
+      // uPlot's default shows point markers only where data is sparse (a new host, 15-min buckets).
+      return {
+        label: label,
+        stroke: COLORS[i % COLORS.length],
+        fill: undefined,
+        width: 1.5,
+        spanGaps: !!spec.spanGaps,
+        dash: spec.dashed && spec.dashed[i] ? [6, 4] : undefined,
+        points: { size: 6 },
+      };
+    }),
+  );
   var y = { auto: true };
   if (spec.yMin != null || spec.yMax != null) {
     y = {
@@ -79,40 +88,44 @@ Chart.prototype.update = function (spec) {
       },
     };
   }
-  this.plot = new window.uPlot({
-    width: this.width(),
-    height: 190,
-    series: series,
-    scales: {
-      x: {
-        time: true,
-        range: function (u, min, max) {
-          return self.xRange ? [self.xRange[0] / 1000, self.xRange[1] / 1000] : [min, max];
+  this.plot = new window.uPlot(
+    {
+      width: this.width(),
+      height: 190,
+      series: series,
+      scales: {
+        x: {
+          time: true,
+          range: (u, min, max) => (this.xRange ? [this.xRange[0] / 1000, this.xRange[1] / 1000] : [min, max]),
         },
+        y: y,
       },
-      y: y,
+      axes: [{ values: timeTicks, space: 60 }, { values: numTicks }],
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      hooks: {
+        // Working hours drawn under the lines (issue 6: "working hours shaded").
+        drawClear: [
+          (u) => {
+            if (!this.shade.length) return;
+            var ctx = u.ctx;
+            ctx.save();
+            ctx.fillStyle = 'rgba(11,83,148,0.08)';
+            this.shade.forEach(function (s) {
+              var x0 = u.valToPos(s[0] / 1000, 'x', true);
+              var x1 = u.valToPos(s[1] / 1000, 'x', true);
+              var l = Math.max(u.bbox.left, x0);
+              var r = Math.min(u.bbox.left + u.bbox.width, x1);
+              if (r > l) ctx.fillRect(l, u.bbox.top, r - l, u.bbox.height);
+            });
+            ctx.restore();
+          },
+        ],
+      },
     },
-    axes: [{ values: timeTicks, space: 60 }, { values: numTicks }],
-    legend: { live: false },
-    cursor: { drag: { x: false, y: false } },
-    hooks: {
-      // Working hours drawn under the lines (issue 6: "working hours shaded").
-      drawClear: [function (u) {
-        if (!self.shade.length) return;
-        var ctx = u.ctx;
-        ctx.save();
-        ctx.fillStyle = 'rgba(11,83,148,0.08)';
-        self.shade.forEach(function (s) {
-          var x0 = u.valToPos(s[0] / 1000, 'x', true);
-          var x1 = u.valToPos(s[1] / 1000, 'x', true);
-          var l = Math.max(u.bbox.left, x0);
-          var r = Math.min(u.bbox.left + u.bbox.width, x1);
-          if (r > l) ctx.fillRect(l, u.bbox.top, r - l, u.bbox.height);
-        });
-        ctx.restore();
-      }],
-    },
-  }, spec.data, this.plotBox);
+    spec.data,
+    this.plotBox,
+  );
 };
 Chart.prototype.resize = function () {
   if (this.plot) this.plot.setSize({ width: this.width(), height: 190 });

@@ -49,9 +49,17 @@ export function href() {
   return parts.join('/');
 }
 export function table(headers, rows, cls) {
-  var thead = el('thead', null, el('tr', null, headers.map(function (h) {
-    return typeof h === 'string' ? el('th', { text: h }) : el('th', { text: h.text, cls: h.cls });
-  })));
+  var thead = el(
+    'thead',
+    null,
+    el(
+      'tr',
+      null,
+      headers.map(function (h) {
+        return typeof h === 'string' ? el('th', { text: h }) : el('th', { text: h.text, cls: h.cls });
+      }),
+    ),
+  );
   return el('div', { cls: 'tablewrap' }, el('table', { cls: cls }, [thead, el('tbody', null, rows)]));
 }
 export function td(text, cls) {

@@ -30,7 +30,7 @@ export function startLive() {
     var d;
     try {
       d = JSON.parse(e.data);
-    } catch (err) {
+    } catch {
       return;
     }
     if (session.view && session.view.wants(d)) scheduleRefresh();

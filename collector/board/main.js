@@ -19,17 +19,19 @@ $('lang').addEventListener('click', function () {
   session.lang = session.lang === 'vi' ? 'en' : 'vi';
   try {
     window.localStorage.setItem(LANG_KEY, session.lang);
-  } catch (e) {
+  } catch {
     /* private mode: the choice lasts this page only */
   }
   route();
 });
 $('logout').addEventListener('click', function () {
-  api('POST', 'api/auth/logout', {}).catch(function () {}).then(function () {
-    stopLive();
-    toLogin();
-    session.afterLogin = '#/';
-  });
+  api('POST', 'api/auth/logout', {})
+    .catch(function () {})
+    .then(function () {
+      stopLive();
+      toLogin();
+      session.afterLogin = '#/';
+    });
 });
 window.addEventListener('hashchange', route);
 document.addEventListener('visibilitychange', catchUp);

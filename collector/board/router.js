@@ -26,15 +26,19 @@ export function staticTexts() {
 
 /** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/login). */
 export function route() {
-  var parts = location.hash.replace(/^#\/?/, '').split('/').filter(function (p) {
-    return p !== '';
-  }).map(function (p) {
-    try {
-      return decodeURIComponent(p);
-    } catch (e) {
-      return p;
-    }
-  });
+  var parts = location.hash
+    .replace(/^#\/?/, '')
+    .split('/')
+    .filter(function (p) {
+      return p !== '';
+    })
+    .map(function (p) {
+      try {
+        return decodeURIComponent(p);
+      } catch {
+        return p;
+      }
+    });
   if (session.view) session.view.destroy();
   session.viewGen++;
   resetRefresh();

@@ -10,16 +10,20 @@ export function align(seriesList) {
       ts[p[0]] = true;
     });
   });
-  var xs = Object.keys(ts).map(Number).sort(function (a, b) {
-    return a - b;
-  });
+  var xs = Object.keys(ts)
+    .map(Number)
+    .sort(function (a, b) {
+      return a - b;
+    });
   var index = {};
   xs.forEach(function (x, i) {
     index[x] = i;
   });
-  var data = [xs.map(function (x) {
-    return x / 1000;
-  })];
+  var data = [
+    xs.map(function (x) {
+      return x / 1000;
+    }),
+  ];
   seriesList.forEach(function (s) {
     var ys = new Array(xs.length);
     for (var i = 0; i < ys.length; i++) ys[i] = null;
@@ -50,22 +54,27 @@ export function combine(series, bucketMs, how, byKey) {
       h.n++;
     });
   });
-  return Object.keys(groups).sort().map(function (g) {
-    var perBucket = groups[g];
-    var points = Object.keys(perBucket).map(Number).sort(function (a, b) {
-      return a - b;
-    }).map(function (b) {
-      var slot = perBucket[b];
-      var total = 0;
-      var n = 0;
-      for (var id in slot) {
-        total += slot[id].sum / slot[id].n;
-        n++;
-      }
-      return [b, how === 'sum' ? total : total / n];
+  return Object.keys(groups)
+    .sort()
+    .map(function (g) {
+      var perBucket = groups[g];
+      var points = Object.keys(perBucket)
+        .map(Number)
+        .sort(function (a, b) {
+          return a - b;
+        })
+        .map(function (b) {
+          var slot = perBucket[b];
+          var total = 0;
+          var n = 0;
+          for (var id in slot) {
+            total += slot[id].sum / slot[id].n;
+            n++;
+          }
+          return [b, how === 'sum' ? total : total / n];
+        });
+      return { key: g, points: points };
     });
-    return { key: g, points: points };
-  });
 }
 
 export function countPoints(data) {
@@ -73,8 +82,6 @@ export function countPoints(data) {
   for (var i = 1; i < data.length; i++) for (var j = 0; j < data[i].length; j++) if (data[i][j] != null) n++;
   return n;
 }
-
-
 
 var tzFormats = {};
 /** Spans [fromMs, toMs] of working time in [from, to] (collector/schedule/working-hours.ts rules), 15-min steps. */
@@ -84,8 +91,17 @@ export function workingSpans(wh, from, to) {
   var fmt = tzFormats[tz];
   if (!fmt) {
     try {
-      fmt = tzFormats[tz] = new Intl.DateTimeFormat('en-US', { timeZone: tz, hour12: false, year: 'numeric', month: '2-digit', day: '2-digit', weekday: 'short', hour: '2-digit', minute: '2-digit' });
-    } catch (e) {
+      fmt = tzFormats[tz] = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz,
+        hour12: false,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        weekday: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+    } catch {
       return [];
     }
   }
@@ -105,7 +121,11 @@ export function workingSpans(wh, from, to) {
     var minute = (Number(parts.hour) % 24) * 60 + Number(parts.minute);
     var daySpans = wh.days[wd] || [];
     if (!daySpans.length && wd === '6' && wh.saturdayMorning) daySpans = [['07:30', '11:30']];
-    if (!daySpans.length && extra.indexOf(date) >= 0) daySpans = wh.days['1'] || [['07:30', '11:30'], ['13:30', '17:00']];
+    if (!daySpans.length && extra.indexOf(date) >= 0)
+      daySpans = wh.days['1'] || [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ];
     if (holidays.indexOf(date) >= 0) daySpans = [];
     var inside = daySpans.some(function (s) {
       return minute >= toMin(s[0]) && minute < toMin(s[1]);
@@ -123,4 +143,3 @@ function toMin(s) {
   var p = String(s).split(':');
   return Number(p[0]) * 60 + Number(p[1]);
 }
-

@@ -74,7 +74,11 @@ export class BrokerSubscriber implements AckPublisher {
     // mqtt.js reads the next packet only after handleMessage's callback: a full queue pushes back.
     client.handleMessage = (packet, done) => {
       const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, { via: 'external' });
-      if (wait) wait.then(() => done(), (err: unknown) => done(err as Error));
+      if (wait)
+        wait.then(
+          () => done(),
+          (err: unknown) => done(err as Error),
+        );
       else done();
     };
     const filters = DATA_TOPIC_FILTERS.map((f) => (opts.shareGroup ? `$share/${opts.shareGroup}/${f}` : f));

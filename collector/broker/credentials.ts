@@ -87,10 +87,7 @@ const COLLECTOR_USERNAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export class CredentialExistsError extends Error {
   constructor(readonly username: string) {
-    super(
-      `credential "${username}" already exists and is not revoked; ` +
-        `revoke it first or pass rotate to issue a new password`,
-    );
+    super(`credential "${username}" already exists and is not revoked; ` + `revoke it first or pass rotate to issue a new password`);
     this.name = 'CredentialExistsError';
   }
 }
@@ -190,19 +187,12 @@ export class CredentialStore {
       if (existing) {
         if (existing.revoked_at === null && !input.rotate) throw new CredentialExistsError(username);
         if (existing.role !== role || existing.site !== site || existing.host !== host) {
-          throw new Error(
-            `username "${username}" is taken by a different ${existing.role} credential ` +
-              `(site ${existing.site}, host ${existing.host ?? '-'})`,
-          );
+          throw new Error(`username "${username}" is taken by a different ${existing.role} credential ` + `(site ${existing.site}, host ${existing.host ?? '-'})`);
         }
-        this.db
-          .prepare('UPDATE credentials SET hash = ?, created_at = ?, revoked_at = NULL WHERE username = ?')
-          .run(hash, input.now, username);
+        this.db.prepare('UPDATE credentials SET hash = ?, created_at = ?, revoked_at = NULL WHERE username = ?').run(hash, input.now, username);
       } else {
         this.db
-          .prepare(
-            'INSERT INTO credentials (username, site, host, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)',
-          )
+          .prepare('INSERT INTO credentials (username, site, host, role, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, NULL)')
           .run(username, site, host, role, hash, input.now);
       }
     });
@@ -243,9 +233,7 @@ export class CredentialStore {
 
   /** All credentials (revoked ones too), without hashes, ordered by username. */
   list(): CredentialInfo[] {
-    const rows = this.db
-      .prepare('SELECT username, site, host, role, created_at, revoked_at FROM credentials ORDER BY username')
-      .all() as Omit<Row, 'hash'>[];
+    const rows = this.db.prepare('SELECT username, site, host, role, created_at, revoked_at FROM credentials ORDER BY username').all() as Omit<Row, 'hash'>[];
     return rows.map((r) => ({
       username: r.username,
       site: r.site,
@@ -258,17 +246,13 @@ export class CredentialStore {
 
   /** Non-revoked credentials with their hashes (for the Mosquitto export only). */
   activeCredentials(): ActiveCredential[] {
-    const rows = this.db
-      .prepare('SELECT * FROM credentials WHERE revoked_at IS NULL ORDER BY username')
-      .all() as Row[];
+    const rows = this.db.prepare('SELECT * FROM credentials WHERE revoked_at IS NULL ORDER BY username').all() as Row[];
     return rows.map((r) => ({ ...toIdentity(r), hash: r.hash }));
   }
 
   /** Revoke; returns false if there is no such active credential. Clears cached verifications. */
   revoke(username: string, now: number): boolean {
-    const res = this.db
-      .prepare('UPDATE credentials SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL')
-      .run(now, username);
+    const res = this.db.prepare('UPDATE credentials SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL').run(now, username);
     this.cache.clear();
     return res.changes > 0;
   }

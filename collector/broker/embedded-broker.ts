@@ -109,7 +109,11 @@ export class EmbeddedBroker implements AckPublisher {
           return;
         }
         const wait = commit.submit(packet.topic, packet.payload as Buffer, { username: identity.username });
-        if (wait) wait.then(() => done(null), (err: unknown) => done(err as Error));
+        if (wait)
+          wait.then(
+            () => done(null),
+            (err: unknown) => done(err as Error),
+          );
         else done(null);
       },
       authorizeSubscribe: (client: Client | null, sub: Subscription, done: (err: Error | null, sub?: Subscription | null) => void) => {
@@ -143,9 +147,8 @@ export class EmbeddedBroker implements AckPublisher {
     log.info({ host: this.opts.host, port: this.port() }, 'embedded MQTT broker listening');
     if (this.opts.tls) {
       const t = this.opts.tls;
-      const secure = createTlsServer(
-        { cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}) },
-        (s) => handle(s as unknown as Socket),
+      const secure = createTlsServer({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}) }, (s) =>
+        handle(s as unknown as Socket),
       );
       await listen(secure as unknown as Server, t.port, this.opts.host);
       this.servers.push(secure as unknown as Server);

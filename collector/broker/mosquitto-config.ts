@@ -74,11 +74,7 @@ export function renderAclFile(creds: readonly ActiveCredential[], now?: number):
 }
 
 /** Write `passwd` (mode 0600) and `acl` atomically (temp file + rename) into `dir`. */
-export async function exportMosquittoFiles(
-  store: CredentialStore,
-  dir: string,
-  opts: ExportMosquittoOptions = {},
-): Promise<ExportMosquittoResult> {
+export async function exportMosquittoFiles(store: CredentialStore, dir: string, opts: ExportMosquittoOptions = {}): Promise<ExportMosquittoResult> {
   const creds = store.activeCredentials();
   await mkdir(dir, { recursive: true, mode: 0o750 });
   const passwordFile = join(dir, opts.passwordFileName ?? 'passwd');
@@ -88,12 +84,7 @@ export async function exportMosquittoFiles(
   return { passwordFile, aclFile, users: creds.length };
 }
 
-async function writeAtomic(
-  path: string,
-  text: string,
-  mode: number,
-  owner: { uid?: number; gid?: number },
-): Promise<void> {
+async function writeAtomic(path: string, text: string, mode: number, owner: { uid?: number; gid?: number }): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
     // 'wx' + explicit mode: the file is never readable by others, not even briefly.

@@ -126,10 +126,7 @@ export class StallWatch implements CollectorStalls {
     }
     this.stalls.inc();
     this.stallSeconds.inc({}, s.gapMs / 1000);
-    this.deps.log.warn(
-      { start: s.start, end: s.end, seconds: round3(s.gapMs / 1000), thresholdSeconds: this.deps.thresholdMs / 1000 },
-      'collector stalled',
-    );
+    this.deps.log.warn({ start: s.start, end: s.end, seconds: round3(s.gapMs / 1000), thresholdSeconds: this.deps.thresholdMs / 1000 }, 'collector stalled');
     try {
       this.deps.recorder?.record(s);
     } catch (err) {

@@ -115,9 +115,7 @@ export function loadBoardAssets(dir = BOARD_DIR): BoardAssets {
 
 /** Total bytes of the board (raw and gzipped), for the page-weight figure. */
 export function boardWeight(assets: BoardAssets): { raw: number; gzip: number; files: Array<{ name: string; raw: number; gzip: number }> } {
-  const files = [...assets.values()]
-    .filter((a) => !a.name.endsWith('.txt'))
-    .map((a) => ({ name: a.name, raw: a.body.length, gzip: a.gzip.length }));
+  const files = [...assets.values()].filter((a) => !a.name.endsWith('.txt')).map((a) => ({ name: a.name, raw: a.body.length, gzip: a.gzip.length }));
   return { raw: files.reduce((s, f) => s + f.raw, 0), gzip: files.reduce((s, f) => s + f.gzip, 0), files };
 }
 

@@ -64,7 +64,11 @@ export class HttpServer {
   app(): express.Express {
     const { store, metrics } = this.opts;
     const requests = metrics.counter('canh_http_requests_total', 'HTTP requests, by route template, method and status.');
-    const latency = metrics.histogram('canh_http_request_duration_seconds', 'HTTP request latency, by route template, method and status class (SSE streams left out).', LATENCY_BUCKETS);
+    const latency = metrics.histogram(
+      'canh_http_request_duration_seconds',
+      'HTTP request latency, by route template, method and status class (SSE streams left out).',
+      LATENCY_BUCKETS,
+    );
     const app = express();
     app.disable('x-powered-by');
     app.set('query parser', 'simple');

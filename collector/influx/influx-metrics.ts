@@ -45,17 +45,12 @@ export class InfluxMetrics {
     this.warnLog = new RateLimitedLog(log, 10_000, () => clock.now());
     this.written = m.counter('canh_influx_points_written_total', 'Points written to InfluxDB (2xx), resends included.');
     this.retries = m.counter('canh_influx_retries_total', 'Failed InfluxDB writes that will be retried (one per attempt).');
-    this.spooledOnly = m.counter(
-      'canh_influx_points_spooled_total',
-      'Points kept on disk only because the in-memory queue was full (read back from the spool when sent).',
-    );
+    this.spooledOnly = m.counter('canh_influx_points_spooled_total', 'Points kept on disk only because the in-memory queue was full (read back from the spool when sent).');
     this.dropped = m.counter('canh_influx_points_dropped_total', 'Points never written to InfluxDB, by reason.');
     this.resent = m.counter('canh_influx_points_resent_total', 'Points sent again after the database may have lost acknowledged writes.');
     for (const reason of INFLUX_DROP_REASONS) this.dropped.inc({ reason }, 0);
     m.gauge('canh_influx_spool_bytes', 'Bytes of the InfluxDB spool on disk.', (g) => g.set(gauges.spoolBytes()));
-    m.gauge('canh_influx_queue_points', 'Points held in memory for InfluxDB (being batched, spooled or waiting to be sent).', (g) =>
-      g.set(gauges.queuePoints()),
-    );
+    m.gauge('canh_influx_queue_points', 'Points held in memory for InfluxDB (being batched, spooled or waiting to be sent).', (g) => g.set(gauges.queuePoints()));
     m.gauge('canh_influx_backlog_points', 'Spooled points not yet written to InfluxDB.', (g) => g.set(gauges.backlogPoints()));
   }
 

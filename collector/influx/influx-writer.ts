@@ -50,7 +50,7 @@ import type { Logger } from '../../common/log.js';
 import { BatchBuilder } from './batch-builder.js';
 import { DiskSpool } from './disk-spool.js';
 import { DEFAULT_RETRY, redactUrl, type InfluxRetryOptions, type InfluxWriterDeps, type InfluxWriterOptions } from './influx-options.js';
-import { InfluxMetrics, type InfluxDropReason, type InfluxGaugeSources, type InfluxWriterStats } from './influx-metrics.js';
+import { InfluxMetrics, type InfluxGaugeSources, type InfluxWriterStats } from './influx-metrics.js';
 import { ResendLedger } from './resend-ledger.js';
 import { classifyWriteError, ClientWriteTransport, type InfluxWriteTransport } from './write-transport.js';
 
@@ -144,7 +144,7 @@ export class InfluxWriter {
     await this.spool.open();
     let batches = 0;
     let points = 0;
-    for (let from = 0; ; ) {
+    for (let from = 0; ;) {
       const page = await this.spool.read(from, 256, READ_AHEAD_BYTES);
       if (page.length === 0) break;
       for (const b of page) {
@@ -162,10 +162,7 @@ export class InfluxWriter {
     for (const text of waiting) this.appendBatch(text, countLinesOf(text));
     this.batches.arm();
     this.loop = this.run();
-    this.log.info(
-      { url: redactUrl(this.opts.url), bucket: this.opts.bucket, batchLines: this.opts.batchLines, spoolMaxBytes: this.opts.spoolMaxBytes },
-      'influx writer started',
-    );
+    this.log.info({ url: redactUrl(this.opts.url), bucket: this.opts.bucket, batchLines: this.opts.batchLines, spoolMaxBytes: this.opts.spoolMaxBytes }, 'influx writer started');
   }
 
   /**
@@ -307,7 +304,7 @@ export class InfluxWriter {
 
   private async readFromSpool(id: number): Promise<string | undefined> {
     this.readAhead.clear();
-    let page: Awaited<ReturnType<DiskSpool['read']>> = [];
+    let page: Awaited<ReturnType<DiskSpool['read']>>;
     try {
       page = await this.spool.read(id, READ_AHEAD_BATCHES, READ_AHEAD_BYTES);
     } catch (err) {

@@ -147,12 +147,7 @@ export interface IncidentInput {
 
 /** One `incident` point at the incident's end: count = 1, duration in seconds, hosts affected. */
 export function incidentPoint(i: IncidentInput): string[] {
-  const line = formatLine(
-    'incident',
-    { site: i.site, scope: i.scope, cause: i.cause },
-    { count: 1, duration_s: Math.max(0, i.end - i.start) / 1000, hosts: i.hosts },
-    i.end,
-  );
+  const line = formatLine('incident', { site: i.site, scope: i.scope, cause: i.cause }, { count: 1, duration_s: Math.max(0, i.end - i.start) / 1000, hosts: i.hosts }, i.end);
   return line === undefined ? [] : [line];
 }
 

@@ -50,7 +50,8 @@ export const INFLUX_SCHEMA = {
     fields: { ok: 'integer', status: 'integer', dns_ms: 'float', connect_ms: 'float', tls_ms: 'float', first_byte_ms: 'float', total_ms: 'float' },
   },
   power: {
-    description: 'Power supply as the OS sees it (laptop battery, UPS on USB/HID): on_battery = 1 on battery (mains lost), 0 on AC, absent when unknown; charge % and minutes left when known.',
+    description:
+      'Power supply as the OS sees it (laptop battery, UPS on USB/HID): on_battery = 1 on battery (mains lost), 0 on AC, absent when unknown; charge % and minutes left when known.',
     tags: ['site', 'host'],
     fields: { on_battery: 'integer', battery_pct: 'float', minutes_left: 'float' },
   },

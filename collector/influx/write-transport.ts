@@ -57,11 +57,12 @@ export class ClientWriteTransport implements InfluxWriteTransport {
       ac.abort();
     }, this.opts.timeoutMs);
     try {
-      await this.influx.transport.request(
-        this.path,
-        body,
-        { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, gzipThreshold: this.opts.gzipThreshold, signal: ac.signal },
-      );
+      await this.influx.transport.request(this.path, body, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=utf-8' },
+        gzipThreshold: this.opts.gzipThreshold,
+        signal: ac.signal,
+      });
     } catch (err) {
       if (timedOut) throw new RequestTimedOutError();
       throw err;

@@ -34,11 +34,7 @@ export class StoreUnavailableError extends Error {
 }
 
 /** A message that was stored for the first time (never a replayed duplicate). */
-export type StoredMessage =
-  | { kind: 'samples'; row: SampleRow }
-  | { kind: 'events'; row: EventRow }
-  | { kind: 'inventory'; row: InventoryRow }
-  | { kind: 'status'; row: StatusRow };
+export type StoredMessage = { kind: 'samples'; row: SampleRow } | { kind: 'events'; row: EventRow } | { kind: 'inventory'; row: InventoryRow } | { kind: 'status'; row: StatusRow };
 
 export interface IngestDeps {
   store: Store;

@@ -5,6 +5,4 @@ export interface JobRequestMessage {
   payload: unknown;
 }
 
-export type JobReplyMessage =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { name: string; message: string; data?: Record<string, unknown> } };
+export type JobReplyMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string; data?: Record<string, unknown> } };

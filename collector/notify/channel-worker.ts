@@ -102,10 +102,13 @@ export class ChannelWorker {
 
   private arm(ms: number): void {
     this.deps.clock.clear(this.timer);
-    this.timer = this.deps.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.wake();
-    }, Math.max(0, ms));
+    this.timer = this.deps.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.wake();
+      },
+      Math.max(0, ms),
+    );
   }
 
   private async loop(): Promise<void> {

@@ -102,14 +102,22 @@ export const NotifyConfigSchema = z
     retry: z
       .object({
         minDelayMs: z.number().int().min(10).default(5_000),
-        maxDelayMs: z.number().int().min(10).default(10 * 60_000),
+        maxDelayMs: z
+          .number()
+          .int()
+          .min(10)
+          .default(10 * 60_000),
         factor: z.number().min(1).max(10).default(2),
         /** Each delay is multiplied by a random factor in [1 - jitter, 1 + jitter]. */
         jitter: z.number().min(0).max(1).default(0.2),
         /** A delivery is given up (state `failed`, reason recorded) after this many attempts… */
         maxAttempts: z.number().int().min(1).max(1000).default(30),
         /** …or when it is this old. */
-        maxAgeMs: z.number().int().min(1000).default(24 * 3600_000),
+        maxAgeMs: z
+          .number()
+          .int()
+          .min(1000)
+          .default(24 * 3600_000),
       })
       .prefault({}),
     outbox: z

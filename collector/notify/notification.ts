@@ -68,28 +68,30 @@ export const NotificationAlertSchema = z.object({
 });
 export type NotificationAlert = z.input<typeof NotificationAlertSchema>;
 
-export const NotificationSchema = z.object({
-  /**
-   * Idempotency key, unique per notification and stable if the engine re-emits the same
-   * notification after a restart (e.g. `site:groupKey:evaluationTime`). The outbox accepts
-   * an id once; a second enqueue with the same id is a no-op.
-   */
-  id: z.string().min(1).max(256),
-  site: z.string().min(1).max(128),
-  /** Display name of the site ("UBND xã Tân Phú"); defaults to the site id. */
-  siteName: z.string().max(200).optional(),
-  /** When the engine produced it. */
-  createdAt: z.number(),
-  /** Alerts that fire now (new, or repeated after the repeat interval). */
-  firing: z.array(NotificationAlertSchema).max(500).default([]),
-  /** Alerts that resolved since the last notification of this group. */
-  resolved: z.array(NotificationAlertSchema).max(500).default([]),
-  /**
-   * Channel names to deliver to; omitted = every enabled channel. Lets a rule or a test
-   * (`canh notify test --channel …`) target one channel.
-   */
-  channels: z.array(z.string().min(1).max(64)).max(32).optional(),
-}).refine((n) => n.firing.length + n.resolved.length > 0, { message: 'a notification needs at least one firing or resolved alert', path: ['firing'] });
+export const NotificationSchema = z
+  .object({
+    /**
+     * Idempotency key, unique per notification and stable if the engine re-emits the same
+     * notification after a restart (e.g. `site:groupKey:evaluationTime`). The outbox accepts
+     * an id once; a second enqueue with the same id is a no-op.
+     */
+    id: z.string().min(1).max(256),
+    site: z.string().min(1).max(128),
+    /** Display name of the site ("UBND xã Tân Phú"); defaults to the site id. */
+    siteName: z.string().max(200).optional(),
+    /** When the engine produced it. */
+    createdAt: z.number(),
+    /** Alerts that fire now (new, or repeated after the repeat interval). */
+    firing: z.array(NotificationAlertSchema).max(500).default([]),
+    /** Alerts that resolved since the last notification of this group. */
+    resolved: z.array(NotificationAlertSchema).max(500).default([]),
+    /**
+     * Channel names to deliver to; omitted = every enabled channel. Lets a rule or a test
+     * (`canh notify test --channel …`) target one channel.
+     */
+    channels: z.array(z.string().min(1).max(64)).max(32).optional(),
+  })
+  .refine((n) => n.firing.length + n.resolved.length > 0, { message: 'a notification needs at least one firing or resolved alert', path: ['firing'] });
 /** What the engine builds (defaults such as `values: []` may be left out). */
 export type Notification = z.input<typeof NotificationSchema>;
 /** A notification after validation (defaults filled in). */

@@ -43,9 +43,7 @@ export interface SendContext {
  * `reason` is short, machine-readable and secret-free (it is logged and stored).
  */
 export type SendOutcome =
-  | { status: 'accepted'; id?: string | undefined }
-  | { status: 'retriable'; reason: string; retryAfterMs?: number | undefined }
-  | { status: 'permanent'; reason: string };
+  { status: 'accepted'; id?: string | undefined } | { status: 'retriable'; reason: string; retryAfterMs?: number | undefined } | { status: 'permanent'; reason: string };
 
 /**
  * Port for one configured channel (one file per channel type, see channel-registry.ts).

@@ -122,7 +122,11 @@ export class NotifyService implements NotificationSink {
   enqueueMessage(message: OutboxMessage, channels: readonly string[]): EnqueueResult {
     const res = this.outbox.enqueue(message, channels, this.deps.clock.now(), (e) => {
       this.metrics.failed.inc({ channel: e.channel, reason: 'overflow' });
-      this.warn.warn(`overflow:${e.channel}`, { channel: e.channel, delivery: e.deliveryId, message: e.messageId, bound: this.config.outbox.maxPendingPerChannel }, 'notify outbox full: oldest delivery given up');
+      this.warn.warn(
+        `overflow:${e.channel}`,
+        { channel: e.channel, delivery: e.deliveryId, message: e.messageId, bound: this.config.outbox.maxPendingPerChannel },
+        'notify outbox full: oldest delivery given up',
+      );
     });
     if (res.duplicate) {
       this.metrics.duplicates.inc();

@@ -93,14 +93,18 @@ export class Outbox {
     migrateNotifyTables(db);
     this.stmts = {
       insertMessage: db.prepare('INSERT INTO notify_messages (id, kind, site, created_at, queued_at, payload) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING'),
-      insertDelivery: db.prepare("INSERT INTO notify_deliveries (message_id, channel, state, queued_at, next_at) VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (message_id, channel) DO NOTHING"),
+      insertDelivery: db.prepare(
+        "INSERT INTO notify_deliveries (message_id, channel, state, queued_at, next_at) VALUES (?, ?, 'pending', ?, ?) ON CONFLICT (message_id, channel) DO NOTHING",
+      ),
       pendingCount: db.prepare("SELECT COUNT(*) AS n FROM notify_deliveries WHERE channel = ? AND state = 'pending'"),
       oldestPending: db.prepare("SELECT id, message_id FROM notify_deliveries WHERE channel = ? AND state = 'pending' ORDER BY queued_at, id LIMIT 1"),
       // FIFO per channel: the oldest pending delivery goes first, even when it waits for a retry.
       nextDue: db.prepare("SELECT * FROM notify_deliveries WHERE channel = ? AND state = 'pending' ORDER BY id LIMIT 1"),
       payload: db.prepare('SELECT payload FROM notify_messages WHERE id = ?'),
       markPart: db.prepare("UPDATE notify_deliveries SET parts_sent = ?, last_attempt_at = ? WHERE id = ? AND state = 'pending'"),
-      markSent: db.prepare("UPDATE notify_deliveries SET state = 'sent', parts_sent = ?, attempts = attempts + 1, last_attempt_at = ?, done_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'"),
+      markSent: db.prepare(
+        "UPDATE notify_deliveries SET state = 'sent', parts_sent = ?, attempts = attempts + 1, last_attempt_at = ?, done_at = ?, last_error = NULL WHERE id = ? AND state = 'pending'",
+      ),
       markRetry: db.prepare("UPDATE notify_deliveries SET attempts = attempts + 1, next_at = ?, last_attempt_at = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       markFailed: db.prepare("UPDATE notify_deliveries SET state = 'failed', done_at = ?, last_error = ? WHERE id = ? AND state = 'pending'"),
       countFailedAttempt: db.prepare("UPDATE notify_deliveries SET attempts = attempts + 1, last_attempt_at = ? WHERE id = ? AND state = 'pending'"),

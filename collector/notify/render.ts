@@ -201,10 +201,7 @@ function renderNotification(n: ParsedNotification, test: boolean, o: RenderOptio
   const lead = firing[0] ?? resolved[0];
   const tag = test ? w.testTag : firing.length ? w.alertTag : w.resolvedTag;
   const others = firing.length + resolved.length - 1;
-  const subject = clip(
-    `${tag} ${n.siteName ?? n.site}: ${lead ? lead.summary[o.language] : ''}${others > 0 ? ` ${w.more(others)}` : ''}`.trim(),
-    SUBJECT_MAX,
-  );
+  const subject = clip(`${tag} ${n.siteName ?? n.site}: ${lead ? lead.summary[o.language] : ''}${others > 0 ? ` ${w.more(others)}` : ''}`.trim(), SUBJECT_MAX);
   const now = n.createdAt;
   const sections: Array<{ title: string; blocks: string[][] }> = [];
   if (firing.length) sections.push({ title: `${w.firing} (${firing.length}):`, blocks: firing.map((a) => alertLines(a, false, now, o)) });
@@ -254,7 +251,12 @@ function renderDigest(d: Digest, o: RenderOptions): Omit<RenderedMessage, 'messa
       );
     }
     paragraphs.push(lines.join('\n'));
-    htmlParts.push(`<h3 style="margin:12px 0 4px">${escapeHtml(lines[0]!)}</h3><ul>${lines.slice(1).map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+    htmlParts.push(
+      `<h3 style="margin:12px 0 4px">${escapeHtml(lines[0]!)}</h3><ul>${lines
+        .slice(1)
+        .map((l) => `<li>${escapeHtml(l)}</li>`)
+        .join('')}</ul>`,
+    );
   }
   paragraphs.push(`— ${w.footer}`);
   const html = [

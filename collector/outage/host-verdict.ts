@@ -82,7 +82,14 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
   }
   if (!r.newAgentBoot) {
     if (o.freeze && o.freeze.end >= o.start && o.freeze.start <= r.at) {
-      return { cause: 'freeze', verdict: 'unknown', start: Math.min(o.start, o.freeze.start), end: Math.max(o.freeze.end, o.start), uncertaintyMs: o.uncertaintyMs, evidence: { ...base, event: 'freeze', gapSamples: o.gapSamples } };
+      return {
+        cause: 'freeze',
+        verdict: 'unknown',
+        start: Math.min(o.start, o.freeze.start),
+        end: Math.max(o.freeze.end, o.start),
+        uncertaintyMs: o.uncertaintyMs,
+        evidence: { ...base, event: 'freeze', gapSamples: o.gapSamples },
+      };
     }
     const covered = coverage >= GAP_COVERAGE_FOR_NETWORK;
     if (o.networkCut || (covered && (o.caughtUp || settled))) {
@@ -97,7 +104,14 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
       };
     }
     if (!settled) return undefined;
-    return { cause: 'offline', verdict: 'unknown', start: o.start, end: r.at, uncertaintyMs: o.uncertaintyMs, evidence: { ...base, gapSamples: o.gapSamples, coverage: round3(coverage) } };
+    return {
+      cause: 'offline',
+      verdict: 'unknown',
+      start: o.start,
+      end: r.at,
+      uncertaintyMs: o.uncertaintyMs,
+      evidence: { ...base, gapSamples: o.gapSamples, coverage: round3(coverage) },
+    };
   }
   if (!settled) return undefined;
   if (r.newOsBoot) {
@@ -105,7 +119,14 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
     const end = r.osBoot !== null ? Math.max(o.start, r.osBoot) : r.at;
     return { cause: 'unknown', verdict: 'power', start: o.start, end, uncertaintyMs: Math.max(o.uncertaintyMs, o.intervalMs), evidence: { ...base, osBootAfter: r.osBoot } };
   }
-  return { cause: 'crash', verdict: 'unknown', start: o.start, end: r.at, uncertaintyMs: o.uncertaintyMs, evidence: { ...base, note: 'agent restarted on the same OS boot without an outage event' } };
+  return {
+    cause: 'crash',
+    verdict: 'unknown',
+    start: o.start,
+    end: r.at,
+    uncertaintyMs: o.uncertaintyMs,
+    evidence: { ...base, note: 'agent restarted on the same OS boot without an outage event' },
+  };
 }
 
 function round3(x: number): number {

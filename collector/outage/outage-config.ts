@@ -26,7 +26,11 @@ export const OutageConfigSchema = z
      */
     settleSeconds: z.number().min(1).max(3600).default(60),
     /** Hosts of an incident still out after this long are given up on (recorded) and the incident is resolved. */
-    giveUpHours: z.number().min(0.01).max(24 * 90).default(24),
+    giveUpHours: z
+      .number()
+      .min(0.01)
+      .max(24 * 90)
+      .default(24),
     /** A reported OS boot this much later than the drop (or the previous boot) counts as a new OS boot. */
     bootToleranceSeconds: z.number().min(1).max(3600).default(30),
     /** Bound on hosts tracked (memory); more are counted and logged, not tracked. */

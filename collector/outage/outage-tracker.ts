@@ -185,7 +185,10 @@ export class OutageTracker {
           log.warn({ site, incident: e.incident.id, hosts: e.incident.hosts, hostsOnlineBefore: e.incident.hostsOnlineBefore, start: e.incident.start }, 'site incident opened');
         } else if (e.change === 'resolved') {
           this.incidentResolved.inc({ cause: e.incident.cause });
-          log.warn({ site, incident: e.incident.id, cause: e.incident.cause, hosts: e.incident.hosts.length, start: e.incident.start, end: e.incident.end, evidence: e.incident.evidence }, 'site incident resolved');
+          log.warn(
+            { site, incident: e.incident.id, cause: e.incident.cause, hosts: e.incident.hosts.length, start: e.incident.start, end: e.incident.end, evidence: e.incident.evidence },
+            'site incident resolved',
+          );
           this.emit({ scope: 'site', incident: e.incident });
         }
         break;

@@ -163,8 +163,7 @@ class SiteRun {
       if (out && !out.returned) {
         const newAgentBoot = out.boot !== null && out.boot !== m.boot;
         const tol = this.s.bootToleranceMs;
-        const newOsBoot =
-          osBoot !== null && ((out.osBoot !== null && osBoot > out.osBoot + tol) || (out.osBoot === null && osBoot >= out.start - tol));
+        const newOsBoot = osBoot !== null && ((out.osBoot !== null && osBoot > out.osBoot + tol) || (out.osBoot === null && osBoot >= out.start - tol));
         out.returned = { at: m.received, boot: m.boot, osBoot, newAgentBoot, newOsBoot, skewMs: skew.skewMs };
       }
       // Remember the previous session's birth of this boot (its wills are stale from now on).
@@ -399,7 +398,16 @@ class SiteRun {
   private close(h: TrackedHost, d: HostDecision): void {
     const o = h.outage!;
     h.outage = null;
-    const closed: ClosedOutage = { id: o.id, start: d.start, end: d.end, cause: d.cause, incidentId: o.incidentId, uncertaintyMs: d.uncertaintyMs, evidence: d.evidence, verdict: d.verdict };
+    const closed: ClosedOutage = {
+      id: o.id,
+      start: d.start,
+      end: d.end,
+      cause: d.cause,
+      incidentId: o.incidentId,
+      uncertaintyMs: d.uncertaintyMs,
+      evidence: d.evidence,
+      verdict: d.verdict,
+    };
     h.lastClosed = closed;
     this.fx.push({ kind: 'hostOutage', change: 'closed', outage: this.closedRecord(h.host, closed) });
     const inc = this.st.incident;

@@ -2,15 +2,7 @@ import { localMidnight, localTime } from '../sites/schedule/working-hours.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { IdCounters, SiteState } from './outage-state.js';
-import type {
-  HostOutage,
-  OutageCount,
-  OutageCountQuery,
-  OutageCountReader,
-  OutageQuery,
-  OutageReader,
-  SiteIncident,
-} from './outage-types.js';
+import type { HostOutage, OutageCount, OutageCountQuery, OutageCountReader, OutageQuery, OutageReader, SiteIncident } from './outage-types.js';
 import type { OutageEffect } from './site-correlator.js';
 
 const MIGRATIONS = [
@@ -185,7 +177,11 @@ export class SqliteOutageStore implements OutageReader, OutageCountReader {
   counts(q: OutageCountQuery): OutageCount[] {
     const where = `start >= ? AND start < ?${q.site !== undefined ? ' AND site = ?' : ''}`;
     const params: unknown[] = [q.from, q.to, ...(q.site !== undefined ? [q.site] : [])];
-    const incidents = this.db.prepare(`SELECT site, cause, start FROM outage_incident WHERE ${where} LIMIT ${MAX_COUNT_ROWS}`).all(...params) as Array<{ site: string; cause: string; start: number }>;
+    const incidents = this.db.prepare(`SELECT site, cause, start FROM outage_incident WHERE ${where} LIMIT ${MAX_COUNT_ROWS}`).all(...params) as Array<{
+      site: string;
+      cause: string;
+      start: number;
+    }>;
     const outages = this.db.prepare(`SELECT site, start FROM outage_host WHERE ${where} LIMIT ${MAX_COUNT_ROWS}`).all(...params) as Array<{ site: string; start: number }>;
     const buckets = new Map<string, OutageCount>();
     const bucket = (site: string, t: number) => {

@@ -9,7 +9,20 @@ import type { AgeClass, Hardware } from './report-model.js';
 
 /** Launch year of Intel Core i3/i5/i7/i9 generation N (the model number's leading digits). */
 const INTEL_CORE_GEN_YEAR: Record<number, number> = {
-  1: 2010, 2: 2011, 3: 2012, 4: 2013, 5: 2015, 6: 2015, 7: 2017, 8: 2017, 9: 2018, 10: 2019, 11: 2020, 12: 2021, 13: 2022, 14: 2023,
+  1: 2010,
+  2: 2011,
+  3: 2012,
+  4: 2013,
+  5: 2015,
+  6: 2015,
+  7: 2017,
+  8: 2017,
+  9: 2018,
+  10: 2019,
+  11: 2020,
+  12: 2021,
+  13: 2022,
+  14: 2023,
 };
 /** Launch year of AMD Ryzen desktop/mobile series N (model number's first digit). */
 const RYZEN_SERIES_YEAR: Record<number, number> = { 1: 2017, 2: 2018, 3: 2019, 4: 2020, 5: 2021, 6: 2022, 7: 2023, 8: 2024, 9: 2024 };
@@ -67,7 +80,10 @@ export function hardwareOf(data: Record<string, unknown> | undefined, year: numb
   const cpu = (data.cpu ?? {}) as { manufacturer?: unknown; brand?: unknown; cores?: unknown };
   const os = (data.os ?? {}) as { distro?: unknown; release?: unknown; platform?: unknown };
   const disks = Array.isArray(data.disks) ? (data.disks as Array<{ type?: unknown }>) : [];
-  const brand = [cpu.manufacturer, cpu.brand].filter((s): s is string => typeof s === 'string' && s.length > 0).join(' ').trim();
+  const brand = [cpu.manufacturer, cpu.brand]
+    .filter((s): s is string => typeof s === 'string' && s.length > 0)
+    .join(' ')
+    .trim();
   const cpuYear = cpuLaunchYear(brand);
   const distro = typeof os.distro === 'string' ? os.distro : '';
   const release = typeof os.release === 'string' ? os.release : '';

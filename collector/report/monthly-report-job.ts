@@ -130,7 +130,17 @@ export class MonthlyReportJob {
         const r = built.bundle!.sites[0]!;
         const subject =
           cfg.lang === 'vi' ? `[Canh] Báo cáo hạ tầng CNTT ${fmtMonth(month, 'vi')} – ${r.siteName}` : `[Canh] IT infrastructure report ${fmtMonth(month, 'en')} – ${r.siteName}`;
-        await this.opts.sender.send({ site, siteName: r.siteName, month, lang: cfg.lang, subject, html: html.body, csv: csv.body, csvFilename: csv.filename, zaloText: zaloSummary(r, cfg.lang) });
+        await this.opts.sender.send({
+          site,
+          siteName: r.siteName,
+          month,
+          lang: cfg.lang,
+          subject,
+          html: html.body,
+          csv: csv.body,
+          csvFilename: csv.filename,
+          zaloText: zaloSummary(r, cfg.lang),
+        });
         this.stmts.markSent.run(site, month, this.opts.clock.now());
         this.failures.delete(site);
         this.opts.log.info({ site, month }, 'monthly report sent');

@@ -48,7 +48,11 @@ export function renderCsv(bundle: ReportBundle): string {
   const sep = csvSeparator(lang);
   const lines: string[] = [HEAD[lang].map((h) => quote(h, sep)).join(sep)];
   const row = (section: string, site: string, item: string, metric: string, value: Value, unit = '') =>
-    lines.push([section, site, item, metric, value === null ? '' : typeof value === 'number' ? num(value, lang) : quote(value, sep), unit].map((c, i) => (i === 4 ? c : quote(c, sep))).join(sep));
+    lines.push(
+      [section, site, item, metric, value === null ? '' : typeof value === 'number' ? num(value, lang) : quote(value, sep), unit]
+        .map((c, i) => (i === 4 ? c : quote(c, sep)))
+        .join(sep),
+    );
 
   for (const r of bundle.sites) {
     const s = r.site;
@@ -62,7 +66,11 @@ export function renderCsv(bundle: ReportBundle): string {
     row('availability', s, '', 'portals_ok', a.portalOkPct, '%');
     row('availability', s, '', 'centre_available', a.centrePct, '%');
     row('availability', s, '', 'minutes_without_data', a.minutesWithoutData, 'min');
-    for (const [item, o] of [['power_cut', r.powerCuts], ['network_cut', r.networkCuts], ['other', r.otherOutages]] as const) {
+    for (const [item, o] of [
+      ['power_cut', r.powerCuts],
+      ['network_cut', r.networkCuts],
+      ['other', r.otherOutages],
+    ] as const) {
       row('outages', s, item, 'count', o.count);
       row('outages', s, item, 'total', min(o.totalMs), 'min');
       row('outages', s, item, 'longest', min(o.longestMs), 'min');

@@ -18,11 +18,9 @@ function block(b: Block): string | null {
     case 'fields':
       return ['| | |', '|---|---|', ...b.rows.map(([k, v]) => `| ${cell(k)} | ${cell(v)} |`)].join('\n');
     case 'table':
-      return [
-        `| ${b.head.map(cell).join(' | ')} |`,
-        `|${b.numeric.map((n) => (n ? '---:' : '---')).join('|')}|`,
-        ...b.rows.map((r) => `| ${r.map(cell).join(' | ')} |`),
-      ].join('\n');
+      return [`| ${b.head.map(cell).join(' | ')} |`, `|${b.numeric.map((n) => (n ? '---:' : '---')).join('|')}|`, ...b.rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join(
+        '\n',
+      );
     case 'chart':
       return null;
     case 'list':

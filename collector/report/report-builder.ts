@@ -128,9 +128,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   // Outages: site incidents overlapping the month, clipped to it.
   const incidents: SiteIncident[] = src.outages.incidents({ site, from, to, limit: MAX_INCIDENTS });
   if (incidents.length >= MAX_INCIDENTS) notes.push('incidents_truncated');
-  const clippedIncidents = incidents
-    .map((x) => [Math.max(from, x.start), Math.min(to, x.end ?? to)] as [number, number])
-    .filter(([a, b]) => b > a);
+  const clippedIncidents = incidents.map((x) => [Math.max(from, x.start), Math.min(to, x.end ?? to)] as [number, number]).filter(([a, b]) => b > a);
   const downUnion = mergeIntervals(clippedIncidents);
   const outages: OutageItem[] = incidents
     .map((x) => {
@@ -262,7 +260,10 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
       congestedMinutes: d?.congested ?? 0,
       latencyMs: lat === null ? null : round2(lat),
       lossPct: loss === null ? null : round2(loss),
-      outageWorkingMs: unionOverlapMs(clippedIncidents, working.filter(([a, b]) => b > start && a < end)),
+      outageWorkingMs: unionOverlapMs(
+        clippedIncidents,
+        working.filter(([a, b]) => b > start && a < end),
+      ),
     });
   }
   const worstDays = days

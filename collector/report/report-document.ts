@@ -110,12 +110,23 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
 
   // 3. Outages
   b.push({ kind: 'heading', level: 3, text: `3. ${T.sections.outages}` });
-  const sumRow = (label: string, o: SiteReport['powerCuts']) => [label, String(o.count), fmtDuration(o.totalMs, lang), fmtDuration(o.longestMs, lang), String(o.inWorkingHours), fmtDuration(o.workingMs, lang)];
+  const sumRow = (label: string, o: SiteReport['powerCuts']) => [
+    label,
+    String(o.count),
+    fmtDuration(o.totalMs, lang),
+    fmtDuration(o.longestMs, lang),
+    String(o.inWorkingHours),
+    fmtDuration(o.workingMs, lang),
+  ];
   b.push({
     kind: 'table',
     head: [T.outage.kind, T.outage.count, T.outage.total, T.outage.longest, T.outage.inWorking, T.outage.workingLost],
     numeric: [false, true, true, true, true, true],
-    rows: [sumRow(T.causePlural.power_cut, r.powerCuts), sumRow(T.causePlural.network_cut, r.networkCuts), ...(r.otherOutages.count ? [sumRow(T.causePlural.other, r.otherOutages)] : [])],
+    rows: [
+      sumRow(T.causePlural.power_cut, r.powerCuts),
+      sumRow(T.causePlural.network_cut, r.networkCuts),
+      ...(r.otherOutages.count ? [sumRow(T.causePlural.other, r.otherOutages)] : []),
+    ],
   });
   if (r.outages.length === 0) b.push({ kind: 'para', text: T.outage.noneInMonth });
   else {

@@ -26,7 +26,21 @@ export interface ReportTexts {
     overview: string;
   };
   availability: { workingTime: string; siteUp: string; portalsOk: string; centre: string; noData: string; portals: string; none: string };
-  outage: { kind: string; count: string; total: string; longest: string; inWorking: string; workingLost: string; start: string; end: string; duration: string; hosts: string; ongoing: string; clipped: string; noneInMonth: string };
+  outage: {
+    kind: string;
+    count: string;
+    total: string;
+    longest: string;
+    inWorking: string;
+    workingLost: string;
+    start: string;
+    end: string;
+    duration: string;
+    hosts: string;
+    ongoing: string;
+    clipped: string;
+    noneInMonth: string;
+  };
   cause: Record<OutageItem['cause'], string>;
   causePlural: { power_cut: string; network_cut: string; other: string };
   network: {
@@ -179,7 +193,12 @@ const VI: ReportTexts = {
   },
   ageClass: { old: 'Cũ (từ 8 năm)', ageing: 'Khá cũ (5–7 năm)', recent: 'Còn mới (dưới 5 năm)', unknown: 'Chưa xác định' },
   recommendation: { replace: 'Thay thế', upgrade: 'Nâng cấp', none: 'Không' },
-  action: { ram: 'Nâng cấp RAM lên tối thiểu 8 GB', ssd: 'Thay ổ cứng HDD bằng SSD', os: 'Nâng cấp hệ điều hành còn được hỗ trợ', disk_space: 'Giải phóng hoặc mở rộng dung lượng ổ đĩa' },
+  action: {
+    ram: 'Nâng cấp RAM lên tối thiểu 8 GB',
+    ssd: 'Thay ổ cứng HDD bằng SSD',
+    os: 'Nâng cấp hệ điều hành còn được hỗ trợ',
+    disk_space: 'Giải phóng hoặc mở rộng dung lượng ổ đĩa',
+  },
   scoreItem: (key, value, lang) => {
     const v = typeof value === 'number' ? fmtNum(value, Number.isInteger(value) ? 0 : 1, lang) : value;
     switch (key) {

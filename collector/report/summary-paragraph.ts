@@ -28,7 +28,10 @@ function vi(r: SiteReport): string[] {
   if (p.count === 0 && n.count === 0) s.push('Trong tháng không ghi nhận sự cố mất điện hoặc mất kết nối mạng.');
   else {
     const parts: string[] = [];
-    if (p.count) parts.push(`${p.count} lần mất điện với tổng thời gian ${fmtDuration(p.totalMs, 'vi')} (${p.inWorkingHours} lần trong giờ làm việc, lần dài nhất ${fmtDuration(p.longestMs, 'vi')})`);
+    if (p.count)
+      parts.push(
+        `${p.count} lần mất điện với tổng thời gian ${fmtDuration(p.totalMs, 'vi')} (${p.inWorkingHours} lần trong giờ làm việc, lần dài nhất ${fmtDuration(p.longestMs, 'vi')})`,
+      );
     if (n.count) parts.push(`${n.count} lần mất kết nối mạng với tổng thời gian ${fmtDuration(n.totalMs, 'vi')} (${n.inWorkingHours} lần trong giờ làm việc)`);
     s.push(`Đã xảy ra ${parts.join(' và ')}, làm gián đoạn ${fmtDuration(p.workingMs + n.workingMs + r.otherOutages.workingMs, 'vi')} thời gian làm việc.`);
   }
@@ -70,7 +73,10 @@ function en(r: SiteReport): string[] {
   if (p.count === 0 && n.count === 0) s.push('No power cut or network cut was recorded.');
   else {
     const parts: string[] = [];
-    if (p.count) parts.push(`${p.count} power cut${p.count > 1 ? 's' : ''} totalling ${fmtDuration(p.totalMs, 'en')} (${p.inWorkingHours} in working hours, longest ${fmtDuration(p.longestMs, 'en')})`);
+    if (p.count)
+      parts.push(
+        `${p.count} power cut${p.count > 1 ? 's' : ''} totalling ${fmtDuration(p.totalMs, 'en')} (${p.inWorkingHours} in working hours, longest ${fmtDuration(p.longestMs, 'en')})`,
+      );
     if (n.count) parts.push(`${n.count} network cut${n.count > 1 ? 's' : ''} totalling ${fmtDuration(n.totalMs, 'en')} (${n.inWorkingHours} in working hours)`);
     s.push(`There were ${parts.join(' and ')}, costing ${fmtDuration(p.workingMs + n.workingMs + r.otherOutages.workingMs, 'en')} of working time.`);
   }

@@ -68,7 +68,9 @@ export function barChart(spec: BarChartSpec): string {
     if (v !== null && v > 0) {
       const h = (v / yTop) * plotH;
       const fill = spec.muted?.[i] ? '#b8c7d9' : '#2b6cb0';
-      out.push(`<rect x="${n(x)}" y="${n(top + plotH - h)}" width="${n(barW)}" height="${n(h)}" fill="${fill}"><title>${escapeXml(`${spec.labels[i] ?? ''}: ${fmt(v)} ${spec.unit}`)}</title></rect>`);
+      out.push(
+        `<rect x="${n(x)}" y="${n(top + plotH - h)}" width="${n(barW)}" height="${n(h)}" fill="${fill}"><title>${escapeXml(`${spec.labels[i] ?? ''}: ${fmt(v)} ${spec.unit}`)}</title></rect>`,
+      );
     }
     if (i % labelEvery === 0) {
       out.push(`<text x="${n(left + i * slot + slot / 2)}" y="${H - bottom + 14}" font-size="10" text-anchor="middle" fill="#555">${escapeXml(spec.labels[i] ?? '')}</text>`);

@@ -20,9 +20,7 @@ export const SiteSettingsSchema = z
   .prefault({});
 export type SiteSettings = z.output<typeof SiteSettingsSchema>;
 
-export const SitesSchema = z
-  .record(z.string().regex(ID_PATTERN, 'site ids are lowercase slugs [a-z0-9_-]'), SiteSettingsSchema)
-  .default({});
+export const SitesSchema = z.record(z.string().regex(ID_PATTERN, 'site ids are lowercase slugs [a-z0-9_-]'), SiteSettingsSchema).default({});
 
 export interface SiteDirectory {
   /** Settings of `site` (its own entry, else the defaults). */

@@ -41,10 +41,22 @@ export class SqliteEventQuery implements EventQuery {
   page(q: EventPageQuery): EventItem[] {
     const where = ['t >= ?', 't < ?'];
     const params: unknown[] = [q.from, q.to];
-    if (q.site !== undefined) (where.push('site = ?'), params.push(q.site));
-    if (q.host !== undefined) (where.push('host = ?'), params.push(q.host));
-    if (q.type !== undefined) (where.push('type = ?'), params.push(q.type));
-    if (q.before) (where.push('(t < ? OR (t = ? AND id < ?))'), params.push(q.before.t, q.before.t, q.before.id));
+    if (q.site !== undefined) {
+      where.push('site = ?');
+      params.push(q.site);
+    }
+    if (q.host !== undefined) {
+      where.push('host = ?');
+      params.push(q.host);
+    }
+    if (q.type !== undefined) {
+      where.push('type = ?');
+      params.push(q.type);
+    }
+    if (q.before) {
+      where.push('(t < ? OR (t = ? AND id < ?))');
+      params.push(q.before.t, q.before.t, q.before.id);
+    }
     params.push(q.limit);
     // Only fixed SQL text above; every value is a bound parameter.
     const rows = this.db

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Clock } from '../../common/clock.js';
 import type { SampleMetrics } from '../../contract/schemas.js';
-import { RESOLUTION_MS, type HistoryMetric, type HistoryPoint, type HistoryQuery, type HistoryReader, type HistorySeries, type Resolution } from './history.js';
+import { RESOLUTION_MS, type HistoryPoint, type HistoryQuery, type HistoryReader, type HistorySeries, type Resolution } from './history.js';
 import { seriesValues } from './history-extract.js';
 import { migrateModule } from './module-migrations.js';
 import type { SqliteDatabase } from './sqlite-store.js';
@@ -136,9 +136,7 @@ export class SqliteHistory implements HistoryReader {
     this.deleteSeriesRows = per((t) => `DELETE FROM ${t} WHERE series = ?`);
     this.stmts = {
       watermark: db.prepare(`SELECT value FROM history_state WHERE name = 'samples_id'`),
-      setWatermark: db.prepare(
-        `INSERT INTO history_state (name, value) VALUES ('samples_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
-      ),
+      setWatermark: db.prepare(`INSERT INTO history_state (name, value) VALUES ('samples_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`),
       pending: db.prepare(`SELECT id, site, host, t, metrics FROM samples WHERE id > ? ORDER BY id LIMIT ?`),
       maxId: db.prepare(`SELECT coalesce(max(id), 0) AS id FROM samples`),
       firstPending: db.prepare(`SELECT received FROM samples WHERE id > ? ORDER BY id LIMIT 1`),
@@ -296,9 +294,11 @@ export class SqliteHistory implements HistoryReader {
   series(q: HistoryQuery): HistorySeries[] {
     const resolution = q.resolution === 'auto' ? this.chooseResolution(q.from, q.to, q.maxPoints) : q.resolution;
     if (resolution === 'raw') return this.rawSeries(q);
-    const known = (
-      q.host === undefined ? this.stmts.seriesOfSite.all(q.site, q.metric) : this.stmts.seriesOfHost.all(q.site, q.metric, q.host)
-    ) as Array<{ id: number; host: string; key: string }>;
+    const known = (q.host === undefined ? this.stmts.seriesOfSite.all(q.site, q.metric) : this.stmts.seriesOfHost.all(q.site, q.metric, q.host)) as Array<{
+      id: number;
+      host: string;
+      key: string;
+    }>;
     const wanted = known.filter((s) => q.key === undefined || s.key === q.key);
     const out: HistorySeries[] = [];
     const stmt = this.read[resolution];
@@ -319,13 +319,13 @@ export class SqliteHistory implements HistoryReader {
    * rounded to 3 decimals, or to integers from 100 up): what the API sends, built by SQLite.
    */
   seriesJson(q: HistoryQuery & { resolution: RollupResolution }): Array<{ host: string; key: string; points: string }> {
-    const known = (
-      q.host === undefined ? this.stmts.seriesOfSite.all(q.site, q.metric) : this.stmts.seriesOfHost.all(q.site, q.metric, q.host)
-    ) as Array<{ id: number; host: string; key: string }>;
+    const known = (q.host === undefined ? this.stmts.seriesOfSite.all(q.site, q.metric) : this.stmts.seriesOfHost.all(q.site, q.metric, q.host)) as Array<{
+      id: number;
+      host: string;
+      key: string;
+    }>;
     const stmt = this.readJson[q.resolution];
-    return known
-      .filter((s) => q.key === undefined || s.key === q.key)
-      .map((s) => ({ host: s.host, key: s.key, points: stmt.get(s.id, q.from, q.to) as string }));
+    return known.filter((s) => q.key === undefined || s.key === q.key).map((s) => ({ host: s.host, key: s.key, points: stmt.get(s.id, q.from, q.to) as string }));
   }
 
   /** Raw values straight from the samples (series not rolled up yet included). */

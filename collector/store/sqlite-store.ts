@@ -162,9 +162,7 @@ export class SqliteStore implements Store {
          ON CONFLICT (site, host) DO UPDATE SET boot = excluded.boot, seq = excluded.seq, t = excluded.t, received = excluded.received, data = excluded.data
          WHERE excluded.t >= inventory.t AND NOT (excluded.boot = inventory.boot AND excluded.seq = inventory.seq)`,
       ),
-      inventoryHistory: db.prepare(
-        `INSERT OR IGNORE INTO inventory_history (site, host, boot, seq, t, received, data) VALUES (@site, @host, @boot, @seq, @t, @received, @data)`,
-      ),
+      inventoryHistory: db.prepare(`INSERT OR IGNORE INTO inventory_history (site, host, boot, seq, t, received, data) VALUES (@site, @host, @boot, @seq, @t, @received, @data)`),
       inventoryHostname: db.prepare(
         `INSERT INTO hosts (site, host, hostname, first_seen) VALUES (@site, @host, @hostname, @received)
          ON CONFLICT (site, host) DO UPDATE SET hostname = excluded.hostname`,
@@ -316,9 +314,7 @@ export class SqliteStore implements Store {
 
   events(site: string, host: string | undefined, range: TimeRange): EventRow[] {
     const rows = (
-      host === undefined
-        ? this.stmts.siteEvents.all(site, range.from, range.to, range.limit)
-        : this.stmts.hostEvents.all(site, host, range.from, range.to, range.limit)
+      host === undefined ? this.stmts.siteEvents.all(site, range.from, range.to, range.limit) : this.stmts.hostEvents.all(site, host, range.from, range.to, range.limit)
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       site: r.site as string,

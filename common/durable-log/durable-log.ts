@@ -366,10 +366,7 @@ export class DurableLog {
     this.advanceCursor();
 
     const s = this.stats();
-    log.info(
-      { segments: s.segments, records: s.records, bytes: s.bytes, nextId: s.nextId, ackedThrough: this.cursor.through, truncatedBytes: s.truncatedBytes },
-      'outbox opened',
-    );
+    log.info({ segments: s.segments, records: s.records, bytes: s.bytes, nextId: s.nextId, ackedThrough: this.cursor.through, truncatedBytes: s.truncatedBytes }, 'outbox opened');
   }
 
   private async doAppend(frame: Buffer): Promise<number> {

@@ -52,8 +52,7 @@ export function tableCrc32(data: Uint8Array): number {
 }
 
 const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-const crc32: (data: Uint8Array) => number =
-  typeof nativeCrc32 === 'function' ? (data) => nativeCrc32(data) >>> 0 : tableCrc32;
+const crc32: (data: Uint8Array) => number = typeof nativeCrc32 === 'function' ? (data) => nativeCrc32(data) >>> 0 : tableCrc32;
 
 /**
  * A frame for `topic` and `payload` whose id and CRC are still unset ({@link stampFrame}

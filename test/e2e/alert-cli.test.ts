@@ -20,12 +20,36 @@ describe('canh alerts / canh silence / bad rule config (real CLI)', () => {
   });
 
   it('silence add / list / expire with author and comment; bad input is exit 2 with every problem', () => {
-    const add = runCanhSync(['silence', 'add', '--data-dir', dataDir, '--site', 'xa-a', '--rule', 'host_offline', '--for', '2h', '--comment', 'Thay switch tầng 2', '--author', 'Lan', '--json']);
+    const add = runCanhSync([
+      'silence',
+      'add',
+      '--data-dir',
+      dataDir,
+      '--site',
+      'xa-a',
+      '--rule',
+      'host_offline',
+      '--for',
+      '2h',
+      '--comment',
+      'Thay switch tầng 2',
+      '--author',
+      'Lan',
+      '--json',
+    ]);
     expect(add.stderr).toBe('');
     expect(add.status).toBe(0);
     const { id } = JSON.parse(add.stdout) as { id: number };
     const list = runCanhSync(['silence', 'list', '--data-dir', dataDir, '--json']);
-    const items = JSON.parse(list.stdout) as Array<{ id: number; matchers: Record<string, string>; author: string; comment: string; state: string; endsAt: number; startsAt: number }>;
+    const items = JSON.parse(list.stdout) as Array<{
+      id: number;
+      matchers: Record<string, string>;
+      author: string;
+      comment: string;
+      state: string;
+      endsAt: number;
+      startsAt: number;
+    }>;
     expect(items).toHaveLength(1);
     expect(items[0]).toMatchObject({ id, matchers: { site: 'xa-a', rule: 'host_offline' }, author: 'Lan', comment: 'Thay switch tầng 2', state: 'active' });
     expect(items[0]!.endsAt - items[0]!.startsAt).toBe(2 * 3600_000);

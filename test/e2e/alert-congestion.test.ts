@@ -67,10 +67,10 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
 
   it('one grouped congestion alert while 30% of packets are dropped, then a resolved message', async () => {
     // Both agents report pings to the target with no loss first.
-    await waitFor(
-      () => dep.query(`SELECT DISTINCT host FROM samples WHERE site = ? AND metrics LIKE ?`, SITE, `%${isp}%`).length === 2,
-      { timeoutMs: 40_000, what: 'pings from both agents in the namespace' },
-    );
+    await waitFor(() => dep.query(`SELECT DISTINCT host FROM samples WHERE site = ? AND metrics LIKE ?`, SITE, `%${isp}%`).length === 2, {
+      timeoutMs: 40_000,
+      what: 'pings from both agents in the namespace',
+    });
     await new Promise((r) => setTimeout(r, 5000));
     expect(zalo.botMessages).toHaveLength(0);
 

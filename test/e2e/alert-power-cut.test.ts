@@ -60,7 +60,10 @@ describe('site power cut → one grouped Zalo message, host alerts inhibited but
     expect(msg).toContain('Cả điểm mất kết nối: 3/3 máy ngừng gửi dữ liệu');
     expect(msg).not.toContain('pc-1');
     const hostAlerts = () =>
-      dep.query<{ host: string; state: string; inhibited: number; notified: string }>(`SELECT host, state, inhibited, notified FROM alerts WHERE rule = 'host_offline' AND site = ? ORDER BY host`, SITE);
+      dep.query<{ host: string; state: string; inhibited: number; notified: string }>(
+        `SELECT host, state, inhibited, notified FROM alerts WHERE rule = 'host_offline' AND site = ? ORDER BY host`,
+        SITE,
+      );
     expect(hostAlerts()).toEqual(['pc-1', 'pc-2', 'pc-3'].map((host) => ({ host, state: 'firing', inhibited: 1, notified: 'none' })));
 
     // The same through the collector's REST API (real auth: an admin token).

@@ -4,6 +4,7 @@
  * runs, and a real agent's figures come back through /api/sites, /api/sites/:site and
  * /api/history once the rollup job has run.
  */
+import type { Json } from '../helpers/json.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { runCanhSync } from '../helpers/processes.js';
@@ -14,7 +15,7 @@ let dep: Deployment;
 let admin: string;
 let firstOutput: string;
 
-async function get(path: string, token: string): Promise<{ status: number; body: any }> {
+async function get(path: string, token: string): Promise<{ status: number; body: Json }> {
   const url = `http://127.0.0.1:${dep.httpPort}${path}`;
   const init = { headers: { authorization: `Bearer ${token}` } };
   // runCanhSync blocks this process for seconds: a keep-alive socket the server closed in
@@ -72,18 +73,24 @@ describe('API tokens and data with real processes', () => {
 
   it("a real agent's figures come back through sites, site page and history", async () => {
     await dep.startAgent(SITE, 'pc-01');
-    await waitFor(async () => (await get('/api/sites', admin)).body.sites?.some((s: any) => s.site === SITE && s.hostsOnline === 1), { timeoutMs: 30_000, what: 'site tile online' });
+    await waitFor(async () => (await get('/api/sites', admin)).body.sites?.some((s: Json) => s.site === SITE && s.hostsOnline === 1), {
+      timeoutMs: 30_000,
+      what: 'site tile online',
+    });
     const site = (await get(`/api/sites/${SITE}`, admin)).body;
     expect(site.hosts).toHaveLength(1);
     expect(site.hosts[0]).toMatchObject({ host: 'pc-01', state: 'online' });
     await waitFor(async () => (await get(`/api/sites/${SITE}`, admin)).body.hosts[0].cpu !== null, { timeoutMs: 20_000, what: 'CPU figure' });
     // Rolled up by the scheduled job, read back per minute.
-    await waitFor(
-      async () => ((await get(`/api/history?site=${SITE}&host=pc-01&metric=cpu&resolution=1m`, admin)).body.series?.[0]?.points?.length ?? 0) > 0,
-      { timeoutMs: 20_000, what: '1m rollup of cpu' },
-    );
+    await waitFor(async () => ((await get(`/api/history?site=${SITE}&host=pc-01&metric=cpu&resolution=1m`, admin)).body.series?.[0]?.points?.length ?? 0) > 0, {
+      timeoutMs: 20_000,
+      what: '1m rollup of cpu',
+    });
     // The first ping result comes with a later sample than the first CPU figure.
-    await waitFor(async () => ((await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body.series?.length ?? 0) > 0, { timeoutMs: 30_000, what: 'ping series' });
+    await waitFor(async () => ((await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body.series?.length ?? 0) > 0, {
+      timeoutMs: 30_000,
+      what: 'ping series',
+    });
     const ping = (await get(`/api/history?site=${SITE}&metric=ping_loss&resolution=raw`, admin)).body;
     expect(ping.series[0]).toMatchObject({ host: 'pc-01', key: '127.0.0.1' });
     expect(ping.series[0].points.length).toBeGreaterThan(0);

@@ -80,7 +80,9 @@ async function chartPixels(p: Page, id: string): Promise<{ points: number; paint
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the board tests drive real headless Chromium. Install it as root with \`apt-get install -y chromium\` (\`npm test\` runs scripts/test-prereqs.mjs, which does).`);
+    throw new Error(
+      `${CHROMIUM} is missing: the board tests drive real headless Chromium. Install it as root with \`apt-get install -y chromium\` (\`npm test\` runs scripts/test-prereqs.mjs, which does).`,
+    );
   }
   mkdirSync(ARTIFACTS, { recursive: true });
   dep = await createDeployment('canh-board-');
@@ -290,7 +292,11 @@ describe('web board in Chromium', () => {
     ] as const) {
       await p.goto(`${base}/${route}`);
       await p.waitForSelector(ready);
-      const widths = await p.evaluate(() => ({ page: document.documentElement.scrollWidth, view: window.innerWidth, canvas: Math.max(0, ...Array.from(document.querySelectorAll('canvas'), (c) => c.getBoundingClientRect().right)) }));
+      const widths = await p.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+        canvas: Math.max(0, ...Array.from(document.querySelectorAll('canvas'), (c) => c.getBoundingClientRect().right)),
+      }));
       expect(widths.page, route).toBeLessThanOrEqual(widths.view);
       expect(widths.canvas, route).toBeLessThanOrEqual(widths.view);
       await shot(p, name);

@@ -94,7 +94,9 @@ describe('the collector paused for 20 s while every PC and network is fine', { t
     expect(metricValue(metrics, 'canh_collector_stalls_total')).toBeGreaterThanOrEqual(1);
     expect(metricValue(metrics, 'canh_collector_stall_seconds_total')).toBeGreaterThanOrEqual(STOP_MS / 1000 - 1);
     expect(metrics).toMatch(/canh_event_loop_delay_seconds\{quantile="0.99"\} [0-9.e+-]+/);
-    const health = (await (await fetch(`http://127.0.0.1:${dep.httpPort}/api/health`)).json()) as { stalls: { count: number; last: { start: number; end: number; seconds: number } | null } };
+    const health = (await (await fetch(`http://127.0.0.1:${dep.httpPort}/api/health`)).json()) as {
+      stalls: { count: number; last: { start: number; end: number; seconds: number } | null };
+    };
     expect(health.stalls.count).toBeGreaterThanOrEqual(1);
     expect(health.stalls.last!.start).toBeGreaterThanOrEqual(stoppedAt - 1000);
     expect(health.stalls.last!.end).toBeLessThanOrEqual(resumedAt + 2000);

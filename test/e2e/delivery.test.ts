@@ -129,7 +129,10 @@ describe('nothing lost end to end: real Mosquitto that drops (max_queued_message
     const upAt = Date.now();
     await startCollector();
     // Drained: every agent's samples of the outage are back, and live ones flow again.
-    await waitFor(() => HOSTS.every((h) => samplesIn(query, h, downAt + 1000, upAt - 1000) >= 20 && samplesIn(query, h, upAt + 3000, Date.now()) >= 1), { timeoutMs: 90_000, what: 'the outage backlog of every agent' });
+    await waitFor(() => HOSTS.every((h) => samplesIn(query, h, downAt + 1000, upAt - 1000) >= 20 && samplesIn(query, h, upAt + 3000, Date.now()) >= 1), {
+      timeoutMs: 90_000,
+      what: 'the outage backlog of every agent',
+    });
     await waitFor(() => sequenceReport(query).every((r) => r.missing.length === 0), { timeoutMs: 30_000, what: 'no holes in any agent sequence' });
     const report = sequenceReport(query);
     expect(report.map((r) => r.key.split(' ')[0])).toEqual(HOSTS);
@@ -190,9 +193,7 @@ describe('nothing lost end to end: embedded broker', () => {
     mqttPort = await freePort();
     await startCollector();
     HOSTS.forEach((h, i) =>
-      agents.push(
-        startAgentBundle(testAgentEnv(`mqtt://127.0.0.1:${mqttPort}`, SITE, h, creds[i]!, mkdtempSync(join(root, `agent-${h}-`)), agentExtra), `agent ${h}`),
-      ),
+      agents.push(startAgentBundle(testAgentEnv(`mqtt://127.0.0.1:${mqttPort}`, SITE, h, creds[i]!, mkdtempSync(join(root, `agent-${h}-`)), agentExtra), `agent ${h}`)),
     );
     await waitFor(() => HOSTS.every((h) => samplesIn(query, h, 0, Date.now()) >= 2), { timeoutMs: 30_000, what: 'first samples of every agent' });
   }, 90_000);

@@ -35,7 +35,10 @@ describe('end to end through the embedded broker: identities', () => {
     const cred = addCredential(dep.dataDir, 'xa-e', 'pc-3');
     // pc-3's credential, claiming to be pc-4.
     const { agent } = await dep.startAgent('xa-e', 'pc-4', { cred });
-    await waitFor(async () => metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="identity_mismatch"}') >= 1, { timeoutMs: 20_000, what: 'identity rejection counted' });
+    await waitFor(async () => metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="identity_mismatch"}') >= 1, {
+      timeoutMs: 20_000,
+      what: 'identity rejection counted',
+    });
     expect(samplesOf('pc-4')).toBe(0);
     expect(samplesOf('pc-3')).toBe(0);
     await agent.stop();

@@ -187,10 +187,7 @@ afterAll(async () => {
 
 describe('collector process under hostile MQTT input', () => {
   it('rejects >1,000 bad payloads under the right reasons, cuts oversize/foreign publishes, stores every good sample once', async () => {
-    const hostile = shuffle(
-      generateHostile({ site: SITE, host: HOST, otherSite: 'xa-other', otherHost: 'pc-02', now: Date.now(), seed: SEED }),
-      prng(SEED + 1),
-    );
+    const hostile = shuffle(generateHostile({ site: SITE, host: HOST, otherSite: 'xa-other', otherHost: 'pc-02', now: Date.now(), seed: SEED }), prng(SEED + 1));
     const onMain = hostile.filter((h) => h.transport === 'main');
     const oversized = hostile.filter((h) => h.transport === 'oversize');
     const foreign = hostile.filter((h) => h.transport === 'foreign');
@@ -230,7 +227,10 @@ describe('collector process under hostile MQTT input', () => {
     for (const [category, reason] of hard) {
       const inCat = onMain.filter((h) => h.category === category);
       expect(inCat.length, category).toBeGreaterThan(0);
-      expect(inCat.filter((h) => h.expected !== reason).map((h) => h.label), `${category} → ${reason}`).toEqual([]);
+      expect(
+        inCat.filter((h) => h.expected !== reason).map((h) => h.label),
+        `${category} → ${reason}`,
+      ).toEqual([]);
     }
     // A few of each hard category are sent alone, so the live counters attribute them one by one.
     const solo = new Set<Hostile>(hard.flatMap(([category]) => onMain.filter((h) => h.category === category).slice(0, 3)));
@@ -340,7 +340,10 @@ describe('collector process under hostile MQTT input', () => {
     for (const [category, reason] of hard) {
       const sent = [...solo].filter((h) => h.category === category);
       expect(sent.length, category).toBeGreaterThan(0);
-      expect(sent.filter((h) => observed.get(h) !== reason).map((h) => `${h.kind} ${h.label}: ${observed.get(h)}`), `${category} → ${reason}`).toEqual([]);
+      expect(
+        sent.filter((h) => observed.get(h) !== reason).map((h) => `${h.kind} ${h.label}: ${observed.get(h)}`),
+        `${category} → ${reason}`,
+      ).toEqual([]);
     }
 
     // Totals per reason, and overall.

@@ -46,9 +46,29 @@ describe('end to end: HTTP probes of the TTHC portals', () => {
     caFile = join(dir, 'portal.crt');
     const key = join(dir, 'portal.key');
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1', '-keyout', key, '-out', caFile], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '2',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=DNS:localhost,IP:127.0.0.1',
+          '-keyout',
+          key,
+          '-out',
+          caFile,
+        ],
+        { stdio: 'ignore' },
+      );
     } catch (err) {
-      throw new Error(`openssl is needed to make the test certificate (apt-get install openssl): ${String(err)}`);
+      throw new Error(`openssl is needed to make the test certificate (apt-get install openssl): ${String(err)}`, { cause: err });
     }
     httpPort = await listen(http.createServer(handler));
     httpsPort = await listen(https.createServer({ cert: readFileSync(caFile), key: readFileSync(key) }, handler));

@@ -47,10 +47,7 @@ describe('end to end through a real Mosquitto', () => {
     await collector.waitFor((l) => l.msg === 'connected to external broker', 30_000, 'collector connected to mosquitto');
   };
   const startAgent = (site: string, host: string, cred: { username: string; password: string }) => {
-    const a = startAgentBundle(
-      testAgentEnv(mosq.url, site, host, cred, mkdtempSync(join(root, `agent-${host}-`))),
-      `agent ${host}`,
-    );
+    const a = startAgentBundle(testAgentEnv(mosq.url, site, host, cred, mkdtempSync(join(root, `agent-${host}-`))), `agent ${host}`);
     agents.push(a);
     return a;
   };
@@ -125,10 +122,10 @@ describe('end to end through a real Mosquitto', () => {
     const upAt = Date.now();
     await mosq.restart();
     await waitFor(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t > ?`, upAt + 2000).length >= 1, { timeoutMs: 45_000, what: 'samples after broker restart' });
-    await waitFor(
-      () => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t BETWEEN ? AND ?`, downAt + 1000, upAt - 1000).length >= 12,
-      { timeoutMs: 30_000, what: 'backlog from the broker outage replayed' },
-    );
+    await waitFor(() => query(`SELECT 1 FROM samples WHERE host = 'pc-1' AND t BETWEEN ? AND ?`, downAt + 1000, upAt - 1000).length >= 12, {
+      timeoutMs: 30_000,
+      what: 'backlog from the broker outage replayed',
+    });
     const seqRows = query<{ boot: string; seq: number }>(
       `SELECT boot, seq FROM samples WHERE host = 'pc-1' UNION ALL SELECT boot, seq FROM events WHERE host = 'pc-1' UNION ALL SELECT boot, seq FROM inventory_history WHERE host = 'pc-1' ORDER BY boot, seq`,
     );

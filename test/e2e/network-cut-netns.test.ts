@@ -56,8 +56,18 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
     const seen = agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length;
     const cutAt = Date.now();
     for (const ip of dropped) lab.drop(ip);
-    await waitFor(() => agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length > seen, { timeoutMs: 20_000, what: 'agent notices the broker is gone' }).catch((err: Error) => {
-      throw new Error(`${err.message}; agent output:\n${agent.output().split('\n').filter((l) => !l.includes('"level":20')).slice(-15).join('\n')}`);
+    await waitFor(() => agent.logs().filter((l) => String(l.msg).startsWith('disconnected from broker')).length > seen, {
+      timeoutMs: 20_000,
+      what: 'agent notices the broker is gone',
+    }).catch((err: Error) => {
+      throw new Error(
+        `${err.message}; agent output:\n${agent
+          .output()
+          .split('\n')
+          .filter((l) => !l.includes('"level":20'))
+          .slice(-15)
+          .join('\n')}`,
+      );
     });
     // A few probe rounds while cut.
     await new Promise((r) => setTimeout(r, 4000));
@@ -78,10 +88,10 @@ describe('network cut: WAN vs LAN, from inside a network namespace', () => {
     expect(cut.end).toBeGreaterThanOrEqual(t.healedAt - 100);
     expect(cut.end).toBeLessThanOrEqual(t.healedAt + 4000);
     // Every sample of the gap was buffered and arrives (1 s interval).
-    await waitFor(
-      () => dep.query(`SELECT 1 FROM samples WHERE host = ? AND t BETWEEN ? AND ?`, host, cut.start, cut.end).length >= Math.floor((cut.end - cut.start) / 1000) - 1,
-      { timeoutMs: 30_000, what: 'samples of the gap stored' },
-    );
+    await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = ? AND t BETWEEN ? AND ?`, host, cut.start, cut.end).length >= Math.floor((cut.end - cut.start) / 1000) - 1, {
+      timeoutMs: 30_000,
+      what: 'samples of the gap stored',
+    });
     return cut;
   }
 

@@ -33,8 +33,7 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
     await dep?.stopAll();
   });
 
-  const events = (host: string, type: string) =>
-    dep.query<EventRow>(`SELECT type, boot, start, "end", details FROM events WHERE host = ? AND type = ? ORDER BY id`, host, type);
+  const events = (host: string, type: string) => dep.query<EventRow>(`SELECT type, boot, start, "end", details FROM events WHERE host = ? AND type = ? ORDER BY id`, host, type);
   const details = (r: EventRow) => JSON.parse(r.details ?? '{}') as Record<string, unknown>;
 
   async function runUntilSamples(host: string, stateDir?: string, env: Record<string, string> = {}, minSamples = 3) {
@@ -136,7 +135,15 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
           id: 1074,
           provider: 'User32',
           time: new Date(killedAt - 200).toISOString(),
-          data: { param1: 'C:\\Windows\\system32\\shutdown.exe (PC-PLANNED)', param2: 'PC-PLANNED', param3: 'Other (Planned)', param4: '0x80000000', param5: 'restart', param6: '', param7: 'PC-PLANNED\\canbo' },
+          data: {
+            param1: 'C:\\Windows\\system32\\shutdown.exe (PC-PLANNED)',
+            param2: 'PC-PLANNED',
+            param3: 'Other (Planned)',
+            param4: '0x80000000',
+            param5: 'restart',
+            param6: '',
+            param7: 'PC-PLANNED\\canbo',
+          },
         },
       ]),
     );

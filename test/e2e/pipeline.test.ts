@@ -74,10 +74,13 @@ describe('end to end: agent and collector processes over the embedded broker', (
     await dep.startCollector();
     // The agent reconnects and replays its outbox; then live samples continue.
     await waitFor(() => dep.query(`SELECT 1 FROM samples WHERE host = 'pc-gap' AND t > ?`, upAt + 3000).length >= 2, { timeoutMs: 60_000, what: 'live samples after the gap' });
-    await waitFor(() => {
-      const s = seqsOf(dep, 'pc-gap', boot);
-      return s.length > 0 && s[s.length - 1] === s.length - 1;
-    }, { timeoutMs: 30_000, what: 'backlog fully replayed' });
+    await waitFor(
+      () => {
+        const s = seqsOf(dep, 'pc-gap', boot);
+        return s.length > 0 && s[s.length - 1] === s.length - 1;
+      },
+      { timeoutMs: 30_000, what: 'backlog fully replayed' },
+    );
 
     const seqs = seqsOf(dep, 'pc-gap', boot);
     // Contiguous 0..n-1 across all kinds: nothing lost, and (unique index + count) nothing twice.
@@ -110,7 +113,9 @@ describe('end to end: agent and collector processes over the embedded broker', (
     // Everything the first run appended to its outbox is stored, exactly once.
     const seqs = seqsOf(dep, 'pc-crash', boot1);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i));
-    const dupRows = dep.query<{ n: number }>(`SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT boot, seq FROM samples WHERE host = 'pc-crash')) AS n FROM samples WHERE host = 'pc-crash'`);
+    const dupRows = dep.query<{ n: number }>(
+      `SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT boot, seq FROM samples WHERE host = 'pc-crash')) AS n FROM samples WHERE host = 'pc-crash'`,
+    );
     expect(dupRows[0]!.n).toBe(0);
     // The outbox reopened cleanly: nothing was rejected, no outbox error logged.
     expect(metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="schema"}')).toBe(before);

@@ -84,7 +84,7 @@ export function loadDashboards(dir = DASHBOARDS_DIR): DashboardFile[] {
         try {
           dashboard = JSON.parse(text) as Dashboard;
         } catch (err) {
-          throw new Error(`${relative(dir, p)}: invalid JSON: ${(err as Error).message}`);
+          throw new Error(`${relative(dir, p)}: invalid JSON: ${(err as Error).message}`, { cause: err });
         }
         out.push({ file: relative(dir, p), dashboard });
       }
@@ -244,8 +244,7 @@ export function checkDashboardSchema(d: Dashboard): string[] {
 /** The distinct (measurement, field) pairs a dashboard's queries use. */
 export function schemaPairs(d: Dashboard): Array<{ measurement: string; field: string }> {
   const seen = new Map<string, { measurement: string; field: string }>();
-  for (const q of dashboardQueries(d))
-    for (const r of q.refs) if (r.field !== undefined) seen.set(`${r.measurement}.${r.field}`, { measurement: r.measurement, field: r.field });
+  for (const q of dashboardQueries(d)) for (const r of q.refs) if (r.field !== undefined) seen.set(`${r.measurement}.${r.field}`, { measurement: r.measurement, field: r.field });
   return [...seen.values()].sort((a, b) => `${a.measurement}.${a.field}`.localeCompare(`${b.measurement}.${b.field}`));
 }
 
@@ -289,7 +288,7 @@ export function checkDatasources(d: Dashboard): string[] {
   const check = (ds: unknown, where: string, builtinOk: boolean): void => {
     if (ds === undefined || ds === null) return; // inherits the panel's / default
     const uid = typeof ds === 'string' ? ds : dsOf(ds)?.uid;
-    if (typeof uid !== 'string') return problems.push(`${where}: datasource without uid`), undefined;
+    if (typeof uid !== 'string') return (problems.push(`${where}: datasource without uid`), undefined);
     if (ALLOWED_DATASOURCE_UIDS.has(uid) || /^\$\{?\w+\}?$/.test(uid)) return;
     if (builtinOk && (uid === 'grafana' || uid === '-- Grafana --')) return;
     problems.push(`${where}: datasource "${uid}" is not canh-influx, canh-vm or a variable`);

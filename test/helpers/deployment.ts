@@ -17,7 +17,11 @@ export interface Deployment {
   /** `env`: extra collector settings (e.g. the embedded broker's address in a netns test). */
   startCollector(env?: Record<string, string>): Promise<CanhProcess>;
   agentEnv(site: string, host: string, cred: { username: string; password: string }, stateDir: string, extra?: Record<string, string>): Record<string, string>;
-  startAgent(site: string, host: string, opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string>; prefix?: string[]; mqttHost?: string }): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
+  startAgent(
+    site: string,
+    host: string,
+    opts?: { stateDir?: string; cred?: { username: string; password: string }; env?: Record<string, string>; prefix?: string[]; mqttHost?: string },
+  ): Promise<{ agent: CanhProcess; stateDir: string; cred: { username: string; password: string } }>;
   /** Read-only view of the collector's SQLite store (WAL: safe while it runs). */
   query<T = Record<string, unknown>>(sql: string, ...params: unknown[]): T[];
   metrics(): Promise<string>;

@@ -239,10 +239,30 @@ const TIME_PATHS: Record<MessageKind, string[]> = {
 };
 
 const LONG_STRING_PATHS: Record<MessageKind, Array<[string, number]>> = {
-  samples: [['metrics.disks.0.mount', 257], ['metrics.net.0.iface', 257], ['metrics.ping.0.target', 257], ['metrics.disks.0.fs', 60_000]],
-  events: [['message', 1025], ['message', 60_000], ['details.source', 1025]],
-  inventory: [['hostname', 257], ['hostname', 200_000], ['cpu.brand', 257], ['os.distro', 257], ['disks.0.name', 257], ['agentVersion', 257]],
-  status: [['hostname', 257], ['hostname', 60_000], ['agentVersion', 257]],
+  samples: [
+    ['metrics.disks.0.mount', 257],
+    ['metrics.net.0.iface', 257],
+    ['metrics.ping.0.target', 257],
+    ['metrics.disks.0.fs', 60_000],
+  ],
+  events: [
+    ['message', 1025],
+    ['message', 60_000],
+    ['details.source', 1025],
+  ],
+  inventory: [
+    ['hostname', 257],
+    ['hostname', 200_000],
+    ['cpu.brand', 257],
+    ['os.distro', 257],
+    ['disks.0.name', 257],
+    ['agentVersion', 257],
+  ],
+  status: [
+    ['hostname', 257],
+    ['hostname', 60_000],
+    ['agentVersion', 257],
+  ],
 };
 
 const INVALID_UTF8: Array<[string, number[]]> = [

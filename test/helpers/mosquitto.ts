@@ -12,9 +12,7 @@ import { freePort } from './free-port.js';
 
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 export const MOSQUITTO_PASSWD_BIN = '/usr/bin/mosquitto_passwd';
-export const MOSQUITTO_MISSING =
-  'mosquitto not found: install it with `apt-get install -y mosquitto mosquitto-clients` ' +
-  '(npm test does this automatically)';
+export const MOSQUITTO_MISSING = 'mosquitto not found: install it with `apt-get install -y mosquitto mosquitto-clients` ' + '(npm test does this automatically)';
 
 export interface StartMosquittoOptions {
   /** Working directory for the generated mosquitto.conf (and persistence, if enabled). */
@@ -104,9 +102,7 @@ export async function startMosquitto(opts: StartMosquittoOptions): Promise<Runni
     for (;;) {
       if (spawnError) throw new Error(`could not spawn ${binary}: ${spawnError.message}`);
       if (exitedEarly) {
-        throw new Error(
-          `mosquitto exited during startup (code ${exitedEarly.code}, signal ${exitedEarly.signal}):\n${tail(out)}`,
-        );
+        throw new Error(`mosquitto exited during startup (code ${exitedEarly.code}, signal ${exitedEarly.signal}):\n${tail(out)}`);
       }
       if (await canConnect(port)) return;
       if (Date.now() > deadline) {

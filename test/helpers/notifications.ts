@@ -15,7 +15,10 @@ export function congestionAlert(over: Partial<NotificationAlert> = {}): Notifica
       vi: 'Độ trễ p95 tới dichvucong.gov.vn 850 ms, gấp 6 lần bình thường, kéo dài hơn 10 phút trong giờ làm việc.',
       en: 'p95 latency to dichvucong.gov.vn 850 ms, 6 times normal, for more than 10 minutes in working hours.',
     },
-    advice: { vi: 'Kiểm tra modem và đường truyền của nhà mạng; hỏi xem có ai đang tải tệp lớn.', en: 'Check the modem and the ISP line; ask whether someone is downloading large files.' },
+    advice: {
+      vi: 'Kiểm tra modem và đường truyền của nhà mạng; hỏi xem có ai đang tải tệp lớn.',
+      en: 'Check the modem and the ISP line; ask whether someone is downloading large files.',
+    },
     values: [
       { key: 'loss_pct', label: { vi: 'Mất gói', en: 'Packet loss' }, value: 31.2, unit: '%', normal: 0.5, limit: 5 },
       { key: 'latency_p95_ms', label: { vi: 'Độ trễ p95', en: 'p95 latency' }, value: 850, unit: 'ms', normal: 140, limit: 400 },

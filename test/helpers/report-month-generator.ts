@@ -64,7 +64,17 @@ function sampleMetrics(m: GenMetrics): SampleMetrics {
     mem: { total: memTotal, used: Math.round((m.mem / 100) * memTotal), available: memTotal - Math.round((m.mem / 100) * memTotal), swapTotal: 0, swapUsed: 0 },
     disks: [{ mount: 'C:', fs: 'NTFS', total: diskTotal, used: diskUsed, free: diskTotal - diskUsed, usedPct: m.diskPct }],
     net: [{ iface: 'Ethernet', rxBps: (m.rxMbps * 1e6) / 8, txBps: 20_000, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 }],
-    ping: [{ target: '8.8.8.8', role: 'configured', sent: 10, lossPct: m.lossPct, rttMedian: m.lossPct >= 100 ? null : m.rttMs, rttP95: m.lossPct >= 100 ? null : m.rttMs * 1.5, rttMax: m.lossPct >= 100 ? null : m.rttMs * 2 }],
+    ping: [
+      {
+        target: '8.8.8.8',
+        role: 'configured',
+        sent: 10,
+        lossPct: m.lossPct,
+        rttMedian: m.lossPct >= 100 ? null : m.rttMs,
+        rttP95: m.lossPct >= 100 ? null : m.rttMs * 1.5,
+        rttMax: m.lossPct >= 100 ? null : m.rttMs * 2,
+      },
+    ],
     http: Object.entries(m.httpOk)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, ok]) => ({
@@ -99,7 +109,7 @@ export function fillSite(store: SqliteStore, db: SqliteDatabase, g: GenSite): nu
     g.hosts.forEach((h, i) => {
       // Samples.
       let invDone = false;
-      const step = typeof g.intervalMs === 'number' ? (() => g.intervalMs as number) : g.intervalMs;
+      const step = typeof g.intervalMs === 'number' ? () => g.intervalMs as number : g.intervalMs;
       for (let t = g.from + i * 1000; t < g.to; t += step(t)) {
         const incident = g.incidents.find((x) => within(t, x));
         if (incident?.cause === 'power_loss') continue;
@@ -153,10 +163,35 @@ export function fillSite(store: SqliteStore, db: SqliteDatabase, g: GenSite): nu
         });
       }
       for (const o of g.hostOutages.filter((o) => o.host === h.host)) {
-        store.insertEvent({ site: g.site, host: h.host, boot: BOOT, seq: next(h.host), t: o.end + 30_000, received: o.end + 30_000, type: 'outage', severity: 'warning', message: o.cause, start: o.start, end: o.end, details: { cause: o.cause, uncertaintyMs: 15_000 } });
+        store.insertEvent({
+          site: g.site,
+          host: h.host,
+          boot: BOOT,
+          seq: next(h.host),
+          t: o.end + 30_000,
+          received: o.end + 30_000,
+          type: 'outage',
+          severity: 'warning',
+          message: o.cause,
+          start: o.start,
+          end: o.end,
+          details: { cause: o.cause, uncertaintyMs: 15_000 },
+        });
       }
       for (const f of g.freezes.filter((f) => f.host === h.host)) {
-        store.insertEvent({ site: g.site, host: h.host, boot: BOOT, seq: next(h.host), t: f.at + f.durationMs, received: f.at + f.durationMs, type: 'freeze', severity: 'warning', message: 'freeze', start: f.at, end: f.at + f.durationMs });
+        store.insertEvent({
+          site: g.site,
+          host: h.host,
+          boot: BOOT,
+          seq: next(h.host),
+          t: f.at + f.durationMs,
+          received: f.at + f.durationMs,
+          type: 'freeze',
+          severity: 'warning',
+          message: 'freeze',
+          start: f.at,
+          end: f.at + f.durationMs,
+        });
       }
     });
   })();
@@ -218,7 +253,17 @@ export function recordOutages(outages: SqliteOutageStore, g: GenSite): void {
     effects.push({
       kind: 'hostOutage',
       change: 'closed',
-      outage: { id: ids.nextOutageId++, site: g.site, host: o.host, cause: o.cause, start: o.start, end: o.end, uncertaintyMs: 15_000, incidentId: null, evidence: { generated: true } },
+      outage: {
+        id: ids.nextOutageId++,
+        site: g.site,
+        host: o.host,
+        cause: o.cause,
+        start: o.start,
+        end: o.end,
+        uncertaintyMs: 15_000,
+        incidentId: null,
+        evidence: { generated: true },
+      },
     });
   }
   outages.apply(effects, undefined, ids);

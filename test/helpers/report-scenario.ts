@@ -76,8 +76,16 @@ export const HOSTS: GenSite['hosts'] = [
   { host: 'pc-01', hostname: 'MAY-MOT-CUA-01', inventory: { brand: 'Core™ i3-2120', memGb: 4, diskType: 'HDD', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045' } },
   { host: 'pc-02', hostname: 'MAY-MOT-CUA-02', inventory: { brand: 'Core™ i5-4570', memGb: 8, diskType: 'SSD', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045' } },
   { host: 'pc-03', hostname: 'MAY-KE-TOAN', inventory: { brand: 'Core™ i5-10400', memGb: 8, diskType: 'SSD', distro: 'Microsoft Windows 11 Pro', release: '10.0.22631' } },
-  { host: 'pc-04', hostname: 'MAY-CHU-TICH', inventory: { brand: 'Ryzen 5 7600 6-Core Processor', manufacturer: 'AMD', memGb: 16, diskType: 'NVMe', distro: 'Microsoft Windows 11 Pro', release: '10.0.22631' } },
-  { host: 'pc-05', hostname: 'MAY-VAN-THU', inventory: { brand: 'Pentium® CPU G3250', memGb: 2, diskType: 'HDD', distro: 'Microsoft Windows 7 Professional', release: '6.1.7601' } },
+  {
+    host: 'pc-04',
+    hostname: 'MAY-CHU-TICH',
+    inventory: { brand: 'Ryzen 5 7600 6-Core Processor', manufacturer: 'AMD', memGb: 16, diskType: 'NVMe', distro: 'Microsoft Windows 11 Pro', release: '10.0.22631' },
+  },
+  {
+    host: 'pc-05',
+    hostname: 'MAY-VAN-THU',
+    inventory: { brand: 'Pentium® CPU G3250', memGb: 2, diskType: 'HDD', distro: 'Microsoft Windows 7 Professional', release: '6.1.7601' },
+  },
 ];
 
 function metrics(host: string, t: number): GenMetrics {
@@ -102,7 +110,7 @@ export const NOVEMBER: GenSite = {
   to: L(31, '00:00'),
   // Every minute from 07:00 to 17:30 local (working time and its edges), every 15 min at night.
   intervalMs: (t) => {
-    const local = ((t / MIN + 7 * 60) % 1440 + 1440) % 1440;
+    const local = (((t / MIN + 7 * 60) % 1440) + 1440) % 1440;
     return local >= 7 * 60 && local < 17 * 60 + 30 ? MIN : 15 * MIN;
   },
   incidents: [

@@ -170,7 +170,8 @@ export class ZaloStandin {
 
   private bot(token: string, req: IncomingMessage, body: string, res: ServerResponse): void {
     if (!this.botTokens.has(token)) return this.json(res, 401, { ok: false, error_code: 401, description: 'Unauthorized' });
-    if (!(req.headers['content-type'] ?? '').includes('application/json')) return this.json(res, 400, { ok: false, error_code: 400, description: 'Bad Request: content-type must be application/json' });
+    if (!(req.headers['content-type'] ?? '').includes('application/json'))
+      return this.json(res, 400, { ok: false, error_code: 400, description: 'Bad Request: content-type must be application/json' });
     let p: { chat_id?: unknown; text?: unknown };
     try {
       p = JSON.parse(body) as typeof p;
@@ -215,7 +216,12 @@ export class ZaloStandin {
       return this.json(res, 200, { error_name: 'Invalid app', error_reason: 'app_id or secret_key is invalid', error_description: 'Invalid app', error: -14001 });
     }
     if (r.grantType !== 'refresh_token' || r.refreshToken !== oa.refreshToken) {
-      return this.json(res, 200, { error_name: 'Invalid parameter', error_reason: 'Invalid refresh token', error_description: 'Refresh token is invalid or was already used', error: -14014 });
+      return this.json(res, 200, {
+        error_name: 'Invalid parameter',
+        error_reason: 'Invalid refresh token',
+        error_description: 'Refresh token is invalid or was already used',
+        error: -14014,
+      });
     }
     this.refreshes++;
     oa.accessToken = `oa-access-${this.refreshes}-${Math.random().toString(36).slice(2, 10)}`;

@@ -64,7 +64,10 @@ describe('alerts API module (GET /api/alerts, /api/silences, POST /api/notify/te
     });
     let state = emptyState();
     const sink = { enqueue() {} };
-    for (const o of [[obs('pc1', 'firing'), obs('pc2', 'firing')], [obs('pc1', 'firing'), obs('pc2', 'recovered')]]) {
+    for (const o of [
+      [obs('pc1', 'firing'), obs('pc2', 'firing')],
+      [obs('pc1', 'firing'), obs('pc2', 'recovered')],
+    ]) {
       const r = evaluate(state, input(o), clock.now());
       store.commit(r, sink);
       state = r.state;
@@ -109,14 +112,28 @@ describe('alerts API module (GET /api/alerts, /api/silences, POST /api/notify/te
   const call = (path: string, init: { method?: string; body?: unknown; role?: string; name?: string } = {}) =>
     fetch(`${base}${path}`, {
       method: init.method ?? 'GET',
-      headers: { 'content-type': 'application/json', ...(init.role !== undefined ? { 'x-test-role': init.role } : { 'x-test-role': 'read' }), ...(init.name ? { 'x-test-name': encodeURIComponent(init.name) } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(init.role !== undefined ? { 'x-test-role': init.role } : { 'x-test-role': 'read' }),
+        ...(init.name ? { 'x-test-name': encodeURIComponent(init.name) } : {}),
+      },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
     });
 
   it('lists active and resolved alerts as the contract says, with cursor pages', async () => {
     const active = (await (await call('/alerts')).json()) as { alerts: Array<Record<string, unknown>>; next: number | null };
     expect(active.alerts).toHaveLength(1);
-    expect(active.alerts[0]).toMatchObject({ rule: 'disk_nearly_full', site: 'xa-a', host: 'pc1', state: 'firing', silenced: false, inhibited: false, summary: 'Ổ C: đầy 95%', value: 95, endsAt: null });
+    expect(active.alerts[0]).toMatchObject({
+      rule: 'disk_nearly_full',
+      site: 'xa-a',
+      host: 'pc1',
+      state: 'firing',
+      silenced: false,
+      inhibited: false,
+      summary: 'Ổ C: đầy 95%',
+      value: 95,
+      endsAt: null,
+    });
     expect(typeof active.alerts[0]!.startsAt).toBe('number');
     const resolved = (await (await call('/alerts?state=resolved&lang=en')).json()) as { alerts: Array<Record<string, unknown>> };
     expect(resolved.alerts).toMatchObject([{ host: 'pc2', state: 'resolved', summary: 'Disk C: 95% full' }]);
@@ -134,12 +151,26 @@ describe('alerts API module (GET /api/alerts, /api/silences, POST /api/notify/te
   it('creates, lists and expires silences with author and comment; refuses bad ones', async () => {
     const now = clock.now();
     expect((await call('/silences', { method: 'POST', body: { matchers: { site: 'xa-a' }, endsAt: now + 3600_000, comment: 'bảo trì' } })).status).toBe(403);
-    const created = await call('/silences', { method: 'POST', role: 'admin', name: 'Nguyễn Văn An', body: { matchers: { site: 'xa-a', rule: 'disk_nearly_full' }, endsAt: now + 3600_000, comment: 'Đang dọn ổ đĩa' } });
+    const created = await call('/silences', {
+      method: 'POST',
+      role: 'admin',
+      name: 'Nguyễn Văn An',
+      body: { matchers: { site: 'xa-a', rule: 'disk_nearly_full' }, endsAt: now + 3600_000, comment: 'Đang dọn ổ đĩa' },
+    });
     expect(created.status).toBe(201);
     const { id } = (await created.json()) as { id: number };
     const list = (await (await call('/silences')).json()) as { silences: Array<Record<string, unknown>> };
     expect(list.silences).toEqual([
-      { id, matchers: { site: 'xa-a', rule: 'disk_nearly_full' }, startsAt: now, endsAt: now + 3600_000, author: 'Nguyễn Văn An', comment: 'Đang dọn ổ đĩa', createdAt: now, state: 'active' },
+      {
+        id,
+        matchers: { site: 'xa-a', rule: 'disk_nearly_full' },
+        startsAt: now,
+        endsAt: now + 3600_000,
+        author: 'Nguyễn Văn An',
+        comment: 'Đang dọn ổ đĩa',
+        createdAt: now,
+        state: 'active',
+      },
     ]);
     for (const body of [
       { matchers: {}, endsAt: now + 1000, comment: 'x' },

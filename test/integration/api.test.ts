@@ -4,6 +4,7 @@
  * tokens, sessions, CSRF), validation (400 with reasons), hostile input returned as data,
  * bounded ranges and pages, rate limiting, and the data of the board's pages.
  */
+import type { Json } from '../helpers/json.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ function feed(kind: MessageKind, host: string, over: (m: Record<string, unknown>
   if (out.status !== 'accepted') throw new Error(`feed ${kind}: ${JSON.stringify(out)}`);
 }
 
-async function call(path: string, init: RequestInit & { token?: string | undefined } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+async function call(path: string, init: RequestInit & { token?: string | undefined } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set('authorization', `Bearer ${init.token}`);
   if (init.body !== undefined && !headers.has('content-type')) headers.set('content-type', 'application/json');
@@ -231,10 +232,10 @@ describe('data', () => {
     expect(sites.headers.get('content-type')).toMatch(/^application\/json/);
     expect(sites.headers.get('x-content-type-options')).toBe('nosniff');
     expect(sites.headers.get('content-security-policy')).toContain("default-src 'self'");
-    const tile = (sites.body.sites as Array<Record<string, any>>).find((s) => s.site === SITE)!;
+    const tile = (sites.body.sites as Array<Record<string, Json>>).find((s) => s.site === SITE)!;
     expect(tile.name).toBe(EVIL_SITE_NAME);
     const site = await call(`/api/sites/${SITE}`, { token: admin });
-    const pc1 = (site.body.hosts as Array<Record<string, any>>).find((h) => h.host === 'pc-01')!;
+    const pc1 = (site.body.hosts as Array<Record<string, Json>>).find((h) => h.host === 'pc-01')!;
     expect(pc1.hostname).toBe(EVIL_HOSTNAME);
     expect((site.body.network.targets as Array<{ target: string }>).map((t) => t.target)).toContain(EVIL_TARGET);
     const hist = await call(`/api/history?site=${SITE}&metric=ping_loss&key=${encodeURIComponent(EVIL_TARGET)}`, { token: admin });
@@ -247,12 +248,12 @@ describe('data', () => {
   });
 
   it('site tiles and the site page: hosts online/total, worst problem, network, under-spec marks', async () => {
-    const tile = ((await call('/api/sites', { token: admin })).body.sites as Array<Record<string, any>>).find((s) => s.site === SITE)!;
+    const tile = ((await call('/api/sites', { token: admin })).body.sites as Array<Record<string, Json>>).find((s) => s.site === SITE)!;
     expect(tile).toMatchObject({ hostsTotal: 3, hostsOnline: 3, openIncident: null });
     // The fixture's disk C: is 93.77% full: a warning naming the host.
     expect(tile.worst.level).toBe('warning');
     expect(tile.worst.text).toMatch(/Ổ đĩa C: .* 94%/);
-    const en = ((await call('/api/sites?lang=en', { token: admin })).body.sites as Array<Record<string, any>>).find((s) => s.site === SITE)!;
+    const en = ((await call('/api/sites?lang=en', { token: admin })).body.sites as Array<Record<string, Json>>).find((s) => s.site === SITE)!;
     expect(en.worst.text).toMatch(/Disk C: of .* is 94% full/);
 
     const site = (await call(`/api/sites/${SITE}`, { token: admin })).body;
@@ -267,7 +268,7 @@ describe('data', () => {
     expect(h.underSpec.reasons.join(' ')).toMatch(/RAM 3\.8 GiB/);
     expect(h.underSpec.reasons.join(' ')).toMatch(/HDD/);
     expect(h.underSpec.reasons.join(' ')).toMatch(/i3-4160/);
-    const gw = (site.network.targets as Array<Record<string, any>>).find((t) => t.target === '192.168.1.1')!;
+    const gw = (site.network.targets as Array<Record<string, Json>>).find((t) => t.target === '192.168.1.1')!;
     expect(gw).toMatchObject({ role: 'gateway', rttMedian: 1.2, rttP95: 3.4, lossPct: 0, hosts: 3 });
     expect(site.network.rxBps).toBe(Math.round(3 * 125000.5));
     expect((await call('/api/sites/xa-khong-co', { token: admin })).status).toBe(404);
@@ -312,7 +313,7 @@ describe('data', () => {
     let next: string | null = null;
     let pages = 0;
     do {
-      const r: { status: number; body: any } = await call(`/api/events?site=${SITE}&limit=2${next ? `&before=${next}` : ''}`, { token: admin });
+      const r: { status: number; body: Json } = await call(`/api/events?site=${SITE}&limit=2${next ? `&before=${next}` : ''}`, { token: admin });
       expect(r.status).toBe(200);
       seen.push(...(r.body.events as Array<{ message: string }>).map((e) => e.message));
       next = r.body.next;
@@ -337,7 +338,10 @@ describe('data', () => {
     const deadline = Date.now() + 5000;
     while (!text.includes('event: update') && Date.now() < deadline) text += new TextDecoder().decode((await reader.read()).value);
     ac.abort();
-    const updates = text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
+    const updates = text
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
     const samples = updates.filter((u) => u.kind === 'sample');
     expect(samples).toHaveLength(1); // two samples of one host in one flush: one update
     expect(samples[0]).toMatchObject({ site: SITE, host: 'pc-03' });

@@ -71,7 +71,9 @@ describe('board over HTTP', () => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(raw.status).toBe(200);
     expect(raw.headers['content-encoding']).toBe('gzip');

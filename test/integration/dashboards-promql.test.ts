@@ -192,7 +192,9 @@ describe('PromQL dashboards against VictoriaMetrics', { timeout: 60_000 }, () =>
     }, 0);
     await waitFor(
       async () => {
-        const r = (await (await fetch(`${vmUrl}/api/v1/series?${new URLSearchParams({ 'match[]': match, start: String(startS - 60), end: String(endS + 60) })}`)).json()) as { data: unknown[] };
+        const r = (await (await fetch(`${vmUrl}/api/v1/series?${new URLSearchParams({ 'match[]': match, start: String(startS - 60), end: String(endS + 60) })}`)).json()) as {
+          data: unknown[];
+        };
         seen = r.data.length;
         return seen >= wantSeries;
       },
@@ -206,7 +208,9 @@ describe('PromQL dashboards against VictoriaMetrics', { timeout: 60_000 }, () =>
   });
 
   it('names InfluxDB-written series <measurement>_<field> with the schema tags as labels', async () => {
-    const r = (await (await fetch(`${vm!.url}/api/v1/series?${new URLSearchParams({ 'match[]': '{__name__=~"ping_.*|incident_.*"}', start: String(startS - 60) })}`)).json()) as { data: Array<Record<string, string>> };
+    const r = (await (await fetch(`${vm!.url}/api/v1/series?${new URLSearchParams({ 'match[]': '{__name__=~"ping_.*|incident_.*"}', start: String(startS - 60) })}`)).json()) as {
+      data: Array<Record<string, string>>;
+    };
     expect(r.data.length).toBeGreaterThan(0);
     for (const s of r.data) {
       const { __name__: name, ...labels } = s;

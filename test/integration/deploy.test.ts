@@ -188,7 +188,11 @@ describe('deploy Mosquitto configurations on a real broker', () => {
       t
         .split('\n')
         .map((l) => l.trim())
-        .filter((l) => /^(per_listener_settings|allow_anonymous|max_packet_size|max_queued_messages|max_inflight_messages|persistence|autosave_interval|log_type|connection_messages|log_timestamp|protocol)\b/.test(l));
+        .filter((l) =>
+          /^(per_listener_settings|allow_anonymous|max_packet_size|max_queued_messages|max_inflight_messages|persistence|autosave_interval|log_type|connection_messages|log_timestamp|protocol)\b/.test(
+            l,
+          ),
+        );
     const prod = settings(await readFile(join(DEPLOY, 'mosquitto/mosquitto.conf'), 'utf8'));
     const docker = settings(await readFile(join(DEPLOY, 'mosquitto/mosquitto-docker.conf'), 'utf8'));
     expect(prod.length).toBeGreaterThan(8);
@@ -215,15 +219,13 @@ describe('deploy Mosquitto configurations on a real broker', () => {
             return c;
           } catch (err) {
             const refused = /ECONNREFUSED/.test(String(err));
-            if (!refused || Date.now() > deadline || broker.exitCode !== null) throw new Error(`${String(err)}\nmosquitto output:\n${out}`);
+            if (!refused || Date.now() > deadline || broker.exitCode !== null) throw new Error(`${String(err)}\nmosquitto output:\n${out}`, { cause: err });
             await new Promise((r) => setTimeout(r, 100));
           }
         }
       };
       const collector = await connect('canh-collector', pw['canh-collector']);
-      const got = new Promise<{ topic: string; payload: string }>((resolve) =>
-        collector.on('message', (topic, payload) => resolve({ topic, payload: payload.toString() })),
-      );
+      const got = new Promise<{ topic: string; payload: string }>((resolve) => collector.on('message', (topic, payload) => resolve({ topic, payload: payload.toString() })));
       await collector.subscribeAsync('canh/v1/#', { qos: 1 });
       const agent = await connect('s1.pc1', pw['s1.pc1']);
       await agent.publishAsync('canh/v1/s1/pc1/events', '{"probe":true}', { qos: 1 });

@@ -39,7 +39,18 @@ function closed(c: MqttClient): Promise<void> {
 
 const sample = (site: string, host: string, seq: number, over: Record<string, unknown> = {}) => {
   const t = Date.now();
-  return JSON.stringify({ v: 1, site, host, boot: 'itest-boot-1', seq, t, sent: t, interval: 15, metrics: { cpu: { usage: 10, load1: 0, load5: 0, load15: 0, cores: 1 } }, ...over });
+  return JSON.stringify({
+    v: 1,
+    site,
+    host,
+    boot: 'itest-boot-1',
+    seq,
+    t,
+    sent: t,
+    interval: 15,
+    metrics: { cpu: { usage: 10, load1: 0, load5: 0, load15: 0, cores: 1 } },
+    ...over,
+  });
 };
 
 /** Publish and wait for the collector's end-to-end ack of (boot, seq) on the own ack topic. */

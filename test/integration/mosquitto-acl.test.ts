@@ -105,9 +105,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(await refused(connect('s1.a1', 'wrong-password', { protocolVersion: 4 }))).toBe(5);
     expect(await refused(connect('s9.zz', pw['s1.a1']!))).toBe(0x87);
     expect(await refused(connect('s1.a1', ''))).toBe(0x87);
-    expect(
-      await refused(mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 })),
-    ).toBe(0x87);
+    expect(await refused(mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 }))).toBe(0x87);
     // The right password does connect (so the refusals above are about the password).
     expect((await connect('s1.a1', pw['s1.a1']!)).connected).toBe(true);
   });
@@ -119,7 +117,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(got?.topic).toBe('canh/v1/s1/a1/samples');
   });
 
-  it('(c) publishing on another host\'s topic is dropped: PUBACK 0x87 on MQTT 5, silent on 3.1.1', async () => {
+  it("(c) publishing on another host's topic is dropped: PUBACK 0x87 on MQTT 5, silent on 3.1.1", async () => {
     const a1v5 = await connect('s1.a1', pw['s1.a1']!);
     const err = await a1v5.publishAsync('canh/v1/s1/a2/samples', 'c-forged-v5', { qos: 1 }).then(
       () => undefined,

@@ -44,7 +44,15 @@ describe('notifier outbox across kill -9', () => {
   beforeAll(async () => {
     mkdirSync(join(ROOT, 'test-artifacts', 'notify-crash'), { recursive: true });
     // Dependencies stay external: resolved from the repository's node_modules at run time.
-    await build({ entryPoints: [join(ROOT, 'test/helpers/notify-crash-child.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: BUNDLE, logLevel: 'error' });
+    await build({
+      entryPoints: [join(ROOT, 'test/helpers/notify-crash-child.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile: BUNDLE,
+      logLevel: 'error',
+    });
   });
   afterEach(async () => {
     if (child && child.exitCode === null && child.signalCode === null) await kill9(child);

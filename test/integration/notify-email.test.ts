@@ -31,13 +31,14 @@ interface Received {
 
 /** RFC 2047 encoded words (B and Q), after unfolding. */
 function decodeHeader(v: string): string {
-  return v
-    .replace(/\?=\s+=\?/g, '?==?')
-    .replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _cs: string, enc: string, data: string) =>
-      enc.toUpperCase() === 'B'
-        ? Buffer.from(data, 'base64').toString('utf8')
-        : Buffer.from(data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8'),
-    );
+  return v.replace(/\?=\s+=\?/g, '?==?').replace(/=\?([^?]+)\?([BbQq])\?([^?]*)\?=/g, (_m, _cs: string, enc: string, data: string) =>
+    enc.toUpperCase() === 'B'
+      ? Buffer.from(data, 'base64').toString('utf8')
+      : Buffer.from(
+          data.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_x, h: string) => String.fromCharCode(parseInt(h, 16))),
+          'latin1',
+        ).toString('utf8'),
+  );
 }
 
 function parseMail(raw: string): { headers: Record<string, string>; parts: Record<string, string> } {
@@ -76,13 +77,29 @@ describe('email notifier against a real SMTP server', () => {
   beforeAll(() => {
     certDir = mkdtempSync(join(tmpdir(), 'canh-smtp-cert-'));
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-        '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout', join(certDir, 'key.pem'), '-out', join(certDir, 'cert.pem'),
-      ], { stdio: 'pipe' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1,DNS:localhost',
+          '-keyout',
+          join(certDir, 'key.pem'),
+          '-out',
+          join(certDir, 'cert.pem'),
+        ],
+        { stdio: 'pipe' },
+      );
     } catch (err) {
-      throw new Error(`this test needs openssl to make a test certificate (apt-get install openssl): ${(err as Error).message}`);
+      throw new Error(`this test needs openssl to make a test certificate (apt-get install openssl): ${(err as Error).message}`, { cause: err });
     }
     key = readFileSync(join(certDir, 'key.pem'));
     cert = readFileSync(join(certDir, 'cert.pem'));

@@ -188,7 +188,7 @@ describe('canh notify test --channel', () => {
     const out = capture();
     expect(await runNotifyCommand(['status', '--config', configFile], out.stream, capture().stream)).toBe(0);
     expect(out.text()).toContain('zalo: 0 pending, 0 sent, 1 failed\nzalo-oa: 1 pending, 0 sent, 0 failed\n');
-    expect(out.text()).toMatch(/latest failures:\n  \S+ zalo s1 after 1 attempt\(s\): gave_up after 30 attempts; last error: zalo_bot_http_503\n/);
+    expect(out.text()).toMatch(/latest failures:\n {2}\S+ zalo s1 after 1 attempt\(s\): gave_up after 30 attempts; last error: zalo_bot_http_503\n/);
   });
 
   it('unknown or disabled channel: exit 2 with the configured names', async () => {

@@ -169,7 +169,9 @@ describe('Zalo notifiers against the stand-in', () => {
     s.enqueue(notification('n1'));
     const oa1 = s.notifiers.get('oa-1')!;
     const direct = await Promise.all(
-      [0, 1, 2].map((i) => oa1.parts({ language: 'vi', subject: 's', text: `song song ${i}`, html: '', message: { kind: 'test', notification: {} as never } })[0]!).map((p, i) => oa1.send(p, { idempotencyKey: `x:${i}`, part: 0, parts: 1 })),
+      [0, 1, 2]
+        .map((i) => oa1.parts({ language: 'vi', subject: 's', text: `song song ${i}`, html: '', message: { kind: 'test', notification: {} as never } })[0]!)
+        .map((p, i) => oa1.send(p, { idempotencyKey: `x:${i}`, part: 0, parts: 1 })),
     );
     expect(direct.map((o) => o.status)).toEqual(['accepted', 'accepted', 'accepted']);
     await waitFor(() => s.outbox.deliveriesOf('n1').every((d) => d.state === 'sent'), { timeoutMs: 5000, what: 'three OA channels' });

@@ -39,11 +39,36 @@ function fillSite(db: SqliteDatabase, store: SqliteStore, site: string): void {
       const boot = `gen-${host}`;
       store.insertSample({ site, host, boot, seq: 0, t, tAgent: t, sent: t, received: t, skewMs: 0, interval: 15, metrics: {} as never });
       store.upsertInventory({
-        site, host, boot, seq: 1, t, received: t, hostname: host.toUpperCase(),
-        data: { hostname: host.toUpperCase(), cpu: { manufacturer: 'Intel', brand: i % 2 ? 'Core™ i3-2120' : 'Core™ i5-10400', cores: 4, physicalCores: 4, speedGHz: 3 }, memTotal: (i % 3 === 0 ? 4 : 8) * GB, disks: [{ device: 'd0', name: 'd0', type: i % 2 ? 'SSD' : 'HDD', size: 256 * GB }], os: { platform: 'win32', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '' }, agentVersion: '0.1.0' },
+        site,
+        host,
+        boot,
+        seq: 1,
+        t,
+        received: t,
+        hostname: host.toUpperCase(),
+        data: {
+          hostname: host.toUpperCase(),
+          cpu: { manufacturer: 'Intel', brand: i % 2 ? 'Core™ i3-2120' : 'Core™ i5-10400', cores: 4, physicalCores: 4, speedGHz: 3 },
+          memTotal: (i % 3 === 0 ? 4 : 8) * GB,
+          disks: [{ device: 'd0', name: 'd0', type: i % 2 ? 'SSD' : 'HDD', size: 256 * GB }],
+          os: { platform: 'win32', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '' },
+          agentVersion: '0.1.0',
+        },
       } as never);
       const at = MONTH_FROM + (4 + i) * 86_400_000 + 3 * 3_600_000;
-      store.insertEvent({ site, host, boot, seq: 2, t: at + 90_000, received: at + 90_000, type: 'freeze', severity: 'warning', message: 'freeze', start: at, end: at + 90_000 } as never);
+      store.insertEvent({
+        site,
+        host,
+        boot,
+        seq: 2,
+        t: at + 90_000,
+        received: at + 90_000,
+        type: 'freeze',
+        severity: 'warning',
+        message: 'freeze',
+        start: at,
+        end: at + 90_000,
+      } as never);
     });
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS gen_hosts (host TEXT PRIMARY KEY, i INTEGER)`);
     db.exec(`DELETE FROM gen_hosts`);
@@ -58,7 +83,9 @@ function fillSite(db: SqliteDatabase, store: SqliteStore, site: string): void {
       ['http_total', 'dichvucong', `250 + (m.m * 17 + h.i) % 400`],
       ['http_ok', 'dichvucong', `CASE WHEN (m.m * 7 + d.day * 3 + h.i) % 400 = 0 THEN 0 ELSE 100 END`],
     ];
-    const addSeries = db.prepare(`INSERT OR IGNORE INTO history_series (site, metric, host, key, last_t) SELECT @site, @metric, host, @key, ${MONTH_FROM + DAYS * 86_400_000} FROM gen_hosts`);
+    const addSeries = db.prepare(
+      `INSERT OR IGNORE INTO history_series (site, metric, host, key, last_t) SELECT @site, @metric, host, @key, ${MONTH_FROM + DAYS * 86_400_000} FROM gen_hosts`,
+    );
     for (const [metric, key, value] of series) {
       addSeries.run({ site, metric, key });
       db.prepare(

@@ -71,12 +71,12 @@ describe('board texts', () => {
 describe('board script safety', () => {
   it('never turns a string into HTML', () => {
     const code = scriptJs;
-    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', 'setAttribute(\'on', 'javascript:']) {
+    for (const sink of ['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'document.write', 'eval(', 'new Function', "setAttribute('on", 'javascript:']) {
       expect(code.includes(sink), sink).toBe(false);
     }
   });
 
-  it('index.html has no inline script, handler or style (CSP script-src/style-src \'self\')', () => {
+  it("index.html has no inline script, handler or style (CSP script-src/style-src 'self')", () => {
     expect(indexHtml).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/i);
     expect(indexHtml).not.toMatch(/\son[a-z]+\s*=/i);
     expect(indexHtml).not.toMatch(/<style|\sstyle=/i);

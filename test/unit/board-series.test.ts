@@ -14,7 +14,12 @@ import { WorkingHoursSchema } from '../../collector/sites/schedule/working-hours
 type Points = Array<[number, number | null, number?, number?]>;
 interface Series {
   align(list: Array<{ points: Points; scale?: number }>): Array<Array<number | null>>;
-  combine(series: Array<{ host: string; key: string; points: Points }>, bucketMs: number, how: 'avg' | 'sum', byKey: boolean): Array<{ key: string; points: Array<[number, number]> }>;
+  combine(
+    series: Array<{ host: string; key: string; points: Points }>,
+    bucketMs: number,
+    how: 'avg' | 'sum',
+    byKey: boolean,
+  ): Array<{ key: string; points: Array<[number, number]> }>;
   countPoints(data: Array<Array<number | null>>): number;
   workingSpans(wh: unknown, from: number, to: number): Array<[number, number]>;
 }
@@ -22,7 +27,16 @@ interface Series {
 function load(): Series {
   // The module as the bundle has it, run as a plain script in a fresh context.
   const module = { exports: {} as Series };
-  runInNewContext(transformSync(readFileSync(`${BOARD_DIR}series.js`, 'utf8'), { format: 'cjs', loader: 'js' }).code, { module, exports: module.exports, Intl, Date, Object, Number, Math, String });
+  runInNewContext(transformSync(readFileSync(`${BOARD_DIR}series.js`, 'utf8'), { format: 'cjs', loader: 'js' }).code, {
+    module,
+    exports: module.exports,
+    Intl,
+    Date,
+    Object,
+    Number,
+    Math,
+    String,
+  });
   return module.exports;
 }
 const S = load();
@@ -31,27 +45,59 @@ const utc = (iso: string) => Date.parse(iso);
 
 describe('align', () => {
   it('puts every series on the union of timestamps (seconds), null where one has no point', () => {
-    const data = S.align([{ points: [[1000, 1], [3000, 3]] }, { points: [[2000, 20], [3000, 30]], scale: 2 }]);
-    expect(JSON.parse(JSON.stringify(data))).toEqual([[1, 2, 3], [1, null, 3], [null, 40, 60]]);
+    const data = S.align([
+      {
+        points: [
+          [1000, 1],
+          [3000, 3],
+        ],
+      },
+      {
+        points: [
+          [2000, 20],
+          [3000, 30],
+        ],
+        scale: 2,
+      },
+    ]);
+    expect(JSON.parse(JSON.stringify(data))).toEqual([
+      [1, 2, 3],
+      [1, null, 3],
+      [null, 40, 60],
+    ]);
     expect(S.countPoints(data)).toBe(4);
   });
 });
 
 describe('combine', () => {
   const series = [
-    { host: 'pc-01', key: '8.8.8.8', points: [[0, 10], [30_000, 20], [60_000, 30]] as Points },
+    {
+      host: 'pc-01',
+      key: '8.8.8.8',
+      points: [
+        [0, 10],
+        [30_000, 20],
+        [60_000, 30],
+      ] as Points,
+    },
     { host: 'pc-02', key: '8.8.8.8', points: [[10_000, 40]] as Points },
     { host: 'pc-01', key: 'gw', points: [[0, 1]] as Points },
   ];
   it('averages the hosts per bucket and key (each host averaged first)', () => {
     const out = S.combine(series, 60_000, 'avg', true);
     expect(out.map((s) => s.key)).toEqual(['8.8.8.8', 'gw']);
-    expect(out[0]!.points).toEqual([[0, (15 + 40) / 2], [60_000, 30]]);
+    expect(out[0]!.points).toEqual([
+      [0, (15 + 40) / 2],
+      [60_000, 30],
+    ]);
   });
   it('sums the hosts per bucket for line usage, over every key', () => {
     const out = S.combine(series, 60_000, 'sum', false);
     expect(out).toHaveLength(1);
-    expect(out[0]!.points).toEqual([[0, 15 + 40 + 1], [60_000, 30]]);
+    expect(out[0]!.points).toEqual([
+      [0, 15 + 40 + 1],
+      [60_000, 30],
+    ]);
   });
   it('skips null values (every probe lost)', () => {
     expect(S.combine([{ host: 'a', key: 'k', points: [[0, null]] }], 60_000, 'avg', true)).toEqual([{ key: 'k', points: [] }]);

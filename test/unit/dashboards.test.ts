@@ -93,7 +93,10 @@ describe('dashboards/', () => {
       const regions = (f.dashboard.annotations?.list ?? [])
         .map((a) => (a.target as { timeRegion?: Record<string, unknown> } | undefined)?.timeRegion)
         .filter((r): r is Record<string, unknown> => !!r);
-      expect(regions.map((r) => [r.cronExpr, r.duration, r.timezone]), f.file).toEqual([
+      expect(
+        regions.map((r) => [r.cronExpr, r.duration, r.timezone]),
+        f.file,
+      ).toEqual([
         ['30 7 * * 1-5', '4h', 'Asia/Ho_Chi_Minh'],
         ['30 13 * * 1-5', '3h30m', 'Asia/Ho_Chi_Minh'],
       ]);
@@ -141,7 +144,9 @@ describe('dashboard checker (negative controls)', () => {
     expect(checkDashboardSchema(fake(q('cpu', 'temperature'), 'query'))).toEqual([expect.stringContaining('unknown field "temperature" of measurement "cpu"')]);
     expect(checkDashboardSchema(fake(q('gpu', 'usage_pct'), 'query'))).toEqual([expect.stringContaining('unknown measurement "gpu"')]);
     expect(checkDashboardSchema(fake('from(bucket: v.defaultBucket) |> filter(fn: (r) => r._field == "usage_pct")', 'query'))).toEqual([expect.stringContaining('0 measurements')]);
-    expect(checkDashboardSchema(fake('from(bucket: v.defaultBucket) |> filter(fn: (r) => r._measurement == "cpu" and r._field =~ /usage/)', 'query'))).toEqual([expect.stringContaining('unsupported _field comparison')]);
+    expect(checkDashboardSchema(fake('from(bucket: v.defaultBucket) |> filter(fn: (r) => r._measurement == "cpu" and r._field =~ /usage/)', 'query'))).toEqual([
+      expect.stringContaining('unsupported _field comparison'),
+    ]);
   });
 
   it('reads contains(value: r._field, set: [...]) and several from() pipelines', () => {
@@ -160,7 +165,9 @@ describe('dashboard checker (negative controls)', () => {
     expect(splitMetricName('node_cpu_seconds_total')).toBeUndefined();
     expect(checkDashboardSchema(fake('avg(cpu_usage_pct{site=~"$site"})'))).toEqual([]);
     expect(checkDashboardSchema(fake('avg(cpu_temperature{site=~"$site"})'))).toEqual([expect.stringContaining('unknown field "temperature" of measurement "cpu"')]);
-    expect(checkDashboardSchema(fake('sum(rate(node_network_receive_bytes_total{site=~"$site"}[5m]))'))).toEqual([expect.stringContaining('does not start with a schema measurement')]);
+    expect(checkDashboardSchema(fake('sum(rate(node_network_receive_bytes_total{site=~"$site"}[5m]))'))).toEqual([
+      expect.stringContaining('does not start with a schema measurement'),
+    ]);
     expect(extractPromql('label_values(uptime_seconds, site)').refs).toEqual([{ measurement: 'uptime', field: 'seconds', where: '' }]);
     expect(extractPromql('sum(mem_used_pct{mount="a{b"}) / on(host) mem_total{host=~"x"}').refs.map((r) => r.field)).toEqual(['used_pct', 'total']);
   });

@@ -118,8 +118,7 @@ function inWindow(r: EventLogRecord, q: EvidenceQuery): boolean {
 export function classifyWindowsEvents(records: readonly EventLogRecord[], q: EvidenceQuery): ShutdownFinding {
   const relevant = records.filter((r) => inWindow(r, q));
   // Newest first: if several boots happened since, the latest record is ours.
-  const newest = (id: number) =>
-    relevant.filter((r) => r.id === id).sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))[0];
+  const newest = (id: number) => relevant.filter((r) => r.id === id).sort((a, b) => (timeOf(b) ?? 0) - (timeOf(a) ?? 0))[0];
   const kp41 = newest(41);
   const ev6008 = newest(6008);
   const ev1074 = newest(1074);

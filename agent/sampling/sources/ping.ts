@@ -43,10 +43,10 @@ export function createPingSource(ctx: SourceContext): MetricSource<'ping'> {
     },
     async collect() {
       const gw = await currentGateway();
-      const targets: PingTarget[] = [
-        ...(gw ? [{ target: gw, role: 'gateway' as const }] : []),
-        ...configured.map((target) => ({ target, role: 'configured' as const })),
-      ].slice(0, MAX_PING_TARGETS);
+      const targets: PingTarget[] = [...(gw ? [{ target: gw, role: 'gateway' as const }] : []), ...configured.map((target) => ({ target, role: 'configured' as const }))].slice(
+        0,
+        MAX_PING_TARGETS,
+      );
       const runs = await Promise.allSettled(targets.map((t) => sys.ping(t.target, count, timeoutSeconds)));
 
       const results: PingResult[] = [];
@@ -56,8 +56,7 @@ export function createPingSource(ctx: SourceContext): MetricSource<'ping'> {
         // sent 0: a pinger that just started has no probes to report yet.
         if (run.status === 'fulfilled') {
           if (run.value.sent > 0) results.push(summarizePing(t, run.value));
-        }
-        else failures.push(run.reason);
+        } else failures.push(run.reason);
       });
       if (failures.some(isMissingError)) throw new SourceUnavailableError(PING_MISSING_REASON);
       if (failures.length > 0) {

@@ -40,9 +40,24 @@ export function commonParams(d: { forSeconds: number; schedule: 'always' | 'work
   return {
     enabled: z.boolean().default(true),
     /** Pending duration: the condition must hold this long. */
-    forSeconds: z.number().min(0).max(7 * 86_400).default(d.forSeconds),
+    forSeconds: z
+      .number()
+      .min(0)
+      .max(7 * 86_400)
+      .default(d.forSeconds),
     /** Re-send while firing this often; default `alerting.repeatMinutes`. */
-    repeatMinutes: d.repeatMinutes === undefined ? z.number().min(1).max(30 * 1440).optional() : z.number().min(1).max(30 * 1440).default(d.repeatMinutes),
+    repeatMinutes:
+      d.repeatMinutes === undefined
+        ? z
+            .number()
+            .min(1)
+            .max(30 * 1440)
+            .optional()
+        : z
+            .number()
+            .min(1)
+            .max(30 * 1440)
+            .default(d.repeatMinutes),
     /** `working_hours`: starts and notifies only in the site's working hours. */
     schedule: z.enum(['always', 'working_hours']).default(d.schedule),
     severity: z.enum(['warning', 'critical']).default(d.severity),

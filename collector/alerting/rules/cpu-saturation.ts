@@ -32,9 +32,14 @@ export const cpuSaturation: AlertRule<Params> = {
             condition: cpu >= p.usagePct ? 'firing' : cpu < p.recoveryPct ? 'recovered' : 'hold',
             value: Number(cpu.toFixed(1)),
             summary: both((lang) =>
-              lang === 'vi' ? `CPU bận ${num(cpu, lang, 0)}% trung bình ${min} phút (ngưỡng ${p.usagePct}%)` : `CPU ${num(cpu, lang, 0)}% busy over ${min} min (limit ${p.usagePct}%)`,
+              lang === 'vi'
+                ? `CPU bận ${num(cpu, lang, 0)}% trung bình ${min} phút (ngưỡng ${p.usagePct}%)`
+                : `CPU ${num(cpu, lang, 0)}% busy over ${min} min (limit ${p.usagePct}%)`,
             ),
-            hint: { vi: 'chương trình nào chiếm CPU (Task Manager); virus; máy quá cũ cần nâng cấp', en: 'which program uses the CPU (Task Manager); malware; an old PC due for upgrade' },
+            hint: {
+              vi: 'chương trình nào chiếm CPU (Task Manager); virus; máy quá cũ cần nâng cấp',
+              en: 'which program uses the CPU (Task Manager); malware; an old PC due for upgrade',
+            },
           }),
         );
       }

@@ -36,7 +36,10 @@ export const diskNearlyFull: AlertRule<Params> = {
                 ? `Ổ ${d.mount} đầy ${num(d.usedPct, lang, 0)}%, còn ${num(gb, lang)} GB`
                 : `Disk ${d.mount} ${num(d.usedPct, lang, 0)}% full, ${num(gb, lang)} GB free`,
             ),
-            hint: { vi: 'xoá tệp tạm, thùng rác, bản tải về cũ; chuyển hồ sơ quét sang ổ khác', en: 'delete temporary files, the recycle bin, old downloads; move scanned files elsewhere' },
+            hint: {
+              vi: 'xoá tệp tạm, thùng rác, bản tải về cũ; chuyển hồ sơ quét sang ổ khác',
+              en: 'delete temporary files, the recycle bin, old downloads; move scanned files elsewhere',
+            },
           }),
         );
       }

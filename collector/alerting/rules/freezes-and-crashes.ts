@@ -11,7 +11,11 @@ const Params = z
   .object({
     ...commonParams({ forSeconds: 0, schedule: 'always', severity: 'warning', repeatMinutes: 24 * 60 }),
     minCount: z.number().int().min(1).max(1000).default(3),
-    windowHours: z.number().min(1).max(24 * 7).default(24),
+    windowHours: z
+      .number()
+      .min(1)
+      .max(24 * 7)
+      .default(24),
   })
   .strict();
 type Params = z.output<typeof Params> & CommonParams;
@@ -40,7 +44,10 @@ export const freezesAndCrashes: AlertRule<Params> = {
                 ? `Máy bị treo ${freezes} lần, khởi động lại bất thường ${crashes} lần trong ${p.windowHours} giờ`
                 : `${freezes} freeze(s) and ${crashes} crash(es) in ${p.windowHours} h`,
             ),
-            hint: { vi: 'nhiệt độ, quạt, ổ cứng (HDD cũ), RAM; chương trình gây treo trong sự kiện', en: 'temperature, fans, the (old) hard disk, RAM; the program named in the event' },
+            hint: {
+              vi: 'nhiệt độ, quạt, ổ cứng (HDD cũ), RAM; chương trình gây treo trong sự kiện',
+              en: 'temperature, fans, the (old) hard disk, RAM; the program named in the event',
+            },
           }),
         );
       }

@@ -13,8 +13,16 @@ const Params = z
     ...commonParams({ forSeconds: 0, schedule: 'always', severity: 'warning', repeatMinutes: 24 * 60 }),
     minCount: z.number().int().min(1).max(1000).default(3),
     windowDays: z.number().min(1).max(90).default(7),
-    longMinutes: z.number().min(1).max(7 * 1440).default(15),
-    longLookbackHours: z.number().min(1).max(24 * 30).default(24),
+    longMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 1440)
+      .default(15),
+    longLookbackHours: z
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
   })
   .strict();
 type Params = z.output<typeof Params> & CommonParams;

@@ -32,7 +32,9 @@ export const memorySaturation: AlertRule<Params> = {
             condition: mem >= p.usedPct ? 'firing' : mem < p.recoveryPct ? 'recovered' : 'hold',
             value: Number(mem.toFixed(1)),
             summary: both((lang) =>
-              lang === 'vi' ? `RAM dùng ${num(mem, lang, 0)}% trung bình ${min} phút (ngưỡng ${p.usedPct}%)` : `Memory ${num(mem, lang, 0)}% used over ${min} min (limit ${p.usedPct}%)`,
+              lang === 'vi'
+                ? `RAM dùng ${num(mem, lang, 0)}% trung bình ${min} phút (ngưỡng ${p.usedPct}%)`
+                : `Memory ${num(mem, lang, 0)}% used over ${min} min (limit ${p.usedPct}%)`,
             ),
             hint: { vi: 'đóng bớt tab trình duyệt và chương trình; cân nhắc nâng RAM', en: 'close browser tabs and programs; consider more RAM' },
           }),

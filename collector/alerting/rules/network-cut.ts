@@ -11,8 +11,16 @@ import { commonParams, observe, type AlertRule, type CommonParams } from './aler
 const Params = z
   .object({
     ...commonParams({ forSeconds: 0, schedule: 'always', severity: 'warning' }),
-    minMinutes: z.number().min(0).max(7 * 1440).default(5),
-    lookbackMinutes: z.number().min(1).max(7 * 1440).default(60),
+    minMinutes: z
+      .number()
+      .min(0)
+      .max(7 * 1440)
+      .default(5),
+    lookbackMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 1440)
+      .default(60),
   })
   .strict();
 type Params = z.output<typeof Params> & CommonParams;
@@ -28,7 +36,8 @@ export const networkCut: AlertRule<Params> = {
     for (const site of ctx.sites) {
       const cuts: Array<{ start: number; end: number; scope: string; hosts: number }> = [];
       for (const i of ctx.incidents(site.site, from, ctx.now)) {
-        if (i.cause === 'network_cut' && i.end !== null && i.end >= from && i.end - i.start >= minMs) cuts.push({ start: i.start, end: i.end, scope: 'site', hosts: i.hosts.length });
+        if (i.cause === 'network_cut' && i.end !== null && i.end >= from && i.end - i.start >= minMs)
+          cuts.push({ start: i.start, end: i.end, scope: 'site', hosts: i.hosts.length });
       }
       for (const h of site.hosts) {
         for (const e of ctx.events(site.site, h.host, from - 7 * 86_400_000)) {

@@ -167,8 +167,14 @@ function lineFinding(ctx: RuleContext, site: SiteView, p: Params, from: number):
 const HINTS = {
   lan: { vi: 'switch, cáp mạng và router trong trụ sở; máy nào đang tải nặng', en: 'switches, cables and the router in the office; which PC is downloading' },
   wan: { vi: 'modem/router và đường truyền Internet; báo nhà mạng nếu kéo dài', en: 'the modem/router and the internet line; call the ISP if it persists' },
-  portal: { vi: 'mạng tới cổng dịch vụ công; hỏi Sở/Trung tâm CĐS xem cổng có chậm chung không', en: 'the route to the public-service portal; ask the province whether the portal is slow for everyone' },
-  line: { vi: 'ai đang dùng nhiều băng thông (video, cập nhật Windows); cân nhắc nâng gói cước', en: 'who uses the bandwidth (video, Windows updates); consider a faster contract' },
+  portal: {
+    vi: 'mạng tới cổng dịch vụ công; hỏi Sở/Trung tâm CĐS xem cổng có chậm chung không',
+    en: 'the route to the public-service portal; ask the province whether the portal is slow for everyone',
+  },
+  line: {
+    vi: 'ai đang dùng nhiều băng thông (video, cập nhật Windows); cân nhắc nâng gói cước',
+    en: 'who uses the bandwidth (video, Windows updates); consider a faster contract',
+  },
 } as const;
 
 export const peakHourCongestion: AlertRule<Params> = {

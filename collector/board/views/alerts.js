@@ -34,9 +34,15 @@ export function alertsView(root) {
   };
   var siteSelect = el('select', { id: 'silence-site' });
   var hostInput = el('input', { id: 'silence-host', type: 'text', maxlength: 64, placeholder: t('anyValue') });
-  var ruleInput = el('select', { id: 'silence-rule' }, [el('option', { value: '', text: t('anyValue') })].concat(RULES.map(function (r) {
-    return el('option', { value: r, text: ruleLabel(r) });
-  })));
+  var ruleInput = el(
+    'select',
+    { id: 'silence-rule' },
+    [el('option', { value: '', text: t('anyValue') })].concat(
+      RULES.map(function (r) {
+        return el('option', { value: r, text: ruleLabel(r) });
+      }),
+    ),
+  );
   function addRule(r) {
     if (!r || RULES.indexOf(r) >= 0) return;
     RULES.push(r);
@@ -94,7 +100,12 @@ export function alertsView(root) {
   }
 
   v.refresh = loader(v, function () {
-    return Promise.all([optional('api/alerts', { state: 'active', limit: 200, lang: session.lang }), optional('api/silences'), sitesLoaded ? null : optional('api/sites'), rulesLoaded ? null : optional('api/rules')]).then(function (r) {
+    return Promise.all([
+      optional('api/alerts', { state: 'active', limit: 200, lang: session.lang }),
+      optional('api/silences'),
+      sitesLoaded ? null : optional('api/sites'),
+      rulesLoaded ? null : optional('api/rules'),
+    ]).then(function (r) {
       if (stale(v)) return;
       if (r[3]) {
         rulesLoaded = true;
@@ -120,15 +131,38 @@ export function alertsView(root) {
     if (!data) return void alertsBox.appendChild(note(t('notAvailable')));
     var alerts = data.alerts || [];
     if (!alerts.length) return void alertsBox.appendChild(note(t('noAlerts')));
-    alertsBox.appendChild(table([t('severity'), t('summary'), t('site'), t('host'), t('since'), t('state'), ''], alerts.map(function (a) {
-      return el('tr', { data: { alert: a.id } }, [
-        td(t('sev_' + a.severity), a.severity === 'critical' ? 'crit' : a.severity === 'warning' ? 'warn' : ''),
-        el('td', null, [a.summary || ruleLabel(a.rule), el('div', { cls: 'muted small', text: ruleLabel(a.rule) })]),
-        td(a.site), td(a.host || t('na')), td(when(a.startsAt)),
-        el('td', null, [t('al_' + a.state), a.silenced ? el('span', { cls: 'badge', text: t('silenced') }) : null]),
-        el('td', null, admin && !a.silenced ? el('button', { cls: 'act secondary', type: 'button', text: t('silence'), on: { click: function () { prefill(a); } } }) : null),
-      ]);
-    }), 'alerts'));
+    alertsBox.appendChild(
+      table(
+        [t('severity'), t('summary'), t('site'), t('host'), t('since'), t('state'), ''],
+        alerts.map(function (a) {
+          return el('tr', { data: { alert: a.id } }, [
+            td(t('sev_' + a.severity), a.severity === 'critical' ? 'crit' : a.severity === 'warning' ? 'warn' : ''),
+            el('td', null, [a.summary || ruleLabel(a.rule), el('div', { cls: 'muted small', text: ruleLabel(a.rule) })]),
+            td(a.site),
+            td(a.host || t('na')),
+            td(when(a.startsAt)),
+            el('td', null, [t('al_' + a.state), a.silenced ? el('span', { cls: 'badge', text: t('silenced') }) : null]),
+            el(
+              'td',
+              null,
+              admin && !a.silenced
+                ? el('button', {
+                    cls: 'act secondary',
+                    type: 'button',
+                    text: t('silence'),
+                    on: {
+                      click: function () {
+                        prefill(a);
+                      },
+                    },
+                  })
+                : null,
+            ),
+          ]);
+        }),
+        'alerts',
+      ),
+    );
   }
 
   function renderSilences(data) {
@@ -141,20 +175,53 @@ export function alertsView(root) {
     formBox.hidden = false;
     var list = data.silences || [];
     if (!list.length) return void silencesBox.appendChild(note(t('noSilences')));
-    silencesBox.appendChild(table([t('matchers'), t('state'), t('ends'), t('author'), t('comment'), ''], list.map(function (s) {
-      var m = s.matchers || {};
-      var desc = ['site', 'host', 'rule'].filter(function (k) { return m[k]; }).map(function (k) { return t(k) + ' = ' + (k === 'rule' ? ruleLabel(m[k]) : m[k]); }).join(', ') || t('anyValue');
-      return el('tr', { data: { silence: s.id, state: s.state } }, [
-        td(desc), td(t('si_' + s.state), s.state === 'active' ? 'online' : 'muted'), td(when(s.endsAt)), td(s.author || ''), td(s.comment || ''),
-        el('td', null, admin && s.state !== 'expired' ? el('button', { cls: 'act secondary expire', type: 'button', text: t('expire'), on: { click: function (e) {
-          e.target.disabled = true;
-          api('DELETE', 'api/silences/' + encodeURIComponent(s.id)).then(function () {
-            banner(t('silenceExpired'), true);
-            return v.refresh();
-          }).catch(showError);
-        } } }) : null),
-      ]);
-    }), 'silences'));
+    silencesBox.appendChild(
+      table(
+        [t('matchers'), t('state'), t('ends'), t('author'), t('comment'), ''],
+        list.map(function (s) {
+          var m = s.matchers || {};
+          var desc =
+            ['site', 'host', 'rule']
+              .filter(function (k) {
+                return m[k];
+              })
+              .map(function (k) {
+                return t(k) + ' = ' + (k === 'rule' ? ruleLabel(m[k]) : m[k]);
+              })
+              .join(', ') || t('anyValue');
+          return el('tr', { data: { silence: s.id, state: s.state } }, [
+            td(desc),
+            td(t('si_' + s.state), s.state === 'active' ? 'online' : 'muted'),
+            td(when(s.endsAt)),
+            td(s.author || ''),
+            td(s.comment || ''),
+            el(
+              'td',
+              null,
+              admin && s.state !== 'expired'
+                ? el('button', {
+                    cls: 'act secondary expire',
+                    type: 'button',
+                    text: t('expire'),
+                    on: {
+                      click: function (e) {
+                        e.target.disabled = true;
+                        api('DELETE', 'api/silences/' + encodeURIComponent(s.id))
+                          .then(function () {
+                            banner(t('silenceExpired'), true);
+                            return v.refresh();
+                          })
+                          .catch(showError);
+                      },
+                    },
+                  })
+                : null,
+            ),
+          ]);
+        }),
+        'silences',
+      ),
+    );
   }
 
   v.refresh();

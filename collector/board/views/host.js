@@ -15,10 +15,25 @@ export function hostView(root, site, host, range) {
   var grid = el('div', { cls: 'charts', id: 'charts' });
   var eventsBox = el('div', { cls: 'card' });
   var invBox = el('div', { cls: 'card' });
-  var ranges = el('div', { cls: 'ranges' }, Object.keys(RANGES).map(function (r) {
-    return el('a', { href: href('host', site, host, r), cls: r === range ? 'active' : '', data: { range: r }, text: t('r_' + r) });
-  }));
-  append(root, [el('p', null, el('a', { href: href('site', site), text: '← ' + site })), title, summary, el('h2', { text: t('charts') }), ranges, grid, el('h2', { text: t('events') }), eventsBox, el('h2', { text: t('inventory') }), invBox]);
+  var ranges = el(
+    'div',
+    { cls: 'ranges' },
+    Object.keys(RANGES).map(function (r) {
+      return el('a', { href: href('host', site, host, r), cls: r === range ? 'active' : '', data: { range: r }, text: t('r_' + r) });
+    }),
+  );
+  append(root, [
+    el('p', null, el('a', { href: href('site', site), text: '← ' + site })),
+    title,
+    summary,
+    el('h2', { text: t('charts') }),
+    ranges,
+    grid,
+    el('h2', { text: t('events') }),
+    eventsBox,
+    el('h2', { text: t('inventory') }),
+    invBox,
+  ]);
   v.wants = function (d) {
     return d.site === site && (d.host == null || d.host === host);
   };
@@ -30,9 +45,11 @@ export function hostView(root, site, host, range) {
     var base = { site: site, host: host, from: from, to: now, resolution: 'auto' };
     var metrics = ['cpu', 'mem', 'disk', 'net_rx', 'net_tx', 'ping_rtt', 'ping_loss'];
     var evFrom = Math.max(from, now - 30 * 86400e3);
-    var jobs = [get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
+    var jobs = [
+      get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
       optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
-      optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 })];
+      optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
+    ];
     metrics.forEach(function (m) {
       jobs.push(get('api/history', { site: site, host: host, metric: m, from: base.from, to: base.to, resolution: 'auto' }));
     });
@@ -54,14 +71,20 @@ export function hostView(root, site, host, range) {
     var st = h.host || {};
     title.textContent = st.hostname || host;
     var spec = h.underSpec && h.underSpec.flag;
-    clear(summary).appendChild(el('dl', { cls: 'kv' }, [
-      el('dt', { text: t('state') }), el('dd', null, [el('span', { cls: st.state, text: t('st_' + st.state) }), st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '']),
-      el('dt', { text: t('hostId') }), el('dd', { text: site + ' / ' + host }),
-      el('dt', { text: t('lastSeen') }), el('dd', { text: ago(st.lastSeen) }),
-      el('dt', { text: t('inv_agent') }), el('dd', { text: st.agentVersion || t('na') }),
-      spec ? el('dt', { text: t('underSpec') }) : null,
-      spec ? el('dd', { cls: 'warn', text: (h.underSpec.reasons || []).join('; ') }) : null,
-    ]));
+    clear(summary).appendChild(
+      el('dl', { cls: 'kv' }, [
+        el('dt', { text: t('state') }),
+        el('dd', null, [el('span', { cls: st.state, text: t('st_' + st.state) }), st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '']),
+        el('dt', { text: t('hostId') }),
+        el('dd', { text: site + ' / ' + host }),
+        el('dt', { text: t('lastSeen') }),
+        el('dd', { text: ago(st.lastSeen) }),
+        el('dt', { text: t('inv_agent') }),
+        el('dd', { text: st.agentVersion || t('na') }),
+        spec ? el('dt', { text: t('underSpec') }) : null,
+        spec ? el('dd', { cls: 'warn', text: (h.underSpec.reasons || []).join('; ') }) : null,
+      ]),
+    );
   }
 
   function byKey(series, scale) {
@@ -71,7 +94,17 @@ export function hostView(root, site, host, range) {
   }
   function renderCharts(hist, from, to) {
     var one = function (id, list, title, yMax) {
-      putChart(v, grid, { id: id, title: title, labels: list.map(function (s) { return s.label || s.key || title; }), data: align(list), yMin: 0, yMax: yMax, xRange: [from, to] });
+      putChart(v, grid, {
+        id: id,
+        title: title,
+        labels: list.map(function (s) {
+          return s.label || s.key || title;
+        }),
+        data: align(list),
+        yMin: 0,
+        yMax: yMax,
+        xRange: [from, to],
+      });
     };
     one('cpu', byKey(hist.cpu), t('ch_cpu'), 100);
     one('mem', byKey(hist.mem), t('ch_mem'), 100);
@@ -96,7 +129,12 @@ export function hostView(root, site, host, range) {
     });
     ((evs && evs.events) || []).forEach(function (e) {
       var d = e.start && e.end ? ' (' + dur((e.end - e.start) / 1000) + ')' : '';
-      rows.push({ t: e.t || e.start || e.receivedAt, cls: e.severity === 'critical' ? 'crit' : e.severity === 'warning' ? 'warn' : '', what: t('ev_' + e.type) + d, msg: e.message || '' });
+      rows.push({
+        t: e.t || e.start || e.receivedAt,
+        cls: e.severity === 'critical' ? 'crit' : e.severity === 'warning' ? 'warn' : '',
+        what: t('ev_' + e.type) + d,
+        msg: e.message || '',
+      });
     });
     if (!evs && !outs) {
       eventsBox.appendChild(note(t('notAvailable')));
@@ -109,9 +147,15 @@ export function hostView(root, site, host, range) {
     rows.sort(function (a, b) {
       return (b.t || 0) - (a.t || 0);
     });
-    eventsBox.appendChild(table([t('start'), '', t('summary')], rows.slice(0, 200).map(function (r) {
-      return el('tr', null, [td(when(r.t)), td(r.what, r.cls), td(r.msg)]);
-    }), 'events'));
+    eventsBox.appendChild(
+      table(
+        [t('start'), '', t('summary')],
+        rows.slice(0, 200).map(function (r) {
+          return el('tr', null, [td(when(r.t)), td(r.what, r.cls), td(r.msg)]);
+        }),
+        'events',
+      ),
+    );
   }
 
   function renderInventory(inv) {
@@ -131,9 +175,15 @@ export function hostView(root, site, host, range) {
       add(t('inv_cores'), inv.cpu.physicalCores + ' / ' + inv.cpu.cores);
     }
     add(t('inv_memTotal'), inv.memTotal != null ? bytes(inv.memTotal) : null);
-    if (Array.isArray(inv.disks)) add(t('inv_disks'), inv.disks.map(function (d) {
-      return (d.name || d.device || '') + ' (' + d.type + ', ' + bytes(d.size) + ')';
-    }).join('; '));
+    if (Array.isArray(inv.disks))
+      add(
+        t('inv_disks'),
+        inv.disks
+          .map(function (d) {
+            return (d.name || d.device || '') + ' (' + d.type + ', ' + bytes(d.size) + ')';
+          })
+          .join('; '),
+      );
     if (inv.os) add(t('inv_os'), [inv.os.distro, inv.os.release, inv.os.arch].filter(Boolean).join(' ') + (inv.os.kernel ? ' — ' + inv.os.kernel : ''));
     add(t('inv_agent'), inv.agentVersion);
     invBox.appendChild(el('dl', { cls: 'kv', id: 'inventory' }, kv));

@@ -14,12 +14,7 @@ export function loginView(root) {
   var input = el('input', { id: 'token', type: 'password', autocomplete: 'current-password', required: true, placeholder: 'canh_…' });
   var msg = el('p', { id: 'login-error', cls: 'crit', role: 'alert' });
   var button = el('button', { cls: 'act', type: 'submit', id: 'login-submit', text: t('login') });
-  var form = el('form', { id: 'login-form' }, [
-    el('label', null, [t('token'), input]),
-    el('p', { cls: 'muted small', text: t('loginHelp') }),
-    button,
-    msg,
-  ]);
+  var form = el('form', { id: 'login-form' }, [el('label', null, [t('token'), input]), el('p', { cls: 'muted small', text: t('loginHelp') }), button, msg]);
   form.addEventListener('submit', function (e) {
     e.preventDefault();
     button.disabled = true;

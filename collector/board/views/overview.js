@@ -20,14 +20,24 @@ export function overviewView(root) {
       sites.forEach(function (s) {
         var worst = s.worst || { level: 'ok', text: '' };
         var inc = s.openIncident;
-        tiles.appendChild(el('a', { cls: 'tile ' + worst.level, href: href('site', s.site), data: { site: s.site } }, [
-          el('h3', { cls: 'site-name', text: s.name || s.site }),
-          el('p', null, [el('span', { cls: 'big', text: s.hostsOnline + '/' + s.hostsTotal }), ' ', t('hostsOnline')]),
-          el('p', { cls: inc ? 'crit' : 'muted' }, inc ? t('openIncident') + ': ' + t('cause_' + inc.cause) + ', ' + t('since').toLowerCase() + ' ' + when(inc.start) + ' (' + dur((Date.now() - inc.start) / 1000) + ')' : t('noIncident')),
-          el('p', null, [el('span', { cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : 'online', text: t('lvl_' + worst.level) }),
-            worst.text ? ': ' + worst.text + (worst.host ? ' (' + worst.host + ')' : '') : '']),
-          el('p', { cls: 'muted small' }, t('lastSeen') + ': ' + ago(s.lastSeen)),
-        ]));
+        tiles.appendChild(
+          el('a', { cls: 'tile ' + worst.level, href: href('site', s.site), data: { site: s.site } }, [
+            el('h3', { cls: 'site-name', text: s.name || s.site }),
+            el('p', null, [el('span', { cls: 'big', text: s.hostsOnline + '/' + s.hostsTotal }), ' ', t('hostsOnline')]),
+            el(
+              'p',
+              { cls: inc ? 'crit' : 'muted' },
+              inc
+                ? t('openIncident') + ': ' + t('cause_' + inc.cause) + ', ' + t('since').toLowerCase() + ' ' + when(inc.start) + ' (' + dur((Date.now() - inc.start) / 1000) + ')'
+                : t('noIncident'),
+            ),
+            el('p', null, [
+              el('span', { cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : 'online', text: t('lvl_' + worst.level) }),
+              worst.text ? ': ' + worst.text + (worst.host ? ' (' + worst.host + ')' : '') : '',
+            ]),
+            el('p', { cls: 'muted small' }, t('lastSeen') + ': ' + ago(s.lastSeen)),
+          ]),
+        );
       });
     });
   });

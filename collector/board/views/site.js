@@ -24,7 +24,17 @@ export function siteView(root, site) {
   var netCharts = el('div', { cls: 'charts' });
   var timeline = el('div', { cls: 'card' });
   append(netBox, [el('h2', { text: t('network') }), netTable, usage, el('p', { cls: 'muted small', text: t('workingHoursShaded') }), netCharts]);
-  append(root, [el('p', null, el('a', { href: '#/', text: '← ' + t('overview') })), title, incident, el('h2', { text: t('hosts') }), hostsBox, netBox, el('h2', { text: t('timeline') }), timeline, reportCard(site)]);
+  append(root, [
+    el('p', null, el('a', { href: '#/', text: '← ' + t('overview') })),
+    title,
+    incident,
+    el('h2', { text: t('hosts') }),
+    hostsBox,
+    netBox,
+    el('h2', { text: t('timeline') }),
+    timeline,
+    reportCard(site),
+  ]);
   v.wants = function (d) {
     return d.site === site;
   };
@@ -33,7 +43,11 @@ export function siteView(root, site) {
   var historyEmpty = true;
   v.refresh = loader(v, function () {
     var now = Date.now();
-    var jobs = [get('api/sites/' + encodeURIComponent(site), { lang: session.lang }), optional('api/incidents', { site: site, from: now - 7 * 86400e3, to: now, limit: 200 }), optional('api/outages', { site: site, from: now - 7 * 86400e3, to: now, limit: 500 })];
+    var jobs = [
+      get('api/sites/' + encodeURIComponent(site), { lang: session.lang }),
+      optional('api/incidents', { site: site, from: now - 7 * 86400e3, to: now, limit: 200 }),
+      optional('api/outages', { site: site, from: now - 7 * 86400e3, to: now, limit: 500 }),
+    ];
     // The 24-hour charts change slowly: fetch them at most once a minute.
     // (again at once while empty: a new site's rollups fill within a minute).
     var withHistory = historyEmpty || now - lastHistory > 60e3;
@@ -50,7 +64,23 @@ export function siteView(root, site) {
       clear(incident);
       var worst = worstLine(s.worst);
       if (worst) incident.appendChild(worst);
-      if (s.openIncident) incident.appendChild(el('div', { cls: 'incident' }, t('openIncident') + ': ' + t('cause_' + s.openIncident.cause) + ' — ' + t('since') + ' ' + when(s.openIncident.start) + ' (' + dur((now - s.openIncident.start) / 1000) + ')'));
+      if (s.openIncident)
+        incident.appendChild(
+          el(
+            'div',
+            { cls: 'incident' },
+            t('openIncident') +
+              ': ' +
+              t('cause_' + s.openIncident.cause) +
+              ' — ' +
+              t('since') +
+              ' ' +
+              when(s.openIncident.start) +
+              ' (' +
+              dur((now - s.openIncident.start) / 1000) +
+              ')',
+          ),
+        );
       renderHosts(s);
       renderNetwork(s);
       if (withHistory) renderNetCharts(s, r[3], r[4], r[5], r[6], now);
@@ -62,10 +92,12 @@ export function siteView(root, site) {
     var rows = (s.hosts || []).map(function (h) {
       var spec = h.underSpec && h.underSpec.flag;
       return el('tr', { data: { host: h.host } }, [
-        el('td', null, [el('a', { cls: 'host-name', href: href('host', site, h.host), text: h.hostname || h.host }),
+        el('td', null, [
+          el('a', { cls: 'host-name', href: href('host', site, h.host), text: h.hostname || h.host }),
           h.hostname && h.hostname !== h.host ? el('span', { cls: 'muted small host-id', text: ' ' + h.host }) : null,
           spec ? el('span', { cls: 'badge under-spec', title: (h.underSpec.reasons || []).join('; '), text: t('underSpec') }) : null,
-          spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null]),
+          spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null,
+        ]),
         td(t('st_' + h.state), h.state),
         el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),
         el('td', { cls: 'num ' + levelClass(h.memPct, 85, 95), text: pct(h.memPct) }),
@@ -74,26 +106,44 @@ export function siteView(root, site) {
         el('td', { cls: 'hide-narrow', text: ago(h.lastSeen) }),
       ]);
     });
-    clear(hostsBox).appendChild(rows.length ? table([t('host'), t('state'), t('cpu'), t('mem'), t('disk'), { text: t('uptime'), cls: 'hide-narrow' }, { text: t('lastSeen'), cls: 'hide-narrow' }], rows, 'hosts') : note(t('noData')));
+    clear(hostsBox).appendChild(
+      rows.length
+        ? table([t('host'), t('state'), t('cpu'), t('mem'), t('disk'), { text: t('uptime'), cls: 'hide-narrow' }, { text: t('lastSeen'), cls: 'hide-narrow' }], rows, 'hosts')
+        : note(t('noData')),
+    );
   }
 
   function renderNetwork(s) {
     var n = s.network || { targets: [], http: [] };
     var rows = (n.targets || []).map(function (x) {
-      return el('tr', null, [td(x.target), td(t('role_' + x.role)), el('td', { cls: 'num', text: ms(x.rttMedian) }), el('td', { cls: 'num', text: ms(x.rttP95) }), el('td', { cls: 'num ' + levelClass(x.lossPct, 1, 20), text: pct(x.lossPct) })]);
+      return el('tr', null, [
+        td(x.target),
+        td(t('role_' + x.role)),
+        el('td', { cls: 'num', text: ms(x.rttMedian) }),
+        el('td', { cls: 'num', text: ms(x.rttP95) }),
+        el('td', { cls: 'num ' + levelClass(x.lossPct, 1, 20), text: pct(x.lossPct) }),
+      ]);
     });
     clear(netTable).appendChild(rows.length ? table([t('target'), t('role'), t('rttMedian'), t('rttP95'), t('loss')], rows, 'targets') : note(t('noData')));
     if (n.http && n.http.length) {
       netTable.appendChild(el('h3', { text: t('httpProbes') }));
-      netTable.appendChild(table(['URL', t('state'), 'ms'], n.http.map(function (p) {
-        return el('tr', null, [td(p.name + ' — ' + p.url), td(p.ok ? t('ok') : t('fail'), p.ok ? 'online' : 'offline'), el('td', { cls: 'num', text: ms(p.totalMs) })]);
-      })));
+      netTable.appendChild(
+        table(
+          ['URL', t('state'), 'ms'],
+          n.http.map(function (p) {
+            return el('tr', null, [td(p.name + ' — ' + p.url), td(p.ok ? t('ok') : t('fail'), p.ok ? 'online' : 'offline'), el('td', { cls: 'num', text: ms(p.totalMs) })]);
+          }),
+        ),
+      );
     }
     clear(usage).appendChild(el('h3', { text: t('lineUsage') }));
     var rxM = n.rxBps != null ? (n.rxBps * 8) / 1e6 : null;
     var txM = n.txBps != null ? (n.txBps * 8) / 1e6 : null;
     if (s.lineMbps) {
-      [[t('download'), rxM], [t('upload'), txM]].forEach(function (row) {
+      [
+        [t('download'), rxM],
+        [t('upload'), txM],
+      ].forEach(function (row) {
         var p = row[1] == null ? 0 : Math.min(100, (100 * row[1]) / s.lineMbps);
         var bar = el('span', { cls: levelClass(p, 70, 90) });
         bar.style.width = p.toFixed(1) + '%';
@@ -110,8 +160,31 @@ export function siteView(root, site) {
     var bucket = 5 * 60e3;
     var rttS = combine((rtt && rtt.series) || [], bucket, 'avg', true);
     var lossS = combine((loss && loss.series) || [], bucket, 'avg', true);
-    putChart(v, netCharts, { id: 'site-rtt', title: t('latency24h'), labels: rttS.map(function (x) { return x.key; }), data: align(rttS), spanGaps: true, shade: shade, yMin: 0, xRange: [from, now] });
-    putChart(v, netCharts, { id: 'site-loss', title: t('loss24h'), labels: lossS.map(function (x) { return x.key; }), data: align(lossS), spanGaps: true, shade: shade, yMin: 0, yMax: 5, xRange: [from, now] });
+    putChart(v, netCharts, {
+      id: 'site-rtt',
+      title: t('latency24h'),
+      labels: rttS.map(function (x) {
+        return x.key;
+      }),
+      data: align(rttS),
+      spanGaps: true,
+      shade: shade,
+      yMin: 0,
+      xRange: [from, now],
+    });
+    putChart(v, netCharts, {
+      id: 'site-loss',
+      title: t('loss24h'),
+      labels: lossS.map(function (x) {
+        return x.key;
+      }),
+      data: align(lossS),
+      spanGaps: true,
+      shade: shade,
+      yMin: 0,
+      yMax: 5,
+      xRange: [from, now],
+    });
     var rxS = combine((rx && rx.series) || [], bucket, 'sum', false)[0];
     var txS = combine((tx && tx.series) || [], bucket, 'sum', false)[0];
     var lines = [];
@@ -126,12 +199,27 @@ export function siteView(root, site) {
     }
     var dashed = [false, false];
     if (s.lineMbps && lines.length) {
-      lines.push({ points: [[from, s.lineMbps], [now, s.lineMbps]] });
+      lines.push({
+        points: [
+          [from, s.lineMbps],
+          [now, s.lineMbps],
+        ],
+      });
       labels.push(t('lineContract'));
       dashed[labels.length - 1] = true;
     }
     historyEmpty = !rttS.length && !lossS.length && !rxS && !txS;
-    putChart(v, netCharts, { id: 'site-line', title: t('lineUsage') + ' (Mbit/s)', labels: labels, data: align(lines), spanGaps: true, shade: shade, yMin: 0, dashed: dashed, xRange: [from, now] });
+    putChart(v, netCharts, {
+      id: 'site-line',
+      title: t('lineUsage') + ' (Mbit/s)',
+      labels: labels,
+      data: align(lines),
+      spanGaps: true,
+      shade: shade,
+      yMin: 0,
+      dashed: dashed,
+      xRange: [from, now],
+    });
   }
 
   function renderTimeline(inc, out, now) {
@@ -166,9 +254,20 @@ export function siteView(root, site) {
     });
     timeline.appendChild(strip);
     timeline.appendChild(el('div', { cls: 'muted small' }, when(from) + ' → ' + when(now)));
-    timeline.appendChild(table([t('start'), '', t('duration'), t('hosts')], items.slice(0, 100).map(function (it) {
-      return el('tr', null, [td(when(it.start)), td(t(it.kind) + ': ' + t('cause_' + it.cause), it.kind === 'incident' ? 'crit' : 'warn'), td(it.end ? dur((it.end - it.start) / 1000) : t('ongoing')), td(it.who)]);
-    }), 'timeline'));
+    timeline.appendChild(
+      table(
+        [t('start'), '', t('duration'), t('hosts')],
+        items.slice(0, 100).map(function (it) {
+          return el('tr', null, [
+            td(when(it.start)),
+            td(t(it.kind) + ': ' + t('cause_' + it.cause), it.kind === 'incident' ? 'crit' : 'warn'),
+            td(it.end ? dur((it.end - it.start) / 1000) : t('ongoing')),
+            td(it.who),
+          ]);
+        }),
+        'timeline',
+      ),
+    );
   }
 
   v.refresh();

@@ -101,7 +101,8 @@ export function worstProblem(hosts: HostInput[], wh: WorkingHours, now: number, 
         f.diskPct,
       );
     }
-    if (f.cpu !== null && f.cpu >= THRESHOLDS.cpuSaturatedPct) add('warning', vi ? `CPU của ${n} quá tải ${pct(f.cpu)}` : `CPU of ${n} saturated at ${pct(f.cpu)}`, h.state.host, f.cpu);
+    if (f.cpu !== null && f.cpu >= THRESHOLDS.cpuSaturatedPct)
+      add('warning', vi ? `CPU của ${n} quá tải ${pct(f.cpu)}` : `CPU of ${n} saturated at ${pct(f.cpu)}`, h.state.host, f.cpu);
     if (f.memPct !== null && f.memPct >= THRESHOLDS.memSaturatedPct)
       add('warning', vi ? `Bộ nhớ của ${n} gần hết ${pct(f.memPct)}` : `Memory of ${n} nearly full at ${pct(f.memPct)}`, h.state.host, f.memPct);
     for (const p of available(h.latest.metrics.ping) ?? []) {

@@ -35,8 +35,7 @@ export class SqliteOaTokenStore implements OaTokenStore {
   constructor(private readonly db: SqliteDatabase) {}
   load(appId: string): (OaTokenPair & { seedRefreshToken: string }) | undefined {
     const r = this.db.prepare('SELECT access_token, refresh_token, expires_at, seed_refresh_token FROM notify_oa_tokens WHERE app_id = ?').get(appId) as
-      | { access_token: string; refresh_token: string; expires_at: number | null; seed_refresh_token: string }
-      | undefined;
+      { access_token: string; refresh_token: string; expires_at: number | null; seed_refresh_token: string } | undefined;
     return r && { accessToken: r.access_token, refreshToken: r.refresh_token, expiresAt: r.expires_at, seedRefreshToken: r.seed_refresh_token };
   }
   save(appId: string, p: OaTokenPair, seed: string, now: number): void {

@@ -8,9 +8,7 @@ import { z } from 'zod';
  */
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'must be HH:MM (00:00-24:00)');
-const Span = z
-  .tuple([hhmm, hhmm])
-  .refine(([a, b]) => toMinutes(a) < toMinutes(b), 'start must be before end (split a span that crosses midnight in two)');
+const Span = z.tuple([hhmm, hhmm]).refine(([a, b]) => toMinutes(a) < toMinutes(b), 'start must be before end (split a span that crosses midnight in two)');
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD');
 
 export const WorkingHoursSchema = z
@@ -28,15 +26,28 @@ export const WorkingHoursSchema = z
         }
       }, 'unknown time zone'),
     /** Spans per weekday, Monday = 1 … Sunday = 7 (ISO). Missing day = closed. */
-    days: z
-      .partialRecord(z.enum(['1', '2', '3', '4', '5', '6', '7']), z.array(Span).max(8))
-      .default({
-        '1': [['07:30', '11:30'], ['13:30', '17:00']],
-        '2': [['07:30', '11:30'], ['13:30', '17:00']],
-        '3': [['07:30', '11:30'], ['13:30', '17:00']],
-        '4': [['07:30', '11:30'], ['13:30', '17:00']],
-        '5': [['07:30', '11:30'], ['13:30', '17:00']],
-      }),
+    days: z.partialRecord(z.enum(['1', '2', '3', '4', '5', '6', '7']), z.array(Span).max(8)).default({
+      '1': [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ],
+      '2': [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ],
+      '3': [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ],
+      '4': [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ],
+      '5': [
+        ['07:30', '11:30'],
+        ['13:30', '17:00'],
+      ],
+    }),
     /** Convenience: open Saturday 07:30–11:30 (some centres). */
     saturdayMorning: z.boolean().default(false),
     /** Public holidays (closed all day), local dates. */
@@ -56,7 +67,17 @@ const fmtCache = new Map<string, Intl.DateTimeFormat>();
 function formatter(tz: string): Intl.DateTimeFormat {
   let f = fmtCache.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
+      weekday: 'short',
+    });
     fmtCache.set(tz, f);
   }
   return f;

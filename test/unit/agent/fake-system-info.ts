@@ -143,8 +143,7 @@ export function linuxFixtureSystem(): FakeSystemInfo {
   sys.netSeq = sequence([parseProcNetDev(fixtureText('linux/proc-net-dev.1.txt')), parseProcNetDev(fixtureText('linux/proc-net-dev.2.txt'))]);
   sys.uptime = Number(fixtureText('linux/proc-uptime.txt').split(' ')[0]);
   sys.gateway = fixtureJson<string>('linux/si-networkGatewayDefault.json');
-  const linuxPing = (file: string, target: string, count: number) =>
-    pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);
+  const linuxPing = (file: string, target: string, count: number) => pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);
   sys.pings.set('192.0.2.1', linuxPing('ping-192.0.2.1-gateway.txt', '192.0.2.1', 4));
   sys.pings.set('127.0.0.1', linuxPing('ping-127.0.0.1-c4.txt', '127.0.0.1', 4));
   sys.pings.set('10.255.255.1', linuxPing('ping-10.255.255.1-100loss.txt', '10.255.255.1', 4));

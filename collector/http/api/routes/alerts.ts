@@ -92,7 +92,16 @@ export function alertsRoutes(deps: AlertsRoutesDeps): ApiModule {
         // Expired ones of the last week stay listed (who silenced what, and until when).
         const silences = deps.alerts
           .silences({ since: now - 7 * 86_400_000 })
-          .map((s) => ({ id: Number(s.id), matchers: s.matchers, startsAt: s.startsAt, endsAt: s.endsAt, author: s.author, comment: s.comment, createdAt: s.createdAt, state: silenceStatus(s, now) }))
+          .map((s) => ({
+            id: Number(s.id),
+            matchers: s.matchers,
+            startsAt: s.startsAt,
+            endsAt: s.endsAt,
+            author: s.author,
+            comment: s.comment,
+            createdAt: s.createdAt,
+            state: silenceStatus(s, now),
+          }))
           .filter((s) => q.state === 'all' || s.state === q.state);
         res.json({ silences });
       });

@@ -22,8 +22,7 @@ export function authRoutes(deps: AuthRoutesDeps): ApiModule {
   return {
     name: 'auth',
     mount(router, ctx: ApiContext) {
-      const cookie = (value: string, maxAgeS: number) =>
-        `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${deps.secureCookie ? '; Secure' : ''}`;
+      const cookie = (value: string, maxAgeS: number) => `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${maxAgeS}${deps.secureCookie ? '; Secure' : ''}`;
 
       router.post('/auth/login', deps.loginLimit, (req, res) => {
         const body = ctx.parse(LoginBody, req.body ?? {}, res);

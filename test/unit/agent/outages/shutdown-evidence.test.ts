@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { classifyJournalTail, parseListBoots, previousBoot } from '../../../../agent/outages/shutdown-evidence/linux-journal.js';
 import { classifyLastOutput } from '../../../../agent/outages/shutdown-evidence/linux-wtmp.js';
 import type { EvidenceQuery } from '../../../../agent/outages/shutdown-evidence/shutdown-finding.js';
-import { classifyWindowsEvents, parse6008Time, parseEventLogJson, POWER_TROUBLESHOOTER, sleptMsFromPowerTroubleshooter, windowsEventLogScript } from '../../../../agent/outages/shutdown-evidence/windows-event-log.js';
+import {
+  classifyWindowsEvents,
+  parse6008Time,
+  parseEventLogJson,
+  POWER_TROUBLESHOOTER,
+  sleptMsFromPowerTroubleshooter,
+  windowsEventLogScript,
+} from '../../../../agent/outages/shutdown-evidence/windows-event-log.js';
 
 const fixture = (p: string) => readFileSync(new URL(`../../../fixtures/os/${p}`, import.meta.url), 'utf8');
 const winLog = (name: string) => parseEventLogJson(fixture(`windows/event-log/${name}`));

@@ -64,7 +64,9 @@ describe('ContinuousPing', () => {
     const { procs, pinger } = setup();
     pinger.start();
     expect(procs[0]!.args).toEqual(['-n', '-O', '-i', '3.75', '-W', '4', '192.0.2.1']);
-    procs[0]!.write('64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=1.5 ms\n64 bytes from 192.0.2.1: icmp_seq=2 ttl=64 time=2.5 ms\nno answer yet for icmp_seq=3\n64 bytes from 192.0.2.1: icmp_seq=4 ttl=64 time=40.0 ms\n');
+    procs[0]!.write(
+      '64 bytes from 192.0.2.1: icmp_seq=1 ttl=64 time=1.5 ms\n64 bytes from 192.0.2.1: icmp_seq=2 ttl=64 time=2.5 ms\nno answer yet for icmp_seq=3\n64 bytes from 192.0.2.1: icmp_seq=4 ttl=64 time=40.0 ms\n',
+    );
     await tick();
     expect(pinger.take()).toEqual({ sent: 4, times: [1.5, 2.5, 40] });
     expect(pinger.take()).toEqual({ sent: 0, times: [] });

@@ -26,9 +26,13 @@ function makeCert(name: string, san: string): { cert: string; key: string } {
   const cert = join(dir, `${name}.crt`);
   const key = join(dir, `${name}.key`);
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=portal.test', '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=portal.test', '-addext', `subjectAltName=${san}`, '-keyout', key, '-out', cert],
+      { stdio: 'ignore' },
+    );
   } catch (err) {
-    throw new Error(`openssl is needed to make the test certificates (apt-get install openssl): ${String(err)}`);
+    throw new Error(`openssl is needed to make the test certificates (apt-get install openssl): ${String(err)}`, { cause: err });
   }
   return { cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') };
 }

@@ -46,8 +46,16 @@ describe('power supply (Linux sysfs)', () => {
 describe('power supply (Windows, systeminformation battery())', () => {
   it('no battery/UPS: unknown; AC connected: ac; AC lost: battery with minutes left', () => {
     expect(powerFromSiBattery({ hasBattery: false, acConnected: true, percent: 0 })).toEqual({ source: 'unknown', batteryPct: null, minutesLeft: null });
-    expect(powerFromSiBattery({ hasBattery: true, acConnected: true, isCharging: true, percent: 80, timeRemaining: null })).toEqual({ source: 'ac', batteryPct: 80, minutesLeft: null });
-    expect(powerFromSiBattery({ hasBattery: true, acConnected: false, isCharging: false, percent: 35, timeRemaining: 42 })).toEqual({ source: 'battery', batteryPct: 35, minutesLeft: 42 });
+    expect(powerFromSiBattery({ hasBattery: true, acConnected: true, isCharging: true, percent: 80, timeRemaining: null })).toEqual({
+      source: 'ac',
+      batteryPct: 80,
+      minutesLeft: null,
+    });
+    expect(powerFromSiBattery({ hasBattery: true, acConnected: false, isCharging: false, percent: 35, timeRemaining: 42 })).toEqual({
+      source: 'battery',
+      batteryPct: 35,
+      minutesLeft: 42,
+    });
   });
 });
 
@@ -97,15 +105,26 @@ describe('top processes after a freeze', () => {
     ]);
     expect(top[1]!.memBytes).toBe(300_000 * 4096);
     for (const p of top) expect(ProcessInfo.safeParse(p).success).toBe(true);
-    expect(pickTop(after.map((p) => ({ name: p.name, pid: p.pid, cpuPct: 0, memBytes: 0 })), 0)).toEqual([]);
+    expect(
+      pickTop(
+        after.map((p) => ({ name: p.name, pid: p.pid, cpuPct: 0, memBytes: 0 })),
+        0,
+      ),
+    ).toEqual([]);
   });
 
   it('Windows: systeminformation processes() (memRss in KB)', () => {
-    const top = topFromSiProcesses([{ pid: 0, name: 'System Idle Process', cpu: 90, memRss: 8 }, { pid: 4120, name: 'TTHC Client.exe', cpu: 97.46, memRss: 831_488 }], 5);
+    const top = topFromSiProcesses(
+      [
+        { pid: 0, name: 'System Idle Process', cpu: 90, memRss: 8 },
+        { pid: 4120, name: 'TTHC Client.exe', cpu: 97.46, memRss: 831_488 },
+      ],
+      5,
+    );
     expect(top).toEqual([{ name: 'TTHC Client.exe', pid: 4120, cpuPct: 97.5, memBytes: 831_488 * 1024 }]);
   });
 
-  it('reads this machine\'s /proc (no child process)', async () => {
+  it("reads this machine's /proc (no child process)", async () => {
     const stats = await readProcStats();
     expect(stats.find((s) => s.pid === process.pid)?.rssPages).toBeGreaterThan(0);
   });

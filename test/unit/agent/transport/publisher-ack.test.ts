@@ -167,7 +167,20 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     pub.start();
     client.goOnline();
     for (let i = 0; i < 5; i++) await enqueue(i);
-    client.raw(JSON.stringify({ v: 1, acks: [{ boot: BOOT, ranges: [[0, 1], [3, 3]] }] }));
+    client.raw(
+      JSON.stringify({
+        v: 1,
+        acks: [
+          {
+            boot: BOOT,
+            ranges: [
+              [0, 1],
+              [3, 3],
+            ],
+          },
+        ],
+      }),
+    );
     await run(10);
     expect(outbox.stats().records).toBe(2);
     expect(pub.stats()).toMatchObject({ acked: 3, collectorAcked: 1, unacked: 2 });
@@ -198,7 +211,7 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
   });
 
   it('re-sends many records in seq order, paced by replayPerSecond', async () => {
-    const { client, pub, enqueue, run } = await setup({ inflight: 40, replayPerSecond: 10, ackTimeoutSeconds: 5 });
+    const { client, pub, run } = await setup({ inflight: 40, replayPerSecond: 10, ackTimeoutSeconds: 5 });
     pub.start();
     client.goOnline();
     await run(1000);
@@ -329,7 +342,7 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     expect(outbox.stats().records).toBe(2);
   });
 
-  it('keeps in-flight records over a disconnect and re-sends them after the reconnect, withdrawing mqtt.js\' stale copies', async () => {
+  it("keeps in-flight records over a disconnect and re-sends them after the reconnect, withdrawing mqtt.js' stale copies", async () => {
     const { client, pub, enqueue, run, outbox, clock } = await setup();
     pub.start();
     client.goOnline();

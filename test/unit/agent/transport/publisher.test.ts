@@ -149,7 +149,10 @@ describe('Publisher', () => {
     const sentBefore = client.published.length;
     client.goOnline();
     await waitFor(() => outbox.stats().records === 0);
-    const resent = client.published.slice(sentBefore).map((p) => p.payload).filter((p) => p.includes('"n"'));
+    const resent = client.published
+      .slice(sentBefore)
+      .map((p) => p.payload)
+      .filter((p) => p.includes('"n"'));
     // 0..4 were in flight: sent again; 5..9 were never sent before the reconnect; all in order.
     const ns = resent.map((p) => (JSON.parse(p) as { n: number }).n);
     expect(ns).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

@@ -25,7 +25,18 @@ describe('alerting config', () => {
     expect(c.rules.siteOffline).toMatchObject({ schedule: 'always', severity: 'critical' });
     expect(c.rules.hostOffline).toMatchObject({ schedule: 'working_hours' });
     expect(Object.keys(c.rules).sort()).toEqual(
-      ['cpuSaturation', 'diskNearlyFull', 'freezesAndCrashes', 'frequentPowerCuts', 'hostOffline', 'memorySaturation', 'networkCut', 'peakHourCongestion', 'portalUnreachable', 'siteOffline'].sort(),
+      [
+        'cpuSaturation',
+        'diskNearlyFull',
+        'freezesAndCrashes',
+        'frequentPowerCuts',
+        'hostOffline',
+        'memorySaturation',
+        'networkCut',
+        'peakHourCongestion',
+        'portalUnreachable',
+        'siteOffline',
+      ].sort(),
     );
   });
 

@@ -153,7 +153,7 @@ describe('alert engine (pure, fake clock)', () => {
     expect(second.text.vi).toContain('[MỚI] pc3');
   });
 
-  it('inhibition: an open site incident suppresses its hosts\' alerts; their resolution is recorded but not notified', () => {
+  it("inhibition: an open site incident suppresses its hosts' alerts; their resolution is recorded but not notified", () => {
     const h = new Harness();
     h.incidents = [{ site: 'xa-a', hosts: ['pc1', 'pc2'] }];
     h.run([obs('cpu', 'pc1', 'firing'), obs('cpu', 'pc3', 'firing'), obs('site_down', null, 'firing')], 30_000);

@@ -50,10 +50,21 @@ describe('NotifierOutboxSink', () => {
     const sink = new NotifierOutboxSink(notify);
     sink.enqueue(n);
     sink.enqueue(n); // same id again (e.g. re-evaluated after a crash): nothing new
-    expect(notify.outbox.counts().filter((c) => c.state === 'pending').reduce((s, c) => s + c.n, 0)).toBe(1);
+    expect(
+      notify.outbox
+        .counts()
+        .filter((c) => c.state === 'pending')
+        .reduce((s, c) => s + c.n, 0),
+    ).toBe(1);
     const [msg] = notify.outbox.alertMessages(0, clock.now() + 1);
     if (msg?.kind !== 'alert') throw new Error('no alert message in the outbox');
     expect(msg.notification.firing).toHaveLength(MAX_ALERTS_PER_MESSAGE);
-    expect(msg.notification.firing[0]).toMatchObject({ fingerprint: 'fp1', rule: 'host_offline', host: 'pc1', summary: { vi: 'Máy mất kết nối' }, advice: { vi: 'kiểm tra cáp mạng' } });
+    expect(msg.notification.firing[0]).toMatchObject({
+      fingerprint: 'fp1',
+      rule: 'host_offline',
+      host: 'pc1',
+      summary: { vi: 'Máy mất kết nối' },
+      advice: { vi: 'kiểm tra cáp mạng' },
+    });
   });
 });

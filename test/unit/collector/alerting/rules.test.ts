@@ -18,13 +18,32 @@ const rule = (name: string) => {
 };
 
 function host(h: string, state: HostState['state'] = 'online'): HostState {
-  return { site: 'xa-a', host: h, hostname: h.toUpperCase(), state, stateSince: NOW - 600_000, lastSeen: NOW - 600_000, boot: 'b', osBoot: null, agentVersion: '0.1', lastSkewMs: 0, firstSeen: 0 };
+  return {
+    site: 'xa-a',
+    host: h,
+    hostname: h.toUpperCase(),
+    state,
+    stateSince: NOW - 600_000,
+    lastSeen: NOW - 600_000,
+    boot: 'b',
+    osBoot: null,
+    agentVersion: '0.1',
+    lastSkewMs: 0,
+    firstSeen: 0,
+  };
 }
 function sample(over: Partial<WindowSample>, t = NOW - 30_000): WindowSample {
   return { t, cpu: null, memPct: null, disks: [], ping: [], http: [], rxBps: null, txBps: null, ...over };
 }
 
-function ctx(opts: { hosts?: HostState[]; samples?: Record<string, WindowSample[]>; events?: Record<string, WindowEvent[]>; baselines?: Record<string, Partial<Baseline>>; incidents?: SiteIncident[]; lineMbps?: number }): RuleContext {
+function ctx(opts: {
+  hosts?: HostState[];
+  samples?: Record<string, WindowSample[]>;
+  events?: Record<string, WindowEvent[]>;
+  baselines?: Record<string, Partial<Baseline>>;
+  incidents?: SiteIncident[];
+  lineMbps?: number;
+}): RuleContext {
   const wh = WorkingHoursSchema.parse({});
   const site: SiteView = { site: 'xa-a', name: 'Xã A', lineMbps: opts.lineMbps, inWorkingHours: true, hosts: opts.hosts ?? [host('pc1')], openIncidents: [] };
   return {
@@ -32,7 +51,8 @@ function ctx(opts: { hosts?: HostState[]; samples?: Record<string, WindowSample[
     sites: [site],
     samples: (_s, h, from) => (opts.samples?.[h] ?? []).filter((x) => x.t >= from),
     events: (_s, h, from) => (opts.events?.[h] ?? []).filter((x) => x.t >= from),
-    baseline: (_s, series) => (opts.baselines?.[series] ? ({ site: 'xa-a', series, loss: 0, latency: null, n: 100, updated: 0, ...opts.baselines[series] } as Baseline) : undefined),
+    baseline: (_s, series) =>
+      opts.baselines?.[series] ? ({ site: 'xa-a', series, loss: 0, latency: null, n: 100, updated: 0, ...opts.baselines[series] } as Baseline) : undefined,
     incidents: (_s, from, to) => (opts.incidents ?? []).filter((i) => i.start <= to && (i.end ?? NOW) >= from),
     workingMs: (_s, from, to) => workingMs(wh, from, to),
   };
@@ -98,7 +118,19 @@ describe('built-in rules', () => {
   it('power cuts: three in a week, or one long cut in working hours; a long night cut alone does not count', () => {
     const inc = (startIso: string, minutes: number): SiteIncident => {
       const start = Date.parse(`${startIso}+07:00`);
-      return { id: 1, site: 'xa-a', state: 'resolved', cause: 'power_cut', start, end: start + minutes * 60_000, hosts: ['pc1'], hostsOut: [], hostsOnlineBefore: 1, uncertaintyMs: 0, evidence: {} };
+      return {
+        id: 1,
+        site: 'xa-a',
+        state: 'resolved',
+        cause: 'power_cut',
+        start,
+        end: start + minutes * 60_000,
+        hosts: ['pc1'],
+        hostsOut: [],
+        hostsOnlineBefore: 1,
+        uncertaintyMs: 0,
+        evidence: {},
+      };
     };
     const long = rule('frequent_power_cuts')(ctx({ incidents: [inc('2026-11-24T08:00:00', 40)] }))[0]!;
     expect(long.condition).toBe('firing');
@@ -118,11 +150,28 @@ describe('built-in rules', () => {
   });
 
   it('site offline needs every known host offline; host offline and disk full speak per host', () => {
-    expect(rule('site_offline')(ctx({ hosts: [host('pc1', 'offline'), host('pc2', 'offline'), host('pc3', 'unknown')] }))[0]).toMatchObject({ condition: 'firing', value: 2, since: NOW - 600_000 });
+    expect(rule('site_offline')(ctx({ hosts: [host('pc1', 'offline'), host('pc2', 'offline'), host('pc3', 'unknown')] }))[0]).toMatchObject({
+      condition: 'firing',
+      value: 2,
+      since: NOW - 600_000,
+    });
     expect(rule('site_offline')(ctx({ hosts: [host('pc1', 'offline'), host('pc2', 'online')] }))[0]!.condition).toBe('recovered');
     const off = rule('host_offline')(ctx({ hosts: [host('pc1', 'offline')] }))[0]!;
     expect(off.summary.vi).toBe('Máy (PC1) mất kết nối, dữ liệu cuối lúc 09:20 24/11');
-    const disk = rule('disk_nearly_full')(ctx({ samples: { pc1: [sample({ disks: [{ mount: '/', usedPct: 40, free: 60e9 }, { mount: 'D:', usedPct: 97, free: 3e9 }] })] } }))[0]!;
+    const disk = rule('disk_nearly_full')(
+      ctx({
+        samples: {
+          pc1: [
+            sample({
+              disks: [
+                { mount: '/', usedPct: 40, free: 60e9 },
+                { mount: 'D:', usedPct: 97, free: 3e9 },
+              ],
+            }),
+          ],
+        },
+      }),
+    )[0]!;
     expect(disk).toMatchObject({ condition: 'firing', value: 97 });
     expect(disk.summary.vi).toBe('Ổ D: đầy 97%, còn 3 GB');
   });

@@ -59,9 +59,7 @@ function setup(opts: { start: number; db?: SqliteDatabase; config?: Record<strin
     send(host, 'samples', {
       interval: 60,
       metrics: {
-        ping: [
-          { target: '203.162.4.191', role: 'configured', sent: 10, lossPct, rttMedian: p95 / 2, rttP95: p95, rttMax: p95 },
-        ],
+        ping: [{ target: '203.162.4.191', role: 'configured', sent: 10, lossPct, rttMedian: p95 / 2, rttP95: p95, rttMax: p95 }],
       },
     });
   return { clock, db, store, sink, service, send, online, offline, ping };
@@ -142,7 +140,10 @@ describe('alert service: rules over real ingest and SQLite, fake clock', () => {
     await t2.service.start();
     const kept = Object.values(t2.service.current().alerts).map((a) => [a.rule, a.state, a.notified]);
     expect(kept).toContainEqual(['site_offline', 'firing', 'firing']);
-    expect(kept.filter((k) => k[0] === 'host_offline')).toEqual([['host_offline', 'pending', 'none'], ['host_offline', 'pending', 'none']]);
+    expect(kept.filter((k) => k[0] === 'host_offline')).toEqual([
+      ['host_offline', 'pending', 'none'],
+      ['host_offline', 'pending', 'none'],
+    ]);
     t2.clock.advance(60_000);
     expect(sink.sent).toHaveLength(1);
     // Power back: resolved once (after the group interval since the first message).
@@ -170,7 +171,11 @@ describe('alert service: rules over real ingest and SQLite, fake clock', () => {
       uncertaintyMs: 10_000,
       evidence: {},
     });
-    const incidents = [inc(1, start - 3 * 86_400_000, start - 3 * 86_400_000 + 5 * MIN), inc(2, start - 2 * 86_400_000, start - 2 * 86_400_000 + 3 * MIN), inc(3, start - 86_400_000 - 2 * 3600_000, start - 86_400_000 - 2 * 3600_000 + 4 * MIN)];
+    const incidents = [
+      inc(1, start - 3 * 86_400_000, start - 3 * 86_400_000 + 5 * MIN),
+      inc(2, start - 2 * 86_400_000, start - 2 * 86_400_000 + 3 * MIN),
+      inc(3, start - 86_400_000 - 2 * 3600_000, start - 86_400_000 - 2 * 3600_000 + 4 * MIN),
+    ];
     const outages = fakeOutages(incidents);
     const t = setup({ start, outages, config: { rules: { hostOffline: { forSeconds: 0 } } } });
     await t.service.start();
@@ -199,8 +204,12 @@ describe('alert service: rules over real ingest and SQLite, fake clock', () => {
     const t = setup({ start: ict('2026-11-24T09:00:00'), config: { rules: { diskNearlyFull: { forSeconds: 0 } } } });
     await t.service.start();
     t.online('pc1');
-    const disk = (pct: number) => t.send('pc1', 'samples', { interval: 60, metrics: { disks: [{ mount: 'C:', total: 100e9, used: pct * 1e9, free: (100 - pct) * 1e9, usedPct: pct }] } });
-    const id = t.service.alertStore.addSilence({ matchers: { host: 'pc1', rule: 'disk_nearly_full' }, startsAt: t.clock.now(), endsAt: t.clock.now() + 10 * MIN, author: 'Lan', comment: 'đang dọn ổ' }, t.clock.now());
+    const disk = (pct: number) =>
+      t.send('pc1', 'samples', { interval: 60, metrics: { disks: [{ mount: 'C:', total: 100e9, used: pct * 1e9, free: (100 - pct) * 1e9, usedPct: pct }] } });
+    const id = t.service.alertStore.addSilence(
+      { matchers: { host: 'pc1', rule: 'disk_nearly_full' }, startsAt: t.clock.now(), endsAt: t.clock.now() + 10 * MIN, author: 'Lan', comment: 'đang dọn ổ' },
+      t.clock.now(),
+    );
     disk(95);
     t.clock.advance(20_000);
     expect(t.sink.sent).toHaveLength(0);

@@ -83,7 +83,17 @@ describe('StallWatch', () => {
 
   it('a recorder that throws does not stop the watch', () => {
     const clock = new FakeClock();
-    const w = new StallWatch({ clock, log: silentLogger(), metrics: new MetricsRegistry(), thresholdMs: 2000, recorder: { record: () => { throw new Error('disk full'); } } });
+    const w = new StallWatch({
+      clock,
+      log: silentLogger(),
+      metrics: new MetricsRegistry(),
+      thresholdMs: 2000,
+      recorder: {
+        record: () => {
+          throw new Error('disk full');
+        },
+      },
+    });
     w.start();
     freeze(clock, 5000);
     expect(() => clock.advance(1)).not.toThrow();

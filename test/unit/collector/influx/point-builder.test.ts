@@ -11,7 +11,20 @@ function fixture(name: string): SampleMessage {
 }
 
 function row(m: SampleMessage, over: Partial<SampleRow> = {}): SampleRow {
-  return { site: m.site, host: m.host, boot: m.boot, seq: m.seq, t: m.t, tAgent: m.t, sent: m.sent, received: m.sent, skewMs: 0, interval: m.interval, metrics: m.metrics, ...over };
+  return {
+    site: m.site,
+    host: m.host,
+    boot: m.boot,
+    seq: m.seq,
+    t: m.t,
+    tAgent: m.t,
+    sent: m.sent,
+    received: m.sent,
+    skewMs: 0,
+    interval: m.interval,
+    metrics: m.metrics,
+    ...over,
+  };
 }
 
 /** Splits a line into measurement, tags, fields and time, honouring backslash escapes. */
@@ -134,13 +147,34 @@ describe('point builder: samples', () => {
   });
 });
 
-const HTTP_OK: HttpProbeResult = { name: 'dichvucong', url: 'https://dichvucong.gov.vn/', ok: true, status: 302, dnsMs: 12.5, connectMs: 40, tlsMs: 95.2, firstByteMs: 180, totalMs: 181.3 };
+const HTTP_OK: HttpProbeResult = {
+  name: 'dichvucong',
+  url: 'https://dichvucong.gov.vn/',
+  ok: true,
+  status: 302,
+  dnsMs: 12.5,
+  connectMs: 40,
+  tlsMs: 95.2,
+  firstByteMs: 180,
+  totalMs: 181.3,
+};
 
 describe('point builder: HTTP probes and power', () => {
   const m = fixture('sample-valid.json');
 
   it('http_probe: one point per probe, tagged by probe name; ok as 1/0, status and phases', () => {
-    const down: HttpProbeResult = { name: 'motcua', url: 'https://motcua.angiang.gov.vn/', ok: false, status: 503, dnsMs: 3, connectMs: 10, tlsMs: 30, firstByteMs: 400, totalMs: 401, error: 'HTTP 503' };
+    const down: HttpProbeResult = {
+      name: 'motcua',
+      url: 'https://motcua.angiang.gov.vn/',
+      ok: false,
+      status: 503,
+      dnsMs: 3,
+      connectMs: 10,
+      tlsMs: 30,
+      firstByteMs: 400,
+      totalMs: 401,
+      error: 'HTTP 503',
+    };
     expect(sampleLines(row(m, { metrics: { http: [HTTP_OK, down] } }))).toEqual([
       'http_probe,host=pc-motcua-01,probe=dichvucong,site=xa-an-binh connect_ms=40,dns_ms=12.5,first_byte_ms=180,ok=1i,status=302i,tls_ms=95.2,total_ms=181.3 1795500000000',
       'http_probe,host=pc-motcua-01,probe=motcua,site=xa-an-binh connect_ms=10,dns_ms=3,first_byte_ms=400,ok=0i,status=503i,tls_ms=30,total_ms=401 1795500000000',
@@ -148,7 +182,18 @@ describe('point builder: HTTP probes and power', () => {
   });
 
   it('http_probe: a probe that failed before any phase is still a point (ok=0): an unreachable portal is data', () => {
-    const timedOut: HttpProbeResult = { name: 'dichvucong', url: 'https://dichvucong.gov.vn/', ok: false, status: null, dnsMs: 20, connectMs: null, tlsMs: null, firstByteMs: null, totalMs: null, error: 'ETIMEDOUT' };
+    const timedOut: HttpProbeResult = {
+      name: 'dichvucong',
+      url: 'https://dichvucong.gov.vn/',
+      ok: false,
+      status: null,
+      dnsMs: 20,
+      connectMs: null,
+      tlsMs: null,
+      firstByteMs: null,
+      totalMs: null,
+      error: 'ETIMEDOUT',
+    };
     const notFound: HttpProbeResult = { ...timedOut, dnsMs: null, error: 'ENOTFOUND' };
     expect(sampleLines(row(m, { metrics: { http: [timedOut, notFound] } }))).toEqual([
       'http_probe,host=pc-motcua-01,probe=dichvucong,site=xa-an-binh dns_ms=20,ok=0i 1795500000000',
@@ -162,7 +207,9 @@ describe('point builder: HTTP probes and power', () => {
 
   it('power: on_battery 1 / 0, absent when the source is unknown; charge and minutes when known', () => {
     const at = (power: PowerMetrics) => sampleLines(row(m, { metrics: { power } }));
-    expect(at({ source: 'battery', batteryPct: 64.5, minutesLeft: 23 })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=64.5,minutes_left=23,on_battery=1i 1795500000000']);
+    expect(at({ source: 'battery', batteryPct: 64.5, minutesLeft: 23 })).toEqual([
+      'power,host=pc-motcua-01,site=xa-an-binh battery_pct=64.5,minutes_left=23,on_battery=1i 1795500000000',
+    ]);
     expect(at({ source: 'ac', batteryPct: 100, minutesLeft: null })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=100,on_battery=0i 1795500000000']);
     expect(at({ source: 'unknown', batteryPct: 50, minutesLeft: null })).toEqual(['power,host=pc-motcua-01,site=xa-an-binh battery_pct=50 1795500000000']);
     expect(at({ source: 'unknown', batteryPct: null, minutesLeft: null })).toEqual([]);

@@ -40,7 +40,10 @@ describe('ResendLedger', () => {
     expect(l.removeUnsent(2)).toBe(true);
     expect(l.next()?.id).toBe(3);
     const forgotten: number[] = [];
-    const lost = l.dropGone((id) => id <= 3, (id) => forgotten.push(id));
+    const lost = l.dropGone(
+      (id) => id <= 3,
+      (id) => forgotten.push(id),
+    );
     expect(forgotten).toEqual([1, 3]);
     expect(lost).toEqual({ lines: 10, batches: 1 });
     expect(l.next()?.id).toBe(4);

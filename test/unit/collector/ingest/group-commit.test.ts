@@ -14,7 +14,10 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
   const store = new SqliteStore(openDatabase(':memory:'), ':memory:');
   const stored: StoredMessage[] = [];
   const ingest = new Ingest({ store, clock, log: silentLogger(), metrics, onStored: (m) => stored.push(m) });
-  const commit = new GroupCommit({ ingest, store, clock, log: silentLogger(), metrics }, { maxBatch: opts.maxBatch ?? 100, maxDelayMs: opts.maxDelayMs ?? 20, maxQueue: opts.maxQueue ?? 1000, maxQueueBytes: 1 << 20 });
+  const commit = new GroupCommit(
+    { ingest, store, clock, log: silentLogger(), metrics },
+    { maxBatch: opts.maxBatch ?? 100, maxDelayMs: opts.maxDelayMs ?? 20, maxQueue: opts.maxQueue ?? 1000, maxQueueBytes: 1 << 20 },
+  );
   const acks: Array<{ topic: string; ack: AckMessage }> = [];
   let storedAtAck = -1;
   commit.setAckPublisher({
@@ -24,19 +27,34 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
       return true;
     },
   });
-  return { clock, metrics, store, ingest, commit, acks, stored, storedAtAck: () => storedAtAck };
+  /** Submit while there is room: queued at once, no back-pressure promise. */
+  const put = (topic: string, payload: Buffer) => expect(commit.submit(topic, payload)).toBeUndefined();
+  return { clock, metrics, store, ingest, commit, put, acks, stored, storedAtAck: () => storedAtAck };
 }
 
 function sample(clock: FakeClock, host: string, seq: number, over: Record<string, unknown> = {}) {
   const t = clock.now();
-  return Buffer.from(JSON.stringify({ v: 1, site: 's1', host, boot: 'boot0001', seq, t, sent: t, interval: 15, metrics: { cpu: { usage: 12.5, load1: 0.1, load5: 0.1, load15: 0.1, cores: 2 } }, ...over }));
+  return Buffer.from(
+    JSON.stringify({
+      v: 1,
+      site: 's1',
+      host,
+      boot: 'boot0001',
+      seq,
+      t,
+      sent: t,
+      interval: 15,
+      metrics: { cpu: { usage: 12.5, load1: 0.1, load5: 0.1, load15: 0.1, cores: 2 } },
+      ...over,
+    }),
+  );
 }
 
 describe('GroupCommit', () => {
   it('stores a batch in one transaction, then acks each host once with merged ranges, then tells listeners', () => {
-    const { clock, commit, acks, store, stored, metrics, storedAtAck } = setup();
-    for (let seq = 0; seq < 10; seq++) commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq));
-    for (const seq of [3, 5, 4]) commit.submit(topicFor('s1', 'h2', 'samples'), sample(clock, 'h2', seq));
+    const { clock, put, acks, store, stored, metrics, storedAtAck } = setup();
+    for (let seq = 0; seq < 10; seq++) put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq));
+    for (const seq of [3, 5, 4]) put(topicFor('s1', 'h2', 'samples'), sample(clock, 'h2', seq));
     expect(store.countSamples()).toBe(0); // nothing before the batch delay
     expect(acks).toHaveLength(0);
     clock.advance(20);
@@ -50,15 +68,18 @@ describe('GroupCommit', () => {
   });
 
   it('acks duplicates again, never status messages, and rejected records as rejected', () => {
-    const { clock, commit, acks, stored } = setup();
+    const { clock, put, acks, stored } = setup();
     const topic = topicFor('s1', 'h1', 'samples');
-    commit.submit(topic, sample(clock, 'h1', 1));
+    put(topic, sample(clock, 'h1', 1));
     clock.advance(20);
-    commit.submit(topic, sample(clock, 'h1', 1)); // a re-send after a lost ack
-    commit.submit(topic, sample(clock, 'h1', 2, { interval: -5 })); // schema: never storable
-    commit.submit(topic, sample(clock, 'h1', 3, { v: 9 })); // newer contract: kept by the agent
+    put(topic, sample(clock, 'h1', 1)); // a re-send after a lost ack
+    put(topic, sample(clock, 'h1', 2, { interval: -5 })); // schema: never storable
+    put(topic, sample(clock, 'h1', 3, { v: 9 })); // newer contract: kept by the agent
     const t = clock.now();
-    commit.submit(topicFor('s1', 'h1', 'status'), Buffer.from(JSON.stringify({ v: 1, site: 's1', host: 'h1', boot: 'boot0001', seq: 4, t, sent: t, state: 'online', hostname: 'PC 1', agentVersion: '0.1.0' })));
+    put(
+      topicFor('s1', 'h1', 'status'),
+      Buffer.from(JSON.stringify({ v: 1, site: 's1', host: 'h1', boot: 'boot0001', seq: 4, t, sent: t, state: 'online', hostname: 'PC 1', agentVersion: '0.1.0' })),
+    );
     clock.advance(20);
     expect(acks).toHaveLength(2);
     expect(acks[1]!.ack.acks).toEqual([{ boot: 'boot0001', ranges: [[1, 1]] }]);
@@ -67,8 +88,8 @@ describe('GroupCommit', () => {
   });
 
   it('flushes at once when a batch is full, in several transactions of at most maxBatch', () => {
-    const { clock, commit, store, metrics } = setup({ maxBatch: 10 });
-    for (let seq = 0; seq < 25; seq++) commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq));
+    const { clock, put, store, metrics } = setup({ maxBatch: 10 });
+    for (let seq = 0; seq < 25; seq++) put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq));
     expect(store.countSamples()).toBe(0);
     clock.advance(0); // the two full batches, each its own zero timer (I/O runs between them)
     expect(store.countSamples()).toBe(20);
@@ -86,7 +107,7 @@ describe('GroupCommit', () => {
     expect(waits.slice(5).every((w) => w instanceof Promise)).toBe(true);
     expect(commit.pending()).toBe(5); // bounded: the other three wait outside
     clock.advance(0); // the full batch commits, room for the waiting ones
-    await Promise.all(waits);
+    await Promise.all(waits.filter((w): w is Promise<void> => w !== undefined));
     expect(store.countSamples()).toBe(5);
     expect(commit.pending()).toBe(3);
     clock.advance(1000);
@@ -95,26 +116,26 @@ describe('GroupCommit', () => {
   });
 
   it('acks nothing when the transaction fails, so the agents send again', () => {
-    const { clock, commit, acks, store, metrics } = setup();
+    const { clock, put, acks, store, metrics } = setup();
     const broken = store as unknown as { transaction: <T>(fn: () => T) => T };
     const real = broken.transaction.bind(store);
     broken.transaction = () => {
       throw new Error('SQLITE_FULL: database or disk is full');
     };
-    commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
+    put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
     clock.advance(20);
     expect(acks).toHaveLength(0);
     expect(metrics.render()).toContain('canh_ingest_batch_failures_total 1');
     broken.transaction = real;
-    commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
+    put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
     clock.advance(20);
     expect(acks).toHaveLength(1);
     expect(store.countSamples()).toBe(1);
   });
 
   it('stop() commits what is queued and refuses the rest', () => {
-    const { clock, commit, store } = setup();
-    commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
+    const { clock, commit, put, store } = setup();
+    put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
     commit.stop();
     expect(store.countSamples()).toBe(1);
     expect(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 2))).toBeUndefined();

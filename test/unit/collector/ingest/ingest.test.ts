@@ -18,7 +18,20 @@ function setup(store?: Store) {
 const topic = topicFor('s1', 'h1', 'samples');
 function sample(clock: FakeClock, seq: number, over: Record<string, unknown> = {}) {
   const t = clock.now();
-  return Buffer.from(JSON.stringify({ v: 1, site: 's1', host: 'h1', boot: 'boot0001', seq, t, sent: t, interval: 15, metrics: { cpu: { usage: 12.5, load1: 0.1, load5: 0.1, load15: 0.1, cores: 2 } }, ...over }));
+  return Buffer.from(
+    JSON.stringify({
+      v: 1,
+      site: 's1',
+      host: 'h1',
+      boot: 'boot0001',
+      seq,
+      t,
+      sent: t,
+      interval: 15,
+      metrics: { cpu: { usage: 12.5, load1: 0.1, load5: 0.1, load15: 0.1, cores: 2 } },
+      ...over,
+    }),
+  );
 }
 
 describe('Ingest', () => {
@@ -36,7 +49,22 @@ describe('Ingest', () => {
   it("keeps a freeze event's process list with its details", () => {
     const { clock, ingest, store } = setup();
     const t = clock.now();
-    const freeze = { v: 1, site: 's1', host: 'h1', boot: 'boot0001', seq: 5, t, sent: t, type: 'freeze', severity: 'warning', message: 'frozen 20 s', start: t - 20_000, end: t, details: { durationMs: 20_000 }, processes: [{ name: 'TTHC.exe', pid: 4242, cpuPct: 97.5, memBytes: 512 * 1024 * 1024 }] };
+    const freeze = {
+      v: 1,
+      site: 's1',
+      host: 'h1',
+      boot: 'boot0001',
+      seq: 5,
+      t,
+      sent: t,
+      type: 'freeze',
+      severity: 'warning',
+      message: 'frozen 20 s',
+      start: t - 20_000,
+      end: t,
+      details: { durationMs: 20_000 },
+      processes: [{ name: 'TTHC.exe', pid: 4242, cpuPct: 97.5, memBytes: 512 * 1024 * 1024 }],
+    };
     expect(ingest.handle(topicFor('s1', 'h1', 'events'), Buffer.from(JSON.stringify(freeze))).status).toBe('accepted');
     const [row] = store.events('s1', 'h1', { from: t - 60_000, to: t + 1, limit: 10 });
     expect(row?.details).toEqual({ durationMs: 20_000, processes: freeze.processes });

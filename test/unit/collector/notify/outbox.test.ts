@@ -150,7 +150,9 @@ describe('notify outbox', () => {
   it('rejects an invalid notification with a clear error and queues nothing', () => {
     const s = service([new ScriptedNotifier('a')]);
     expect(() => s.enqueue({ ...notification('bad'), firing: [congestionAlert({ severity: 'fatal' as never })] })).toThrow(/invalid notification: firing\.0\.severity/);
-    expect(() => s.enqueue(notification('empty', { firing: [], resolved: [] }))).toThrow('invalid notification: firing: a notification needs at least one firing or resolved alert');
+    expect(() => s.enqueue(notification('empty', { firing: [], resolved: [] }))).toThrow(
+      'invalid notification: firing: a notification needs at least one firing or resolved alert',
+    );
     expect(s.outbox.list(null)).toHaveLength(0);
   });
 
@@ -286,7 +288,12 @@ describe('notify outbox', () => {
     let dropped = 0;
     for (let i = 0; i < 5; i++) dropped += s.enqueue(notification(`n${i}`)).dropped;
     expect(dropped).toBe(2);
-    expect(s.outbox.list('pending').map((d) => d.messageId).sort()).toEqual(['n2', 'n3', 'n4']);
+    expect(
+      s.outbox
+        .list('pending')
+        .map((d) => d.messageId)
+        .sort(),
+    ).toEqual(['n2', 'n3', 'n4']);
     expect(s.outbox.list('failed').map((d) => [d.messageId, d.lastError?.slice(0, 8)])).toEqual([
       ['n1', 'overflow'],
       ['n0', 'overflow'],

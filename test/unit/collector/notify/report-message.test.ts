@@ -75,7 +75,9 @@ describe('report message rendering', () => {
       NotifyConfigSchema.parse({ channels: [{ type: 'zalo_bot', name: 'zalo', token: '1200000003:ReportUnitTestToken', chatId: 'g' }] }).channels[0] as never,
       { clock: new FakeClock(), log: silentLogger() },
     );
-    const long = Array.from({ length: 80 }, (_, i) => `Dòng ${i}: máy trạm cần nâng cấp bộ nhớ`).join('\n').slice(0, 2000);
+    const long = Array.from({ length: 80 }, (_, i) => `Dòng ${i}: máy trạm cần nâng cấp bộ nhớ`)
+      .join('\n')
+      .slice(0, 2000);
     for (const summary of [SUMMARY, long]) {
       const parts = bot.parts(render(report({ summary }), { language: 'vi', timeZone: 'Asia/Ho_Chi_Minh' }));
       expect(parts).toHaveLength(1);
@@ -112,7 +114,14 @@ describe('report message rendering', () => {
 
   it('webhook: summary, figures (CSV) and the API path of the full report, not the HTML', () => {
     const w = webhookReport((report() as Extract<OutboxMessage, { kind: 'report' }>).report);
-    expect(w).toMatchObject({ id: 'report:tan-phu:2026-10', site: 'tan-phu', month: '2026-10', summary: SUMMARY, csv: CSV, path: '/api/reports?site=tan-phu&month=2026-10&format=html&lang=vi' });
+    expect(w).toMatchObject({
+      id: 'report:tan-phu:2026-10',
+      site: 'tan-phu',
+      month: '2026-10',
+      summary: SUMMARY,
+      csv: CSV,
+      path: '/api/reports?site=tan-phu&month=2026-10&format=html&lang=vi',
+    });
     expect(JSON.stringify(w)).not.toContain('<html');
   });
 });

@@ -86,9 +86,27 @@ class Site {
 
 const OS_BOOT = T0 - 3600_000;
 const boot = (host: string, n = 1) => `boot-${host}-${n}`;
-const birth = (host: string, at: number, b = boot(host), osBoot = OS_BOOT): OutageInput => ({ kind: 'status', host, state: 'online', boot: b, t: at, received: at, osBoot, keepalive: KEEPALIVE_S });
+const birth = (host: string, at: number, b = boot(host), osBoot = OS_BOOT): OutageInput => ({
+  kind: 'status',
+  host,
+  state: 'online',
+  boot: b,
+  t: at,
+  received: at,
+  osBoot,
+  keepalive: KEEPALIVE_S,
+});
 /** A Last Will carries its session's connect time. */
-const will = (host: string, connectedAt: number, at: number, b = boot(host)): OutageInput => ({ kind: 'status', host, state: 'offline', boot: b, t: connectedAt, received: at, osBoot: OS_BOOT, keepalive: KEEPALIVE_S });
+const will = (host: string, connectedAt: number, at: number, b = boot(host)): OutageInput => ({
+  kind: 'status',
+  host,
+  state: 'offline',
+  boot: b,
+  t: connectedAt,
+  received: at,
+  osBoot: OS_BOOT,
+  keepalive: KEEPALIVE_S,
+});
 const sample = (host: string, t: number, received = t, b = boot(host)): OutageInput => ({ kind: 'sample', host, boot: b, t, received, interval: 1 });
 const cut = (host: string, scope: string, start: number, end: number, at: number): OutageInput => ({
   kind: 'event',
@@ -204,7 +222,17 @@ describe('real outages during a stall still count', () => {
     for (const h of HOSTS) {
       s.feed(birth(h, back, boot(h, 2), newOsBoot), back);
       s.feed(
-        { kind: 'event', host: h, boot: boot(h, 2), type: 'outage', t: back + 100, received: back + 100, start: STALL_START - 500, end: newOsBoot, details: { cause: 'power_loss', scope: 'host' } },
+        {
+          kind: 'event',
+          host: h,
+          boot: boot(h, 2),
+          type: 'outage',
+          t: back + 100,
+          received: back + 100,
+          start: STALL_START - 500,
+          end: newOsBoot,
+          details: { cause: 'power_loss', scope: 'host' },
+        },
         back + 100,
       );
     }
@@ -214,7 +242,7 @@ describe('real outages during a stall still count', () => {
     expect(s.finalIncidents()).toMatchObject([{ state: 'resolved', cause: 'power_cut', hosts: HOSTS }]);
   });
 
-  it('a LAN cut that began before the stall and outlasts it: recorded from the agents\' events', () => {
+  it("a LAN cut that began before the stall and outlasts it: recorded from the agents' events", () => {
     const stalls = new FakeStalls();
     const s = running(stalls);
     // The cut starts 5 s before the stall; the wills fall inside it (suppressed); the hosts come back 2 min later.
@@ -256,7 +284,10 @@ describe('OutageTracker with the stall watch as a port', () => {
     const tracker = new OutageTracker({ store, config: OutageConfigSchema.parse({}), skewToleranceMs: 60_000, clock, log: silentLogger(), metrics, stalls });
     tracker.start();
     const status = (host: string, state: 'online' | 'offline', t: number) =>
-      tracker.onStored({ kind: 'status', row: { site: SITE, host, boot: boot(host), t, received: clock.now(), state, hostname: host, agentVersion: '0.1.0', osBoot: OS_BOOT, keepalive: KEEPALIVE_S } });
+      tracker.onStored({
+        kind: 'status',
+        row: { site: SITE, host, boot: boot(host), t, received: clock.now(), state, hostname: host, agentVersion: '0.1.0', osBoot: OS_BOOT, keepalive: KEEPALIVE_S },
+      });
     for (const h of HOSTS) status(h, 'online', T0);
     clock.advance(5000);
     stalls.stall(clock.now());
@@ -269,7 +300,10 @@ describe('OutageTracker with the stall watch as a port', () => {
     for (let k = 0; k < 120; k++) {
       clock.advance(1000);
       for (const h of HOSTS)
-        tracker.onStored({ kind: 'samples', row: { site: SITE, host: h, boot: boot(h), seq: k, t: clock.now(), tAgent: clock.now(), sent: clock.now(), received: clock.now(), skewMs: 0, interval: 1, metrics: {} } });
+        tracker.onStored({
+          kind: 'samples',
+          row: { site: SITE, host: h, boot: boot(h), seq: k, t: clock.now(), tAgent: clock.now(), sent: clock.now(), received: clock.now(), skewMs: 0, interval: 1, metrics: {} },
+        });
     }
     tracker.stop();
     expect(db.prepare('SELECT count(*) AS n FROM outage_host').get()).toEqual({ n: 0 });

@@ -91,15 +91,37 @@ export function outageStoreSuite(name: string, make: () => { store: OutageStoreU
       const page1 = store.hostOutages({ ...all, limit: 2 });
       expect(page1.map((o) => o.id)).toEqual([6, 5]);
       expect(store.hostOutages({ ...all, limit: 2, before: 5 }).map((o) => o.id)).toEqual([4, 3]);
-      store.apply([{ kind: 'incident', change: 'resolved', incident: incident(1, { site: 's2' }) }, { kind: 'incident', change: 'resolved', incident: incident(2) }], undefined, ids);
+      store.apply(
+        [
+          { kind: 'incident', change: 'resolved', incident: incident(1, { site: 's2' }) },
+          { kind: 'incident', change: 'resolved', incident: incident(2) },
+        ],
+        undefined,
+        ids,
+      );
       expect(store.incidents({ ...all, site: 's2' }).map((i) => i.id)).toEqual([1]);
       expect(store.incidents(all).map((i) => i.id)).toEqual([2, 1]);
     });
 
     it('discarding an incident detaches its host outages; discarding an outage deletes it', () => {
       const { store } = make();
-      store.apply([{ kind: 'incident', change: 'opened', incident: incident(1) }, { kind: 'hostOutage', change: 'opened', outage: outage(1, { incidentId: 1 }) }, { kind: 'hostOutage', change: 'opened', outage: outage(2) }], undefined, ids);
-      store.apply([{ kind: 'discardIncident', id: 1, reason: 'test' }, { kind: 'discardHostOutage', id: 2, host: 'h1', reason: 'test' }], undefined, ids);
+      store.apply(
+        [
+          { kind: 'incident', change: 'opened', incident: incident(1) },
+          { kind: 'hostOutage', change: 'opened', outage: outage(1, { incidentId: 1 }) },
+          { kind: 'hostOutage', change: 'opened', outage: outage(2) },
+        ],
+        undefined,
+        ids,
+      );
+      store.apply(
+        [
+          { kind: 'discardIncident', id: 1, reason: 'test' },
+          { kind: 'discardHostOutage', id: 2, host: 'h1', reason: 'test' },
+        ],
+        undefined,
+        ids,
+      );
       expect(store.incidents(all)).toHaveLength(0);
       expect(store.hostOutages(all)).toEqual([{ ...outage(1), durationMs: 60_000 }]);
     });
@@ -151,7 +173,14 @@ export function outageStoreSuite(name: string, make: () => { store: OutageStoreU
 
     it('never hands out an id already used, even without saved counters', () => {
       const { store } = make();
-      store.apply([{ kind: 'hostOutage', change: 'opened', outage: outage(41) }, { kind: 'incident', change: 'opened', incident: incident(12) }], undefined, { nextOutageId: 1, nextIncidentId: 1 });
+      store.apply(
+        [
+          { kind: 'hostOutage', change: 'opened', outage: outage(41) },
+          { kind: 'incident', change: 'opened', incident: incident(12) },
+        ],
+        undefined,
+        { nextOutageId: 1, nextIncidentId: 1 },
+      );
       expect(store.load().ids).toEqual({ nextOutageId: 42, nextIncidentId: 13 });
     });
   });

@@ -68,7 +68,18 @@ class SimAgent {
   status(state: 'online' | 'offline', t: number): StoredMessage {
     return {
       kind: 'status',
-      row: { site: SITE, host: this.host, boot: this.boot, t, received: this.sim.clock.now(), state, hostname: this.host, agentVersion: '0.1.0', osBoot: this.osBoot, keepalive: 10 },
+      row: {
+        site: SITE,
+        host: this.host,
+        boot: this.boot,
+        t,
+        received: this.sim.clock.now(),
+        state,
+        hostname: this.host,
+        agentVersion: '0.1.0',
+        osBoot: this.osBoot,
+        keepalive: 10,
+      },
     };
   }
   sample(): void {
@@ -291,7 +302,13 @@ describe('site correlator', () => {
     expect(i).toMatchObject({ state: 'resolved', cause: 'power_cut', hostsOut: ['pc-4', 'pc-5'] });
     expect(i!.evidence.gaveUp).toEqual(['pc-4', 'pc-5']);
     // They are still out: their host outages stay open.
-    expect(sim.outages().filter((o) => o.end === null).map((o) => o.host).sort()).toEqual(['pc-4', 'pc-5']);
+    expect(
+      sim
+        .outages()
+        .filter((o) => o.end === null)
+        .map((o) => o.host)
+        .sort(),
+    ).toEqual(['pc-4', 'pc-5']);
   });
 
   it('a collector restart mid-incident resumes the same incident from the store', () => {
@@ -314,7 +331,7 @@ describe('site correlator', () => {
     expect(sim.outages()).toHaveLength(5);
   });
 
-  it('a power cut that also took the collector down: one site incident from the hosts\' reports afterwards', () => {
+  it("a power cut that also took the collector down: one site incident from the hosts' reports afterwards", () => {
     const sim = new Sim(5);
     const cutAt = sim.clock.now();
     sim.tracker.stop(); // the collector's PC lost power too: no will was ever received

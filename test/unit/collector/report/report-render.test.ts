@@ -58,7 +58,8 @@ describe('reproducible', () => {
     const c = scenarioStore();
     try {
       // Every PC and minute its own values (a deterministic spread by host and time).
-      c.db.exec(`UPDATE rollup_1m SET vsum = vsum * (1 + ((unicode(substr((SELECT host FROM history_series s WHERE s.id = series), -1)) * 7 + t / 60000) % 13) / 10.0) + n * ((t / 60000) % 3)
+      c.db
+        .exec(`UPDATE rollup_1m SET vsum = vsum * (1 + ((unicode(substr((SELECT host FROM history_series s WHERE s.id = series), -1)) * 7 + t / 60000) % 13) / 10.0) + n * ((t / 60000) % 3)
                  WHERE series IN (SELECT id FROM history_series WHERE metric IN ('ping_loss', 'http_total', 'net_rx', 'cpu'))`);
       const viaSql = buildReport({ site: SITE, month: '2026-11' }, c.sources);
       const viaPort = buildReport({ site: SITE, month: '2026-11' }, { ...c.sources, siteMinutes: undefined });
@@ -119,7 +120,17 @@ describe('CSV for Excel', () => {
 describe('Markdown and HTML', () => {
   it('Markdown has every section, the outage list in local time and the method footnotes', () => {
     const md = REPORT_RENDERERS.md.render(buildReport({ site: SITE, month: '2026-11' }, a.sources));
-    for (const h of ['# BÁO CÁO TÌNH HÌNH HẠ TẦNG CÔNG NGHỆ THÔNG TIN THÁNG 11/2026', '### 1. Tóm tắt', '### 2. Mức độ sẵn sàng', '### 3. Mất điện và mất kết nối mạng', '### 4. Chất lượng mạng trong giờ cao điểm', '### 5. Tình trạng máy tính', '### 6. Đề xuất thay thế / nâng cấp thiết bị', '### 7. So sánh với tháng trước', '### 8. Ghi chú về phương pháp tính']) {
+    for (const h of [
+      '# BÁO CÁO TÌNH HÌNH HẠ TẦNG CÔNG NGHỆ THÔNG TIN THÁNG 11/2026',
+      '### 1. Tóm tắt',
+      '### 2. Mức độ sẵn sàng',
+      '### 3. Mất điện và mất kết nối mạng',
+      '### 4. Chất lượng mạng trong giờ cao điểm',
+      '### 5. Tình trạng máy tính',
+      '### 6. Đề xuất thay thế / nâng cấp thiết bị',
+      '### 7. So sánh với tháng trước',
+      '### 8. Ghi chú về phương pháp tính',
+    ]) {
       expect(md).toContain(h);
     }
     expect(md).toContain('| 1 | Mất điện | 02/11/2026 10:00 | 02/11/2026 10:40 | 40 phút | 40 phút | 5 |');
@@ -149,7 +160,12 @@ describe('GET /api/reports (mounted on an express app)', () => {
     const service = new ReportService(a.sources);
     const app = express();
     const router = express.Router();
-    const ctx: ApiContext = { clock: new FakeClock(Date.UTC(2026, 11, 5)), log: createLogger('test', { level: 'silent' }), requireRole: () => (_req, _res, next) => next(), parse: parseOr400 };
+    const ctx: ApiContext = {
+      clock: new FakeClock(Date.UTC(2026, 11, 5)),
+      log: createLogger('test', { level: 'silent' }),
+      requireRole: () => (_req, _res, next) => next(),
+      parse: parseOr400,
+    };
     reportsRoutes(service).mount(router, ctx);
     app.use('/api', router);
     const port = await freePort();
@@ -195,7 +211,10 @@ describe('canh report (CLI, in process)', () => {
     const { runReportCommand } = await import('../../../../cli/report-command.js');
     const dir = mkdtempSync(join(tmpdir(), 'canh-report-cli-'));
     const cfg = join(dir, 'collector.json');
-    writeFileSync(cfg, JSON.stringify({ dataDir: dirname(a.file), sites: { [SITE]: { name: SITE_NAME, lineMbps: 20, workingHours: { holidays: ['2026-11-16'] } } }, log: { level: 'silent' } }));
+    writeFileSync(
+      cfg,
+      JSON.stringify({ dataDir: dirname(a.file), sites: { [SITE]: { name: SITE_NAME, lineMbps: 20, workingHours: { holidays: ['2026-11-16'] } } }, log: { level: 'silent' } }),
+    );
     const out = join(dir, 'bao-cao.html');
     expect(await runReportCommand(['--site', SITE, '--month', '2026-11', '--format', 'html', '--config', cfg, '--out', out])).toBe(0);
     const html = readFileSync(out, 'utf8');

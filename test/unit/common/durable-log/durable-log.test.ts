@@ -13,7 +13,6 @@ import { createLogger } from '../../../../common/log.js';
 /** Frame overhead of the documented layout: u32 length, u32 crc, u64 id, u16 topic length. */
 const HEADER = FRAME_HEADER_BYTES;
 
-
 let dir: string;
 let lines: string[];
 let clock: FakeClock;

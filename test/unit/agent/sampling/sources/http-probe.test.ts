@@ -40,8 +40,7 @@ function result(name: string, over: Partial<HttpProbeResult> = {}): HttpProbeRes
 }
 
 const flush = () => new Promise((r) => setImmediate(r));
-const targets = (...names: string[]): HttpProbeTarget[] =>
-  names.map((name) => ({ name, url: `https://${name}.test/`, method: 'GET', timeoutSeconds: 10, maxBodyBytes: 1024 }));
+const targets = (...names: string[]): HttpProbeTarget[] => names.map((name) => ({ name, url: `https://${name}.test/`, method: 'GET', timeoutSeconds: 10, maxBodyBytes: 1024 }));
 
 describe('HTTP probe schedule', () => {
   it('spreads the probes evenly over the interval, one per target per interval, no burst', async () => {
@@ -67,7 +66,10 @@ describe('HTTP probe schedule', () => {
     const s = new HttpProbeSchedule({ targets: targets('a', 'b'), intervalMs: 10_000, phase: 0.5, clock, timer });
     s.start();
     clock.advance(10_000);
-    expect(timer.started).toEqual([{ name: 'a', at: 2_500 }, { name: 'b', at: 7_500 }]);
+    expect(timer.started).toEqual([
+      { name: 'a', at: 2_500 },
+      { name: 'b', at: 7_500 },
+    ]);
     expect(phaseFraction('xa-an-binh/pc-01')).not.toBe(phaseFraction('xa-an-binh/pc-02'));
     expect(phaseFraction('x')).toBeGreaterThanOrEqual(0);
     expect(phaseFraction('x')).toBeLessThan(1);
@@ -174,7 +176,16 @@ describe('http source', () => {
         expect.stringMatching(/^http\.probes\.4\.timeoutSeconds: /),
       ]),
     );
-    const dup = AgentConfigSchema.safeParse({ site: 's', mqtt: { password: 'p' }, http: { probes: [{ name: 'dvc', url: 'https://a/' }, { name: 'dvc', url: 'https://b/' }] } });
+    const dup = AgentConfigSchema.safeParse({
+      site: 's',
+      mqtt: { password: 'p' },
+      http: {
+        probes: [
+          { name: 'dvc', url: 'https://a/' },
+          { name: 'dvc', url: 'https://b/' },
+        ],
+      },
+    });
     expect((dup.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['http.probes.1.name: duplicate probe name "dvc"']);
     const badPort = AgentConfigSchema.safeParse({ site: 's', mqtt: { password: 'p' }, http: { probes: [{ name: 'dvc', url: 'https://x:99999/' }] } });
     expect((badPort.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual(['http.probes.0.url: is not a valid URL']);
@@ -183,7 +194,16 @@ describe('http source', () => {
   it('probes in the background from init(); each sample carries what finished since the previous one', async () => {
     const clock = new FakeClock();
     const timer = new FakeTimer(clock);
-    const config = testConfig({ intervalSeconds: 15, http: { intervalSeconds: 15, probes: [{ name: 'dvc', url: 'https://dvc.test/' }, { name: 'motcua', url: 'https://motcua.test/' }] } });
+    const config = testConfig({
+      intervalSeconds: 15,
+      http: {
+        intervalSeconds: 15,
+        probes: [
+          { name: 'dvc', url: 'https://dvc.test/' },
+          { name: 'motcua', url: 'https://motcua.test/' },
+        ],
+      },
+    });
     const source = createHttpProbeSource({ sys: linuxFixtureSystem(), config, clock, log: silentLogger() }, { timer });
     await source.init!();
     expect(await source.collect()).toEqual([]);

@@ -53,11 +53,7 @@ describe('network source', () => {
 
   it('exclude patterns: exact names, and a trailing * as a prefix', () => {
     const include = interfaceFilter(testConfig().net.exclude);
-    expect(['lo', 'eth0', 'docker0', 'veth12ab', 'br-3f2a', 'virbr0', 'Loopback Pseudo-Interface 1', 'lo2', 'Ethernet'].filter(include)).toEqual([
-      'eth0',
-      'lo2',
-      'Ethernet',
-    ]);
+    expect(['lo', 'eth0', 'docker0', 'veth12ab', 'br-3f2a', 'virbr0', 'Loopback Pseudo-Interface 1', 'lo2', 'Ethernet'].filter(include)).toEqual(['eth0', 'lo2', 'Ethernet']);
   });
 
   it('bytesPerSecond edge cases', () => {

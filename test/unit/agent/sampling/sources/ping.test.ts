@@ -6,8 +6,7 @@ import { STATIC_REFRESH_MS } from '../../../../../agent/sampling/sources/source.
 import { context, fixtureText, linuxFixtureSystem, parsePingOutput, testConfig, windowsFixtureSystem } from '../../fake-system-info.js';
 import { FakeClock } from '../../../../helpers/fake-clock.js';
 
-const linuxReading = (file: string, target: string, count: number) =>
-  pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);
+const linuxReading = (file: string, target: string, count: number) => pingReadingFromResponse(parsePingOutput(fixtureText(`linux/${file}`), 'linux', target, count), count);
 
 describe('ping statistics', () => {
   it('Linux: median / p95 (nearest rank) / max from a recorded 20-probe run', () => {
@@ -91,7 +90,9 @@ describe('ping source', () => {
     sys.ping = async () => {
       throw Object.assign(new Error('ping binary not found'), { code: 'ENOENT' });
     };
-    const err = await createPingSource(context(sys)).collect().catch((e: unknown) => e);
+    const err = await createPingSource(context(sys))
+      .collect()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceUnavailableError);
     expect((err as SourceUnavailableError).reason).toBe(PING_MISSING_REASON);
     expect(PING_MISSING_REASON).toBe('ping binary not found (install iputils-ping)');

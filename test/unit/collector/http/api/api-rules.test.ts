@@ -22,10 +22,17 @@ describe('under-spec hardware', () => {
   });
 
   it('flags old CPUs and not current ones', () => {
-    for (const old of ['Intel Core i3-4160', 'Intel(R) Core(TM)2 Duo CPU E7500', 'Intel(R) Pentium(R) CPU G2030', 'Intel Celeron J1800', 'AMD Athlon II X2 250', 'AMD A6-5400K APU', 'Intel(R) Pentium(R) Dual-Core E5700'])
+    for (const old of [
+      'Intel Core i3-4160',
+      'Intel(R) Core(TM)2 Duo CPU E7500',
+      'Intel(R) Pentium(R) CPU G2030',
+      'Intel Celeron J1800',
+      'AMD Athlon II X2 250',
+      'AMD A6-5400K APU',
+      'Intel(R) Pentium(R) Dual-Core E5700',
+    ])
       expect(isOldCpu(old), old).toBe(true);
-    for (const ok of ['Intel Core i5-6500', 'Intel Core i3-10100', 'AMD Ryzen 5 5600G', 'Intel(R) Pentium(R) Gold G6400', 'Apple M1'])
-      expect(isOldCpu(ok), ok).toBe(false);
+    for (const ok of ['Intel Core i5-6500', 'Intel Core i3-10100', 'AMD Ryzen 5 5600G', 'Intel(R) Pentium(R) Gold G6400', 'Apple M1']) expect(isOldCpu(ok), ok).toBe(false);
   });
 
   it('gives reasons for RAM < 4 GiB, an HDD system disk, an old CPU; none for a good PC', () => {

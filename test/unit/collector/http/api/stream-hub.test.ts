@@ -50,7 +50,11 @@ function setup(opts: { maxClients?: number; maxPending?: number } = {}) {
   return { clock, metrics, hub, connect };
 }
 
-const updates = (text: string) => text.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
+const updates = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('data: '))
+    .map((l) => JSON.parse(l.slice(6)) as Record<string, unknown>);
 
 describe('StreamHub', () => {
   it('sends one coalesced update per kind/site/host each flush, to every client', () => {

@@ -34,8 +34,31 @@ describe('outage API module', () => {
         return undefined;
       },
     };
-    const outage = (id: number, over: Partial<HostOutage> = {}): HostOutage => ({ id, site: 'xa-a', host: 'pc-1', cause: 'power_loss', start: now - 600_000, end: now - 300_000, uncertaintyMs: 5000, incidentId: 1, evidence: {}, ...over });
-    const incident: SiteIncident = { id: 1, site: 'xa-a', state: 'resolved', cause: 'power_cut', start: now - 600_000, end: now - 300_000, hosts: ['pc-1', 'pc-2'], hostsOut: [], hostsOnlineBefore: 2, uncertaintyMs: 5000, evidence: {} };
+    const outage = (id: number, over: Partial<HostOutage> = {}): HostOutage => ({
+      id,
+      site: 'xa-a',
+      host: 'pc-1',
+      cause: 'power_loss',
+      start: now - 600_000,
+      end: now - 300_000,
+      uncertaintyMs: 5000,
+      incidentId: 1,
+      evidence: {},
+      ...over,
+    });
+    const incident: SiteIncident = {
+      id: 1,
+      site: 'xa-a',
+      state: 'resolved',
+      cause: 'power_cut',
+      start: now - 600_000,
+      end: now - 300_000,
+      hosts: ['pc-1', 'pc-2'],
+      hostsOut: [],
+      hostsOnlineBefore: 2,
+      uncertaintyMs: 5000,
+      evidence: {},
+    };
     store.apply(
       [
         { kind: 'incident', change: 'resolved', incident },
@@ -118,7 +141,10 @@ describe('outage API module', () => {
       const r = await get(path);
       expect(r.status, path).toBe(400);
       expect(r.body.error).toBe('bad_request');
-      expect((r.body.reasons as string[]).some((x) => reason.test(x)), `${path}: ${JSON.stringify(r.body.reasons)}`).toBe(true);
+      expect(
+        (r.body.reasons as string[]).some((x) => reason.test(x)),
+        `${path}: ${JSON.stringify(r.body.reasons)}`,
+      ).toBe(true);
     }
   });
 });
