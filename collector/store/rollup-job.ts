@@ -34,6 +34,7 @@ export class RollupJob {
   private task: ScheduledTask | undefined;
   private lastRetention = Number.NEGATIVE_INFINITY;
   private running = false;
+  private followUp: Promise<void> | undefined;
   /** The run in progress, awaited by stop() (it stops between two chunks). */
   private current: Promise<void> | undefined;
   private stopping = false;
@@ -75,7 +76,14 @@ export class RollupJob {
    * event loop between them, so a long catch-up never stalls ingest acks or the API.
    */
   runOnce(): Promise<void> {
-    if (this.running) return this.current ?? Promise.resolve();
+    // A run already going may have read the pending samples before this call: what was
+    // stored before the call is folded by a run that starts after the current one (one
+    // follow-up at most, shared by every caller meanwhile).
+    if (this.running)
+      return (this.followUp ??= (this.current ?? Promise.resolve()).then(() => {
+        this.followUp = undefined;
+        return this.runOnce();
+      }));
     this.running = true;
     this.current = this.run().finally(() => (this.current = undefined));
     return this.current;

@@ -130,6 +130,23 @@ const accepted = (m: Scrape, kind: MessageKind) => m.get(`canh_ingest_accepted_t
 const duplicates = (m: Scrape) => [...m].filter(([k]) => k.startsWith('canh_ingest_duplicates_total')).reduce((s, [, v]) => s + v, 0);
 const oversize = (m: Scrape) => m.get('canh_broker_oversize_packets_total') ?? 0;
 
+/** Messages the collector has decided (stored, duplicate or rejected) so far. */
+const decided = (m: Scrape) => [...m].filter(([k]) => /^canh_ingest_(rejected|accepted|duplicates)_total\{/.test(k)).reduce((sum, [, v]) => sum + v, 0);
+
+/**
+ * Scrape once the collector decided `n` more messages than at `prev`: a PUBACK is
+ * transport only, the group commit stores and counts a few ms later (issue 12).
+ */
+async function scrapeAfter(prev: Scrape, n: number): Promise<Scrape> {
+  let cur = await scrape();
+  const deadline = Date.now() + 10_000;
+  while (decided(cur) - decided(prev) < n && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    cur = await scrape();
+  }
+  return cur;
+}
+
 /** Which rejection counters moved between two scrapes, and by how much. */
 function rejectDelta(before: Scrape, after: Scrape): Partial<Record<RejectReason, number>> {
   const d: Partial<Record<RejectReason, number>> = {};
@@ -265,7 +282,7 @@ describe('collector process under hostile MQTT input', () => {
       bad.forEach((h, i) => outcomes[i] !== 'acked' && notAcked.push(`${h.kind} ${h.category} ${h.label}: ${outcomes[i]}`));
       if (outcomes.at(-1) === 'acked') goodSeqs.push(seq);
       else notAcked.push(`good sample seq ${seq}: ${outcomes.at(-1)}`);
-      const cur = await scrape();
+      const cur = await scrapeAfter(prev, bad.length + 1);
       const want: Partial<Record<RejectReason, number>> = {};
       for (const h of bad) want[h.expected!] = (want[h.expected!] ?? 0) + 1;
       const got = rejectDelta(prev, cur);
@@ -288,7 +305,7 @@ describe('collector process under hostile MQTT input', () => {
       } else if (h.transport === 'main') {
         const outcome = await publishAcked(await mainClient(), h.topic, h.payload);
         if (outcome !== 'acked') notAcked.push(`${h.kind} ${h.category} ${h.label}: ${outcome}`);
-        const cur = await scrape();
+        const cur = await scrapeAfter(prev, 1);
         const d = rejectDelta(prev, cur);
         const reasons = Object.keys(d) as RejectReason[];
         observed.set(h, reasons.length === 1 && d[reasons[0]!] === 1 ? reasons[0]! : JSON.stringify(d));
@@ -327,7 +344,7 @@ describe('collector process under hostile MQTT input', () => {
     const burstOutcomes = await Promise.all(burst.map((seq) => publishAcked(c, topicFor(SITE, HOST, 'samples'), goodSample(seq, false))));
     burst.forEach((seq, i) => (burstOutcomes[i] === 'acked' ? goodSeqs.push(seq) : notAcked.push(`burst seq ${seq}: ${burstOutcomes[i]}`)));
     goodCount += burst.length;
-    const end = await scrape();
+    const end = await scrapeAfter(prev, burst.length);
     const elapsedMs = Date.now() - firstBadAt;
 
     // Every non-oversize publish was PUBACKed, every oversize/foreign one cut.
@@ -423,14 +440,16 @@ describe('collector process under hostile MQTT input', () => {
       const outcome = await publishAcked(await mainClient(), topicFor(SITE, HOST, c.kind), c.payload);
       if (outcome !== 'acked') outcomes.push(`${c.label}: ${outcome}`);
     }
-    const after = await scrape();
+    const after = await scrapeAfter(before, cases.length);
     expect.soft(outcomes, 'every publish PUBACKed on a kept connection').toEqual([]);
     expect.soft(rejectDelta(before, after), 'counted as unknown_version').toEqual({ unknown_version: cases.length });
 
     // Whatever happened, the collector is up and still ingests.
     const seq = nextSeq++;
+    const beforeLast = await scrape();
     expect(await publishAcked(await mainClient(), topicFor(SITE, HOST, 'samples'), goodSample(seq, false))).toBe('acked');
     goodSeqs.push(seq);
+    await scrapeAfter(beforeLast, 1);
     const h = await health();
     expect(h.status).toBe(200);
     expect(h.body.status).toBe('ok');
