@@ -1,3 +1,7 @@
+// One file on purpose (over ~400 lines): the MQTT connection epoch, the unacknowledged
+// window, the re-send timer and the backlog pump share one state and one set of timers;
+// split, each part would need the others' internals. The pure parts live apart
+// (durable log in common/durable-log/, the ack format in contract/ack.ts).
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';

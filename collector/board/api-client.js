@@ -23,7 +23,7 @@ export function api(method, path, body) {
       var data;
       try {
         data = txt ? JSON.parse(txt) : null;
-      } catch {
+      } catch (e) {
         data = null;
       }
       if (r.ok) return data;

@@ -30,7 +30,7 @@ export function startLive() {
     var d;
     try {
       d = JSON.parse(e.data);
-    } catch {
+    } catch (err) {
       return;
     }
     if (session.view && session.view.wants(d)) scheduleRefresh();

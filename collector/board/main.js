@@ -19,7 +19,7 @@ $('lang').addEventListener('click', function () {
   session.lang = session.lang === 'vi' ? 'en' : 'vi';
   try {
     window.localStorage.setItem(LANG_KEY, session.lang);
-  } catch {
+  } catch (e) {
     /* private mode: the choice lasts this page only */
   }
   route();

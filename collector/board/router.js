@@ -35,7 +35,7 @@ export function route() {
     .map(function (p) {
       try {
         return decodeURIComponent(p);
-      } catch {
+      } catch (e) {
         return p;
       }
     });

@@ -101,7 +101,7 @@ export function workingSpans(wh, from, to) {
         hour: '2-digit',
         minute: '2-digit',
       });
-    } catch {
+    } catch (e) {
       return [];
     }
   }

@@ -10,7 +10,7 @@ function storedLang() {
   try {
     var l = window.localStorage.getItem(LANG_KEY);
     return l === 'en' ? 'en' : 'vi';
-  } catch {
+  } catch (e) {
     return 'vi';
   }
 }

@@ -1,3 +1,7 @@
+/**
+ * Every sentence of the monthly report, Vietnamese and English side by side (one file on
+ * purpose, over ~400 lines: a translator reviews one table of texts, not a tree of them).
+ */
 import type { WorkingHours } from '../sites/schedule/working-hours.js';
 import { SCORE_RULES } from './replacement-score.js';
 import type { Headline, Lang, OutageItem, PcHealth, ReportMethod } from './report-model.js';

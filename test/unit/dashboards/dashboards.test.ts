@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { INFLUX_SCHEMA } from '../../collector/influx/schema.js';
+import { INFLUX_SCHEMA } from '../../../collector/influx/schema.js';
 import {
   DASHBOARDS_DIR,
   allPanels,
@@ -21,7 +21,7 @@ import {
   splitMetricName,
   validateShape,
   type Dashboard,
-} from '../helpers/dashboards.js';
+} from '../../helpers/dashboards.js';
 
 const files = loadDashboards();
 const EXPECTED = ['influx/diem.json', 'influx/may.json', 'influx/su-co.json', 'influx/tong-quan.json', 'promql/diem.json', 'promql/su-co.json'];

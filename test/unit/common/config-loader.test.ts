@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentConfigSchema, DEFAULT_OUTBOX_BYTES } from '../../agent/config.js';
-import { CollectorConfigSchema } from '../../collector/config.js';
-import { ConfigError, loadConfig } from '../../common/config-loader.js';
+import { AgentConfigSchema, DEFAULT_OUTBOX_BYTES } from '../../../agent/config.js';
+import { CollectorConfigSchema } from '../../../collector/config.js';
+import { ConfigError, loadConfig } from '../../../common/config-loader.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canh-config-'));
 const file = (name: string, text: string) => {

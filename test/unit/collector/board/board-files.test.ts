@@ -8,10 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { transform, transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_RULES } from '../../collector/alerting/rules/registry.js';
-import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../collector/http/board-assets.js';
-import type { HostOutageCause, IncidentCause } from '../../collector/outage/outage-types.js';
-import { EVENT_TYPES } from '../../contract/schemas.js';
+import { BUILT_IN_RULES } from '../../../../collector/alerting/rules/registry.js';
+import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../../../collector/http/board-assets.js';
+import type { HostOutageCause, IncidentCause } from '../../../../collector/outage/outage-types.js';
+import { EVENT_TYPES } from '../../../../contract/schemas.js';
 
 /** Every module of the board's script (main.js, views/…), bundled into app.js by the build. */
 const modules = readdirSync(BOARD_DIR, { recursive: true, encoding: 'utf8' })

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
 import { transformSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { BOARD_DIR } from '../../collector/http/board-assets.js';
-import { WorkingHoursSchema } from '../../collector/sites/schedule/working-hours.js';
+import { BOARD_DIR } from '../../../../collector/http/board-assets.js';
+import { WorkingHoursSchema } from '../../../../collector/sites/schedule/working-hours.js';
 
 type Points = Array<[number, number | null, number?, number?]>;
 interface Series {
