@@ -20,7 +20,8 @@ import { SqliteHistory } from '../../collector/store/sqlite-history.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from '../../collector/store/sqlite-store.js';
 import { systemClock } from '../../common/clock.js';
 import { freePort } from '../helpers/free-port.js';
-import { createApiToken, startCanh, type CanhProcess } from '../helpers/processes.js';
+import { addCredential, createApiToken, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from '../helpers/processes.js';
+import { waitFor } from '../helpers/wait.js';
 
 const SITES = Number(process.env.CANH_TEST_REPORT_SITES ?? 4);
 const PCS = 10;
@@ -101,29 +102,52 @@ function fillSite(db: SqliteDatabase, store: SqliteStore, site: string): void {
   })();
 }
 
+/** The report built on this thread, on its own connection to the collector's database. */
+function inlineReport(dir: string): string {
+  const config = CollectorConfigSchema.parse({ dataDir: dir });
+  const file = join(dir, 'canh.db');
+  const db = openDatabase(file);
+  const store = new SqliteStore(db, file);
+  try {
+    const history = new SqliteHistory(db, systemClock);
+    const service = new ReportService({
+      store,
+      history,
+      siteMinutes: rollupSiteMinutes(db, history),
+      outages: new SqliteOutageStore(db),
+      sites: siteDirectory(config.sites, config.siteDefaults),
+    });
+    return service.run({ site: 'all', month: MONTH, lang: 'vi', formats: ['md'] }).files[0]!.body;
+  } finally {
+    store.close();
+  }
+}
+
 let dataDir: string;
 let expected: string;
 let inlineMs: number;
 let canh: CanhProcess | undefined;
+/** Real agents reporting every second with a 2 s keepalive: a loop blocked ~3 s would drop them. */
+const agents: CanhProcess[] = [];
+const AGENT_SITE = 'xa-live';
 let base: string;
 let token: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'canh-report-off-loop-'));
-  const config = CollectorConfigSchema.parse({ dataDir });
   const file = join(dataDir, 'canh.db');
   const db = openDatabase(file);
   const store = new SqliteStore(db, file);
-  const history = new SqliteHistory(db, systemClock);
-  const outages = new SqliteOutageStore(db);
+  // Its constructor creates the history tables that fillSite() writes rollups into.
+  new SqliteHistory(db, systemClock);
   for (let s = 1; s <= SITES; s++) fillSite(db, store, `xa-${String(s).padStart(3, '0')}`);
-  // The same report built on this thread: what the worker must answer, byte for byte.
-  const service = new ReportService({ store, history, siteMinutes: rollupSiteMinutes(db, history), outages, sites: siteDirectory(config.sites, config.siteDefaults) });
-  const t0 = performance.now();
-  expected = service.run({ site: 'all', month: MONTH, lang: 'vi', formats: ['md'] }).files[0]!.body;
-  inlineMs = performance.now() - t0;
   store.close();
+  // The same report built on this thread: what the worker must answer, byte for byte.
+  const t0 = performance.now();
+  expected = inlineReport(dataDir);
+  inlineMs = performance.now() - t0;
   token = createApiToken(dataDir, 'read').token;
+  const creds = ['pc-a', 'pc-b'].map((h) => ({ host: h, cred: addCredential(dataDir, AGENT_SITE, h) }));
   const mqttPort = await freePort();
   let httpPort = await freePort();
   while (httpPort === mqttPort) httpPort = await freePort();
@@ -137,9 +161,15 @@ beforeAll(async () => {
     CANH_COLLECTOR__HTTP__PORT: String(httpPort),
   });
   await canh.waitFor((l) => l.msg === 'collector started', 30_000, '"collector started"');
+  for (const { host, cred } of creds) {
+    const env = testAgentEnv(`mqtt://127.0.0.1:${mqttPort}`, AGENT_SITE, host, cred, mkdtempSync(join(dataDir, `agent-${host}-`)), { CANH_AGENT__MQTT__KEEPALIVE_SECONDS: '2' });
+    agents.push(startAgentBundle(env, `agent ${host}`));
+  }
+  await Promise.all(agents.map((a) => a.waitFor((l) => l.msg === 'connected to broker', 30_000, 'agent connected')));
 }, 300_000);
 
 afterAll(async () => {
+  await Promise.all(agents.map((a) => a.stop('SIGTERM', 10_000)));
   await canh?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -184,6 +214,9 @@ describe('a province report off the event loop (issue 12)', () => {
         '\n',
     );
     expect(res.status, body.slice(0, 300)).toBe(200);
+    // The live agents' site joined the database after the first inline build: build it again
+    // in this process on the same file (their December samples do not change November).
+    expected = inlineReport(dataDir);
     expect(body === expected, 'the worker answers the bytes of the inline build').toBe(true);
     expect(latencies.length).toBeGreaterThanOrEqual(5);
     expect(max, `slowest /api/health during the report: ${Math.round(max)} ms`).toBeLessThan(MAX_HEALTH_MS);
@@ -193,5 +226,24 @@ describe('a province report off the event loop (issue 12)', () => {
     expect(metrics).toMatch(/canh_jobs_running\{kind="report"\} 0\b/);
     expect(metrics).toMatch(/canh_jobs_queued\{kind="report"\} 0\b/);
     expect(metrics).toContain('canh_jobs_rejected_total');
+
+    // The agents reporting meanwhile never lost the broker (no keepalive timeout) and no PC
+    // was taken for offline.
+    for (const a of agents) {
+      expect(
+        a.logs().filter((l) => l.msg === 'connected to broker'),
+        'one connection for the whole test',
+      ).toHaveLength(1);
+      expect(a.logs().some((l) => String(l.msg).startsWith('disconnected from broker'))).toBe(false);
+    }
+    const hosts = await waitFor(
+      async () => {
+        const r = await fetch(`${base}/api/hosts?site=${AGENT_SITE}`, { headers: { authorization: `Bearer ${token}` } });
+        const j = (await r.json()) as { hosts?: Array<{ host: string; state: string }> };
+        return j.hosts?.length === 2 ? j.hosts : undefined;
+      },
+      { timeoutMs: 10_000, what: 'both agents in /api/hosts' },
+    );
+    expect(hosts.map((h) => h.state)).toEqual(['online', 'online']);
   });
 });
