@@ -93,7 +93,7 @@ describe('end to end through a real Mosquitto', () => {
     // pc-1's credential, but claiming to be pc-9.
     const a = startAgent('xa-m', 'pc-9', pc1);
     await a.waitFor((l) => l.msg === 'connected to broker', 20_000, 'agent connected');
-    const refused = await a.waitFor((l) => l.msg === 'publish not acknowledged; will resend', 20_000, 'publish refused');
+    const refused = await a.waitFor((l) => l.msg === 'broker refused a message; it will be sent again after the ack timeout', 20_000, 'publish refused');
     expect(String(refused.err)).toMatch(/Not authorized|135/i);
     await new Promise((r) => setTimeout(r, 2000));
     expect(samplesOf('pc-9')).toBe(0);
