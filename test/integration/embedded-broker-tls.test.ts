@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../collector/collector.js';
 import { CollectorConfigSchema } from '../../collector/config.js';
 import { silentLogger } from '../../common/log.js';
+import { ackCovers, ackTopic, decodeAck } from '../../contract/ack.js';
 import { topicFor } from '../../contract/topics.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canh-tls-'));
@@ -50,11 +51,15 @@ describe('embedded broker over TLS', () => {
       reconnectPeriod: 0,
     });
     const t = Date.now();
+    // The collector's end-to-end ack (over TLS too) says the sample is stored.
+    await c.subscribeAsync(ackTopic('xa-tls', 'pc-1'), { qos: 0 });
+    const acked = new Promise<void>((resolve) => c.on('message', (_topic, payload) => decodeAck(payload) && ackCovers(decodeAck(payload)!, 'tls-boot-1', 0) && resolve()));
     await c.publishAsync(
       topicFor('xa-tls', 'pc-1', 'samples'),
       JSON.stringify({ v: 1, site: 'xa-tls', host: 'pc-1', boot: 'tls-boot-1', seq: 0, t, sent: t, interval: 15, metrics: {} }),
       { qos: 1 },
     );
+    await acked;
     expect(collector.store.latestSample('xa-tls', 'pc-1')?.boot).toBe('tls-boot-1');
     await c.endAsync();
   });
