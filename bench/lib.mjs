@@ -130,10 +130,10 @@ export function tempDir(prefix) {
 
 /**
  * Spawn a child we own. Output goes to `logFile` (if given) and the last 64 KiB are kept
- * in memory (`out()`).
+ * in memory (`out()`). `stdin: true` gives it a pipe (`child.stdin`) for commands.
  */
 export function startProcess(name, cmd, args, opts = {}) {
-  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT });
+  const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT });
   let out = '';
   let logBuf = [];
   const append = (b) => {
