@@ -6,15 +6,17 @@ import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import { ROOT, startProcess } from './lib.mjs';
 
-/** Start the generator processes; resolves when all are connected. */
-export async function startGenerators({ url, agents, dir, label, procs, gen, protocolVersion = 5 }) {
+/** Start the generator processes (agents split between them); resolves when all are connected. */
+export async function startGenerators({ url, agents, dir, label, procs, gen, protocolVersion = 5, wrap }) {
   const per = Math.ceil(agents.length / procs);
   const gens = [];
   for (let i = 0; i < procs; i++) {
     const mine = agents.slice(i * per, (i + 1) * per);
     if (!mine.length) continue;
     const cfg = { url, protocolVersion, ...gen, ...(gen.rate ? { rate: (gen.rate * mine.length) / agents.length } : {}), agents: mine };
-    const h = startProcess(`gen-${label}-${i}`, process.execPath, [join(ROOT, 'bench/ingest-gen.mjs')], {
+    // `wrap` (e.g. withFileLimit) turns [cmd, args] into the command actually spawned.
+    const [cmd, args] = (wrap ?? ((c, a) => [c, a]))(process.execPath, [join(ROOT, 'bench/ingest-gen.mjs')]);
+    const h = startProcess(`gen-${label}-${i}`, cmd, args, {
       env: { ...process.env, BENCH_GEN_CONFIG: JSON.stringify(cfg) },
       logFile: join(dir, `gen-${label}-${i}.log`),
       rawStdout: true,

@@ -66,9 +66,12 @@ out({ type: 'ready', clients: agents.length });
 const unacked = () => agents.reduce((n, a) => n + a.outbox.size, 0);
 const inflight = () => agents.reduce((n, a) => n + a.inflightN, 0);
 const connected = () => agents.reduce((n, a) => n + (a.connected ? 1 : 0), 0);
+/** Creation time of the oldest unacked record in any outbox (Map order = append order). */
+const oldest = () => agents.reduce((m, a) => (a.outbox.size ? Math.min(m, a.outbox.values().next().value.t) : m), Infinity);
 const snapshot = () => {
   const { rtt, ...s } = stats;
-  return { ...s, at: Date.now(), unacked: unacked(), inflight: inflight(), connected: connected() };
+  const o = oldest();
+  return { ...s, at: Date.now(), unacked: unacked(), inflight: inflight(), connected: connected(), oldest: Number.isFinite(o) ? o : null };
 };
 
 // Once a second: ack timeouts and replay refill of every agent, and a progress line.
