@@ -29,13 +29,13 @@
 //   BENCH_PROVINCE_GEN_PROCS         generator processes (default one per 1,250 agents)
 //   BENCH_PROVINCE_NOFILE=65536      open-file limit asked for broker, collector, generators
 //   BENCH_KEEP=1                     keep the temp dir (logs, SQLite file)
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  CLI, canh, collectorEnv, fileLimit, fmt, freePort, importDist, max, procMem, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor, withFileLimit,
+  CLI, canh, collectorEnv, fileLimit, fmt, freePort, importDist, max, procCpu, procMem, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor, withFileLimit,
 } from './lib.mjs';
 import { checkLedger, histogramBuckets, histogramQuantile, startGenerators, sumLast } from './fleet.mjs';
 import { MsHistogram } from './sim-agent.mjs';
@@ -215,7 +215,11 @@ async function runBroker(mode) {
   const steadyStart = Date.now();
   const acked0 = progress().acked;
   const lat0 = histogramBuckets(await metricsText(), 'canh_ingest_store_latency_seconds');
+  const cpuOf = (h) => (h?.alive() ? procCpu(h.pid).total : NaN);
+  const cpu0 = { col: cpuOf(collector), mq: cpuOf(mq), gens: gens.reduce((a, g) => a + cpuOf(g.h), 0), at: Date.now() };
   await waitPhase('steady', STEADY_S);
+  const cpuMs = Date.now() - cpu0.at;
+  const steadyCpu = { col: ((cpuOf(collector) - cpu0.col) / cpuMs) * 100, mq: ((cpuOf(mq) - cpu0.mq) / cpuMs) * 100, gens: ((gens.reduce((a, g) => a + cpuOf(g.h), 0) - cpu0.gens) / cpuMs) * 100 };
   const steadyRate = (progress().acked - acked0) / ((Date.now() - steadyStart) / 1000);
   const lat1 = histogramBuckets(await metricsText(), 'canh_ingest_store_latency_seconds');
   const steadyP99 = histogramQuantile(lat0, lat1, 0.99);
@@ -332,14 +336,15 @@ async function runBroker(mode) {
     overflow: done.reduce((a, d) => a + d.overflow, 0),
   };
   const colLog = collector.out().split('\n').filter((l) => /"level":(50|60)/.test(l));
-  const mqDropped = mq ? (mq.out().match(/Outgoing messages are being dropped/g) ?? []).length : 0;
   clearInterval(watcher);
   await collector.stop();
   if (mq) await mq.stop();
+  // Mosquitto logs each episode of dropping for the collector's full queue once (read after stop: the log is flushed then).
+  const mqDropped = mq ? (readFileSync(join(dir, 'mosquitto.log'), 'utf8').match(/Outgoing messages are being dropped/g) ?? []).length : 0;
   sink.close();
   for (const g of gens) await g.h.stop();
   return {
-    mode, connectS, steadyRate, steadyP99, backlogAtRestart, drainS, falseIncidents: falseIncidents.length, notifAfterOutage,
+    mode, connectS, steadyRate, steadyP99, steadyCpu, dbBytes: statSync(dbFile).size + (existsSync(`${dbFile}-wal`) ? statSync(`${dbFile}-wal`).size : 0), backlogAtRestart, drainS, falseIncidents: falseIncidents.length, notifAfterOutage,
     cutSites: cutSites.length, cutWithOne, cutWithMore, cutWithNone, otherSitesWithIncident, causes,
     notifiedOnce, notifiedMore, notifiedOther, resolvedNotes: cutSites.filter((s) => resolvedBySite.has(s)).length, digests, rulesSeen,
     check, totals, rtt: { p50: rtt.quantile(0.5), p99: rtt.quantile(0.99) }, limits, colErrors: colLog.length, mqDropped,
@@ -367,16 +372,17 @@ async function main() {
     ['open-file limit collector / broker', ...c((x) => `${x.limits.collector} / ${x.limits.broker}`)],
     ['steady: acked samples/s (offered ' + fmt(AGENTS / INTERVAL_S, 0) + '/s)', ...c((x) => fmt(x.steadyRate, 0))],
     ['steady: store latency p99 (s, bucket)', ...c((x) => `<=${x.steadyP99}`)],
+    ['steady: CPU % of a core collector / broker / generators', ...c((x) => `${fmt(x.steadyCpu.col, 0)} / ${x.mode === 'mosquitto' ? fmt(x.steadyCpu.mq, 0) : '(in collector)'} / ${fmt(x.steadyCpu.gens, 0)}`)],
     [`outage ${OUTAGE_S} s: records waiting at restart`, ...c((x) => x.backlogAtRestart)],
     ['outage: drain after restart (s)', ...c((x) => fmt(x.drainS, 0))],
-    ['outage: Mosquitto "dropped" log lines', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
+    ['outage: Mosquitto "messages are being dropped" episodes', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
     ['outage: false site incidents / notifications', ...c((x) => `${x.falseIncidents} / ${x.notifAfterOutage}`)],
     [`power cut: sites cut`, ...c((x) => x.cutSites)],
     ['power cut: sites with 1 incident / >1 / none', ...c((x) => `${x.cutWithOne} / ${x.cutWithMore} / ${x.cutWithNone}`)],
     ['power cut: incidents at sites not cut', ...c((x) => x.otherSitesWithIncident)],
     ['power cut: incident causes', ...c((x) => Object.entries(x.causes).map(([k, v]) => `${k}:${v}`).join(' '))],
     ['webhook: cut sites notified once / more / uncut notified', ...c((x) => `${x.notifiedOnce} / ${x.notifiedMore} / ${x.notifiedOther}`)],
-    ['webhook: cut sites with a resolved message', ...c((x) => x.resolvedNotes)],
+    ['webhook: cut sites with a resolved message (sent at the 300 s group interval; the run waits 15 s)', ...c((x) => x.resolvedNotes)],
     ['webhook: alert rules in the messages', ...c((x) => Object.entries(x.rulesSeen).map(([k, v]) => `${k}:${v}`).join(' '))],
     ['webhook: province digest messages', ...c((x) => `${x.digests} (none exists: daily digest only)`)],
     ['records offered / acked / re-sent', ...c((x) => `${x.totals.offered} / ${x.totals.acked} / ${x.totals.resent}`)],
@@ -384,8 +390,9 @@ async function main() {
     ['stored (SQLite) / lost / duplicates', ...c((x) => `${x.check.stored} / ${x.check.lost} / ${x.check.duplicates}`)],
     ['ack round trip p50 / p99 (ms, whole run)', ...c((x) => `${fmt(x.rtt.p50, 0)} / ${fmt(x.rtt.p99, 0)}`)],
     ['peak RSS collector (MB)', ...c((x) => fmt(x.rssCol))],
-    ['peak RSS collector steady / replay (MB)', ...c((x) => `${fmt(max(x.phaseRss.steady?.collector ?? []))} / ${fmt(max(x.phaseRss.replay?.collector ?? []))}`)],
+    ['peak RSS collector per phase (MB)', ...c((x) => Object.entries(x.phaseRss).map(([k, v]) => `${k} ${fmt(max(v.collector), 0)}`).join(', '))],
     ['peak RSS broker (MB)', ...c((x) => (x.mode === 'mosquitto' ? fmt(x.rssBroker) : 'in collector'))],
+    ['SQLite file at the end (MB) / bytes per stored record', ...c((x) => `${fmt(x.dbBytes / 2 ** 20)} / ${fmt(x.dbBytes / x.check.stored, 0)}`)],
     ['collector error log lines', ...c((x) => x.colErrors)],
     ['run time (s)', ...c((x) => fmt(x.totalS, 0))],
   ]));
