@@ -17,7 +17,7 @@ import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
-import { CLI, collectorEnv, fmt, freePort, median, procCpu, quantile, runMain, startProcess, table, tempDir, waitFor } from './lib.mjs';
+import { CLI, importDist, collectorEnv, fmt, freePort, median, procCpu, quantile, runMain, startProcess, table, tempDir, waitFor } from './lib.mjs';
 
 const SITES = Number(process.env.BENCH_SITES ?? 50);
 const PER_SITE = Number(process.env.BENCH_HOSTS_PER_SITE ?? 10);
@@ -68,10 +68,10 @@ function sampleMetrics(t, h) {
 
 /** Fill the store the collector will open: schema via the collector's own code, rows by SQL. */
 async function fill(dataDir, now) {
-  const { openDatabase, SqliteStore } = await import('../dist/collector/store/sqlite-store.js');
-  const { SqliteHistory } = await import('../dist/collector/store/sqlite-history.js');
-  const { TokenStore } = await import('../dist/collector/http/api/auth/token-store.js');
-  const { SqliteEventQuery } = await import('../dist/collector/store/sqlite-event-query.js');
+  const { openDatabase, SqliteStore } = await importDist('sqliteStore');
+  const { SqliteHistory } = await importDist('sqliteHistory');
+  const { TokenStore } = await importDist('tokenStore');
+  const { SqliteEventQuery } = await importDist('sqliteEventQuery');
   const file = join(dataDir, 'canh.db');
   const db = openDatabase(file);
   new SqliteStore(db, file);

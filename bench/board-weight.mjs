@@ -2,7 +2,8 @@
 // Page weight of the built-in board (issue 6 closing figure): every byte a browser loads
 // for the first visit (HTML + JS + CSS + uPlot + icon), raw and as served gzipped, read
 // from the build (dist/collector/board/) exactly as the collector serves it.
-import { boardWeight, loadBoardAssets } from '../dist/collector/http/board-assets.js';
+import { importDist } from './lib.mjs';
+const { boardWeight, loadBoardAssets } = await importDist('boardAssets');
 
 const w = boardWeight(loadBoardAssets());
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;

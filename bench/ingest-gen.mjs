@@ -1,159 +1,159 @@
 #!/usr/bin/env node
-// Load generator for bench/ingest.mjs (run as its own process). Config as JSON in
-// $BENCH_GEN_CONFIG:
-//   { url, rate, seconds, inflight, agents: [{ site, host, username, password }] }
-// Publishes realistic ~1 KB sample messages with QoS 1, one MQTT connection per agent,
-// paced to `rate` messages/s in total, at most `inflight` unacknowledged per client.
-// Writes JSON lines to stdout: {type:'ready'}, {type:'progress', …} each second,
-// {type:'done', …} at the end.
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import mqtt from 'mqtt';
-import { ROOT } from './lib.mjs';
+// Load generator process for bench/ingest.mjs and bench/province.mjs: simulated agents
+// (bench/sim-agent.mjs), one MQTT connection each, speaking the end-to-end ack protocol
+// of issue 12. A sample counts as delivered only when the collector acked it.
+//
+// Config as JSON in $BENCH_GEN_CONFIG:
+//   { url, protocolVersion, mode: 'rate' | 'interval', agents: [{ site, host, username, password }],
+//     rate, seconds,             mode 'rate': `rate` samples/s in total for `seconds`, then drain
+//     intervalS,                 mode 'interval': every agent samples each `intervalS` (random phase)
+//     inflight, ackTimeoutMs, ackTimeoutMaxMs, outboxMax, replayPerSecond, keepalive,
+//     reconnectMs, drainMaxS, connectBatch }
+// Commands on stdin (JSON lines, mode 'interval'): {cmd:'power-cut', sites:[…]},
+//   {cmd:'power-restore', sites:[…]}, {cmd:'stop'} (stop sampling, drain, report 'done').
+// Writes JSON lines on stdout: info, ready, progress (each second), done (with the ledger:
+// per (site, host, boot) the number of records offered, seqs 0..n-1).
+import { createInterface } from 'node:readline';
+import { importDist } from './lib.mjs';
+import { SimAgent, newStats, sampleBody } from './sim-agent.mjs';
 
 const cfg = JSON.parse(process.env.BENCH_GEN_CONFIG);
-const { decodeMessage } = await import(join(ROOT, 'dist/contract/decode.js'));
+const { decodeMessage } = await importDist('decode');
+const { decodeAck } = await importDist('ack');
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
-const rnd = (a, b) => a + Math.random() * (b - a);
-const ri = (a, b) => Math.floor(rnd(a, b));
-const GB = 1024 ** 3;
+const o = {
+  url: cfg.url,
+  protocolVersion: cfg.protocolVersion ?? 5,
+  inflight: cfg.inflight ?? 32,
+  ackTimeoutMs: cfg.ackTimeoutMs ?? 30_000,
+  ackTimeoutMaxMs: cfg.ackTimeoutMaxMs ?? 300_000,
+  outboxMax: cfg.outboxMax ?? 40_320,
+  replayPerSecond: cfg.replayPerSecond ?? 200,
+  intervalS: cfg.intervalS ?? 15,
+  keepalive: cfg.keepalive ?? 10,
+  reconnectMs: cfg.reconnectMs ?? 2000,
+  decodeAck,
+  pubackIsAck: cfg.pubackIsAck === true,
+};
+const stats = newStats();
+const agents = cfg.agents.map((a) => new SimAgent(a, o, stats));
 
-function sample(a, now) {
-  const memTotal = 8 * GB;
-  const used = ri(2 * GB, 6 * GB);
-  const d1t = 256 * GB;
-  const d1u = ri(50 * GB, 200 * GB);
-  const d2t = 1024 * GB;
-  const d2u = ri(100 * GB, 900 * GB);
-  const rtt = rnd(0.3, 3);
-  return {
-    v: 1,
-    site: a.site,
-    host: a.host,
-    boot: a.boot,
-    seq: a.seq++,
-    t: now,
-    sent: now,
-    interval: 15,
-    metrics: {
-      cpu: { usage: Math.round(rnd(1, 95) * 10) / 10, load1: Math.round(rnd(0, 4) * 100) / 100, load5: Math.round(rnd(0, 3) * 100) / 100, load15: Math.round(rnd(0, 2) * 100) / 100, cores: 4 },
-      mem: { total: memTotal, used, available: memTotal - used, swapTotal: 2 * GB, swapUsed: ri(0, 512 * 1024 * 1024) },
-      disks: [
-        { mount: '/', fs: 'ext4', total: d1t, used: d1u, free: d1t - d1u, usedPct: Math.round((1000 * d1u) / d1t) / 10 },
-        { mount: '/home', fs: 'ext4', total: d2t, used: d2u, free: d2t - d2u, usedPct: Math.round((1000 * d2u) / d2t) / 10 },
-      ],
-      net: [
-        { iface: 'enp3s0', rxBps: ri(1000, 5e6), txBps: ri(1000, 2e6), rxErrors: 0, txErrors: 0, rxDropped: ri(0, 5), txDropped: 0 },
-        { iface: 'wlp2s0', rxBps: ri(0, 1e5), txBps: ri(0, 5e4), rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 },
-      ],
-      uptime: { seconds: Math.round((now - a.osBoot) / 1000), bootTime: a.osBoot },
-      ping: [
-        { target: '192.168.1.1', role: 'gateway', sent: 4, lossPct: 0, rttMedian: Math.round(rtt * 1000) / 1000, rttP95: Math.round(rtt * 1300) / 1000, rttMax: Math.round(rtt * 1600) / 1000 },
-        { target: 'dichvucong.gov.vn', role: 'configured', sent: 4, lossPct: 25, rttMedian: Math.round(rtt * 12000) / 1000, rttP95: Math.round(rtt * 15000) / 1000, rttMax: Math.round(rtt * 19000) / 1000 },
-      ],
-    },
-  };
-}
-
-const agents = cfg.agents.map((a) => ({
-  ...a,
-  boot: randomBytes(12).toString('base64url'),
-  seq: 0,
-  osBoot: Date.now() - ri(3600e3, 30 * 86400e3),
-  topic: `canh/v1/${a.site}/${a.host}/samples`,
-  inflight: 0,
-  client: undefined,
-}));
-
-// Self-check: the message must pass the collector's own decoder.
+// Self-check: the messages must pass the collector's own decoder.
 {
-  const probe = { ...agents[0], seq: 0 };
-  const payload = Buffer.from(JSON.stringify(sample(probe, Date.now())));
-  const d = decodeMessage(agents[0].topic, payload);
-  if (!d.ok) throw new Error(`generated message is invalid: ${d.reason} ${d.detail}`);
-  out({ type: 'info', messageBytes: payload.byteLength });
+  const a = agents[0];
+  const payload = JSON.stringify({ ...sampleBody(a, a.boot, 0, Date.now(), o.intervalS), sent: Date.now() });
+  const d = decodeMessage(a.topic, Buffer.from(payload));
+  if (!d.ok) throw new Error(`generated sample is invalid: ${d.reason} ${d.detail}`);
+  const st = decodeMessage(a.statusTopic, Buffer.from(a.status('online')));
+  if (!st.ok) throw new Error(`generated status is invalid: ${st.reason} ${st.detail}`);
+  out({ type: 'info', messageBytes: Buffer.byteLength(payload) });
 }
 
-let sent = 0; // publish() called
-let acked = 0; // PUBACK received
-let errors = 0;
-let deferred = 0; // ticks where the pacer found every client at its in-flight bound
-
-await Promise.all(
-  agents.map(
-    (a) =>
-      new Promise((resolve, reject) => {
-        const c = mqtt.connect(cfg.url, {
-          username: a.username,
-          password: a.password,
-          clientId: `bench-${a.site}-${a.host}`,
-          protocolVersion: 5,
-          clean: true,
-          keepalive: 30,
-          reconnectPeriod: 1000,
-          connectTimeout: 30_000,
-        });
-        a.client = c;
-        const t = setTimeout(() => reject(new Error(`connect timeout for ${a.username}/${a.host}`)), 60_000);
-        c.once('connect', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        c.on('error', (e) => {
-          errors++;
-          if (errors < 5) process.stderr.write(`mqtt error ${a.host}: ${e.message}\n`);
-        });
-      }),
-  ),
-);
+// Connect in batches (a broker checks a PBKDF2 hash per CONNECT: no thundering herd).
+const batch = cfg.connectBatch ?? 100;
+const connectDeadline = Date.now() + (cfg.connectTimeoutS ?? 600) * 1000;
+for (let i = 0; i < agents.length; i += batch) {
+  const mine = agents.slice(i, i + batch);
+  for (const a of mine) a.connect();
+  while (mine.some((a) => !a.connected)) {
+    if (Date.now() > connectDeadline) throw new Error(`connect timeout: ${agents.filter((a) => !a.connected).length} agents not connected`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 out({ type: 'ready', clients: agents.length });
 
-const start = Date.now();
-const progressHandle = setInterval(() => out({ type: 'progress', at: Date.now(), sent, acked, errors }), 1000);
-const endAt = start + cfg.seconds * 1000;
-let rr = 0;
-const n = agents.length;
+const unacked = () => agents.reduce((n, a) => n + a.outbox.size, 0);
+const inflight = () => agents.reduce((n, a) => n + a.inflightN, 0);
+const connected = () => agents.reduce((n, a) => n + (a.connected ? 1 : 0), 0);
+/** Creation time of the oldest unacked record in any outbox (Map order = append order). */
+const oldest = () => agents.reduce((m, a) => (a.outbox.size ? Math.min(m, a.outbox.values().next().value.t) : m), Infinity);
+const snapshot = () => {
+  const { rtt, ...s } = stats;
+  const o = oldest();
+  return { ...s, at: Date.now(), unacked: unacked(), inflight: inflight(), connected: connected(), oldest: Number.isFinite(o) ? o : null };
+};
 
-function publishOne(a) {
+// Once a second: ack timeouts and replay refill of every agent, and a progress line.
+const ticker = setInterval(() => {
   const now = Date.now();
-  const payload = JSON.stringify(sample(a, now));
-  a.inflight++;
-  sent++;
-  a.client.publish(a.topic, payload, { qos: 1 }, (err) => {
-    a.inflight--;
-    if (err) {
-      errors++;
-      if (errors < 5) process.stderr.write(`publish error: ${err.message}\n`);
-    } else acked++;
+  for (const a of agents) a.tick(now);
+  out({ type: 'progress', ...snapshot() });
+}, 1000);
+
+let sampling = true;
+const start = Date.now();
+
+if (cfg.mode === 'rate') {
+  // Paced offered load, round robin: a sample is offered (into the outbox) whatever the window.
+  const endAt = start + cfg.seconds * 1000;
+  let rr = 0;
+  await new Promise((resolve) => {
+    const pace = () => {
+      const now = Date.now();
+      if (now >= endAt) return resolve();
+      const due = Math.floor(((now - start) / 1000) * cfg.rate);
+      // Bounded per tick (the loop must serve the sockets too).
+      for (let k = 0; stats.offered < due && k < 5000; k++) {
+        agents[rr].sample();
+        rr = (rr + 1) % agents.length;
+      }
+      setTimeout(pace, 5);
+    };
+    pace();
+  });
+  sampling = false;
+} else {
+  // One sample per agent per interval, random phase.
+  const next = agents.map(() => start + Math.random() * o.intervalS * 1000);
+  const sampler = setInterval(() => {
+    if (!sampling) return;
+    const now = Date.now();
+    for (let i = 0; i < agents.length; i++) {
+      if (now >= next[i]) {
+        agents[i].sample();
+        next[i] += o.intervalS * 1000;
+        if (next[i] < now) next[i] = now + o.intervalS * 1000; // fell behind (loaded machine): skip, do not burst
+      }
+    }
+  }, 100);
+  const bySite = (sites) => {
+    const set = new Set(sites);
+    return agents.filter((a) => set.has(a.site));
+  };
+  await new Promise((resolve) => {
+    createInterface({ input: process.stdin }).on('line', (line) => {
+      let m;
+      try {
+        m = JSON.parse(line);
+      } catch {
+        return;
+      }
+      if (m.cmd === 'power-cut') {
+        const hit = bySite(m.sites);
+        for (const a of hit) a.powerCut();
+        out({ type: 'ack-cmd', cmd: m.cmd, agents: hit.length });
+      } else if (m.cmd === 'power-restore') {
+        const hit = bySite(m.sites);
+        // Staggered like real PCs booting (0-20 s): the first boot event reaches the collector first.
+        for (const a of hit) setTimeout(() => a.powerRestore(), Math.random() * 20_000);
+        out({ type: 'ack-cmd', cmd: m.cmd, agents: hit.length });
+      } else if (m.cmd === 'stop') {
+        clearInterval(sampler);
+        sampling = false;
+        resolve();
+      }
+    });
   });
 }
-
-await new Promise((resolve) => {
-  const tick = () => {
-    const now = Date.now();
-    if (now >= endAt) return resolve();
-    const due = Math.floor(((now - start) / 1000) * cfg.rate);
-    let scanned = 0;
-    while (sent < due && scanned < n) {
-      const a = agents[rr];
-      rr = (rr + 1) % n;
-      if (a.inflight < cfg.inflight && a.client.connected) {
-        publishOne(a);
-        scanned = 0;
-      } else scanned++;
-    }
-    if (sent < due) deferred++;
-    setTimeout(tick, 5);
-  };
-  tick();
-});
 const pubEnd = Date.now();
 
-// Wait for outstanding PUBACKs (bounded).
-const ackDeadline = Date.now() + 60_000;
-while (acked + errors < sent && Date.now() < ackDeadline) await new Promise((r) => setTimeout(r, 50));
-clearInterval(progressHandle);
-out({ type: 'done', sent, acked, errors, deferred, seconds: (pubEnd - start) / 1000, rate: sent / ((pubEnd - start) / 1000), start, pubEnd, ackedAt: Date.now() });
-await Promise.all(agents.map((a) => a.client.endAsync().catch(() => {})));
+// Drain: until the collector acked every record, bounded in time.
+const drainDeadline = Date.now() + (cfg.drainMaxS ?? 120) * 1000;
+while (unacked() > 0 && Date.now() < drainDeadline) await new Promise((r) => setTimeout(r, 100));
+clearInterval(ticker);
+const ledger = [];
+for (const a of agents) for (const [boot, n] of a.ledger) ledger.push([a.site, a.host, boot, n]);
+out({ type: 'done', ...snapshot(), start, pubEnd, drainedAt: Date.now(), rtt: stats.rtt.counts, ledger });
+await Promise.all(agents.map((a) => a.end()));
 process.exit(0);

@@ -10,6 +10,46 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist/cli/canh.js');
+
+/**
+ * Every dist module the benchmarks import, in ONE place: when a source file moves
+ * (e.g. collector/mosquitto-config.ts → collector/broker/mosquitto-config.ts), fix the
+ * path here and nowhere else.
+ */
+export const DIST = {
+  decode: 'dist/contract/decode.js',
+  ack: 'dist/contract/ack.js',
+  mosquittoConfig: 'dist/collector/broker/mosquitto-config.js',
+  credentials: 'dist/collector/broker/credentials.js',
+  sqliteStore: 'dist/collector/store/sqlite-store.js',
+  sqliteHistory: 'dist/collector/store/sqlite-history.js',
+  sqliteEventQuery: 'dist/collector/store/sqlite-event-query.js',
+  tokenStore: 'dist/collector/http/api/auth/token-store.js',
+  boardAssets: 'dist/collector/http/board-assets.js',
+};
+/** Import one of {@link DIST} by key. */
+export const importDist = (key) => {
+  if (!DIST[key]) throw new Error(`bench/lib.mjs: no dist module "${key}"`);
+  return import(join(ROOT, DIST[key]));
+};
+
+/**
+ * [cmd, args] that run `cmd args…` with the open-file limit raised to `n` (one MQTT
+ * connection is one descriptor; Node has no setrlimit). Falls back to the hard limit
+ * when raising beyond it is not permitted (not root); `fileLimit()` tells what we got.
+ */
+export function withFileLimit(cmd, args, n = 65536) {
+  return ['sh', ['-c', `ulimit -n ${n} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" "$@"`, cmd, ...args]];
+}
+/** Open-file limit (soft) of a running process, from /proc. */
+export function fileLimit(pid) {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m ? (m[1] === 'unlimited' ? Infinity : Number(m[1])) : NaN;
+  } catch {
+    return NaN;
+  }
+}
 /**
  * Environment for a collector process on loopback: its data dir, HTTP port, and either
  * the embedded broker on `mqttPort` or an external broker `{ url, username, password }`.
@@ -90,10 +130,10 @@ export function tempDir(prefix) {
 
 /**
  * Spawn a child we own. Output goes to `logFile` (if given) and the last 64 KiB are kept
- * in memory (`out()`).
+ * in memory (`out()`). `stdin: true` gives it a pipe (`child.stdin`) for commands.
  */
 export function startProcess(name, cmd, args, opts = {}) {
-  const c = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT });
+  const c = spawn(cmd, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: opts.env ?? process.env, cwd: opts.cwd ?? ROOT });
   let out = '';
   let logBuf = [];
   const append = (b) => {
@@ -261,9 +301,9 @@ export function table(rows) {
 export const MOSQUITTO_BIN = '/usr/sbin/mosquitto';
 
 /** Start Mosquitto with Canh's production config (mosquittoConf) on a free port. */
-export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logFile }) {
-  const { mosquittoConf } = await import(join(ROOT, 'dist/collector/broker/mosquitto-config.js'));
-  const port = await freePort();
+export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logFile, port: fixedPort, fileLimit: nofile }) {
+  const { mosquittoConf } = await importDist('mosquittoConfig');
+  const port = fixedPort ?? (await freePort());
   const confFile = join(dir, 'mosquitto.conf');
   const text = mosquittoConf({
     ...(process.getuid?.() === 0 ? { user: 'root' } : {}),
@@ -273,7 +313,8 @@ export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logF
     aclFile,
   });
   writeFileSync(confFile, text, { mode: 0o600 });
-  const h = startProcess('mosquitto', MOSQUITTO_BIN, ['-c', confFile], { logFile });
+  const [cmd, args] = nofile ? withFileLimit(MOSQUITTO_BIN, ['-c', confFile], nofile) : [MOSQUITTO_BIN, ['-c', confFile]];
+  const h = startProcess('mosquitto', cmd, args, { logFile });
   await waitFor('mosquitto to listen', async () => {
     if (!h.alive()) throw new Error(`mosquitto exited during startup:\n${h.out()}`);
     return canConnect(port);

@@ -4,10 +4,10 @@
 // statements) vs the same two statements in one transaction, vs batches.
 //   node bench/sqlite-insert-micro.mjs [N=20000]
 import { join } from 'node:path';
-import { ROOT, tempDir, stopAll } from './lib.mjs';
+import { ROOT, importDist, tempDir, stopAll } from './lib.mjs';
 
 const N = Number(process.argv[2] ?? 20000);
-const { openDatabase, SqliteStore } = await import(join(ROOT, 'dist/collector/store/sqlite-store.js'));
+const { openDatabase, SqliteStore } = await importDist('sqliteStore');
 
 const metrics = {
   cpu: { usage: 12.5, load1: 0.5, load5: 0.4, load15: 0.3, cores: 4 },

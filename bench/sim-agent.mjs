@@ -1,0 +1,379 @@
+// A simulated Canh agent speaking the delivery protocol of issue 12 (contract/ack.ts), for
+// the load generators of bench:ingest and bench:province. One MQTT connection each.
+//
+// - every record (sample, event) stays in the outbox until the COLLECTOR's end-to-end ack
+//   (canh/v1/<site>/<host>/ack) covers it; PUBACK only frees the MQTT packet id;
+// - at most `inflight` records sent and unacked (the window): live records first, backlog
+//   (older, never sent or sent before a disconnection) behind, at `replayPerSecond`;
+// - a record unacked after the ack timeout (30 s) is sent again with a fresh `sent` stamp;
+//   the timeout doubles (to 300 s) while no ack comes and is reset by any ack;
+// - the outbox is bounded (`outboxMax` records); overflow drops the oldest, counted;
+// - birth status (retained) at connect and the Last Will "offline"; a power cut closes the
+//   socket without DISCONNECT (the broker fires the Will) and the agent returns with a new
+//   boot id and an `outage` event shaped like agent/outage-detector.ts builds it.
+//
+// The outbox keeps (boot, seq, t) only and rebuilds the JSON at each send from a PRNG
+// seeded by (host, boot, seq), so a re-send is the same record (only `sent` differs) and
+// 10,000 agents × a 30-minute backlog fit in memory ("disk" of the real agent).
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+
+const GB = 1024 ** 3;
+
+/** mulberry32: small deterministic PRNG. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function hash32(str) {
+  let h = 2166136261;
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** A realistic ~1 KB sample body (everything but `sent`), identical for the same (host, boot, seq). */
+export function sampleBody(a, boot, seq, t, intervalS) {
+  const r = prng(hash32(a.host) ^ hash32(boot) ^ Math.imul(seq + 1, 2654435761));
+  const rnd = (x, y) => x + r() * (y - x);
+  const ri = (x, y) => Math.floor(rnd(x, y));
+  const memTotal = 8 * GB;
+  const used = ri(2 * GB, 6 * GB);
+  const d1t = 256 * GB;
+  const d1u = ri(50 * GB, 200 * GB);
+  const d2t = 1024 * GB;
+  const d2u = ri(100 * GB, 900 * GB);
+  const rtt = rnd(0.3, 3);
+  return {
+    v: 1,
+    site: a.site,
+    host: a.host,
+    boot,
+    seq,
+    t,
+    interval: intervalS,
+    metrics: {
+      cpu: { usage: Math.round(rnd(1, 95) * 10) / 10, load1: Math.round(rnd(0, 4) * 100) / 100, load5: Math.round(rnd(0, 3) * 100) / 100, load15: Math.round(rnd(0, 2) * 100) / 100, cores: 4 },
+      mem: { total: memTotal, used, available: memTotal - used, swapTotal: 2 * GB, swapUsed: ri(0, 512 * 1024 * 1024) },
+      disks: [
+        { mount: '/', fs: 'ext4', total: d1t, used: d1u, free: d1t - d1u, usedPct: Math.round((1000 * d1u) / d1t) / 10 },
+        { mount: '/home', fs: 'ext4', total: d2t, used: d2u, free: d2t - d2u, usedPct: Math.round((1000 * d2u) / d2t) / 10 },
+      ],
+      net: [
+        { iface: 'enp3s0', rxBps: ri(1000, 5e6), txBps: ri(1000, 2e6), rxErrors: 0, txErrors: 0, rxDropped: ri(0, 5), txDropped: 0 },
+        { iface: 'wlp2s0', rxBps: ri(0, 1e5), txBps: ri(0, 5e4), rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 },
+      ],
+      uptime: { seconds: Math.max(0, Math.round((t - a.osBoot) / 1000)), bootTime: a.osBoot },
+      ping: [
+        { target: '192.168.1.1', role: 'gateway', sent: 4, lossPct: 0, rttMedian: Math.round(rtt * 1000) / 1000, rttP95: Math.round(rtt * 1300) / 1000, rttMax: Math.round(rtt * 1600) / 1000 },
+        { target: 'dichvucong.gov.vn', role: 'configured', sent: 4, lossPct: 25, rttMedian: Math.round(rtt * 12000) / 1000, rttP95: Math.round(rtt * 15000) / 1000, rttMax: Math.round(rtt * 19000) / 1000 },
+      ],
+    },
+  };
+}
+
+/** Log-scale histogram of milliseconds (1.1 ratio buckets): bounded memory, mergeable. */
+export class MsHistogram {
+  constructor(counts = {}) {
+    this.counts = counts;
+  }
+  add(ms) {
+    const b = ms <= 1 ? 0 : Math.ceil(Math.log(ms) / Math.log(1.1));
+    this.counts[b] = (this.counts[b] ?? 0) + 1;
+  }
+  merge(other) {
+    for (const [k, v] of Object.entries(other.counts ?? other)) this.counts[k] = (this.counts[k] ?? 0) + v;
+  }
+  get n() {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+  /** Upper bound (ms) of the bucket holding quantile q. */
+  quantile(q) {
+    const n = this.n;
+    if (!n) return NaN;
+    const keys = Object.keys(this.counts).map(Number).sort((a, b) => a - b);
+    let seen = 0;
+    for (const k of keys) {
+      seen += this.counts[k];
+      if (seen >= q * n) return 1.1 ** k;
+    }
+    return 1.1 ** keys.at(-1);
+  }
+}
+
+/** Counters shared by every agent of one generator process. */
+export function newStats() {
+  return { offered: 0, acked: 0, resent: 0, sends: 0, overflow: 0, rejected: 0, pubErrors: 0, connects: 0, connectErrors: 0, ackMsgs: 0, badAcks: 0, rtt: new MsHistogram() };
+}
+
+export class SimAgent {
+  /**
+   * @param spec {site, host, username, password}
+   * @param o {url, protocolVersion, inflight, ackTimeoutMs, ackTimeoutMaxMs, outboxMax,
+   *           replayPerSecond, intervalS, keepalive, reconnectMs, decodeAck}
+   * @param stats newStats() of the process
+   */
+  constructor(spec, o, stats) {
+    Object.assign(this, spec);
+    this.o = o;
+    this.stats = stats;
+    this.boot = randomBytes(12).toString('base64url');
+    this.seq = 0;
+    this.osBoot = Date.now() - Math.floor(3600e3 + Math.random() * 30 * 86400e3);
+    this.topic = `canh/v1/${spec.site}/${spec.host}/samples`;
+    this.eventTopic = `canh/v1/${spec.site}/${spec.host}/events`;
+    this.statusTopic = `canh/v1/${spec.site}/${spec.host}/status`;
+    this.ackTopic = `canh/v1/${spec.site}/${spec.host}/ack`;
+    /** key `${boot}:${seq}` → record {boot, seq, t, kind, body?, sentAt, inflight}. Map order = append order. */
+    this.outbox = new Map();
+    /** Records never sent since the last (re)connection, in order; live ones are at the end. */
+    this.live = [];
+    this.backlog = [];
+    this.inflightN = 0;
+    this.timeoutMs = o.ackTimeoutMs;
+    this.replayTokens = 0;
+    this.replayAt = Date.now();
+    this.connected = false;
+    this.poweredOff = false;
+    /** Per boot: records offered (seqs 0..n-1), for the loss check against the SQLite file. */
+    this.ledger = new Map([[this.boot, 0]]);
+    this.client = undefined;
+  }
+
+  status(state) {
+    const now = Date.now();
+    return JSON.stringify({ v: 1, site: this.site, host: this.host, boot: this.boot, seq: this.seq, t: now, sent: now, state, hostname: this.host.toUpperCase(), agentVersion: 'bench', keepalive: this.o.keepalive, osBoot: this.osBoot });
+  }
+
+  connect() {
+    const o = this.o;
+    this.client = mqtt.connect(o.url, {
+      username: this.username,
+      password: this.password,
+      clientId: `canh-${this.site}-${this.host}`,
+      protocolVersion: o.protocolVersion,
+      clean: false,
+      ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),
+      keepalive: o.keepalive,
+      // Spread reconnects (a returning embedded collector meets thousands of agents).
+      reconnectPeriod: Math.round(o.reconnectMs * (0.75 + Math.random() * 0.5)),
+      connectTimeout: 60_000,
+      queueQoSZero: false,
+      writeCache: false,
+      will: { topic: this.statusTopic, payload: Buffer.from(this.status('offline')), qos: 1, retain: true },
+    });
+    const c = this.client;
+    c.on('connect', () => {
+      this.stats.connects++;
+      this.connected = true;
+      c.subscribe(this.ackTopic, { qos: 0 }, (err) => {
+        if (err) this.stats.connectErrors++;
+      });
+      c.publish(this.statusTopic, this.status('online'), { qos: 1, retain: true }, () => {});
+      // Everything unacked is backlog again after a (re)connection, oldest first.
+      const all = [...this.outbox.values()];
+      for (const r of all) r.inflight = false;
+      this.inflightN = 0;
+      this.live = [];
+      this.backlog = all;
+      this.pump();
+    });
+    c.on('close', () => {
+      this.connected = false;
+    });
+    c.on('error', () => {
+      this.stats.connectErrors++;
+    });
+    c.on('message', (topic, payload) => {
+      if (topic === this.ackTopic) this.onAck(payload);
+    });
+  }
+
+  /** A new record (sample, or an event body) into the outbox; send now if the window allows. */
+  append(kind, body) {
+    const rec = { boot: this.boot, seq: this.seq++, t: Date.now(), kind, body, sentAt: 0, firstSentAt: 0, inflight: false };
+    this.ledger.set(this.boot, (this.ledger.get(this.boot) ?? 0) + 1);
+    this.stats.offered++;
+    if (this.outbox.size >= this.o.outboxMax) {
+      // Bounded outbox: the oldest record goes (counted: it is lost for good).
+      const [k, old] = this.outbox.entries().next().value;
+      this.outbox.delete(k);
+      if (old.inflight) this.inflightN--;
+      this.stats.overflow++;
+    }
+    this.outbox.set(`${rec.boot}:${rec.seq}`, rec);
+    this.live.push(rec);
+    this.pump();
+  }
+
+  sample() {
+    if (!this.poweredOff) this.append('samples');
+  }
+
+  payloadOf(rec, now) {
+    const body = rec.kind === 'samples' ? sampleBody(this, rec.boot, rec.seq, rec.t, this.o.intervalS) : rec.body;
+    return JSON.stringify({ ...body, sent: now });
+  }
+
+  send(rec) {
+    const now = Date.now();
+    if (rec.sentAt) this.stats.resent++;
+    else rec.firstSentAt = now;
+    rec.sentAt = now;
+    if (!rec.inflight) {
+      rec.inflight = true;
+      this.inflightN++;
+    }
+    this.stats.sends++;
+    const key = `${rec.boot}:${rec.seq}`;
+    this.client.publish(rec.kind === 'samples' ? this.topic : this.eventTopic, this.payloadOf(rec, now), { qos: 1 }, (err) => {
+      // PUBACK: transport only. The record stays until the collector's ack; only the
+      // mosquitto_sub baseline (no collector, nobody acks) counts the PUBACK.
+      if (err) this.stats.pubErrors++;
+      else if (this.o.pubackIsAck) this.release(key, Date.now());
+    });
+  }
+
+  /** Live first, then backlog at replayPerSecond; never more than `inflight` unacked in flight. */
+  pump() {
+    if (!this.connected || this.poweredOff) return;
+    const W = this.o.inflight;
+    while (this.live.length && this.inflightN < W) {
+      const r = this.live.shift();
+      if (!r.inflight && this.outbox.has(`${r.boot}:${r.seq}`)) this.send(r);
+    }
+    if (!this.backlog.length || this.inflightN >= W) return;
+    const now = Date.now();
+    const rate = this.o.replayPerSecond;
+    this.replayTokens = Math.min(rate, this.replayTokens + ((now - this.replayAt) / 1000) * rate);
+    this.replayAt = now;
+    while (this.backlog.length && this.inflightN < W && this.replayTokens >= 1) {
+      const r = this.backlog.shift();
+      if (r.inflight || !this.outbox.has(`${r.boot}:${r.seq}`)) continue;
+      this.replayTokens--;
+      this.send(r);
+    }
+  }
+
+  onAck(payload) {
+    const ack = this.o.decodeAck(payload);
+    if (!ack) {
+      this.stats.badAcks++;
+      return;
+    }
+    this.stats.ackMsgs++;
+    const now = Date.now();
+    let freed = 0;
+    const drop = (key) => {
+      if (this.release(key, now, false)) freed++;
+    };
+    for (const a of ack.acks) {
+      for (const [from, to] of a.ranges) {
+        if (to - from < this.outbox.size) for (let s = from; s <= to; s++) drop(`${a.boot}:${s}`);
+        else for (const r of [...this.outbox.values()]) if (r.boot === a.boot && r.seq >= from && r.seq <= to) drop(`${r.boot}:${r.seq}`);
+      }
+    }
+    for (const r of ack.rejected ?? []) {
+      if (this.outbox.has(`${r.boot}:${r.seq}`)) this.stats.rejected++;
+      drop(`${r.boot}:${r.seq}`);
+    }
+    this.timeoutMs = this.o.ackTimeoutMs; // an ack came: the collector is there
+    if (freed) this.pump();
+  }
+
+  /** Remove an acked record from the outbox; false when it was gone already (acked twice). */
+  release(key, now, pump = true) {
+    const r = this.outbox.get(key);
+    if (!r) return false;
+    this.outbox.delete(key);
+    if (r.inflight) this.inflightN--;
+    if (r.sentAt) this.stats.rtt.add(now - r.sentAt);
+    this.stats.acked++;
+    if (pump) this.pump();
+    return true;
+  }
+
+  /** Called about once a second: re-send what stayed unacked past the ack timeout; refill the replay. */
+  tick(now) {
+    if (!this.connected || this.poweredOff) return;
+    if (this.inflightN) {
+      let due = false;
+      for (const r of this.outbox.values()) {
+        if (r.inflight && now - r.sentAt >= this.timeoutMs) {
+          due = true;
+          break;
+        }
+      }
+      if (due) {
+        for (const r of this.outbox.values()) if (r.inflight && now - r.sentAt >= this.timeoutMs) this.send(r);
+        // No ack within the timeout: back off (30 s → 300 s) until one comes.
+        this.timeoutMs = Math.min(this.o.ackTimeoutMaxMs, this.timeoutMs * 2);
+      }
+    }
+    this.pump();
+  }
+
+  /** The PC loses power: the socket dies without DISCONNECT (the broker fires the Will). */
+  powerCut() {
+    if (this.poweredOff) return;
+    this.poweredOff = true;
+    this.cutAt = Date.now();
+    const c = this.client;
+    this.client = undefined;
+    this.connected = false;
+    if (c) {
+      c.options.reconnectPeriod = 0;
+      c.stream?.destroy();
+      setTimeout(() => c.end(true), 100).unref?.();
+    }
+  }
+
+  /** Power back: a new OS boot and a new agent boot; the outbox survived (on disk); an `outage` event. */
+  powerRestore(bootDelayMs = 20_000) {
+    if (!this.poweredOff) return;
+    const now = Date.now();
+    const previousRun = this.boot;
+    const previousOsBoot = this.osBoot;
+    this.osBoot = Math.max(this.cutAt + 1000, now - bootDelayMs);
+    this.boot = randomBytes(12).toString('base64url');
+    this.seq = 0;
+    this.ledger.set(this.boot, 0);
+    this.timeoutMs = this.o.ackTimeoutMs;
+    this.poweredOff = false;
+    const start = this.cutAt;
+    const end = this.osBoot;
+    this.connect();
+    this.append('events', {
+      v: 1,
+      site: this.site,
+      host: this.host,
+      boot: this.boot,
+      seq: this.seq, // replaced below: append assigns the seq
+      t: now,
+      type: 'outage',
+      severity: 'critical',
+      message: 'power lost (PC restarted without shutting down)',
+      start,
+      end,
+      details: { evidence: 'none', scope: 'host', cause: 'power_loss', uncertaintyMs: this.o.intervalS * 1000, durationMs: end - start, previousRun, lastHeartbeat: start, previousOsBoot, osBoot: end },
+    });
+    // append() gave the record its seq; the body must carry the same one.
+    const last = [...this.outbox.values()].at(-1);
+    last.body = { ...last.body, seq: last.seq, boot: last.boot };
+  }
+
+  /** Clean stop like the real agent's: retained "offline", then DISCONNECT (no Will: not an outage). */
+  async end() {
+    const c = this.client;
+    this.client = undefined;
+    if (!c) return;
+    if (c.connected) await c.publishAsync(this.statusTopic, this.status('offline'), { qos: 1, retain: true }).catch(() => {});
+    await Promise.race([c.endAsync(false).catch(() => {}), new Promise((r) => setTimeout(r, 5000))]);
+    c.end(true);
+  }
+}
