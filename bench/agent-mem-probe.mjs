@@ -12,7 +12,9 @@ if (file) {
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, s.space_size]));
     try {
       writeFileSync(file, JSON.stringify({ at: Date.now(), ...m, spaces }) + '\n');
-    } catch {}
+    } catch {
+      // the probe file is best effort; the next tick writes it again
+    }
   }, 1000);
   t.unref();
 }

@@ -16,7 +16,25 @@ import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  AGENT_BUNDLE, CLI, collectorEnv, CLK_TCK, ROOT, canh, fmt, freePort, max, median, procCpu, procMem, procTreeCpu, runMain, sleep, startProcess, table, tempDir, waitFor,
+  AGENT_BUNDLE,
+  CLI,
+  collectorEnv,
+  CLK_TCK,
+  ROOT,
+  canh,
+  fmt,
+  freePort,
+  max,
+  median,
+  procCpu,
+  procMem,
+  procTreeCpu,
+  runMain,
+  sleep,
+  startProcess,
+  table,
+  tempDir,
+  waitFor,
 } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
@@ -122,10 +140,15 @@ async function main() {
   const firstSample = db.prepare('SELECT min(t) AS t FROM samples WHERE site = ? AND host = ?');
   try {
     // Wait for the agent's first stored sample, then warm up.
-    await waitFor('first agent sample stored', async () => {
-      if (!agent.alive()) throw new Error(`agent exited:\n${agent.out()}`);
-      return firstSample.get(SITE, HOST).t !== null;
-    }, 60_000, 200);
+    await waitFor(
+      'first agent sample stored',
+      async () => {
+        if (!agent.alive()) throw new Error(`agent exited:\n${agent.out()}`);
+        return firstSample.get(SITE, HOST).t !== null;
+      },
+      60_000,
+      200,
+    );
     console.log(`agent connected and storing; warming up ${WARMUP_INTERVALS * INTERVAL} s…`);
     await sleep(WARMUP_INTERVALS * INTERVAL * 1000);
 
@@ -142,7 +165,12 @@ async function main() {
       rss.agentAnon.push(am.anon);
       rss.agentFile.push(am.file);
       rss.ne.push(procMem(ne.pid).rss);
-      if (PROBE) try { probes.push(JSON.parse(readFileSync(probeFile, 'utf8'))); } catch {}
+      if (PROBE)
+        try {
+          probes.push(JSON.parse(readFileSync(probeFile, 'utf8')));
+        } catch {
+          // no probe file (the agent was not probed this round)
+        }
     };
     console.log(`measuring ${SECONDS} s…`);
     const end = w0 + SECONDS * 1000;
@@ -179,33 +207,54 @@ async function main() {
     const win = (w1 - w0) / 1000;
 
     console.log('');
-    console.log(table([
-      ['', 'agent', 'node_exporter', 'ratio agent/ne'],
-      ['window (s)', fmt(win), fmt(win), ''],
-      ['samples / scrapes in window', nSamples, nScrapes, ''],
-      ['CPU total (ms)', fmt(agentCpu, 0), fmt(neCpu, 0), fmt(agentCpu / neCpu, 2)],
-      ['  of which own process (ms)', fmt(agentSelf, 0), fmt(n1.self - n0.self, 0), ''],
-      ['  of which children/ping (ms)', fmt(agentKids, 0), fmt(n1.children - n0.children, 0), ''],
-      ['CPU per sample / scrape (ms)', fmt(agentPer, 2), fmt(nePer, 2), fmt(agentPer / nePer, 2)],
-      ['CPU % of one core', fmt((agentCpu / (win * 1000)) * 100, 2), fmt((neCpu / (win * 1000)) * 100, 2), ''],
-      ['RSS median (MB)', fmt(aMed), fmt(nMed), fmt(aMed / nMed, 2)],
-      ['RSS max (MB)', fmt(aMax), fmt(nMax), fmt(aMax / nMax, 2)],
-      ['RSS anon / file median (MB)', `${fmt(median(rss.agentAnon))} / ${fmt(median(rss.agentFile))}`, '', ''],
-    ]));
-    console.log(`(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored})`);
+    console.log(
+      table([
+        ['', 'agent', 'node_exporter', 'ratio agent/ne'],
+        ['window (s)', fmt(win), fmt(win), ''],
+        ['samples / scrapes in window', nSamples, nScrapes, ''],
+        ['CPU total (ms)', fmt(agentCpu, 0), fmt(neCpu, 0), fmt(agentCpu / neCpu, 2)],
+        ['  of which own process (ms)', fmt(agentSelf, 0), fmt(n1.self - n0.self, 0), ''],
+        ['  of which children/ping (ms)', fmt(agentKids, 0), fmt(n1.children - n0.children, 0), ''],
+        ['CPU per sample / scrape (ms)', fmt(agentPer, 2), fmt(nePer, 2), fmt(agentPer / nePer, 2)],
+        ['CPU % of one core', fmt((agentCpu / (win * 1000)) * 100, 2), fmt((neCpu / (win * 1000)) * 100, 2), ''],
+        ['RSS median (MB)', fmt(aMed), fmt(nMed), fmt(aMed / nMed, 2)],
+        ['RSS max (MB)', fmt(aMax), fmt(nMax), fmt(aMax / nMax, 2)],
+        ['RSS anon / file median (MB)', `${fmt(median(rss.agentAnon))} / ${fmt(median(rss.agentFile))}`, '', ''],
+      ]),
+    );
+    console.log(
+      `(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored})`,
+    );
     if (HTTP_PROBE !== 'off') {
       // The probe really ran: its results are in the stored samples.
-      const results = db.prepare('SELECT metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ?').all(SITE, HOST, w0, w1).flatMap((r) => JSON.parse(r.metrics).http ?? []);
+      const results = db
+        .prepare('SELECT metrics FROM samples WHERE site = ? AND host = ? AND t >= ? AND t < ?')
+        .all(SITE, HOST, w0, w1)
+        .flatMap((r) => JSON.parse(r.metrics).http ?? []);
       const ok = results.filter((r) => r.ok);
-      console.log(`HTTP probe (${HTTP_PROBE}) results in the window: ${results.length}, ok ${ok.length}, median total ${fmt(median(ok.map((r) => r.totalMs)), 1)} ms${results.length > ok.length ? `, errors: ${[...new Set(results.filter((r) => !r.ok).map((r) => r.error))].join(', ')}` : ''}`);
+      console.log(
+        `HTTP probe (${HTTP_PROBE}) results in the window: ${results.length}, ok ${ok.length}, median total ${fmt(median(ok.map((r) => r.totalMs)), 1)} ms${results.length > ok.length ? `, errors: ${[...new Set(results.filter((r) => !r.ok).map((r) => r.error))].join(', ')}` : ''}`,
+      );
     }
     if (PROBE && probes.length) {
       const mb = (k) => fmt(median(probes.map((p) => p[k] / 1048576)));
       const sp = probes.at(-1).spaces;
-      console.log(`agent process.memoryUsage() medians (MB): rss ${mb('rss')}, heapTotal ${mb('heapTotal')}, heapUsed ${mb('heapUsed')}, external ${mb('external')}, arrayBuffers ${mb('arrayBuffers')}`);
-      console.log(`agent V8 heap spaces (MB, last): ${Object.entries(sp).map(([k, v]) => `${k} ${fmt(v / 1048576)}`).join(', ')}`);
+      console.log(
+        `agent process.memoryUsage() medians (MB): rss ${mb('rss')}, heapTotal ${mb('heapTotal')}, heapUsed ${mb('heapUsed')}, external ${mb('external')}, arrayBuffers ${mb('arrayBuffers')}`,
+      );
+      console.log(
+        `agent V8 heap spaces (MB, last): ${Object.entries(sp)
+          .map(([k, v]) => `${k} ${fmt(v / 1048576)}`)
+          .join(', ')}`,
+      );
     }
-    const errs = [collector, agent].flatMap((p) => p.out().split('\n').filter((l) => /"level":(40|50|60)/.test(l)).map((l) => `${p.name}: ${l}`));
+    const errs = [collector, agent].flatMap((p) =>
+      p
+        .out()
+        .split('\n')
+        .filter((l) => /"level":(40|50|60)/.test(l))
+        .map((l) => `${p.name}: ${l}`),
+    );
     if (errs.length) console.log(`warnings/errors logged (${errs.length}, first 5):\n${errs.slice(0, 5).join('\n')}`);
 
     const cpuOk = nSamples > 0 && agentPer <= nePer;
@@ -235,7 +284,11 @@ async function portalStandIn(mode, dir, httpUrl) {
   if (mode === 'http') return { CANH_AGENT__HTTP__PROBES: JSON.stringify([{ name: 'collector', url: httpUrl }]) };
   const cert = join(dir, 'portal.crt');
   const key = join(dir, 'portal.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert],
+    { stdio: 'ignore' },
+  );
   const page = `<html>${'Cổng Dịch vụ công quốc gia '.repeat(2000)}</html>`; // ~60 KB: the probe reads its first 16 KiB
   const server = createHttpsServer({ cert: readFileSync(cert), key: readFileSync(key) }, (_req, res) => res.end(page));
   const port = await freePort();

@@ -41,7 +41,9 @@ runMain(async () => {
     const [mqttPort, httpPort] = await Promise.all([freePort(), freePort()]);
     const sites = Array.from({ length: RUNS }, (_, i) => `xa-bench-${i + 1}`);
     const creds = new Map();
-    for (const site of sites) for (let h = 1; h <= AGENTS; h++) creds.set(`${site}/pc-${h}`, JSON.parse(canh(['credentials', 'add', '--data-dir', dataDir, '--site', site, '--host', `pc-${h}`, '--json'])));
+    for (const site of sites)
+      for (let h = 1; h <= AGENTS; h++)
+        creds.set(`${site}/pc-${h}`, JSON.parse(canh(['credentials', 'add', '--data-dir', dataDir, '--site', site, '--host', `pc-${h}`, '--json'])));
     const collector = startProcess('collector', process.execPath, [CLI, 'collector'], {
       logFile: join(dir, 'collector.log'),
       env: collectorEnv({
@@ -98,12 +100,7 @@ runMain(async () => {
       const t0 = Date.now();
       for (const a of agents) a.child.kill('SIGKILL');
       await Promise.all(agents.map((a) => a.exited));
-      const msg = await waitFor(
-        `${site}: Zalo message`,
-        () => zalo.botMessages.slice(before).find((m) => m.text.includes(site)),
-        120_000,
-        50,
-      );
+      const msg = await waitFor(`${site}: Zalo message`, () => zalo.botMessages.slice(before).find((m) => m.text.includes(site)), 120_000, 50);
       const s = (msg.at - t0) / 1000;
       times.push(s);
       for (const a of agents) await a.stop();

@@ -85,7 +85,8 @@ async function fill(dataDir, now) {
   raw.pragma('synchronous = OFF');
   const started = Date.now();
   const hosts = [];
-  for (let s = 0; s < SITES; s++) for (let i = 0; i < PER_SITE; i++) hosts.push({ site: `xa-${String(s).padStart(3, '0')}`, host: `pc-${String(i).padStart(2, '0')}`, h: s * PER_SITE + i });
+  for (let s = 0; s < SITES; s++)
+    for (let i = 0; i < PER_SITE; i++) hosts.push({ site: `xa-${String(s).padStart(3, '0')}`, host: `pc-${String(i).padStart(2, '0')}`, h: s * PER_SITE + i });
   const tx = (fn) => raw.transaction(fn)();
 
   const insHost = raw.prepare(`INSERT INTO hosts (site, host, hostname, state, state_since, status_t, last_seen, boot, os_boot, agent_version, last_skew_ms, first_seen)
@@ -95,14 +96,20 @@ async function fill(dataDir, now) {
     for (const x of hosts) {
       insHost.run(x.site, x.host, `PC-${x.h}`, now - DAYS * DAY, now, now, now - 30_000_000, now - DAYS * DAY);
       const old = x.h % 3 === 0;
-      insInv.run(x.site, x.host, now - DAY, now - DAY, JSON.stringify({
-        hostname: `PC-${x.h}`,
-        cpu: { manufacturer: 'Intel', brand: old ? 'Core i3-4160' : 'Core i5-8500', cores: 4, physicalCores: 2, speedGHz: 3.6 },
-        memTotal: old ? 4e9 : 8e9,
-        disks: [{ device: 'disk0', name: 'disk', type: old ? 'HDD' : 'SSD', size: 256e9 }],
-        os: { platform: 'Windows', distro: 'Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '10.0.19045' },
-        agentVersion: '0.1.0',
-      }));
+      insInv.run(
+        x.site,
+        x.host,
+        now - DAY,
+        now - DAY,
+        JSON.stringify({
+          hostname: `PC-${x.h}`,
+          cpu: { manufacturer: 'Intel', brand: old ? 'Core i3-4160' : 'Core i5-8500', cores: 4, physicalCores: 2, speedGHz: 3.6 },
+          memTotal: old ? 4e9 : 8e9,
+          disks: [{ device: 'disk0', name: 'disk', type: old ? 'HDD' : 'SSD', size: 256e9 }],
+          os: { platform: 'Windows', distro: 'Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '10.0.19045' },
+          agentVersion: '0.1.0',
+        }),
+      );
     }
   });
 
@@ -133,7 +140,11 @@ async function fill(dataDir, now) {
   const insBs = raw.prepare(`INSERT INTO bench_series VALUES (?, ?, ?, ?)`);
   for (const x of SERIES) insBs.run(...x);
   const rows = {};
-  for (const [table, step, span] of [['rollup_1h', HOUR, DAYS * DAY], ['rollup_15m', 15 * MIN, DAYS * DAY], ['rollup_1m', MIN, ONE_MIN_SPAN]]) {
+  for (const [table, step, span] of [
+    ['rollup_1h', HOUR, DAYS * DAY],
+    ['rollup_15m', 15 * MIN, DAYS * DAY],
+    ['rollup_1m', MIN, ONE_MIN_SPAN],
+  ]) {
     const first = Math.floor((now - span) / step) * step;
     const n = step / 15_000;
     const wave = `sin(ts.t * 6.283185307179586 / 86400000.0 + CAST(substr(s.host, 4) AS INTEGER) + @site * @perSite)`;
@@ -209,7 +220,8 @@ async function main() {
     `/api/sites/${site}`,
     ...['ping_rtt', 'ping_loss', 'net_rx', 'net_tx'].map((m) => `/api/history?site=${site}&metric=${m}&from=${t - DAY}&to=${t}&resolution=auto`),
   ];
-  const hostPage = (site, host, t) => ['cpu', 'mem', 'disk', 'net_rx', 'ping_rtt'].map((m) => `/api/history?site=${site}&host=${host}&metric=${m}&from=${t - 30 * DAY}&to=${t}&resolution=auto`);
+  const hostPage = (site, host, t) =>
+    ['cpu', 'mem', 'disk', 'net_rx', 'ping_rtt'].map((m) => `/api/history?site=${site}&host=${host}&metric=${m}&from=${t - 30 * DAY}&to=${t}&resolution=auto`);
 
   // Check the answers once: the right resolution and every host's series.
   const check = (await timed(`${base}${sitePage(sites[0], Date.now())[1]}`, token)).json();

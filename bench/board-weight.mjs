@@ -9,4 +9,6 @@ const w = boardWeight(loadBoardAssets());
 const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
 for (const f of w.files) console.log(`${f.name.padEnd(20)} raw ${String(f.raw).padStart(7)} B  gzip ${String(f.gzip).padStart(6)} B`);
 const TARGET = 150 * 1024;
-console.log(`HEADLINE board page weight ${w.raw} B raw (${kb(w.raw)}), ${w.gzip} B gzip (${kb(w.gzip)}) over ${w.files.length} files; target gzip < ${kb(TARGET)}: ${w.gzip < TARGET ? 'met' : 'NOT met'}`);
+console.log(
+  `HEADLINE board page weight ${w.raw} B raw (${kb(w.raw)}), ${w.gzip} B gzip (${kb(w.gzip)}) over ${w.files.length} files; target gzip < ${kb(TARGET)}: ${w.gzip < TARGET ? 'met' : 'NOT met'}`,
+);

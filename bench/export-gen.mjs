@@ -18,7 +18,14 @@ function sample(a, now) {
   const used = ri(2 * GB, 6 * GB);
   const d1u = ri(50 * GB, 200 * GB);
   return {
-    v: 1, site: a.site, host: a.host, boot: a.boot, seq: a.seq++, t: now, sent: now, interval: 15,
+    v: 1,
+    site: a.site,
+    host: a.host,
+    boot: a.boot,
+    seq: a.seq++,
+    t: now,
+    sent: now,
+    interval: 15,
     metrics: {
       cpu: { usage: Math.round(rnd(1, 95) * 10) / 10, load1: 0.5, load5: 0.4, load15: 0.3, cores: 4 },
       mem: { total: 8 * GB, used, available: 8 * GB - used, swapTotal: 2 * GB, swapUsed: ri(0, 512 * 1024 * 1024) },
@@ -46,7 +53,14 @@ await Promise.all(
   agents.map(
     (a) =>
       new Promise((resolve, reject) => {
-        a.client = mqtt.connect(cfg.url, { username: a.username, password: a.password, clientId: `bench-${a.site}-${a.host}`, protocolVersion: 4, clean: true, reconnectPeriod: 500 });
+        a.client = mqtt.connect(cfg.url, {
+          username: a.username,
+          password: a.password,
+          clientId: `bench-${a.site}-${a.host}`,
+          protocolVersion: 4,
+          clean: true,
+          reconnectPeriod: 500,
+        });
         const t = setTimeout(() => reject(new Error(`connect timeout ${a.host}`)), 30_000);
         a.client.once('connect', () => {
           clearTimeout(t);

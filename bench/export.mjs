@@ -30,8 +30,13 @@ async function metric(httpPort, name, labels = '') {
 
 function startVm(dir, port) {
   return startProcess('vm', VM_BIN, [
-    `-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${dir}`, '-retentionPeriod=100y', '-search.latencyOffset=0s',
-    '-search.disableCache', '-dedup.minScrapeInterval=1ms', '-loggerLevel=WARN',
+    `-httpListenAddr=127.0.0.1:${port}`,
+    `-storageDataPath=${dir}`,
+    '-retentionPeriod=100y',
+    '-search.latencyOffset=0s',
+    '-search.disableCache',
+    '-dedup.minScrapeInterval=1ms',
+    '-loggerLevel=WARN',
   ]);
 }
 
@@ -63,11 +68,18 @@ function runLoad(url, agents, dir, label, seconds) {
         const m = JSON.parse(line);
         if (m.type === 'ready') markReady();
         if (m.type === 'done') res(m);
-      } catch {}
+      } catch {
+        // not a JSON line from the generator (its stderr noise)
+      }
     });
     h.exited.then(() => res(undefined));
   });
-  const ready = Promise.race([readyP, h.exited.then(() => { throw new Error(`load generator exited before it was ready:\n${h.out()}`); })]);
+  const ready = Promise.race([
+    readyP,
+    h.exited.then(() => {
+      throw new Error(`load generator exited before it was ready:\n${h.out()}`);
+    }),
+  ]);
   return { h, ready, done };
 }
 
@@ -77,7 +89,8 @@ async function startCollector(dir, label, vmPort) {
   for (let s = 0; agents.length < AGENTS; s++) {
     const site = `xa-${String(s).padStart(3, '0')}`;
     const cred = JSON.parse(canh(['credentials', 'add', '--data-dir', dataDir, '--site', site, '--json']));
-    for (let h = 0; h < HOSTS_PER_SITE && agents.length < AGENTS; h++) agents.push({ site, host: `pc-${String(h).padStart(2, '0')}`, username: cred.username, password: cred.password });
+    for (let h = 0; h < HOSTS_PER_SITE && agents.length < AGENTS; h++)
+      agents.push({ site, host: `pc-${String(h).padStart(2, '0')}`, username: cred.username, password: cred.password });
   }
   const mqttPort = await freePort();
   const httpPort = await freePort();
@@ -103,7 +116,11 @@ async function measured(dir, label, vmPort) {
   load.done.then(() => (finished = true));
   while (!finished) {
     await sleep(1000);
-    series.push({ t: (Date.now() - t0) / 1000, samples: await metric(col.httpPort, 'canh_ingest_accepted_total', 'kind="samples"'), points: vmPort ? await metric(col.httpPort, 'canh_influx_points_written_total') : 0 });
+    series.push({
+      t: (Date.now() - t0) / 1000,
+      samples: await metric(col.httpPort, 'canh_ingest_accepted_total', 'kind="samples"'),
+      points: vmPort ? await metric(col.httpPort, 'canh_influx_points_written_total') : 0,
+    });
     rss = Math.max(rss, procMem(col.c.pid).rss);
   }
   const w = series.filter((s) => s.t >= WARMUP_S);
@@ -112,7 +129,11 @@ async function measured(dir, label, vmPort) {
   const dt = b.t - a.t;
   const result = { label, samplesPerS: (b.samples - a.samples) / dt, pointsPerS: (b.points - a.points) / dt, stored: b.samples, rssMb: rss, col };
   if (vmPort) {
-    await waitFor('writer drained', async () => (await metric(col.httpPort, 'canh_influx_backlog_points')) === 0 && (await metric(col.httpPort, 'canh_influx_queue_points')) === 0, 60_000);
+    await waitFor(
+      'writer drained',
+      async () => (await metric(col.httpPort, 'canh_influx_backlog_points')) === 0 && (await metric(col.httpPort, 'canh_influx_queue_points')) === 0,
+      60_000,
+    );
     result.written = await metric(col.httpPort, 'canh_influx_points_written_total');
     result.vmCpu = await vmCount(vmPort, 'cpu_usage_pct');
     result.stored = await metric(col.httpPort, 'canh_ingest_accepted_total', 'kind="samples"');
@@ -126,7 +147,7 @@ async function main() {
   const dir = tempDir('canh-bench-export-');
   const vmPort = await freePort();
   const vmDir = join(dir, 'vm');
-  let vm = startVm(vmDir, vmPort);
+  const vm = startVm(vmDir, vmPort);
   await vmHealthy(vmPort);
 
   console.log(`load: ${AGENTS} agents, ${RATE} samples/s offered, ${SECONDS} s per run`);
@@ -136,7 +157,13 @@ async function main() {
   console.log(`writer on: ${on.written} points written, VictoriaMetrics holds ${on.vmCpu} cpu_usage_pct samples for ${on.stored} stored samples`);
 
   // Spool replay: VM down while the load runs, then restarted.
-  const load = runLoad(on.col.mqttUrl, on.col.agents.map((a) => ({ ...a })), dir, 'outage', OUTAGE_S);
+  const load = runLoad(
+    on.col.mqttUrl,
+    on.col.agents.map((a) => ({ ...a })),
+    dir,
+    'outage',
+    OUTAGE_S,
+  );
   await load.ready;
   await vm.stop();
   await load.done;
@@ -144,37 +171,49 @@ async function main() {
   const backlog = await metric(on.col.httpPort, 'canh_influx_backlog_points');
   const spoolBytes = await metric(on.col.httpPort, 'canh_influx_spool_bytes');
   const w0 = await metric(on.col.httpPort, 'canh_influx_points_written_total');
-  vm = startVm(vmDir, vmPort);
+  // VictoriaMetrics back on the same data (stopAll() ends it with the other children).
+  startVm(vmDir, vmPort);
   await vmHealthy(vmPort);
   const r0 = Date.now();
   // The writer's backoff (up to 30 s) delays the first retry; measure from the first point written.
   let firstAt;
-  await waitFor('spool replayed', async () => {
-    const w = await metric(on.col.httpPort, 'canh_influx_points_written_total');
-    if (firstAt === undefined && w > w0) firstAt = Date.now();
-    return (await metric(on.col.httpPort, 'canh_influx_backlog_points')) === 0;
-  }, 180_000, 50);
+  await waitFor(
+    'spool replayed',
+    async () => {
+      const w = await metric(on.col.httpPort, 'canh_influx_points_written_total');
+      if (firstAt === undefined && w > w0) firstAt = Date.now();
+      return (await metric(on.col.httpPort, 'canh_influx_backlog_points')) === 0;
+    },
+    180_000,
+    50,
+  );
   const replayS = (Date.now() - (firstAt ?? r0)) / 1000;
   const replay = backlog / Math.max(replayS, 0.001);
   const retryWait = ((firstAt ?? r0) - r0) / 1000;
   await on.col.c.stop();
 
-  console.log(table([
-    ['run', 'samples/s stored', 'points/s into VM', 'collector RSS MB'],
-    ['writer off', fmt(off.samplesPerS), '-', fmt(off.rssMb)],
-    ['writer on', fmt(on.samplesPerS), fmt(on.pointsPerS), fmt(on.rssMb)],
-  ]));
-  console.log(table([
-    ['spool replay', 'value'],
-    ['outage (s)', OUTAGE_S],
-    ['backlog points', backlog],
-    ['spool bytes', spoolBytes],
-    ['wait for next retry (s)', fmt(retryWait)],
-    ['drain time (s)', fmt(replayS, 2)],
-    ['replay points/s', fmt(replay, 0)],
-  ]));
+  console.log(
+    table([
+      ['run', 'samples/s stored', 'points/s into VM', 'collector RSS MB'],
+      ['writer off', fmt(off.samplesPerS), '-', fmt(off.rssMb)],
+      ['writer on', fmt(on.samplesPerS), fmt(on.pointsPerS), fmt(on.rssMb)],
+    ]),
+  );
+  console.log(
+    table([
+      ['spool replay', 'value'],
+      ['outage (s)', OUTAGE_S],
+      ['backlog points', backlog],
+      ['spool bytes', spoolBytes],
+      ['wait for next retry (s)', fmt(retryWait)],
+      ['drain time (s)', fmt(replayS, 2)],
+      ['replay points/s', fmt(replay, 0)],
+    ]),
+  );
   const ratio = on.samplesPerS / off.samplesPerS;
-  console.log(`HEADLINE export ${fmt(on.pointsPerS, 0)} points/s into VictoriaMetrics (writer on: ${fmt(on.samplesPerS, 0)} samples/s vs off: ${fmt(off.samplesPerS, 0)} samples/s, ratio ${fmt(ratio, 2)}); spool replay ${fmt(replay, 0)} points/s`);
+  console.log(
+    `HEADLINE export ${fmt(on.pointsPerS, 0)} points/s into VictoriaMetrics (writer on: ${fmt(on.samplesPerS, 0)} samples/s vs off: ${fmt(off.samplesPerS, 0)} samples/s, ratio ${fmt(ratio, 2)}); spool replay ${fmt(replay, 0)} points/s`,
+  );
   return 0;
 }
 

@@ -81,8 +81,10 @@ export function checkLedger(dbFile, ledger) {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     const rows = db
-      .prepare(`SELECT site, host, boot, count(*) AS n, count(DISTINCT seq) AS d, max(seq) AS mx FROM
-        (SELECT site, host, boot, seq FROM samples UNION ALL SELECT site, host, boot, seq FROM events) GROUP BY site, host, boot`)
+      .prepare(
+        `SELECT site, host, boot, count(*) AS n, count(DISTINCT seq) AS d, max(seq) AS mx FROM
+        (SELECT site, host, boot, seq FROM samples UNION ALL SELECT site, host, boot, seq FROM events) GROUP BY site, host, boot`,
+      )
       .all();
     const stored = new Map(rows.map((r) => [`${r.site}/${r.host}/${r.boot}`, r]));
     let offered = 0;
@@ -107,4 +109,3 @@ export function checkLedger(dbFile, ledger) {
     db.close();
   }
 }
-

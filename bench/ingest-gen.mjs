@@ -69,7 +69,7 @@ const connected = () => agents.reduce((n, a) => n + (a.connected ? 1 : 0), 0);
 /** Creation time of the oldest unacked record in any outbox (Map order = append order). */
 const oldest = () => agents.reduce((m, a) => (a.outbox.size ? Math.min(m, a.outbox.values().next().value.t) : m), Infinity);
 const snapshot = () => {
-  const { rtt, ...s } = stats;
+  const { rtt: _rtt, ...s } = stats;
   const o = oldest();
   return { ...s, at: Date.now(), unacked: unacked(), inflight: inflight(), connected: connected(), oldest: Number.isFinite(o) ? o : null };
 };

@@ -64,7 +64,17 @@ function ackedAt(gens, t) {
 
 /** One phase: generators at `rate` for SECONDS, drain; series, RSS, latency, loss. */
 async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbFile, pubackIsAck = false }) {
-  const gen = { mode: 'rate', rate, seconds: SECONDS, inflight: INFLIGHT, ackTimeoutMs: ACK_TIMEOUT_MS, drainMaxS: DRAIN_MAX_S, outboxMax: 1_000_000, replayPerSecond: 100_000, pubackIsAck };
+  const gen = {
+    mode: 'rate',
+    rate,
+    seconds: SECONDS,
+    inflight: INFLIGHT,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
+    drainMaxS: DRAIN_MAX_S,
+    outboxMax: 1_000_000,
+    replayPerSecond: 100_000,
+    pubackIsAck,
+  };
   const gens = await startGenerators({ url, agents, dir, label, procs: GEN_PROCS, gen });
   const before = metricsText ? histogramBuckets(await metricsText(), 'canh_ingest_store_latency_seconds') : [];
   console.log(`[${label}] ${gens.length} generator process(es), ${agents.length} agents connected; offering ${rate}/s for ${SECONDS} s, window ${INFLIGHT}/agent…`);
@@ -89,12 +99,22 @@ async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbF
     const now = Date.now();
     const w = watch();
     if (w.collector) rss.push(procMem(w.collector).rss);
-    const snap = () => ({ at: now, ...Object.fromEntries(Object.entries(pids()).filter(([, p]) => p).map(([k, p]) => [k, cpuOf(p)])), generators: genCpu() });
+    const snap = () => ({
+      at: now,
+      ...Object.fromEntries(
+        Object.entries(pids())
+          .filter(([, p]) => p)
+          .map(([k, p]) => [k, cpuOf(p)]),
+      ),
+      generators: genCpu(),
+    });
     if (!cpu0.at && now - t0 >= WARMUP_S * 1000) Object.assign(cpu0, snap());
     if (now - t0 <= (SECONDS - COOLDOWN_S) * 1000) Object.assign(cpu1, snap());
     if (now - lastPrint >= 5000) {
       lastPrint = now;
-      console.log(`[${label}] t=${((now - t0) / 1000).toFixed(0)}s offered ${sumLast(gens, 'offered')} acked ${sumLast(gens, 'acked')} in flight ${sumLast(gens, 'inflight')} unacked ${sumLast(gens, 'unacked')} re-sent ${sumLast(gens, 'resent')}`);
+      console.log(
+        `[${label}] t=${((now - t0) / 1000).toFixed(0)}s offered ${sumLast(gens, 'offered')} acked ${sumLast(gens, 'acked')} in flight ${sumLast(gens, 'inflight')} unacked ${sumLast(gens, 'unacked')} re-sent ${sumLast(gens, 'resent')}`,
+      );
     }
   }
   const done = (await all).filter(Boolean);
@@ -113,7 +133,13 @@ async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbF
   const cpuPct = {};
   if (cpu0.at && cpu1.at > cpu0.at) for (const k of Object.keys(cpu1)) if (k !== 'at') cpuPct[k] = ((cpu1[k] - cpu0[k]) / (cpu1.at - cpu0.at)) * 100;
   return {
-    label, rate, per, sustained, cpuPct, check, rss,
+    label,
+    rate,
+    per,
+    sustained,
+    cpuPct,
+    check,
+    rss,
     offered: per.reduce((s, p) => s + p.offered, 0),
     acked: per.reduce((s, p) => s + p.acked, 0),
     resent: per.reduce((s, p) => s + p.resent, 0),
@@ -134,7 +160,9 @@ async function main() {
   const dataDir = join(dir, 'data');
   const dbFile = join(dataDir, 'canh.db');
   const mqDir = join(dir, 'mosquitto');
-  console.log(`bench:ingest  ${AGENTS} agents (end-to-end acks, window ${INFLIGHT}, ack timeout ${ACK_TIMEOUT_MS / 1000} s), ${SECONDS} s per phase at ${LAT_RATE}/s and ${RATE}/s, temp ${dir}`);
+  console.log(
+    `bench:ingest  ${AGENTS} agents (end-to-end acks, window ${INFLIGHT}, ack timeout ${ACK_TIMEOUT_MS / 1000} s), ${SECONDS} s per phase at ${LAT_RATE}/s and ${RATE}/s, temp ${dir}`,
+  );
 
   // Credentials: the collector's, and one per site (HOSTS_PER_SITE hosts each).
   const collectorCred = JSON.parse(canh(['credentials', 'add-collector', '--data-dir', dataDir, '--json']));
@@ -143,7 +171,8 @@ async function main() {
   for (let s = 0; s < nSites; s++) {
     const site = `bench-s${s}`;
     const cred = JSON.parse(canh(['credentials', 'add', '--data-dir', dataDir, '--site', site, '--json']));
-    for (let h = 0; h < HOSTS_PER_SITE && agents.length < AGENTS; h++) agents.push({ site, host: `pc-${String(h).padStart(2, '0')}`, username: cred.username, password: cred.password });
+    for (let h = 0; h < HOSTS_PER_SITE && agents.length < AGENTS; h++)
+      agents.push({ site, host: `pc-${String(h).padStart(2, '0')}`, username: cred.username, password: cred.password });
   }
   canh(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', mqDir]);
   const mqFiles = { dir: mqDir, passwdFile: join(mqDir, 'passwd'), aclFile: join(mqDir, 'acl') };
@@ -156,25 +185,34 @@ async function main() {
   });
   const base = `http://127.0.0.1:${httpPort}`;
   const metricsText = async () => (await fetch(`${base}/metrics`)).text();
-  await waitFor('collector connected to mosquitto', async () => {
-    if (!collector.alive()) throw new Error(`collector exited:\n${collector.out()}`);
-    try {
-      return /^canh_broker_connected(\{\})? 1$/m.test(await metricsText());
-    } catch {
-      return false;
-    }
-  }, 30_000, 200);
+  await waitFor(
+    'collector connected to mosquitto',
+    async () => {
+      if (!collector.alive()) throw new Error(`collector exited:\n${collector.out()}`);
+      try {
+        return /^canh_broker_connected(\{\})? 1$/m.test(await metricsText());
+      } catch {
+        return false;
+      }
+    },
+    30_000,
+    200,
+  );
   await sleep(500); // let the SUBACK land
 
   const watchCol = () => ({ collector: collector.pid, mosquitto: mq.pid });
   const phases = [];
-  if (process.env.BENCH_SKIP_LATENCY !== '1') phases.push(await runPhase({ label: `${LAT_RATE}/s`, url: mq.url, agents, dir, rate: LAT_RATE, watch: watchCol, metricsText, dbFile }));
+  if (process.env.BENCH_SKIP_LATENCY !== '1')
+    phases.push(await runPhase({ label: `${LAT_RATE}/s`, url: mq.url, agents, dir, rate: LAT_RATE, watch: watchCol, metricsText, dbFile }));
   phases.push(await runPhase({ label: `${RATE}/s`, url: mq.url, agents, dir, rate: RATE, watch: watchCol, metricsText, dbFile }));
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   const dupTotal = db.prepare('SELECT count(*) - (SELECT count(*) FROM (SELECT DISTINCT site, host, boot, seq FROM samples)) AS d FROM samples').get().d;
   db.close();
   const colAlive = collector.alive();
-  const logProblems = collector.out().split('\n').filter((l) => /"level":(40|50|60)/.test(l));
+  const logProblems = collector
+    .out()
+    .split('\n')
+    .filter((l) => /"level":(40|50|60)/.test(l));
   const ingestMetrics = (await metricsText()).split('\n').filter((l) => /^canh_ingest_(batches|batch_failures|pushback|acks)/.test(l));
 
   // Baseline: the same offered load into mosquitto_sub (nobody acks end to end: PUBACK counts).
@@ -183,16 +221,27 @@ async function main() {
     await collector.stop();
     await mq.stop();
     mq = await startMosquitto({ ...mqFiles, logFile: join(dir, 'mosquitto-baseline.log') });
-    const sub = startProcess('mosquitto_sub', '/usr/bin/mosquitto_sub', [
-      '-h', '127.0.0.1', '-p', String(mq.port), '-u', collectorCred.username, '-P', collectorCred.password, '-i', 'bench-sub', '-t', 'canh/v1/+/+/samples', '-q', '1',
-    ], { rawStdout: true });
+    const sub = startProcess(
+      'mosquitto_sub',
+      '/usr/bin/mosquitto_sub',
+      ['-h', '127.0.0.1', '-p', String(mq.port), '-u', collectorCred.username, '-P', collectorCred.password, '-i', 'bench-sub', '-t', 'canh/v1/+/+/samples', '-q', '1'],
+      { rawStdout: true },
+    );
     let lines = 0;
     sub.child.stdout.on('data', (b) => {
       for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) lines++;
     });
     await waitFor('mosquitto_sub subscribed', () => /bench-sub/.test(mq.out()), 10_000, 100);
     await sleep(500);
-    baseline = await runPhase({ label: `mosquitto_sub ${RATE}/s`, url: mq.url, agents, dir, rate: RATE, watch: () => ({ mosquitto: mq.pid, mosquitto_sub: sub.pid }), pubackIsAck: true });
+    baseline = await runPhase({
+      label: `mosquitto_sub ${RATE}/s`,
+      url: mq.url,
+      agents,
+      dir,
+      rate: RATE,
+      watch: () => ({ mosquitto: mq.pid, mosquitto_sub: sub.pid }),
+      pubackIsAck: true,
+    });
     // Received by mosquitto_sub, not PUBACKed: the baseline's "stored".
     baseline.received = lines;
     await sub.stop();
@@ -205,35 +254,48 @@ async function main() {
   const latPhase = phases.find((p) => p.rate === LAT_RATE);
   const rssPeak = max(phases.flatMap((p) => p.rss));
   console.log('');
-  console.log(`message ~${maxPhase.msgBytes} bytes; ${agents.length} agents in ${nSites} sites; ${GEN_PROCS} generator processes; collector alive at the end: ${colAlive}; load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+  console.log(
+    `message ~${maxPhase.msgBytes} bytes; ${agents.length} agents in ${nSites} sites; ${GEN_PROCS} generator processes; collector alive at the end: ${colAlive}; load average ${(
+      await import('node:os')
+    )
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+  );
   const v = (f) => cols.map(f);
   const le = (x) => (x === Infinity ? '>10' : `<=${x}`);
-  console.log(table([
-    ['', ...cols.map((c) => (c === baseline ? `mosquitto_sub @${c.rate}/s` : `collector @${c.rate}/s`))],
-    ['offered rate achieved (samples/s)', ...v((c) => fmt(c.offeredRate, 0))],
-    ['offered', ...v((c) => c.offered)],
-    ['acked (collector ack; baseline: PUBACK)', ...v((c) => c.acked)],
-    ['re-sent (ack timeout / reconnect)', ...v((c) => c.resent)],
-    ['still unacked at the end', ...v((c) => c.unacked)],
-    ['per generator offered/acked/re-sent/unacked', ...v((c) => c.per.map((p) => `${p.offered}/${p.acked}/${p.resent}/${p.unacked}`).join(' '))],
-    ['sustained, acked (samples/s)', ...v((c) => fmt(c.sustained, 0))],
-    ['received by mosquitto_sub', ...v((c) => (c === baseline ? c.received : ''))],
-    ['stored (SQLite, distinct)', ...v((c) => c.check?.stored ?? '')],
-    ['lost (offered - stored, after the bounded drain)', ...v((c) => c.check?.lost ?? (c === baseline ? c.offered - c.received : ''))],
-    ['  of which still in the agents\' outboxes (unacked)', ...v((c) => (c === baseline ? '' : c.unacked))],
-    ['  of which dropped for good (outbox overflow)', ...v((c) => c.per.reduce((s, p) => s + p.overflow, 0))],
-    ['duplicates stored', ...v((c) => c.check?.duplicates ?? '')],
-    ['drain after the load (s)', ...v((c) => fmt(c.drainS))],
-    ['store latency p50 / p99 (s, /metrics buckets)', ...v((c) => (c === baseline ? 'n/a' : `${le(c.storeP50)} / ${le(c.storeP99)}`))],
-    ['ack round trip p50 / p99 (ms)', ...v((c) => `${fmt(c.rttP50, 0)} / ${fmt(c.rttP99, 0)}`)],
-    ['collector RSS peak (MB)', ...v((c) => (c === baseline ? '' : fmt(max(c.rss))))],
-    ['CPU % of a core: collector / mosquitto / generators', ...v((c) => `${c.cpuPct.collector === undefined ? '-' : fmt(c.cpuPct.collector, 0)} / ${fmt(c.cpuPct.mosquitto, 0)} / ${fmt(c.cpuPct.generators, 0)}`)],
-  ]));
+  console.log(
+    table([
+      ['', ...cols.map((c) => (c === baseline ? `mosquitto_sub @${c.rate}/s` : `collector @${c.rate}/s`))],
+      ['offered rate achieved (samples/s)', ...v((c) => fmt(c.offeredRate, 0))],
+      ['offered', ...v((c) => c.offered)],
+      ['acked (collector ack; baseline: PUBACK)', ...v((c) => c.acked)],
+      ['re-sent (ack timeout / reconnect)', ...v((c) => c.resent)],
+      ['still unacked at the end', ...v((c) => c.unacked)],
+      ['per generator offered/acked/re-sent/unacked', ...v((c) => c.per.map((p) => `${p.offered}/${p.acked}/${p.resent}/${p.unacked}`).join(' '))],
+      ['sustained, acked (samples/s)', ...v((c) => fmt(c.sustained, 0))],
+      ['received by mosquitto_sub', ...v((c) => (c === baseline ? c.received : ''))],
+      ['stored (SQLite, distinct)', ...v((c) => c.check?.stored ?? '')],
+      ['lost (offered - stored, after the bounded drain)', ...v((c) => c.check?.lost ?? (c === baseline ? c.offered - c.received : ''))],
+      ["  of which still in the agents' outboxes (unacked)", ...v((c) => (c === baseline ? '' : c.unacked))],
+      ['  of which dropped for good (outbox overflow)', ...v((c) => c.per.reduce((s, p) => s + p.overflow, 0))],
+      ['duplicates stored', ...v((c) => c.check?.duplicates ?? '')],
+      ['drain after the load (s)', ...v((c) => fmt(c.drainS))],
+      ['store latency p50 / p99 (s, /metrics buckets)', ...v((c) => (c === baseline ? 'n/a' : `${le(c.storeP50)} / ${le(c.storeP99)}`))],
+      ['ack round trip p50 / p99 (ms)', ...v((c) => `${fmt(c.rttP50, 0)} / ${fmt(c.rttP99, 0)}`)],
+      ['collector RSS peak (MB)', ...v((c) => (c === baseline ? '' : fmt(max(c.rss))))],
+      [
+        'CPU % of a core: collector / mosquitto / generators',
+        ...v((c) => `${c.cpuPct.collector === undefined ? '-' : fmt(c.cpuPct.collector, 0)} / ${fmt(c.cpuPct.mosquitto, 0)} / ${fmt(c.cpuPct.generators, 0)}`),
+      ],
+    ]),
+  );
   const ratio = baseline ? maxPhase.sustained / baseline.sustained : NaN;
   if (baseline) console.log(`ratio collector (acked) / mosquitto_sub (received), sustained at ${RATE}/s offered: ${fmt(ratio, 2)}`);
   console.log(`duplicates in the samples table (all phases): ${dupTotal}; collector /metrics: ${ingestMetrics.join('; ')}`);
   if (logProblems.length) console.log(`collector warnings/errors (${logProblems.length}, first 3):\n${logProblems.slice(0, 3).join('\n')}`);
-  if (maxPhase.offeredRate < RATE * 0.95) console.log(`NOTE: the generators offered only ${fmt(maxPhase.offeredRate, 0)}/s of the ${RATE}/s asked: the shared machine, not necessarily the collector, limits this run.`);
+  if (maxPhase.offeredRate < RATE * 0.95)
+    console.log(`NOTE: the generators offered only ${fmt(maxPhase.offeredRate, 0)}/s of the ${RATE}/s asked: the shared machine, not necessarily the collector, limits this run.`);
 
   const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
   const latOk = latPhase ? latPhase.storeP99 <= TARGET_P99_S : undefined;
@@ -241,9 +303,14 @@ async function main() {
   const zeroLoss = maxPhase.check.lost === 0 && maxPhase.check.duplicates === 0 && dupTotal === 0;
   const rateOk = maxPhase.sustained >= TARGET_RATE && zeroLoss;
   console.log('');
-  if (latPhase) console.log(`TARGET store latency p99 <= ${TARGET_P99_S} s at ${LAT_RATE}/s: p99 ${latPhase.storeP99 === Infinity ? '> 10' : `<= ${latPhase.storeP99}`} s (histogram bucket), ack round trip p99 ${fmt(latPhase.rttP99, 0)} ms: ${verdict(latOk)}`);
+  if (latPhase)
+    console.log(
+      `TARGET store latency p99 <= ${TARGET_P99_S} s at ${LAT_RATE}/s: p99 ${latPhase.storeP99 === Infinity ? '> 10' : `<= ${latPhase.storeP99}`} s (histogram bucket), ack round trip p99 ${fmt(latPhase.rttP99, 0)} ms: ${verdict(latOk)}`,
+    );
   console.log(`TARGET collector RSS <= ${TARGET_RSS_MB} MB at any offered load: peak ${fmt(rssPeak)} MB: ${verdict(rssOk)}`);
-  console.log(`HEADLINE ingest ${fmt(maxPhase.sustained, 0)} samples/s sustained (collector-acked) at ${fmt(maxPhase.offeredRate, 0)}/s offered, ${maxPhase.check.lost} lost, ${maxPhase.check.duplicates} duplicates (${maxPhase.check.stored}/${maxPhase.check.offered} stored)${baseline ? `, ${fmt(ratio, 2)}× mosquitto_sub` : ''} (target >= ${TARGET_RATE}/s with zero loss): ${verdict(rateOk)}`);
+  console.log(
+    `HEADLINE ingest ${fmt(maxPhase.sustained, 0)} samples/s sustained (collector-acked) at ${fmt(maxPhase.offeredRate, 0)}/s offered, ${maxPhase.check.lost} lost, ${maxPhase.check.duplicates} duplicates (${maxPhase.check.stored}/${maxPhase.check.offered} stored)${baseline ? `, ${fmt(ratio, 2)}× mosquitto_sub` : ''} (target >= ${TARGET_RATE}/s with zero loss): ${verdict(rateOk)}`,
+  );
   return rateOk && latOk !== false && rssOk ? 0 : 1;
 }
 

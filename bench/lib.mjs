@@ -120,7 +120,7 @@ export async function waitFor(what, fn, timeoutMs = 20_000, stepMs = 100) {
 
 const children = new Set();
 const tempDirs = [];
-let keepTemp = process.env.BENCH_KEEP === '1';
+const keepTemp = process.env.BENCH_KEEP === '1';
 
 export function tempDir(prefix) {
   const d = mkdtempSync(join(tmpdir(), prefix));
@@ -156,7 +156,9 @@ export function startProcess(name, cmd, args, opts = {}) {
       if (opts.logFile && logBuf.length) {
         try {
           writeFileSync(opts.logFile, Buffer.concat(logBuf), { flag: 'a' });
-        } catch {}
+        } catch {
+          // a log we could not write is not a benchmark result: keep going
+        }
         logBuf = [];
       }
     },
@@ -194,23 +196,28 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 }
 process.on('exit', () => {
   // Last resort (synchronous): never leave children behind.
-  for (const h of children) if (h.alive()) try { h.child.kill('SIGKILL'); } catch {}
+  for (const h of children)
+    if (h.alive())
+      try {
+        h.child.kill('SIGKILL');
+      } catch {
+        // already gone: nothing to kill
+      }
 });
 
 /** Run main(); always stop children; exit with main's code. */
 export function runMain(main) {
-  main()
-    .then(
-      async (code) => {
-        await stopAll();
-        process.exitCode = code ?? 0;
-      },
-      async (err) => {
-        process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
-        await stopAll();
-        process.exitCode = 2;
-      },
-    );
+  main().then(
+    async (code) => {
+      await stopAll();
+      process.exitCode = code ?? 0;
+    },
+    async (err) => {
+      process.stderr.write(`bench failed: ${err?.stack ?? err}\n`);
+      await stopAll();
+      process.exitCode = 2;
+    },
+  );
 }
 
 // ---- CLI ---------------------------------------------------------------------------------
@@ -315,9 +322,14 @@ export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logF
   writeFileSync(confFile, text, { mode: 0o600 });
   const [cmd, args] = nofile ? withFileLimit(MOSQUITTO_BIN, ['-c', confFile], nofile) : [MOSQUITTO_BIN, ['-c', confFile]];
   const h = startProcess('mosquitto', cmd, args, { logFile });
-  await waitFor('mosquitto to listen', async () => {
-    if (!h.alive()) throw new Error(`mosquitto exited during startup:\n${h.out()}`);
-    return canConnect(port);
-  }, 10_000, 50);
+  await waitFor(
+    'mosquitto to listen',
+    async () => {
+      if (!h.alive()) throw new Error(`mosquitto exited during startup:\n${h.out()}`);
+      return canConnect(port);
+    },
+    10_000,
+    50,
+  );
   return { ...h, port, url: `mqtt://127.0.0.1:${port}`, confFile };
 }

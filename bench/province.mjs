@@ -35,7 +35,24 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
-  CLI, canh, collectorEnv, fileLimit, fmt, freePort, importDist, max, procCpu, procMem, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor, withFileLimit,
+  CLI,
+  canh,
+  collectorEnv,
+  fileLimit,
+  fmt,
+  freePort,
+  importDist,
+  max,
+  procCpu,
+  procMem,
+  runMain,
+  sleep,
+  startMosquitto,
+  startProcess,
+  table,
+  tempDir,
+  waitFor,
+  withFileLimit,
 } from './lib.mjs';
 import { checkLedger, histogramBuckets, histogramQuantile, startGenerators, sumLast } from './fleet.mjs';
 import { MsHistogram } from './sim-agent.mjs';
@@ -127,7 +144,14 @@ async function runBroker(mode) {
   if (mode === 'mosquitto') {
     const mqDir = join(dir, 'mosquitto');
     canh(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', mqDir]);
-    mq = await startMosquitto({ dir: mqDir, passwdFile: join(mqDir, 'passwd'), aclFile: join(mqDir, 'acl'), conf: { maxQueuedMessages: MAX_QUEUED }, logFile: join(dir, 'mosquitto.log'), fileLimit: NOFILE });
+    mq = await startMosquitto({
+      dir: mqDir,
+      passwdFile: join(mqDir, 'passwd'),
+      aclFile: join(mqDir, 'acl'),
+      conf: { maxQueuedMessages: MAX_QUEUED },
+      logFile: join(dir, 'mosquitto.log'),
+      fileLimit: NOFILE,
+    });
   }
   const brokerUrl = mq ? mq.url : `mqtt://127.0.0.1:${mqttPort}`;
   const colEnv = collectorEnv({
@@ -151,15 +175,20 @@ async function runBroker(mode) {
   const startCollector = async (label) => {
     const [cmd, args] = withFileLimit(process.execPath, [CLI, 'collector'], NOFILE);
     collector = startProcess('collector', cmd, args, { logFile: join(dir, `collector-${label}.log`), env: colEnv });
-    await waitFor('collector ready', async () => {
-      if (!collector.alive()) throw new Error(`collector exited:\n${collector.out()}`);
-      try {
-        const m = await metricsText();
-        return mq ? /^canh_broker_connected(\{\})? 1$/m.test(m) : true;
-      } catch {
-        return false;
-      }
-    }, 120_000, 250);
+    await waitFor(
+      'collector ready',
+      async () => {
+        if (!collector.alive()) throw new Error(`collector exited:\n${collector.out()}`);
+        try {
+          const m = await metricsText();
+          return mq ? /^canh_broker_connected(\{\})? 1$/m.test(m) : true;
+        } catch {
+          return false;
+        }
+      },
+      120_000,
+      250,
+    );
   };
   await startCollector('1');
   const limits = { collector: fileLimit(collector.pid), broker: mq ? fileLimit(mq.pid) : fileLimit(collector.pid) };
@@ -189,18 +218,50 @@ async function runBroker(mode) {
   }, 2000);
 
   // ---- generators -------------------------------------------------------------------------
-  const gen = { mode: 'interval', intervalS: INTERVAL_S, inflight: 32, ackTimeoutMs: 30_000, ackTimeoutMaxMs: 300_000, outboxMax: 40_320, replayPerSecond: 200, keepalive: 10, reconnectMs: 2000, drainMaxS: DRAIN_MAX_S, connectBatch: 50, connectTimeoutS: 1200 };
+  const gen = {
+    mode: 'interval',
+    intervalS: INTERVAL_S,
+    inflight: 32,
+    ackTimeoutMs: 30_000,
+    ackTimeoutMaxMs: 300_000,
+    outboxMax: 40_320,
+    replayPerSecond: 200,
+    keepalive: 10,
+    reconnectMs: 2000,
+    drainMaxS: DRAIN_MAX_S,
+    connectBatch: 50,
+    connectTimeoutS: 1200,
+  };
   // Each generator through `sh -c 'ulimit -n …; exec node …'` (Node has no setrlimit).
-  const gens = await startGenerators({ url: brokerUrl, agents, dir, label: mode, procs: GEN_PROCS, gen, protocolVersion: mode === 'embedded' ? 4 : 5, wrap: (c, a) => withFileLimit(c, a, NOFILE) });
+  const gens = await startGenerators({
+    url: brokerUrl,
+    agents,
+    dir,
+    label: mode,
+    procs: GEN_PROCS,
+    gen,
+    protocolVersion: mode === 'embedded' ? 4 : 5,
+    wrap: (c, a) => withFileLimit(c, a, NOFILE),
+  });
   const connectS = (Date.now() - t0) / 1000;
   console.log(`[${mode}] all ${AGENTS} agents connected after ${fmt(connectS, 0)} s (set-up included); open-file limits: collector ${limits.collector}, broker ${limits.broker}`);
   const send = (cmd) => {
     for (const g of gens) g.h.child.stdin.write(`${JSON.stringify(cmd)}\n`);
   };
-  const progress = () => ({ offered: sumLast(gens, 'offered'), acked: sumLast(gens, 'acked'), unacked: sumLast(gens, 'unacked'), resent: sumLast(gens, 'resent'), connected: sumLast(gens, 'connected'), overflow: sumLast(gens, 'overflow'), oldest: Math.min(...gens.map((g) => g.last.oldest ?? Infinity)) });
+  const progress = () => ({
+    offered: sumLast(gens, 'offered'),
+    acked: sumLast(gens, 'acked'),
+    unacked: sumLast(gens, 'unacked'),
+    resent: sumLast(gens, 'resent'),
+    connected: sumLast(gens, 'connected'),
+    overflow: sumLast(gens, 'overflow'),
+    oldest: Math.min(...gens.map((g) => g.last.oldest ?? Infinity)),
+  });
   const say = (label) => {
     const p = progress();
-    console.log(`[${mode}] ${label}: offered ${p.offered} acked ${p.acked} unacked ${p.unacked} re-sent ${p.resent} connected ${p.connected} collector RSS ${fmt(rss.collector.at(-1))} MB${mq ? ` broker RSS ${fmt(rss.broker.at(-1))} MB` : ''}`);
+    console.log(
+      `[${mode}] ${label}: offered ${p.offered} acked ${p.acked} unacked ${p.unacked} re-sent ${p.resent} connected ${p.connected} collector RSS ${fmt(rss.collector.at(-1))} MB${mq ? ` broker RSS ${fmt(rss.broker.at(-1))} MB` : ''}`,
+    );
   };
   const waitPhase = async (label, seconds) => {
     const end = Date.now() + seconds * 1000;
@@ -219,7 +280,11 @@ async function runBroker(mode) {
   const cpu0 = { col: cpuOf(collector), mq: cpuOf(mq), gens: gens.reduce((a, g) => a + cpuOf(g.h), 0), at: Date.now() };
   await waitPhase('steady', STEADY_S);
   const cpuMs = Date.now() - cpu0.at;
-  const steadyCpu = { col: ((cpuOf(collector) - cpu0.col) / cpuMs) * 100, mq: ((cpuOf(mq) - cpu0.mq) / cpuMs) * 100, gens: ((gens.reduce((a, g) => a + cpuOf(g.h), 0) - cpu0.gens) / cpuMs) * 100 };
+  const steadyCpu = {
+    col: ((cpuOf(collector) - cpu0.col) / cpuMs) * 100,
+    mq: ((cpuOf(mq) - cpu0.mq) / cpuMs) * 100,
+    gens: ((gens.reduce((a, g) => a + cpuOf(g.h), 0) - cpu0.gens) / cpuMs) * 100,
+  };
   const steadyRate = (progress().acked - acked0) / ((Date.now() - steadyStart) / 1000);
   const lat1 = histogramBuckets(await metricsText(), 'canh_ingest_store_latency_seconds');
   const steadyP99 = histogramQuantile(lat0, lat1, 0.99);
@@ -285,7 +350,7 @@ async function runBroker(mode) {
   send({ cmd: 'power-restore', sites: cutSites });
   phase = 'power-back';
   // One incident per affected site, resolved (hosts back with a new boot → power), bounded.
-  let incidents = [];
+  let incidents;
   const incDeadline = Date.now() + INCIDENT_WAIT_S * 1000;
   while (Date.now() < incDeadline) {
     await sleep(5000);
@@ -335,7 +400,10 @@ async function runBroker(mode) {
     unacked: done.reduce((a, d) => a + d.unacked, 0),
     overflow: done.reduce((a, d) => a + d.overflow, 0),
   };
-  const colLog = collector.out().split('\n').filter((l) => /"level":(50|60)/.test(l));
+  const colLog = collector
+    .out()
+    .split('\n')
+    .filter((l) => /"level":(50|60)/.test(l));
   clearInterval(watcher);
   await collector.stop();
   if (mq) await mq.stop();
@@ -344,19 +412,51 @@ async function runBroker(mode) {
   sink.close();
   for (const g of gens) await g.h.stop();
   return {
-    mode, connectS, steadyRate, steadyP99, steadyCpu, dbBytes: statSync(dbFile).size + (existsSync(`${dbFile}-wal`) ? statSync(`${dbFile}-wal`).size : 0), backlogAtRestart, drainS, falseIncidents: falseIncidents.length, notifAfterOutage,
-    cutSites: cutSites.length, cutWithOne, cutWithMore, cutWithNone, otherSitesWithIncident, causes,
-    notifiedOnce, notifiedMore, notifiedOther, resolvedNotes: cutSites.filter((s) => resolvedBySite.has(s)).length, digests, rulesSeen,
-    check, totals, rtt: { p50: rtt.quantile(0.5), p99: rtt.quantile(0.99) }, limits, colErrors: colLog.length, mqDropped,
-    rssCol: max(rss.collector), rssBroker: mq ? max(rss.broker) : NaN, phaseRss,
+    mode,
+    connectS,
+    steadyRate,
+    steadyP99,
+    steadyCpu,
+    dbBytes: statSync(dbFile).size + (existsSync(`${dbFile}-wal`) ? statSync(`${dbFile}-wal`).size : 0),
+    backlogAtRestart,
+    drainS,
+    falseIncidents: falseIncidents.length,
+    notifAfterOutage,
+    cutSites: cutSites.length,
+    cutWithOne,
+    cutWithMore,
+    cutWithNone,
+    otherSitesWithIncident,
+    causes,
+    notifiedOnce,
+    notifiedMore,
+    notifiedOther,
+    resolvedNotes: cutSites.filter((s) => resolvedBySite.has(s)).length,
+    digests,
+    rulesSeen,
+    check,
+    totals,
+    rtt: { p50: rtt.quantile(0.5), p99: rtt.quantile(0.99) },
+    limits,
+    colErrors: colLog.length,
+    mqDropped,
+    rssCol: max(rss.collector),
+    rssBroker: mq ? max(rss.broker) : NaN,
+    phaseRss,
     totalS: (Date.now() - t0) / 1000,
   };
 }
 
 async function main() {
   if (!existsSync(CLI)) throw new Error(`${CLI} missing: run npm run build`);
-  console.log(`bench:province ${QUICK ? '(quick) ' : ''}${AGENTS} agents, steady ${STEADY_S} s, collector outage ${OUTAGE_S} s, power cut ${POWER_S} s on ${POWER_SHARE * 100} % of the sites; brokers: ${BROKERS.join(', ')}; Mosquitto max_queued_messages ${MAX_QUEUED}`);
-  console.log(`machine: ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB RAM, load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} (shared with other work)`);
+  console.log(
+    `bench:province ${QUICK ? '(quick) ' : ''}${AGENTS} agents, steady ${STEADY_S} s, collector outage ${OUTAGE_S} s, power cut ${POWER_S} s on ${POWER_SHARE * 100} % of the sites; brokers: ${BROKERS.join(', ')}; Mosquitto max_queued_messages ${MAX_QUEUED}`,
+  );
+  console.log(
+    `machine: ${cpus().length} cores, ${fmt(totalmem() / 2 ** 30)} GiB RAM, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} (shared with other work)`,
+  );
   const results = [];
   for (const b of BROKERS) results.push(await runBroker(b));
 
@@ -364,42 +464,81 @@ async function main() {
   const c = (f) => r.map(f);
   const pf = (ok) => (ok ? 'PASS' : 'FAIL');
   console.log('');
-  console.log(`load average at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-  console.log(table([
-    ['', ...c((x) => x.mode)],
-    ['agents (MQTT connections) / sites', ...c(() => `${AGENTS} / ${Math.ceil(AGENTS / HOSTS_PER_SITE)}`)],
-    ['set-up until all connected (s)', ...c((x) => fmt(x.connectS, 0))],
-    ['open-file limit collector / broker', ...c((x) => `${x.limits.collector} / ${x.limits.broker}`)],
-    ['steady: acked samples/s (offered ' + fmt(AGENTS / INTERVAL_S, 0) + '/s)', ...c((x) => fmt(x.steadyRate, 0))],
-    ['steady: store latency p99 (s, bucket)', ...c((x) => `<=${x.steadyP99}`)],
-    ['steady: CPU % of a core collector / broker / generators', ...c((x) => `${fmt(x.steadyCpu.col, 0)} / ${x.mode === 'mosquitto' ? fmt(x.steadyCpu.mq, 0) : '(in collector)'} / ${fmt(x.steadyCpu.gens, 0)}`)],
-    [`outage ${OUTAGE_S} s: records waiting at restart`, ...c((x) => x.backlogAtRestart)],
-    ['outage: drain after restart (s)', ...c((x) => fmt(x.drainS, 0))],
-    ['outage: Mosquitto "messages are being dropped" episodes', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
-    ['outage: false site incidents / notifications', ...c((x) => `${x.falseIncidents} / ${x.notifAfterOutage}`)],
-    [`power cut: sites cut`, ...c((x) => x.cutSites)],
-    ['power cut: sites with 1 incident / >1 / none', ...c((x) => `${x.cutWithOne} / ${x.cutWithMore} / ${x.cutWithNone}`)],
-    ['power cut: incidents at sites not cut', ...c((x) => x.otherSitesWithIncident)],
-    ['power cut: incident causes', ...c((x) => Object.entries(x.causes).map(([k, v]) => `${k}:${v}`).join(' '))],
-    ['webhook: cut sites notified once / more / uncut notified', ...c((x) => `${x.notifiedOnce} / ${x.notifiedMore} / ${x.notifiedOther}`)],
-    ['webhook: cut sites with a resolved message (sent at the 300 s group interval; the run waits 15 s)', ...c((x) => x.resolvedNotes)],
-    ['webhook: alert rules in the messages', ...c((x) => Object.entries(x.rulesSeen).map(([k, v]) => `${k}:${v}`).join(' '))],
-    ['webhook: province digest messages', ...c((x) => `${x.digests} (none exists: daily digest only)`)],
-    ['records offered / acked / re-sent', ...c((x) => `${x.totals.offered} / ${x.totals.acked} / ${x.totals.resent}`)],
-    ['still unacked at the end / outbox overflow', ...c((x) => `${x.totals.unacked} / ${x.totals.overflow}`)],
-    ['stored (SQLite) / lost / duplicates', ...c((x) => `${x.check.stored} / ${x.check.lost} / ${x.check.duplicates}`)],
-    ['ack round trip p50 / p99 (ms, whole run)', ...c((x) => `${fmt(x.rtt.p50, 0)} / ${fmt(x.rtt.p99, 0)}`)],
-    ['peak RSS collector (MB)', ...c((x) => fmt(x.rssCol))],
-    ['peak RSS collector per phase (MB)', ...c((x) => Object.entries(x.phaseRss).map(([k, v]) => `${k} ${fmt(max(v.collector), 0)}`).join(', '))],
-    ['peak RSS broker (MB)', ...c((x) => (x.mode === 'mosquitto' ? fmt(x.rssBroker) : 'in collector'))],
-    ['SQLite file at the end (MB) / bytes per stored record', ...c((x) => `${fmt(x.dbBytes / 2 ** 20)} / ${fmt(x.dbBytes / x.check.stored, 0)}`)],
-    ['collector error log lines', ...c((x) => x.colErrors)],
-    ['run time (s)', ...c((x) => fmt(x.totalS, 0))],
-  ]));
+  console.log(
+    `load average at the end ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  );
+  console.log(
+    table([
+      ['', ...c((x) => x.mode)],
+      ['agents (MQTT connections) / sites', ...c(() => `${AGENTS} / ${Math.ceil(AGENTS / HOSTS_PER_SITE)}`)],
+      ['set-up until all connected (s)', ...c((x) => fmt(x.connectS, 0))],
+      ['open-file limit collector / broker', ...c((x) => `${x.limits.collector} / ${x.limits.broker}`)],
+      ['steady: acked samples/s (offered ' + fmt(AGENTS / INTERVAL_S, 0) + '/s)', ...c((x) => fmt(x.steadyRate, 0))],
+      ['steady: store latency p99 (s, bucket)', ...c((x) => `<=${x.steadyP99}`)],
+      [
+        'steady: CPU % of a core collector / broker / generators',
+        ...c((x) => `${fmt(x.steadyCpu.col, 0)} / ${x.mode === 'mosquitto' ? fmt(x.steadyCpu.mq, 0) : '(in collector)'} / ${fmt(x.steadyCpu.gens, 0)}`),
+      ],
+      [`outage ${OUTAGE_S} s: records waiting at restart`, ...c((x) => x.backlogAtRestart)],
+      ['outage: drain after restart (s)', ...c((x) => fmt(x.drainS, 0))],
+      ['outage: Mosquitto "messages are being dropped" episodes', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
+      ['outage: false site incidents / notifications', ...c((x) => `${x.falseIncidents} / ${x.notifAfterOutage}`)],
+      [`power cut: sites cut`, ...c((x) => x.cutSites)],
+      ['power cut: sites with 1 incident / >1 / none', ...c((x) => `${x.cutWithOne} / ${x.cutWithMore} / ${x.cutWithNone}`)],
+      ['power cut: incidents at sites not cut', ...c((x) => x.otherSitesWithIncident)],
+      [
+        'power cut: incident causes',
+        ...c((x) =>
+          Object.entries(x.causes)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(' '),
+        ),
+      ],
+      ['webhook: cut sites notified once / more / uncut notified', ...c((x) => `${x.notifiedOnce} / ${x.notifiedMore} / ${x.notifiedOther}`)],
+      ['webhook: cut sites with a resolved message (sent at the 300 s group interval; the run waits 15 s)', ...c((x) => x.resolvedNotes)],
+      [
+        'webhook: alert rules in the messages',
+        ...c((x) =>
+          Object.entries(x.rulesSeen)
+            .map(([k, v]) => `${k}:${v}`)
+            .join(' '),
+        ),
+      ],
+      ['webhook: province digest messages', ...c((x) => `${x.digests} (none exists: daily digest only)`)],
+      ['records offered / acked / re-sent', ...c((x) => `${x.totals.offered} / ${x.totals.acked} / ${x.totals.resent}`)],
+      ['still unacked at the end / outbox overflow', ...c((x) => `${x.totals.unacked} / ${x.totals.overflow}`)],
+      ['stored (SQLite) / lost / duplicates', ...c((x) => `${x.check.stored} / ${x.check.lost} / ${x.check.duplicates}`)],
+      ['ack round trip p50 / p99 (ms, whole run)', ...c((x) => `${fmt(x.rtt.p50, 0)} / ${fmt(x.rtt.p99, 0)}`)],
+      ['peak RSS collector (MB)', ...c((x) => fmt(x.rssCol))],
+      [
+        'peak RSS collector per phase (MB)',
+        ...c((x) =>
+          Object.entries(x.phaseRss)
+            .map(([k, v]) => `${k} ${fmt(max(v.collector), 0)}`)
+            .join(', '),
+        ),
+      ],
+      ['peak RSS broker (MB)', ...c((x) => (x.mode === 'mosquitto' ? fmt(x.rssBroker) : 'in collector'))],
+      ['SQLite file at the end (MB) / bytes per stored record', ...c((x) => `${fmt(x.dbBytes / 2 ** 20)} / ${fmt(x.dbBytes / x.check.stored, 0)}`)],
+      ['collector error log lines', ...c((x) => x.colErrors)],
+      ['run time (s)', ...c((x) => fmt(x.totalS, 0))],
+    ]),
+  );
   console.log('MISSING: the collector has no province digest for a wave of site incidents (only the daily digest, notify.digest, cron); each site is notified on its own.');
-  const ok = (x) => x.check.lost === 0 && x.check.duplicates === 0 && x.falseIncidents === 0 && x.cutWithOne === x.cutSites && x.otherSitesWithIncident === 0 && x.rssCol <= TARGET_RSS_MB && Number.isFinite(x.drainS);
+  const ok = (x) =>
+    x.check.lost === 0 &&
+    x.check.duplicates === 0 &&
+    x.falseIncidents === 0 &&
+    x.cutWithOne === x.cutSites &&
+    x.otherSitesWithIncident === 0 &&
+    x.rssCol <= TARGET_RSS_MB &&
+    Number.isFinite(x.drainS);
   for (const x of r) {
-    console.log(`TARGET [${x.mode}] zero lost, zero duplicates: ${pf(x.check.lost === 0 && x.check.duplicates === 0)}; no false incident after the collector outage: ${pf(x.falseIncidents === 0)}; one incident per cut site and none elsewhere: ${pf(x.cutWithOne === x.cutSites && x.otherSitesWithIncident === 0)}; one notification per cut site: ${pf(x.notifiedOnce === x.cutSites && x.notifiedOther === 0)}; collector RSS <= ${TARGET_RSS_MB} MB: ${pf(x.rssCol <= TARGET_RSS_MB)}`);
+    console.log(
+      `TARGET [${x.mode}] zero lost, zero duplicates: ${pf(x.check.lost === 0 && x.check.duplicates === 0)}; no false incident after the collector outage: ${pf(x.falseIncidents === 0)}; one incident per cut site and none elsewhere: ${pf(x.cutWithOne === x.cutSites && x.otherSitesWithIncident === 0)}; one notification per cut site: ${pf(x.notifiedOnce === x.cutSites && x.notifiedOther === 0)}; collector RSS <= ${TARGET_RSS_MB} MB: ${pf(x.rssCol <= TARGET_RSS_MB)}`,
+    );
   }
   const all = r.every(ok);
   console.log(

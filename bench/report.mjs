@@ -46,21 +46,87 @@ function fillSite({ db, store, outageStore }, site, pcs) {
   db.transaction(() => {
     hosts.forEach((host, i) => {
       const boot = `bench-${host}-0001`;
-      store.insertSample({ site, host, boot, seq: 0, t: MONTH_FROM + 3_600_000, tAgent: MONTH_FROM + 3_600_000, sent: MONTH_FROM + 3_600_000, received: MONTH_FROM + 3_600_000, skewMs: 0, interval: 15, metrics: {} });
+      store.insertSample({
+        site,
+        host,
+        boot,
+        seq: 0,
+        t: MONTH_FROM + 3_600_000,
+        tAgent: MONTH_FROM + 3_600_000,
+        sent: MONTH_FROM + 3_600_000,
+        received: MONTH_FROM + 3_600_000,
+        skewMs: 0,
+        interval: 15,
+        metrics: {},
+      });
       store.upsertInventory({
-        site, host, boot, seq: 1, t: MONTH_FROM + 3_600_000, received: MONTH_FROM + 3_600_000, hostname: host.toUpperCase(),
-        data: { hostname: host.toUpperCase(), cpu: { manufacturer: 'Intel', brand: CPUS[i % CPUS.length], cores: 4, physicalCores: 4, speedGHz: 3 }, memTotal: (i % 3 === 0 ? 4 : 8) * GB, disks: [{ device: 'd0', name: 'd0', type: i % 2 ? 'SSD' : 'HDD', size: 256 * GB }], os: { platform: 'win32', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '' }, agentVersion: '0.1.0' },
+        site,
+        host,
+        boot,
+        seq: 1,
+        t: MONTH_FROM + 3_600_000,
+        received: MONTH_FROM + 3_600_000,
+        hostname: host.toUpperCase(),
+        data: {
+          hostname: host.toUpperCase(),
+          cpu: { manufacturer: 'Intel', brand: CPUS[i % CPUS.length], cores: 4, physicalCores: 4, speedGHz: 3 },
+          memTotal: (i % 3 === 0 ? 4 : 8) * GB,
+          disks: [{ device: 'd0', name: 'd0', type: i % 2 ? 'SSD' : 'HDD', size: 256 * GB }],
+          os: { platform: 'win32', distro: 'Microsoft Windows 10 Pro', release: '10.0.19045', arch: 'x64', kernel: '' },
+          agentVersion: '0.1.0',
+        },
       });
       let seq = 2;
-      for (const [d, h, len] of [[3, 9, 40], [12, 14, 60], [24, 16, 30]]) {
+      for (const [d, h, len] of [
+        [3, 9, 40],
+        [12, 14, 60],
+        [24, 16, 30],
+      ]) {
         const start = MONTH_FROM + d * 86_400_000 + h * 3_600_000 + i * 2000;
-        store.insertEvent({ site, host, boot, seq: seq++, t: start + len * MIN + 60_000, received: start + len * MIN + 60_000, type: 'outage', severity: 'warning', message: 'power', start, end: start + len * MIN, details: { cause: 'power_loss' } });
+        store.insertEvent({
+          site,
+          host,
+          boot,
+          seq: seq++,
+          t: start + len * MIN + 60_000,
+          received: start + len * MIN + 60_000,
+          type: 'outage',
+          severity: 'warning',
+          message: 'power',
+          start,
+          end: start + len * MIN,
+          details: { cause: 'power_loss' },
+        });
       }
       const ns = MONTH_FROM + 18 * 86_400_000 + 10 * 3_600_000;
-      store.insertEvent({ site, host, boot, seq: seq++, t: ns + 20 * MIN, received: ns + 20 * MIN, type: 'network_cut', severity: 'warning', message: 'net', start: ns, end: ns + 20 * MIN });
+      store.insertEvent({
+        site,
+        host,
+        boot,
+        seq: seq++,
+        t: ns + 20 * MIN,
+        received: ns + 20 * MIN,
+        type: 'network_cut',
+        severity: 'warning',
+        message: 'net',
+        start: ns,
+        end: ns + 20 * MIN,
+      });
       for (let k = 0; k < i % 4; k++) {
         const at = MONTH_FROM + (4 + k * 5) * 86_400_000 + 3 * 3_600_000;
-        store.insertEvent({ site, host, boot, seq: seq++, t: at + 90_000, received: at + 90_000, type: 'freeze', severity: 'warning', message: 'freeze', start: at, end: at + 90_000 });
+        store.insertEvent({
+          site,
+          host,
+          boot,
+          seq: seq++,
+          t: at + 90_000,
+          received: at + 90_000,
+          type: 'freeze',
+          severity: 'warning',
+          message: 'freeze',
+          start: at,
+          end: at + 90_000,
+        });
       }
     });
     // The outages the collector's tracker records for those cuts, in its real outage store
@@ -71,14 +137,36 @@ function fillSite({ db, store, outageStore }, site, pcs) {
       const incidentId = ids.nextIncidentId++;
       hosts.forEach((host, i) => {
         const s = start + i * 2000;
-        effects.push({ kind: 'hostOutage', change: 'closed', outage: { id: ids.nextOutageId++, site, host, cause, start: s, end: s + len * MIN, uncertaintyMs: 15_000, incidentId, evidence: { bench: true } } });
+        effects.push({
+          kind: 'hostOutage',
+          change: 'closed',
+          outage: { id: ids.nextOutageId++, site, host, cause, start: s, end: s + len * MIN, uncertaintyMs: 15_000, incidentId, evidence: { bench: true } },
+        });
       });
       effects.push({
-        kind: 'incident', change: 'resolved',
-        incident: { id: incidentId, site, state: 'resolved', cause: cause === 'power_loss' ? 'power_cut' : 'network_cut', start, end: start + (hosts.length - 1) * 2000 + len * MIN, hosts, hostsOut: [], hostsOnlineBefore: hosts.length, uncertaintyMs: 15_000, evidence: { bench: true } },
+        kind: 'incident',
+        change: 'resolved',
+        incident: {
+          id: incidentId,
+          site,
+          state: 'resolved',
+          cause: cause === 'power_loss' ? 'power_cut' : 'network_cut',
+          start,
+          end: start + (hosts.length - 1) * 2000 + len * MIN,
+          hosts,
+          hostsOut: [],
+          hostsOnlineBefore: hosts.length,
+          uncertaintyMs: 15_000,
+          evidence: { bench: true },
+        },
       });
     };
-    for (const [d, h, len] of [[3, 9, 40], [12, 14, 60], [24, 16, 30]]) cut('power_loss', MONTH_FROM + d * 86_400_000 + h * 3_600_000, len);
+    for (const [d, h, len] of [
+      [3, 9, 40],
+      [12, 14, 60],
+      [24, 16, 30],
+    ])
+      cut('power_loss', MONTH_FROM + d * 86_400_000 + h * 3_600_000, len);
     cut('network', MONTH_FROM + 18 * 86_400_000 + 10 * 3_600_000, 20);
     outageStore.apply(effects, undefined, ids);
     // Rollups: one row per PC, series and working minute (weekdays 07:30–17:00 local).
@@ -97,7 +185,9 @@ function fillSite({ db, store, outageStore }, site, pcs) {
       ['http_ok', 'motcua', `100`],
     ];
     // Series first (the rollups are keyed by their id), then one rollup row per series and minute.
-    const addSeries = db.prepare(`INSERT OR IGNORE INTO history_series (site, metric, host, key, last_t) SELECT @site, @metric, host, @key, ${MONTH_FROM + DAYS * 86_400_000} FROM bench_hosts`);
+    const addSeries = db.prepare(
+      `INSERT OR IGNORE INTO history_series (site, metric, host, key, last_t) SELECT @site, @metric, host, @key, ${MONTH_FROM + DAYS * 86_400_000} FROM bench_hosts`,
+    );
     const seriesOf = `JOIN history_series s ON s.site = @site AND s.metric = @metric AND s.host = h.host AND s.key = @key`;
     for (const [metric, key, value] of series) {
       addSeries.run({ site, metric, key });
@@ -130,7 +220,13 @@ function openBenchStore(dir) {
 }
 
 function sourcesFor({ db, store, history, outageStore }, sites) {
-  return { store, history, siteMinutes: process.env.BENCH_REPORT_HISTORY_PORT ? undefined : rollupSiteMinutes(db, history), outages: outageStore, sites: siteDirectory(Object.fromEntries(sites.map((s) => [s, SiteSettingsSchema.parse({ lineMbps: 20 })])), SiteSettingsSchema.parse({})) };
+  return {
+    store,
+    history,
+    siteMinutes: process.env.BENCH_REPORT_HISTORY_PORT ? undefined : rollupSiteMinutes(db, history),
+    outages: outageStore,
+    sites: siteDirectory(Object.fromEntries(sites.map((s) => [s, SiteSettingsSchema.parse({ lineMbps: 20 })])), SiteSettingsSchema.parse({})),
+  };
 }
 
 function timeRuns(runs, fn) {
@@ -159,7 +255,9 @@ async function main() {
   process.stdout.write(`one site: ${site.times.map((x) => fmt(x, 2)).join(', ')} s (HTML ${site.last.length} bytes)\n`);
   // The outages come from the outage store: 3 power cuts (40 + 60 + 30 min), 1 network cut.
   const cuts = buildReport({ site: 'xa-tan-phu', month: MONTH }, src1).sites[0];
-  process.stdout.write(`one site outages: ${cuts.powerCuts.count} power cuts (${fmt(cuts.powerCuts.totalMs / MIN)} min), ${cuts.networkCuts.count} network cut(s) (${fmt(cuts.networkCuts.totalMs / MIN)} min); expected 3 (130+ min), 1 (20+ min)\n`);
+  process.stdout.write(
+    `one site outages: ${cuts.powerCuts.count} power cuts (${fmt(cuts.powerCuts.totalMs / MIN)} min), ${cuts.networkCuts.count} network cut(s) (${fmt(cuts.networkCuts.totalMs / MIN)} min); expected 3 (130+ min), 1 (20+ min)\n`,
+  );
   if (cuts.powerCuts.count !== 3 || cuts.networkCuts.count !== 1) throw new Error('bench:report: the report does not count the outages the generator recorded');
   one.store.close();
 
@@ -173,7 +271,17 @@ async function main() {
   process.stdout.write(`province filled: ${rowsProv} rollup rows in ${fmt(fillProv)} s\n`);
   const srcP = sourcesFor(prov, names);
   const province = timeRuns(PROVINCE_RUNS, () => REPORT_RENDERERS.html.render(buildReport({ site: 'all', month: MONTH }, srcP)));
-  rows.push(['province (site=all)', PROVINCE_SITES, PROVINCE_SITES * PROVINCE_PCS, rowsProv, fmt(fillProv), PROVINCE_RUNS, fmt(median(province.times), 2), fmt(Math.min(...province.times), 2), fmt(Math.max(...province.times), 2)]);
+  rows.push([
+    'province (site=all)',
+    PROVINCE_SITES,
+    PROVINCE_SITES * PROVINCE_PCS,
+    rowsProv,
+    fmt(fillProv),
+    PROVINCE_RUNS,
+    fmt(median(province.times), 2),
+    fmt(Math.min(...province.times), 2),
+    fmt(Math.max(...province.times), 2),
+  ]);
   prov.store.close();
 
   process.stdout.write(`\n${table(rows)}\n\n`);

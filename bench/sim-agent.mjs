@@ -58,7 +58,13 @@ export function sampleBody(a, boot, seq, t, intervalS) {
     t,
     interval: intervalS,
     metrics: {
-      cpu: { usage: Math.round(rnd(1, 95) * 10) / 10, load1: Math.round(rnd(0, 4) * 100) / 100, load5: Math.round(rnd(0, 3) * 100) / 100, load15: Math.round(rnd(0, 2) * 100) / 100, cores: 4 },
+      cpu: {
+        usage: Math.round(rnd(1, 95) * 10) / 10,
+        load1: Math.round(rnd(0, 4) * 100) / 100,
+        load5: Math.round(rnd(0, 3) * 100) / 100,
+        load15: Math.round(rnd(0, 2) * 100) / 100,
+        cores: 4,
+      },
       mem: { total: memTotal, used, available: memTotal - used, swapTotal: 2 * GB, swapUsed: ri(0, 512 * 1024 * 1024) },
       disks: [
         { mount: '/', fs: 'ext4', total: d1t, used: d1u, free: d1t - d1u, usedPct: Math.round((1000 * d1u) / d1t) / 10 },
@@ -70,8 +76,24 @@ export function sampleBody(a, boot, seq, t, intervalS) {
       ],
       uptime: { seconds: Math.max(0, Math.round((t - a.osBoot) / 1000)), bootTime: a.osBoot },
       ping: [
-        { target: '192.168.1.1', role: 'gateway', sent: 4, lossPct: 0, rttMedian: Math.round(rtt * 1000) / 1000, rttP95: Math.round(rtt * 1300) / 1000, rttMax: Math.round(rtt * 1600) / 1000 },
-        { target: 'dichvucong.gov.vn', role: 'configured', sent: 4, lossPct: 25, rttMedian: Math.round(rtt * 12000) / 1000, rttP95: Math.round(rtt * 15000) / 1000, rttMax: Math.round(rtt * 19000) / 1000 },
+        {
+          target: '192.168.1.1',
+          role: 'gateway',
+          sent: 4,
+          lossPct: 0,
+          rttMedian: Math.round(rtt * 1000) / 1000,
+          rttP95: Math.round(rtt * 1300) / 1000,
+          rttMax: Math.round(rtt * 1600) / 1000,
+        },
+        {
+          target: 'dichvucong.gov.vn',
+          role: 'configured',
+          sent: 4,
+          lossPct: 25,
+          rttMedian: Math.round(rtt * 12000) / 1000,
+          rttP95: Math.round(rtt * 15000) / 1000,
+          rttMax: Math.round(rtt * 19000) / 1000,
+        },
       ],
     },
   };
@@ -96,7 +118,9 @@ export class MsHistogram {
   quantile(q) {
     const n = this.n;
     if (!n) return NaN;
-    const keys = Object.keys(this.counts).map(Number).sort((a, b) => a - b);
+    const keys = Object.keys(this.counts)
+      .map(Number)
+      .sort((a, b) => a - b);
     let seen = 0;
     for (const k of keys) {
       seen += this.counts[k];
@@ -147,7 +171,20 @@ export class SimAgent {
 
   status(state) {
     const now = Date.now();
-    return JSON.stringify({ v: 1, site: this.site, host: this.host, boot: this.boot, seq: this.seq, t: now, sent: now, state, hostname: this.host.toUpperCase(), agentVersion: 'bench', keepalive: this.o.keepalive, osBoot: this.osBoot });
+    return JSON.stringify({
+      v: 1,
+      site: this.site,
+      host: this.host,
+      boot: this.boot,
+      seq: this.seq,
+      t: now,
+      sent: now,
+      state,
+      hostname: this.host.toUpperCase(),
+      agentVersion: 'bench',
+      keepalive: this.o.keepalive,
+      osBoot: this.osBoot,
+    });
   }
 
   connect() {
@@ -360,7 +397,17 @@ export class SimAgent {
       message: 'power lost (PC restarted without shutting down)',
       start,
       end,
-      details: { evidence: 'none', scope: 'host', cause: 'power_loss', uncertaintyMs: this.o.intervalS * 1000, durationMs: end - start, previousRun, lastHeartbeat: start, previousOsBoot, osBoot: end },
+      details: {
+        evidence: 'none',
+        scope: 'host',
+        cause: 'power_loss',
+        uncertaintyMs: this.o.intervalS * 1000,
+        durationMs: end - start,
+        previousRun,
+        lastHeartbeat: start,
+        previousOsBoot,
+        osBoot: end,
+      },
     });
     // append() gave the record its seq; the body must carry the same one.
     const last = [...this.outbox.values()].at(-1);

@@ -4,7 +4,7 @@
 // statements) vs the same two statements in one transaction, vs batches.
 //   node bench/sqlite-insert-micro.mjs [N=20000]
 import { join } from 'node:path';
-import { ROOT, importDist, tempDir, stopAll } from './lib.mjs';
+import { importDist, tempDir, stopAll } from './lib.mjs';
 
 const N = Number(process.argv[2] ?? 20000);
 const { openDatabase, SqliteStore } = await importDist('sqliteStore');
@@ -36,11 +36,27 @@ function run(label, fn, fresh = false) {
   const db = openDatabase(file);
   const store = new SqliteStore(db, file);
   const sync = db.pragma('synchronous', { simple: true });
-  const row = (i) => ({ site: `s${i % 10}`, host: `h${i % 200}`, boot: 'bootbootboot', seq: i, t: Date.now(), tAgent: Date.now(), sent: Date.now(), received: Date.now(), skewMs: 0, interval: 15, metrics });
+  const row = (i) => ({
+    site: `s${i % 10}`,
+    host: `h${i % 200}`,
+    boot: 'bootbootboot',
+    seq: i,
+    t: Date.now(),
+    tAgent: Date.now(),
+    sent: Date.now(),
+    received: Date.now(),
+    skewMs: 0,
+    interval: 15,
+    metrics,
+  });
   const t0 = process.hrtime.bigint();
   fn(store, db, row);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`${label.padEnd(52)} ${((ms * 1000) / N).toFixed(1).padStart(6)} µs/sample  ${Math.round((N * 1000) / ms).toString().padStart(7)} samples/s  (synchronous=${sync})`);
+  console.log(
+    `${label.padEnd(52)} ${((ms * 1000) / N).toFixed(1).padStart(6)} µs/sample  ${Math.round((N * 1000) / ms)
+      .toString()
+      .padStart(7)} samples/s  (synchronous=${sync})`,
+  );
   store.close?.();
 }
 
@@ -48,9 +64,13 @@ console.log(`${N} samples, SQLite file under the OS temp dir`);
 run('insertSample as the collector does (2 autocommits)', (s, _db, row) => {
   for (let i = 0; i < N; i++) s.insertSample(row(i));
 });
-run('same, brand-new DB file (collector created it)', (s, _db, row) => {
-  for (let i = 0; i < N; i++) s.insertSample(row(i));
-}, true);
+run(
+  'same, brand-new DB file (collector created it)',
+  (s, _db, row) => {
+    for (let i = 0; i < N; i++) s.insertSample(row(i));
+  },
+  true,
+);
 run('insertSample wrapped in one transaction each', (s, db, row) => {
   const tx = db.transaction((r) => s.insertSample(r));
   for (let i = 0; i < N; i++) tx(row(i));
