@@ -209,6 +209,7 @@ export class Collector {
           log: log.child({ module: 'alerting' }),
           sink: deps.notificationSink ?? new NotifierOutboxSink(notify),
           outages: outageReader,
+          stoppedHosts: (site) => outages.stoppedHosts(site),
           metrics,
         })
       : undefined);
@@ -300,7 +301,7 @@ export class Collector {
         secureCookie: config.api.secureCookie,
       }),
       tokensRoutes(tokens),
-      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader }),
+      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site) }),
       hostsRoutes(store),
       historyRoutes(history),
       eventsRoutes(new SqliteEventQuery(db)),

@@ -32,6 +32,8 @@ export interface AlertServiceDeps {
   sink?: NotificationSink | undefined;
   /** Site incidents (outage collector); none when absent. */
   outages?: OutageReader | undefined;
+  /** Hosts of a site switched off cleanly, with their stop time (outage collector, issue 13). */
+  stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
   metrics?: MetricsRegistry | undefined;
 }
 
@@ -51,6 +53,8 @@ export class AlertService {
   private failures = 0;
   /** Site incidents of the last 8 days per site, refreshed every 30 s (rules ask every tick). */
   private readonly incidentCache = new Map<string, { at: number; list: SiteIncident[] }>();
+  /** Open incident ids per site at the last evaluation: a change drops the site's cached list (its cause is news). */
+  private openKeys = new Map<string, string>();
   private readonly countNotifications?: (site: string) => void;
   private readonly countErrors?: () => void;
   private readonly countRefused?: (n: number) => void;
@@ -176,6 +180,13 @@ export class AlertService {
       else hostsBySite.set(h.site, [h]);
     }
     const open = outages?.openIncidents() ?? [];
+    const openKeys = new Map<string, string>();
+    for (const i of open) openKeys.set(i.site, `${openKeys.get(i.site) ?? ''}${i.id},`);
+    for (const site of new Set([...openKeys.keys(), ...this.openKeys.keys()])) {
+      // An incident just resolved: the resolved message must see its cause now, not 30 s later.
+      if (openKeys.get(site) !== this.openKeys.get(site)) this.incidentCache.delete(site);
+    }
+    this.openKeys = openKeys;
     const views: SiteView[] = [...hostsBySite.entries()].map(([site, hosts]) => {
       const s = sites.get(site);
       return {
@@ -185,6 +196,7 @@ export class AlertService {
         inWorkingHours: isWorkingTime(s.workingHours, schedNow),
         hosts,
         openIncidents: open.filter((i) => i.site === site),
+        stopped: this.deps.stoppedHosts?.(site),
       };
     });
     const offset = this.deps.config.scheduleOffsetMs;
@@ -226,6 +238,7 @@ export class AlertService {
     const settings: EngineSettings = {
       groupWaitMs: c.groupWaitSeconds * 1000,
       groupIntervalMs: c.groupIntervalSeconds * 1000,
+      resolvedIntervalMs: c.resolvedIntervalSeconds * 1000,
       repeatIntervalMs: c.repeatMinutes * 60_000,
       flapWindowMs: c.flapWindowMinutes * 60_000,
       flapThreshold: c.flapThreshold,

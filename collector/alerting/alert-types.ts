@@ -10,6 +10,8 @@ export type Lang = 'vi' | 'en';
 export interface Localized {
   vi: string;
   en: string;
+  /** The text states its own start, end and length (e.g. "Mất điện 08:14–08:16 (2 phút 30 giây)"): a resolved line adds no times. */
+  timed?: boolean;
 }
 
 export type Severity = 'warning' | 'critical';
@@ -37,6 +39,11 @@ export interface Observation {
   hint: Localized;
   /** When the problem began, when the data tells (e.g. hosts offline since); default: first seen. */
   since?: number | undefined;
+  /**
+   * With `recovered`: what the resolved message says instead of the firing summary, e.g. the
+   * cause learnt meanwhile (issue 13: "Mất điện 08:14–08:16 (2 phút 30 giây), 5/5 máy khởi động lại").
+   */
+  resolvedSummary?: Localized | undefined;
 }
 
 export type AlertState = 'pending' | 'firing' | 'resolved';

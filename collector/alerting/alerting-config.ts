@@ -61,6 +61,11 @@ export const AlertingConfigSchema = z
     groupWaitSeconds: z.number().min(0).max(3600).default(5),
     /** At least this long between two messages for one site. */
     groupIntervalSeconds: z.number().min(0).max(86_400).default(300),
+    /**
+     * At least this long between a site's previous message and one telling only resolutions
+     * (issue 13: the cause of a power/network cut follows its classification within ~30 s).
+     */
+    resolvedIntervalSeconds: z.number().min(0).max(86_400).default(10),
     /** Remind of a still-firing site group this often (a rule may override). */
     repeatMinutes: z
       .number()

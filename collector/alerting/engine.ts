@@ -30,6 +30,12 @@ export interface EngineSettings {
   groupIntervalMs: number;
   /** Re-send a still-firing site group this often. */
   repeatIntervalMs: number;
+  /**
+   * Minimum time between a site's previous message and one that only tells resolutions
+   * (default: `groupIntervalMs`). Short, so "power is back, it was a power cut" follows the
+   * classification within seconds, not one group interval later (issue 13).
+   */
+  resolvedIntervalMs?: number | undefined;
   flapWindowMs: number;
   flapThreshold: number;
   /** An alert no rule reported on for this long is resolved (its subject went away). */
@@ -163,6 +169,7 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
     } else if (condition === 'recovered') {
       if (a && a.state !== 'resolved') {
         a.lastSeen = now;
+        if (o.resolvedSummary) a.summary = o.resolvedSummary;
         resolve(a);
       }
     } else if (a && a.state !== 'resolved') {
@@ -222,7 +229,8 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
     let kind: Notification['kind'] | undefined;
     if (newFiring.length || resolved.length) {
       g.changedSince ??= now;
-      if (now - g.changedSince >= s.groupWaitMs && (g.lastSentAt === null || now - g.lastSentAt >= s.groupIntervalMs)) {
+      const interval = newFiring.length ? s.groupIntervalMs : Math.min(s.groupIntervalMs, s.resolvedIntervalMs ?? s.groupIntervalMs);
+      if (now - g.changedSince >= s.groupWaitMs && (g.lastSentAt === null || now - g.lastSentAt >= interval)) {
         kind = newFiring.length ? 'alert' : 'resolved';
       }
     } else {

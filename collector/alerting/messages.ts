@@ -36,6 +36,24 @@ export function durationText(ms: number, lang: Lang): string {
   return parts.join(' ') || (lang === 'vi' ? '1 phút' : '1 min');
 }
 
+/** `08:14` (local), for a span inside one message: `08:14–08:16`. */
+export function hhmm(t: number, tz = ZONE): string {
+  const lt = localTime(t, tz);
+  return `${String(Math.floor(lt.minutes / 60)).padStart(2, '0')}:${String(Math.floor(lt.minutes % 60)).padStart(2, '0')}`;
+}
+
+/** `2 phút 30 giây` / `2 min 30 s`; hours and minutes past an hour; seconds under a minute. */
+export function exactDurationText(ms: number, lang: Lang): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  if (total >= 3600) return durationText(total * 1000, lang);
+  const m = Math.floor(total / 60);
+  const sec = total % 60;
+  const parts: string[] = [];
+  if (m) parts.push(lang === 'vi' ? `${m} phút` : `${m} min`);
+  if (sec || !m) parts.push(lang === 'vi' ? `${sec} giây` : `${sec} s`);
+  return parts.join(' ');
+}
+
 /** Number with at most one decimal, Vietnamese decimal comma. */
 export function num(x: number, lang: Lang, digits = 1): string {
   const r = Number(x.toFixed(digits));
@@ -82,6 +100,7 @@ function firingLine(a: NotifiedAlert, lang: Lang, showNew: boolean): string {
 
 function resolvedLine(a: NotifiedAlert, lang: Lang): string {
   const where = a.host ? `${a.host}: ` : '';
+  if (a.summary.timed) return `• ${where}${a.summary[lang]}`;
   const lasted = a.endsAt !== null ? `, ${L[lang].lasted} ${durationText(a.endsAt - a.startsAt, lang)}` : '';
   return `• ${where}${a.summary[lang]} (${clockText(a.startsAt)} → ${a.endsAt !== null ? clockText(a.endsAt) : '?'}${lasted})`;
 }

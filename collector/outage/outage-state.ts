@@ -32,6 +32,14 @@ export interface TrackedHost {
   /** Sampling interval, ms (from its samples). */
   intervalMs: number;
   outage: OpenOutage | null;
+  /**
+   * Collector time the agent stopped cleanly (its "offline" status after the birth, or its
+   * Last Will after an `agent_stop` event of the same boot); null/absent otherwise. A
+   * switched-off PC (closing time, planned shutdown) is not an outage and never alerts (issue 13).
+   */
+  stoppedAt?: number | null;
+  /** The agent of the current boot said `agent_stop`: a will that follows is a clean stop. */
+  stopping?: boolean;
   /** The last closed outage, so late evidence can amend it. */
   lastClosed: ClosedOutage | null;
 }

@@ -116,6 +116,18 @@ export class OutageTracker {
     return this.sites.get(site);
   }
 
+  /**
+   * Hosts of `site` switched off cleanly and not back (issue 13): their agent stopped with
+   * SIGTERM / a shutdown. The alert rules and the board treat them as "off", never as out.
+   */
+  stoppedHosts(site: string): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const h of Object.values(this.sites.get(site)?.hosts ?? {})) {
+      if (h.state === 'offline' && !h.outage && h.stoppedAt != null) out.set(h.host, h.stoppedAt);
+    }
+    return out;
+  }
+
   tick(): void {
     const now = this.deps.clock.now();
     for (const [site, st] of this.sites) if (needsTick(st, now, this.settings)) this.step(site, { kind: 'tick' });

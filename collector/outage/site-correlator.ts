@@ -170,6 +170,8 @@ class SiteRun {
       if (h.boot !== m.boot) h.prevBirthT = null;
       else if (h.birthT !== null && m.t > h.birthT) h.prevBirthT = h.birthT;
       h.state = 'online';
+      h.stoppedAt = null;
+      h.stopping = false;
       h.boot = m.boot;
       h.osBoot = osBoot ?? h.osBoot;
       h.birthT = m.t;
@@ -185,8 +187,11 @@ class SiteRun {
     if (h.boot === m.boot && h.prevBirthT != null && m.t <= h.prevBirthT) return;
     const isWill = h.birthT === null || h.boot !== m.boot || m.t <= h.birthT;
     if (h.outage && !h.outage.returned) return; // already out
-    if (!isWill) {
+    // A will right after the agent said `agent_stop` (its "offline" was lost): still a clean stop.
+    if (!isWill || (h.stopping && h.boot === m.boot && h.state === 'online')) {
       h.state = 'offline';
+      h.stoppedAt = m.received;
+      h.stopping = false;
       return; // planned stop of the agent / PC shutdown: not an outage
     }
     if (h.state !== 'online' && h.outage === null && h.lastSeen === null) {
@@ -249,6 +254,9 @@ class SiteRun {
         }
         break;
       }
+      case 'agent_stop':
+        if (!o && h.state === 'online' && h.boot === m.boot) h.stopping = true;
+        break;
       case 'planned_shutdown':
         if (o && (m.end === undefined || m.end >= o.start - this.s.windowMs)) o.planned = true;
         break;

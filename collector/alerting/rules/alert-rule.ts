@@ -21,6 +21,11 @@ export interface SiteView {
   hosts: HostState[];
   /** Open site incidents (outage collector). */
   openIncidents: SiteIncident[];
+  /**
+   * Hosts switched off cleanly (agent stopped by SIGTERM / a shutdown) and not back, with the
+   * time they stopped (issue 13): not out, never alerted on.
+   */
+  stopped?: ReadonlyMap<string, number> | undefined;
 }
 
 export interface RuleContext {

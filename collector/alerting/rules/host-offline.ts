@@ -18,14 +18,16 @@ export const hostOffline: AlertRule<Params> = {
     for (const site of ctx.sites) {
       for (const h of site.hosts) {
         if (h.state === 'unknown') continue;
+        // Switched off cleanly (closing time, planned shutdown): not offline (issue 13).
+        const off = h.state === 'offline' && !!site.stopped?.has(h.host);
         const name = h.hostname && h.hostname !== h.host ? ` (${h.hostname})` : '';
         out.push(
           observe(this.name, p, {
             site: site.site,
             host: h.host,
-            condition: h.state === 'offline' ? 'firing' : 'recovered',
+            condition: h.state === 'offline' && !off ? 'firing' : 'recovered',
             value: h.lastSeen !== null ? Math.round((ctx.now - h.lastSeen) / 60_000) : null,
-            since: h.state === 'offline' ? (h.stateSince ?? undefined) : undefined,
+            since: h.state === 'offline' && !off ? (h.stateSince ?? undefined) : undefined,
             summary: both((lang) =>
               lang === 'vi'
                 ? `Máy${name} mất kết nối${h.lastSeen ? `, dữ liệu cuối lúc ${clockText(h.lastSeen)}` : ''}`

@@ -57,6 +57,8 @@ const RANK: Record<Level, number> = { ok: 0, warning: 1, critical: 2 };
 export interface HostInput {
   state: HostState;
   latest: StoredSample | undefined;
+  /** Switched off cleanly (closing time, planned shutdown): never a problem (issue 13). */
+  stopped?: boolean | undefined;
 }
 
 const name = (h: HostState) => h.hostname || h.host;
@@ -71,10 +73,11 @@ export function worstProblem(hosts: HostInput[], wh: WorkingHours, now: number, 
   const vi = lang === 'vi';
   const problems: Array<Problem & { weight: number }> = [];
   const add = (level: Level, text: string, host: string | null, weight = 0) => problems.push({ level, text, host, weight });
-  const offline = hosts.filter((h) => h.state.state === 'offline');
+  const running = hosts.filter((h) => !h.stopped);
+  const offline = running.filter((h) => h.state.state === 'offline');
   if (offline.length > 0 && isWorkingTime(wh, now)) {
-    const all = offline.length === hosts.length;
-    const level: Level = all || offline.length * 2 >= hosts.length ? 'critical' : 'warning';
+    const all = offline.length === running.length;
+    const level: Level = all || offline.length * 2 >= running.length ? 'critical' : 'warning';
     const one = offline.length === 1 ? offline[0]!.state : undefined;
     add(
       level,
@@ -83,8 +86,8 @@ export function worstProblem(hosts: HostInput[], wh: WorkingHours, now: number, 
           ? `${name(one)} mất kết nối`
           : `${name(one)} is offline`
         : vi
-          ? `${offline.length}/${hosts.length} máy mất kết nối`
-          : `${offline.length}/${hosts.length} hosts offline`,
+          ? `${offline.length}/${running.length} máy mất kết nối`
+          : `${offline.length}/${running.length} hosts offline`,
       one ? one.host : null,
       offline.length,
     );
@@ -118,7 +121,10 @@ export function worstProblem(hosts: HostInput[], wh: WorkingHours, now: number, 
       }
     }
   }
-  if (problems.length === 0) return { level: 'ok', text: vi ? 'Bình thường' : 'All good', host: null };
+  if (problems.length === 0) {
+    if (hosts.length > 0 && running.length === 0) return { level: 'ok', text: vi ? 'Đã tắt máy' : 'Switched off', host: null };
+    return { level: 'ok', text: vi ? 'Bình thường' : 'All good', host: null };
+  }
   problems.sort((a, b) => RANK[b.level] - RANK[a.level] || b.weight - a.weight);
   const { weight: _w, ...worst } = problems[0]!;
   return worst;

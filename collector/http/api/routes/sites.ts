@@ -16,12 +16,32 @@ export interface SitesRoutesDeps {
   configuredSites: readonly string[];
   /** Open incidents, once outage detection is wired (issue 3); none without it. */
   outages?: OutageReader | undefined;
+  /** Hosts switched off cleanly (issue 13): "đã tắt máy", never offline. */
+  stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
+}
+
+/**
+ * A site's state on the board (issue 13): `off` when every PC was switched off cleanly
+ * ("đã tắt máy": closing time, no alarm colours), `offline` when every running PC is out,
+ * `partial` when some are, `online` otherwise, `empty` before any agent reported.
+ */
+export type SiteState = 'online' | 'partial' | 'offline' | 'off' | 'empty';
+
+export function siteState(hosts: readonly HostState[], stopped: ReadonlyMap<string, number> | undefined): SiteState {
+  const known = hosts.filter((h) => h.state !== 'unknown');
+  if (known.length === 0) return 'empty';
+  const running = known.filter((h) => !(h.state === 'offline' && stopped?.has(h.host)));
+  if (running.length === 0) return 'off';
+  const out = running.filter((h) => h.state === 'offline').length;
+  return out === 0 ? 'online' : out === running.length ? 'offline' : 'partial';
 }
 
 export interface HostSummary {
   host: string;
   hostname: string;
   state: HostState['state'];
+  /** Switched off cleanly (its agent stopped; closing time): not out (issue 13). */
+  stopped: boolean;
   stateSince: number | null;
   lastSeen: number | null;
   cpu: number | null;
@@ -92,11 +112,19 @@ export function siteNetwork(latest: StoredSample[]) {
   };
 }
 
+const STATE_TEXT: Record<'vi' | 'en', Record<SiteState, string>> = {
+  vi: { online: 'Đang hoạt động', partial: 'Một số máy mất kết nối', offline: 'Mất kết nối', off: 'Đã tắt máy', empty: 'Chưa có dữ liệu' },
+  en: { online: 'Running', partial: 'Some PCs offline', offline: 'Offline', off: 'Switched off', empty: 'No data yet' },
+};
+export const siteStateText = (s: SiteState, lang: 'vi' | 'en') => STATE_TEXT[lang][s];
+
 /** `GET /api/sites` (overview tiles) and `GET /api/sites/:site` (site page). */
 export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
   const { store, sites } = deps;
   const openIncident = (site: string): SiteIncident | null => deps.outages?.openIncidents(site)[0] ?? null;
-  const inputs = (hosts: HostState[]): HostInput[] => hosts.map((h) => ({ state: h, latest: store.latestSample(h.site, h.host) }));
+  const stoppedOf = (site: string) => deps.stoppedHosts?.(site);
+  const inputs = (hosts: HostState[], stopped = hosts[0] ? stoppedOf(hosts[0].site) : undefined): HostInput[] =>
+    hosts.map((h) => ({ state: h, latest: store.latestSample(h.site, h.host), stopped: h.state === 'offline' && !!stopped?.has(h.host) }));
 
   return {
     name: 'sites',
@@ -115,6 +143,8 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         const out = [...bySite].map(([site, hosts]) => ({
           site,
           name: sites.get(site).name,
+          state: siteState(hosts, stoppedOf(site)),
+          stateText: siteStateText(siteState(hosts, stoppedOf(site)), q.lang),
           hostsTotal: hosts.length,
           hostsOnline: hosts.filter((h) => h.state === 'online').length,
           openIncident: openIncident(site),
@@ -133,7 +163,8 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         if (hosts.length === 0 && !deps.configuredSites.includes(p.site)) return sendError(res, 'not_found', `no site "${p.site}"`);
         const now = ctx.clock.now();
         const settings = sites.get(p.site);
-        const rows = inputs(hosts);
+        const stopped = stoppedOf(p.site);
+        const rows = inputs(hosts, stopped);
         const fresh = rows.filter((r) => r.state.state === 'online' && r.latest && now - r.latest.t <= THRESHOLDS.staleMs).map((r) => r.latest!);
         const summaries: HostSummary[] = rows.map(({ state: h, latest }) => {
           const f = latestFigures(latest?.metrics);
@@ -141,6 +172,7 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
             host: h.host,
             hostname: h.hostname,
             state: h.state,
+            stopped: h.state === 'offline' && !!stopped?.has(h.host),
             stateSince: h.stateSince,
             lastSeen: h.lastSeen,
             cpu: round(f.cpu),
@@ -154,6 +186,8 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         res.json({
           site: p.site,
           name: settings.name,
+          state: siteState(hosts, stopped),
+          stateText: siteStateText(siteState(hosts, stopped), q.lang),
           workingHours: settings.workingHours,
           lineMbps: settings.lineMbps ?? null,
           lineUpMbps: settings.lineUpMbps ?? null,
