@@ -172,6 +172,7 @@ export class GroupCommit {
     try {
       outcomes = store.transaction(() => batch.map((q) => ingest.store(q.topic, q.payload, q.context)));
     } catch (err) {
+      ingest.rolledBack();
       this.failures.inc();
       this.log.warn('commit', { err: (err as Error).message, messages: n }, 'store transaction failed; nothing acked, agents will send again');
       return 0;
@@ -182,7 +183,10 @@ export class GroupCommit {
     this.commitSeconds.observe((t1 - t0) / 1000);
     for (const q of batch) this.storeLatency.observe((t1 - q.at) / 1000);
     this.sendAcks(outcomes);
-    for (const o of outcomes) if (o.stored) ingest.emitStored(o.stored as StoredMessage);
+    for (const o of outcomes) {
+      if (o.stored) ingest.emitStored(o.stored as StoredMessage);
+      if (o.raised) ingest.emitStored(o.raised);
+    }
     return n;
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
@@ -5,7 +6,15 @@ import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '.
 import { SKEW_TOLERANCE_MS } from '../../contract/limits.js';
 import { parseTopic } from '../../contract/topics.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
+import type { SampleMetrics } from '../../contract/schemas.js';
 import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from '../store/store.js';
+import { CLOCK_SKEW_EVENT_TYPE, COLLECTOR_EVENT_BOOT_PREFIX, observeSkew, skewMessage, skewRules, type SkewRules, type SkewState } from './clock-skew.js';
+
+/**
+ * A clock found wrong this soon after the OS started is a clock lost at power-up (a flat
+ * CMOS battery): the monthly report lists those PCs (`details.afterBoot`).
+ */
+export const SKEW_AFTER_BOOT_MS = 60 * 60_000;
 
 /** Which outbox record of which agent a message was (for the end-to-end ack, contract/ack.ts). */
 export interface AckKey {
@@ -21,7 +30,11 @@ export type IngestOutcome =
   | { status: 'rejected'; reason: RejectReason; detail: string; ack?: AckKey | undefined };
 
 /** An outcome of {@link Ingest.store}: what to ack, and what to tell the listeners after the commit. */
-export type StoreOutcome = IngestOutcome & { stored?: StoredMessage | undefined };
+export type StoreOutcome = IngestOutcome & {
+  stored?: StoredMessage | undefined;
+  /** A `clock_skew` host event the collector raised on this message (stored in the same transaction). */
+  raised?: StoredMessage | undefined;
+};
 
 /** Thrown when the store cannot take a message (disk full, I/O error): do not ack it. */
 export class StoreUnavailableError extends Error {
@@ -47,6 +60,15 @@ export interface IngestDeps {
   log: Logger;
   metrics: MetricsRegistry;
   skewToleranceMs?: number;
+  /** Observations needed to enter/change/leave clock skew (default 2: one late message is not a wrong clock). */
+  skewConfirm?: number;
+}
+
+/** What ingest keeps per host for the clock-skew watch. */
+interface HostClock {
+  skew: SkewState;
+  /** Collector-time OS boot of the host, as last reported (corrected), when known. */
+  osBootAt?: number | undefined;
 }
 
 /**
@@ -64,6 +86,13 @@ export class Ingest {
   private readonly skewCorrected: Counter;
   private readonly badLog: RateLimitedLog;
   private readonly tolerance: number;
+  private readonly skewRules: SkewRules;
+  private readonly skewEvents: Counter;
+  /** Per host (`site/host`): loaded from the store at first sight, so bounded by the enrolled hosts. */
+  private readonly clocks = new Map<string, HostClock>();
+  /** Boot and seq of the collector's own host events (dedup key; never an agent's boot). */
+  private readonly eventBoot = `${COLLECTOR_EVENT_BOOT_PREFIX}${randomUUID()}`;
+  private eventSeq = 0;
 
   constructor(private readonly deps: IngestDeps) {
     const m = deps.metrics;
@@ -74,7 +103,9 @@ export class Ingest {
     this.skewCorrected = m.counter('canh_ingest_clock_skew_corrected_total', 'Messages whose agent clock was off by more than the tolerance and was corrected.');
     for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
     this.badLog = new RateLimitedLog(deps.log, 10_000, () => deps.clock.now());
+    this.skewEvents = m.counter('canh_ingest_clock_skew_events_total', 'clock_skew host events raised, by change (entered, changed, resolved).');
     this.tolerance = deps.skewToleranceMs ?? SKEW_TOLERANCE_MS;
+    this.skewRules = skewRules(this.tolerance, deps.skewConfirm);
   }
 
   /** Count a rejection decided outside the decoder (e.g. the broker's identity check). */
@@ -86,10 +117,25 @@ export class Ingest {
 
   /** Store one message in a transaction of its own and tell the listeners (tests, tools). */
   handle(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): IngestOutcome {
-    const out = this.deps.store.transaction(() => this.store(topic, payload, context));
+    let out: StoreOutcome;
+    try {
+      out = this.deps.store.transaction(() => this.store(topic, payload, context));
+    } catch (err) {
+      this.rolledBack();
+      throw err;
+    }
     if (out.stored) this.emitStored(out.stored);
-    const { stored: _stored, ...outcome } = out;
+    if (out.raised) this.emitStored(out.raised);
+    const { stored: _stored, raised: _raised, ...outcome } = out;
     return outcome;
+  }
+
+  /**
+   * The transaction that ran {@link store} rolled back: forget the in-memory clock-skew state
+   * (it is reloaded from the store), so a skew event that was not committed is raised again.
+   */
+  rolledBack(): void {
+    this.clocks.clear();
   }
 
   /** Tell the listeners (exports, outages, alerting, live board) about a committed message. */
@@ -130,12 +176,21 @@ export class Ingest {
     const { store } = this.deps;
     let fresh: boolean;
     let stored: StoredMessage;
+    /** This message's measure of the agent clock (receive − send), when it is one. */
+    let observed: number | undefined;
+    let clock: HostClock | undefined;
+    let raised: StoredMessage | undefined;
     try {
       switch (decoded.kind) {
         case 'samples': {
           const m = decoded.message;
           const skew = correctSkew(m.t, m.sent, received, this.tolerance);
           if (skew.corrected) this.skewCorrected.inc();
+          const shift = skew.corrected ? skew.skewMs : 0;
+          const up = m.metrics.uptime;
+          clock = this.clockOf(m.site, m.host);
+          if (up && 'seconds' in up) clock.osBootAt = received - up.seconds * 1000;
+          observed = skew.skewMs;
           const row: SampleRow = {
             site: m.site,
             host: m.host,
@@ -147,7 +202,7 @@ export class Ingest {
             received,
             skewMs: skew.skewMs,
             interval: m.interval,
-            metrics: m.metrics,
+            metrics: shiftMetrics(m.metrics, shift),
           };
           fresh = store.insertSample(row);
           stored = { kind: 'samples', row };
@@ -157,6 +212,8 @@ export class Ingest {
           const m = decoded.message;
           const skew = correctSkew(m.t, m.sent, received, this.tolerance);
           const shift = skew.corrected ? skew.skewMs : 0;
+          if (skew.corrected) this.skewCorrected.inc();
+          observed = skew.skewMs;
           const row: EventRow = {
             site: m.site,
             host: m.host,
@@ -178,30 +235,53 @@ export class Ingest {
         }
         case 'inventory': {
           const m = decoded.message;
-          const { v: _v, site, host, boot, seq, t, sent: _sent, ...data } = m;
-          const row: InventoryRow = { site, host, boot, seq, t, received, hostname: m.hostname, data };
+          const { v: _v, site, host, boot, seq, t, sent, ...data } = m;
+          const skew = correctSkew(t, sent, received, this.tolerance);
+          if (skew.corrected) this.skewCorrected.inc();
+          observed = skew.skewMs;
+          const row: InventoryRow = { site, host, boot, seq, t: skew.t, received, hostname: m.hostname, data };
           fresh = store.upsertInventory(row);
           stored = { kind: 'inventory', row };
           break;
         }
         case 'status': {
           const m = decoded.message;
+          clock = this.clockOf(m.site, m.host);
+          // A birth is sent at connect: its send time measures the clock. A Last Will is
+          // published by the broker long after the agent stamped it (at connect): it is no
+          // measure, and takes the skew the host is flagged with.
+          let shift: number;
+          if (m.state === 'online') {
+            const skew = correctSkew(m.t, m.sent, received, this.tolerance);
+            shift = skew.corrected ? skew.skewMs : 0;
+            observed = skew.skewMs;
+          } else {
+            shift = clock.skew.flaggedMs ?? 0;
+          }
+          if (shift !== 0) this.skewCorrected.inc();
+          const osBoot = m.osBoot === undefined ? undefined : m.osBoot + shift;
+          if (osBoot !== undefined) clock.osBootAt = osBoot;
           const row: StatusRow = {
             site: m.site,
             host: m.host,
             boot: m.boot,
-            t: m.t,
+            t: m.t + shift,
             received,
             state: m.state,
             hostname: m.hostname,
             agentVersion: m.agentVersion,
-            osBoot: m.osBoot,
+            osBoot,
             keepalive: m.keepalive,
           };
           fresh = store.applyStatus(row);
           stored = { kind: 'status', row };
           break;
         }
+      }
+      if (observed !== undefined) {
+        const m = decoded.message;
+        const row = this.watchSkew(m.site, m.host, m.boot, observed, received, clock ?? this.clockOf(m.site, m.host));
+        if (row) raised = { kind: 'events', row };
       }
     } catch (err) {
       this.storeErrors.inc();
@@ -214,11 +294,72 @@ export class Ingest {
     const ack: AckKey | undefined = decoded.kind === 'status' ? undefined : { site: m.site, host: m.host, boot: m.boot, seq: m.seq };
     if (fresh) {
       this.accepted.inc({ kind: decoded.kind });
-      return { status: 'accepted', kind: decoded.kind, ack, stored };
+      return { status: 'accepted', kind: decoded.kind, ack, stored, raised };
     }
     this.duplicates.inc({ kind: decoded.kind });
-    return { status: 'duplicate', kind: decoded.kind, ack };
+    return { status: 'duplicate', kind: decoded.kind, ack, raised };
   }
+
+  private clockOf(site: string, host: string): HostClock {
+    const key = `${site}/${host}`;
+    let c = this.clocks.get(key);
+    if (!c) {
+      const h = this.deps.store.getHost(site, host);
+      c = { skew: { flaggedMs: h?.clockSkewMs ?? null, since: h?.clockSkewSince ?? null } };
+      this.clocks.set(key, c);
+    }
+    return c;
+  }
+
+  /**
+   * Issue 13 item 4: one `clock_skew` host event when a host's clock goes wrong, changes a
+   * lot, or is right again (clock-skew.ts), stored as the collector's own event of that host
+   * and flagged on the host (`clockSkewMs` in /api/hosts, the board's mark).
+   */
+  private watchSkew(site: string, host: string, agentBoot: string, observedMs: number, received: number, clock: HostClock): EventRow | undefined {
+    const previous = clock.skew;
+    const d = observeSkew(previous, observedMs, received, this.skewRules);
+    clock.skew = d.state;
+    if (!d.raise) return undefined;
+    const { change, skewMs, previousMs } = d.raise;
+    const { store } = this.deps;
+    store.setClockSkew(site, host, d.state.flaggedMs, d.state.since);
+    const osBootAgoMs = clock.osBootAt === undefined ? undefined : Math.max(0, received - clock.osBootAt);
+    const row: EventRow = {
+      site,
+      host,
+      boot: this.eventBoot,
+      seq: ++this.eventSeq,
+      t: received,
+      received,
+      type: CLOCK_SKEW_EVENT_TYPE,
+      severity: change === 'resolved' ? 'info' : 'warning',
+      message: skewMessage(change, skewMs, previousMs),
+      // While wrong: from when it was found; once right again: the whole wrong period.
+      start: change === 'resolved' ? (previous.since ?? received) : received,
+      end: change === 'resolved' ? received : undefined,
+      details: {
+        change,
+        skewMs: Math.round(change === 'resolved' ? 0 : skewMs),
+        previousMs: previousMs === null ? null : Math.round(previousMs),
+        observedMs: Math.round(observedMs),
+        toleranceMs: this.tolerance,
+        agentBoot,
+        ...(osBootAgoMs === undefined ? {} : { osBootAgoMs: Math.round(osBootAgoMs), afterBoot: change !== 'resolved' && osBootAgoMs <= SKEW_AFTER_BOOT_MS }),
+      },
+    };
+    store.insertEvent(row);
+    this.skewEvents.inc({ change });
+    this.deps.log.info({ site, host, change, skewMs: Math.round(skewMs), previousMs }, 'clock skew');
+    return row;
+  }
+}
+
+/** The sample's metrics with their own times (the OS boot time) corrected by the clock skew. */
+function shiftMetrics(metrics: SampleMetrics, shift: number): SampleMetrics {
+  const up = metrics.uptime;
+  if (shift === 0 || !up || !('bootTime' in up)) return metrics;
+  return { ...metrics, uptime: { ...up, bootTime: up.bootTime + shift } };
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Store } from '../store/store.js';
 import { inUnion, mergeIntervals, overlapMs, unionOverlapMs } from './intervals.js';
 import { MinuteHistory } from './minute-history.js';
 import { pcHealth } from './pc-health.js';
+import { clockLostPcs } from './clock-lost.js';
 import { daysInMonth, localDateStart, monthRange, parseMonth, previousMonth, type ReportMonth } from './report-period.js';
 import {
   DEFAULT_METHOD,
@@ -344,6 +345,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     outages,
     network,
     hosts: pcs,
+    clockLost: clockLostPcs(hosts, events, hostOutages, from, to),
     proposals,
     headline,
     previous: null,

@@ -245,6 +245,15 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     }),
   });
 
+  if (r.clockLost.length > 0) {
+    b.push({ kind: 'para', text: `${T.pc.clockLostTitle}:` });
+    b.push({
+      kind: 'list',
+      ordered: false,
+      items: r.clockLost.map((c) => T.pc.clockLostRow(c.hostname === c.host ? c.host : `${c.hostname} (${c.host})`, c.times, fmtDuration(c.maxSkewMs, lang))),
+    });
+  }
+
   // 6. Proposals
   b.push({ kind: 'heading', level: 3, text: `6. ${T.sections.proposals}` });
   const byHost = new Map(r.hosts.map((h) => [h.host, h]));

@@ -153,6 +153,18 @@ export interface PcHealth {
   actions: string[];
 }
 
+/** A PC whose clock was found wrong after a power cut (collector/report/clock-lost.ts). */
+export interface ClockLostPc {
+  host: string;
+  hostname: string;
+  /** How many times in the month. */
+  times: number;
+  /** The largest skew found, ms (absolute). */
+  maxSkewMs: number;
+  /** The last time it was found (collector time). */
+  last: number;
+}
+
 export interface Headline {
   centrePct: number | null;
   siteUpPct: number | null;
@@ -185,6 +197,8 @@ export interface SiteReport {
   outages: OutageItem[];
   network: NetworkQuality;
   hosts: PcHealth[];
+  /** PCs whose clock is lost after power cuts: a CMOS battery to replace (issue 13). */
+  clockLost: ClockLostPc[];
   /** Ranked proposals (replace / upgrade), hosts from `hosts`. */
   proposals: string[];
   headline: Headline;

@@ -84,6 +84,8 @@ export interface ReportTexts {
     actions: string;
     rank: string;
     noProposal: string;
+    clockLostTitle: string;
+    clockLostRow: (pc: string, times: number, skew: string) => string;
     unsupported: string;
   };
   ageClass: Record<'old' | 'ageing' | 'recent' | 'unknown', string>;
@@ -193,6 +195,8 @@ const VI: ReportTexts = {
     actions: 'Nội dung nâng cấp',
     rank: 'TT',
     noProposal: 'Không có máy tính cần đề xuất thay thế hoặc nâng cấp trong tháng.',
+    clockLostTitle: 'Máy mất giờ sau khi mất điện (cần thay pin CMOS)',
+    clockLostRow: (pc, times, skew) => `${pc}: ${times} lần, lệch tới ${skew}`,
     unsupported: 'hết hỗ trợ',
   },
   ageClass: { old: 'Cũ (từ 8 năm)', ageing: 'Khá cũ (5–7 năm)', recent: 'Còn mới (dưới 5 năm)', unknown: 'Chưa xác định' },
@@ -350,6 +354,8 @@ const EN: ReportTexts = {
     actions: 'Upgrade',
     rank: '#',
     noProposal: 'No PC needs replacing or upgrading this month.',
+    clockLostTitle: 'PCs that lose the time after a power cut (CMOS battery to replace)',
+    clockLostRow: (pc, times, skew) => `${pc}: ${times} time(s), off by up to ${skew}`,
     unsupported: 'out of support',
   },
   ageClass: { old: 'Old (8+ years)', ageing: 'Ageing (5–7 years)', recent: 'Recent (< 5 years)', unknown: 'Unknown' },

@@ -60,6 +60,9 @@ const MIGRATIONS: string[] = [
      id INTEGER PRIMARY KEY, site TEXT NOT NULL, host TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL,
      t INTEGER NOT NULL, received INTEGER NOT NULL, data TEXT NOT NULL);
    CREATE UNIQUE INDEX inventory_history_dedup ON inventory_history (site, host, boot, seq);`,
+  // Issue 13: the clock skew raised as a `clock_skew` event, so a restart does not raise it again.
+  `ALTER TABLE hosts ADD COLUMN clock_skew_ms INTEGER;
+   ALTER TABLE hosts ADD COLUMN clock_skew_since INTEGER;`,
 ];
 
 function migrate(db: SqliteDatabase): void {
@@ -97,6 +100,8 @@ interface HostDbRow {
   os_boot: number | null;
   agent_version: string | null;
   last_skew_ms: number | null;
+  clock_skew_ms: number | null;
+  clock_skew_since: number | null;
   first_seen: number;
 }
 
@@ -128,6 +133,8 @@ function toHost(r: HostDbRow): HostState {
     osBoot: r.os_boot,
     agentVersion: r.agent_version,
     lastSkewMs: r.last_skew_ms,
+    clockSkewMs: r.clock_skew_ms ?? null,
+    clockSkewSince: r.clock_skew_since ?? null,
     firstSeen: r.first_seen,
   };
 }
@@ -182,6 +189,8 @@ export class SqliteStore implements Store {
          WHERE hosts.status_t IS NULL OR excluded.status_t >= hosts.status_t
             OR (excluded.boot = hosts.boot AND excluded.state = 'offline')`,
       ),
+      setClockSkew: db.prepare(`UPDATE hosts SET clock_skew_ms = @skewMs, clock_skew_since = @since WHERE site = @site AND host = @host`),
+      insertSkewedHost: db.prepare(`INSERT OR IGNORE INTO hosts (site, host, clock_skew_ms, clock_skew_since, first_seen) VALUES (@site, @host, @skewMs, @since, @since)`),
       markAllUnknown: db.prepare(`UPDATE hosts SET state = 'unknown', state_since = ? WHERE state = 'online'`),
       countSamples: db.prepare(`SELECT count(*) AS n FROM samples`),
       hostsOnline: db.prepare(`SELECT count(*) AS n FROM hosts WHERE state = 'online'`),
@@ -275,6 +284,12 @@ export class SqliteStore implements Store {
       agentVersion: row.agentVersion,
     });
     return res.changes === 1;
+  }
+
+  setClockSkew(site: string, host: string, skewMs: number | null, since: number | null): void {
+    const params = { site, host, skewMs: skewMs === null ? null : Math.round(skewMs), since };
+    // A host is known by then (its first message created it); if not, only a raised skew needs a row.
+    if (this.stmts.setClockSkew.run(params).changes === 0 && since !== null) this.stmts.insertSkewedHost.run(params);
   }
 
   markAllUnknown(now: number): number {

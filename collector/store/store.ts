@@ -56,6 +56,13 @@ export interface HostState {
   osBoot: number | null;
   agentVersion: string | null;
   lastSkewMs: number | null;
+  /**
+   * The host's clock skew raised as a `clock_skew` event (ms, collector receive − agent send:
+   * positive = the PC's clock is behind), or null while its clock is within the tolerance.
+   */
+  clockSkewMs: number | null;
+  /** Since when (collector time) {@link clockSkewMs} holds. */
+  clockSkewSince: number | null;
   firstSeen: number;
 }
 
@@ -87,6 +94,8 @@ export interface Store {
   upsertInventory(row: InventoryRow): boolean;
   /** Apply a status (birth / Last Will); older statuses than the stored one are ignored. */
   applyStatus(row: StatusRow): boolean;
+  /** Flag a host's clock skew (null: clock right again), decided by ingest's clock-skew watch; kept across restarts. */
+  setClockSkew(site: string, host: string, skewMs: number | null, since: number | null): void;
   /** Mark every host offline, e.g. when the embedded broker (and so every session) restarts. */
   markAllUnknown(now: number): number;
 

@@ -81,6 +81,13 @@ export function hostView(root, site, host, range) {
         el('dd', { text: ago(st.lastSeen) }),
         el('dt', { text: t('inv_agent') }),
         el('dd', { text: st.agentVersion || t('na') }),
+        st.clockSkewMs != null ? el('dt', { text: t('clockSkew') }) : null,
+        st.clockSkewMs != null
+          ? el('dd', {
+              cls: 'warn clock-skew',
+              text: dur(Math.abs(st.clockSkewMs) / 1000) + ' ' + t(st.clockSkewMs > 0 ? 'clockBehind' : 'clockAhead') + ' — ' + t('clockSkewHint'),
+            })
+          : null,
         spec ? el('dt', { text: t('underSpec') }) : null,
         spec ? el('dd', { cls: 'warn', text: (h.underSpec.reasons || []).join('; ') }) : null,
       ]),

@@ -97,6 +97,7 @@ export function siteView(root, site) {
           h.hostname && h.hostname !== h.host ? el('span', { cls: 'muted small host-id', text: ' ' + h.host }) : null,
           spec ? el('span', { cls: 'badge under-spec', title: (h.underSpec.reasons || []).join('; '), text: t('underSpec') }) : null,
           spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null,
+          h.clockSkewMs != null ? el('span', { cls: 'badge clock-skew', title: t('clockSkewHint') + ': ' + dur(Math.abs(h.clockSkewMs) / 1000), text: t('clockSkew') }) : null,
         ]),
         td(t('st_' + h.state), h.state),
         el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),

@@ -50,6 +50,8 @@ export interface HostSummary {
   uptimeSeconds: number | null;
   agentVersion: string | null;
   underSpec: UnderSpec;
+  /** The host's clock skew raised as a `clock_skew` event (ms; positive = its clock is behind), or null. */
+  clockSkewMs: number | null;
 }
 
 const SitesQuery = z.object({ lang: Lang }).strict();
@@ -181,6 +183,7 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
             uptimeSeconds: f.uptimeSeconds === null ? null : Math.round(f.uptimeSeconds),
             agentVersion: h.agentVersion,
             underSpec: underSpec(store.inventory(h.site, h.host)?.data, q.lang),
+            clockSkewMs: h.clockSkewMs,
           };
         });
         res.json({

@@ -29,6 +29,8 @@ function host(h: string, state: HostState['state'] = 'online'): HostState {
     osBoot: null,
     agentVersion: '0.1',
     lastSkewMs: 0,
+    clockSkewMs: null,
+    clockSkewSince: null,
     firstSeen: 0,
   };
 }

@@ -57,7 +57,21 @@ describe('worst problem of a site', () => {
   const WORK = Date.UTC(2026, 10, 24, 2, 0, 0);
   const NIGHT = Date.UTC(2026, 10, 24, 14, 0, 0);
   const host = (id: string, state: HostState['state'], m: SampleMetrics | undefined, now: number): HostInput => ({
-    state: { site: 's', host: id, hostname: id.toUpperCase(), state, stateSince: now, lastSeen: now, boot: null, osBoot: null, agentVersion: '1', lastSkewMs: 0, firstSeen: 0 },
+    state: {
+      site: 's',
+      host: id,
+      hostname: id.toUpperCase(),
+      state,
+      stateSince: now,
+      lastSeen: now,
+      boot: null,
+      osBoot: null,
+      agentVersion: '1',
+      lastSkewMs: 0,
+      clockSkewMs: null,
+      clockSkewSince: null,
+      firstSeen: 0,
+    },
     latest: m ? ({ site: 's', host: id, t: now - 10_000, metrics: m } as StoredSample) : undefined,
   });
   const disk = (usedPct: number): SampleMetrics => ({ disks: [{ mount: 'C:', total: 1, used: 1, free: 0, usedPct }] });
