@@ -35,6 +35,11 @@ export interface Observation {
   summary: Localized;
   /** What to check. */
   hint: Localized;
+  /**
+   * With `recovered`: the figures that ended the alert. The resolved message quotes them
+   * instead of the last bad ones (issue 13 item 5); without it the alert keeps its summary.
+   */
+  resolvedSummary?: Localized | undefined;
   /** When the problem began, when the data tells (e.g. hosts offline since); default: first seen. */
   since?: number | undefined;
 }
