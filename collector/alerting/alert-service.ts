@@ -11,6 +11,7 @@ import { ruleConfigKey, type AlertingConfig } from './alerting-config.js';
 import { AlertStore } from './alert-store.js';
 import { emptyState, type EngineState, type NotificationSink, type Observation, type Silence } from './alert-types.js';
 import { OffPeakBaselines } from './baselines.js';
+import { RollupBaselineHistory } from './rollup-baseline-history.js';
 import { evaluate, type EngineSettings, type RuleTiming } from './engine.js';
 import type { OpenIncidentView } from './inhibition.js';
 import { LogNotificationSink } from './log-sink.js';
@@ -59,6 +60,8 @@ export class AlertService {
   private readonly countErrors?: () => void;
   private readonly countRefused?: (n: number) => void;
   private refusedLogged = 0;
+  /** Seeding of the baselines from history (awaited by stop()). */
+  seeding: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: AlertServiceDeps) {
     this.log = deps.log;
@@ -96,7 +99,19 @@ export class AlertService {
 
   async start(): Promise<void> {
     this.state = this.alertStore.loadState();
-    this.baselines.load(this.alertStore.loadBaselines());
+    // Baselines from the stored 1-minute rollups (issue 13 item 5), one site-hour per turn of the loop.
+    const started = this.deps.clock.now();
+    this.seeding = this.baselines
+      .seed(new RollupBaselineHistory(this.deps.db), {
+        until: started,
+        offPeak: (site, t) => !isWorkingTime(this.deps.sites.workingHours(site), this.scheduleNow(t)),
+        pause: () => new Promise((resolve) => setImmediate(resolve)),
+        cancelled: () => this.timer === undefined,
+      })
+      .then(
+        (r) => this.log.info({ ...r, ms: this.deps.clock.now() - started }, 'alerting: baselines seeded from history'),
+        (err: unknown) => this.log.warn({ err: (err as Error).message }, 'alerting: baselines not seeded; learning from now on'),
+      );
     const every = this.deps.config.evaluateSeconds * 1000;
     this.timer = this.deps.clock.setInterval(() => this.tick(), every);
     this.log.info(
@@ -108,11 +123,7 @@ export class AlertService {
   async stop(): Promise<void> {
     this.deps.clock.clear(this.timer);
     this.timer = undefined;
-    try {
-      this.alertStore.saveBaselines(this.baselines.takeDirty());
-    } catch (err) {
-      this.log.warn({ err: (err as Error).message }, 'alerting: baselines not saved');
-    }
+    await this.seeding;
   }
 
   /** Current engine state (read-only use). */
@@ -274,6 +285,5 @@ export class AlertService {
       if (a.state === 'firing' && a.startsAt === now) this.log.info({ alert: a.id, rule: a.rule, site: a.site, host: a.host, value: a.value }, 'alert firing');
       if (a.state === 'resolved' && a.endsAt === now && a.startsAt !== null) this.log.info({ alert: a.id, rule: a.rule, site: a.site, host: a.host }, 'alert resolved');
     }
-    this.alertStore.saveBaselines(this.baselines.takeDirty());
   }
 }

@@ -40,8 +40,10 @@ export interface Observation {
   /** When the problem began, when the data tells (e.g. hosts offline since); default: first seen. */
   since?: number | undefined;
   /**
-   * With `recovered`: what the resolved message says instead of the firing summary, e.g. the
-   * cause learnt meanwhile (issue 13: "Mất điện 08:14–08:16 (2 phút 30 giây), 5/5 máy khởi động lại").
+   * With `recovered`: what the resolved message says instead of the firing summary: the
+   * figures that ended the alert, not the last bad ones (issue 13 item 5), or the cause
+   * learnt meanwhile ("Mất điện 08:14–08:16 (2 phút 30 giây), 5/5 máy khởi động lại").
+   * Without it the alert keeps its summary.
    */
   resolvedSummary?: Localized | undefined;
 }

@@ -169,7 +169,10 @@ export function evaluate(prev: EngineState, input: EvaluationInput, now: number)
     } else if (condition === 'recovered') {
       if (a && a.state !== 'resolved') {
         a.lastSeen = now;
-        if (o.resolvedSummary) a.summary = o.resolvedSummary;
+        if (o.resolvedSummary) {
+          a.summary = o.resolvedSummary;
+          a.value = o.value;
+        }
         resolve(a);
       }
     } else if (a && a.state !== 'resolved') {

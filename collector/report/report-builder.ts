@@ -82,16 +82,17 @@ export function buildReport(req: ReportRequest, src: ReportSources): ReportBundl
     lang: req.lang ?? 'vi',
     generatedAt: req.generatedAt ?? null,
     method,
-    sites: sites.map((s) => buildSiteReport(s, month, method, src)),
+    sites: sites.map((s) => buildSiteReport(s, month, method, src, req.generatedAt ?? null)),
   };
 }
 
-export function buildSiteReport(site: string, month: ReportMonth, method: ReportMethod, src: ReportSources): SiteReport {
-  const report = siteMonth(site, month, method, src);
+/** `asOf`: the report time; working time after it (the rest of the current month) is not counted. */
+export function buildSiteReport(site: string, month: ReportMonth, method: ReportMethod, src: ReportSources, asOf: number | null = null): SiteReport {
+  const report = siteMonth(site, month, method, src, asOf);
   const prevMonth = previousMonth(month);
   const prevRange = monthRange(prevMonth, report.timezone);
   const hadHosts = src.store.listHosts(site).some((h) => h.firstSeen < prevRange.to);
-  report.previous = hadHosts ? siteMonth(site, prevMonth, method, src).headline : null;
+  report.previous = hadHosts ? siteMonth(site, prevMonth, method, src, asOf).headline : null;
   return report;
 }
 
@@ -114,7 +115,7 @@ function percentile(xs: number[], p: number): number | null {
 
 const mean = (sum: number, n: number) => (n > 0 ? sum / n : null);
 
-function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: ReportSources): SiteReport {
+function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: ReportSources, asOf: number | null): SiteReport {
   const settings = src.sites.get(site);
   const wh = settings.workingHours;
   const tz = wh.timezone;
@@ -122,8 +123,8 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   const notes: string[] = [];
   const hosts = src.store.listHosts(site).filter((h) => h.firstSeen < to);
 
-  // Working time of the month.
-  const working = workingIntervals(wh, from, to);
+  // Working time of the month, up to the report time: future days are not "working time without data".
+  const working = workingIntervals(wh, from, asOf !== null && asOf > from ? Math.min(to, asOf) : to);
   const workingMs = working.reduce((s, [a, b]) => s + (b - a), 0);
 
   // Outages: site incidents overlapping the month, clipped to it.
@@ -155,6 +156,8 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
   const dayAcc = new Map<string, { congested: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
   let downMinutes = 0;
+  /** Working minutes outside incidents with any measurement. */
+  let upMeasured = 0;
   let measured = 0;
   let okMinutes = 0;
   let noData = 0;
@@ -177,6 +180,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
         continue;
       }
       const f = minutes.at(m);
+      if (f.portalsOk !== null || f.latencyMs !== null || f.lossPct !== null || f.rxMbps !== null) upMeasured++;
       if (f.portalsOk === null) noData++;
       else {
         measured++;
@@ -213,15 +217,21 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   if (line === null) notes.push('no_line_speed');
 
   const siteDownMs = unionOverlapMs(clippedIncidents, working);
+  // Availability over measured minutes only (issue 13 item 6), with the coverage beside it.
+  const covered = upMeasured + downMinutes;
+  const coveragePct = workingMinutes.size > 0 ? round2((100 * covered) / workingMinutes.size) : null;
+  const insufficientData = coveragePct === null || coveragePct < method.minCoveragePct;
   const availability: Availability = {
     workingMs,
     siteDownMs,
-    siteUpPct: workingMs > 0 ? round2((100 * (workingMs - siteDownMs)) / workingMs) : null,
+    siteUpPct: !insufficientData && covered > 0 ? round2((100 * upMeasured) / covered) : null,
     portalMinutesMeasured: measured,
     portalMinutesOk: okMinutes,
-    portalOkPct: measured > 0 ? round2((100 * okMinutes) / measured) : null,
-    centrePct: measured + downMinutes > 0 ? round2((100 * okMinutes) / (measured + downMinutes)) : null,
+    portalOkPct: !insufficientData && measured > 0 ? round2((100 * okMinutes) / measured) : null,
+    centrePct: !insufficientData && measured + downMinutes > 0 ? round2((100 * okMinutes) / (measured + downMinutes)) : null,
     minutesWithoutData: noData,
+    coveragePct,
+    insufficientData,
     portals: minutes.portals,
   };
 

@@ -100,9 +100,10 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     kind: 'fields',
     rows: [
       [T.availability.workingTime, fmtDuration(a.workingMs, lang)],
-      [T.availability.siteUp, fmtPct(a.siteUpPct, lang, 2)],
-      [T.availability.portalsOk, fmtPct(a.portalOkPct, lang, 2)],
-      [T.availability.centre, fmtPct(a.centrePct, lang, 2)],
+      [T.availability.coverage, fmtPct(a.coveragePct, lang, 2)],
+      [T.availability.siteUp, a.insufficientData ? T.availability.insufficient : fmtPct(a.siteUpPct, lang, 2)],
+      [T.availability.portalsOk, a.insufficientData ? T.availability.insufficient : fmtPct(a.portalOkPct, lang, 2)],
+      [T.availability.centre, a.insufficientData ? T.availability.insufficient : fmtPct(a.centrePct, lang, 2)],
       [T.availability.noData, fmtNum(a.minutesWithoutData, 0, lang)],
       [T.availability.portals, a.portals.length ? a.portals.join(', ') : T.availability.none],
     ],

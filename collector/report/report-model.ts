@@ -10,6 +10,8 @@ export type Lang = 'vi' | 'en';
 
 /** Thresholds that define the figures; printed in the footnotes. */
 export interface ReportMethod {
+  /** Below this share of working minutes measured (or in an incident), availability is "không đủ số liệu", not a %. */
+  minCoveragePct: number;
   /** A minute is congested when line usage ≥ this share of the contracted speed, % … */
   congestionUsagePct: number;
   /** … or when the median packet loss of the site's PCs is ≥ this, %. */
@@ -24,6 +26,7 @@ export interface ReportMethod {
 }
 
 export const DEFAULT_METHOD: ReportMethod = {
+  minCoveragePct: 50,
   congestionUsagePct: 80,
   congestionLossPct: 5,
   saturationPct: 90,
@@ -69,6 +72,14 @@ export interface Availability {
   centrePct: number | null;
   /** Working minutes outside incidents without any probe data (not counted either way). */
   minutesWithoutData: number;
+  /**
+   * Working minutes with a measurement from some PC or inside an incident, over all working
+   * minutes up to the report time (future days excluded), %. Availability is taken over the
+   * measured minutes only (issue 13 item 6: no data is not "100 %").
+   */
+  coveragePct: number | null;
+  /** Coverage under `method.minCoveragePct`: the percentages are null and the report says so. */
+  insufficientData: boolean;
   /** Portal probe names seen in the month. */
   portals: string[];
 }

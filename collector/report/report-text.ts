@@ -29,7 +29,7 @@ export interface ReportTexts {
     method: string;
     overview: string;
   };
-  availability: { workingTime: string; siteUp: string; portalsOk: string; centre: string; noData: string; portals: string; none: string };
+  availability: { workingTime: string; siteUp: string; portalsOk: string; centre: string; noData: string; portals: string; none: string; coverage: string; insufficient: string };
   outage: {
     kind: string;
     count: string;
@@ -138,6 +138,8 @@ const VI: ReportTexts = {
     portalsOk: 'Tỷ lệ thời gian truy cập được các cổng dịch vụ công (khi Trung tâm hoạt động)',
     centre: 'Tỷ lệ sẵn sàng phục vụ giải quyết TTHC',
     noData: 'Số phút làm việc không có số liệu đo',
+    coverage: 'Độ phủ số liệu (thời gian làm việc có số liệu đo, đến thời điểm lập báo cáo)',
+    insufficient: 'không đủ số liệu',
     portals: 'Cổng dịch vụ công được kiểm tra',
     none: 'không có',
   },
@@ -297,6 +299,8 @@ const EN: ReportTexts = {
     portalsOk: 'Share of working time with the public-service portals reachable (centre up)',
     centre: 'Availability for administrative procedures (TTHC)',
     noData: 'Working minutes without measurements',
+    coverage: 'Data coverage (working time measured, up to the report time)',
+    insufficient: 'not enough data',
     portals: 'Portals checked',
     none: 'none',
   },

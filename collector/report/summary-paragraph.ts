@@ -19,10 +19,15 @@ function worstHour(r: SiteReport): number | null {
 function vi(r: SiteReport): string[] {
   const s: string[] = [];
   const a = r.availability;
-  s.push(
-    `Trong ${fmtMonth(r.month, 'vi')}, ${r.siteName} có ${fmtDuration(a.workingMs, 'vi')} làm việc; Trung tâm hoạt động trong ${fmtPct(a.siteUpPct, 'vi')} thời gian làm việc` +
-      (a.centrePct !== null ? `, tỷ lệ sẵn sàng phục vụ giải quyết thủ tục hành chính (bao gồm truy cập các cổng dịch vụ công) đạt ${fmtPct(a.centrePct, 'vi')}.` : '.'),
-  );
+  if (a.insufficientData)
+    s.push(
+      `Trong ${fmtMonth(r.month, 'vi')}, ${r.siteName} có ${fmtDuration(a.workingMs, 'vi')} làm việc; không đủ số liệu để tính tỷ lệ hoạt động của Trung tâm (chỉ ${fmtPct(a.coveragePct ?? 0, 'vi')} thời gian làm việc có số liệu đo).`,
+    );
+  else
+    s.push(
+      `Trong ${fmtMonth(r.month, 'vi')}, ${r.siteName} có ${fmtDuration(a.workingMs, 'vi')} làm việc (có số liệu đo ${fmtPct(a.coveragePct, 'vi')}); Trung tâm hoạt động trong ${fmtPct(a.siteUpPct, 'vi')} thời gian làm việc có số liệu` +
+        (a.centrePct !== null ? `, tỷ lệ sẵn sàng phục vụ giải quyết thủ tục hành chính (bao gồm truy cập các cổng dịch vụ công) đạt ${fmtPct(a.centrePct, 'vi')}.` : '.'),
+    );
   const p = r.powerCuts;
   const n = r.networkCuts;
   if (p.count === 0 && n.count === 0) s.push('Trong tháng không ghi nhận sự cố mất điện hoặc mất kết nối mạng.');
@@ -64,10 +69,15 @@ function vi(r: SiteReport): string[] {
 function en(r: SiteReport): string[] {
   const s: string[] = [];
   const a = r.availability;
-  s.push(
-    `In ${fmtMonth(r.month, 'en')}, ${r.siteName} had ${fmtDuration(a.workingMs, 'en')} of working time; the centre was up for ${fmtPct(a.siteUpPct, 'en')} of it` +
-      (a.centrePct !== null ? `, and available for administrative procedures (portals reachable) ${fmtPct(a.centrePct, 'en')} of the time.` : '.'),
-  );
+  if (a.insufficientData)
+    s.push(
+      `In ${fmtMonth(r.month, 'en')}, ${r.siteName} had ${fmtDuration(a.workingMs, 'en')} of working time; not enough data to compute the centre's availability (only ${fmtPct(a.coveragePct ?? 0, 'en')} of it measured).`,
+    );
+  else
+    s.push(
+      `In ${fmtMonth(r.month, 'en')}, ${r.siteName} had ${fmtDuration(a.workingMs, 'en')} of working time (${fmtPct(a.coveragePct, 'en')} measured); the centre was up for ${fmtPct(a.siteUpPct, 'en')} of the measured time` +
+        (a.centrePct !== null ? `, and available for administrative procedures (portals reachable) ${fmtPct(a.centrePct, 'en')} of the time.` : '.'),
+    );
   const p = r.powerCuts;
   const n = r.networkCuts;
   if (p.count === 0 && n.count === 0) s.push('No power cut or network cut was recorded.');

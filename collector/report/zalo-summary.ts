@@ -15,7 +15,7 @@ export function zaloSummary(r: SiteReport, lang: Lang): string {
     lang === 'vi'
       ? [
           `[Canh] Báo cáo hạ tầng ${fmtMonth(r.month, 'vi')} – ${r.siteName}`,
-          `• Sẵn sàng phục vụ TTHC: ${fmtPct(r.availability.centrePct, 'vi')} thời gian làm việc`,
+          r.availability.insufficientData ? '• Sẵn sàng phục vụ TTHC: không đủ số liệu' : `• Sẵn sàng phục vụ TTHC: ${fmtPct(r.availability.centrePct, 'vi')} thời gian làm việc`,
           `• Mất điện: ${r.powerCuts.count} lần (${fmtDuration(r.powerCuts.totalMs, 'vi')}), ${r.powerCuts.inWorkingHours} lần trong giờ làm việc`,
           `• Mất kết nối mạng: ${r.networkCuts.count} lần (${fmtDuration(r.networkCuts.totalMs, 'vi')})`,
           `• Nghẽn mạng giờ làm việc: ${r.network.congestedMinutes} phút`,

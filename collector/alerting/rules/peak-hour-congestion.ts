@@ -164,6 +164,50 @@ function lineFinding(ctx: RuleContext, site: SiteView, p: Params, from: number):
   ];
 }
 
+/**
+ * What the network looks like now that the rule recovered (issue 13 item 5: the RESOLVED
+ * message quoted the last bad figure, "2.1% packet loss (normally 0%)"): the ping target
+ * with the most loss now, with its p95 and the baselines.
+ */
+function recoveredText(ctx: RuleContext, site: SiteView, from: number): { value: number; text: (lang: Lang) => string } | undefined {
+  const byTarget = new Map<string, { role: 'gateway' | 'configured'; loss: number[]; p95: number[] }>();
+  for (const h of site.hosts) {
+    for (const s of ctx.samples(site.site, h.host, from)) {
+      for (const x of s.ping) {
+        let e = byTarget.get(x.target);
+        if (!e) byTarget.set(x.target, (e = { role: x.role, loss: [], p95: [] }));
+        e.loss.push(x.lossPct);
+        if (x.rttP95 !== null) e.p95.push(x.rttP95);
+      }
+    }
+  }
+  let worst: { target: string; role: 'gateway' | 'configured'; loss: number; p95: number | null } | undefined;
+  for (const [target, e] of byTarget) {
+    const loss = mean(e.loss) ?? 0;
+    if (!worst || loss > worst.loss) worst = { target, role: e.role, loss, p95: quantile(e.p95, 0.95) };
+  }
+  if (!worst) return undefined;
+  const w = worst;
+  const base = ctx.baseline(site.site, `ping:${w.target}`);
+  const baseLat = base?.latency ?? null;
+  const label = (lang: Lang) => (w.role === 'gateway' ? (lang === 'vi' ? `cổng mạng ${w.target}` : `gateway ${w.target}`) : w.target);
+  return {
+    value: Number(w.loss.toFixed(1)),
+    text: (lang) => {
+      const loss =
+        lang === 'vi'
+          ? `mất ${num(w.loss, lang)}% gói tới ${label(lang)} (bình thường ${num(base?.loss ?? 0, lang)}%)`
+          : `${num(w.loss, lang)}% packet loss to ${label(lang)} (normally ${num(base?.loss ?? 0, lang)}%)`;
+      const lat =
+        w.p95 === null
+          ? ''
+          : (lang === 'vi' ? `, trễ p95 ${num(w.p95, lang, 0)} ms` : `, p95 latency ${num(w.p95, lang, 0)} ms`) +
+            (baseLat !== null ? (lang === 'vi' ? ` (bình thường ${num(baseLat, lang, 0)} ms)` : ` (normally ${num(baseLat, lang, 0)} ms)`) : '');
+      return loss + lat;
+    },
+  };
+}
+
 const HINTS = {
   lan: { vi: 'switch, cáp mạng và router trong trụ sở; máy nào đang tải nặng', en: 'switches, cables and the router in the office; which PC is downloading' },
   wan: { vi: 'modem/router và đường truyền Internet; báo nhà mạng nếu kéo dài', en: 'the modem/router and the internet line; call the ISP if it persists' },
@@ -194,11 +238,15 @@ export const peakHourCongestion: AlertRule<Params> = {
       const top = findings.slice(0, 3);
       const worstLoss = findings.reduce((m, f) => Math.max(m, f.lossValue ?? 0), 0);
       const kind = top[0]?.kind ?? 'wan';
+      const now = condition === 'recovered' ? recoveredText(ctx, site, from) : undefined;
       out.push(
         observe(this.name, p, {
           site: site.site,
           condition,
-          value: top.length ? Number(worstLoss.toFixed(1)) : 0,
+          value: top.length ? Number(worstLoss.toFixed(1)) : (now?.value ?? 0),
+          resolvedSummary: now
+            ? both((lang) => (lang === 'vi' ? `Mạng giờ cao điểm đã bình thường: nay ${now.text(lang)}` : `Peak-hour network back to normal: now ${now.text(lang)}`))
+            : undefined,
           summary: both((lang) => (lang === 'vi' ? 'Mạng nghẽn giờ cao điểm' : 'Peak-hour congestion') + (top.length ? `: ${top.map((f) => f.text(lang)).join('; ')}` : '')),
           hint: HINTS[kind],
         }),
