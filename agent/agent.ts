@@ -67,6 +67,7 @@ export class Agent {
         clock: this.clock,
         log: log.child({ module: 'system' }),
         pingProbeIntervalSeconds: config.intervalSeconds / config.ping.count,
+        stateDir: config.stateDir,
       });
     this.outbox = new Outbox({
       dir: join(config.stateDir, 'outbox'),

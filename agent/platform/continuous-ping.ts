@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
+import { pingCommand, type PingChildRecord } from './ping-children.js';
 
 /** Replies and probes seen in one window (between two `take()` calls). */
 export interface PingWindow {
@@ -40,6 +41,8 @@ export interface ContinuousPingOptions {
   log: Logger;
   binary?: string;
   spawnPing?: SpawnPing;
+  /** Where the child's pid is recorded so that a later start ends it if this agent is killed (issue 13 item 8). */
+  children?: PingChildRecord | undefined;
 }
 
 /**
@@ -77,7 +80,13 @@ export class ContinuousPing {
   private launch(): void {
     const { opts } = this;
     const args = ['-n', '-O', '-i', String(opts.probeIntervalSeconds), '-W', String(Math.max(1, Math.ceil(opts.probeIntervalSeconds))), opts.target];
-    const spawnPing = opts.spawnPing ?? ((a: string[]) => spawn(opts.binary ?? 'ping', a, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } }));
+    // Wrapped so that it dies with the agent, even of kill -9 (ping-children.ts).
+    const spawnPing =
+      opts.spawnPing ??
+      ((a: string[]) => {
+        const [cmd, argv] = pingCommand(opts.binary ?? 'ping', a);
+        return spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, windowsHide: true });
+      });
     let child: PingProcess;
     try {
       child = spawnPing(args);
@@ -87,6 +96,7 @@ export class ContinuousPing {
       return;
     }
     this.child = child;
+    opts.children?.add(child.pid);
     this.partial = '';
     // A new process numbers its probes from 1 again.
     this.windowStartSeq = 0;
@@ -108,6 +118,7 @@ export class ContinuousPing {
       this.lastError = err.code ?? err.message;
     });
     child.on('close', (code) => {
+      opts.children?.remove(child.pid);
       if (this.child === child) this.child = undefined;
       if (this.stopped) return;
       if (!this.lastError) this.lastError = `ping exited with code ${code}`;

@@ -1,7 +1,9 @@
 import { readdir, readFile, realpath } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import type { ProcessInfo, PowerMetrics } from '../../contract/schemas.js';
 import { ContinuousPing } from './continuous-ping.js';
+import { PingChildRecord } from './ping-children.js';
 import {
   diskLayoutFromSysBlock,
   parseCpuinfo,
@@ -63,7 +65,13 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
   constructor(opts: RealSystemInfoOptions = {}) {
     super('linux', opts);
     this.probeInterval = Math.max(0.2, opts.pingProbeIntervalSeconds ?? 3.75);
+    if (opts.stateDir) {
+      this.pingChildren = new PingChildRecord(join(opts.stateDir, 'ping-children.json'), this.log);
+      // A previous run killed with kill -9 may have left its pings running (issue 13 item 8).
+      this.pingChildren.endStrays();
+    }
   }
+  private readonly pingChildren: PingChildRecord | undefined;
 
   async stop(): Promise<void> {
     await Promise.all([...this.pingers.values()].map((p) => p.pinger.stop()));
@@ -125,7 +133,7 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
     }
     let entry = this.pingers.get(target);
     if (!entry) {
-      const pinger = new ContinuousPing({ target, probeIntervalSeconds: this.probeInterval, clock: this.clock, log: this.log });
+      const pinger = new ContinuousPing({ target, probeIntervalSeconds: this.probeInterval, clock: this.clock, log: this.log, children: this.pingChildren });
       pinger.start();
       entry = { pinger, lastTaken: now };
       this.pingers.set(target, entry);

@@ -21,6 +21,8 @@ export interface RealSystemInfoOptions {
    * (see continuous-ping.ts); the agent sets sampling interval / ping.count.
    */
   pingProbeIntervalSeconds?: number;
+  /** The agent's state dir: where the pids of its ping children are recorded (ping-children.ts). */
+  stateDir?: string;
   /** Where the platform overrides are read (default process.env). */
   env?: NodeJS.ProcessEnv;
 }

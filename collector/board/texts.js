@@ -38,6 +38,11 @@ export function when(tms) {
   if (!tms) return t('na');
   return new Date(tms).toLocaleString(locale(), { day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit' });
 }
+/**
+ * Sizes in one convention on the whole board (issue 13 item 7): "GB" as Windows shows it,
+ * 1 GB = 1024³ bytes, the figure the officer sees in the PC's own properties. The
+ * collector's texts (under-spec reasons) use the same.
+ */
 export function bytes(b) {
   if (b == null) return t('na');
   var u = ['B', 'KB', 'MB', 'GB', 'TB'];
@@ -51,4 +56,10 @@ export function bytes(b) {
 export function levelClass(v, warn, crit) {
   if (v == null) return '';
   return v >= crit ? 'crit' : v >= warn ? 'warn' : '';
+}
+
+/** A failed web check's reason from the probe's error code (ENOTFOUND, ETIMEDOUT, a TLS code, `HTTP 503`). */
+export function probeReason(p) {
+  if (p.reason === 'http' && p.status) return t('pr_http') + ' ' + p.status;
+  return t('pr_' + (p.reason || 'other')) + (p.error ? ' (' + p.error + ')' : '');
 }

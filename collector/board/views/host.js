@@ -47,7 +47,7 @@ export function hostView(root, site, host, range) {
     var evFrom = Math.max(from, now - 30 * 86400e3);
     var jobs = [
       get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
-      optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
+      optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200, lang: session.lang }),
       optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
     ];
     metrics.forEach(function (m) {
@@ -74,7 +74,10 @@ export function hostView(root, site, host, range) {
     clear(summary).appendChild(
       el('dl', { cls: 'kv' }, [
         el('dt', { text: t('state') }),
-        el('dd', null, [el('span', { cls: st.state, text: t('st_' + st.state) }), st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '']),
+        el('dd', null, [
+          el('span', { cls: st.state, text: t('st_' + st.state) + (st.state === 'offline' && h.workingNow === false ? ' (' + t('offHours') + ')' : '') }),
+          st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '',
+        ]),
         el('dt', { text: t('hostId') }),
         el('dd', { text: site + ' / ' + host }),
         el('dt', { text: t('lastSeen') }),
@@ -140,7 +143,7 @@ export function hostView(root, site, host, range) {
         t: e.t || e.start || e.receivedAt,
         cls: e.severity === 'critical' ? 'crit' : e.severity === 'warning' ? 'warn' : '',
         what: t('ev_' + e.type) + d,
-        msg: e.message || '',
+        msg: e.text || e.message || '',
       });
     });
     if (!evs && !outs) {
@@ -156,7 +159,7 @@ export function hostView(root, site, host, range) {
     });
     eventsBox.appendChild(
       table(
-        [t('start'), '', t('summary')],
+        [t('start'), t('eventType'), t('summary')],
         rows.slice(0, 200).map(function (r) {
           return el('tr', null, [td(when(r.t)), td(r.what, r.cls), td(r.msg)]);
         }),

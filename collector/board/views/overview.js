@@ -31,9 +31,13 @@ export function overviewView(root) {
                 ? t('openIncident') + ': ' + t('cause_' + inc.cause) + ', ' + t('since').toLowerCase() + ' ' + when(inc.start) + ' (' + dur((Date.now() - inc.start) / 1000) + ')'
                 : t('noIncident'),
             ),
-            el('p', null, [
-              el('span', { cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : 'online', text: t('lvl_' + worst.level) }),
-              worst.text ? ': ' + worst.text + (worst.host ? ' (' + worst.host + ')' : '') : '',
+            // The state names the problem; the level word alone only when there is none (issue 13 item 7).
+            el('p', { cls: 'state' }, [
+              el('span', {
+                cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : worst.text && worst.text !== t('lvl_ok') ? 'muted' : 'online',
+                text: worst.level !== 'ok' ? t('lvl_' + worst.level) + ': ' + worst.text : worst.text || t('lvl_ok'),
+              }),
+              worst.host && worst.level !== 'ok' ? ' (' + worst.host + ')' : '',
             ]),
             el('p', { cls: 'muted small' }, t('lastSeen') + ': ' + ago(s.lastSeen)),
           ]),

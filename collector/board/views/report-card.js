@@ -5,10 +5,17 @@ import { t } from '../texts.js';
 
 /** Monthly report (issue 7): links to the collector's report of a month, opened in a new tab. */
 export function reportCard(site) {
+  // A list of months, not <input type=month>: Chromium draws that in the browser's
+  // language ("November 2026") whatever the board's (issue 13 item 7).
   var d = new Date();
   d.setDate(1);
-  d.setMonth(d.getMonth() - 1);
-  var month = el('input', { id: 'report-month', type: 'month', value: d.getFullYear() + '-' + ('0' + (d.getMonth() + 1)).slice(-2), 'aria-label': t('reportMonth') });
+  var options = [];
+  for (var i = 0; i < 24; i++) {
+    d.setMonth(d.getMonth() - 1);
+    var mm = ('0' + (d.getMonth() + 1)).slice(-2);
+    options.push(el('option', { value: d.getFullYear() + '-' + mm, text: t('monthLabel') + (session.lang === 'en' ? d.getFullYear() + '-' + mm : mm + '/' + d.getFullYear()) }));
+  }
+  var month = el('select', { id: 'report-month', 'aria-label': t('reportMonth') }, options);
   var links = el('p');
   function update() {
     var m = /^\d{4}-\d{2}$/.test(month.value) ? month.value : '';

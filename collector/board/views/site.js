@@ -4,7 +4,7 @@ import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
 import { align, combine, workingSpans } from '../series.js';
 import { session } from '../session.js';
-import { ago, dur, levelClass, ms, num, pct, t, when } from '../texts.js';
+import { ago, dur, levelClass, ms, num, pct, probeReason, t, when } from '../texts.js';
 import { reportCard } from './report-card.js';
 import { baseView, loader, stale } from './view.js';
 
@@ -99,7 +99,10 @@ export function siteView(root, site) {
           spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null,
           h.clockSkewMs != null ? el('span', { cls: 'badge clock-skew', title: t('clockSkewHint') + ': ' + dur(Math.abs(h.clockSkewMs) / 1000), text: t('clockSkew') }) : null,
         ]),
-        td(t('st_' + h.state), h.state),
+        td(
+          t('st_' + h.state) + (h.state === 'offline' && s.workingNow === false ? ' (' + t('offHours') + ')' : ''),
+          h.state + (h.state === 'offline' && s.workingNow === false ? ' off-hours' : ''),
+        ),
         el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),
         el('td', { cls: 'num ' + levelClass(h.memPct, 85, 95), text: pct(h.memPct) }),
         el('td', { cls: 'num ' + levelClass(h.diskPct, 85, 95), text: pct(h.diskPct) }),
@@ -132,7 +135,11 @@ export function siteView(root, site) {
         table(
           ['URL', t('state'), 'ms'],
           n.http.map(function (p) {
-            return el('tr', null, [td(p.name + ' — ' + p.url), td(p.ok ? t('ok') : t('fail'), p.ok ? 'online' : 'offline'), el('td', { cls: 'num', text: ms(p.totalMs) })]);
+            return el('tr', { data: { probe: p.name } }, [
+              td(p.name + ' — ' + p.url),
+              td(p.ok ? t('ok') : t('fail') + ': ' + probeReason(p), p.ok ? 'online' : 'offline'),
+              el('td', { cls: 'num', text: ms(p.totalMs) }),
+            ]);
           }),
         ),
       );
@@ -257,7 +264,7 @@ export function siteView(root, site) {
     timeline.appendChild(el('div', { cls: 'muted small' }, when(from) + ' → ' + when(now)));
     timeline.appendChild(
       table(
-        [t('start'), '', t('duration'), t('hosts')],
+        [t('start'), t('kind'), t('duration'), t('hosts')],
         items.slice(0, 100).map(function (it) {
           return el('tr', null, [
             td(when(it.start)),

@@ -54,7 +54,8 @@ export function underSpec(inventory: Record<string, unknown> | null | undefined,
   const mem = num(inventory.memTotal);
   if (mem !== undefined && mem > 0 && mem < MIN_RAM_BYTES) {
     const gib = (mem / 1024 ** 3).toFixed(1);
-    reasons.push(vi ? `RAM ${gib} GiB (dưới 4 GiB)` : `RAM ${gib} GiB (below 4 GiB)`);
+    // "GB" as on the board and in Windows (1 GB = 1024³ bytes): one unit convention (issue 13 item 7).
+    reasons.push(vi ? `RAM ${gib} GB (dưới 4 GB)` : `RAM ${gib} GB (below 4 GB)`);
   }
   const disks = Array.isArray(inventory.disks) ? (inventory.disks as Array<Record<string, unknown>>) : [];
   if (disks[0] && disks[0].type === 'HDD') reasons.push(vi ? 'Ổ hệ thống là HDD (ổ cứng cơ, chậm)' : 'System disk is an HDD (slow)');

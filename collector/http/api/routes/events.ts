@@ -3,7 +3,7 @@ import { EVENT_TYPES } from '../../../../contract/schemas.js';
 import type { EventQuery } from '../../../store/sqlite-event-query.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
-import { Cursor, encodeCursor, Id, Limit, RangeFields, resolveRange } from '../query-schemas.js';
+import { Cursor, encodeCursor, Id, Lang, Limit, RangeFields, resolveRange } from '../query-schemas.js';
 import { COLLECTOR_SITE } from '../../../health/stall-events.js';
 
 const EventsQuery = z
@@ -15,6 +15,7 @@ const EventsQuery = z
     ...RangeFields,
     limit: Limit,
     before: Cursor.optional(),
+    lang: Lang,
   })
   .strict()
   .refine((q) => q.host === undefined || q.site !== undefined, { path: ['host'], message: 'needs site' });
@@ -33,8 +34,28 @@ export function eventsRoutes(events: EventQuery): ApiModule {
         const rows = events.page({ site: q.site, host: q.host, type: q.type, ...range, limit: q.limit + 1, before: q.before });
         const page = rows.slice(0, q.limit);
         const last = page[page.length - 1];
-        res.json({ events: page, next: rows.length > q.limit && last ? encodeCursor(last.t, last.id) : null });
+        // `text`: the event in the officer's language by its type; `message` stays the agent's English (issue 13 item 7).
+        res.json({ events: page.map((e) => ({ ...e, text: eventText(e.type, q.lang) ?? e.message })), next: rows.length > q.limit && last ? encodeCursor(last.t, last.id) : null });
       });
     },
   };
+}
+
+const EVENT_TEXT: Partial<Record<(typeof EVENT_TYPES)[number], { vi: string; en: string }>> = {
+  agent_start: { vi: 'Phần mềm giám sát đã khởi động', en: 'Monitoring software started' },
+  agent_stop: { vi: 'Phần mềm giám sát đã dừng bình thường', en: 'Monitoring software stopped cleanly' },
+  source_unavailable: { vi: 'Một nguồn số liệu không đọc được', en: 'A metric source is unavailable' },
+  source_recovered: { vi: 'Nguồn số liệu đọc lại được', en: 'A metric source is available again' },
+  outbox_overflow: { vi: 'Bộ đệm trên máy đầy, đã bỏ số liệu cũ nhất', en: 'Local buffer full: oldest data dropped' },
+  config_reload: { vi: 'Đã nạp lại cấu hình', en: 'Configuration reloaded' },
+  outage: { vi: 'Máy ngừng đột ngột (mất điện, treo hoặc sập)', en: 'Unexpected outage (power loss, hang or crash)' },
+  planned_shutdown: { vi: 'Tắt hoặc khởi động lại máy có chủ đích', en: 'Planned shutdown or restart' },
+  freeze: { vi: 'Máy không phản hồi một lúc (đứng máy)', en: 'The PC was unresponsive for a while' },
+  sleep: { vi: 'Máy ở chế độ ngủ', en: 'The PC slept' },
+  network_cut: { vi: 'Mất kết nối tới máy chủ thu thập', en: 'The collector was unreachable' },
+  power_source: { vi: 'Thay đổi nguồn điện (lưới/pin, UPS)', en: 'Power source changed (mains/battery, UPS)' },
+  clock_jump: { vi: 'Đồng hồ máy nhảy', en: 'The system clock jumped' },
+};
+function eventText(type: string, lang: 'vi' | 'en'): string | undefined {
+  return EVENT_TEXT[type as (typeof EVENT_TYPES)[number]]?.[lang];
 }

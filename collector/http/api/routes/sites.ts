@@ -6,7 +6,8 @@ import type { HostState, Store, StoredSample } from '../../../store/store.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Id, Lang } from '../query-schemas.js';
-import { latestFigures, THRESHOLDS, worstProblem, type HostInput } from '../site-health.js';
+import { latestFigures, THRESHOLDS, worstProblem, type HostInput, type Problem } from '../site-health.js';
+import { isWorkingTime } from '../../../sites/schedule/working-hours.js';
 import { underSpec, type UnderSpec } from '../under-spec.js';
 
 export interface SitesRoutesDeps {
@@ -108,7 +109,7 @@ export function siteNetwork(latest: StoredSample[]) {
       lossPct: round(t.loss.reduce((a, b) => a + b, 0) / t.loss.length, 1),
       hosts: t.loss.length,
     })),
-    http: [...http].map(([name, { r }]) => ({ name, url: r.url, ok: r.ok, totalMs: r.totalMs })),
+    http: [...http].map(([name, { r }]) => ({ name, url: r.url, ok: r.ok, totalMs: r.totalMs, status: r.status, error: r.error ?? null, reason: r.ok ? null : probeFailure(r) })),
     rxBps: Math.round(rxBps),
     txBps: Math.round(txBps),
   };
@@ -119,14 +120,88 @@ const STATE_TEXT: Record<'vi' | 'en', Record<SiteState, string>> = {
   en: { online: 'Running', partial: 'Some PCs offline', offline: 'Offline', off: 'Switched off', empty: 'No data yet' },
 };
 export const siteStateText = (s: SiteState, lang: 'vi' | 'en') => STATE_TEXT[lang][s];
+export type ProbeFailure = 'dns' | 'timeout' | 'tls' | 'http' | 'refused' | 'network' | 'other';
+const TLS_ERROR = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
+/** Why a web check failed, from the probe's error code (agent/platform/http-timing.ts), for the board to say it. */
+export function probeFailure(r: Pick<HttpProbeResult, 'status' | 'error'>): ProbeFailure {
+  const e = r.error ?? '';
+  if (/^(ENOTFOUND|EAI_AGAIN|EAI_FAIL|EAI_NONAME|ENODATA|ESERVFAIL)/.test(e)) return 'dns';
+  if (/TIMEDOUT|TIMEOUT/i.test(e)) return 'timeout';
+  if (TLS_ERROR.test(e)) return 'tls';
+  if (/^HTTP\b/.test(e) || (r.status !== null && r.status >= 400)) return 'http';
+  if (e === 'ECONNREFUSED') return 'refused';
+  if (/^E(CONNRESET|HOSTUNREACH|NETUNREACH|PIPE)/.test(e)) return 'network';
+  return 'other';
+}
+
+/**
+ * The latest web-check result of each host and probe, kept across samples: the agent
+ * probes once a minute but samples every 15 s, so most latest samples carry no `http`
+ * and the board's "Kiểm tra dịch vụ web" came and went (issue 13 item 7). A result older
+ * than {@link HTTP_KEEP_MS} is dropped (probes turned off, host gone). Bounded by hosts × probes.
+ */
+const HTTP_KEEP_MS = 10 * 60_000;
+class LastWebChecks {
+  private readonly byHost = new Map<string, StoredSample>();
+  /** `latest` with the last `http` seen for its host if it has none itself. */
+  fill(site: string, host: string, latest: StoredSample | undefined, now: number): StoredSample | undefined {
+    const key = `${site}\u0000${host}`;
+    if (latest && available(latest.metrics.http)?.length) {
+      this.byHost.set(key, latest);
+      return latest;
+    }
+    const last = this.byHost.get(key);
+    if (!last || now - last.t > HTTP_KEEP_MS) {
+      this.byHost.delete(key);
+      return latest;
+    }
+    return latest ? { ...latest, metrics: { ...latest.metrics, http: last.metrics.http } } : latest;
+  }
+}
+
+/**
+ * Issue 13 item 7: the overall state names what is wrong when {@link worstProblem} found
+ * nothing worse: a failing web check (the portal), or PCs offline outside working hours
+ * (not a problem, but not "Bình thường" either).
+ */
+function overallState(worst: Problem, hosts: HostInput[], http: ReturnType<typeof siteNetwork>['http'], workingNow: boolean, lang: 'vi' | 'en'): Problem {
+  const vi = lang === 'vi';
+  const failing = http.filter((p) => !p.ok);
+  if (worst.level === 'ok' && failing.length) {
+    const p = failing[0]!;
+    const why = PROBE_TEXT[p.reason ?? 'other'][lang] + (p.reason === 'http' && p.status ? ` ${p.status}` : '');
+    return { level: 'warning', text: vi ? `Không vào được ${p.name}: ${why}` : `${p.name} unreachable: ${why}`, host: null };
+  }
+  const offline = hosts.filter((h) => h.state.state === 'offline' && !h.stopped);
+  if (worst.level === 'ok' && offline.length && !workingNow) {
+    const n = offline.length === 1 ? offline[0]!.state.hostname || offline[0]!.state.host : `${offline.length}/${hosts.length}`;
+    return { level: 'ok', text: vi ? `${n} mất kết nối (ngoài giờ làm việc)` : `${n} offline (outside working hours)`, host: offline.length === 1 ? offline[0]!.state.host : null };
+  }
+  return worst;
+}
+const PROBE_TEXT: Record<ProbeFailure, { vi: string; en: string }> = {
+  dns: { vi: 'không phân giải được tên miền (DNS)', en: 'name not resolved (DNS)' },
+  timeout: { vi: 'quá thời gian chờ', en: 'timed out' },
+  tls: { vi: 'lỗi chứng chỉ/kết nối bảo mật (TLS)', en: 'TLS / certificate error' },
+  http: { vi: 'máy chủ trả lỗi HTTP', en: 'server answered with HTTP error' },
+  refused: { vi: 'máy chủ từ chối kết nối', en: 'connection refused' },
+  network: { vi: 'lỗi mạng', en: 'network error' },
+  other: { vi: 'lỗi', en: 'error' },
+};
 
 /** `GET /api/sites` (overview tiles) and `GET /api/sites/:site` (site page). */
 export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
   const { store, sites } = deps;
   const openIncident = (site: string): SiteIncident | null => deps.outages?.openIncidents(site)[0] ?? null;
   const stoppedOf = (site: string) => deps.stoppedHosts?.(site);
-  const inputs = (hosts: HostState[], stopped = hosts[0] ? stoppedOf(hosts[0].site) : undefined): HostInput[] =>
-    hosts.map((h) => ({ state: h, latest: store.latestSample(h.site, h.host), stopped: h.state === 'offline' && !!stopped?.has(h.host) }));
+  const webChecks = new LastWebChecks();
+  const inputs = (hosts: HostState[], now: number, stopped = hosts[0] ? stoppedOf(hosts[0].site) : undefined): HostInput[] =>
+    hosts.map((h) => ({
+      state: h,
+      latest: webChecks.fill(h.site, h.host, store.latestSample(h.site, h.host), now),
+      stopped: h.state === 'offline' && !!stopped?.has(h.host),
+    }));
+  const fresh = (rows: HostInput[], now: number) => rows.filter((r) => r.state.state === 'online' && r.latest && now - r.latest.t <= THRESHOLDS.staleMs).map((r) => r.latest!);
 
   return {
     name: 'sites',
@@ -142,17 +217,23 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
           if (!list) bySite.set(h.site, (list = []));
           list.push(h);
         }
-        const out = [...bySite].map(([site, hosts]) => ({
-          site,
-          name: sites.get(site).name,
-          state: siteState(hosts, stoppedOf(site)),
-          stateText: siteStateText(siteState(hosts, stoppedOf(site)), q.lang),
-          hostsTotal: hosts.length,
-          hostsOnline: hosts.filter((h) => h.state === 'online').length,
-          openIncident: openIncident(site),
-          worst: worstProblem(inputs(hosts), sites.workingHours(site), now, q.lang),
-          lastSeen: hosts.reduce<number | null>((a, h) => (h.lastSeen !== null && (a === null || h.lastSeen > a) ? h.lastSeen : a), null),
-        }));
+        const out = [...bySite].map(([site, hosts]) => {
+          const rows = inputs(hosts, now);
+          const wh = sites.workingHours(site);
+          const workingNow = isWorkingTime(wh, now);
+          return {
+            site,
+            name: sites.get(site).name,
+            state: siteState(hosts, stoppedOf(site)),
+            stateText: siteStateText(siteState(hosts, stoppedOf(site)), q.lang),
+            hostsTotal: hosts.length,
+            hostsOnline: hosts.filter((h) => h.state === 'online').length,
+            openIncident: openIncident(site),
+            worst: overallState(worstProblem(rows, wh, now, q.lang), rows, siteNetwork(fresh(rows, now)).http, workingNow, q.lang),
+            workingNow,
+            lastSeen: hosts.reduce<number | null>((a, h) => (h.lastSeen !== null && (a === null || h.lastSeen > a) ? h.lastSeen : a), null),
+          };
+        });
         out.sort((a, b) => a.site.localeCompare(b.site));
         res.json({ sites: out });
       });
@@ -166,8 +247,9 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         const now = ctx.clock.now();
         const settings = sites.get(p.site);
         const stopped = stoppedOf(p.site);
-        const rows = inputs(hosts, stopped);
-        const fresh = rows.filter((r) => r.state.state === 'online' && r.latest && now - r.latest.t <= THRESHOLDS.staleMs).map((r) => r.latest!);
+        const rows = inputs(hosts, now, stopped);
+        const network = siteNetwork(fresh(rows, now));
+        const workingNow = isWorkingTime(settings.workingHours, now);
         const summaries: HostSummary[] = rows.map(({ state: h, latest }) => {
           const f = latestFigures(latest?.metrics);
           return {
@@ -195,8 +277,9 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
           lineMbps: settings.lineMbps ?? null,
           lineUpMbps: settings.lineUpMbps ?? null,
           hosts: summaries,
-          network: siteNetwork(fresh),
-          worst: worstProblem(rows, settings.workingHours, now, q.lang),
+          network,
+          worst: overallState(worstProblem(rows, settings.workingHours, now, q.lang), rows, network.http, workingNow, q.lang),
+          workingNow,
           openIncident: openIncident(p.site),
         });
       });
