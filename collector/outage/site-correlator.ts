@@ -8,6 +8,11 @@ import type { HostOutage, IncidentCause, SiteIncident } from './outage-types.js'
  * Site correlation (issue 3), a pure function of (state, input, now): host liveness from
  * birth / Last Will / silence, per-host outages, and one site incident when most online
  * hosts of a site drop within a short window, classified when they return.
+ *
+ * One file on purpose (over ~400 lines): one step is one `SiteRun` over one cloned site
+ * state, whose transitions (stalls, outages, incidents, records) call each other within
+ * the step; the state types, the per-host verdict and the stall port live apart
+ * (outage-state.ts, host-verdict.ts, collector-stalls.ts).
  */
 
 export interface CorrelatorSettings {
