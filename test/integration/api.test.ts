@@ -265,7 +265,7 @@ describe('data', () => {
     expect(h.memPct).toBeCloseTo(73, 0);
     // Fixture inventory: 3.8 GiB RAM, HDD system disk, Core i3-4160 (4th generation).
     expect(h.underSpec.flag).toBe(true);
-    expect(h.underSpec.reasons.join(' ')).toMatch(/RAM 3\.8 GiB/);
+    expect(h.underSpec.reasons.join(' ')).toMatch(/RAM 3\.8 GB \(dưới 4 GB\)/);
     expect(h.underSpec.reasons.join(' ')).toMatch(/HDD/);
     expect(h.underSpec.reasons.join(' ')).toMatch(/i3-4160/);
     const gw = (site.network.targets as Array<Record<string, Json>>).find((t) => t.target === '192.168.1.1')!;
