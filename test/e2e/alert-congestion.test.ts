@@ -95,7 +95,10 @@ describe('peak-hour congestion alert, agents in a network namespace with 30% pac
     expect(zalo.botMessages).toHaveLength(2);
     const resolved = zalo.botMessages[1]!;
     expect(resolved.text).toContain('[ĐÃ KHẮC PHỤC] UBND xã Tân Phú');
-    expect(resolved.text).toContain('Mạng nghẽn giờ cao điểm');
+    // The resolved message quotes the figures that ended the alert (issue 13 item 5), not
+    // the last bad ones: after the heal, the loss to the target is back under the recovery limit.
+    expect(resolved.text).toContain('Mạng giờ cao điểm đã bình thường: nay');
+    expect(resolved.text).not.toContain('mất 30');
     const rows = dep.query<{ rule: string; state: string; notified: string }>(`SELECT rule, state, notified FROM alerts WHERE site = ? AND starts_at IS NOT NULL`, SITE);
     expect(rows).toEqual([{ rule: 'peak_hour_congestion', state: 'resolved', notified: 'resolved' }]);
   });
