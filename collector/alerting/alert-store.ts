@@ -175,19 +175,21 @@ export class AlertStore {
       flapping: a.flapping ? 1 : 0,
       active: isActive ? 1 : 0,
     });
-    this.db.transaction(() => {
-      for (const a of result.changed) {
-        // A pending alert that never fired leaves no history.
-        if (!active.has(a.id) && a.startsAt === null) del.run(a.id);
-        else upsert.run(row(a, active.has(a.id)));
-      }
-      for (const a of result.removed) settle.run(a.id);
-      this.db.prepare('DELETE FROM alert_groups').run();
-      const ins = this.db.prepare('INSERT INTO alert_groups (site, changed_since, last_sent_at, seq) VALUES (?, ?, ?, ?)');
-      for (const g of Object.values(result.state.groups) as GroupState[]) ins.run(g.site, g.changedSince, g.lastSentAt, g.seq);
-      this.db.prepare(`INSERT INTO alert_meta (key, value) VALUES ('next_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(result.state.nextId);
-      for (const n of result.notifications as Notification[]) sink.enqueue(n);
-    })();
+    this.db
+      .transaction(() => {
+        for (const a of result.changed) {
+          // A pending alert that never fired leaves no history.
+          if (!active.has(a.id) && a.startsAt === null) del.run(a.id);
+          else upsert.run(row(a, active.has(a.id)));
+        }
+        for (const a of result.removed) settle.run(a.id);
+        this.db.prepare('DELETE FROM alert_groups').run();
+        const ins = this.db.prepare('INSERT INTO alert_groups (site, changed_since, last_sent_at, seq) VALUES (?, ?, ?, ?)');
+        for (const g of Object.values(result.state.groups) as GroupState[]) ins.run(g.site, g.changedSince, g.lastSentAt, g.seq);
+        this.db.prepare(`INSERT INTO alert_meta (key, value) VALUES ('next_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(result.state.nextId);
+        for (const n of result.notifications as Notification[]) sink.enqueue(n);
+      })
+      .immediate();
   }
 
   listAlerts(q: AlertQuery, lang: 'vi' | 'en' = 'vi'): { alerts: AlertListItem[]; next: number | null } {
@@ -273,8 +275,10 @@ export class AlertStore {
     const up = this.db.prepare(
       'INSERT INTO alert_baselines (site, series, loss, latency, n, updated) VALUES (@site, @series, @loss, @latency, @n, @updated) ON CONFLICT (site, series) DO UPDATE SET loss = excluded.loss, latency = excluded.latency, n = excluded.n, updated = excluded.updated',
     );
-    this.db.transaction(() => {
-      for (const r of rows) up.run(r);
-    })();
+    this.db
+      .transaction(() => {
+        for (const r of rows) up.run(r);
+      })
+      .immediate();
   }
 }

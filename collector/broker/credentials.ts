@@ -196,7 +196,9 @@ export class CredentialStore {
           .run(username, site, host, role, hash, input.now);
       }
     });
-    tx();
+    // IMMEDIATE: the CLI adds credentials while the collector commits; a deferred
+    // transaction that read first cannot upgrade after another commit (SQLITE_BUSY in WAL).
+    tx.immediate();
     this.forget(username);
     return { username, password };
   }

@@ -129,23 +129,25 @@ export class Outbox {
     const site = message.kind === 'digest' ? null : message.kind === 'report' ? message.report.site : message.notification.site;
     const createdAt = message.kind === 'digest' ? message.digest.to : message.kind === 'report' ? message.report.createdAt : message.notification.createdAt;
     const overflowed: OverflowEvent[] = [];
-    const result = this.db.transaction((): EnqueueResult => {
-      const ins = this.stmts.insertMessage.run(id, message.kind, site, createdAt, now, JSON.stringify(message));
-      if (ins.changes === 0) return { queued: 0, duplicate: true, dropped: 0 };
-      let queued = 0;
-      for (const ch of channels) {
-        const { n } = this.stmts.pendingCount.get(ch) as { n: number };
-        if (n >= this.opts.maxPendingPerChannel) {
-          const old = this.stmts.oldestPending.get(ch) as { id: number; message_id: string } | undefined;
-          if (old) {
-            this.stmts.markFailed.run(now, 'overflow: outbox full for this channel, oldest delivery given up', old.id);
-            overflowed.push({ channel: ch, deliveryId: old.id, messageId: old.message_id });
+    const result = this.db
+      .transaction((): EnqueueResult => {
+        const ins = this.stmts.insertMessage.run(id, message.kind, site, createdAt, now, JSON.stringify(message));
+        if (ins.changes === 0) return { queued: 0, duplicate: true, dropped: 0 };
+        let queued = 0;
+        for (const ch of channels) {
+          const { n } = this.stmts.pendingCount.get(ch) as { n: number };
+          if (n >= this.opts.maxPendingPerChannel) {
+            const old = this.stmts.oldestPending.get(ch) as { id: number; message_id: string } | undefined;
+            if (old) {
+              this.stmts.markFailed.run(now, 'overflow: outbox full for this channel, oldest delivery given up', old.id);
+              overflowed.push({ channel: ch, deliveryId: old.id, messageId: old.message_id });
+            }
           }
+          queued += this.stmts.insertDelivery.run(id, ch, now, now).changes;
         }
-        queued += this.stmts.insertDelivery.run(id, ch, now, now).changes;
-      }
-      return { queued, duplicate: false, dropped: overflowed.length };
-    })();
+        return { queued, duplicate: false, dropped: overflowed.length };
+      })
+      .immediate();
     for (const e of overflowed) onOverflow?.(e);
     return result;
   }
@@ -184,10 +186,12 @@ export class Outbox {
 
   /** Gives the delivery up; `countAttempt` when this follows an attempt that failed. */
   markFailed(id: number, reason: string, now: number, countAttempt = false): void {
-    this.db.transaction(() => {
-      if (countAttempt) this.stmts.countFailedAttempt.run(now, id);
-      this.stmts.markFailed.run(now, reason.slice(0, 500), id);
-    })();
+    this.db
+      .transaction(() => {
+        if (countAttempt) this.stmts.countFailedAttempt.run(now, id);
+        this.stmts.markFailed.run(now, reason.slice(0, 500), id);
+      })
+      .immediate();
   }
 
   get(id: number): Delivery | undefined {
@@ -226,10 +230,12 @@ export class Outbox {
   /** Deletes finished deliveries and their messages older than the retention. */
   prune(now: number): number {
     const cutoff = now - this.opts.retentionMs;
-    return this.db.transaction(() => {
-      const n = this.stmts.pruneDeliveries.run(cutoff).changes;
-      this.stmts.pruneMessages.run(cutoff);
-      return n;
-    })();
+    return this.db
+      .transaction(() => {
+        const n = this.stmts.pruneDeliveries.run(cutoff).changes;
+        this.stmts.pruneMessages.run(cutoff);
+        return n;
+      })
+      .immediate();
   }
 }

@@ -72,19 +72,23 @@ export class SqliteOutageStore implements OutageReader, OutageCountReader {
 
   /** Write a correlator step: its records, the site's new state and the id counters, atomically. */
   apply(effects: readonly OutageEffect[], site: SiteState | undefined, ids: IdCounters): void {
-    this.db.transaction(() => {
-      for (const e of effects) this.applyOne(e);
-      if (site) this.stmts.saveSite.run(site.site, JSON.stringify(site));
-      this.stmts.saveIds.run(ids.nextOutageId, ids.nextIncidentId);
-    })();
+    this.db
+      .transaction(() => {
+        for (const e of effects) this.applyOne(e);
+        if (site) this.stmts.saveSite.run(site.site, JSON.stringify(site));
+        this.stmts.saveIds.run(ids.nextOutageId, ids.nextIncidentId);
+      })
+      .immediate();
   }
 
   /** Save several sites' state (periodic flush of liveness-only changes). */
   saveSites(sites: readonly SiteState[], ids: IdCounters): void {
-    this.db.transaction(() => {
-      for (const s of sites) this.stmts.saveSite.run(s.site, JSON.stringify(s));
-      this.stmts.saveIds.run(ids.nextOutageId, ids.nextIncidentId);
-    })();
+    this.db
+      .transaction(() => {
+        for (const s of sites) this.stmts.saveSite.run(s.site, JSON.stringify(s));
+        this.stmts.saveIds.run(ids.nextOutageId, ids.nextIncidentId);
+      })
+      .immediate();
   }
 
   /** The persisted correlator state (restart mid-incident resumes from it). */

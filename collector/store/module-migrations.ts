@@ -19,6 +19,6 @@ export function migrateModule(db: SqliteDatabase, module: string, steps: readonl
     db.transaction(() => {
       db.exec(steps[v]!);
       bump.run(module, v + 1);
-    })();
+    }).immediate();
   }
 }

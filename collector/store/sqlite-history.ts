@@ -220,15 +220,17 @@ export class SqliteHistory implements HistoryReader {
         }
       }
       const last = rows[rows.length - 1]!.id;
-      this.db.transaction(() => {
-        // One upsert per series per batch (it moves last_t and returns the id).
-        for (const s of series.values()) s.id = (this.stmts.touchSeries.get(...s.name, s.lastT) as { id: number }).id;
-        for (const b of acc.values()) {
-          const id = series.get(b.sk)!.id;
-          this.upsert[b.res].run(id, b.t, b.min, b.max, b.sum, b.n);
-        }
-        this.stmts.setWatermark.run(last);
-      })();
+      this.db
+        .transaction(() => {
+          // One upsert per series per batch (it moves last_t and returns the id).
+          for (const s of series.values()) s.id = (this.stmts.touchSeries.get(...s.name, s.lastT) as { id: number }).id;
+          for (const b of acc.values()) {
+            const id = series.get(b.sk)!.id;
+            this.upsert[b.res].run(id, b.t, b.min, b.max, b.sum, b.n);
+          }
+          this.stmts.setWatermark.run(last);
+        })
+        .immediate();
       watermark = last;
       samples += rows.length;
       buckets += acc.size;
@@ -263,17 +265,19 @@ export class SqliteHistory implements HistoryReader {
     const all = this.stmts.allSeries.all() as Array<{ id: number; last_t: number }>;
     const per = opts.seriesPerTx ?? all.length;
     for (let i = 0; i < all.length; i += Math.max(1, per)) {
-      this.db.transaction(() => {
-        for (const s of all.slice(i, i + Math.max(1, per))) {
-          if (s.last_t < now - this.retention['1h']) {
-            // Nothing of it is kept anywhere any more: forget the series.
-            for (const r of ROLLUPS) rollups[r] += this.deleteSeriesRows[r].run(s.id).changes;
-            this.stmts.deleteSeries.run(s.id);
-            continue;
+      this.db
+        .transaction(() => {
+          for (const s of all.slice(i, i + Math.max(1, per))) {
+            if (s.last_t < now - this.retention['1h']) {
+              // Nothing of it is kept anywhere any more: forget the series.
+              for (const r of ROLLUPS) rollups[r] += this.deleteSeriesRows[r].run(s.id).changes;
+              this.stmts.deleteSeries.run(s.id);
+              continue;
+            }
+            for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
           }
-          for (const r of ROLLUPS) rollups[r] += this.deleteOld[r].run(s.id, now - this.retention[r]).changes;
-        }
-      })();
+        })
+        .immediate();
     }
     return { raw, rollups, done: true };
   }

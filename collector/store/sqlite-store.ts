@@ -28,6 +28,9 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Sqli
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
+  // Every write transaction in Canh is BEGIN IMMEDIATE (`.immediate()`): with WAL and a
+  // second writer (the history worker, a CLI command), a deferred transaction that read
+  // first fails with SQLITE_BUSY when it upgrades after the other's commit, without waiting.
   db.pragma('foreign_keys = ON');
   return db;
 }
@@ -210,7 +213,9 @@ export class SqliteStore implements Store {
 
   transaction<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
-    return this.db.transaction(fn)();
+    // IMMEDIATE: take the write lock first (waiting up to busy_timeout for the history
+    // worker or a CLI), never fail an upgrade half-way through a group commit.
+    return this.db.transaction(fn).immediate();
   }
 
   insertSample(row: SampleRow): boolean {

@@ -116,10 +116,14 @@ export class TokenStore {
    * its secret (to be shown once); otherwise undefined.
    */
   ensureInitialAdmin(now: number): string | undefined {
-    return this.db.transaction(() => {
-      if ((this.stmts.count.get() as { n: number }).n > 0) return undefined;
-      return this.create('admin', 'admin', now).token;
-    })();
+    // IMMEDIATE: it reads then writes while the collector commits (WAL: a deferred
+    // transaction cannot upgrade after another commit, and fails with SQLITE_BUSY).
+    return this.db
+      .transaction(() => {
+        if ((this.stmts.count.get() as { n: number }).n > 0) return undefined;
+        return this.create('admin', 'admin', now).token;
+      })
+      .immediate();
   }
 
   list(): TokenInfo[] {
@@ -133,11 +137,13 @@ export class TokenStore {
 
   /** Revoke a token and end its sessions; false when there is no active token `id`. */
   revoke(id: number, now: number): boolean {
-    return this.db.transaction(() => {
-      const ok = this.stmts.revoke.run(now, id).changes === 1;
-      if (ok) this.stmts.deleteTokenSessions.run(id);
-      return ok;
-    })();
+    return this.db
+      .transaction(() => {
+        const ok = this.stmts.revoke.run(now, id).changes === 1;
+        if (ok) this.stmts.deleteTokenSessions.run(id);
+        return ok;
+      })
+      .immediate();
   }
 
   /** The principal of a bearer token, when it is valid and not revoked. */
@@ -152,11 +158,13 @@ export class TokenStore {
   /** Start a board session for a valid token; returns the cookie value. */
   createSession(tokenId: number, now: number, idleMs: number): string {
     const secret = randomBytes(32).toString('base64url');
-    this.db.transaction(() => {
-      this.stmts.deleteExpired.run(now);
-      this.stmts.insertSession.run(hashSecret(secret), tokenId, now, now + Math.min(idleMs, SESSION_MAX_MS));
-      this.stmts.trimSessions.run(tokenId, tokenId);
-    })();
+    this.db
+      .transaction(() => {
+        this.stmts.deleteExpired.run(now);
+        this.stmts.insertSession.run(hashSecret(secret), tokenId, now, now + Math.min(idleMs, SESSION_MAX_MS));
+        this.stmts.trimSessions.run(tokenId, tokenId);
+      })
+      .immediate();
     return secret;
   }
 
