@@ -39,6 +39,8 @@ export interface PublisherStats {
   collectorAcked: number;
   /** Records sent again: unacknowledged after the ack timeout, or in flight when the link dropped. */
   resent: number;
+  /** Of those, re-sent early because a record sent after them on the same connection was acked first. */
+  gapResends: number;
   /** Records the collector refused for good (failed validation): dropped from the outbox. */
   rejectedByCollector: number;
   /** Messages on our ack topic that are not a valid ack (ignored). */
@@ -95,18 +97,28 @@ interface InFlight {
   /** Monotonic time of the first and of the latest send. */
   firstSentAt: number;
   lastSentAt: number;
+  /** The connection (`link` counter) of the latest send. */
+  link: number;
   /**
-   * Why it must be sent again: `link` (it was in flight when the connection dropped) or
-   * `timeout` (no ack within the ack timeout). Sticky until sent, so a round found due is
-   * completed even when the round itself doubles the timeout.
+   * Why it must be sent again: `link` (it was in flight when the connection dropped),
+   * `gap` (a record sent after it on the same connection was acked, so this one was lost
+   * on the way: the broker keeps a client's order [MQTT-4.6.0-2]) or `timeout` (no ack
+   * within the ack timeout). Sticky until sent, so a round found due is completed even when
+   * the round itself doubles the timeout.
    */
-  due: 'link' | 'timeout' | undefined;
+  due: 'link' | 'gap' | 'timeout' | undefined;
 }
 
 type Pending = { id: number; topic: string; body: string };
 
 /** Ceiling of the backoff exponent (2^20 × the base is far above any sane cap). */
 const MAX_BACKOFF_STEPS = 20;
+/**
+ * A record is taken as lost (`gap`) when one sent at least this much later on the same
+ * connection is acked before it: order is kept per connection, and the slack covers acks
+ * that cross on the wire. A wrong guess only costs a duplicate, which the collector drops.
+ */
+const GAP_SLACK_MS = 1000;
 /** Pump period while backlog or re-sends wait for replay tokens. */
 const PACE_MS = 50;
 
@@ -162,7 +174,9 @@ export class Publisher {
   private backoff = 0;
   private lastBackoffAt = -Infinity;
   private lastAckAt: number | undefined;
-  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0 };
+  /** Scratch of onAck(): the latest send time, on the current link, of a record the ack settled. */
+  private latestAckedSend = -Infinity;
+  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, gapResends: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0 };
   private readonly errLog: RateLimitedLog;
   /** Wall time of the last packet from the broker (where a network cut starts). */
   private lastContact: number | undefined;
@@ -352,6 +366,7 @@ export class Publisher {
     this.lastAckAt = this.opts.clock.monotonic();
     this.backoff = 0;
     let freed = 0;
+    this.latestAckedSend = -Infinity;
     for (const a of ack.acks) {
       for (const [from, to] of a.ranges) {
         if (this.inflight.size === 0) break;
@@ -360,6 +375,22 @@ export class Publisher {
         } else {
           for (const [key, e] of this.inflight) if (e.boot === a.boot && e.seq >= from && e.seq <= to && this.settle(key, 'acked')) freed++;
         }
+      }
+    }
+    // Fast re-send: whatever went out on this connection clearly before a record now acked
+    // was lost between broker and collector (e.g. sent while the collector's subscription
+    // was not yet back after a broker restart); do not wait for the ack timeout.
+    if (this.latestAckedSend > -Infinity) {
+      let gaps = 0;
+      for (const e of this.inflight.values()) {
+        if (!e.due && e.link === this.link && e.lastSentAt <= this.latestAckedSend - GAP_SLACK_MS) {
+          e.due = 'gap';
+          gaps++;
+        }
+      }
+      if (gaps) {
+        this.counters.gapResends += gaps;
+        this.opts.log.debug({ gaps }, 'records sent before an acked one are missing at the collector; re-sending them');
       }
     }
     for (const r of ack.rejected ?? []) {
@@ -376,6 +407,7 @@ export class Publisher {
   private settle(key: string, counter: 'acked' | 'rejectedByCollector'): boolean {
     const e = this.inflight.get(key);
     if (!e) return false;
+    if (e.link === this.link) this.latestAckedSend = Math.max(this.latestAckedSend, e.lastSentAt);
     this.drop(key, e);
     this.opts.outbox.ack(e.id);
     this.counters[counter]++;
@@ -435,6 +467,7 @@ export class Publisher {
   /** Publish one in-flight record now, stamped with the current wall time. */
   private transmit(e: InFlight, client: MqttClient): void {
     e.lastSentAt = this.opts.clock.monotonic();
+    e.link = this.link;
     e.due = undefined;
     this.counters.published++;
     const link = this.link;
@@ -463,7 +496,7 @@ export class Publisher {
       return;
     }
     const now = this.opts.clock.monotonic();
-    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, due: undefined };
+    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, link: this.link, due: undefined };
     this.inflight.set(k, e);
     this.inflightIds.add(rec.id);
     this.transmit(e, client);

@@ -210,6 +210,42 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     expect(pub.stats()).toMatchObject({ unacked: 0, oldestUnackedMs: 0, acked: 1 });
   });
 
+  it('re-sends at once a record lost on the way when one sent later on the same connection is acked (no ack-timeout wait)', async () => {
+    const { client, pub, enqueue, run } = await setup({ ackTimeoutSeconds: 30 });
+    pub.start();
+    client.goOnline();
+    await enqueue(0); // lost between broker and collector
+    await run(2_000, 100);
+    await enqueue(1);
+    await enqueue(2);
+    client.ackSeqs([1, 2]);
+    await run(200, 50);
+    expect(client.seqs()).toEqual([0, 1, 2, 0]);
+    expect(pub.stats()).toMatchObject({ resent: 1, gapResends: 1, unacked: 1 });
+    client.ackSeqs([0]);
+    await run(10);
+    expect(pub.stats()).toMatchObject({ unacked: 0, acked: 3 });
+  });
+
+  it('does not take acks crossing on the wire for a gap: records sent within the slack of an acked one wait', async () => {
+    const { client, pub, enqueue, run } = await setup({ ackTimeoutSeconds: 30 });
+    pub.start();
+    client.goOnline();
+    await enqueue(0);
+    await run(300, 100);
+    await enqueue(1);
+    client.ackSeqs([1]); // 0 was sent only ~0.3 s before 1: its ack may still be coming
+    await run(2_000, 100);
+    expect(client.seqs()).toEqual([0, 1]);
+    expect(pub.stats().gapResends).toBe(0);
+    // And a record from an earlier connection is not compared with this one's sends.
+    client.goOffline();
+    client.goOnline();
+    await run(200, 50);
+    expect(client.seqs()).toEqual([0, 1, 0]); // in flight at the drop: re-sent for the link, once
+    expect(pub.stats().gapResends).toBe(0);
+  });
+
   it('re-sends many records in seq order, paced by replayPerSecond', async () => {
     const { client, pub, run } = await setup({ inflight: 40, replayPerSecond: 10, ackTimeoutSeconds: 5 });
     pub.start();
