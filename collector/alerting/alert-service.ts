@@ -15,7 +15,7 @@ import { RollupBaselineHistory } from './rollup-baseline-history.js';
 import { evaluate, type EngineSettings, type RuleTiming } from './engine.js';
 import type { OpenIncidentView } from './inhibition.js';
 import { LogNotificationSink } from './log-sink.js';
-import { MetricWindows } from './metric-windows.js';
+import { DEFAULT_WINDOW_LIMITS, MetricWindows } from './metric-windows.js';
 import type { CommonParams, RuleContext, SiteView } from './rules/alert-rule.js';
 import { BUILT_IN_RULES } from './rules/registry.js';
 
@@ -66,7 +66,7 @@ export class AlertService {
   constructor(private readonly deps: AlertServiceDeps) {
     this.log = deps.log;
     this.alertStore = new AlertStore(deps.db);
-    this.windows = new MetricWindows(undefined, deps.log);
+    this.windows = new MetricWindows({ ...DEFAULT_WINDOW_LIMITS, keepMs: windowKeepMs(deps.config.rules) }, deps.log);
     this.baselines = new OffPeakBaselines(undefined, deps.log);
     this.sink = deps.sink ?? new LogNotificationSink(deps.log, deps.config.lang);
     if (deps.metrics) {
@@ -76,6 +76,10 @@ export class AlertService {
       this.countErrors = () => errors.inc();
       const refused = deps.metrics.counter('canh_alerts_refused_total', 'New alerts refused because the active state is full (bounded).');
       this.countRefused = (n) => refused.inc({}, n);
+      deps.metrics.gauge('canh_alert_window_samples', 'Samples held in memory for the alert rules (bounded per host by time and count).', (g) => g.set(this.windows.size()));
+      deps.metrics.gauge('canh_alert_window_thinned', 'Samples not added to the alert windows (one within minSpacingMs was there; they are stored).', (g) =>
+        g.set(this.windows.thinned),
+      );
       deps.metrics.gauge('canh_alerts_firing', 'Alerts firing now.', (g) => g.set(Object.values(this.state.alerts).filter((a) => a.state === 'firing').length));
     }
   }
@@ -87,13 +91,10 @@ export class AlertService {
 
   /** Ingest hook: must not throw and must not block. */
   onStored(msg: StoredMessage): void {
-    this.windows.add(msg);
-    if (msg.kind === 'samples') {
+    const s = this.windows.add(msg);
+    if (s && msg.kind === 'samples') {
       const site = msg.row.site;
-      if (!isWorkingTime(this.deps.sites.workingHours(site), this.scheduleNow(msg.row.t))) {
-        const s = this.windows.samples(site, msg.row.host, msg.row.t).find((x) => x.t === msg.row.t);
-        if (s) this.baselines.learn(site, s);
-      }
+      if (!isWorkingTime(this.deps.sites.workingHours(site), this.scheduleNow(msg.row.t))) this.baselines.learn(site, s);
     }
   }
 
@@ -215,6 +216,7 @@ export class AlertService {
       now,
       sites: views,
       samples: (site, host, from) => this.windows.samples(site, host, from),
+      lastSample: (site, host, from) => this.windows.lastSample(site, host, from),
       events: (site, host, from) => this.windows.events(site, host, from),
       baseline: (site, series) => this.baselines.get(site, series),
       incidents: (site, from, to) => this.siteIncidents(site, now).filter((i) => i.start <= to && (i.end ?? now) >= from),
@@ -286,4 +288,18 @@ export class AlertService {
       if (a.state === 'resolved' && a.endsAt === now && a.startsAt !== null) this.log.info({ alert: a.id, rule: a.rule, site: a.site, host: a.host }, 'alert resolved');
     }
   }
+}
+
+/**
+ * How long the metric windows keep samples: the longest `windowSeconds` of the rules (the
+ * latest sample of each host is kept apart, for the rules that only need that), plus a
+ * minute. At province scale this, not a fixed 30 min, bounds the collector's memory.
+ */
+export function windowKeepMs(rules: Record<string, unknown>): number {
+  let longest = 600;
+  for (const p of Object.values(rules)) {
+    const w = (p as { windowSeconds?: unknown } | undefined)?.windowSeconds;
+    if (typeof w === 'number' && w > longest) longest = w;
+  }
+  return (longest + 60) * 1000;
 }

@@ -41,9 +41,16 @@ export interface WindowEvent {
 }
 
 export interface MetricWindowLimits {
-  /** Samples older than this are dropped. */
+  /** Samples older than this are dropped (the longest rule window; the latest sample is kept apart). */
   keepMs: number;
   maxSamplesPerHost: number;
+  /**
+   * A sample closer than this to one already in the window is not added (the latest-sample
+   * slot still takes it). Agents sample every ≥ 1 s, so this only thins senders far faster
+   * than any agent (a replay burst, a benchmark): the rules' cost and memory stay bounded by
+   * time, not by message rate. Counted in `thinned`.
+   */
+  minSpacingMs: number;
   eventKeepMs: number;
   maxEventsPerHost: number;
   maxHosts: number;
@@ -52,6 +59,7 @@ export interface MetricWindowLimits {
 export const DEFAULT_WINDOW_LIMITS: MetricWindowLimits = {
   keepMs: 30 * 60_000,
   maxSamplesPerHost: 2000,
+  minSpacingMs: 500,
   eventKeepMs: 8 * 86_400_000,
   maxEventsPerHost: 500,
   maxHosts: 50_000,
@@ -83,6 +91,8 @@ export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
 
 interface HostWindow {
   samples: WindowSample[];
+  /** The newest sample by time, kept whatever `keepMs` (disk fill, evidence of a cut). */
+  last: WindowSample | undefined;
   events: WindowEvent[];
 }
 
@@ -91,6 +101,8 @@ export class MetricWindows {
   private hosts = 0;
   /** Counted overflows (hosts refused, samples/events dropped beyond the bounds). */
   readonly overflow = { hosts: 0, samples: 0, events: 0 };
+  /** Samples not added to a window because one within `minSpacingMs` was there (not a loss: they are stored). */
+  thinned = 0;
 
   constructor(
     private readonly limits: MetricWindowLimits = DEFAULT_WINDOW_LIMITS,
@@ -107,26 +119,38 @@ export class MetricWindows {
       return undefined;
     }
     if (!s) this.sites.set(site, (s = new Map()));
-    w = { samples: [], events: [] };
+    w = { samples: [], last: undefined, events: [] };
     s.set(host, w);
     this.hosts++;
     return w;
   }
 
-  /** Ingest hook: keep what the rules need from a freshly stored message. */
-  add(msg: StoredMessage): void {
+  /**
+   * Ingest hook: keep what the rules need from a freshly stored message. Returns the reduced
+   * sample (also when thinned out of the window), for the baselines to learn from.
+   */
+  add(msg: StoredMessage): WindowSample | undefined {
     if (msg.kind === 'samples') {
       const w = this.window(msg.row.site, msg.row.host);
-      if (!w) return;
+      if (!w) return undefined;
       const s = reduceMetrics(msg.row.t, msg.row.metrics);
+      if (!w.last || s.t >= w.last.t) w.last = s;
       // Samples mostly arrive in order; a replayed one goes to its place.
-      let i = w.samples.length;
-      while (i > 0 && w.samples[i - 1]!.t > s.t) i--;
-      w.samples.splice(i, 0, s);
-      if (w.samples.length > this.limits.maxSamplesPerHost) {
-        w.samples.shift();
-        this.overflow.samples++;
+      const list = w.samples;
+      let i = list.length;
+      while (i > 0 && list[i - 1]!.t > s.t) i--;
+      const gap = this.limits.minSpacingMs;
+      if ((i > 0 && s.t - list[i - 1]!.t < gap) || (i < list.length && list[i]!.t - s.t < gap)) {
+        this.thinned++;
+        return s;
       }
+      list.splice(i, 0, s);
+      if (list.length > this.limits.maxSamplesPerHost) {
+        list.shift();
+        if (this.overflow.samples++ % 10_000 === 0)
+          this.log?.warn({ maxSamplesPerHost: this.limits.maxSamplesPerHost, dropped: this.overflow.samples }, 'alerting: metric window full; oldest samples dropped from it');
+      }
+      return s;
     } else if (msg.kind === 'events' && KEPT_EVENTS.has(msg.row.type)) {
       const w = this.window(msg.row.site, msg.row.host);
       if (!w) return;
@@ -137,6 +161,7 @@ export class MetricWindows {
         this.overflow.events++;
       }
     }
+    return undefined;
   }
 
   /** Drop what is older than the bounds (called at each evaluation). */
@@ -171,6 +196,17 @@ export class MetricWindows {
       else hi = mid;
     }
     return all.slice(lo);
+  }
+  /** The newest sample of a host (by time), if it is at or after `from`. */
+  lastSample(site: string, host: string, from: number): WindowSample | undefined {
+    const l = this.sites.get(site)?.get(host)?.last;
+    return l && l.t >= from ? l : undefined;
+  }
+  /** Samples held in all windows (for /metrics). */
+  size(): number {
+    let n = 0;
+    for (const s of this.sites.values()) for (const w of s.values()) n += w.samples.length;
+    return n;
   }
   events(site: string, host: string, from: number): WindowEvent[] {
     return (this.sites.get(site)?.get(host)?.events ?? []).filter((e) => e.t >= from);

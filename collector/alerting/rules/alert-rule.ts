@@ -32,6 +32,8 @@ export interface RuleContext {
   now: number;
   sites: readonly SiteView[];
   samples(site: string, host: string, from: number): WindowSample[];
+  /** The newest sample of a host if it is at or after `from` (kept longer than the windows). */
+  lastSample(site: string, host: string, from: number): WindowSample | undefined;
   events(site: string, host: string, from: number): WindowEvent[];
   baseline(site: string, series: string): Baseline | undefined;
   /** Site incidents overlapping [from, to] (empty when no outage collector runs). */

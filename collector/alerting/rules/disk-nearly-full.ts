@@ -21,7 +21,7 @@ export const diskNearlyFull: AlertRule<Params> = {
     const out = [];
     for (const site of ctx.sites) {
       for (const h of site.hosts) {
-        const last = ctx.samples(site.site, h.host, ctx.now - 30 * 60_000).at(-1);
+        const last = ctx.lastSample(site.site, h.host, ctx.now - 30 * 60_000);
         if (!last || !last.disks.length) continue;
         const d = last.disks.reduce((a, b) => (b.usedPct > a.usedPct ? b : a));
         const gb = d.free / 1e9;

@@ -39,7 +39,7 @@ function powerSigns(ctx: RuleContext, site: SiteView, hosts: readonly string[]):
     const power = ctx.events(site.site, host, ctx.now - EVIDENCE_LOOKBACK_MS).filter((e) => e.type === 'power_source');
     const last = power.sort((a, b) => a.t - b.t).at(-1);
     if (last && last.details?.source === 'battery') ups++;
-    const sample = ctx.samples(site.site, host, ctx.now - EVIDENCE_LOOKBACK_MS).at(-1);
+    const sample = ctx.lastSample(site.site, host, ctx.now - EVIDENCE_LOOKBACK_MS);
     if (sample?.ping.some((p) => p.role === 'gateway' && p.lossPct >= 100)) gatewaySilent++;
   }
   return { ups, gatewaySilent };

@@ -28,6 +28,7 @@ function ctx(loss: number, now = NOW): RuleContext {
     now,
     sites: [{ site: 'xa-a', name: 'UBND xã A', lineMbps: undefined, inWorkingHours: true, hosts: [{ site: 'xa-a', host: 'pc-01' } as HostState], openIncidents: [] }],
     samples: () => [sample(now - 30_000), sample(now - 15_000)],
+    lastSample: () => sample(now - 15_000),
     events: () => [],
     baseline: () => ({ site: 'xa-a', series: 'ping:8.8.8.8', loss: 0, latency: 15, n: 600, days: 7, updated: now }),
     incidents: () => [],

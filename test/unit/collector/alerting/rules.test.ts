@@ -52,6 +52,11 @@ function ctx(opts: {
     now: NOW,
     sites: [site],
     samples: (_s, h, from) => (opts.samples?.[h] ?? []).filter((x) => x.t >= from),
+    lastSample: (_s, h, from) =>
+      (opts.samples?.[h] ?? [])
+        .filter((x) => x.t >= from)
+        .sort((a, b) => a.t - b.t)
+        .at(-1),
     events: (_s, h, from) => (opts.events?.[h] ?? []).filter((x) => x.t >= from),
     baseline: (_s, series) =>
       opts.baselines?.[series] ? ({ site: 'xa-a', series, loss: 0, latency: null, n: 100, updated: 0, ...opts.baselines[series] } as Baseline) : undefined,
