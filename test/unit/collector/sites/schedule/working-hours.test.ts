@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isWorkingTime, WorkingHoursSchema } from '../../../../../collector/sites/schedule/working-hours.js';
+import { isWorkingTime, localTime, localTimeByIntl, WorkingHoursSchema } from '../../../../../collector/sites/schedule/working-hours.js';
 
 /** Local time in Asia/Ho_Chi_Minh (UTC+7, no DST) → epoch ms. */
 const ict = (iso: string) => Date.parse(`${iso}+07:00`);
@@ -50,5 +50,36 @@ describe('working-hours schedules used by alert rules', () => {
     const bad = WorkingHoursSchema.safeParse({ days: { '1': [['22:00', '06:00']] } });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0]!.message).toMatch(/split a span that crosses midnight/);
+  });
+});
+
+describe('localTime fast path (offset per quarter hour) agrees with Intl', () => {
+  it('on every quarter hour boundary ±1 ms and random instants through 2026, in zones with and without DST, odd offsets included', () => {
+    const zones = ['Asia/Ho_Chi_Minh', 'Europe/Berlin', 'America/New_York', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'America/St_Johns', 'UTC'];
+    const start = Date.UTC(2026, 0, 1);
+    const end = Date.UTC(2027, 0, 1);
+    let rnd = 12345;
+    const next = () => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    let checked = 0;
+    for (const tz of zones) {
+      // DST changes of 2026 (several zones' dates) and their neighbourhood, every 5 min for a day around each.
+      const instants: number[] = [];
+      for (let i = 0; i < 1000; i++) instants.push(start + Math.floor(next() * (end - start)));
+      for (const change of [
+        Date.UTC(2026, 2, 8, 7),
+        Date.UTC(2026, 2, 29, 1),
+        Date.UTC(2026, 3, 4, 15),
+        Date.UTC(2026, 9, 3, 16),
+        Date.UTC(2026, 9, 25, 1),
+        Date.UTC(2026, 10, 1, 6),
+      ]) {
+        for (let m = -720; m <= 720; m += 5) instants.push(change + m * 60_000, change + m * 60_000 - 1);
+      }
+      for (const t of instants) {
+        expect(localTime(t, tz)).toEqual(localTimeByIntl(t, tz));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(25_000);
   });
 });
