@@ -355,7 +355,7 @@ describe('province digest through the alert service and the notifier outbox', ()
 
     const vi = render(digests[0]!.message, { language: 'vi', timeZone: 'Asia/Ho_Chi_Minh' });
     expect(vi.subject).toBe('[SỰ CỐ DIỆN RỘNG] 6/20 điểm mất kết nối cùng lúc');
-    expect(vi.text).toContain('Từ 09:01 24/11/2026 đến 09:01 24/11/2026, 6 trong 20 điểm có máy giám sát (30%) ngừng gửi dữ liệu.');
+    expect(vi.text).toContain('Lúc 09:01 24/11/2026, 6 trong 20 điểm có máy giám sát (30%) ngừng gửi dữ liệu.');
     expect(vi.text).toContain('Nguyên nhân đến lúc này: mất điện: 0 · mất mạng: 0 · đang xác định nguyên nhân: 6');
     expect(vi.text).toContain('Các điểm: UBND xã Số 1, UBND xã Số 2, UBND xã Số 3, UBND xã Số 4, UBND xã Số 5, UBND xã Số 6');
     expect(vi.text).toContain('https://canh.tinh.gov.vn/');

@@ -49,7 +49,7 @@ describe('province digest texts', () => {
   it('Vietnamese: how many of how many, the span, causes so far, the names, a pointer to the board', () => {
     const r = render(msg(digest({ boardUrl: 'https://canh.tinh.gov.vn/' })), { language: 'vi', timeZone: TZ });
     expect(r.subject).toBe('[SỰ CỐ DIỆN RỘNG] 6/120 điểm mất kết nối cùng lúc');
-    expect(r.text).toContain('Từ 08:14 24/11/2026 đến 08:14 24/11/2026, 6 trong 120 điểm có máy giám sát (5%) ngừng gửi dữ liệu.');
+    expect(r.text).toContain('Lúc 08:14 24/11/2026, 6 trong 120 điểm có máy giám sát (5%) ngừng gửi dữ liệu.');
     expect(r.text).toContain('Nguyên nhân đến lúc này: mất điện: 0 · mất mạng: 0 · đang xác định nguyên nhân: 6');
     expect(r.text).toContain('Đã có kết nối trở lại: 0/6 điểm.');
     expect(r.text).toContain('Các điểm: UBND xã Phước 1, UBND xã Phước 2, UBND xã Phước 3, UBND xã Phước 4, UBND xã Phước 5, UBND xã Phước 6\n');
@@ -66,14 +66,17 @@ describe('province digest texts', () => {
     expect(r.text).toContain('mất điện: 30 · mất mạng: 4 · mất điện và mất mạng: 2 · chưa rõ nguyên nhân: 1 · đang xác định nguyên nhân: 8');
     // Fits one Zalo message.
     expect([...r.text].length).toBeLessThanOrEqual(2000);
+    // 45 drops 5 s apart: 08:14 to 08:17.
+    expect(r.text).toContain('Từ 08:14 24/11/2026 đến 08:17 24/11/2026, 45 trong 120 điểm có máy giám sát (37,5%) ngừng gửi dữ liệu.');
     const en = render(msg(d), { language: 'en', timeZone: TZ });
     expect(en.text).toContain('UBND xã Phước 20 … and 25 more');
+    expect(en.text).toContain('From 08:14 24/11/2026 to 08:17 24/11/2026, 45 of 120 monitored sites (37.5%) stopped reporting.');
   });
 
   it('English: the wave, and a summary with everyone back', () => {
     const w = render(msg(digest()), { language: 'en', timeZone: TZ });
     expect(w.subject).toBe('[WIDESPREAD OUTAGE] 6/120 sites offline at once');
-    expect(w.text).toContain('From 08:14 24/11/2026 to 08:14 24/11/2026, 6 of 120 monitored sites (5%) stopped reporting.');
+    expect(w.text).toContain('At 08:14 24/11/2026, 6 of 120 monitored sites (5%) stopped reporting.');
     expect(w.text).toContain('Causes so far: power cut: 0 · network cut: 0 · cause being determined: 6');
     expect(w.text).toContain('Details on the Canh board (Overview and Alerts pages).');
     const s = render(msg(digest({ id: `province:${START}:summary`, phase: 'summary', backMedianMs: 22 * MIN, backLongestMs: 25 * MIN }, 6, 6)), { language: 'en', timeZone: TZ });
