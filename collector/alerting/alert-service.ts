@@ -16,6 +16,8 @@ import { evaluate, type EngineSettings, type RuleTiming } from './engine.js';
 import type { OpenIncidentView } from './inhibition.js';
 import { LogNotificationSink } from './log-sink.js';
 import { DEFAULT_WINDOW_LIMITS, MetricWindows } from './metric-windows.js';
+import { emptyProvinceWaveState, evaluateProvinceWave, type ProvinceWaveSettings, type ProvinceWaveState } from './province-wave.js';
+import type { ProvinceSiteCause } from '../notify/province-message.js';
 import type { CommonParams, RuleContext, SiteView } from './rules/alert-rule.js';
 import { BUILT_IN_RULES } from './rules/registry.js';
 
@@ -60,6 +62,10 @@ export class AlertService {
   private readonly countErrors?: () => void;
   private readonly countRefused?: (n: number) => void;
   private refusedLogged = 0;
+  /** The province digest's wave (issue 12 item 6), persisted with the engine state. */
+  private province: ProvinceWaveState = emptyProvinceWaveState();
+  private provinceJson = JSON.stringify(emptyProvinceWaveState());
+  private readonly countProvinceUntracked?: (n: number) => void;
   /** Seeding of the baselines from history (awaited by stop()). */
   seeding: Promise<void> = Promise.resolve();
 
@@ -80,6 +86,8 @@ export class AlertService {
       deps.metrics.gauge('canh_alert_window_thinned', 'Samples not added to the alert windows (one within minSpacingMs was there; they are stored).', (g) =>
         g.set(this.windows.thinned),
       );
+      const untracked = deps.metrics.counter('canh_province_wave_sites_untracked_total', 'Sites of a province wave beyond its bound (counted in its messages, not tracked).');
+      this.countProvinceUntracked = (n) => untracked.inc({}, n);
       deps.metrics.gauge('canh_alerts_firing', 'Alerts firing now.', (g) => g.set(Object.values(this.state.alerts).filter((a) => a.state === 'firing').length));
     }
   }
@@ -100,6 +108,8 @@ export class AlertService {
 
   async start(): Promise<void> {
     this.state = this.alertStore.loadState();
+    this.province = this.alertStore.loadProvinceState();
+    this.provinceJson = JSON.stringify(this.province);
     // Baselines from the stored 1-minute rollups (issue 13 item 5), one site-hour per turn of the loop.
     const started = this.deps.clock.now();
     this.seeding = this.baselines
@@ -182,7 +192,7 @@ export class AlertService {
   }
 
   /** Build the rules' view of every site. */
-  private snapshot(now: number): { ctx: RuleContext; incidents: OpenIncidentView[] } {
+  private snapshot(now: number): { ctx: RuleContext; incidents: OpenIncidentView[]; open: SiteIncident[] } {
     const { sites, outages } = this.deps;
     const schedNow = this.scheduleNow(now);
     const hostsBySite = new Map<string, HostState[]>();
@@ -228,13 +238,52 @@ export class AlertService {
     for (const a of Object.values(this.state.alerts)) {
       if (a.rule === 'site_offline' && a.state === 'firing' && !incidents.some((i) => i.site === a.site)) incidents.push({ site: a.site, hosts: [] });
     }
-    return { ctx, incidents };
+    return { ctx, incidents, open };
+  }
+
+  /**
+   * The province digest's step (province-wave.ts) after the engine's: sites down now are
+   * those with an open site incident or a firing site_offline alert, since the earliest of
+   * their starts. Its state and messages go into the engine's transaction.
+   */
+  private provinceStep(now: number, alerts: EngineState['alerts'], open: readonly SiteIncident[], sitesWithAgents: number) {
+    const p = this.deps.config.provinceDigest;
+    if (!p.enabled) return undefined;
+    const down = new Map<string, number>();
+    const mark = (site: string, since: number) => down.set(site, Math.min(down.get(site) ?? since, since));
+    for (const i of open) mark(i.site, i.start);
+    for (const a of Object.values(alerts)) if (a.rule === 'site_offline' && a.state === 'firing') mark(a.site, a.activeSince);
+    const settings: ProvinceWaveSettings = {
+      minSites: p.minSites,
+      minShare: p.minShare,
+      require: p.require,
+      windowMs: p.windowSeconds * 1000,
+      waitMs: p.waitSeconds * 1000,
+      backShare: p.backShare,
+      summaryAfterMs: p.summaryAfterMinutes * 60_000,
+      boardUrl: p.boardUrl,
+    };
+    const cause = (site: string, since: number): ProvinceSiteCause => {
+      // The site's incident of this outage: the latest one that started around or after the drop.
+      const inc = this.siteIncidents(site, now)
+        .filter((i) => i.start >= since - settings.windowMs && i.start <= now)
+        .sort((a, b) => b.start - a.start)[0];
+      if (!inc) return down.has(site) ? 'pending' : 'unknown';
+      return inc.state === 'open' ? 'pending' : inc.cause;
+    };
+    const r = evaluateProvinceWave(this.province, { down, sitesWithAgents, cause, siteName: (site) => this.deps.sites.get(site).name }, now, settings);
+    if (r.overflow) {
+      this.countProvinceUntracked?.(r.overflow);
+      this.log.warn({ untracked: r.overflow }, 'alerting: province wave holds its bound of sites; more are counted, not tracked');
+    }
+    const json = JSON.stringify(r.state);
+    return { state: r.state, messages: r.messages, json, changed: json !== this.provinceJson || r.messages.length > 0 };
   }
 
   /** One evaluation at `now` (the timer calls it; tests may too). */
   evaluateOnce(now = this.deps.clock.now()): void {
     this.windows.prune(now);
-    const { ctx, incidents } = this.snapshot(now);
+    const { ctx, incidents, open } = this.snapshot(now);
     const rules = this.deps.config.rules as Record<string, CommonParams>;
     const observations: Observation[] = [];
     for (const r of BUILT_IN_RULES) {
@@ -277,8 +326,16 @@ export class AlertService {
       this.countRefused?.(result.refused);
       if (this.refusedLogged++ % 100 === 0) this.log.warn({ refused: result.refused, maxAlerts: MAX_ACTIVE_ALERTS }, 'alerting: too many active alerts; new ones refused');
     }
-    this.alertStore.commit(result, this.sink);
+    const province = this.provinceStep(now, result.state.alerts, open, ctx.sites.length);
+    this.alertStore.commit(result, this.sink, province?.changed ? province : undefined);
     this.state = result.state;
+    if (province) {
+      this.province = province.state;
+      this.provinceJson = province.json;
+      for (const d of province.messages) {
+        this.log.info({ notification: d.id, phase: d.phase, sitesInWave: d.sitesInWave, sitesTotal: d.sitesTotal, sitesBack: d.sitesBack }, 'province digest queued');
+      }
+    }
     for (const n of result.notifications) {
       this.countNotifications?.(n.site);
       this.log.info({ notification: n.id, site: n.site, kind: n.kind, firing: n.firing.length, resolved: n.resolved.length }, 'alert notification queued');

@@ -3,6 +3,14 @@ import { migrateModule } from '../store/module-migrations.js';
 import type { Alert, EngineState, GroupState, Notification, NotificationSink, Silence, SilenceMatchers } from './alert-types.js';
 import type { Baseline } from './baselines.js';
 import type { EvaluationResult } from './engine.js';
+import type { ProvinceDigest } from '../notify/province-message.js';
+import { emptyProvinceWaveState, type ProvinceWaveState } from './province-wave.js';
+
+/** What one evaluation changed of the province digest: its state and the messages to queue. */
+export interface ProvinceCommit {
+  state: ProvinceWaveState;
+  messages: readonly ProvinceDigest[];
+}
 
 /**
  * Alerting tables in the collector's SQLite file (module `alerting`): alerts (active ones
@@ -49,6 +57,8 @@ const MIGRATIONS = [
    );
    CREATE INDEX silences_ends ON silences (ends_at);
    CREATE TABLE alert_baselines (site TEXT NOT NULL, series TEXT NOT NULL, loss REAL NOT NULL, latency REAL, n INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (site, series)) WITHOUT ROWID;`,
+  // The province digest's wave state (province-wave.ts, issue 12 item 6): one row, JSON, bounded by MAX_WAVE_SITES.
+  `CREATE TABLE alert_province_wave (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
 ];
 
 interface AlertRowDb {
@@ -151,11 +161,24 @@ export class AlertStore {
     return { alerts, groups, nextId: Math.max(meta?.value ?? 1, maxId + 1) };
   }
 
+  /** The province digest's wave state (empty at the first start, or when unreadable). */
+  loadProvinceState(): ProvinceWaveState {
+    const r = this.db.prepare('SELECT state FROM alert_province_wave WHERE id = 1').get() as { state: string } | undefined;
+    if (!r) return emptyProvinceWaveState();
+    try {
+      const s = JSON.parse(r.state) as ProvinceWaveState;
+      return s && typeof s === 'object' && 'wave' in s ? s : emptyProvinceWaveState();
+    } catch {
+      return emptyProvinceWaveState();
+    }
+  }
+
   /**
-   * Persist one evaluation and enqueue its notifications, atomically. If the sink throws,
-   * nothing is written: the same evaluation happens again at the next tick.
+   * Persist one evaluation and enqueue its notifications (and the province digest's state
+   * and messages), atomically. If the sink throws, nothing is written: the same evaluation
+   * happens again at the next tick.
    */
-  commit(result: EvaluationResult, sink: NotificationSink): void {
+  commit(result: EvaluationResult, sink: NotificationSink, province?: ProvinceCommit): void {
     const upsert = this.db
       .prepare(`INSERT INTO alerts (id, fingerprint, rule, site, host, key, severity, state, active_since, pending_since, starts_at, ends_at, value, summary, hint, last_seen, silenced, inhibited, flapping, transitions, notified, notified_at, active)
       VALUES (@id, @fingerprint, @rule, @site, @host, @key, @severity, @state, @activeSince, @pendingSince, @startsAt, @endsAt, @value, @summary, @hint, @lastSeen, @silenced, @inhibited, @flapping, @transitions, @notified, @notifiedAt, @active)
@@ -188,6 +211,10 @@ export class AlertStore {
         for (const g of Object.values(result.state.groups) as GroupState[]) ins.run(g.site, g.changedSince, g.lastSentAt, g.seq);
         this.db.prepare(`INSERT INTO alert_meta (key, value) VALUES ('next_id', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(result.state.nextId);
         for (const n of result.notifications as Notification[]) sink.enqueue(n);
+        if (province) {
+          this.db.prepare('INSERT INTO alert_province_wave (id, state) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state').run(JSON.stringify(province.state));
+          for (const d of province.messages) sink.enqueueProvince?.(d);
+        }
       })
       .immediate();
   }

@@ -1,3 +1,5 @@
+import type { ProvinceDigest } from '../notify/province-message.js';
+
 /**
  * The alerting model (DESIGN "Alerting model", issue 4): rules observe, the engine decides
  * (pending, hysteresis, dedup, grouping, repeat, inhibition, silences, flap damping,
@@ -169,4 +171,10 @@ export interface Notification {
  */
 export interface NotificationSink {
   enqueue(notification: Notification): void;
+  /**
+   * A province digest (many sites down together, issue 12 item 6), with the same contract
+   * as `enqueue` (synchronous, durable, throws when not recorded). Optional: a sink without
+   * it drops province digests (the per-site messages still go).
+   */
+  enqueueProvince?(digest: ProvinceDigest): void;
 }

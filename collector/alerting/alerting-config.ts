@@ -37,6 +37,43 @@ export const MaintenanceWindowSchema = z
 const ruleNames = BUILT_IN_RULES.map((r) => r.name);
 
 /**
+ * The province digest (issue 12 item 6, collector/alerting/province-wave.ts): one extra
+ * message per channel when many sites drop together, and one summary when they are back.
+ * Which channels get it: each channel's `notify.channels[].provinceDigest` (default: the
+ * channels that get alerts).
+ */
+export const ProvinceDigestConfigSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    /** At least this many sites down together (never fewer than 2)… */
+    minSites: z.number().int().min(2).max(100_000).default(5),
+    /** …and (`require: both`) or (`require: either`) at least this share of the sites with agents; 0 = no share condition. */
+    minShare: z.number().min(0).max(1).default(0.2),
+    require: z.enum(['both', 'either']).default('both'),
+    /** Sites whose drops lie within this span of the first one form one wave. */
+    windowSeconds: z.number().min(10).max(3600).default(120),
+    /** Wait after the threshold is reached, so the message lists the companions too. */
+    waitSeconds: z.number().min(0).max(600).default(30),
+    /** The summary goes when this share of the wave's sites is back… */
+    backShare: z.number().gt(0).max(1).default(0.9),
+    /** …or at the latest this long after the wave's first drop (it then says how many are still out). */
+    summaryAfterMinutes: z
+      .number()
+      .min(1)
+      .max(7 * 1440)
+      .default(180),
+    /** The board's address, quoted in the messages (e.g. `https://canh.tinh.gov.vn/`). */
+    boardUrl: z
+      .string()
+      .regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL')
+      .optional(),
+  })
+  .strict()
+  .refine((p) => p.waitSeconds < p.summaryAfterMinutes * 60, { message: 'waitSeconds must be shorter than summaryAfterMinutes', path: ['waitSeconds'] })
+  .prefault({});
+export type ProvinceDigestConfig = z.output<typeof ProvinceDigestConfigSchema>;
+
+/**
  * Config key of a rule: its name in camelCase (`peak_hour_congestion` → `peakHourCongestion`),
  * so that env overrides (`CANH_COLLECTOR__ALERTING__RULES__PEAK_HOUR_CONGESTION__FOR_SECONDS`)
  * reach it like every other setting.
@@ -86,6 +123,8 @@ export const AlertingConfigSchema = z
     /** JSON file with `{ "<ruleKey>": { params } }` (e.g. `peakHourCongestion`), merged over `rules`. */
     rulesFile: z.string().min(1).optional(),
     rules: RulesSchema,
+    /** One extra message when many sites drop together (province-wide power or network cut). */
+    provinceDigest: ProvinceDigestConfigSchema,
     /** Planned maintenance: alerts matching are recorded but not notified. */
     maintenance: z.array(MaintenanceWindowSchema).max(1000).default([]),
     /**

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ProvinceDigest } from '../notify/province-message.js';
 import type { Notification, NotificationSink } from './alert-types.js';
 
 /**
@@ -24,5 +25,8 @@ export class LogNotificationSink implements NotificationSink {
       },
       'alert notification',
     );
+  }
+  enqueueProvince(d: ProvinceDigest): void {
+    this.log.info({ notification: d.id, phase: d.phase, sitesInWave: d.sitesInWave, sitesTotal: d.sitesTotal, sitesBack: d.sitesBack, causes: d.causes }, 'province digest');
   }
 }

@@ -1,4 +1,5 @@
 import type { NotificationAlert, NotificationSink as NotifierOutbox } from '../notify/notification.js';
+import type { ProvinceDigest } from '../notify/province-message.js';
 import type { Notification, NotificationSink, NotifiedAlert } from './alert-types.js';
 
 /**
@@ -26,8 +27,17 @@ export function toNotifierAlert(a: NotifiedAlert): NotificationAlert {
 /** Alerts per list in one notification (the notifier accepts 500; a message stays readable). */
 export const MAX_ALERTS_PER_MESSAGE = 100;
 
+/** The notifier side of {@link NotifierOutboxSink}: alert notifications and province digests. */
+export interface NotifierOutboxPort extends NotifierOutbox {
+  enqueueProvince?(digest: ProvinceDigest): unknown;
+}
+
 export class NotifierOutboxSink implements NotificationSink {
-  constructor(private readonly outbox: NotifierOutbox) {}
+  constructor(private readonly outbox: NotifierOutboxPort) {}
+  enqueueProvince(d: ProvinceDigest): void {
+    // Same transaction as the engine's state (alert-store.ts commit): durable or thrown.
+    this.outbox.enqueueProvince?.(d);
+  }
   enqueue(n: Notification): void {
     // Synchronous and durable (SQLite, same database): runs inside the engine's transaction.
     this.outbox.enqueue({

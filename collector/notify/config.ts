@@ -28,6 +28,12 @@ const channelCommon = {
   rateLimit: RateLimitSchema.optional(),
   /** Only the daily digest goes to this channel, not each alert. */
   digestOnly: z.boolean().default(false),
+  /**
+   * Gets the province digest (many sites down together, issue 12 item 6). Default: the
+   * channels that get alerts (not `digestOnly` ones); `false` keeps a channel to per-site
+   * messages, `true` adds it to a `digestOnly` channel.
+   */
+  provinceDigest: z.boolean().optional(),
 };
 
 export const ZaloBotChannelSchema = z.object({

@@ -13,6 +13,7 @@ export interface NotifyMetrics {
   sendSeconds: Counter;
   oaRefreshes: Counter;
   digests: Counter;
+  provinceDigests: Counter;
 }
 
 export function notifyMetrics(r: MetricsRegistry): NotifyMetrics {
@@ -28,5 +29,6 @@ export function notifyMetrics(r: MetricsRegistry): NotifyMetrics {
     sendSeconds: r.counter('canh_notify_send_seconds_total', 'Time spent in send requests'),
     oaRefreshes: r.counter('canh_notify_oa_token_refreshes_total', 'Zalo OA access token refreshes by result'),
     digests: r.counter('canh_notify_digests_total', 'Daily digests queued'),
+    provinceDigests: r.counter('canh_notify_province_digests_total', 'Province digests queued (many sites down together), by phase (wave, summary)'),
   };
 }

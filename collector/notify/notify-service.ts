@@ -17,6 +17,7 @@ import type { Notifier, SendOutcome } from './notifier.js';
 import { notifyMetrics, type NotifyMetrics } from './notify-metrics.js';
 import { Outbox } from './outbox.js';
 import { messageId, type OutboxMessage } from './outbox-message.js';
+import { ProvinceDigestSchema, type ProvinceDigest } from './province-message.js';
 import { render } from './render.js';
 import { ReportMessageSchema, type ReportMessage } from './report-message.js';
 import { TokenBucket } from './token-bucket.js';
@@ -106,6 +107,7 @@ export class NotifyService implements NotificationSink {
       }
       return out;
     }
+    if (kind === 'province') return [...this.notifiers.keys()].filter((n) => cfg.get(n)?.provinceDigest ?? !cfg.get(n)?.digestOnly);
     return [...this.notifiers.keys()].filter((n) => (kind === 'alert' ? !cfg.get(n)?.digestOnly : true));
   }
 
@@ -149,6 +151,20 @@ export class NotifyService implements NotificationSink {
     const parsed = ReportMessageSchema.safeParse(report);
     if (!parsed.success) throw new Error(`invalid report: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     return this.enqueueMessage({ kind: 'report', report: parsed.data }, this.channelsFor('report', parsed.data.channels));
+  }
+
+  /**
+   * Queues a province digest (issue 12 item 6) for the channels that take it (each channel's
+   * `provinceDigest`, default the alert channels). Synchronous and durable like
+   * {@link enqueue} (the alert service calls it inside its state transaction); idempotent by
+   * id (`province:<waveStart>[:summary]`). Throws on an invalid message.
+   */
+  enqueueProvince(digest: ProvinceDigest): EnqueueResult {
+    const parsed = ProvinceDigestSchema.safeParse(digest);
+    if (!parsed.success) throw new Error(`invalid province digest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const res = this.enqueueMessage({ kind: 'province', province: parsed.data }, this.channelsFor('province', undefined));
+    if (!res.duplicate) this.metrics.provinceDigests.inc({ phase: parsed.data.phase });
+    return res;
   }
 
   /** Queues the digest of the last 24 hours (called by the schedule; callable for tests). */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LocalizedTextSchema, NotificationSchema, SEVERITIES } from './notification.js';
+import { ProvinceDigestSchema } from './province-message.js';
 import { ReportMessageSchema } from './report-message.js';
 
 /** One alert in the daily digest: how often it fired that day and whether it is over. */
@@ -33,17 +34,19 @@ export const DigestSchema = z.object({
 });
 export type Digest = z.infer<typeof DigestSchema>;
 
-/** What the outbox carries: an alert notification from the engine, a daily digest, or a monthly report. */
+/** What the outbox carries: an alert notification from the engine, a daily digest, a province digest or a monthly report. */
 export const OutboxMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('alert'), notification: NotificationSchema }),
   z.object({ kind: z.literal('digest'), digest: DigestSchema }),
   z.object({ kind: z.literal('test'), notification: NotificationSchema }),
   z.object({ kind: z.literal('report'), report: ReportMessageSchema }),
+  z.object({ kind: z.literal('province'), province: ProvinceDigestSchema }),
 ]);
 export type OutboxMessage = z.output<typeof OutboxMessageSchema>;
 
 export function messageId(m: OutboxMessage): string {
   if (m.kind === 'digest') return m.digest.id;
   if (m.kind === 'report') return m.report.id;
+  if (m.kind === 'province') return m.province.id;
   return m.notification.id;
 }

@@ -126,8 +126,15 @@ export class Outbox {
    */
   enqueue(message: OutboxMessage, channels: readonly string[], now: number, onOverflow?: (e: OverflowEvent) => void): EnqueueResult {
     const id = messageId(message);
-    const site = message.kind === 'digest' ? null : message.kind === 'report' ? message.report.site : message.notification.site;
-    const createdAt = message.kind === 'digest' ? message.digest.to : message.kind === 'report' ? message.report.createdAt : message.notification.createdAt;
+    const site = message.kind === 'digest' || message.kind === 'province' ? null : message.kind === 'report' ? message.report.site : message.notification.site;
+    const createdAt =
+      message.kind === 'digest'
+        ? message.digest.to
+        : message.kind === 'report'
+          ? message.report.createdAt
+          : message.kind === 'province'
+            ? message.province.createdAt
+            : message.notification.createdAt;
     const overflowed: OverflowEvent[] = [];
     const result = this.db
       .transaction((): EnqueueResult => {

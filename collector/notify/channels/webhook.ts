@@ -16,10 +16,11 @@ import { webhookReport } from '../report-message.js';
 
 export type WebhookChannelConfig = z.output<typeof WebhookChannelSchema>;
 
-/** The structured part of the body: the notification, the digest, or the report's figures (not its HTML). */
+/** The structured part of the body: the notification, the digest, the province digest, or the report's figures (not its HTML). */
 function messagePayload(m: OutboxMessage): Record<string, unknown> {
   if (m.kind === 'digest') return { digest: m.digest };
   if (m.kind === 'report') return { report: webhookReport(m.report) };
+  if (m.kind === 'province') return { province: m.province };
   return { notification: m.notification };
 }
 
