@@ -152,10 +152,13 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     chart: {
       title: T.charts.outageDaily,
       labels: r.network.days.map((d) => d.date.slice(8)),
-      values: r.network.days.map((d) => Math.round(d.outageWorkingMs / 60_000)),
+      // A day nothing is known about is a gap, not "0 minutes lost" (issue 13 item 6).
+      values: r.network.days.map((d) => (d.coveredMinutes > 0 ? Math.round(d.outageWorkingMs / 60_000) : null)),
       muted: r.network.days.map((d) => !d.working),
       unit: T.charts.minutes,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
 
@@ -193,6 +196,8 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       values: n.hours.map((h) => h.latencyMs),
       unit: T.charts.ms,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
   b.push({
@@ -200,10 +205,12 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     chart: {
       title: T.charts.daily,
       labels: n.days.map((d) => d.date.slice(8)),
-      values: n.days.map((d) => d.congestedMinutes),
+      values: n.days.map((d) => (d.coveredMinutes > 0 ? d.congestedMinutes : null)),
       muted: n.days.map((d) => !d.working),
       unit: T.charts.minutes,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
   b.push({ kind: 'para', text: `${T.network.worstDays}:` });

@@ -95,7 +95,7 @@ export interface ReportTexts {
   headline: Record<keyof Headline, string>;
   change: { indicator: string; thisMonth: string; previous: string; delta: string; noPrevious: string };
   notes: Record<string, string>;
-  charts: { hourly: string; daily: string; outageDaily: string; minutes: string; ms: string };
+  charts: { hourly: string; daily: string; outageDaily: string; minutes: string; ms: string; noData: string };
   footnotes: (method: ReportMethod, wh: WorkingHours, portals: string[]) => string[];
 }
 
@@ -264,6 +264,7 @@ const VI: ReportTexts = {
     outageDaily: 'Thời gian làm việc bị gián đoạn do mất điện/mất mạng theo ngày (phút)',
     minutes: 'phút',
     ms: 'ms',
+    noData: 'không có số liệu',
   },
   footnotes: (m, wh, portals) => [
     `Thời gian làm việc: ${describeHours(wh, 'vi')} (múi giờ ${wh.timezone}); không tính ngày nghỉ lễ${wh.holidays.length ? ` (${wh.holidays.join(', ')})` : ''}${wh.extraWorkingDays.length ? `; ngày làm bù: ${wh.extraWorkingDays.join(', ')}` : ''}. Tháng được tính theo giờ địa phương, từ 00:00 ngày đầu tháng đến 00:00 ngày đầu tháng sau.`,
@@ -420,6 +421,7 @@ const EN: ReportTexts = {
     outageDaily: 'Working time lost to power/network cuts per day (min)',
     minutes: 'min',
     ms: 'ms',
+    noData: 'no data',
   },
   footnotes: (m, wh, portals) => [
     `Working time: ${describeHours(wh, 'en')} (time zone ${wh.timezone}), public holidays excluded${wh.holidays.length ? ` (${wh.holidays.join(', ')})` : ''}${wh.extraWorkingDays.length ? `; make-up working days: ${wh.extraWorkingDays.join(', ')}` : ''}. The month runs in local time from 00:00 on its first day to 00:00 on the first day of the next.`,
