@@ -154,7 +154,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   const minutes = minuteSource.siteMinutes(site, from, to, working);
   const workingMinutes = new Set<number>();
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
-  const dayAcc = new Map<string, { congested: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
+  const dayAcc = new Map<string, { congested: number; covered: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
   let downMinutes = 0;
   /** Working minutes outside incidents with any measurement. */
   let upMeasured = 0;
@@ -173,14 +173,18 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
       let h = hourAcc.get(hour);
       if (!h) hourAcc.set(hour, (h = { minutes: 0, lat: [], lossSum: 0, lossN: 0, useSum: 0, useN: 0, congested: 0 }));
       let d = dayAcc.get(lt.date);
-      if (!d) dayAcc.set(lt.date, (d = { congested: 0, latSum: 0, latN: 0, lossSum: 0, lossN: 0 }));
+      if (!d) dayAcc.set(lt.date, (d = { congested: 0, covered: 0, latSum: 0, latN: 0, lossSum: 0, lossN: 0 }));
       h.minutes++;
       if (inUnion(m + MINUTE / 2, downUnion)) {
         downMinutes++;
+        d.covered++;
         continue;
       }
       const f = minutes.at(m);
-      if (f.portalsOk !== null || f.latencyMs !== null || f.lossPct !== null || f.rxMbps !== null) upMeasured++;
+      if (f.portalsOk !== null || f.latencyMs !== null || f.lossPct !== null || f.rxMbps !== null) {
+        upMeasured++;
+        d.covered++;
+      }
       if (f.portalsOk === null) noData++;
       else {
         measured++;
@@ -275,6 +279,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
         clippedIncidents,
         working.filter(([a, b]) => b > start && a < end),
       ),
+      coveredMinutes: d?.covered ?? 0,
     });
   }
   const worstDays = days

@@ -14,7 +14,8 @@ export type Block =
   | { kind: 'heading'; level: 2 | 3; text: string }
   | { kind: 'para'; text: string }
   | { kind: 'fields'; rows: Array<[string, string]> }
-  | { kind: 'table'; head: string[]; rows: string[][]; numeric: boolean[] }
+  /** `name` marks a table a renderer lays out on its own (the wide PC table, `pcs`). */
+  | { kind: 'table'; head: string[]; rows: string[][]; numeric: boolean[]; name?: 'pcs' }
   | { kind: 'chart'; chart: BarChartSpec }
   | { kind: 'list'; ordered: boolean; items: string[] }
   | { kind: 'footnotes'; items: string[] };
@@ -152,21 +153,26 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     chart: {
       title: T.charts.outageDaily,
       labels: r.network.days.map((d) => d.date.slice(8)),
-      values: r.network.days.map((d) => Math.round(d.outageWorkingMs / 60_000)),
+      // A day nothing is known about is a gap, not "0 minutes lost" (issue 13 item 6).
+      values: r.network.days.map((d) => (d.coveredMinutes > 0 ? Math.round(d.outageWorkingMs / 60_000) : null)),
       muted: r.network.days.map((d) => !d.working),
       unit: T.charts.minutes,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
 
   // 4. Network
   const n = r.network;
   b.push({ kind: 'heading', level: 3, text: `4. ${T.sections.network}` });
+  const congestionKnown = n.hours.some((h) => h.lossPct !== null || h.usagePct !== null);
   b.push({
     kind: 'fields',
     rows: [
       [T.network.line, n.lineMbps === null ? T.network.lineUnknown : `${fmtNum(n.lineMbps, 0, lang)} Mbit/s`],
-      [T.network.congested, fmtNum(n.congestedMinutes, 0, lang)],
+      // Congestion is judged on loss and line usage; with neither measured there is no figure.
+      [T.network.congested, congestionKnown ? fmtNum(n.congestedMinutes, 0, lang) : '–'],
       [T.network.usageMean, n.usageMeanMbps === null ? '–' : `${fmtNum(n.usageMeanMbps, 1, lang)} Mbit/s${n.usageMeanPct === null ? '' : ` (${fmtPct(n.usageMeanPct, lang)})`}`],
       [T.network.usageP95, fmtPct(n.usageP95Pct, lang)],
       [T.network.usageMax, fmtPct(n.usageMaxPct, lang)],
@@ -182,7 +188,8 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       fmtNum(h.latencyP95Ms, 0, lang),
       fmtNum(h.lossPct, 2, lang),
       fmtNum(h.usagePct, 1, lang),
-      fmtNum(h.congestedMinutes, 0, lang),
+      // Congestion is judged on loss and line usage: without either, "0" would be a claim.
+      h.lossPct === null && h.usagePct === null ? '–' : fmtNum(h.congestedMinutes, 0, lang),
     ]),
   });
   b.push({
@@ -193,6 +200,8 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       values: n.hours.map((h) => h.latencyMs),
       unit: T.charts.ms,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
   b.push({
@@ -200,10 +209,12 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     chart: {
       title: T.charts.daily,
       labels: n.days.map((d) => d.date.slice(8)),
-      values: n.days.map((d) => d.congestedMinutes),
+      values: n.days.map((d) => (d.coveredMinutes > 0 ? d.congestedMinutes : null)),
       muted: n.days.map((d) => !d.working),
       unit: T.charts.minutes,
       formatTick: (v) => fmtNum(v, 0, lang),
+      minStep: 1,
+      noData: T.charts.noData,
     },
   });
   b.push({ kind: 'para', text: `${T.network.worstDays}:` });
@@ -225,8 +236,10 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
   b.push({ kind: 'heading', level: 3, text: `5. ${T.sections.pcs}` });
   b.push({
     kind: 'table',
+    name: 'pcs',
     head: [T.pc.host, T.pc.cpu, T.pc.year, T.pc.ram, T.pc.disk, T.pc.os, T.pc.freezes, T.pc.crashes, T.pc.cpuSat, T.pc.memSat, T.pc.diskFull, T.pc.coverage],
-    numeric: [false, false, true, true, false, false, true, true, true, true, false, true],
+    // The launch year column reads "2011 – Cũ (từ 8 năm)": text, left-aligned.
+    numeric: [false, false, false, true, false, false, true, true, true, true, false, true],
     rows: r.hosts.map((h) => {
       const hw = h.hardware;
       return [

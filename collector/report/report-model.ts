@@ -107,6 +107,12 @@ export interface DayQuality {
   lossPct: number | null;
   /** Working time lost to site incidents, ms. */
   outageWorkingMs: number;
+  /**
+   * Working minutes of the day with a measurement from some PC or inside an incident: 0 for
+   * a day nothing is known about (no working time, before the agents, after the report
+   * time), which the charts draw as a gap, not as a 0 (issue 13 item 6).
+   */
+  coveredMinutes: number;
 }
 
 export interface NetworkQuality {

@@ -13,6 +13,10 @@ import { fmtNum } from './report-format.js';
  */
 export interface ReportTexts {
   title: (month: string) => string;
+  /** The header printed at the top of every page, beside the unit's name. */
+  runningHead: (month: string) => string;
+  /** The unit named in that header when the report covers several. */
+  severalUnits: (count: number) => string;
   unit: string;
   siteId: string;
   period: string;
@@ -95,7 +99,7 @@ export interface ReportTexts {
   headline: Record<keyof Headline, string>;
   change: { indicator: string; thisMonth: string; previous: string; delta: string; noPrevious: string };
   notes: Record<string, string>;
-  charts: { hourly: string; daily: string; outageDaily: string; minutes: string; ms: string };
+  charts: { hourly: string; daily: string; outageDaily: string; minutes: string; ms: string; noData: string };
   footnotes: (method: ReportMethod, wh: WorkingHours, portals: string[]) => string[];
 }
 
@@ -116,6 +120,8 @@ const R = SCORE_RULES;
 
 const VI: ReportTexts = {
   title: (m) => `BÁO CÁO TÌNH HÌNH HẠ TẦNG CÔNG NGHỆ THÔNG TIN ${m.toUpperCase()}`,
+  runningHead: (m) => `Báo cáo hạ tầng CNTT ${m}`,
+  severalUnits: (n) => `${n} đơn vị`,
   unit: 'Đơn vị',
   siteId: 'Mã đơn vị',
   period: 'Kỳ báo cáo',
@@ -213,9 +219,10 @@ const VI: ReportTexts = {
     const v = typeof value === 'number' ? fmtNum(value, Number.isInteger(value) ? 0 : 1, lang) : value;
     switch (key) {
       case 'cpu_old':
-        return `CPU ra mắt năm ${v}, đã từ 8 năm trở lên`;
+        // A year is written as is: "năm 2011", never "năm 2.011".
+        return `CPU ra mắt năm ${value}, đã từ 8 năm trở lên`;
       case 'cpu_ageing':
-        return `CPU ra mắt năm ${v}, đã 5–7 năm`;
+        return `CPU ra mắt năm ${value}, đã 5–7 năm`;
       case 'ram_low':
         return `RAM chỉ ${v} GB`;
       case 'hdd':
@@ -264,6 +271,7 @@ const VI: ReportTexts = {
     outageDaily: 'Thời gian làm việc bị gián đoạn do mất điện/mất mạng theo ngày (phút)',
     minutes: 'phút',
     ms: 'ms',
+    noData: 'không có số liệu',
   },
   footnotes: (m, wh, portals) => [
     `Thời gian làm việc: ${describeHours(wh, 'vi')} (múi giờ ${wh.timezone}); không tính ngày nghỉ lễ${wh.holidays.length ? ` (${wh.holidays.join(', ')})` : ''}${wh.extraWorkingDays.length ? `; ngày làm bù: ${wh.extraWorkingDays.join(', ')}` : ''}. Tháng được tính theo giờ địa phương, từ 00:00 ngày đầu tháng đến 00:00 ngày đầu tháng sau.`,
@@ -277,6 +285,8 @@ const VI: ReportTexts = {
 
 const EN: ReportTexts = {
   title: (m) => `IT INFRASTRUCTURE REPORT — ${m.toUpperCase()}`,
+  runningHead: (m) => `IT infrastructure report, ${m}`,
+  severalUnits: (n) => `${n} sites`,
   unit: 'Unit',
   siteId: 'Site id',
   period: 'Period',
@@ -369,9 +379,9 @@ const EN: ReportTexts = {
     const v = typeof value === 'number' ? fmtNum(value, Number.isInteger(value) ? 0 : 1, lang) : value;
     switch (key) {
       case 'cpu_old':
-        return `CPU launched in ${v}, 8+ years old`;
+        return `CPU launched in ${value}, 8+ years old`;
       case 'cpu_ageing':
-        return `CPU launched in ${v}, 5–7 years old`;
+        return `CPU launched in ${value}, 5–7 years old`;
       case 'ram_low':
         return `only ${v} GB of RAM`;
       case 'hdd':
@@ -420,6 +430,7 @@ const EN: ReportTexts = {
     outageDaily: 'Working time lost to power/network cuts per day (min)',
     minutes: 'min',
     ms: 'ms',
+    noData: 'no data',
   },
   footnotes: (m, wh, portals) => [
     `Working time: ${describeHours(wh, 'en')} (time zone ${wh.timezone}), public holidays excluded${wh.holidays.length ? ` (${wh.holidays.join(', ')})` : ''}${wh.extraWorkingDays.length ? `; make-up working days: ${wh.extraWorkingDays.join(', ')}` : ''}. The month runs in local time from 00:00 on its first day to 00:00 on the first day of the next.`,
