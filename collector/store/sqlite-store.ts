@@ -215,7 +215,42 @@ export class SqliteStore implements Store {
     if (this.db.inTransaction) return fn();
     // IMMEDIATE: take the write lock first (waiting up to busy_timeout for the history
     // worker or a CLI), never fail an upgrade half-way through a group commit.
-    return this.db.transaction(fn).immediate();
+    return this.db
+      .transaction(() => {
+        this.touches = new Map();
+        try {
+          const r = fn();
+          this.flushTouches();
+          return r;
+        } finally {
+          this.touches = undefined;
+        }
+      })
+      .immediate();
+  }
+
+  /**
+   * Inside `transaction()` (a group commit) a host's last-seen is written once per commit,
+   * not once per sample: a batch of 1,000 samples of 200 hosts makes 200 updates, not 1,000.
+   */
+  private touches: Map<string, { site: string; host: string; received: number; skewMs: number | null }> | undefined;
+
+  private touchHost(site: string, host: string, received: number, skewMs: number | null): void {
+    if (!this.touches) {
+      this.stmts.touchHost.run({ site, host, received, skewMs });
+      return;
+    }
+    const key = `${site}\u0000${host}`;
+    const t = this.touches.get(key);
+    if (!t) this.touches.set(key, { site, host, received, skewMs });
+    else {
+      t.received = Math.max(t.received, received);
+      t.skewMs = skewMs; // the latest sample's, as row by row
+    }
+  }
+
+  private flushTouches(): void {
+    for (const t of this.touches!.values()) this.stmts.touchHost.run(t);
   }
 
   insertSample(row: SampleRow): boolean {
@@ -242,7 +277,7 @@ export class SqliteStore implements Store {
       memUsedPct,
       metrics: JSON.stringify(m),
     });
-    this.stmts.touchHost.run({ site: row.site, host: row.host, received: row.received, skewMs: row.skewMs });
+    this.touchHost(row.site, row.host, row.received, row.skewMs);
     if (res.changes === 1) this.sampleCount++;
     return res.changes === 1;
   }

@@ -33,6 +33,23 @@ export function storeSuite(name: string, makeStore: () => Store): void {
       s.close();
     });
 
+    it("a group commit leaves each host's last-seen as row-by-row inserts would: the latest receipt, the latest sample's skew", () => {
+      const s = makeStore();
+      s.transaction(() => {
+        for (let seq = 0; seq < 50; seq++) {
+          s.insertSample(sample(seq, { received: T0 + (seq % 10) * 1000, skewMs: seq }));
+          s.insertSample(sample(seq, { host: 'h2', received: T0 + 500, skewMs: -seq }));
+        }
+        return undefined;
+      });
+      expect(s.getHost('s1', 'h1')).toMatchObject({ lastSeen: T0 + 9000, lastSkewMs: 49 });
+      expect(s.getHost('s1', 'h2')).toMatchObject({ lastSeen: T0 + 500, lastSkewMs: -49 });
+      // And an older receipt afterwards never moves last-seen back.
+      s.transaction(() => s.insertSample(sample(60, { received: T0, skewMs: 7 })));
+      expect(s.getHost('s1', 'h1')).toMatchObject({ lastSeen: T0 + 9000, lastSkewMs: 7 });
+      s.close();
+    });
+
     it('returns samples in time order within a range, bounded by limit', () => {
       const s = makeStore();
       for (const seq of [5, 3, 4, 1, 2]) s.insertSample(sample(seq));
