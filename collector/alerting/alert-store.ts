@@ -1,7 +1,6 @@
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { Alert, EngineState, GroupState, Notification, NotificationSink, Silence, SilenceMatchers } from './alert-types.js';
-import type { Baseline } from './baselines.js';
 import type { EvaluationResult } from './engine.js';
 import type { ProvinceDigest } from '../notify/province-message.js';
 import { emptyProvinceWaveState, type ProvinceWaveState } from './province-wave.js';
@@ -14,11 +13,12 @@ export interface ProvinceCommit {
 
 /**
  * Alerting tables in the collector's SQLite file (module `alerting`): alerts (active ones
- * are the engine state; settled ones the history), site groups, silences and off-peak
- * baselines. One transaction per evaluation writes the new state AND hands the
- * notifications to the outbox, so a restart neither loses nor re-sends a message.
+ * are the engine state; settled ones the history), site groups and silences. One
+ * transaction per evaluation writes the new state AND hands the notifications to the
+ * outbox, so a restart neither loses nor re-sends a message.
  */
-const MIGRATIONS = [
+/** Steps of the `alerting` module's schema (module-migrations.ts), oldest first. */
+export const ALERTING_MIGRATIONS: readonly string[] = [
   `CREATE TABLE alerts (
      id INTEGER PRIMARY KEY,
      fingerprint TEXT NOT NULL,
@@ -57,8 +57,11 @@ const MIGRATIONS = [
    );
    CREATE INDEX silences_ends ON silences (ends_at);
    CREATE TABLE alert_baselines (site TEXT NOT NULL, series TEXT NOT NULL, loss REAL NOT NULL, latency REAL, n INTEGER NOT NULL, updated INTEGER NOT NULL, PRIMARY KEY (site, series)) WITHOUT ROWID;`,
-  // The province digest's wave state (province-wave.ts, issue 12 item 6): one row, JSON, bounded by MAX_WAVE_SITES.
+  // 2: the province digest's wave state (province-wave.ts, issue 12 item 6): one row, JSON, bounded by MAX_WAVE_SITES.
   `CREATE TABLE alert_province_wave (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL);`,
+  // 3: off-peak baselines are seeded from the 1-minute rollups at start
+  // (rollup-baseline-history.ts) and kept in memory; the table was never read again.
+  `DROP TABLE IF EXISTS alert_baselines;`,
 ];
 
 interface AlertRowDb {
@@ -145,7 +148,7 @@ export interface SilenceRow extends Silence {
 
 export class AlertStore {
   constructor(private readonly db: SqliteDatabase) {
-    migrateModule(db, 'alerting', MIGRATIONS);
+    migrateModule(db, 'alerting', ALERTING_MIGRATIONS);
   }
 
   loadState(): EngineState {
@@ -291,21 +294,5 @@ export class AlertStore {
       comment: r.comment,
       createdAt: r.created_at,
     }));
-  }
-
-  loadBaselines(): Baseline[] {
-    return this.db.prepare('SELECT site, series, loss, latency, n, updated FROM alert_baselines').all() as Baseline[];
-  }
-
-  saveBaselines(rows: readonly Baseline[]): void {
-    if (!rows.length) return;
-    const up = this.db.prepare(
-      'INSERT INTO alert_baselines (site, series, loss, latency, n, updated) VALUES (@site, @series, @loss, @latency, @n, @updated) ON CONFLICT (site, series) DO UPDATE SET loss = excluded.loss, latency = excluded.latency, n = excluded.n, updated = excluded.updated',
-    );
-    this.db
-      .transaction(() => {
-        for (const r of rows) up.run(r);
-      })
-      .immediate();
   }
 }

@@ -42,7 +42,10 @@ class Harness {
   incidents: OpenIncidentView[] = [];
   working = true;
   lastChanged: ReturnType<typeof evaluate>['changed'] = [];
-  constructor(readonly clock = new FakeClock()) {}
+  constructor(
+    readonly clock = new FakeClock(),
+    readonly settings: EngineSettings = SETTINGS,
+  ) {}
   input(observations: Observation[]): EvaluationInput {
     return {
       observations,
@@ -51,7 +54,7 @@ class Harness {
       openIncidents: this.incidents,
       inWorkingHours: () => this.working,
       siteName: (s) => (s === 'xa-a' ? 'UBND xã Tân Phú' : s),
-      settings: SETTINGS,
+      settings: this.settings,
     };
   }
   step(observations: Observation[]): Notification[] {
@@ -244,5 +247,59 @@ describe('alert engine (pure, fake clock)', () => {
     h.clock.advance(61 * MIN);
     h.step([]);
     expect(h.alert('cpu')?.state).toBe('resolved');
+  });
+
+  describe('resolvedInterval (issue 13: the cause follows the classification within ~30 s)', () => {
+    const quick = { ...SETTINGS, groupWaitMs: 2000, resolvedIntervalMs: 10_000 };
+    /** cpu fires at once and is told after the 2 s group wait; returns when. */
+    function told(h: Harness): number {
+      h.step([obs('cpu', 'pc1', 'firing', 95)]);
+      h.clock.advance(2000);
+      expect(h.step([obs('cpu', 'pc1', 'firing', 95)]).map((n) => n.kind)).toEqual(['alert']);
+      return h.clock.now();
+    }
+    /** Step every second until a notification comes (at most `maxMs`); the ms it took after `from`. */
+    function until(h: Harness, observations: Observation[], from: number, maxMs: number): { after: number; n: Notification } | undefined {
+      while (h.clock.now() - from <= maxMs) {
+        const [n] = h.step(observations);
+        if (n) return { after: h.clock.now() - from, n };
+        h.clock.advance(1000);
+      }
+      return undefined;
+    }
+
+    it('a message telling only resolutions goes resolvedIntervalMs after the previous one, not the group interval', () => {
+      const h = new Harness(new FakeClock(), quick);
+      const sentAt = told(h);
+      h.clock.advance(1000);
+      const r = until(h, [obs('cpu', 'pc1', 'recovered', 20)], sentAt, 6 * MIN);
+      expect(r?.after).toBe(10_000);
+      expect(r?.n.kind).toBe('resolved');
+      expect(r?.n.resolved.map((a) => a.rule)).toEqual(['cpu']);
+      expect(r?.n.title.vi).toBe('[ĐÃ KHẮC PHỤC] UBND xã Tân Phú: 1 vấn đề');
+    });
+
+    it('without it (or set above the group interval) the resolution waits the whole group interval', () => {
+      for (const settings of [
+        { ...quick, resolvedIntervalMs: undefined },
+        { ...quick, resolvedIntervalMs: 60 * MIN },
+      ]) {
+        const h = new Harness(new FakeClock(), settings);
+        const sentAt = told(h);
+        h.clock.advance(1000);
+        expect(until(h, [obs('cpu', 'pc1', 'recovered', 20)], sentAt, 6 * MIN)?.after).toBe(5 * MIN);
+      }
+    });
+
+    it('a new alert still waits the group interval, and takes the pending resolution along', () => {
+      const h = new Harness(new FakeClock(), quick);
+      const sentAt = told(h);
+      h.clock.advance(1000);
+      const r = until(h, [obs('cpu', 'pc1', 'recovered', 20), obs('cpu', 'pc3', 'firing', 99)], sentAt, 6 * MIN);
+      expect(r?.after).toBe(5 * MIN);
+      expect(r?.n.kind).toBe('alert');
+      expect(r?.n.firing.map((a) => [a.rule, a.host])).toEqual([['cpu', 'pc3']]);
+      expect(r?.n.resolved.map((a) => [a.rule, a.host])).toEqual([['cpu', 'pc1']]);
+    });
   });
 });

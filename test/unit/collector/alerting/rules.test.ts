@@ -1,72 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AlertingConfigSchema } from '../../../../collector/alerting/alerting-config.js';
-import type { Baseline } from '../../../../collector/alerting/baselines.js';
-import type { WindowEvent, WindowSample } from '../../../../collector/alerting/metric-windows.js';
-import type { CommonParams, RuleContext, SiteView } from '../../../../collector/alerting/rules/alert-rule.js';
-import { BUILT_IN_RULES } from '../../../../collector/alerting/rules/registry.js';
+import type { WindowEvent } from '../../../../collector/alerting/metric-windows.js';
 import type { SiteIncident } from '../../../../collector/outage/outage-types.js';
-import { workingMs, WorkingHoursSchema } from '../../../../collector/sites/schedule/working-hours.js';
-import type { HostState } from '../../../../collector/store/store.js';
+import { host, NOW, ping, rule, ruleContext as ctx, sample } from '../../../helpers/rule-context.js';
 
-/** The built-in rules are pure functions of (context, params): fed here with hand-made snapshots. */
-const NOW = Date.parse('2026-11-24T09:30:00+07:00'); // Tuesday
-const config = AlertingConfigSchema.parse({});
-const rule = (name: string) => {
-  const r = BUILT_IN_RULES.find((x) => x.name === name)!;
-  const key = name.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
-  return (ctx: RuleContext) => r.evaluate(ctx, (config.rules as Record<string, CommonParams>)[key]!);
-};
-
-function host(h: string, state: HostState['state'] = 'online'): HostState {
-  return {
-    site: 'xa-a',
-    host: h,
-    hostname: h.toUpperCase(),
-    state,
-    stateSince: NOW - 600_000,
-    lastSeen: NOW - 600_000,
-    boot: 'b',
-    osBoot: null,
-    agentVersion: '0.1',
-    lastSkewMs: 0,
-    clockSkewMs: null,
-    clockSkewSince: null,
-    firstSeen: 0,
-  };
-}
-function sample(over: Partial<WindowSample>, t = NOW - 30_000): WindowSample {
-  return { t, cpu: null, memPct: null, disks: [], ping: [], http: [], rxBps: null, txBps: null, ...over };
-}
-
-function ctx(opts: {
-  hosts?: HostState[];
-  samples?: Record<string, WindowSample[]>;
-  events?: Record<string, WindowEvent[]>;
-  baselines?: Record<string, Partial<Baseline>>;
-  incidents?: SiteIncident[];
-  lineMbps?: number;
-}): RuleContext {
-  const wh = WorkingHoursSchema.parse({});
-  const site: SiteView = { site: 'xa-a', name: 'Xã A', lineMbps: opts.lineMbps, inWorkingHours: true, hosts: opts.hosts ?? [host('pc1')], openIncidents: [] };
-  return {
-    now: NOW,
-    sites: [site],
-    samples: (_s, h, from) => (opts.samples?.[h] ?? []).filter((x) => x.t >= from),
-    lastSample: (_s, h, from) =>
-      (opts.samples?.[h] ?? [])
-        .filter((x) => x.t >= from)
-        .sort((a, b) => a.t - b.t)
-        .at(-1),
-    events: (_s, h, from) => (opts.events?.[h] ?? []).filter((x) => x.t >= from),
-    baseline: (_s, series) =>
-      opts.baselines?.[series] ? ({ site: 'xa-a', series, loss: 0, latency: null, n: 100, updated: 0, ...opts.baselines[series] } as Baseline) : undefined,
-    incidents: (_s, from, to) => (opts.incidents ?? []).filter((i) => i.start <= to && (i.end ?? NOW) >= from),
-    workingMs: (_s, from, to) => workingMs(wh, from, to),
-  };
-}
-
-const ping = (target: string, lossPct: number, rttP95: number | null, role: 'gateway' | 'configured' = 'configured') => ({ target, role, lossPct, rttP95, rttMedian: rttP95 });
-
+/** The built-in rules are pure functions of (context, params): fed here with hand-made snapshots (test/helpers/rule-context.ts). */
 describe('built-in rules', () => {
   it('congestion: latency against the off-peak baseline AND an absolute floor; hysteresis band holds', () => {
     const base = { 'ping:192.168.1.1': { latency: 2 } };
