@@ -20,8 +20,11 @@ export function overviewView(root) {
       sites.forEach(function (s) {
         var worst = s.worst || { level: 'ok', text: '' };
         var inc = s.openIncident;
+        // Nothing to act on, yet not every PC running (switched off, or out outside working
+        // hours): grey, not the green of "all running" (issue 13 item 7).
+        var quiet = worst.level === 'ok' && s.state != null && s.state !== 'online';
         tiles.appendChild(
-          el('a', { cls: 'tile ' + worst.level, href: href('site', s.site), data: { site: s.site } }, [
+          el('a', { cls: 'tile ' + worst.level + (quiet ? ' quiet' : ''), href: href('site', s.site), data: { site: s.site } }, [
             el('h3', { cls: 'site-name', text: s.name || s.site }),
             el('p', null, [el('span', { cls: 'big', text: s.hostsOnline + '/' + s.hostsTotal }), ' ', t('hostsOnline')]),
             el(
@@ -34,7 +37,7 @@ export function overviewView(root) {
             // The state names the problem; the level word alone only when there is none (issue 13 item 7).
             el('p', { cls: 'state' }, [
               el('span', {
-                cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : worst.text && worst.text !== t('lvl_ok') ? 'muted' : 'online',
+                cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : quiet ? 'muted' : 'online',
                 text: worst.level !== 'ok' ? t('lvl_' + worst.level) + ': ' + worst.text : worst.text || t('lvl_ok'),
               }),
               worst.host && worst.level !== 'ok' ? ' (' + worst.host + ')' : '',
