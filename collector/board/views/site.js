@@ -92,6 +92,9 @@ export function siteView(root, site) {
     var rows = (s.hosts || []).map(function (h) {
       var spec = h.underSpec && h.underSpec.flag;
       var st = hostState(h.state, h.stopped, s.workingNow);
+      // A PC that is not running has no CPU or memory now: its last sample's figures (a
+      // 99 % CPU in red while it is switched off) are not shown as current (issue 13 item 7).
+      var now = h.state === 'online' ? h : {};
       return el('tr', { data: { host: h.host } }, [
         el('td', null, [
           el('a', { cls: 'host-name', href: href('host', site, h.host), text: h.hostname || h.host }),
@@ -101,10 +104,10 @@ export function siteView(root, site) {
           h.clockSkewMs != null ? el('span', { cls: 'badge clock-skew', title: t('clockSkewHint') + ': ' + dur(Math.abs(h.clockSkewMs) / 1000), text: t('clockSkew') }) : null,
         ]),
         td(st.text, 'host-state ' + st.cls),
-        el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),
-        el('td', { cls: 'num ' + levelClass(h.memPct, 85, 95), text: pct(h.memPct) }),
-        el('td', { cls: 'num ' + levelClass(h.diskPct, 85, 95), text: pct(h.diskPct) }),
-        el('td', { cls: 'num hide-narrow', text: dur(h.uptimeSeconds) }),
+        el('td', { cls: 'num ' + levelClass(now.cpu, 80, 95), text: pct(now.cpu) }),
+        el('td', { cls: 'num ' + levelClass(now.memPct, 85, 95), text: pct(now.memPct) }),
+        el('td', { cls: 'num ' + levelClass(now.diskPct, 85, 95), text: pct(now.diskPct) }),
+        el('td', { cls: 'num hide-narrow', text: now.uptimeSeconds == null ? t('na') : dur(now.uptimeSeconds) }),
         el('td', { cls: 'hide-narrow', text: ago(h.lastSeen) }),
       ]);
     });

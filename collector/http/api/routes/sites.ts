@@ -138,17 +138,19 @@ export function probeFailure(r: Pick<HttpProbeResult, 'status' | 'error'>): Prob
 }
 
 /**
- * Issue 13 item 7: the overall state names what is wrong when {@link worstProblem} found
- * nothing worse: a failing web check (the portal), or PCs offline outside working hours
- * (not a problem, but not "Bình thường" either).
+ * Issue 13 item 7: the overall state names what is wrong beside {@link worstProblem}'s
+ * findings. A failing web check (the portal) is a warning that outranks every other
+ * warning: a commune that cannot reach the TTHC portal cannot serve citizens online,
+ * while a busy CPU or a 90 % disk can wait (a critical problem still comes first). PCs
+ * offline outside working hours are no problem, but not "Bình thường" either.
  */
 function overallState(worst: Problem, hosts: HostInput[], http: ReturnType<typeof siteNetwork>['http'], workingNow: boolean, lang: 'vi' | 'en'): Problem {
   const vi = lang === 'vi';
   const failing = http.filter((p) => !p.ok);
-  if (worst.level === 'ok' && failing.length) {
+  if (worst.level !== 'critical' && failing.length) {
     const p = failing[0]!;
     const why = PROBE_TEXT[p.reason ?? 'other'][lang] + (p.reason === 'http' && p.status ? ` ${p.status}` : '');
-    return { level: 'warning', text: vi ? `Không vào được ${p.name}: ${why}` : `${p.name} unreachable: ${why}`, host: null };
+    return { level: 'warning', text: vi ? `Không vào được cổng ${p.name}: ${why}` : `Portal ${p.name} unreachable: ${why}`, host: null };
   }
   const offline = hosts.filter((h) => h.state.state === 'offline' && !h.stopped);
   if (worst.level === 'ok' && offline.length && !workingNow) {
