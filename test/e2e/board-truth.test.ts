@@ -248,7 +248,7 @@ describe('the board tells the truth (issue 13 item 7)', () => {
     expect((await headerCells()).filter((h) => h === '')).toEqual([]);
     const events = (await page.textContent('table.events')) ?? '';
     expect(events).toContain('Phần mềm giám sát khởi động');
-    expect(events).toContain('Phần mềm giám sát đã khởi động');
+    expect(events).toMatch(/Phần mềm giám sát đã khởi động \(phiên bản \d+\.\d+\.\d+\S*\)/);
     expect(await page.textContent('#inventory')).toMatch(/Tổng bộ nhớ\s*[\d.,]+ GB/);
     expect(await page.getAttribute('#host-state', 'class')).toBe('host-state online');
     const text = await pageText();
