@@ -20,6 +20,7 @@ import { authRoutes } from './http/api/routes/auth.js';
 import { eventsRoutes } from './http/api/routes/events.js';
 import { historyRoutes } from './http/api/routes/history.js';
 import { hostsRoutes } from './http/api/routes/hosts.js';
+import { LastWebChecks } from './http/api/last-web-checks.js';
 import { outageRoutes } from './http/api/routes/outages.js';
 import { rulesRoutes } from './http/api/routes/rules.js';
 import { reportsRoutes } from './http/api/routes/reports.js';
@@ -234,12 +235,15 @@ export class Collector {
       });
     }
 
+    // The board's "Kiểm tra dịch vụ web" stays between two probes (issue 13 item 7).
+    const webChecks = new LastWebChecks();
     // Every freshly stored message goes to each of these, in order. Points are queued
     // before start() (the writer holds them until its spool is open).
     const storedListeners: StoredListener[] = [
       ...(influx ? [(msg: StoredMessage) => influx.write(linesForStored(msg))] : []),
       (msg) => outages.onStored(msg),
       ...(alerting ? [(msg: StoredMessage) => alerting.onStored(msg)] : []),
+      (msg) => webChecks.onStored(msg),
       (msg) => stream.fromStored(msg),
     ];
     const ingest = (this.ingest = new Ingest({
@@ -301,8 +305,8 @@ export class Collector {
         secureCookie: config.api.secureCookie,
       }),
       tokensRoutes(tokens),
-      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site) }),
-      hostsRoutes(store),
+      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site), webChecks }),
+      hostsRoutes({ store, sites, stoppedHosts: (site) => outages.stoppedHosts(site) }),
       historyRoutes(history),
       eventsRoutes(new SqliteEventQuery(db)),
       streamRoutes(stream),

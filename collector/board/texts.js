@@ -63,3 +63,14 @@ export function probeReason(p) {
   if (p.reason === 'http' && p.status) return t('pr_http') + ' ' + p.status;
   return t('pr_' + (p.reason || 'other')) + (p.error ? ' (' + p.error + ')' : '');
 }
+
+/**
+ * A host's state word and class (issue 13 item 7): a PC switched off cleanly is "đã tắt
+ * máy", and one offline outside the site's working hours says so, both without the alarm
+ * colour of `offline`; `workingNow` is the API's (false outside working hours).
+ */
+export function hostState(state, stopped, workingNow) {
+  if (state === 'offline' && stopped) return { text: t('st_stopped'), cls: 'stopped' };
+  if (state === 'offline' && workingNow === false) return { text: t('st_offline') + ' (' + t('offHours') + ')', cls: 'off-hours' };
+  return { text: t('st_' + state), cls: state };
+}

@@ -133,7 +133,7 @@ export function alertsView(root) {
     if (!alerts.length) return void alertsBox.appendChild(note(t('noAlerts')));
     alertsBox.appendChild(
       table(
-        [t('severity'), t('summary'), t('site'), t('host'), t('since'), t('state'), ''],
+        [t('severity'), t('summary'), t('site'), t('host'), t('since'), t('state'), t('actions')],
         alerts.map(function (a) {
           return el('tr', { data: { alert: a.id } }, [
             td(t('sev_' + a.severity), a.severity === 'critical' ? 'crit' : a.severity === 'warning' ? 'warn' : ''),
@@ -177,7 +177,7 @@ export function alertsView(root) {
     if (!list.length) return void silencesBox.appendChild(note(t('noSilences')));
     silencesBox.appendChild(
       table(
-        [t('matchers'), t('state'), t('ends'), t('author'), t('comment'), ''],
+        [t('matchers'), t('state'), t('ends'), t('author'), t('comment'), t('actions')],
         list.map(function (s) {
           var m = s.matchers || {};
           var desc =

@@ -4,7 +4,7 @@ import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
 import { align } from '../series.js';
 import { session } from '../session.js';
-import { ago, bytes, dur, t, when } from '../texts.js';
+import { ago, bytes, dur, hostState, t, when } from '../texts.js';
 import { baseView, loader, RANGES, stale } from './view.js';
 
 export function hostView(root, site, host, range) {
@@ -71,11 +71,12 @@ export function hostView(root, site, host, range) {
     var st = h.host || {};
     title.textContent = st.hostname || host;
     var spec = h.underSpec && h.underSpec.flag;
+    var state = hostState(st.state, h.stopped, h.workingNow);
     clear(summary).appendChild(
       el('dl', { cls: 'kv' }, [
         el('dt', { text: t('state') }),
         el('dd', null, [
-          el('span', { cls: st.state, text: t('st_' + st.state) + (st.state === 'offline' && h.workingNow === false ? ' (' + t('offHours') + ')' : '') }),
+          el('span', { id: 'host-state', cls: 'host-state ' + state.cls, text: state.text }),
           st.stateSince ? ' — ' + t('since').toLowerCase() + ' ' + when(st.stateSince) : '',
         ]),
         el('dt', { text: t('hostId') }),

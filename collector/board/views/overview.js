@@ -20,24 +20,41 @@ export function overviewView(root) {
       sites.forEach(function (s) {
         var worst = s.worst || { level: 'ok', text: '' };
         var inc = s.openIncident;
+        // Nothing to act on, yet not every PC running (switched off, or out outside working
+        // hours): grey, not the green of "all running" (issue 13 item 7).
+        var quiet = worst.level === 'ok' && s.state != null && s.state !== 'online';
         tiles.appendChild(
-          el('a', { cls: 'tile ' + worst.level, href: href('site', s.site), data: { site: s.site } }, [
+          el('a', { cls: 'tile ' + worst.level + (quiet ? ' quiet' : ''), href: href('site', s.site), data: { site: s.site } }, [
             el('h3', { cls: 'site-name', text: s.name || s.site }),
             el('p', null, [el('span', { cls: 'big', text: s.hostsOnline + '/' + s.hostsTotal }), ' ', t('hostsOnline')]),
-            el(
-              'p',
-              { cls: inc ? 'crit' : 'muted' },
-              inc
-                ? t('openIncident') + ': ' + t('cause_' + inc.cause) + ', ' + t('since').toLowerCase() + ' ' + when(inc.start) + ' (' + dur((Date.now() - inc.start) / 1000) + ')'
-                : t('noIncident'),
-            ),
+            // "Không có sự cố" only when nothing else is wrong either: beside "Nghiêm trọng: pc-02
+            // mất kết nối" it read as "all is well" (issue 13 item 7).
+            inc || worst.level === 'ok'
+              ? el(
+                  'p',
+                  { cls: inc ? 'crit incident-line' : 'muted incident-line' },
+                  inc
+                    ? t('openIncident') +
+                        ': ' +
+                        t('cause_' + inc.cause) +
+                        ', ' +
+                        t('since').toLowerCase() +
+                        ' ' +
+                        when(inc.start) +
+                        ' (' +
+                        dur((Date.now() - inc.start) / 1000) +
+                        ')'
+                    : t('noIncident'),
+                )
+              : null,
             // The state names the problem; the level word alone only when there is none (issue 13 item 7).
             el('p', { cls: 'state' }, [
               el('span', {
-                cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : worst.text && worst.text !== t('lvl_ok') ? 'muted' : 'online',
+                cls: worst.level === 'critical' ? 'crit' : worst.level === 'warning' ? 'warn' : quiet ? 'muted' : 'online',
                 text: worst.level !== 'ok' ? t('lvl_' + worst.level) + ': ' + worst.text : worst.text || t('lvl_ok'),
               }),
-              worst.host && worst.level !== 'ok' ? ' (' + worst.host + ')' : '',
+              // The host id when the text names the PC by another name (its hostname).
+              worst.host && worst.level !== 'ok' && worst.text.indexOf(worst.host) < 0 ? ' (' + worst.host + ')' : '',
             ]),
             el('p', { cls: 'muted small' }, t('lastSeen') + ': ' + ago(s.lastSeen)),
           ]),

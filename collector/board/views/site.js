@@ -4,7 +4,7 @@ import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
 import { align, combine, workingSpans } from '../series.js';
 import { session } from '../session.js';
-import { ago, dur, levelClass, ms, num, pct, probeReason, t, when } from '../texts.js';
+import { ago, dur, hostState, levelClass, ms, num, pct, probeReason, t, when } from '../texts.js';
 import { reportCard } from './report-card.js';
 import { baseView, loader, stale } from './view.js';
 
@@ -91,6 +91,10 @@ export function siteView(root, site) {
   function renderHosts(s) {
     var rows = (s.hosts || []).map(function (h) {
       var spec = h.underSpec && h.underSpec.flag;
+      var st = hostState(h.state, h.stopped, s.workingNow);
+      // A PC that is not running has no CPU or memory now: its last sample's figures (a
+      // 99 % CPU in red while it is switched off) are not shown as current (issue 13 item 7).
+      var now = h.state === 'online' ? h : {};
       return el('tr', { data: { host: h.host } }, [
         el('td', null, [
           el('a', { cls: 'host-name', href: href('host', site, h.host), text: h.hostname || h.host }),
@@ -99,14 +103,11 @@ export function siteView(root, site) {
           spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null,
           h.clockSkewMs != null ? el('span', { cls: 'badge clock-skew', title: t('clockSkewHint') + ': ' + dur(Math.abs(h.clockSkewMs) / 1000), text: t('clockSkew') }) : null,
         ]),
-        td(
-          t('st_' + h.state) + (h.state === 'offline' && s.workingNow === false ? ' (' + t('offHours') + ')' : ''),
-          h.state + (h.state === 'offline' && s.workingNow === false ? ' off-hours' : ''),
-        ),
-        el('td', { cls: 'num ' + levelClass(h.cpu, 80, 95), text: pct(h.cpu) }),
-        el('td', { cls: 'num ' + levelClass(h.memPct, 85, 95), text: pct(h.memPct) }),
-        el('td', { cls: 'num ' + levelClass(h.diskPct, 85, 95), text: pct(h.diskPct) }),
-        el('td', { cls: 'num hide-narrow', text: dur(h.uptimeSeconds) }),
+        td(st.text, 'host-state ' + st.cls),
+        el('td', { cls: 'num ' + levelClass(now.cpu, 80, 95), text: pct(now.cpu) }),
+        el('td', { cls: 'num ' + levelClass(now.memPct, 85, 95), text: pct(now.memPct) }),
+        el('td', { cls: 'num ' + levelClass(now.diskPct, 85, 95), text: pct(now.diskPct) }),
+        el('td', { cls: 'num hide-narrow', text: now.uptimeSeconds == null ? t('na') : dur(now.uptimeSeconds) }),
         el('td', { cls: 'hide-narrow', text: ago(h.lastSeen) }),
       ]);
     });
@@ -133,7 +134,7 @@ export function siteView(root, site) {
       netTable.appendChild(el('h3', { text: t('httpProbes') }));
       netTable.appendChild(
         table(
-          ['URL', t('state'), 'ms'],
+          ['URL', t('state'), t('responseTime')],
           n.http.map(function (p) {
             return el('tr', { data: { probe: p.name } }, [
               td(p.name + ' — ' + p.url),
@@ -141,6 +142,7 @@ export function siteView(root, site) {
               el('td', { cls: 'num', text: ms(p.totalMs) }),
             ]);
           }),
+          'http-probes',
         ),
       );
     }

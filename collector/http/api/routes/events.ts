@@ -35,7 +35,7 @@ export function eventsRoutes(events: EventQuery): ApiModule {
         const page = rows.slice(0, q.limit);
         const last = page[page.length - 1];
         // `text`: the event in the officer's language by its type; `message` stays the agent's English (issue 13 item 7).
-        res.json({ events: page.map((e) => ({ ...e, text: eventText(e.type, q.lang) ?? e.message })), next: rows.length > q.limit && last ? encodeCursor(last.t, last.id) : null });
+        res.json({ events: page.map((e) => ({ ...e, text: eventText(e, q.lang) })), next: rows.length > q.limit && last ? encodeCursor(last.t, last.id) : null });
       });
     },
   };
@@ -56,6 +56,10 @@ const EVENT_TEXT: Partial<Record<(typeof EVENT_TYPES)[number], { vi: string; en:
   power_source: { vi: 'Thay đổi nguồn điện (lưới/pin, UPS)', en: 'Power source changed (mains/battery, UPS)' },
   clock_jump: { vi: 'Đồng hồ máy nhảy', en: 'The system clock jumped' },
 };
-function eventText(type: string, lang: 'vi' | 'en'): string | undefined {
-  return EVENT_TEXT[type as (typeof EVENT_TYPES)[number]]?.[lang];
+/** The event by its type in `lang`, with the agent's version for a start (the English message had it); the agent's message for an unknown type. */
+function eventText(e: { type: string; message: string; details: Record<string, unknown> | null }, lang: 'vi' | 'en'): string {
+  const text = EVENT_TEXT[e.type as (typeof EVENT_TYPES)[number]]?.[lang];
+  if (text === undefined) return e.message;
+  const version = e.type === 'agent_start' && typeof e.details?.version === 'string' ? e.details.version.slice(0, 40) : undefined;
+  return version ? `${text} (${lang === 'vi' ? 'phiên bản' : 'version'} ${version})` : text;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isWorkingTime } from '../../../sites/schedule/working-hours.js';
+import type { SiteDirectory } from '../../../sites/site-settings.js';
 import type { Store } from '../../../store/store.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
@@ -10,8 +12,17 @@ const HostQuery = z.object({ lang: Lang }).strict();
 const ListQuery = z.object({ site: Id.optional() }).strict();
 const SamplesQuery = z.object({ ...RangeFields, limit: z.coerce.number().int().min(1).max(5000).default(1000) }).strict();
 
+export interface HostsRoutesDeps {
+  store: Store;
+  /** The site's working hours, for `workingNow` (an offline PC outside them is no alarm, issue 13 item 7). */
+  sites: SiteDirectory;
+  /** Hosts switched off cleanly (issue 13): `stopped`, "đã tắt máy", never out. */
+  stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
+}
+
 /** `GET /api/hosts`, `GET /api/hosts/:site/:host`, `GET /api/hosts/:site/:host/samples`. */
-export function hostsRoutes(store: Store): ApiModule {
+export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
+  const { store, sites } = deps;
   return {
     name: 'hosts',
     mount(router, ctx) {
@@ -28,7 +39,14 @@ export function hostsRoutes(store: Store): ApiModule {
         const h = store.getHost(p.site, p.host);
         if (!h) return sendError(res, 'not_found', `no host "${p.host}" at site "${p.site}"`);
         const inventory = store.inventory(h.site, h.host)?.data ?? null;
-        res.json({ host: h, latest: store.latestSample(h.site, h.host) ?? null, inventory, underSpec: underSpec(inventory, q.lang) });
+        res.json({
+          host: h,
+          latest: store.latestSample(h.site, h.host) ?? null,
+          inventory,
+          underSpec: underSpec(inventory, q.lang),
+          stopped: h.state === 'offline' && !!deps.stoppedHosts?.(h.site).has(h.host),
+          workingNow: isWorkingTime(sites.workingHours(h.site), ctx.clock.now()),
+        });
       });
       router.get('/hosts/:site/:host/samples', ctx.requireRole('read'), (req, res) => {
         const p = ctx.parse(HostParams, req.params, res);

@@ -9,6 +9,7 @@ import { Id, Lang } from '../query-schemas.js';
 import { latestFigures, THRESHOLDS, worstProblem, type HostInput, type Problem } from '../site-health.js';
 import { isWorkingTime } from '../../../sites/schedule/working-hours.js';
 import { underSpec, type UnderSpec } from '../under-spec.js';
+import { LastWebChecks } from '../last-web-checks.js';
 
 export interface SitesRoutesDeps {
   store: Store;
@@ -19,6 +20,8 @@ export interface SitesRoutesDeps {
   outages?: OutageReader | undefined;
   /** Hosts switched off cleanly (issue 13): "đã tắt máy", never offline. */
   stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
+  /** Each host's last web-check result, fed from ingest (issue 13 item 7); one of its own without it. */
+  webChecks?: LastWebChecks | undefined;
 }
 
 /**
@@ -135,42 +138,19 @@ export function probeFailure(r: Pick<HttpProbeResult, 'status' | 'error'>): Prob
 }
 
 /**
- * The latest web-check result of each host and probe, kept across samples: the agent
- * probes once a minute but samples every 15 s, so most latest samples carry no `http`
- * and the board's "Kiểm tra dịch vụ web" came and went (issue 13 item 7). A result older
- * than {@link HTTP_KEEP_MS} is dropped (probes turned off, host gone). Bounded by hosts × probes.
- */
-const HTTP_KEEP_MS = 10 * 60_000;
-class LastWebChecks {
-  private readonly byHost = new Map<string, StoredSample>();
-  /** `latest` with the last `http` seen for its host if it has none itself. */
-  fill(site: string, host: string, latest: StoredSample | undefined, now: number): StoredSample | undefined {
-    const key = `${site}\u0000${host}`;
-    if (latest && available(latest.metrics.http)?.length) {
-      this.byHost.set(key, latest);
-      return latest;
-    }
-    const last = this.byHost.get(key);
-    if (!last || now - last.t > HTTP_KEEP_MS) {
-      this.byHost.delete(key);
-      return latest;
-    }
-    return latest ? { ...latest, metrics: { ...latest.metrics, http: last.metrics.http } } : latest;
-  }
-}
-
-/**
- * Issue 13 item 7: the overall state names what is wrong when {@link worstProblem} found
- * nothing worse: a failing web check (the portal), or PCs offline outside working hours
- * (not a problem, but not "Bình thường" either).
+ * Issue 13 item 7: the overall state names what is wrong beside {@link worstProblem}'s
+ * findings. A failing web check (the portal) is a warning that outranks every other
+ * warning: a commune that cannot reach the TTHC portal cannot serve citizens online,
+ * while a busy CPU or a 90 % disk can wait (a critical problem still comes first). PCs
+ * offline outside working hours are no problem, but not "Bình thường" either.
  */
 function overallState(worst: Problem, hosts: HostInput[], http: ReturnType<typeof siteNetwork>['http'], workingNow: boolean, lang: 'vi' | 'en'): Problem {
   const vi = lang === 'vi';
   const failing = http.filter((p) => !p.ok);
-  if (worst.level === 'ok' && failing.length) {
+  if (worst.level !== 'critical' && failing.length) {
     const p = failing[0]!;
     const why = PROBE_TEXT[p.reason ?? 'other'][lang] + (p.reason === 'http' && p.status ? ` ${p.status}` : '');
-    return { level: 'warning', text: vi ? `Không vào được ${p.name}: ${why}` : `${p.name} unreachable: ${why}`, host: null };
+    return { level: 'warning', text: vi ? `Không vào được cổng ${p.name}: ${why}` : `Portal ${p.name} unreachable: ${why}`, host: null };
   }
   const offline = hosts.filter((h) => h.state.state === 'offline' && !h.stopped);
   if (worst.level === 'ok' && offline.length && !workingNow) {
@@ -194,7 +174,7 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
   const { store, sites } = deps;
   const openIncident = (site: string): SiteIncident | null => deps.outages?.openIncidents(site)[0] ?? null;
   const stoppedOf = (site: string) => deps.stoppedHosts?.(site);
-  const webChecks = new LastWebChecks();
+  const webChecks = deps.webChecks ?? new LastWebChecks();
   const inputs = (hosts: HostState[], now: number, stopped = hosts[0] ? stoppedOf(hosts[0].site) : undefined): HostInput[] =>
     hosts.map((h) => ({
       state: h,
