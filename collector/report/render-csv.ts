@@ -1,6 +1,7 @@
 import { localTime } from '../sites/schedule/working-hours.js';
-import { headlineValue } from './report-document.js';
-import type { Headline, Lang, ReportBundle } from './report-model.js';
+import { dayCongestionKnown, hourCongestionKnown, knownCount, pcInsufficient } from './known-figures.js';
+import { HEADLINE_KEYS, knownHeadlineValue } from './report-document.js';
+import type { Lang, ReportBundle } from './report-model.js';
 
 /**
  * The report's figures (and every chart's data) as one long CSV table: one row per
@@ -8,6 +9,11 @@ import type { Headline, Lang, ReportBundle } from './report-model.js';
  * Excel reads Vietnamese as Windows-1252), CRLF line ends, RFC 4180 quoting. The separator
  * follows the language's regional settings: Vietnamese Windows uses `;` between fields and
  * `,` as the decimal mark; English uses `,` and `.`.
+ *
+ * True or unknown (issue 13 item 6): a figure that is not known is an empty cell, never a
+ * 0 — a day without measurements (`day … covered` 0), congestion without loss or usage
+ * data, a 0 count of a month under the coverage threshold (`availability … insufficient_data`
+ * 1) or of a PC under it. Columns are fixed; new figures are new metric rows.
  */
 export const CSV_BOM = '\uFEFF';
 
@@ -66,16 +72,20 @@ export function renderCsv(bundle: ReportBundle): string {
     row('availability', s, '', 'portals_ok', a.portalOkPct, '%');
     row('availability', s, '', 'centre_available', a.centrePct, '%');
     row('availability', s, '', 'minutes_without_data', a.minutesWithoutData, 'min');
+    row('availability', s, '', 'coverage', a.coveragePct, '%');
+    row('availability', s, '', 'insufficient_data', a.insufficientData ? 1 : 0);
     for (const [item, o] of [
       ['power_cut', r.powerCuts],
       ['network_cut', r.networkCuts],
       ['other', r.otherOutages],
     ] as const) {
-      row('outages', s, item, 'count', o.count);
-      row('outages', s, item, 'total', min(o.totalMs), 'min');
-      row('outages', s, item, 'longest', min(o.longestMs), 'min');
-      row('outages', s, item, 'in_working_hours', o.inWorkingHours);
-      row('outages', s, item, 'working_time_lost', min(o.workingMs), 'min');
+      // No cut recorded in a month without enough data: unknown, not 0.
+      const known = knownCount(o.count, a.insufficientData) !== null;
+      row('outages', s, item, 'count', known ? o.count : null);
+      row('outages', s, item, 'total', known ? min(o.totalMs) : null, 'min');
+      row('outages', s, item, 'longest', known ? min(o.longestMs) : null, 'min');
+      row('outages', s, item, 'in_working_hours', known ? o.inWorkingHours : null);
+      row('outages', s, item, 'working_time_lost', known ? min(o.workingMs) : null, 'min');
     }
     r.outages.forEach((o, i) => {
       const item = String(i + 1);
@@ -88,7 +98,7 @@ export function renderCsv(bundle: ReportBundle): string {
     });
     const n = r.network;
     row('network', s, '', 'line_speed', n.lineMbps, 'Mbit/s');
-    row('network', s, '', 'congested', n.congestedMinutes, 'min');
+    row('network', s, '', 'congested', knownHeadlineValue(r.headline, 'congestedMinutes'), 'min');
     row('network', s, '', 'usage_mean', n.usageMeanMbps, 'Mbit/s');
     row('network', s, '', 'usage_mean_pct', n.usageMeanPct, '%');
     row('network', s, '', 'usage_p95_pct', n.usageP95Pct, '%');
@@ -99,18 +109,23 @@ export function renderCsv(bundle: ReportBundle): string {
       row('hour', s, item, 'latency_p95', h.latencyP95Ms, 'ms');
       row('hour', s, item, 'loss', h.lossPct, '%');
       row('hour', s, item, 'usage', h.usagePct, '%');
-      row('hour', s, item, 'congested', h.congestedMinutes, 'min');
+      row('hour', s, item, 'congested', hourCongestionKnown(h) ? h.congestedMinutes : null, 'min');
     }
     for (const d of n.days) {
+      // A day nothing is known about (covered 0) has empty figures, not zeros.
       row('day', s, d.date, 'working_day', d.working ? 1 : 0);
-      row('day', s, d.date, 'congested', d.congestedMinutes, 'min');
+      row('day', s, d.date, 'working_time', d.workingMinutes, 'min');
+      row('day', s, d.date, 'covered', d.coveredMinutes, 'min');
+      row('day', s, d.date, 'congested', dayCongestionKnown(d) ? d.congestedMinutes : null, 'min');
       row('day', s, d.date, 'latency_mean', d.latencyMs, 'ms');
       row('day', s, d.date, 'loss', d.lossPct, '%');
-      row('day', s, d.date, 'outage_working_time', min(d.outageWorkingMs), 'min');
+      row('day', s, d.date, 'usage', d.usagePct, '%');
+      row('day', s, d.date, 'outage_working_time', d.coveredMinutes > 0 ? min(d.outageWorkingMs) : null, 'min');
     }
     n.worstDays.forEach((d, i) => row('worst_day', s, String(i + 1), 'date', d));
     for (const h of r.hosts) {
       const hw = h.hardware;
+      const pcThin = pcInsufficient(h.coveragePct, bundle.method.minCoveragePct);
       row('pc', s, h.host, 'hostname', h.hostname);
       row('pc', s, h.host, 'cpu', hw?.cpu ?? null);
       row('pc', s, h.host, 'cpu_year', hw?.cpuYear ?? null);
@@ -118,21 +133,20 @@ export function renderCsv(bundle: ReportBundle): string {
       row('pc', s, h.host, 'ram', hw?.ramGb ?? null, 'GB');
       row('pc', s, h.host, 'disk_type', hw?.diskType ?? null);
       row('pc', s, h.host, 'os', hw?.os ?? null);
-      row('pc', s, h.host, 'freezes', h.freezes);
-      row('pc', s, h.host, 'crashes', h.crashes);
-      row('pc', s, h.host, 'cpu_saturated', h.cpuSaturatedHours, 'h');
-      row('pc', s, h.host, 'mem_saturated', h.memSaturatedHours, 'h');
+      row('pc', s, h.host, 'freezes', knownCount(h.freezes, pcThin));
+      row('pc', s, h.host, 'crashes', knownCount(h.crashes, pcThin));
+      row('pc', s, h.host, 'cpu_saturated', knownCount(h.cpuSaturatedHours, pcThin), 'h');
+      row('pc', s, h.host, 'mem_saturated', knownCount(h.memSaturatedHours, pcThin), 'h');
       row('pc', s, h.host, 'disks_nearly_full', h.disksNearlyFull.map((d) => d.mount).join(' '));
       row('pc', s, h.host, 'coverage', h.coveragePct, '%');
       row('pc', s, h.host, 'score', h.score);
       row('pc', s, h.host, 'recommendation', h.recommendation);
     }
     r.proposals.forEach((host, i) => row('proposal', s, String(i + 1), 'host', host));
-    const keys = Object.keys(r.headline) as Array<keyof Headline>;
-    for (const k of keys) {
+    for (const k of HEADLINE_KEYS) {
       const unit = k.endsWith('Pct') ? '%' : k.endsWith('Ms') ? 'min' : k.endsWith('Hours') ? 'h' : '';
-      row('change', s, k, 'this_month', headlineValue(r.headline, k), unit);
-      row('change', s, k, 'previous_month', r.previous ? headlineValue(r.previous, k) : null, unit);
+      row('change', s, k, 'this_month', knownHeadlineValue(r.headline, k), unit);
+      row('change', s, k, 'previous_month', r.previous ? knownHeadlineValue(r.previous, k) : null, unit);
     }
   }
   return CSV_BOM + lines.join('\r\n') + '\r\n';

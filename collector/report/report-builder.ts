@@ -154,7 +154,10 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   const minutes = minuteSource.siteMinutes(site, from, to, working);
   const workingMinutes = new Set<number>();
   const hourAcc = new Map<number, { minutes: number; lat: number[]; lossSum: number; lossN: number; useSum: number; useN: number; congested: number }>();
-  const dayAcc = new Map<string, { congested: number; covered: number; latSum: number; latN: number; lossSum: number; lossN: number }>();
+  const dayAcc = new Map<
+    string,
+    { working: number; congested: number; covered: number; latSum: number; latN: number; lossSum: number; lossN: number; useSum: number; useN: number }
+  >();
   let downMinutes = 0;
   /** Working minutes outside incidents with any measurement. */
   let upMeasured = 0;
@@ -162,6 +165,8 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
   let okMinutes = 0;
   let noData = 0;
   let congested = 0;
+  /** Working minutes outside incidents with packet loss or line usage: congestion is judged on them. */
+  let congestionMeasured = 0;
   const usage: number[] = [];
   let usageSum = 0;
   const line = settings.lineMbps ?? null;
@@ -173,8 +178,9 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
       let h = hourAcc.get(hour);
       if (!h) hourAcc.set(hour, (h = { minutes: 0, lat: [], lossSum: 0, lossN: 0, useSum: 0, useN: 0, congested: 0 }));
       let d = dayAcc.get(lt.date);
-      if (!d) dayAcc.set(lt.date, (d = { congested: 0, covered: 0, latSum: 0, latN: 0, lossSum: 0, lossN: 0 }));
+      if (!d) dayAcc.set(lt.date, (d = { working: 0, congested: 0, covered: 0, latSum: 0, latN: 0, lossSum: 0, lossN: 0, useSum: 0, useN: 0 }));
       h.minutes++;
+      d.working++;
       if (inUnion(m + MINUTE / 2, downUnion)) {
         downMinutes++;
         d.covered++;
@@ -208,8 +214,11 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
           usage.push(usePct);
           h.useSum += usePct;
           h.useN++;
+          d.useSum += usePct;
+          d.useN++;
         }
       }
+      if (f.lossPct !== null || usePct !== null) congestionMeasured++;
       const isCongested = (usePct !== null && usePct >= method.congestionUsagePct) || (f.lossPct !== null && f.lossPct >= method.congestionLossPct);
       if (isCongested) {
         congested++;
@@ -269,17 +278,20 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     const d = dayAcc.get(lt.date);
     const lat = d ? mean(d.latSum, d.latN) : null;
     const loss = d ? mean(d.lossSum, d.lossN) : null;
+    const use = d ? mean(d.useSum, d.useN) : null;
     days.push({
       date: lt.date,
       working: spansOf(wh, lt.date, lt.weekday).length > 0,
       congestedMinutes: d?.congested ?? 0,
       latencyMs: lat === null ? null : round2(lat),
       lossPct: loss === null ? null : round2(loss),
+      usagePct: use === null ? null : round2(use),
       outageWorkingMs: unionOverlapMs(
         clippedIncidents,
         working.filter(([a, b]) => b > start && a < end),
       ),
       coveredMinutes: d?.covered ?? 0,
+      workingMinutes: d?.working ?? 0,
     });
   }
   const worstDays = days
@@ -337,12 +349,14 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     powerCutMs: powerCuts.totalMs,
     networkCuts: networkCuts.count,
     networkCutMs: networkCuts.totalMs,
-    congestedMinutes: congested,
+    congestedMinutes: congestionMeasured > 0 ? congested : null,
     freezes: pcs.reduce((s, p) => s + p.freezes, 0),
     crashes: pcs.reduce((s, p) => s + p.crashes, 0),
     cpuSaturatedHours: round2(pcs.reduce((s, p) => s + p.cpuSaturatedHours, 0)),
     memSaturatedHours: round2(pcs.reduce((s, p) => s + p.memSaturatedHours, 0)),
     proposals: proposals.length,
+    coveragePct: availability.coveragePct,
+    insufficientData: availability.insufficientData,
   };
   return {
     site,

@@ -1,6 +1,7 @@
 import type { BarChartSpec } from './svg-chart.js';
 import { fmtDate, fmtDateTime, fmtDelta, fmtDuration, fmtMonth, fmtNum, fmtPct } from './report-format.js';
-import type { Headline, Lang, ReportBundle, SiteReport } from './report-model.js';
+import { comparisonGap, dayCongestionKnown, hourCongestionKnown, knownCount, monthCongestionKnown, pcInsufficient } from './known-figures.js';
+import type { Headline, HeadlineFigure, Lang, ReportBundle, SiteReport } from './report-model.js';
 import { REPORT_TEXTS, type ReportTexts } from './report-text.js';
 import { summaryParagraph } from './summary-paragraph.js';
 
@@ -20,7 +21,7 @@ export type Block =
   | { kind: 'list'; ordered: boolean; items: string[] }
   | { kind: 'footnotes'; items: string[] };
 
-const HEADLINE_KEYS: Array<keyof Headline> = [
+export const HEADLINE_KEYS: HeadlineFigure[] = [
   'centrePct',
   'siteUpPct',
   'powerCuts',
@@ -33,17 +34,29 @@ const HEADLINE_KEYS: Array<keyof Headline> = [
   'cpuSaturatedHours',
   'memSaturatedHours',
   'proposals',
+  'coveragePct',
 ];
 
 /** A headline figure as a number in its display unit (durations in minutes). */
-export function headlineValue(h: Headline, k: keyof Headline): number | null {
+export function headlineValue(h: Headline, k: HeadlineFigure): number | null {
   const v = h[k];
   if (v === null) return null;
   return k === 'powerCutMs' || k === 'networkCutMs' ? Math.round(v / 60_000) : v;
 }
 
-export function headlineDecimals(k: keyof Headline): number {
-  return k === 'centrePct' || k === 'siteUpPct' || k === 'cpuSaturatedHours' || k === 'memSaturatedHours' ? 1 : 0;
+/**
+ * A headline figure as shown: in a month without enough data a 0 count (cuts, congestion,
+ * freezes, proposals) is unknown, null; percentages are already null there, and the
+ * coverage itself is always a figure.
+ */
+export function knownHeadlineValue(h: Headline, k: HeadlineFigure): number | null {
+  const v = headlineValue(h, k);
+  if (v === null || k === 'coveragePct' || k === 'centrePct' || k === 'siteUpPct') return v;
+  return knownCount(v, h.insufficientData);
+}
+
+export function headlineDecimals(k: HeadlineFigure): number {
+  return k === 'centrePct' || k === 'siteUpPct' || k === 'cpuSaturatedHours' || k === 'memSaturatedHours' || k === 'coveragePct' ? 1 : 0;
 }
 
 const hh = (h: number) => `${String(h).padStart(2, '0')}:00`;
@@ -64,11 +77,11 @@ export function reportDocument(bundle: ReportBundle): Block[] {
       rows: bundle.sites.map((s) => [
         `${s.siteName} (${s.site})`,
         String(s.pcs),
-        fmtNum(s.headline.centrePct, 1, lang),
-        String(s.headline.powerCuts),
-        String(s.headline.networkCuts),
-        fmtNum(s.headline.congestedMinutes, 0, lang),
-        String(s.headline.proposals),
+        s.availability.insufficientData ? T.availability.insufficient : fmtNum(s.headline.centrePct, 1, lang),
+        fmtNum(knownHeadlineValue(s.headline, 'powerCuts'), 0, lang),
+        fmtNum(knownHeadlineValue(s.headline, 'networkCuts'), 0, lang),
+        fmtNum(knownHeadlineValue(s.headline, 'congestedMinutes'), 0, lang),
+        fmtNum(knownHeadlineValue(s.headline, 'proposals'), 0, lang),
       ]),
     });
   }
@@ -112,14 +125,12 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
 
   // 3. Outages
   b.push({ kind: 'heading', level: 3, text: `3. ${T.sections.outages}` });
-  const sumRow = (label: string, o: SiteReport['powerCuts']) => [
-    label,
-    String(o.count),
-    fmtDuration(o.totalMs, lang),
-    fmtDuration(o.longestMs, lang),
-    String(o.inWorkingHours),
-    fmtDuration(o.workingMs, lang),
-  ];
+  const thin = r.availability.insufficientData;
+  const sumRow = (label: string, o: SiteReport['powerCuts']) =>
+    // No cut recorded in a month without enough data: not known to be 0.
+    knownCount(o.count, thin) === null
+      ? [label, T.availability.insufficient, '–', '–', '–', '–']
+      : [label, String(o.count), fmtDuration(o.totalMs, lang), fmtDuration(o.longestMs, lang), String(o.inWorkingHours), fmtDuration(o.workingMs, lang)];
   b.push({
     kind: 'table',
     head: [T.outage.kind, T.outage.count, T.outage.total, T.outage.longest, T.outage.inWorking, T.outage.workingLost],
@@ -130,7 +141,7 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       ...(r.otherOutages.count ? [sumRow(T.causePlural.other, r.otherOutages)] : []),
     ],
   });
-  if (r.outages.length === 0) b.push({ kind: 'para', text: T.outage.noneInMonth });
+  if (r.outages.length === 0) b.push({ kind: 'para', text: thin ? T.outage.noneInsufficient : T.outage.noneInMonth });
   else {
     b.push({
       kind: 'table',
@@ -166,13 +177,14 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
   // 4. Network
   const n = r.network;
   b.push({ kind: 'heading', level: 3, text: `4. ${T.sections.network}` });
-  const congestionKnown = n.hours.some((h) => h.lossPct !== null || h.usagePct !== null);
+  const congestionKnown = monthCongestionKnown(n);
+  const congested = knownHeadlineValue(r.headline, 'congestedMinutes');
   b.push({
     kind: 'fields',
     rows: [
       [T.network.line, n.lineMbps === null ? T.network.lineUnknown : `${fmtNum(n.lineMbps, 0, lang)} Mbit/s`],
       // Congestion is judged on loss and line usage; with neither measured there is no figure.
-      [T.network.congested, congestionKnown ? fmtNum(n.congestedMinutes, 0, lang) : '–'],
+      [T.network.congested, !congestionKnown ? '–' : congested === null ? T.availability.insufficient : fmtNum(congested, 0, lang)],
       [T.network.usageMean, n.usageMeanMbps === null ? '–' : `${fmtNum(n.usageMeanMbps, 1, lang)} Mbit/s${n.usageMeanPct === null ? '' : ` (${fmtPct(n.usageMeanPct, lang)})`}`],
       [T.network.usageP95, fmtPct(n.usageP95Pct, lang)],
       [T.network.usageMax, fmtPct(n.usageMaxPct, lang)],
@@ -189,7 +201,7 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       fmtNum(h.lossPct, 2, lang),
       fmtNum(h.usagePct, 1, lang),
       // Congestion is judged on loss and line usage: without either, "0" would be a claim.
-      h.lossPct === null && h.usagePct === null ? '–' : fmtNum(h.congestedMinutes, 0, lang),
+      hourCongestionKnown(h) ? fmtNum(h.congestedMinutes, 0, lang) : '–',
     ]),
   });
   b.push({
@@ -209,7 +221,7 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     chart: {
       title: T.charts.daily,
       labels: n.days.map((d) => d.date.slice(8)),
-      values: n.days.map((d) => (d.coveredMinutes > 0 ? d.congestedMinutes : null)),
+      values: n.days.map((d) => (dayCongestionKnown(d) ? d.congestedMinutes : null)),
       muted: n.days.map((d) => !d.working),
       unit: T.charts.minutes,
       formatTick: (v) => fmtNum(v, 0, lang),
@@ -219,7 +231,7 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
   });
   b.push({ kind: 'para', text: `${T.network.worstDays}:` });
   const days = new Map(n.days.map((d) => [d.date, d]));
-  if (n.worstDays.length === 0) b.push({ kind: 'para', text: T.network.noneWorst });
+  if (n.worstDays.length === 0) b.push({ kind: 'para', text: congested === null ? T.network.worstUnknown : T.network.noneWorst });
   else {
     b.push({
       kind: 'table',
@@ -242,6 +254,9 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     numeric: [false, false, false, true, false, false, true, true, true, true, false, true],
     rows: r.hosts.map((h) => {
       const hw = h.hardware;
+      // A PC without enough samples: its 0 freezes or saturated hours are unknown.
+      const pcThin = pcInsufficient(h.coveragePct, bundle.method.minCoveragePct);
+      const count = (x: number, decimals: number) => fmtNum(knownCount(x, pcThin), decimals, lang);
       return [
         h.hostname === h.host ? h.host : `${h.hostname} (${h.host})`,
         hw ? hw.cpu : '–',
@@ -249,10 +264,10 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
         hw?.ramGb === null || hw === null ? '–' : fmtNum(hw.ramGb, 1, lang),
         hw ? hw.diskType : '–',
         hw ? hw.os + (hw.osSupported === false ? ` (${T.pc.unsupported})` : '') : '–',
-        String(h.freezes),
-        String(h.crashes),
-        fmtNum(h.cpuSaturatedHours, 1, lang),
-        fmtNum(h.memSaturatedHours, 1, lang),
+        count(h.freezes, 0),
+        count(h.crashes, 0),
+        count(h.cpuSaturatedHours, 1),
+        count(h.memSaturatedHours, 1),
         h.disksNearlyFull.map((d) => `${d.mount} ${fmtPct(d.usedPct, lang, 0)}`).join(', ') || '–',
         fmtPct(h.coveragePct, lang, 0),
       ];
@@ -271,7 +286,7 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
   // 6. Proposals
   b.push({ kind: 'heading', level: 3, text: `6. ${T.sections.proposals}` });
   const byHost = new Map(r.hosts.map((h) => [h.host, h]));
-  if (r.proposals.length === 0) b.push({ kind: 'para', text: T.pc.noProposal });
+  if (r.proposals.length === 0) b.push({ kind: 'para', text: thin ? T.pc.noProposalInsufficient : T.pc.noProposal });
   else {
     b.push({
       kind: 'table',
@@ -293,18 +308,22 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
 
   // 7. Change vs previous month
   b.push({ kind: 'heading', level: 3, text: `7. ${T.sections.change}` });
+  const gap = comparisonGap(r);
   if (!r.previous) b.push({ kind: 'para', text: T.change.noPrevious });
   else {
     const prev = r.previous;
+    // No change is computed against or from a month without enough data.
+    if (gap !== null) b.push({ kind: 'para', text: T.change.notComparable(gap) });
     b.push({
       kind: 'table',
       head: [T.change.indicator, T.change.thisMonth, T.change.previous, T.change.delta],
       numeric: [false, true, true, true],
       rows: HEADLINE_KEYS.map((k) => {
-        const cur = headlineValue(r.headline, k);
-        const old = headlineValue(prev, k);
+        const cur = knownHeadlineValue(r.headline, k);
+        const old = knownHeadlineValue(prev, k);
         const dec = headlineDecimals(k);
-        return [T.headline[k], fmtNum(cur, dec, lang), fmtNum(old, dec, lang), cur === null || old === null ? '–' : fmtDelta(cur - old, dec, lang)];
+        const delta = cur === null || old === null || gap !== null ? '–' : fmtDelta(cur - old, dec, lang);
+        return [T.headline[k], fmtNum(cur, dec, lang), fmtNum(old, dec, lang), delta];
       }),
     });
   }

@@ -105,6 +105,8 @@ export interface DayQuality {
   congestedMinutes: number;
   latencyMs: number | null;
   lossPct: number | null;
+  /** Mean line usage, % of contracted speed (null: no usage data or no line speed). */
+  usagePct: number | null;
   /** Working time lost to site incidents, ms. */
   outageWorkingMs: number;
   /**
@@ -113,6 +115,8 @@ export interface DayQuality {
    * time), which the charts draw as a gap, not as a 0 (issue 13 item 6).
    */
   coveredMinutes: number;
+  /** Working minutes of the day up to the report time (the denominator of `coveredMinutes`). */
+  workingMinutes: number;
 }
 
 export interface NetworkQuality {
@@ -189,13 +193,24 @@ export interface Headline {
   powerCutMs: number;
   networkCuts: number;
   networkCutMs: number;
-  congestedMinutes: number;
+  /** Null when neither packet loss nor line usage was measured in the month (congestion is judged on them). */
+  congestedMinutes: number | null;
   freezes: number;
   crashes: number;
   cpuSaturatedHours: number;
   memSaturatedHours: number;
   proposals: number;
+  /** `availability.coveragePct` of that month. */
+  coveragePct: number | null;
+  /**
+   * `availability.insufficientData` of that month: its counts (0 power cuts, 0 congested
+   * minutes, …) are not known to be 0, and no month-over-month change is made from it.
+   */
+  insufficientData: boolean;
 }
+
+/** The headline's figures (every key but the `insufficientData` flag). */
+export type HeadlineFigure = Exclude<keyof Headline, 'insufficientData'>;
 
 export interface SiteReport {
   site: string;

@@ -4,7 +4,7 @@
  */
 import type { WorkingHours } from '../sites/schedule/working-hours.js';
 import { SCORE_RULES } from './replacement-score.js';
-import type { Headline, Lang, OutageItem, PcHealth, ReportMethod } from './report-model.js';
+import type { HeadlineFigure, Lang, OutageItem, PcHealth, ReportMethod } from './report-model.js';
 import { fmtNum } from './report-format.js';
 
 /**
@@ -48,6 +48,8 @@ export interface ReportTexts {
     ongoing: string;
     clipped: string;
     noneInMonth: string;
+    /** No outage recorded, in a month without enough data: not a "none". */
+    noneInsufficient: string;
   };
   cause: Record<OutageItem['cause'], string>;
   causePlural: { power_cut: string; network_cut: string; other: string };
@@ -67,6 +69,8 @@ export interface ReportTexts {
     worstDays: string;
     date: string;
     noneWorst: string;
+    /** No congested day found, with congestion unknown (no loss/usage data, or too little data). */
+    worstUnknown: string;
   };
   pc: {
     host: string;
@@ -88,6 +92,7 @@ export interface ReportTexts {
     actions: string;
     rank: string;
     noProposal: string;
+    noProposalInsufficient: string;
     clockLostTitle: string;
     clockLostRow: (pc: string, times: number, skew: string) => string;
     unsupported: string;
@@ -96,8 +101,8 @@ export interface ReportTexts {
   recommendation: Record<PcHealth['recommendation'], string>;
   action: Record<string, string>;
   scoreItem: (key: string, value: number | string, lang: Lang) => string;
-  headline: Record<keyof Headline, string>;
-  change: { indicator: string; thisMonth: string; previous: string; delta: string; noPrevious: string };
+  headline: Record<HeadlineFigure, string>;
+  change: { indicator: string; thisMonth: string; previous: string; delta: string; noPrevious: string; notComparable: (gap: 'this' | 'previous' | 'both') => string };
   notes: Record<string, string>;
   charts: { hourly: string; daily: string; outageDaily: string; minutes: string; ms: string; noData: string };
   footnotes: (method: ReportMethod, wh: WorkingHours, portals: string[]) => string[];
@@ -163,6 +168,7 @@ const VI: ReportTexts = {
     ongoing: 'chưa kết thúc',
     clipped: 'kéo dài sang tháng khác; chỉ tính phần trong tháng',
     noneInMonth: 'Không ghi nhận sự cố mất điện hoặc mất kết nối mạng trong tháng.',
+    noneInsufficient: 'Không ghi nhận sự cố mất điện hoặc mất kết nối mạng trong thời gian có số liệu đo; không đủ số liệu để kết luận cho cả tháng.',
   },
   cause: { power_cut: 'Mất điện', network_cut: 'Mất kết nối mạng', mixed: 'Sự cố hỗn hợp', unknown: 'Chưa rõ nguyên nhân' },
   causePlural: { power_cut: 'Mất điện', network_cut: 'Mất kết nối mạng', other: 'Sự cố khác' },
@@ -182,6 +188,7 @@ const VI: ReportTexts = {
     worstDays: 'Các ngày làm việc nghẽn mạng nhiều nhất',
     date: 'Ngày',
     noneWorst: 'Không có ngày làm việc nào bị nghẽn mạng.',
+    worstUnknown: 'Không đủ số liệu để xác định các ngày nghẽn mạng.',
   },
   pc: {
     host: 'Máy tính',
@@ -203,6 +210,7 @@ const VI: ReportTexts = {
     actions: 'Nội dung nâng cấp',
     rank: 'TT',
     noProposal: 'Không có máy tính cần đề xuất thay thế hoặc nâng cấp trong tháng.',
+    noProposalInsufficient: 'Chưa đủ số liệu để đánh giá nhu cầu thay thế hoặc nâng cấp máy tính trong tháng.',
     clockLostTitle: 'Máy mất giờ sau khi mất điện (cần thay pin CMOS)',
     clockLostRow: (pc, times, skew) => `${pc}: ${times} lần, lệch tới ${skew}`,
     unsupported: 'hết hỗ trợ',
@@ -256,8 +264,16 @@ const VI: ReportTexts = {
     cpuSaturatedHours: 'Giờ quá tải CPU',
     memSaturatedHours: 'Giờ quá tải bộ nhớ',
     proposals: 'Số máy đề xuất thay thế/nâng cấp',
+    coveragePct: 'Độ phủ số liệu (%)',
   },
-  change: { indicator: 'Chỉ tiêu', thisMonth: 'Tháng này', previous: 'Tháng trước', delta: 'Thay đổi', noPrevious: 'Chưa có số liệu của tháng trước để so sánh.' },
+  change: {
+    indicator: 'Chỉ tiêu',
+    thisMonth: 'Tháng này',
+    previous: 'Tháng trước',
+    delta: 'Thay đổi',
+    noPrevious: 'Chưa có số liệu của tháng trước để so sánh.',
+    notComparable: (g) => `Không so sánh với tháng trước vì ${g === 'this' ? 'tháng này' : g === 'previous' ? 'tháng trước' : 'cả hai tháng'} không đủ số liệu.`,
+  },
   notes: {
     no_line_speed: 'Đơn vị chưa khai báo tốc độ đường truyền theo hợp đồng (lineMbps); tiêu chí nghẽn chỉ dựa trên tỷ lệ mất gói.',
     missing_inventory: 'Một số máy chưa gửi thông tin cấu hình phần cứng; các tiêu chí phần cứng của các máy này không được tính điểm.',
@@ -328,6 +344,7 @@ const EN: ReportTexts = {
     ongoing: 'ongoing',
     clipped: 'spans another month; only the part inside this month is counted',
     noneInMonth: 'No power cut or network cut recorded in the month.',
+    noneInsufficient: 'No power cut or network cut recorded in the measured time; there are not enough data to conclude for the whole month.',
   },
   cause: { power_cut: 'Power cut', network_cut: 'Network cut', mixed: 'Mixed incident', unknown: 'Unknown cause' },
   causePlural: { power_cut: 'Power cuts', network_cut: 'Network cuts', other: 'Other incidents' },
@@ -347,6 +364,7 @@ const EN: ReportTexts = {
     worstDays: 'Working days with the most congestion',
     date: 'Date',
     noneWorst: 'No working day had congestion.',
+    worstUnknown: 'There are not enough data to tell the days with congestion.',
   },
   pc: {
     host: 'PC',
@@ -368,6 +386,7 @@ const EN: ReportTexts = {
     actions: 'Upgrade',
     rank: '#',
     noProposal: 'No PC needs replacing or upgrading this month.',
+    noProposalInsufficient: 'There are not enough data this month to judge whether any PC needs replacing or upgrading.',
     clockLostTitle: 'PCs that lose the time after a power cut (CMOS battery to replace)',
     clockLostRow: (pc, times, skew) => `${pc}: ${times} time(s), off by up to ${skew}`,
     unsupported: 'out of support',
@@ -415,8 +434,17 @@ const EN: ReportTexts = {
     cpuSaturatedHours: 'CPU saturated (h)',
     memSaturatedHours: 'Memory saturated (h)',
     proposals: 'PCs proposed for replacement/upgrade',
+    coveragePct: 'Data coverage (%)',
   },
-  change: { indicator: 'Indicator', thisMonth: 'This month', previous: 'Previous month', delta: 'Change', noPrevious: 'No data for the previous month to compare with.' },
+  change: {
+    indicator: 'Indicator',
+    thisMonth: 'This month',
+    previous: 'Previous month',
+    delta: 'Change',
+    noPrevious: 'No data for the previous month to compare with.',
+    notComparable: (g) =>
+      `No comparison with the previous month is made: ${g === 'this' ? 'this month does not have enough data' : g === 'previous' ? 'the previous month does not have enough data' : 'neither month has enough data'}.`,
+  },
   notes: {
     no_line_speed: 'The contracted line speed (lineMbps) of this site is not configured; congestion is judged by packet loss only.',
     missing_inventory: 'Some PCs have not sent their hardware inventory; hardware criteria are not scored for them.',

@@ -186,7 +186,11 @@ describe('change vs the previous month and the summary', () => {
     expect(text).toContain('4 lần mất điện với tổng thời gian 3 giờ 12 phút (2 lần trong giờ làm việc, lần dài nhất 1 giờ)');
     expect(text).toContain('195 phút');
     expect(text).toContain('đề xuất thay thế 2 máy và nâng cấp 1 máy');
-    expect(text).toContain('số lần mất điện tăng 2 lần');
+    // October was sampled every 30 min (about 3 % of its working minutes): below the coverage
+    // threshold, so no change is computed from it (issue 13 item 6), though its 2 cuts are recorded.
+    expect(r.previous!.insufficientData).toBe(true);
+    expect(text).toContain('Không so sánh với tháng trước vì tháng trước không đủ số liệu.');
+    expect(text).not.toContain('số lần mất điện tăng');
     const en = summaryParagraph(r, 'en');
     expect(en).toContain('4 power cuts totalling 3 h 12 min (2 in working hours, longest 1 h)');
   });
