@@ -225,7 +225,7 @@ export class AlertService {
     const ctx: RuleContext = {
       now,
       sites: views,
-      samples: (site, host, from) => this.windows.samples(site, host, from),
+      window: (site, host, from) => this.windows.window(site, host, from),
       lastSample: (site, host, from) => this.windows.lastSample(site, host, from),
       events: (site, host, from) => this.windows.events(site, host, from),
       baseline: (site, series) => this.baselines.get(site, series),

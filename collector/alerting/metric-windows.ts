@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { SampleMetrics } from '../../contract/schemas.js';
 import type { StoredMessage } from '../ingest/ingest.js';
+import { EMPTY_WINDOW, HostSeries, type SampleWindow } from './sample-window.js';
 
 /**
  * Recent measurements per host, in memory, for the alert rules (issue 4): the last minutes
@@ -90,7 +91,8 @@ export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
 }
 
 interface HostWindow {
-  samples: WindowSample[];
+  /** Column store of the window (sample-window.ts), created at the first sample. */
+  samples: HostSeries | undefined;
   /** The newest sample by time, kept whatever `keepMs` (disk fill, evidence of a cut). */
   last: WindowSample | undefined;
   events: WindowEvent[];
@@ -109,7 +111,7 @@ export class MetricWindows {
     private readonly log?: Logger,
   ) {}
 
-  private window(site: string, host: string): HostWindow | undefined {
+  private hostWindow(site: string, host: string): HostWindow | undefined {
     let s = this.sites.get(site);
     let w = s?.get(host);
     if (w) return w;
@@ -119,7 +121,7 @@ export class MetricWindows {
       return undefined;
     }
     if (!s) this.sites.set(site, (s = new Map()));
-    w = { samples: [], last: undefined, events: [] };
+    w = { samples: undefined, last: undefined, events: [] };
     s.set(host, w);
     this.hosts++;
     return w;
@@ -131,28 +133,23 @@ export class MetricWindows {
    */
   add(msg: StoredMessage): WindowSample | undefined {
     if (msg.kind === 'samples') {
-      const w = this.window(msg.row.site, msg.row.host);
+      const w = this.hostWindow(msg.row.site, msg.row.host);
       if (!w) return undefined;
       const s = reduceMetrics(msg.row.t, msg.row.metrics);
       if (!w.last || s.t >= w.last.t) w.last = s;
-      // Samples mostly arrive in order; a replayed one goes to its place.
-      const list = w.samples;
-      let i = list.length;
-      while (i > 0 && list[i - 1]!.t > s.t) i--;
+      // Mostly in order; a replayed sample goes to its place (HostSeries keeps time order).
+      const series = (w.samples ??= new HostSeries(this.limits.maxSamplesPerHost));
+      const [before, after] = series.neighbours(s.t);
       const gap = this.limits.minSpacingMs;
-      if ((i > 0 && s.t - list[i - 1]!.t < gap) || (i < list.length && list[i]!.t - s.t < gap)) {
+      if (s.t - before < gap || after - s.t < gap) {
         this.thinned++;
         return s;
       }
-      list.splice(i, 0, s);
-      if (list.length > this.limits.maxSamplesPerHost) {
-        list.shift();
-        if (this.overflow.samples++ % 10_000 === 0)
-          this.log?.warn({ maxSamplesPerHost: this.limits.maxSamplesPerHost, dropped: this.overflow.samples }, 'alerting: metric window full; oldest samples dropped from it');
-      }
+      if (series.insert(s) && this.overflow.samples++ % 10_000 === 0)
+        this.log?.warn({ maxSamplesPerHost: this.limits.maxSamplesPerHost, dropped: this.overflow.samples }, 'alerting: metric window full; oldest samples dropped from it');
       return s;
     } else if (msg.kind === 'events' && KEPT_EVENTS.has(msg.row.type)) {
-      const w = this.window(msg.row.site, msg.row.host);
+      const w = this.hostWindow(msg.row.site, msg.row.host);
       if (!w) return;
       w.events.push({ t: msg.row.t, type: msg.row.type, start: msg.row.start, end: msg.row.end, details: msg.row.details });
       w.events.sort((a, b) => a.t - b.t);
@@ -168,9 +165,7 @@ export class MetricWindows {
   prune(now: number): void {
     for (const s of this.sites.values()) {
       for (const w of s.values()) {
-        let i = 0;
-        while (i < w.samples.length && now - w.samples[i]!.t > this.limits.keepMs) i++;
-        if (i) w.samples.splice(0, i);
+        w.samples?.pruneBefore(now - this.limits.keepMs);
         let j = 0;
         while (j < w.events.length && now - w.events[j]!.t > this.limits.eventKeepMs) j++;
         if (j) w.events.splice(0, j);
@@ -184,18 +179,9 @@ export class MetricWindows {
   hostIds(site: string): string[] {
     return [...(this.sites.get(site)?.keys() ?? [])];
   }
-  samples(site: string, host: string, from: number): WindowSample[] {
-    const all = this.sites.get(site)?.get(host)?.samples;
-    if (!all?.length) return [];
-    // Sorted by time: binary search for the first sample at or after `from`.
-    let lo = 0;
-    let hi = all.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (all[mid]!.t < from) lo = mid + 1;
-      else hi = mid;
-    }
-    return all.slice(lo);
+  /** A host's samples at or after `from`, for the rules. */
+  window(site: string, host: string, from: number): SampleWindow {
+    return this.sites.get(site)?.get(host)?.samples?.view(from) ?? EMPTY_WINDOW;
   }
   /** The newest sample of a host (by time), if it is at or after `from`. */
   lastSample(site: string, host: string, from: number): WindowSample | undefined {
@@ -205,7 +191,7 @@ export class MetricWindows {
   /** Samples held in all windows (for /metrics). */
   size(): number {
     let n = 0;
-    for (const s of this.sites.values()) for (const w of s.values()) n += w.samples.length;
+    for (const s of this.sites.values()) for (const w of s.values()) n += w.samples?.size ?? 0;
     return n;
   }
   events(site: string, host: string, from: number): WindowEvent[] {

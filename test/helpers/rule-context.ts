@@ -7,6 +7,7 @@ import { AlertingConfigSchema } from '../../collector/alerting/alerting-config.j
 import type { Baseline } from '../../collector/alerting/baselines.js';
 import type { WindowEvent, WindowSample } from '../../collector/alerting/metric-windows.js';
 import type { CommonParams, RuleContext, SiteView } from '../../collector/alerting/rules/alert-rule.js';
+import { arrayWindow } from '../../collector/alerting/sample-window.js';
 import { BUILT_IN_RULES } from '../../collector/alerting/rules/registry.js';
 import type { SiteIncident } from '../../collector/outage/outage-types.js';
 import { workingMs, WorkingHoursSchema } from '../../collector/sites/schedule/working-hours.js';
@@ -83,7 +84,7 @@ export function ruleContext(opts: {
   return {
     now,
     sites: [site],
-    samples: (_s, h, from) => (opts.samples?.[h] ?? []).filter((x) => x.t >= from),
+    window: (_s, h, from) => arrayWindow((opts.samples?.[h] ?? []).filter((x) => x.t >= from)),
     lastSample: (_s, h, from) =>
       (opts.samples?.[h] ?? [])
         .filter((x) => x.t >= from)

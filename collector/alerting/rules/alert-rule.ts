@@ -4,6 +4,7 @@ import type { SiteIncident } from '../../outage/outage-types.js';
 import type { Localized, Observation, Severity } from '../alert-types.js';
 import type { Baseline } from '../baselines.js';
 import type { WindowEvent, WindowSample } from '../metric-windows.js';
+import type { SampleWindow } from '../sample-window.js';
 
 /**
  * The port of an alert rule (issue 4 built-in rules; house style §2: one file per rule,
@@ -31,7 +32,8 @@ export interface SiteView {
 export interface RuleContext {
   now: number;
   sites: readonly SiteView[];
-  samples(site: string, host: string, from: number): WindowSample[];
+  /** A host's samples at or after `from` (aggregates and callbacks: sample-window.ts). */
+  window(site: string, host: string, from: number): SampleWindow;
   /** The newest sample of a host if it is at or after `from` (kept longer than the windows). */
   lastSample(site: string, host: string, from: number): WindowSample | undefined;
   events(site: string, host: string, from: number): WindowEvent[];

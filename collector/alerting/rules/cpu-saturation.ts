@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { both, num } from '../messages.js';
-import { commonParams, mean, observe, type AlertRule, type CommonParams } from './alert-rule.js';
+import { commonParams, observe, type AlertRule, type CommonParams } from './alert-rule.js';
 
 /** Sustained CPU saturation (issue 4): mean CPU over `windowSeconds` above `usagePct`, in working hours. */
 const Params = z
@@ -22,7 +22,7 @@ export const cpuSaturation: AlertRule<Params> = {
     const out = [];
     for (const site of ctx.sites) {
       for (const h of site.hosts) {
-        const cpu = mean(ctx.samples(site.site, h.host, ctx.now - p.windowSeconds * 1000).flatMap((s) => (s.cpu === null ? [] : [s.cpu])));
+        const cpu = ctx.window(site.site, h.host, ctx.now - p.windowSeconds * 1000).mean('cpu');
         if (cpu === null) continue;
         const min = Math.round(p.windowSeconds / 60);
         out.push(

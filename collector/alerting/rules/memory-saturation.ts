@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { both, num } from '../messages.js';
-import { commonParams, mean, observe, type AlertRule, type CommonParams } from './alert-rule.js';
+import { commonParams, observe, type AlertRule, type CommonParams } from './alert-rule.js';
 
 /** Sustained memory saturation (issue 4): mean memory use over `windowSeconds` above `usedPct`, in working hours. */
 const Params = z
@@ -22,7 +22,7 @@ export const memorySaturation: AlertRule<Params> = {
     const out = [];
     for (const site of ctx.sites) {
       for (const h of site.hosts) {
-        const mem = mean(ctx.samples(site.site, h.host, ctx.now - p.windowSeconds * 1000).flatMap((s) => (s.memPct === null ? [] : [s.memPct])));
+        const mem = ctx.window(site.site, h.host, ctx.now - p.windowSeconds * 1000).mean('memPct');
         if (mem === null) continue;
         const min = Math.round(p.windowSeconds / 60);
         out.push(

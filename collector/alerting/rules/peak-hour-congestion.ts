@@ -46,18 +46,23 @@ interface Finding {
   kind: 'lan' | 'wan' | 'portal' | 'line';
 }
 
-function pingFindings(ctx: RuleContext, site: SiteView, p: Params, from: number): Finding[] {
-  const byTarget = new Map<string, { role: 'gateway' | 'configured'; loss: number[]; p95: number[] }>();
+type PingSeries = Map<string, { role: 'gateway' | 'configured'; loss: number[]; p95: number[] }>;
+
+/** Every host's ping figures over the window, per target (one pass; pings and the recovered text share it). */
+function pingsByTarget(ctx: RuleContext, site: SiteView, from: number): PingSeries {
+  const byTarget: PingSeries = new Map();
   for (const h of site.hosts) {
-    for (const s of ctx.samples(site.site, h.host, from)) {
-      for (const x of s.ping) {
-        let e = byTarget.get(x.target);
-        if (!e) byTarget.set(x.target, (e = { role: x.role, loss: [], p95: [] }));
-        e.loss.push(x.lossPct);
-        if (x.rttP95 !== null) e.p95.push(x.rttP95);
-      }
-    }
+    ctx.window(site.site, h.host, from).forEachPing((target, role, lossPct, rttP95) => {
+      let e = byTarget.get(target);
+      if (!e) byTarget.set(target, (e = { role, loss: [], p95: [] }));
+      e.loss.push(lossPct);
+      if (rttP95 !== null) e.p95.push(rttP95);
+    });
   }
+  return byTarget;
+}
+
+function pingFindings(ctx: RuleContext, site: SiteView, p: Params, byTarget: PingSeries): Finding[] {
   const out: Finding[] = [];
   for (const [target, e] of byTarget) {
     const base = ctx.baseline(site.site, `ping:${target}`);
@@ -103,14 +108,12 @@ function pingFindings(ctx: RuleContext, site: SiteView, p: Params, from: number)
 function httpFindings(ctx: RuleContext, site: SiteView, p: Params, from: number): Finding[] {
   const byProbe = new Map<string, number[]>();
   for (const h of site.hosts) {
-    for (const s of ctx.samples(site.site, h.host, from)) {
-      for (const x of s.http) {
-        if (!x.ok || x.totalMs === null) continue; // failures: portal-unreachable rule
-        let e = byProbe.get(x.name);
-        if (!e) byProbe.set(x.name, (e = []));
-        e.push(x.totalMs);
-      }
-    }
+    ctx.window(site.site, h.host, from).forEachHttp((name, ok, totalMs) => {
+      if (!ok || totalMs === null) return; // failures: portal-unreachable rule
+      let e = byProbe.get(name);
+      if (!e) byProbe.set(name, (e = []));
+      e.push(totalMs);
+    });
   }
   const out: Finding[] = [];
   for (const [name, times] of byProbe) {
@@ -138,7 +141,7 @@ function lineFinding(ctx: RuleContext, site: SiteView, p: Params, from: number):
   let total = 0;
   let any = false;
   for (const h of site.hosts) {
-    const rx = mean(ctx.samples(site.site, h.host, from).flatMap((s) => (s.rxBps === null ? [] : [s.rxBps])));
+    const rx = ctx.window(site.site, h.host, from).mean('rxBps');
     if (rx !== null) {
       total += rx;
       any = true;
@@ -169,18 +172,7 @@ function lineFinding(ctx: RuleContext, site: SiteView, p: Params, from: number):
  * message quoted the last bad figure, "2.1% packet loss (normally 0%)"): the ping target
  * with the most loss now, with its p95 and the baselines.
  */
-function recoveredText(ctx: RuleContext, site: SiteView, from: number): { value: number; text: (lang: Lang) => string } | undefined {
-  const byTarget = new Map<string, { role: 'gateway' | 'configured'; loss: number[]; p95: number[] }>();
-  for (const h of site.hosts) {
-    for (const s of ctx.samples(site.site, h.host, from)) {
-      for (const x of s.ping) {
-        let e = byTarget.get(x.target);
-        if (!e) byTarget.set(x.target, (e = { role: x.role, loss: [], p95: [] }));
-        e.loss.push(x.lossPct);
-        if (x.rttP95 !== null) e.p95.push(x.rttP95);
-      }
-    }
-  }
+function recoveredText(ctx: RuleContext, site: SiteView, byTarget: PingSeries): { value: number; text: (lang: Lang) => string } | undefined {
   let worst: { target: string; role: 'gateway' | 'configured'; loss: number; p95: number | null } | undefined;
   for (const [target, e] of byTarget) {
     const loss = mean(e.loss) ?? 0;
@@ -229,8 +221,9 @@ export const peakHourCongestion: AlertRule<Params> = {
     const from = ctx.now - p.windowSeconds * 1000;
     const out = [];
     for (const site of ctx.sites) {
-      if (!site.hosts.some((h) => ctx.samples(site.site, h.host, from).length > 0)) continue; // no data: hold
-      const findings = [...pingFindings(ctx, site, p, from), ...httpFindings(ctx, site, p, from), ...lineFinding(ctx, site, p, from)].sort(
+      if (!site.hosts.some((h) => ctx.window(site.site, h.host, from).length > 0)) continue; // no data: hold
+      const pings = pingsByTarget(ctx, site, from);
+      const findings = [...pingFindings(ctx, site, p, pings), ...httpFindings(ctx, site, p, from), ...lineFinding(ctx, site, p, from)].sort(
         (a, b) => b.level - a.level || b.score - a.score,
       );
       const firing = findings.some((f) => f.level === 2);
@@ -238,7 +231,7 @@ export const peakHourCongestion: AlertRule<Params> = {
       const top = findings.slice(0, 3);
       const worstLoss = findings.reduce((m, f) => Math.max(m, f.lossValue ?? 0), 0);
       const kind = top[0]?.kind ?? 'wan';
-      const now = condition === 'recovered' ? recoveredText(ctx, site, from) : undefined;
+      const now = condition === 'recovered' ? recoveredText(ctx, site, pings) : undefined;
       out.push(
         observe(this.name, p, {
           site: site.site,

@@ -29,18 +29,16 @@ export const portalUnreachable: AlertRule<Params> = {
     for (const site of ctx.sites) {
       const probes = new Map<string, { n: number; failed: number; errors: Map<string, number> }>();
       for (const h of site.hosts) {
-        for (const s of ctx.samples(site.site, h.host, from)) {
-          for (const x of s.http) {
-            let e = probes.get(x.name);
-            if (!e) probes.set(x.name, (e = { n: 0, failed: 0, errors: new Map() }));
-            e.n++;
-            if (!x.ok) {
-              e.failed++;
-              const err = x.error ?? 'error';
-              e.errors.set(err, (e.errors.get(err) ?? 0) + 1);
-            }
+        ctx.window(site.site, h.host, from).forEachHttp((name, ok, _totalMs, error) => {
+          let e = probes.get(name);
+          if (!e) probes.set(name, (e = { n: 0, failed: 0, errors: new Map() }));
+          e.n++;
+          if (!ok) {
+            e.failed++;
+            const err = error ?? 'error';
+            e.errors.set(err, (e.errors.get(err) ?? 0) + 1);
           }
-        }
+        });
       }
       for (const [name, e] of probes) {
         if (e.n < p.minAttempts) continue;

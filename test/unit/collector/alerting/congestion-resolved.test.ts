@@ -8,6 +8,7 @@ import { evaluate, type EvaluationInput } from '../../../../collector/alerting/e
 import type { WindowSample } from '../../../../collector/alerting/metric-windows.js';
 import type { RuleContext } from '../../../../collector/alerting/rules/alert-rule.js';
 import { peakHourCongestion } from '../../../../collector/alerting/rules/peak-hour-congestion.js';
+import { arrayWindow } from '../../../../collector/alerting/sample-window.js';
 import type { HostState } from '../../../../collector/store/store.js';
 
 const NOW = Date.UTC(2026, 10, 24, 1, 0, 0);
@@ -27,7 +28,7 @@ function ctx(loss: number, now = NOW): RuleContext {
   return {
     now,
     sites: [{ site: 'xa-a', name: 'UBND xã A', lineMbps: undefined, inWorkingHours: true, hosts: [{ site: 'xa-a', host: 'pc-01' } as HostState], openIncidents: [] }],
-    samples: () => [sample(now - 30_000), sample(now - 15_000)],
+    window: () => arrayWindow([sample(now - 30_000), sample(now - 15_000)]),
     lastSample: () => sample(now - 15_000),
     events: () => [],
     baseline: () => ({ site: 'xa-a', series: 'ping:8.8.8.8', loss: 0, latency: 15, n: 600, days: 7, updated: now }),

@@ -14,17 +14,33 @@ const T0 = Date.UTC(2026, 11, 5, 2, 0, 0);
 function sample(t: number, cpu = 10, host = 'pc-1'): StoredMessage {
   return {
     kind: 'samples',
-    row: { site: 'xa-a', host, boot: 'b1', seq: t, t, interval: 1, metrics: { cpu: { usage: cpu }, disks: [{ mount: 'C:', usedPct: 91, free: 2e9, total: 1e11 }] } },
+    row: {
+      site: 'xa-a',
+      host,
+      boot: 'b1',
+      seq: t,
+      t,
+      interval: 1,
+      // The time (from T0) again as an HTTP total, so a test can read back which samples were kept.
+      metrics: { cpu: { usage: cpu }, disks: [{ mount: 'C:', usedPct: 91, free: 2e9, total: 1e11 }], http: [{ name: 'probe', ok: true, totalMs: t - T0, error: undefined }] },
+    },
   } as unknown as StoredMessage;
+}
+
+/** The kept sample times of xa-a/pc-1 (read back through the rules' view: one ping per sample, see sample()). */
+function times(w: MetricWindows): number[] {
+  const out: number[] = [];
+  w.window('xa-a', 'pc-1', 0).forEachHttp((_name, _ok, totalMs) => out.push(T0 + totalMs!));
+  return out;
 }
 
 describe('MetricWindows', () => {
   it('thins a sender far faster than any agent to one sample per minSpacingMs; the thinned ones still update the latest sample', () => {
     const w = new MetricWindows({ ...DEFAULT_WINDOW_LIMITS, minSpacingMs: 500 });
     for (let i = 0; i < 1000; i++) w.add(sample(T0 + i * 10, i)); // 100 a second for 10 s
-    const kept = w.samples('xa-a', 'pc-1', 0);
+    const kept = times(w);
     expect(kept).toHaveLength(20);
-    for (let i = 1; i < kept.length; i++) expect(kept[i]!.t - kept[i - 1]!.t).toBeGreaterThanOrEqual(500);
+    for (let i = 1; i < kept.length; i++) expect(kept[i]! - kept[i - 1]!).toBeGreaterThanOrEqual(500);
     expect(w.thinned).toBe(980);
     expect(w.lastSample('xa-a', 'pc-1', 0)).toMatchObject({ t: T0 + 9990, cpu: 999 });
   });
@@ -33,8 +49,9 @@ describe('MetricWindows', () => {
     const w = new MetricWindows();
     for (const t of [0, 1000, 2000, 4000, 5000]) w.add(sample(T0 + t));
     w.add(sample(T0 + 3000)); // replayed after a cut
-    expect(w.samples('xa-a', 'pc-1', 0).map((s) => s.t - T0)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
-    expect(w.samples('xa-a', 'pc-1', T0 + 2500).map((s) => s.t - T0)).toEqual([3000, 4000, 5000]);
+    expect(times(w).map((t) => t - T0)).toEqual([0, 1000, 2000, 3000, 4000, 5000]);
+    expect(w.window('xa-a', 'pc-1', T0 + 2500).length).toBe(3);
+    expect(w.window('xa-a', 'pc-1', T0 + 2500).mean('cpu')).toBe(10);
     expect(w.lastSample('xa-a', 'pc-1', 0)!.t).toBe(T0 + 5000);
     expect(w.thinned).toBe(0);
   });
@@ -44,7 +61,7 @@ describe('MetricWindows', () => {
     w.add(sample(T0));
     w.add(sample(T0 + 15_000));
     w.prune(T0 + 15_000 + 61_000);
-    expect(w.samples('xa-a', 'pc-1', 0)).toHaveLength(0);
+    expect(w.window('xa-a', 'pc-1', 0).length).toBe(0);
     expect(w.size()).toBe(0);
     expect(w.lastSample('xa-a', 'pc-1', T0)).toMatchObject({ t: T0 + 15_000, disks: [{ mount: 'C:', usedPct: 91 }] });
     expect(w.lastSample('xa-a', 'pc-1', T0 + 20_000)).toBeUndefined();
@@ -53,7 +70,7 @@ describe('MetricWindows', () => {
   it('bounds the samples per host and counts what it drops', () => {
     const w = new MetricWindows({ ...DEFAULT_WINDOW_LIMITS, maxSamplesPerHost: 5 });
     for (let i = 0; i < 8; i++) w.add(sample(T0 + i * 1000));
-    expect(w.samples('xa-a', 'pc-1', 0).map((s) => s.t - T0)).toEqual([3000, 4000, 5000, 6000, 7000]);
+    expect(times(w).map((t) => t - T0)).toEqual([3000, 4000, 5000, 6000, 7000]);
     expect(w.overflow.samples).toBe(3);
   });
 
