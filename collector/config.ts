@@ -104,14 +104,19 @@ export const CollectorConfigSchema = z.object({
       batchMessages: z.number().int().min(1).max(10_000).default(1000),
       /** … and the longest a message waits for its transaction, ms. */
       batchDelayMs: z.number().int().min(0).max(5000).default(25),
-      /** Bound of the receive queue; when full, the broker connections wait (back-pressure). */
-      queueMessages: z.number().int().min(100).max(1_000_000).default(20_000),
+      /**
+       * Bound of the receive queue; when full, the broker connections wait (back-pressure).
+       * Four batches keep the store busy; a deeper queue only added memory and GC (measured
+       * with bench:ingest at 25,000/s offered: 20,000 → 4,000 raised the sustained rate and
+       * lowered the RSS).
+       */
+      queueMessages: z.number().int().min(100).max(1_000_000).default(4000),
       queueBytes: z
         .number()
         .int()
         .min(1024 * 1024)
         .max(4 * 1024 * 1024 * 1024)
-        .default(64 * 1024 * 1024),
+        .default(16 * 1024 * 1024),
     })
     .prefault({}),
   /**

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
 import { JobCrashedError, JobRejectedError, JobTimeoutError, RemoteJobError } from './job-errors.js';
@@ -38,9 +38,19 @@ export interface WorkerPoolOptions {
   metrics?: JobMetrics;
   log?: Logger;
   clock?: Clock;
-  /** Test seam: how a worker is made (default `new Worker(entry, { workerData })`). */
+  /**
+   * V8 heap limits of each worker (issue 12: the collector's RSS ≤ 300 MB under any load).
+   * Default: a small young generation (a worker's jobs allocate in bursts; the default
+   * 16 MB semi-spaces per isolate were a large share of the RSS) and an old generation
+   * large enough for a province report. A job that needs more fails with
+   * JobCrashedError (the worker is replaced), never takes the collector down.
+   */
+  resourceLimits?: ResourceLimits;
+  /** Test seam: how a worker is made (default `new Worker(entry, { workerData, resourceLimits })`). */
   spawn?: (entry: URL | string, workerData: unknown) => Worker;
 }
+
+export const DEFAULT_WORKER_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 2048 };
 
 interface Job {
   kind: string;
@@ -131,7 +141,8 @@ export class WorkerPool {
   private spawn(slot: Slot): void {
     slot.restartTimer = undefined;
     if (!this.started) return;
-    const w = (this.opts.spawn ?? ((entry, workerData) => new Worker(entry, { workerData })))(this.opts.entry, this.opts.workerData);
+    const resourceLimits = this.opts.resourceLimits ?? DEFAULT_WORKER_LIMITS;
+    const w = (this.opts.spawn ?? ((entry, workerData) => new Worker(entry, { workerData, resourceLimits })))(this.opts.entry, this.opts.workerData);
     slot.worker = w;
     slot.lastError = undefined;
     w.on('message', (msg: JobReplyMessage) => {
