@@ -49,7 +49,17 @@ function firingSummary(offline: number, n: number, spreadMs: number | null, sign
   return both((lang) => {
     const vi = lang === 'vi';
     const head = vi ? `Cả điểm mất kết nối: ${offline}/${n} máy ngừng gửi dữ liệu` : `Whole site offline: ${offline}/${n} PCs stopped reporting`;
-    const atOnce = spreadMs === null ? '' : vi ? ` cùng lúc (trong ${exactDurationText(spreadMs, lang)})` : ` at once (within ${exactDurationText(spreadMs, lang)})`;
+    // Within the same second: "at once" says it all ("within 0 s" read oddly).
+    const atOnce =
+      spreadMs === null
+        ? ''
+        : spreadMs < 1000
+          ? vi
+            ? ' cùng lúc'
+            : ' at once'
+          : vi
+            ? ` cùng lúc (trong ${exactDurationText(spreadMs, lang)})`
+            : ` at once (within ${exactDurationText(spreadMs, lang)})`;
     const power: string[] = [];
     if (signs.ups) power.push(vi ? `UPS chạy bằng pin (${signs.ups} máy)` : `UPS on battery (${signs.ups} PC${signs.ups > 1 ? 's' : ''})`);
     if (signs.gatewaySilent)
