@@ -99,6 +99,8 @@ interface InFlight {
   lastSentAt: number;
   /** The connection (`link` counter) of the latest send. */
   link: number;
+  /** Sends so far: an ack of a record sent more than once gives no round-trip sample (Karn). */
+  sends: number;
   /**
    * Why it must be sent again: `link` (it was in flight when the connection dropped),
    * `gap` (a record sent after it on the same connection was acked, so this one was lost
@@ -408,6 +410,7 @@ export class Publisher {
     const e = this.inflight.get(key);
     if (!e) return false;
     if (e.link === this.link) this.latestAckedSend = Math.max(this.latestAckedSend, e.lastSentAt);
+    if (e.sends === 1 && counter === 'acked') this.sampleRtt(this.opts.clock.monotonic() - e.lastSentAt);
     this.drop(key, e);
     this.opts.outbox.ack(e.id);
     this.counters[counter]++;
@@ -419,10 +422,34 @@ export class Publisher {
     this.inflightIds.delete(e.id);
   }
 
-  /** Current ack timeout (ms): the base, doubled per round without any ack, capped. */
+  /**
+   * Round trip send → collector ack, smoothed as TCP does its RTO (RFC 6298 §2, Karn's rule:
+   * only records sent once give a sample). When the collector is busy (a province replaying
+   * after an outage, acks 90 s behind), a fixed 30 s timeout re-sent every window again
+   * and again: duplicates that only added to its load. Measured before this: 2.2 M re-sends
+   * for 1.2 M records in the 10,000-agent replay.
+   */
+  private srttMs: number | undefined;
+  private rttvarMs = 0;
+
+  private sampleRtt(r: number): void {
+    if (this.srttMs === undefined) {
+      this.srttMs = r;
+      this.rttvarMs = r / 2;
+    } else {
+      this.rttvarMs = 0.75 * this.rttvarMs + 0.25 * Math.abs(this.srttMs - r);
+      this.srttMs = 0.875 * this.srttMs + 0.125 * r;
+    }
+  }
+
+  /**
+   * Current ack timeout (ms): the base doubled per round without any ack, or the measured
+   * round trip plus four deviations when that is longer; capped by ackTimeoutMaxSeconds.
+   */
   private ackTimeoutMs(): number {
     const m = this.opts.config.mqtt;
-    return Math.min(m.ackTimeoutMaxSeconds, m.ackTimeoutSeconds * 2 ** this.backoff) * 1000;
+    const rto = this.srttMs === undefined ? 0 : this.srttMs + 4 * this.rttvarMs;
+    return Math.min(m.ackTimeoutMaxSeconds * 1000, Math.max(m.ackTimeoutSeconds * 1000 * 2 ** this.backoff, rto));
   }
 
   /**
@@ -468,6 +495,7 @@ export class Publisher {
   private transmit(e: InFlight, client: MqttClient): void {
     e.lastSentAt = this.opts.clock.monotonic();
     e.link = this.link;
+    e.sends++;
     e.due = undefined;
     this.counters.published++;
     const link = this.link;
@@ -496,7 +524,7 @@ export class Publisher {
       return;
     }
     const now = this.opts.clock.monotonic();
-    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, link: this.link, due: undefined };
+    const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, link: this.link, sends: 0, due: undefined };
     this.inflight.set(k, e);
     this.inflightIds.add(rec.id);
     this.transmit(e, client);

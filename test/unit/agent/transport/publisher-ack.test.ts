@@ -246,6 +246,27 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     expect(pub.stats().gapResends).toBe(0);
   });
 
+  it('stretches the ack timeout to the measured round trip (RTT + 4 deviations) when the collector is slow, instead of re-sending every window', async () => {
+    const { client, pub, enqueue, run } = await setup({ ackTimeoutSeconds: 30, ackTimeoutMaxSeconds: 300 });
+    pub.start();
+    client.goOnline();
+    await enqueue(0);
+    await run(20_000, 500);
+    client.ackSeqs([0]); // a busy collector: 20 s round trip → timeout 20 + 4 × 10 = 60 s
+    await run(10);
+    expect(pub.stats().ackTimeoutSeconds).toBeCloseTo(60, 0);
+    await enqueue(1);
+    await run(45_000, 500);
+    expect(client.seqs()).toEqual([0, 1]); // the fixed 30 s would have re-sent it by now
+    await run(16_000, 500);
+    expect(client.seqs()).toEqual([0, 1, 1]);
+    // Karn: the ack of a re-sent record gives no sample (it would read 1 s, not 61 s).
+    await run(1_000, 500);
+    client.ackSeqs([1]);
+    await run(10);
+    expect(pub.stats().ackTimeoutSeconds).toBeCloseTo(60, 0);
+  });
+
   it('re-sends many records in seq order, paced by replayPerSecond', async () => {
     const { client, pub, run } = await setup({ inflight: 40, replayPerSecond: 10, ackTimeoutSeconds: 5 });
     pub.start();
