@@ -6,7 +6,8 @@
 // - at most `inflight` records sent and unacked (the window): live records first, backlog
 //   (older, never sent or sent before a disconnection) behind, at `replayPerSecond`;
 // - a record unacked after the ack timeout (30 s) is sent again with a fresh `sent` stamp;
-//   the timeout doubles (to 300 s) while no ack comes and is reset by any ack;
+//   the timeout doubles (to 300 s) while no ack comes and is reset by any ack; it follows
+//   the measured round trip (SRTT + 4 RTTVAR, Karn's rule) when that is longer;
 // - the outbox is bounded (`outboxMax` records); overflow drops the oldest, counted;
 // - birth status (retained) at connect and the Last Will "offline"; a power cut closes the
 //   socket without DISCONNECT (the broker fires the Will) and the agent returns with a new
@@ -259,8 +260,10 @@ export class SimAgent {
 
   send(rec) {
     const now = Date.now();
-    if (rec.sentAt) this.stats.resent++;
-    else rec.firstSentAt = now;
+    if (rec.sentAt) {
+      this.stats.resent++;
+      rec.resent = true;
+    } else rec.firstSentAt = now;
     rec.sentAt = now;
     if (!rec.inflight) {
       rec.inflight = true;
@@ -330,6 +333,17 @@ export class SimAgent {
     this.outbox.delete(key);
     if (r.inflight) this.inflightN--;
     if (r.sentAt) this.stats.rtt.add(now - r.sentAt);
+    // The agent's round-trip estimate (publisher.ts, RFC 6298 with Karn's rule).
+    if (r.sentAt && !r.resent) {
+      const x = now - r.sentAt;
+      if (this.srtt === undefined) {
+        this.srtt = x;
+        this.rttvar = x / 2;
+      } else {
+        this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - x);
+        this.srtt = 0.875 * this.srtt + 0.125 * x;
+      }
+    }
     this.stats.acked++;
     if (pump) this.pump();
     return true;
@@ -339,15 +353,17 @@ export class SimAgent {
   tick(now) {
     if (!this.connected || this.poweredOff) return;
     if (this.inflightN) {
+      // The base timeout (doubled while no ack comes), or the measured round trip when longer.
+      const timeout = Math.min(this.o.ackTimeoutMaxMs, Math.max(this.timeoutMs, this.srtt === undefined ? 0 : this.srtt + 4 * this.rttvar));
       let due = false;
       for (const r of this.outbox.values()) {
-        if (r.inflight && now - r.sentAt >= this.timeoutMs) {
+        if (r.inflight && now - r.sentAt >= timeout) {
           due = true;
           break;
         }
       }
       if (due) {
-        for (const r of this.outbox.values()) if (r.inflight && now - r.sentAt >= this.timeoutMs) this.send(r);
+        for (const r of this.outbox.values()) if (r.inflight && now - r.sentAt >= timeout) this.send(r);
         // No ack within the timeout: back off (30 s → 300 s) until one comes.
         this.timeoutMs = Math.min(this.o.ackTimeoutMaxMs, this.timeoutMs * 2);
       }
