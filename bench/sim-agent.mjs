@@ -6,7 +6,8 @@
 // - at most `inflight` records sent and unacked (the window): live records first, backlog
 //   (older, never sent or sent before a disconnection) behind, at `replayPerSecond`;
 // - a record unacked after the ack timeout (30 s) is sent again with a fresh `sent` stamp;
-//   the timeout doubles (to 300 s) while no ack comes and is reset by any ack; it follows
+//   the timeout doubles (to 300 s) while no ack comes and is reset by the ack of a record
+//   sent once (Karn); it follows
 //   the measured round trip (SRTT + 4 RTTVAR, Karn's rule) when that is longer;
 // - the outbox is bounded (`outboxMax` records); overflow drops the oldest, counted;
 // - birth status (retained) at connect and the Last Will "offline"; a power cut closes the
@@ -322,7 +323,6 @@ export class SimAgent {
       if (this.outbox.has(`${r.boot}:${r.seq}`)) this.stats.rejected++;
       drop(`${r.boot}:${r.seq}`);
     }
-    this.timeoutMs = this.o.ackTimeoutMs; // an ack came: the collector is there
     if (freed) this.pump();
   }
 
@@ -335,6 +335,7 @@ export class SimAgent {
     if (r.sentAt) this.stats.rtt.add(now - r.sentAt);
     // The agent's round-trip estimate (publisher.ts, RFC 6298 with Karn's rule).
     if (r.sentAt && !r.resent) {
+      this.timeoutMs = this.o.ackTimeoutMs; // back to the base only on a record sent once (Karn)
       const x = now - r.sentAt;
       if (this.srtt === undefined) {
         this.srtt = x;

@@ -143,8 +143,10 @@ const PACE_MS = 50;
  * - **Re-send.** A record unacknowledged after the ack timeout (`mqtt.ackTimeoutSeconds`)
  *   is sent again with a fresh `sent` stamp (the collector measures clock skew with it).
  *   While no ack at all arrives (collector down) the timeout doubles per round up to
- *   `mqtt.ackTimeoutMaxSeconds`; the first ack resets it. Re-sends go in id (= seq) order,
- *   paced by `mqtt.replayPerSecond`, which also paces the backlog.
+ *   `mqtt.ackTimeoutMaxSeconds`; the first ack of a record sent only once resets it (Karn).
+ *   A busy collector's slow acks stretch it to the measured round trip (SRTT + 4 RTTVAR);
+ *   a record sent after another that is already acked is re-sent at once (`gap`). Re-sends
+ *   go in id (= seq) order, paced by `mqtt.replayPerSecond`, which also paces the backlog.
  * - **Disconnect.** In-flight records stay in flight and are re-sent on the next
  *   connection (an ack for them may still arrive: the collector stores what the broker
  *   already had). mqtt.js' own replay of unacknowledged PUBLISH packets is withdrawn at
@@ -364,9 +366,10 @@ export class Publisher {
       return;
     }
     this.counters.collectorAcked++;
-    // The collector is there: back to the base timeout.
     this.lastAckAt = this.opts.clock.monotonic();
-    this.backoff = 0;
+    // The backed-off timeout is kept until a record sent only once is acked (Karn's rule,
+    // RFC 6298 §5): after an outage every record in flight has been re-sent, and going back
+    // to 30 s at the first ack would re-send the whole window of a busy collector again.
     let freed = 0;
     this.latestAckedSend = -Infinity;
     for (const a of ack.acks) {
@@ -410,7 +413,10 @@ export class Publisher {
     const e = this.inflight.get(key);
     if (!e) return false;
     if (e.link === this.link) this.latestAckedSend = Math.max(this.latestAckedSend, e.lastSentAt);
-    if (e.sends === 1 && counter === 'acked') this.sampleRtt(this.opts.clock.monotonic() - e.lastSentAt);
+    if (e.sends === 1 && counter === 'acked') {
+      this.sampleRtt(this.opts.clock.monotonic() - e.lastSentAt);
+      this.backoff = 0;
+    }
     this.drop(key, e);
     this.opts.outbox.ack(e.id);
     this.counters[counter]++;
