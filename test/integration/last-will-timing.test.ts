@@ -48,6 +48,15 @@ async function agentThrough(proxy: TcpProxy, site: string, host: string, cred: {
   return { client, lastPacket: () => last };
 }
 
+/** Extra delay of Mosquitto's keepalive sweep, from the version it prints at start. */
+function mosquittoSweepSlackMs(output: string): number {
+  const m = /mosquitto version (\d+)\.(\d+)\.(\d+)/.exec(output);
+  if (!m) throw new Error(`no Mosquitto version in its output:\n${output.slice(0, 400)}`);
+  const [maj, min, patch] = m.slice(1).map(Number) as [number, number, number];
+  const sweeps = maj === 2 && min === 0 && patch < 21;
+  return sweeps ? 7000 : 1000;
+}
+
 describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
   const cleanup: Array<() => Promise<unknown>> = [];
   afterAll(async () => {
@@ -104,8 +113,14 @@ describe('Last Will within 1.5 × keepalive', { timeout: 30_000 }, () => {
     proxy.blackhole();
     const lastPacket = a.lastPacket();
     const at = await waitFor(() => willAt, { timeoutMs: 20_000, what: 'Last Will from Mosquitto' });
-    // Mosquitto checks keepalives in its main loop (about once a second): allow 1 s more.
-    expect(at - lastPacket, broker.output().slice(-800)).toBeLessThanOrEqual(LIMIT_MS + 1000);
+    // Mosquitto 2.0 before 2.0.21 (Debian 12 ships 2.0.11) checks keepalives in one sweep
+    // every 6 s (`keepalive__check`: `last_keepalive_check + 5 < now`) and compares whole
+    // seconds (`now - last_msg_in <= keepalive * 3 / 2`), so its will comes between 1.5 ×
+    // keepalive and 1.5 × keepalive + 7 s after the last packet (9.0 s seen in CI for a 3 s
+    // limit); from 2.0.21 on, a per-client expiry list makes it 1.5 × keepalive + < 1 s.
+    // Never earlier than the spec's 1.5 × keepalive: that is the half that would be a bug.
+    const sweepSlackMs = mosquittoSweepSlackMs(broker.output());
+    expect(at - lastPacket, broker.output().slice(-800)).toBeLessThanOrEqual(LIMIT_MS + sweepSlackMs + 600);
     expect(at - lastPacket).toBeGreaterThanOrEqual(LIMIT_MS - 300);
   });
 });
