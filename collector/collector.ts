@@ -195,7 +195,7 @@ export class Collector {
       clock,
       log: log.child({ module: 'outage' }),
       metrics,
-      stalls: health.stalls,
+      stalls: health.gaps,
       onClosed: (c) => {
         for (const listener of closedListeners) listener(c);
       },
@@ -258,7 +258,7 @@ export class Collector {
     }));
     const g = config.ingest;
     const commit = (this.commit = new GroupCommit(
-      { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics },
+      { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics, saturation: health.saturation },
       { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes },
     ));
     if (config.broker.mode === 'embedded') {

@@ -2,9 +2,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
+import { collectorGaps, type CollectorStalls } from '../outage/collector-stalls.js';
 import { EventLoopDelay } from './event-loop-delay.js';
 import type { HealthConfig } from './health-config.js';
 import { SqliteStallEvents } from './stall-events.js';
+import { IngestSaturation, type SaturationSummary } from './ingest-saturation.js';
 import { StallWatch, type StallSummary } from './stall-watch.js';
 
 export interface CollectorHealthDeps {
@@ -17,11 +19,16 @@ export interface CollectorHealthDeps {
 
 /**
  * The collector's watch over its own event loop (issue 12 item 5): the stall watch (whose
- * stalls the outage correlator reads, and which are stored as `_collector` events) and the
+ * stalls the outage correlator reads, and which are stored as `_collector` events), the
+ * ingest saturation (the receive queue full, which the correlator reads too) and the
  * event-loop delay metric. One object for collector.ts to build, start and stop.
  */
 export class CollectorHealth {
   readonly stalls: StallWatch;
+  /** The group commit's receive queue full (the group commit tells it). */
+  readonly saturation: IngestSaturation;
+  /** Stalls and saturation, for the outage correlator. */
+  readonly gaps: CollectorStalls;
   private readonly delay: EventLoopDelay;
 
   constructor(deps: CollectorHealthDeps) {
@@ -32,6 +39,8 @@ export class CollectorHealth {
       thresholdMs: deps.config.stallThresholdSeconds * 1000,
       recorder: new SqliteStallEvents(deps.db),
     });
+    this.saturation = new IngestSaturation({ clock: deps.clock, log: deps.log, metrics: deps.metrics });
+    this.gaps = collectorGaps(this.stalls, this.saturation);
     this.delay = new EventLoopDelay(deps.clock, deps.metrics);
   }
 
@@ -47,8 +56,8 @@ export class CollectorHealth {
     this.stalls.stop();
   }
 
-  /** `/api/health` field `stalls`. */
-  summary(): { stalls: StallSummary } {
-    return { stalls: this.stalls.summary() };
+  /** `/api/health` fields `stalls` and `saturation`. */
+  summary(): { stalls: StallSummary; saturation: SaturationSummary } {
+    return { stalls: this.stalls.summary(), saturation: this.saturation.summary() };
   }
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
-import type { CollectorStalls } from '../outage/collector-stalls.js';
+import type { StallSource } from '../outage/collector-stalls.js';
 
 /** One stall of the collector's event loop (wall-clock epoch ms). */
 export interface CollectorStall {
@@ -42,10 +42,10 @@ export interface StallSummary {
  * long synchronous job, a VM or disk stall, SIGSTOP). Each stall is counted
  * (`canh_collector_stalls_total`, `canh_collector_stall_seconds_total`), logged, recorded
  * (a `collector_stall` event of site `_collector`) and kept in a bounded ring, which the
- * outage correlator reads through the {@link CollectorStalls} port so that what the
+ * outage correlator reads through the CollectorStalls port so that what the
  * collector missed during its stall is its own gap, never a site's outage.
  */
-export class StallWatch implements CollectorStalls {
+export class StallWatch implements StallSource {
   private timer: TimerHandle | undefined;
   private lastMono = 0;
   private lastWall = 0;

@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { AckBuilder, ackTopic } from '../../contract/ack.js';
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../common/metrics-registry.js';
+import type { SaturationSink } from '../health/ingest-saturation.js';
 import type { Store } from '../store/store.js';
 import type { Ingest, StoredMessage, StoreOutcome } from './ingest.js';
 
@@ -31,6 +32,8 @@ export interface GroupCommitDeps {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /** Told when the queue fills and when it has room again (collector/health/ingest-saturation.ts). */
+  saturation?: SaturationSink | undefined;
 }
 
 interface Queued {
@@ -62,6 +65,8 @@ export class GroupCommit {
   private head = 0;
   private queuedBytes = 0;
   private readonly waiters: Array<() => void> = [];
+  /** Waiters let in whose message is not queued yet (it is, one microtask later). */
+  private released = 0;
   private timer: TimerHandle | undefined;
   private immediate = false;
   private ackSink: AckPublisher | undefined;
@@ -115,7 +120,9 @@ export class GroupCommit {
     if (this.stopped) return undefined;
     if (this.isFull()) {
       this.pushedBack.inc();
+      this.deps.saturation?.saturated();
       return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
+        this.released--;
         this.push(topic, payload, context);
       });
     }
@@ -213,7 +220,12 @@ export class GroupCommit {
   private release(): void {
     let room = this.opts.maxQueue - this.pending();
     if (this.queuedBytes >= this.opts.maxQueueBytes) room = 0;
-    while (this.waiters.length && room-- > 0) this.waiters.shift()!();
+    while (this.waiters.length && room-- > 0) {
+      this.released++;
+      this.waiters.shift()!();
+    }
+    if (this.waiters.length === 0 && this.released === 0 && this.pending() < this.opts.maxQueue / 2 && this.queuedBytes < this.opts.maxQueueBytes / 2)
+      this.deps.saturation?.relieved();
   }
 
   /** Commit what is queued (bounded by the queue) and refuse further messages. */

@@ -21,6 +21,35 @@ export interface CollectorStalls {
   covers(start: number, end: number, graceMs: number): boolean;
   /** Milliseconds of recorded stalls inside [start, end]. */
   stalledMs(start: number, end: number): number;
+  /**
+   * True while the collector's ingest is saturated (its receive queue full: the broker holds
+   * or drops the agents' messages for it, and they come again later). Not a stall: the loop
+   * runs, Last Wills and events are heard; only a silence proves nothing then.
+   */
+  saturatedNow(now: number): boolean;
+  /** Milliseconds of ingest saturation inside [start, end]. */
+  saturatedMs(start: number, end: number): number;
+}
+
+/** The stall half of {@link CollectorStalls} (collector/health/stall-watch.ts). */
+export type StallSource = Omit<CollectorStalls, 'saturatedNow' | 'saturatedMs'>;
+
+/** The saturation half of {@link CollectorStalls} (collector/health/ingest-saturation.ts). */
+export interface SaturationSource {
+  saturatedNow(): boolean;
+  saturatedMs(start: number, end: number): number;
+}
+
+/** Stalls and saturation together, as the correlator asks for them. */
+export function collectorGaps(stalls: StallSource, saturation: SaturationSource): CollectorStalls {
+  return {
+    inStall: (now) => stalls.inStall(now),
+    overlaps: (start, end, graceMs) => stalls.overlaps(start, end, graceMs),
+    covers: (start, end, graceMs) => stalls.covers(start, end, graceMs),
+    stalledMs: (start, end) => stalls.stalledMs(start, end),
+    saturatedNow: () => saturation.saturatedNow(),
+    saturatedMs: (start, end) => saturation.saturatedMs(start, end),
+  };
 }
 
 /** A collector that never stalls (unit tests of the correlator, tools). */
@@ -29,6 +58,8 @@ export const NO_STALLS: CollectorStalls = {
   overlaps: () => false,
   covers: () => false,
   stalledMs: () => 0,
+  saturatedNow: () => false,
+  saturatedMs: () => 0,
 };
 
 /**

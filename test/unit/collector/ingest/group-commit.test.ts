@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../common/log.js';
 import { Ingest, type StoredMessage } from '../../../../collector/ingest/ingest.js';
 import { GroupCommit } from '../../../../collector/ingest/group-commit.js';
+import { IngestSaturation } from '../../../../collector/health/ingest-saturation.js';
 import { MetricsRegistry } from '../../../../common/metrics-registry.js';
 import { openDatabase, SqliteStore } from '../../../../collector/store/sqlite-store.js';
 import { decodeAck, type AckMessage } from '../../../../contract/ack.js';
@@ -11,11 +12,12 @@ import { FakeClock } from '../../../helpers/fake-clock.js';
 function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number } = {}) {
   const clock = new FakeClock();
   const metrics = new MetricsRegistry();
+  const saturation = new IngestSaturation({ clock, log: silentLogger(), metrics });
   const store = new SqliteStore(openDatabase(':memory:'), ':memory:');
   const stored: StoredMessage[] = [];
   const ingest = new Ingest({ store, clock, log: silentLogger(), metrics, onStored: (m) => stored.push(m) });
   const commit = new GroupCommit(
-    { ingest, store, clock, log: silentLogger(), metrics },
+    { ingest, store, clock, log: silentLogger(), metrics, saturation },
     { maxBatch: opts.maxBatch ?? 100, maxDelayMs: opts.maxDelayMs ?? 20, maxQueue: opts.maxQueue ?? 1000, maxQueueBytes: 1 << 20 },
   );
   const acks: Array<{ topic: string; ack: AckMessage }> = [];
@@ -29,7 +31,7 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
   });
   /** Submit while there is room: queued at once, no back-pressure promise. */
   const put = (topic: string, payload: Buffer) => expect(commit.submit(topic, payload)).toBeUndefined();
-  return { clock, metrics, store, ingest, commit, put, acks, stored, storedAtAck: () => storedAtAck };
+  return { clock, metrics, store, ingest, commit, put, acks, stored, saturation, storedAtAck: () => storedAtAck };
 }
 
 function sample(clock: FakeClock, host: string, seq: number, over: Record<string, unknown> = {}) {
@@ -113,6 +115,30 @@ describe('GroupCommit', () => {
     clock.advance(1000);
     expect(store.countSamples()).toBe(8);
     expect(metrics.render()).toContain('canh_ingest_pushback_total 3');
+  });
+
+  it('tells the saturation watch when the queue fills and when it is below half again', async () => {
+    const { clock, commit, saturation, metrics, store } = setup({ maxBatch: 4, maxQueue: 8, maxDelayMs: 1000 });
+    const waits: Array<Promise<void> | undefined> = [];
+    const submit = (seq: number) => waits.push(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq)));
+    for (let seq = 0; seq < 7; seq++) submit(seq);
+    expect(saturation.saturatedNow()).toBe(false); // 7 of 8: room left
+    const start = clock.now();
+    for (let seq = 7; seq < 10; seq++) submit(seq);
+    expect(saturation.saturatedNow()).toBe(true); // 8 queued, 2 waiting
+    clock.advance(100);
+    // The batches run; the two let in are queued a microtask later: not relieved before that.
+    await Promise.all(waits.filter((w): w is Promise<void> => w !== undefined));
+    expect(store.countSamples() + commit.pending()).toBe(10);
+    clock.advance(1000);
+    expect(store.countSamples()).toBe(10);
+    expect(commit.pending()).toBe(0);
+    expect(saturation.saturatedNow()).toBe(false);
+    const ms = saturation.saturatedMs(start - 1, clock.now());
+    expect(ms).toBeGreaterThanOrEqual(100);
+    expect(ms).toBeLessThanOrEqual(1100);
+    expect(metrics.render()).toContain('canh_ingest_saturations_total 1');
+    expect(metrics.render()).toMatch(/canh_ingest_saturated_seconds_total (0\.1|1\.1)\b/);
   });
 
   it('acks nothing when the transaction fails, so the agents send again', () => {

@@ -38,6 +38,14 @@ class FakeStalls implements CollectorStalls {
   stalledMs(start: number, end: number): number {
     return this.stalls.reduce((ms, s) => ms + Math.max(0, Math.min(end, s.end) - Math.max(start, s.start)), 0);
   }
+  /** Ingest saturation episodes (end null while it lasts). */
+  saturation: Array<{ start: number; end: number | null }> = [];
+  saturatedNow(): boolean {
+    return this.saturation.some((e) => e.end === null);
+  }
+  saturatedMs(start: number, end: number): number {
+    return this.saturation.reduce((ms, e) => ms + Math.max(0, Math.min(end, e.end ?? end) - Math.max(start, e.start)), 0);
+  }
   /** The loop stood still from `start`; noticed (recorded) at `end`. */
   stall(start: number): void {
     this.since = start;
@@ -207,6 +215,75 @@ describe('the collector stalls while every host is fine', () => {
     expect(opened[0]!.outage.start).toBe(T0 + 10_000);
     expect(opened[0]!.outage.evidence.detectedAt).toBeGreaterThan(STALL_START + 90_000 + 60_000);
     expect(s.incidents()).toEqual([]);
+  });
+});
+
+describe('the collector is saturated (a backlog replay) while every host is fine', () => {
+  /**
+   * After a restart the collector replays a province's backlog: its receive queue stays full,
+   * the broker holds (Mosquitto drops beyond its queue) the agents' messages, and a whole
+   * site can go unheard for more than the silence timeout although it is up and sending.
+   */
+  const SAT_START = T0 + 10_500;
+  const SAT_END = SAT_START + 150_000;
+
+  it('hosts unheard for 150 s while the ingest is saturated: no outage, no incident', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    stalls.saturation.push({ start: SAT_START, end: null });
+    s.tickUntil(SAT_START, SAT_END);
+    expect(s.outages()).toEqual([]);
+    stalls.saturation[0]!.end = SAT_END;
+    // Their messages come through after the saturation (the agents re-send what was dropped).
+    s.tickUntil(SAT_END, SAT_END + 10_000);
+    s.live(SAT_END + 10_000, SAT_END + 120_000);
+    expect(s.outages()).toEqual([]);
+    expect(s.incidents()).toEqual([]);
+    for (const h of HOSTS) expect(s.st.hosts[h]).toMatchObject({ state: 'online', outage: null });
+  });
+
+  it('the same without the saturation recorded: every host silent, a site incident (the false incidents of the 10,000-agent replay)', () => {
+    const s = running(NO_STALLS);
+    s.tickUntil(SAT_START, SAT_END);
+    expect(
+      s
+        .outages()
+        .filter((e) => e.change === 'opened')
+        .map((e) => e.outage.host),
+    ).toEqual(HOSTS);
+    expect(s.incidents().length).toBeGreaterThan(0);
+  });
+
+  it('a host that stays silent after the saturation is taken as silent 60 s (+ grace) of listening time later', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    stalls.saturation.push({ start: SAT_START, end: SAT_END });
+    for (let t = SAT_START; t <= SAT_END + 200_000; t += 1000) {
+      if (t > SAT_END) {
+        s.feed(sample('pc-1', t), t);
+        s.feed(sample('pc-2', t), t);
+      }
+      s.feed({ kind: 'tick' }, t);
+    }
+    const opened = s.outages().filter((e) => e.change === 'opened');
+    expect(opened.map((e) => e.outage.host)).toEqual(['pc-3']);
+    expect(opened[0]!.outage.start).toBe(T0 + 10_000);
+    const grace = Math.ceil(KEEPALIVE_S * 1000 * 1.5) + 5000;
+    expect(opened[0]!.outage.evidence.detectedAt).toBeGreaterThan(SAT_END + 60_000 - 500);
+    expect(opened[0]!.outage.evidence.detectedAt).toBeLessThanOrEqual(SAT_END + 60_000 + grace + 1000);
+  });
+
+  it('a Last Will during the saturation is still an outage (the loop runs: the will is real)', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    stalls.saturation.push({ start: SAT_START, end: null });
+    s.feed(will('pc-1', T0, SAT_START + 20_000), SAT_START + 20_000);
+    expect(
+      s
+        .outages()
+        .filter((e) => e.change === 'opened')
+        .map((e) => e.outage.host),
+    ).toEqual(['pc-1']);
   });
 });
 
