@@ -30,6 +30,7 @@ import { tokensRoutes } from './http/api/routes/tokens.js';
 import { StreamHub } from './http/api/stream-hub.js';
 import { HttpServer } from './http/http-server.js';
 import { CollectorHealth } from './health/collector-health.js';
+import { applyHeapGrowth } from './health/heap-growth.js';
 import { InfluxWriter } from './influx/influx-writer.js';
 import { incidentPoint, linesForStored } from './influx/point-builder.js';
 import { Ingest, type StoredMessage } from './ingest/ingest.js';
@@ -143,6 +144,7 @@ export class Collector {
    */
   static async open(config: CollectorConfig, log: Logger, deps: CollectorDeps = {}): Promise<Collector> {
     const clock = deps.clock ?? systemClock;
+    applyHeapGrowth(config.health.heapGrowingPercent);
     const file = databaseFile(config);
     const db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
     const store = deps.store ?? new SqliteStore(db, file);
