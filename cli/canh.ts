@@ -84,8 +84,11 @@ main(process.argv.slice(2)).then(
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e?.code === 'EADDRINUSE') {
       process.stderr.write(
-        `canh: port ${e.port ?? ''} is already in use (is Canh, or another program, already running?). ` +
-          `Choose other ports with CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`,
+        cliLang(process.argv.slice(2)) === 'vi'
+          ? `canh: cổng ${e.port ?? ''} đang được dùng (Canh hoặc một chương trình khác đang chạy?). ` +
+              `Chọn cổng khác bằng CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`
+          : `canh: port ${e.port ?? ''} is already in use (is Canh, or another program, already running?). ` +
+              `Choose other ports with CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`,
       );
       process.exit(1);
     }

@@ -260,7 +260,7 @@ describe('the first admin token when the first start fails (HTTP port taken)', (
     await new Promise<void>((res) => blocker!.listen({ port: httpPort, host: '127.0.0.1', exclusive: true }, res));
     const failed = startCanh(['collector'], env, 'collector-1');
     expect(await failed.exited()).toBe(1);
-    expect(failed.output()).toContain(`port ${httpPort} is already in use`);
+    expect(failed.output()).toContain(`canh: cổng ${httpPort} đang được dùng`);
     expect(failed.output()).not.toMatch(/canh_[A-Za-z0-9_-]{43}/);
     expect(failed.output()).not.toMatch(STACK);
     const db = new Database(join(dataDir, 'canh.db'), { readonly: true });
