@@ -1,29 +1,19 @@
-import { loadCollectorConfig } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { AlertStore } from '../collector/alerting/alert-store.js';
 import { RULE_NAMES } from '../collector/alerting/alerting-config.js';
 import { clockText } from '../collector/alerting/messages.js';
 import { silenceStatus } from '../collector/alerting/silences.js';
-import { databaseFile } from '../collector/collector.js';
-import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
 import { ID_PATTERN } from '../contract/topics.js';
+import { cliLang, usageError } from './help.js';
 
 /**
  * `canh alerts list` and `canh silence add|list|expire` (issue 4), on the collector's
  * store (like `canh credentials`): the running collector reads silences at every
  * evaluation, so a silence added here applies within seconds.
  */
-const HELP_ALERTS = `canh alerts list [--state active|resolved|all] [--site S] [--limit N] [--lang vi|en] [--json]
-  (takes --config FILE or --data-dir DIR to find the collector's store)
-`;
-const HELP_SILENCE = `canh silence add (--site S | --host H | --rule R)… (--for 2h | --until 2026-11-24T17:00+07:00) --comment TEXT [--author NAME] [--starts ISO]
-canh silence list [--all] [--json]
-canh silence expire ID
-  rules: ${RULE_NAMES.join(', ')}
-  (all take --config FILE or --data-dir DIR to find the collector's store)
-`;
 
 const OPTIONS = {
   config: { type: 'string', short: 'c' },
@@ -56,18 +46,30 @@ export function parseDuration(s: string): number | undefined {
   return matched === s.trim().length && total > 0 ? total : undefined;
 }
 
-function openStore(program: string, values: { config?: string | undefined; 'data-dir'?: string | undefined }) {
-  const config = loadCollectorConfig(program, { file: values.config, dataDir: values['data-dir'] });
+function openStore(program: string, values: { config?: string | undefined; 'data-dir'?: string | undefined }, create = false) {
+  const source = { file: values.config, dataDir: values['data-dir'] };
+  const config = loadCollectorConfig(program, source);
   if (!config) return undefined;
-  const db = openDatabase(databaseFile(config));
+  const db = openCollectorStore(program, config, source, { create });
+  if (!db) return undefined;
   return { db, store: new AlertStore(db) };
 }
 
 export async function runAlertsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   if (positionals[0] !== 'list') {
-    process.stderr.write(HELP_ALERTS);
-    return 2;
+    const lang = cliLang(argv);
+    return usageError(
+      'alerts',
+      positionals[0] === undefined
+        ? lang === 'vi'
+          ? 'thiếu lệnh con (list)'
+          : 'missing subcommand (list)'
+        : lang === 'vi'
+          ? `không có lệnh con "${positionals[0]}"`
+          : `unknown subcommand: ${positionals[0]}`,
+      lang,
+    );
   }
   const state = values.state ?? 'active';
   if (state !== 'active' && state !== 'resolved' && state !== 'all') {
@@ -104,8 +106,18 @@ export async function runSilenceCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, strict: true, options: OPTIONS });
   const [sub, arg] = positionals;
   if (sub !== 'add' && sub !== 'list' && sub !== 'expire') {
-    process.stderr.write(HELP_SILENCE);
-    return 2;
+    const lang = cliLang(argv);
+    return usageError(
+      'silence',
+      sub === undefined
+        ? lang === 'vi'
+          ? 'thiếu lệnh con (add, list, expire)'
+          : 'missing subcommand (add, list, expire)'
+        : lang === 'vi'
+          ? `không có lệnh con "${sub}"`
+          : `unknown subcommand: ${sub}`,
+      lang,
+    );
   }
   const now = systemClock.now();
   // Validate everything before touching the store; report every problem at once.
@@ -152,7 +164,8 @@ export async function runSilenceCommand(argv: string[]): Promise<number> {
     for (const p of problems) process.stderr.write(`canh silence ${sub}: ${p}\n`);
     return 2;
   }
-  const opened = openStore('silence', values);
+  // A maintenance silence may be planned before the collector's first start, in its configured folder.
+  const opened = openStore('silence', values, sub === 'add');
   if (!opened) return 2;
   try {
     if (sub === 'add') {

@@ -5,8 +5,24 @@
  * code and dependencies. `canh agent` runs the same command from the full CLI.
  */
 import { runAgentCommand } from './agent-command.js';
+import { cliLang, helpText, parseArgsMessage, usageError, wantsHelp, withoutLang } from './help.js';
 
-runAgentCommand(process.argv.slice(2)).then(
+async function main(argv: string[]): Promise<number> {
+  const lang = cliLang(argv);
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText('agent', lang));
+    return 0;
+  }
+  try {
+    return await runAgentCommand(withoutLang(argv));
+  } catch (err) {
+    const message = parseArgsMessage(err, lang);
+    if (message !== undefined) return usageError('agent', message, lang);
+    throw err;
+  }
+}
+
+main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

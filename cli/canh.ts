@@ -1,32 +1,57 @@
 #!/usr/bin/env node
 import { VERSION } from '../common/version.js';
 
+import { cliLang, helpText, langFlag, parseArgsMessage, usageError, wantsHelp, withoutLang } from './help.js';
+
 // Subcommands are imported on demand: the agent on an old office PC must not load the
 // collector's HTTP server, broker and SQLite just to start.
 
-const USAGE = `canh ${VERSION} — monitoring for commune public-service centres
-
-Usage:
-  canh up [--data-dir ./data] [--site local]      collector (embedded broker, store, board) + an agent for this PC
-  canh collector [--config file.json]             run the collector
-  canh agent [--config file.json]                 run the agent
-  canh credentials add --site S [--host H]        create agent credentials (password shown once)
-  canh credentials add-collector [--username U]   create credentials for a collector on an external broker
-  canh credentials list | revoke USERNAME
-  canh credentials export-mosquitto --dir DIR [--owner mosquitto]
-                                                  write Mosquitto passwd + ACL files
-  canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
-  canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
-  canh alerts list [--state active|resolved|all]  alerts in the collector's store
-  canh silence add|list|expire                    mute alerts (maintenance), with author and comment
-  canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
-                                                  monthly infrastructure report
-Options common to all: --config FILE (JSON); environment overrides with
-CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
-`;
+const COMMANDS = new Set(['agent', 'collector', 'credentials', 'tokens', 'notify', 'up', 'alerts', 'silence', 'report']);
+/** Commands with a `--lang` of their own (the language of their output); the others use it for their texts only. */
+const OWN_LANG = new Set(['alerts', 'silence', 'report']);
 
 async function main(argv: string[]): Promise<number> {
-  const [cmd, ...rest] = argv;
+  const lang = cliLang(argv);
+  // `canh --lang en --help`, `canh --lang en up`: the global flag may come first.
+  const args = argv[0] === '--lang' || argv[0]?.startsWith('--lang=') ? withoutLang(argv) : argv;
+  const [cmd, ...rest0] = args;
+  if (cmd === 'help') {
+    process.stdout.write(
+      helpText(
+        rest0.find((a) => !a.startsWith('-')),
+        lang,
+      ),
+    );
+    return 0;
+  }
+  if (cmd === undefined || cmd === '-h' || cmd === '--help') {
+    (cmd === undefined ? process.stderr : process.stdout).write(helpText(undefined, lang));
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === '--version' || cmd === 'version') {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  if (!COMMANDS.has(cmd)) return usageError(undefined, lang === 'vi' ? `không có lệnh "${cmd}"` : `unknown command: ${cmd}`, lang);
+  // Every command and subcommand answers --help / -h, before any configuration or store is read.
+  if (wantsHelp(rest0)) {
+    process.stdout.write(helpText(cmd, lang));
+    return 0;
+  }
+  const rest = OWN_LANG.has(cmd) ? rest0 : withoutLang(rest0);
+  // The commands' own messages follow a `--lang` given anywhere on the line.
+  if (!OWN_LANG.has(cmd) && (langFlag(argv) === 'vi' || langFlag(argv) === 'en')) process.env.CANH_LANG = langFlag(argv);
+  try {
+    return await run(cmd, rest);
+  } catch (err) {
+    // A mistyped option is the user's error: a clear line and the usage, exit 2, no stack trace.
+    const message = parseArgsMessage(err, lang);
+    if (message !== undefined) return usageError(cmd, message, lang);
+    throw err;
+  }
+}
+
+async function run(cmd: string, rest: string[]): Promise<number> {
   // The collector's files hold credential hashes and the local agent's secret.
   if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens' || cmd === 'alerts' || cmd === 'silence') process.umask(0o077);
   switch (cmd) {
@@ -46,21 +71,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./alerts-command.js')).runAlertsCommand(rest);
     case 'silence':
       return (await import('./alerts-command.js')).runSilenceCommand(rest);
-    case 'report':
-      return (await import('./report-command.js')).runReportCommand(rest);
-    case '--version':
-    case 'version':
-      process.stdout.write(`${VERSION}\n`);
-      return 0;
-    case undefined:
-    case '-h':
-    case '--help':
-    case 'help':
-      process.stdout.write(USAGE);
-      return cmd === undefined ? 2 : 0;
     default:
-      process.stderr.write(`unknown command: ${cmd}\n\n${USAGE}`);
-      return 2;
+      return (await import('./report-command.js')).runReportCommand(rest);
   }
 }
 
@@ -72,8 +84,11 @@ main(process.argv.slice(2)).then(
     const e = err as NodeJS.ErrnoException & { port?: number };
     if (e?.code === 'EADDRINUSE') {
       process.stderr.write(
-        `canh: port ${e.port ?? ''} is already in use (is Canh, or another program, already running?). ` +
-          `Choose other ports with CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`,
+        cliLang(process.argv.slice(2)) === 'vi'
+          ? `canh: cổng ${e.port ?? ''} đang được dùng (Canh hoặc một chương trình khác đang chạy?). ` +
+              `Chọn cổng khác bằng CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`
+          : `canh: port ${e.port ?? ''} is already in use (is Canh, or another program, already running?). ` +
+              `Choose other ports with CANH_COLLECTOR__HTTP__PORT / CANH_COLLECTOR__BROKER__EMBEDDED__PORT.\n`,
       );
       process.exit(1);
     }

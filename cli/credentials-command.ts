@@ -1,20 +1,10 @@
-import { loadCollectorConfig } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
-import { databaseFile } from '../collector/collector.js';
 import { CredentialStore } from '../collector/broker/credentials.js';
 import { exportMosquittoFiles } from '../collector/broker/mosquitto-config.js';
-import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
-
-const HELP = `canh credentials add --site S [--host H] [--rotate] [--password-stdin]
-                                         agent credential (per host, or per site without --host)
-canh credentials add-collector [--username U] [--rotate] [--password-stdin]
-canh credentials list [--json]
-canh credentials revoke USERNAME
-canh credentials export-mosquitto --dir DIR [--owner USER]
-  (all take --config FILE or --data-dir DIR to find the collector's store)
-`;
+import { cliLang, usageError } from './help.js';
 
 function lookupIds(user: string): { uid: number; gid: number } | undefined {
   try {
@@ -31,6 +21,8 @@ async function readStdin(): Promise<string> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+const SUBCOMMANDS = ['add', 'add-collector', 'list', 'revoke', 'export-mosquitto'];
 
 export async function runCredentialsCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -51,11 +43,28 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
     },
   });
   const [sub, arg] = positionals;
-  const config = loadCollectorConfig('credentials', { file: values.config, dataDir: values['data-dir'] });
+  if (sub === undefined || !SUBCOMMANDS.includes(sub)) {
+    const lang = cliLang(argv);
+    return usageError(
+      'credentials',
+      sub === undefined
+        ? lang === 'vi'
+          ? `thiếu lệnh con (${SUBCOMMANDS.join(', ')})`
+          : `missing subcommand (${SUBCOMMANDS.join(', ')})`
+        : lang === 'vi'
+          ? `không có lệnh con "${sub}"`
+          : `unknown subcommand: ${sub}`,
+      lang,
+    );
+  }
+  const source = { file: values.config, dataDir: values['data-dir'] };
+  const config = loadCollectorConfig('credentials', source);
   if (!config) return 2;
   // A password given by deployment tooling comes on stdin, never on the command line.
   const given = values['password-stdin'] ? (await readStdin()).replace(/\r?\n$/, '') : undefined;
-  const db = openDatabase(databaseFile(config));
+  // The first credentials may be made before the collector's first start, in its configured folder.
+  const db = openCollectorStore('credentials', config, source, { create: sub === 'add' || sub === 'add-collector' });
+  if (!db) return 2;
   const store = new CredentialStore(db);
   store.init();
   const now = systemClock.now();
@@ -123,7 +132,6 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         return 0;
       }
       default:
-        process.stderr.write(HELP);
         return 2;
     }
   } catch (err) {

@@ -1,21 +1,13 @@
-import { loadCollectorConfig } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
 import { parseArgs } from 'node:util';
-import { databaseFile } from '../collector/collector.js';
 import { NotifyService } from '../collector/notify/notify-service.js';
 import { Outbox } from '../collector/notify/outbox.js';
 import { testNotification } from '../collector/notify/test-notification.js';
 import { MetricsRegistry } from '../common/metrics-registry.js';
-import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
+import type { SqliteDatabase } from '../collector/store/sqlite-store.js';
 import { createLogger } from '../common/log.js';
-
-const HELP = `canh notify test --channel NAME [--config FILE] [--data-dir DIR]
-  Sends a test notification through one configured channel (the collector's config and
-  store: a refreshed Zalo OA token is kept) and says whether the service accepted it.
-canh notify status [--json] [--config FILE] [--data-dir DIR]
-  Deliveries in the outbox per channel (pending, sent, failed) and the latest failures
-  with their reasons.
-`;
+import { cliLang, helpText, usageError } from './help.js';
 
 export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -31,15 +23,35 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
     },
   });
   const sub = positionals[0];
-  if (values.help || !((sub === 'test' && values.channel) || sub === 'status')) {
-    (values.help ? out : err).write(HELP);
-    return values.help ? 0 : 2;
+  const lang = cliLang(argv);
+  if (values.help) {
+    out.write(helpText('notify', lang));
+    return 0;
   }
-  const config = loadCollectorConfig('notify', { file: values.config, dataDir: values['data-dir'] });
+  if (!((sub === 'test' && values.channel) || sub === 'status')) {
+    const what =
+      sub === 'test'
+        ? lang === 'vi'
+          ? 'canh notify test cần --channel TÊN'
+          : 'canh notify test needs --channel NAME'
+        : sub === undefined
+          ? lang === 'vi'
+            ? 'thiếu lệnh con (test, status)'
+            : 'missing subcommand (test, status)'
+          : lang === 'vi'
+            ? `không có lệnh con "${sub}"`
+            : `unknown subcommand: ${sub}`;
+    return usageError('notify', what, lang, err);
+  }
+  const source = { file: values.config, dataDir: values['data-dir'] };
+  const config = loadCollectorConfig('notify', source);
   if (!config) return 2;
   // The collector's store holds credential hashes and OA tokens: owner-only files (as `canh collector`).
   process.umask(0o077);
-  if (sub === 'status') return notifyStatus(databaseFile(config), values.json ?? false, out);
+  if (sub === 'status') {
+    const db = openCollectorStore('notify', config, source, { create: false }, err);
+    return db ? notifyStatus(db, values.json ?? false, out) : 2;
+  }
   const channel = values.channel!;
   if (!config.notify.channels.some((c) => c.name === channel && c.enabled)) {
     const names = config.notify.channels.map((c) => `${c.name}${c.enabled ? '' : ' (disabled)'}`).join(', ') || 'none';
@@ -47,7 +59,9 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
     return 2;
   }
   const log = createLogger('canh-notify', { level: config.log.level === 'info' ? 'warn' : config.log.level, destination: err });
-  const db = openDatabase(databaseFile(config));
+  // A channel may be tried before the collector's first start, in its configured folder.
+  const db = openCollectorStore('notify', config, source, { create: true }, err);
+  if (!db) return 2;
   const notify = new NotifyService(config.notify, { db, clock: systemClock, log, metrics: new MetricsRegistry() });
   try {
     const n = testNotification(channel, systemClock);
@@ -65,8 +79,7 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
 }
 
 /** `canh notify status`: what the outbox holds, read-only. */
-function notifyStatus(file: string, json: boolean, out: NodeJS.WritableStream): number {
-  const db = openDatabase(file);
+function notifyStatus(db: SqliteDatabase, json: boolean, out: NodeJS.WritableStream): number {
   try {
     const outbox = new Outbox(db, { maxPendingPerChannel: Number.MAX_SAFE_INTEGER, retentionMs: Number.MAX_SAFE_INTEGER });
     const counts = outbox.counts();

@@ -1,5 +1,5 @@
-import { loadCollectorConfig } from './collector-config.js';
-import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { systemClock } from '../common/clock.js';
@@ -11,14 +11,8 @@ import { lastCompleteMonth, ReportService } from '../collector/report/report-ser
 import { siteDirectory } from '../collector/sites/site-settings.js';
 import { SqliteOutageStore } from '../collector/outage/sqlite-outage-store.js';
 import { SqliteHistory } from '../collector/store/sqlite-history.js';
-import { openDatabase, SqliteStore } from '../collector/store/sqlite-store.js';
-
-const USAGE = `Usage: canh report --site <id|all> [--month YYYY-MM] [--format md|html|csv|json] [--lang vi|en] [--out FILE]
-                   [--config collector.json] [--generated-at ISO-TIME]
-  Monthly infrastructure report from the collector's data (its dataDir and site settings).
-  --month defaults to the last complete month (Vietnam time); --format to md; --lang to vi.
-  Without --out the report goes to standard output.
-`;
+import { SqliteStore } from '../collector/store/sqlite-store.js';
+import { cliLang, helpText, parseArgsMessage, usageError } from './help.js';
 
 /** `canh report`: build one month's report from the collector's store (read only). */
 export async function runReportCommand(argv: string[]): Promise<number> {
@@ -33,17 +27,19 @@ export async function runReportCommand(argv: string[]): Promise<number> {
         lang: { type: 'string', default: 'vi' },
         out: { type: 'string', short: 'o' },
         config: { type: 'string', short: 'c' },
+        'data-dir': { type: 'string' },
         'generated-at': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
     }));
   } catch (err) {
-    process.stderr.write(`canh report: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
+    const lang = cliLang(argv);
+    return usageError('report', parseArgsMessage(err, lang) ?? (err as Error).message, lang);
   }
+  const lang = cliLang(argv);
   if (values.help) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText('report', lang));
     return 0;
   }
   const problems: string[] = [];
@@ -55,7 +51,8 @@ export async function runReportCommand(argv: string[]): Promise<number> {
     generatedAt = Date.parse(values['generated-at']);
     if (Number.isNaN(generatedAt)) problems.push('--generated-at must be an ISO time, e.g. 2026-12-01T07:00:00+07:00');
   }
-  const config = loadCollectorConfig('report', { file: values.config });
+  const source = { file: values.config, dataDir: values['data-dir'] };
+  const config = loadCollectorConfig('report', source);
   if (!config) return 2;
   const month = values.month ?? lastCompleteMonth(systemClock.now(), config.siteDefaults.workingHours.timezone);
   try {
@@ -63,17 +60,11 @@ export async function runReportCommand(argv: string[]): Promise<number> {
   } catch (err) {
     problems.push(`--month: ${(err as Error).message}`);
   }
-  if (problems.length) {
-    process.stderr.write(`canh report: ${problems.join('\ncanh report: ')}\n\n${USAGE}`);
-    return 2;
-  }
+  if (problems.length) return usageError('report', problems.join('\ncanh report: '), lang);
 
   const file = join(config.dataDir, 'canh.db');
-  if (!existsSync(file)) {
-    process.stderr.write(`canh report: no collector data at ${file} (set dataDir in --config or CANH_COLLECTOR__DATA_DIR)\n`);
-    return 1;
-  }
-  const db = openDatabase(file);
+  const db = openCollectorStore('report', config, source, { create: false });
+  if (!db) return 1;
   try {
     const store = new SqliteStore(db, file);
     const history = new SqliteHistory(db, systemClock);

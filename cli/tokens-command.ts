@@ -1,16 +1,8 @@
-import { loadCollectorConfig } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { TokenStore } from '../collector/http/api/auth/token-store.js';
-import { databaseFile } from '../collector/collector.js';
-import { openDatabase } from '../collector/store/sqlite-store.js';
 import { systemClock } from '../common/clock.js';
-
-const HELP = `canh tokens create --name NAME --role read|admin [--json]
-                                         API/board token (shown only once)
-canh tokens list [--json]
-canh tokens revoke ID
-  (all take --config FILE or --data-dir DIR to find the collector's store)
-`;
+import { cliLang, usageError } from './help.js';
 
 /** `canh tokens …`: API tokens for the REST API and the board (docs/api.md "Auth"). */
 export async function runTokensCommand(argv: string[]): Promise<number> {
@@ -28,12 +20,24 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
   });
   const [sub, arg] = positionals;
   if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') {
-    process.stderr.write(HELP);
-    return 2;
+    const lang = cliLang(argv);
+    return usageError(
+      'tokens',
+      sub === undefined
+        ? lang === 'vi'
+          ? 'thiếu lệnh con (create, list, revoke)'
+          : 'missing subcommand (create, list, revoke)'
+        : lang === 'vi'
+          ? `không có lệnh con "${sub}"`
+          : `unknown subcommand: ${sub}`,
+      lang,
+    );
   }
-  const config = loadCollectorConfig('tokens', { file: values.config, dataDir: values['data-dir'] });
+  const source = { file: values.config, dataDir: values['data-dir'] };
+  const config = loadCollectorConfig('tokens', source);
   if (!config) return 2;
-  const db = openDatabase(databaseFile(config));
+  const db = openCollectorStore('tokens', config, source, { create: sub === 'create' });
+  if (!db) return 2;
   try {
     const tokens = new TokenStore(db);
     const now = systemClock.now();

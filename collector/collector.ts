@@ -356,7 +356,12 @@ export class Collector {
     this.rollups.start();
     // After the notifiers: a report due while the collector was off is queued now.
     this.reportJob?.start();
-    if (this.initialAdminToken) this.announce(firstStartBanner(this.initialAdminToken, this.http.port()));
+    // Shown only now that the board is listening; a start that failed before this line
+    // leaves the token "unseen", and the next start revokes it and shows a new one.
+    if (this.initialAdminToken) {
+      this.announce(firstStartBanner(this.initialAdminToken, this.http.port(), this.tokens.revokedUnseen > 0));
+      this.tokens.markShown();
+    }
     this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
   }
 
@@ -417,8 +422,12 @@ function closedUpdate(c: Parameters<ClosedListener>[0]): Parameters<StreamHub['p
 }
 
 /** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */
-export function firstStartBanner(token: string, httpPort: number): string {
+export function firstStartBanner(token: string, httpPort: number, replacesUnseen = false): string {
   return (
+    (replacesUnseen
+      ? `\n  Lần chạy trước dừng trước khi kịp hiện mã quản trị: mã đó đã bị thu hồi, đây là mã mới.\n` +
+        `  The previous start stopped before it could show its admin token: that one is revoked, here is a new one.\n`
+      : '') +
     `\n  Mã quản trị (chỉ hiện một lần) / admin token (shown only once):\n\n    ${token}\n\n` +
     `  Dùng mã này để đăng nhập bảng theo dõi / log in to the board with it: http://localhost:${httpPort}/\n` +
     `  Cất giữ cẩn thận; tạo mã khác bằng / create more with: canh tokens create --name NAME --role read|admin\n\n`

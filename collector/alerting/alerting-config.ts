@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigError, deepMerge, formatIssues } from '../../common/config-loader.js';
+import { ConfigError, deepMerge, findUnknownKeys, formatIssues, unknownKeyProblem } from '../../common/config-loader.js';
 import type { CommonParams } from './rules/alert-rule.js';
 import { BUILT_IN_RULES } from './rules/registry.js';
 
@@ -158,7 +158,12 @@ export function resolveRulesFile(config: AlertingConfig, readFile: (f: string) =
   }
   if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw new ConfigError([`alerting.rulesFile: ${f} must contain a JSON object of rules`]);
   const r = RulesSchema.safeParse(deepMerge(config.rules as Record<string, unknown>, extra as Record<string, unknown>));
-  if (!r.success) throw new ConfigError(formatIssues(r.error.issues).map((l) => `${f}: ${l}`));
+  const problems = [
+    ...(r.success ? [] : formatIssues(r.error.issues.filter((i) => i.code !== 'unrecognized_keys'))),
+    ...findUnknownKeys(RulesSchema, extra).map((u) => unknownKeyProblem(u)),
+  ];
+  if (!r.success && !problems.length) problems.push(...formatIssues(r.error.issues));
+  if (problems.length || !r.success) throw new ConfigError(problems.map((l) => `${f}: ${l}`));
   return { ...config, rules: r.data };
 }
 

@@ -79,7 +79,12 @@ describe('agent config', () => {
   });
 
   it('ignores prototype-pollution keys from the environment', () => {
-    loadConfig(AgentConfigSchema, { envPrefix: 'CANH_AGENT', env: { CANH_AGENT__SITE: 'a', CANH_AGENT__MQTT__PASSWORD: 'p', CANH_AGENT____PROTO____POLLUTED: '1' } });
+    // Not a key of the agent's config: refused as unknown (and nothing polluted).
+    const p = problems(() =>
+      loadConfig(AgentConfigSchema, { envPrefix: 'CANH_AGENT', env: { CANH_AGENT__SITE: 'a', CANH_AGENT__MQTT__PASSWORD: 'p', CANH_AGENT____PROTO____POLLUTED: '1' } }),
+    );
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/^CANH_AGENT____PROTO____POLLUTED \(proto\): unknown key/);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 

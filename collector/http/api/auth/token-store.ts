@@ -20,6 +20,8 @@ const MIGRATIONS = [
      hash TEXT PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES api_tokens (id),
      created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
    CREATE INDEX api_sessions_token ON api_sessions (token_id);`,
+  // 2 (issue 15): the first-start admin token stays "unseen" until the collector has shown it.
+  `ALTER TABLE api_tokens ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 /** Who is asking: resolved from a bearer token or a board session. */
@@ -80,7 +82,11 @@ export class TokenStore {
   constructor(private readonly db: SqliteDatabase) {
     migrateModule(db, 'auth', MIGRATIONS);
     this.stmts = {
-      insert: db.prepare(`INSERT INTO api_tokens (name, role, hash, hint, created_at) VALUES (?, ?, ?, ?, ?)`),
+      insert: db.prepare(`INSERT INTO api_tokens (name, role, hash, hint, created_at, unseen) VALUES (?, ?, ?, ?, ?, ?)`),
+      unseen: db.prepare(`SELECT id, last_used_at FROM api_tokens WHERE unseen = 1 AND revoked_at IS NULL`),
+      clearUnseen: db.prepare(`UPDATE api_tokens SET unseen = 0 WHERE id = ?`),
+      activeAdmins: db.prepare(`SELECT count(*) AS n FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL`),
+      markShown: db.prepare(`UPDATE api_tokens SET unseen = 0 WHERE unseen = 1`),
       count: db.prepare(`SELECT count(*) AS n FROM api_tokens`),
       list: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`),
       get: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ?`),
@@ -104,26 +110,51 @@ export class TokenStore {
   }
 
   /** Create a token; the secret is returned here only. */
-  create(name: string, role: Role, now: number): { id: number; name: string; role: Role; token: string } {
+  create(name: string, role: Role, now: number, unseen = false): { id: number; name: string; role: Role; token: string } {
     const token = newSecret();
     const hint = token.slice(0, TOKEN_PREFIX.length + 4);
-    const id = Number(this.stmts.insert.run(name, role, hashSecret(token), hint, now).lastInsertRowid);
+    const id = Number(this.stmts.insert.run(name, role, hashSecret(token), hint, now, unseen ? 1 : 0).lastInsertRowid);
     return { id, name, role, token };
   }
 
+  /** Set by {@link ensureInitialAdmin}: how many first-start tokens it revoked because no one ever saw them. */
+  revokedUnseen = 0;
+
   /**
    * The first start: when no token was ever created, create an admin token and return
-   * its secret (to be shown once); otherwise undefined.
+   * its secret (to be shown once, then {@link markShown}); otherwise undefined. A
+   * first-start token that was never shown (the start failed before the collector could
+   * print it, e.g. its HTTP port was taken) and never used is revoked, and a new one is
+   * made when no other admin token remains: otherwise the officer would be told to use a
+   * token no one has ever seen.
    */
   ensureInitialAdmin(now: number): string | undefined {
     // IMMEDIATE: it reads then writes while the collector commits (WAL: a deferred
     // transaction cannot upgrade after another commit, and fails with SQLITE_BUSY).
     return this.db
       .transaction(() => {
-        if ((this.stmts.count.get() as { n: number }).n > 0) return undefined;
-        return this.create('admin', 'admin', now).token;
+        this.revokedUnseen = 0;
+        for (const t of this.stmts.unseen.all() as Array<{ id: number; last_used_at: number | null }>) {
+          // Used means someone had it: seen after all.
+          if (t.last_used_at !== null) this.stmts.clearUnseen.run(t.id);
+          else {
+            this.stmts.revoke.run(now, t.id);
+            this.stmts.clearUnseen.run(t.id);
+            this.stmts.deleteTokenSessions.run(t.id);
+            this.revokedUnseen++;
+          }
+        }
+        const first = (this.stmts.count.get() as { n: number }).n === 0;
+        const orphaned = this.revokedUnseen > 0 && (this.stmts.activeAdmins.get() as { n: number }).n === 0;
+        if (!first && !orphaned) return undefined;
+        return this.create('admin', 'admin', now, true).token;
       })
       .immediate();
+  }
+
+  /** The first-start token was shown: it is no longer replaced at the next start. */
+  markShown(): void {
+    this.stmts.markShown.run();
   }
 
   list(): TokenInfo[] {

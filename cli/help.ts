@@ -1,0 +1,385 @@
+import { VERSION } from '../common/version.js';
+
+/**
+ * `--help` of every `canh` command, in Vietnamese (default) and English, and the one way
+ * a command reports a user error (unknown option, missing value): a clear line and the
+ * command's usage on stderr, exit code 2, never a stack trace. No imports beyond the
+ * version: the agent bundle carries this file too.
+ */
+
+export type CliLang = 'vi' | 'en';
+
+/**
+ * The language of the CLI's own texts: `--lang vi|en`, else `CANH_LANG`, else the
+ * POSIX locale (`LC_ALL`, `LC_MESSAGES`, `LANG`) when it is English; Vietnamese otherwise
+ * (a server's `C.UTF-8` or an unset locale says nothing about its officer).
+ */
+export function cliLang(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliLang {
+  const flag = langFlag(argv);
+  if (flag === 'vi' || flag === 'en') return flag;
+  for (const v of [env.CANH_LANG, env.LC_ALL, env.LC_MESSAGES, env.LANG]) {
+    if (!v) continue;
+    const l = v.toLowerCase();
+    if (l.startsWith('vi')) return 'vi';
+    if (l.startsWith('en')) return 'en';
+    // CANH_LANG set to something else, or a locale such as C/POSIX: keep looking, then Vietnamese.
+  }
+  return 'vi';
+}
+
+/** The value of `--lang X` / `--lang=X` before a `--`, if any. */
+export function langFlag(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (a === '--lang') return argv[i + 1];
+    if (a.startsWith('--lang=')) return a.slice('--lang='.length);
+  }
+  return undefined;
+}
+
+/** `argv` without `--lang X` / `--lang=X` (for commands that have no `--lang` of their own). */
+export function withoutLang(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--lang') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--lang=')) continue;
+    out.push(a);
+  }
+  return out;
+}
+
+/** True when `-h` or `--help` is among the arguments (before a `--`). */
+export function wantsHelp(argv: readonly string[]): boolean {
+  for (const a of argv) {
+    if (a === '--') return false;
+    if (a === '-h' || a === '--help') return true;
+  }
+  return false;
+}
+
+type Texts = Record<CliLang, string>;
+
+const STORE_NOTE: Texts = {
+  vi: `Tìm kho dữ liệu của máy chủ thu thập (canh.db) ở đâu:
+  --config FILE      tệp cấu hình JSON của máy chủ thu thập (khóa dataDir)
+  --data-dir DIR     thư mục dữ liệu (mặc định ./data của thư mục hiện tại)
+  hoặc biến môi trường CANH_COLLECTOR_CONFIG / CANH_COLLECTOR__DATA_DIR.
+`,
+  en: `Where the collector's store (canh.db) is:
+  --config FILE      the collector's JSON configuration (its dataDir key)
+  --data-dir DIR     the data folder (default ./data of the current folder)
+  or the environment: CANH_COLLECTOR_CONFIG / CANH_COLLECTOR__DATA_DIR.
+`,
+};
+
+const COMMON: Texts = {
+  vi: `  -h, --help         hiện hướng dẫn này
+  --lang vi|en       ngôn ngữ (mặc định tiếng Việt; cũng theo CANH_LANG hoặc LANG)
+`,
+  en: `  -h, --help         show this help
+  --lang vi|en       language (Vietnamese by default; also from CANH_LANG or LANG)
+`,
+};
+
+const HELP: Record<string, Texts> = {
+  canh: {
+    vi: `canh ${VERSION} — giám sát hạ tầng CNTT cho Trung tâm Phục vụ hành chính công cấp xã
+
+Cách dùng: canh LỆNH [tùy chọn]      (canh LỆNH --help: chi tiết từng lệnh)
+
+Lệnh:
+  up            chạy nhanh trên máy này: máy chủ thu thập (bảng theo dõi, kho dữ liệu)
+                và một tác tử (agent) cho chính máy này
+  collector     chạy máy chủ thu thập
+  agent         chạy tác tử trên một máy tính văn phòng
+  credentials   tạo, liệt kê, thu hồi thông tin đăng nhập MQTT của các máy
+  tokens        mã truy cập bảng theo dõi và API (quyền xem hoặc quản trị)
+  alerts        xem các cảnh báo
+  silence       tạm tắt cảnh báo khi bảo trì
+  notify        gửi thử thông báo (Zalo, e-mail, webhook); tình trạng gửi
+  report        báo cáo hạ tầng hằng tháng
+  version       phiên bản
+
+Tùy chọn chung:
+${COMMON.vi}Cấu hình: --config FILE (JSON); ghi đè bằng biến môi trường CANH_AGENT__… /
+CANH_COLLECTOR__… (ví dụ CANH_COLLECTOR__HTTP__PORT=8081).
+Trong thư mục mã nguồn, sau "npm install && npm start": npx canh LỆNH …
+Hướng dẫn tiếng Việt: docs/vi/README.md
+`,
+    en: `canh ${VERSION} — IT infrastructure monitoring for commune public-service centres
+
+Usage: canh COMMAND [options]      (canh COMMAND --help for each command)
+
+Commands:
+  up            quick start on this PC: the collector (board, store) and an agent
+                for this PC
+  collector     run the collector
+  agent         run the agent on an office PC
+  credentials   create, list, revoke the PCs' MQTT credentials
+  tokens        board and API tokens (read or admin)
+  alerts        list alerts
+  silence       mute alerts during maintenance
+  notify        send a test notification (Zalo, e-mail, webhook); delivery state
+  report        monthly infrastructure report
+  version       print the version
+
+Common options:
+${COMMON.en}Configuration: --config FILE (JSON); environment overrides CANH_AGENT__… /
+CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
+From the source folder, after "npm install && npm start": npx canh COMMAND …
+Vietnamese guide: docs/vi/README.md
+`,
+  },
+  up: {
+    vi: `Cách dùng: canh up [--data-dir ./data] [--site local] [--config FILE] [--interval GIÂY]
+
+Chạy trên máy này máy chủ thu thập (MQTT tích hợp, kho dữ liệu, bảng theo dõi ở
+http://localhost:8080/) và một tác tử cho chính máy này. Lần chạy đầu in ra một mã quản
+trị (canh_…) một lần duy nhất: hãy cất giữ, dùng để đăng nhập bảng theo dõi.
+Ctrl+C để dừng.
+
+Tùy chọn:
+  --data-dir DIR     thư mục dữ liệu (mặc định ./data)
+  --site ID          mã điểm (xã) của máy này (mặc định local)
+  --interval GIÂY    chu kỳ đo của tác tử (mặc định 15)
+  -c, --config FILE  tệp cấu hình JSON của máy chủ thu thập
+${COMMON.vi}`,
+    en: `Usage: canh up [--data-dir ./data] [--site local] [--config FILE] [--interval SECONDS]
+
+Runs on this PC the collector (embedded MQTT broker, store, board at
+http://localhost:8080/) and an agent for this PC. The first start prints an admin token
+(canh_…) once: keep it, it signs you in to the board. Ctrl+C stops.
+
+Options:
+  --data-dir DIR     data folder (default ./data)
+  --site ID          site (commune) id of this PC (default local)
+  --interval SECONDS the agent's sampling interval (default 15)
+  -c, --config FILE  the collector's JSON configuration
+${COMMON.en}`,
+  },
+  collector: {
+    vi: `Cách dùng: canh collector [--config FILE]
+
+Chạy máy chủ thu thập: nhận số liệu của các tác tử qua MQTT, lưu, phát hiện mất điện /
+mất mạng / treo máy, gửi cảnh báo, phục vụ bảng theo dõi và API.
+Lần chạy đầu in ra mã quản trị một lần duy nhất (khi cổng HTTP đã sẵn sàng).
+
+Tùy chọn:
+  -c, --config FILE  tệp cấu hình JSON (hoặc CANH_COLLECTOR_CONFIG); ghi đè bằng
+                     biến môi trường CANH_COLLECTOR__… (ví dụ CANH_COLLECTOR__HTTP__PORT)
+${COMMON.vi}`,
+    en: `Usage: canh collector [--config FILE]
+
+Runs the collector: receives the agents' figures over MQTT, stores them, tells power cuts
+from network cuts and freezes, sends alerts, serves the board and the API.
+The first start prints an admin token once (when the HTTP port is listening).
+
+Options:
+  -c, --config FILE  JSON configuration (or CANH_COLLECTOR_CONFIG); environment
+                     overrides CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT)
+${COMMON.en}`,
+  },
+  agent: {
+    vi: `Cách dùng: canh agent [--config FILE]
+
+Chạy tác tử trên máy tính văn phòng: đo CPU, bộ nhớ, ổ đĩa, mạng, ping, cổng dịch vụ công
+mỗi 15 giây và gửi về máy chủ thu thập (lưu trên đĩa trước, không mất khi mất mạng).
+
+Tùy chọn:
+  -c, --config FILE  tệp cấu hình JSON (hoặc CANH_AGENT_CONFIG); ghi đè bằng biến môi
+                     trường CANH_AGENT__… (ví dụ CANH_AGENT__MQTT__URL)
+${COMMON.vi}`,
+    en: `Usage: canh agent [--config FILE]
+
+Runs the agent on an office PC: CPU, memory, disks, network, ping and the public-service
+portals every 15 s, sent to the collector (kept on disk first: nothing lost in a cut).
+
+Options:
+  -c, --config FILE  JSON configuration (or CANH_AGENT_CONFIG); environment overrides
+                     CANH_AGENT__… (e.g. CANH_AGENT__MQTT__URL)
+${COMMON.en}`,
+  },
+  credentials: {
+    vi: `Cách dùng:
+  canh credentials add --site S [--host H] [--rotate] [--password-stdin] [--json]
+        tạo thông tin đăng nhập cho tác tử (theo máy với --host, hoặc theo điểm);
+        mật khẩu chỉ hiện một lần
+  canh credentials add-collector [--username U] [--rotate] [--password-stdin] [--json]
+        thông tin đăng nhập của máy chủ thu thập trên MQTT ngoài (Mosquitto, EMQX)
+  canh credentials list [--json]
+  canh credentials revoke USERNAME
+  canh credentials export-mosquitto --dir DIR [--owner USER]
+        ghi tệp mật khẩu và ACL cho Mosquitto
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh credentials add --site S [--host H] [--rotate] [--password-stdin] [--json]
+        an agent credential (per host with --host, or per site); the password is
+        shown only once
+  canh credentials add-collector [--username U] [--rotate] [--password-stdin] [--json]
+        the collector's login on an external broker (Mosquitto, EMQX)
+  canh credentials list [--json]
+  canh credentials revoke USERNAME
+  canh credentials export-mosquitto --dir DIR [--owner USER]
+        write Mosquitto's password and ACL files
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  tokens: {
+    vi: `Cách dùng:
+  canh tokens create --name TÊN --role read|admin [--json]
+        mã truy cập bảng theo dõi / API (read: chỉ xem; admin: cả tắt cảnh báo);
+        mã chỉ hiện một lần
+  canh tokens list [--json]
+  canh tokens revoke ID          (ID lấy từ canh tokens list)
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh tokens create --name NAME --role read|admin [--json]
+        a board / API token (read: view only; admin: may also silence alerts);
+        shown only once
+  canh tokens list [--json]
+  canh tokens revoke ID          (the id from canh tokens list)
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  alerts: {
+    vi: `Cách dùng:
+  canh alerts list [--state active|resolved|all] [--site S] [--limit N] [--json]
+        các cảnh báo (mặc định: đang có), tiếng Việt hoặc --lang en
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh alerts list [--state active|resolved|all] [--site S] [--limit N] [--json]
+        alerts (default: active ones), in Vietnamese or with --lang en
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  silence: {
+    vi: `Cách dùng:
+  canh silence add (--site S | --host H | --rule R)… (--for 2h | --until 2026-11-24T17:00+07:00)
+                   --comment "LÝ DO" [--author TÊN] [--starts THỜI-ĐIỂM] [--json]
+        tạm tắt thông báo cảnh báo (ví dụ khi thay switch); cảnh báo vẫn được ghi lại
+  canh silence list [--all] [--json]
+  canh silence expire ID         kết thúc sớm
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh silence add (--site S | --host H | --rule R)… (--for 2h | --until 2026-11-24T17:00+07:00)
+                   --comment "WHY" [--author NAME] [--starts ISO-TIME] [--json]
+        mute alert notifications (e.g. while a switch is replaced); alerts are still recorded
+  canh silence list [--all] [--json]
+  canh silence expire ID         end it early
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  notify: {
+    vi: `Cách dùng:
+  canh notify test --channel TÊN [--config FILE] [--data-dir DIR]
+        gửi một thông báo thử qua một kênh đã cấu hình (Zalo, e-mail, webhook) và cho
+        biết dịch vụ có nhận hay không
+  canh notify status [--json] [--config FILE] [--data-dir DIR]
+        số thông báo chờ gửi, đã gửi, lỗi theo từng kênh và các lỗi gần nhất
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh notify test --channel NAME [--config FILE] [--data-dir DIR]
+        send a test notification through one configured channel (Zalo, e-mail, webhook)
+        and say whether the service accepted it
+  canh notify status [--json] [--config FILE] [--data-dir DIR]
+        deliveries pending, sent, failed per channel and the latest failures
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  report: {
+    vi: `Cách dùng: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json]
+                   [--lang vi|en] [--out FILE] [--config FILE] [--data-dir DIR]
+
+Báo cáo hạ tầng hằng tháng của một điểm (hoặc all: tất cả) từ dữ liệu của máy chủ thu
+thập. --month mặc định là tháng trọn vẹn gần nhất (giờ Việt Nam); --format mặc định md;
+không có --out thì in ra màn hình.
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json]
+                   [--lang vi|en] [--out FILE] [--config FILE] [--data-dir DIR]
+
+A site's (or all sites') monthly infrastructure report from the collector's data.
+--month defaults to the last complete month (Vietnam time); --format to md; without
+--out the report goes to standard output.
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+};
+
+/** Commands with a `--help` text (the snapshot test walks them all). */
+export const HELP_COMMANDS: readonly string[] = Object.keys(HELP).filter((c) => c !== 'canh');
+
+export function helpText(command: string | undefined, lang: CliLang): string {
+  return (HELP[command ?? 'canh'] ?? HELP.canh!)[lang];
+}
+
+/**
+ * A user error of `command` (`canh credentials: unknown option --foo`) with its usage
+ * on stderr; returns 2, the exit code of a usage error.
+ */
+export function usageError(command: string | undefined, message: string, lang: CliLang, err: NodeJS.WritableStream = process.stderr): number {
+  const hint = lang === 'vi' ? `(canh ${command ? `${command} ` : ''}--help để xem hướng dẫn)` : `(canh ${command ? `${command} ` : ''}--help for help)`;
+  err.write(`canh${command ? ` ${command}` : ''}: ${message}\n\n${helpText(command, lang)}\n${hint}\n`);
+  return 2;
+}
+
+/**
+ * The message of a `node:util` parseArgs error (unknown option, missing or unexpected
+ * value, stray argument) in the CLI's language; undefined for any other error.
+ */
+export function parseArgsMessage(err: unknown, lang: CliLang): string | undefined {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e.code !== 'string' || !e.code.startsWith('ERR_PARSE_ARGS_')) return undefined;
+  const text = typeof e.message === 'string' ? e.message : '';
+  const quoted = /'([^']*)'/.exec(text)?.[1] ?? /"([^"]*)"/.exec(text)?.[1] ?? '';
+  switch (e.code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
+      return lang === 'vi' ? `không có tùy chọn ${quoted}` : `unknown option: ${quoted}`;
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      // "Option '--site <value>' argument missing" or "Option '--json' does not take an argument".
+      if (/argument missing/.test(text)) return lang === 'vi' ? `tùy chọn ${quoted.split(' ')[0]} cần một giá trị` : `option ${quoted.split(' ')[0]} needs a value`;
+      return lang === 'vi' ? `tùy chọn ${quoted.split(' ')[0]} không nhận giá trị` : `option ${quoted.split(' ')[0]} takes no value`;
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return lang === 'vi' ? `đối số thừa: ${quoted}` : `unexpected argument: ${quoted}`;
+    default:
+      return text;
+  }
+}
