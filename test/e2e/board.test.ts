@@ -318,7 +318,7 @@ describe('web board in Chromium', () => {
     await p.waitForSelector('#silences');
     expect(await p.evaluate(() => location.hash)).toBe('#/alerts');
     expect(await p.locator('#silence-form').count()).toBe(0);
-    expect(await p.textContent('#view')).toContain('Chỉ quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
+    expect(await p.textContent('#view')).toContain('Chỉ người vận hành hoặc quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
     expect(await p.locator('button.expire').count()).toBe(0);
     await p.click('#logout');
     await p.waitForSelector('#login-form');
