@@ -190,16 +190,18 @@ export class AuditLog {
     return this.db
       .transaction(() => {
         const before = new Map((this.stmts.configState.all() as Array<{ path: string; hash: string }>).map((r) => [r.path, r.hash]));
-        const changed: string[] = [];
-        for (const [p, h] of current) if (before.size > 0 && before.get(p) !== h) changed.push(p);
-        for (const p of before.keys()) if (!current.has(p)) changed.push(p);
+        const section = (p: string) => p.split('.')[0]!;
+        const sectionsBefore = new Set([...before.keys()].map(section));
+        const sectionsNow = new Set([...current.keys()].map(section));
+        const changed = new Set<string>();
+        // A section added or removed as a whole (`influx`) is one change, not one per key.
+        for (const [p, h] of current) if (before.size > 0 && before.get(p) !== h) changed.add(sectionsBefore.has(section(p)) ? p : section(p));
+        for (const p of before.keys()) if (!current.has(p)) changed.add(sectionsNow.has(section(p)) ? p : section(p));
         for (const [p, h] of current) this.stmts.putConfig.run(p, h);
         for (const p of before.keys()) if (!current.has(p)) this.stmts.dropConfig.run(p);
-        if (changed.length) {
-          changed.sort();
-          this.record({ action: 'config_change', actor: 'collector', via: 'collector', target: source ?? null, details: { changed } }, now);
-        }
-        return changed;
+        const list = [...changed].sort();
+        if (list.length) this.record({ action: 'config_change', actor: 'collector', via: 'collector', target: source ?? null, details: { changed: list } }, now);
+        return list;
       })
       .immediate();
   }
@@ -211,9 +213,9 @@ function fingerprint(v: unknown): string {
     .digest('hex');
 }
 
-/** One CSV field (RFC 4180), with a leading `=+-@` neutralised (spreadsheet formula injection). */
-export function csvField(v: unknown): string {
+/** One CSV field (RFC 4180) for separator `sep`, with a leading `=+-@` neutralised (spreadsheet formula injection). */
+export function csvField(v: unknown, sep: string): string {
   let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return s.includes(sep) || /["\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { AUDIT_ACTIONS, csvField, type AuditLog } from '../../../audit/audit-log.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
-import { EpochMs, resolveRange } from '../query-schemas.js';
+import { EpochMs, Lang, resolveRange } from '../query-schemas.js';
+import { CSV_BOM, csvSeparator } from '../../../report/render-csv.js';
 
 /** Rows of one CSV answer at most (one synchronous query on the loop: kept well under 50 ms). */
 export const AUDIT_CSV_MAX_ROWS = 5000;
@@ -13,12 +14,17 @@ const AuditQuery = z
     to: EpochMs.optional(),
     action: z.enum(AUDIT_ACTIONS).optional(),
     format: z.enum(['json', 'csv']).default('json'),
+    /** CSV: Vietnamese headers and `;` (as the reports, for a Vietnamese spreadsheet), or English and `,`. */
+    lang: Lang,
     limit: z.coerce.number().int().min(1).max(AUDIT_CSV_MAX_ROWS).optional(),
     before: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 
-const CSV_COLUMNS = ['id', 'time', 'action', 'actor', 'actorTokenId', 'via', 'client', 'target', 'details'] as const;
+const CSV_HEAD = {
+  vi: ['Mã', 'Thời điểm (UTC)', 'Hành động', 'Người thực hiện', 'Mã token', 'Qua', 'Địa chỉ', 'Đối tượng', 'Chi tiết'],
+  en: ['id', 'time', 'action', 'actor', 'actorTokenId', 'via', 'client', 'target', 'details'],
+};
 
 /**
  * `GET /api/audit` (issue 14 item 8, admin of every site): the audit log, newest first, paged
@@ -41,9 +47,10 @@ export function auditRoutes(audit: AuditLog): ApiModule {
         const page = rows.slice(0, limit);
         const next = rows.length > limit ? page[page.length - 1]!.id : null;
         if (q.format === 'json') return void res.json({ entries: page, next });
-        const lines = [CSV_COLUMNS.join(',')];
+        const sep = csvSeparator(q.lang);
+        const lines = [CSV_HEAD[q.lang].map((h) => csvField(h, sep)).join(sep)];
         for (const e of page) {
-          lines.push([e.id, new Date(e.t).toISOString(), e.action, e.actor, e.actorTokenId, e.via, e.client, e.target, e.details].map(csvField).join(','));
+          lines.push([e.id, new Date(e.t).toISOString(), e.action, e.actor, e.actorTokenId, e.via, e.client, e.target, e.details].map((v) => csvField(v, sep)).join(sep));
         }
         if (next !== null) res.setHeader('X-Canh-Next-Before', String(next));
         res.setHeader('Content-Type', 'text/csv; charset=utf-8');
@@ -51,7 +58,7 @@ export function auditRoutes(audit: AuditLog): ApiModule {
           'Content-Disposition',
           `attachment; filename="canh-audit-${new Date(range.from).toISOString().slice(0, 10)}-${new Date(range.to).toISOString().slice(0, 10)}.csv"`,
         );
-        res.send(`\uFEFF${lines.join('\r\n')}\r\n`);
+        res.send(`${CSV_BOM}${lines.join('\r\n')}\r\n`);
       });
     },
   };
