@@ -300,7 +300,7 @@ function openStream(token: string): { updates: Array<{ site: string; kind: strin
 
 describe('the live stream', () => {
   it('a client of site A hears of A only; a province client hears of both', async () => {
-    const mine = openStream(tok.readA);
+    const mine = openStream(tok.readA!);
     const all = openStream(admin);
     try {
       expect(await mine.opened).toBe(200);
