@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 
@@ -70,6 +70,9 @@ const MIGRATIONS = [
    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN ${APPEND_ONLY}; END;
    CREATE TABLE audit_config_state (path TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;`,
 ];
+
+/** The row of `audit_config_state` holding the key of the configuration fingerprints. */
+const FINGERPRINT_KEY = '(key)';
 
 /** Entries of untrusted origin (failed logins, bans) recorded per minute at most; the rest are counted. */
 export const UNTRUSTED_PER_MINUTE = 60;
@@ -181,15 +184,25 @@ export class AuditLog {
    * Returns the changed paths.
    */
   recordConfig(config: Record<string, unknown>, now: number, source: string | undefined): string[] {
-    const current = new Map<string, string>();
-    for (const [k, v] of Object.entries(config)) {
-      if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
-        for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) current.set(`${k}.${k2}`, fingerprint(v2));
-      } else current.set(k, fingerprint(v));
-    }
     return this.db
       .transaction(() => {
-        const before = new Map((this.stmts.configState.all() as Array<{ path: string; hash: string }>).map((r) => [r.path, r.hash]));
+        const stored = new Map((this.stmts.configState.all() as Array<{ path: string; hash: string }>).map((r) => [r.path, r.hash]));
+        // Keyed with a random key of this store: a fingerprint of a section holding a short
+        // secret cannot be looked up in a table of common passwords' hashes.
+        let key = stored.get(FINGERPRINT_KEY);
+        if (key === undefined) this.stmts.putConfig.run(FINGERPRINT_KEY, (key = randomBytes(32).toString('hex')));
+        stored.delete(FINGERPRINT_KEY);
+        const before = stored;
+        const fingerprint = (v: unknown) =>
+          createHmac('sha256', key)
+            .update(JSON.stringify(v) ?? 'undefined')
+            .digest('hex');
+        const current = new Map<string, string>();
+        for (const [k, v] of Object.entries(config)) {
+          if (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length > 0) {
+            for (const [k2, v2] of Object.entries(v as Record<string, unknown>)) current.set(`${k}.${k2}`, fingerprint(v2));
+          } else current.set(k, fingerprint(v));
+        }
         const section = (p: string) => p.split('.')[0]!;
         const sectionsBefore = new Set([...before.keys()].map(section));
         const sectionsNow = new Set([...current.keys()].map(section));
@@ -205,12 +218,6 @@ export class AuditLog {
       })
       .immediate();
   }
-}
-
-function fingerprint(v: unknown): string {
-  return createHash('sha256')
-    .update(JSON.stringify(v) ?? 'undefined')
-    .digest('hex');
 }
 
 /** One CSV field (RFC 4180) for separator `sep`, with a leading `=+-@` neutralised (spreadsheet formula injection). */

@@ -34,7 +34,9 @@ export interface ApiContext {
 /**
  * A family of REST routes (one file each, one registry line in the HTTP server, house
  * style §2): sites/hosts, history, events, incidents, alerts, silences, reports. Mounted
- * under `/api`; every route validates its input with zod and answers JSON.
+ * under `/api`; every route validates its input with zod and answers JSON, and every route
+ * that answers about sites asks `accessOf(res)` (auth/site-access.ts) for the principal's
+ * scope (issue 14 item 7): 403 for a site outside it, lists filtered to it.
  */
 export interface ApiModule {
   readonly name: string;
