@@ -5,6 +5,8 @@ import { CredentialStore } from '../collector/broker/credentials.js';
 import { exportMosquittoFiles } from '../collector/broker/mosquitto-config.js';
 import { systemClock } from '../common/clock.js';
 import { cliLang, usageError } from './help.js';
+import { AuditLog } from '../collector/audit/audit-log.js';
+import { cliActor } from './cli-actor.js';
 
 function lookupIds(user: string): { uid: number; gid: number } | undefined {
   try {
@@ -67,7 +69,12 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
   if (!db) return 2;
   const store = new CredentialStore(db);
   store.init();
+  const audit = new AuditLog(db);
   const now = systemClock.now();
+  // Issue 14 item 8: who added, rotated or revoked which credential (never its password).
+  const record = (username: string, before: boolean, details: Record<string, unknown>) =>
+    audit.record({ ...cliActor(), action: before ? 'credential_rotate' : 'credential_add', target: username, details }, now);
+  const activeBefore = () => new Set(store.list().flatMap((c) => (c.revokedAt === null ? [c.username] : [])));
   try {
     switch (sub) {
       case 'add': {
@@ -75,7 +82,9 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
           process.stderr.write('canh credentials add: --site is required\n');
           return 2;
         }
+        const active = activeBefore();
         const res = store.add({ site: values.site, ...(values.host ? { host: values.host } : {}), now, rotate: values.rotate ?? false, ...(given ? { password: given } : {}) });
+        record(res.username, active.has(res.username), { role: 'agent', site: values.site, host: values.host ?? null, passwordGiven: given !== undefined });
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else
           process.stdout.write(
@@ -84,6 +93,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         return 0;
       }
       case 'add-collector': {
+        const active = activeBefore();
         const res = store.add({
           role: 'collector',
           ...(values.username ? { username: values.username } : {}),
@@ -91,6 +101,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
           rotate: values.rotate ?? false,
           ...(given ? { password: given } : {}),
         });
+        record(res.username, active.has(res.username), { role: 'collector', passwordGiven: given !== undefined });
         if (values.json) process.stdout.write(`${JSON.stringify(res)}\n`);
         else process.stdout.write(`username: ${res.username}\npassword: ${res.password}\n(shown only this once)\n`);
         return 0;
@@ -114,6 +125,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
           process.stderr.write(`no active credential named ${arg}\n`);
           return 1;
         }
+        audit.record({ ...cliActor(), action: 'credential_revoke', target: arg }, now);
         process.stdout.write(`revoked ${arg}\n`);
         return 0;
       }

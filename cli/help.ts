@@ -102,7 +102,7 @@ Lệnh:
   collector     chạy máy chủ thu thập
   agent         chạy tác tử trên một máy tính văn phòng
   credentials   tạo, liệt kê, thu hồi thông tin đăng nhập MQTT của các máy
-  tokens        mã truy cập bảng theo dõi và API (quyền xem hoặc quản trị)
+  tokens        mã truy cập bảng theo dõi và API (quyền xem, vận hành, quản trị; theo xã)
   alerts        xem các cảnh báo
   silence       tạm tắt cảnh báo khi bảo trì
   notify        gửi thử thông báo (Zalo, e-mail, webhook); tình trạng gửi
@@ -125,7 +125,7 @@ Commands:
   collector     run the collector
   agent         run the agent on an office PC
   credentials   create, list, revoke the PCs' MQTT credentials
-  tokens        board and API tokens (read or admin)
+  tokens        board and API tokens (read, operator, admin; per site)
   alerts        list alerts
   silence       mute alerts during maintenance
   notify        send a test notification (Zalo, e-mail, webhook); delivery state
@@ -240,9 +240,10 @@ ${COMMON.en}`,
   },
   tokens: {
     vi: `Cách dùng:
-  canh tokens create --name TÊN --role read|admin [--json]
-        mã truy cập bảng theo dõi / API (read: chỉ xem; admin: cả tắt cảnh báo);
-        mã chỉ hiện một lần
+  canh tokens create --name TÊN --role read|operator|admin [--sites XA,XA|all] [--json]
+        mã truy cập bảng theo dõi / API (read: chỉ xem; operator: xem và tạm tắt
+        cảnh báo; admin: toàn quyền); --sites giới hạn mã trong các xã đó
+        (mặc định all: cả tỉnh); mã chỉ hiện một lần
   canh tokens list [--json]
   canh tokens revoke ID          (ID lấy từ canh tokens list)
 
@@ -250,9 +251,10 @@ ${STORE_NOTE.vi}
 Tùy chọn chung:
 ${COMMON.vi}`,
     en: `Usage:
-  canh tokens create --name NAME --role read|admin [--json]
-        a board / API token (read: view only; admin: may also silence alerts);
-        shown only once
+  canh tokens create --name NAME --role read|operator|admin [--sites SITE,SITE|all] [--json]
+        a board / API token (read: view only; operator: may also silence alerts;
+        admin: everything); --sites scopes it to those sites (default all: the
+        province); shown only once
   canh tokens list [--json]
   canh tokens revoke ID          (the id from canh tokens list)
 

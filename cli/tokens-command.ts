@@ -3,6 +3,10 @@ import { parseArgs } from 'node:util';
 import { TokenStore } from '../collector/http/api/auth/token-store.js';
 import { systemClock } from '../common/clock.js';
 import { cliLang, usageError } from './help.js';
+import { ROLES, type Role } from '../collector/http/api/api-module.js';
+import { ID_PATTERN } from '../contract/topics.js';
+import { AuditLog } from '../collector/audit/audit-log.js';
+import { cliActor } from './cli-actor.js';
 
 /** `canh tokens …`: API tokens for the REST API and the board (docs/api.md "Auth"). */
 export async function runTokensCommand(argv: string[]): Promise<number> {
@@ -15,6 +19,7 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
       'data-dir': { type: 'string' },
       name: { type: 'string' },
       role: { type: 'string' },
+      sites: { type: 'string' },
       json: { type: 'boolean' },
     },
   });
@@ -40,6 +45,8 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
   if (!db) return 2;
   try {
     const tokens = new TokenStore(db);
+    const audit = new AuditLog(db);
+    const actor = cliActor();
     const now = systemClock.now();
     switch (sub) {
       case 'create': {
@@ -48,13 +55,19 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
           process.stderr.write('canh tokens create: --name is required (1-64 characters)\n');
           return 2;
         }
-        if (values.role !== 'read' && values.role !== 'admin') {
-          process.stderr.write('canh tokens create: --role must be read or admin\n');
+        if (!ROLES.includes(values.role as Role)) {
+          process.stderr.write('canh tokens create: --role must be read, operator or admin\n');
           return 2;
         }
-        const t = tokens.create(name, values.role, now);
+        const sites = parseSites(values.sites);
+        if (typeof sites === 'string') {
+          process.stderr.write(`canh tokens create: ${sites}\n`);
+          return 2;
+        }
+        const t = tokens.create(name, values.role as Role, now, sites);
+        audit.record({ ...actor, action: 'token_create', target: `token ${t.id}`, details: { name: t.name, role: t.role, sites: t.sites } }, now);
         if (values.json) process.stdout.write(`${JSON.stringify(t)}\n`);
-        else process.stdout.write(`id: ${t.id}\nrole: ${t.role}\ntoken: ${t.token}\n(the token is shown only this once)\n`);
+        else process.stdout.write(`id: ${t.id}\nrole: ${t.role}\nsites: ${t.sites === null ? 'all' : t.sites.join(',')}\ntoken: ${t.token}\n(the token is shown only this once)\n`);
         return 0;
       }
       case 'list': {
@@ -64,7 +77,7 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
           for (const t of list) {
             const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
             process.stdout.write(
-              `${t.id}\t${t.role}\t${JSON.stringify(t.name)}\t${t.hint}…\tcreated=${iso(t.createdAt)}\tlastUsed=${iso(t.lastUsedAt)}${t.revokedAt !== null ? `\trevoked=${iso(t.revokedAt)}` : ''}\n`,
+              `${t.id}\t${t.role}\tsites=${t.sites === null ? 'all' : t.sites.join(',')}\t${JSON.stringify(t.name)}\t${t.hint}…\tcreated=${iso(t.createdAt)}\tlastUsed=${iso(t.lastUsedAt)}${t.revokedAt !== null ? `\trevoked=${iso(t.revokedAt)}` : ''}\n`,
             );
           }
         return 0;
@@ -79,6 +92,7 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
           process.stderr.write(`no active token ${id}\n`);
           return 1;
         }
+        audit.record({ ...actor, action: 'token_revoke', target: `token ${id}`, details: { name: tokens.get(id)?.name } }, now);
         process.stdout.write(`revoked token ${id}\n`);
         return 0;
       }
@@ -89,4 +103,17 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+/** `--sites a,b` → the site ids; absent or `all` → null (every site); an error message otherwise. */
+export function parseSites(arg: string | undefined): string[] | null | string {
+  if (arg === undefined || arg.trim() === 'all') return null;
+  const sites = arg
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (sites.length === 0) return '--sites needs site ids (xa-a,xa-b) or all';
+  const bad = sites.filter((s) => !ID_PATTERN.test(s));
+  if (bad.length) return `--sites: not a site id: ${bad.map((s) => JSON.stringify(s)).join(', ')} (lowercase a-z, 0-9, - and _)`;
+  return sites;
 }

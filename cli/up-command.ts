@@ -1,3 +1,4 @@
+import { cliActor } from './cli-actor.js';
 import { loadCollectorConfig } from './collector-config.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
@@ -52,6 +53,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   const username = agentUsername(site, host);
   if (!secret || secret.username !== username) {
     const res = collector.credentials.add({ site, host, now: collector.clock.now(), rotate: true });
+    collector.audit.record({ ...cliActor(), action: 'credential_rotate', target: res.username, details: { role: 'agent', site, host, localAgent: true } }, collector.clock.now());
     secret = res;
     mkdirSync(config.dataDir, { recursive: true });
     writeFileSync(`${secretFile}.tmp`, JSON.stringify(res), { mode: 0o600 });

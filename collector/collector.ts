@@ -13,7 +13,8 @@ import { EmbeddedBroker } from './broker/embedded-broker.js';
 import type { CollectorConfig } from './config.js';
 import { ApiCore } from './http/api/api-core.js';
 import type { ApiModule } from './http/api/api-module.js';
-import { Authenticator } from './http/api/auth/authenticator.js';
+import { AuditLog } from './audit/audit-log.js';
+import { auditRoutes } from './http/api/routes/audit.js';
 import { TokenStore } from './http/api/auth/token-store.js';
 import { alertsRoutes } from './http/api/routes/alerts.js';
 import { authRoutes } from './http/api/routes/auth.js';
@@ -80,6 +81,7 @@ interface OpenedStorage {
   store: Store;
   credentials: CredentialStore;
   tokens: TokenStore;
+  audit: AuditLog;
   initialAdminToken: string | undefined;
 }
 
@@ -106,6 +108,8 @@ export class Collector {
   readonly store: Store;
   readonly credentials: CredentialStore;
   readonly tokens: TokenStore;
+  /** Who did what, when and from where (issue 14 item 8): append-only. */
+  readonly audit: AuditLog;
   readonly metrics = new MetricsRegistry();
   /** Site names, working hours and thresholds (config.sites over config.siteDefaults). */
   readonly sites: SiteDirectory;
@@ -151,8 +155,11 @@ export class Collector {
     const credentials = new CredentialStore(db);
     credentials.init();
     const tokens = new TokenStore(db);
+    const audit = new AuditLog(db);
     const initialAdminToken = tokens.ensureInitialAdmin(clock.now());
-    return new Collector(config, log, deps, { db, store, credentials, tokens, initialAdminToken });
+    if (initialAdminToken)
+      audit.record({ action: 'token_create', actor: 'collector', via: 'collector', target: 'token 1', details: { name: 'admin', role: 'admin', firstStart: true } }, clock.now());
+    return new Collector(config, log, deps, { db, store, credentials, tokens, audit, initialAdminToken });
   }
 
   private constructor(
@@ -167,6 +174,7 @@ export class Collector {
     const store = (this.store = opened.store);
     this.credentials = opened.credentials;
     const tokens = (this.tokens = opened.tokens);
+    const audit = (this.audit = opened.audit);
     this.initialAdminToken = opened.initialAdminToken;
     this.announce = deps.announce ?? ((text) => void process.stdout.write(text));
     const sites = (this.sites = siteDirectory(config.sites, config.siteDefaults));
@@ -297,16 +305,19 @@ export class Collector {
 
     // The REST API (docs/api.md): one route family per file, one line each, mounted in this order.
     const sessionIdleMs = config.api.sessionIdleHours * 3_600_000;
-    const api = new ApiCore({ authenticator: new Authenticator(tokens, clock, sessionIdleMs), clock, log: httpLog, metrics, settings: config.api });
+    const api = new ApiCore({ tokens, audit, clock, log: httpLog, metrics, settings: config.api });
     const apiModules: ApiModule[] = [
       authRoutes({
         tokens,
         loginLimit: api.rateLimit(api.loginLimiter, 'login'),
-        loginLimiter: api.loginLimiter,
+        authBan: api.authBan(),
+        onLoginFailure: (req) => api.loginFailure(req),
         sessionIdleMs,
-        secureCookie: config.api.secureCookie,
+        // `req.secure`: TLS here, or https as a trusted proxy says (issue 14 item 9).
+        secureCookie: (req) => config.api.secureCookie || req.secure,
       }),
       tokensRoutes(tokens),
+      auditRoutes(audit),
       sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site), webChecks }),
       hostsRoutes({ store, sites, stoppedHosts: (site) => outages.stoppedHosts(site) }),
       historyRoutes(history),
@@ -321,6 +332,9 @@ export class Collector {
     this.http = new HttpServer({
       host: config.http.host,
       port: config.http.port,
+      tls: config.http.tls,
+      trustedProxies: config.http.trustedProxies,
+      hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds,
       store,
       api,
       apiModules,
@@ -333,6 +347,9 @@ export class Collector {
   }
 
   async start(): Promise<void> {
+    // Configuration changes since the last start (section names only: values may be secrets).
+    const changed = this.audit.recordConfig(this.config as unknown as Record<string, unknown>, this.clock.now(), undefined);
+    if (changed.length) this.log.info({ changed }, 'configuration changed since the last start (audit log)');
     this.health.start();
     // After the store (opened by open()), before the broker delivers messages.
     await this.influx?.start();
@@ -359,7 +376,7 @@ export class Collector {
     // Shown only now that the board is listening; a start that failed before this line
     // leaves the token "unseen", and the next start revokes it and shows a new one.
     if (this.initialAdminToken) {
-      this.announce(firstStartBanner(this.initialAdminToken, this.http.port(), this.tokens.revokedUnseen > 0));
+      this.announce(firstStartBanner(this.initialAdminToken, this.http.port(), this.tokens.revokedUnseen > 0, this.config.http.tls ? 'https' : 'http'));
       this.tokens.markShown();
     }
     this.log.info({ dataDir: this.config.dataDir, broker: this.config.broker.mode }, 'collector started');
@@ -422,14 +439,14 @@ function closedUpdate(c: Parameters<ClosedListener>[0]): Parameters<StreamHub['p
 }
 
 /** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */
-export function firstStartBanner(token: string, httpPort: number, replacesUnseen = false): string {
+export function firstStartBanner(token: string, httpPort: number, replacesUnseen = false, scheme: 'http' | 'https' = 'http'): string {
   return (
     (replacesUnseen
       ? `\n  Lần chạy trước dừng trước khi kịp hiện mã quản trị: mã đó đã bị thu hồi, đây là mã mới.\n` +
         `  The previous start stopped before it could show its admin token: that one is revoked, here is a new one.\n`
       : '') +
     `\n  Mã quản trị (chỉ hiện một lần) / admin token (shown only once):\n\n    ${token}\n\n` +
-    `  Dùng mã này để đăng nhập bảng theo dõi / log in to the board with it: http://localhost:${httpPort}/\n` +
-    `  Cất giữ cẩn thận; tạo mã khác bằng / create more with: canh tokens create --name NAME --role read|admin\n\n`
+    `  Dùng mã này để đăng nhập bảng theo dõi / log in to the board with it: ${scheme}://localhost:${httpPort}/\n` +
+    `  Cất giữ cẩn thận; tạo mã khác bằng / create more with: canh tokens create --name NAME --role read|operator|admin [--sites SITE,…]\n\n`
   );
 }

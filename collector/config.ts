@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { HealthConfigSchema } from './health/health-config.js';
@@ -5,6 +6,16 @@ import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
 import { ReportConfigSchema } from './report/report-config.js';
 import { SiteSettingsSchema, SitesSchema } from './sites/site-settings.js';
+
+/** An address or CIDR range of a trusted reverse proxy, or proxy-addr's `loopback`/`linklocal`/`uniquelocal`. */
+const proxyAddress = z.string().refine((s) => {
+  if (s === 'loopback' || s === 'linklocal' || s === 'uniquelocal') return true;
+  const [ip, bits, more] = s.split('/');
+  if (more !== undefined || !ip || !isIP(ip)) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (isIP(ip) === 4 ? 32 : 128);
+}, 'must be an IP address, a CIDR range (10.0.0.0/8) or loopback/linklocal/uniquelocal');
 
 const tlsFiles = z.object({
   caFile: z.string().optional(),
@@ -57,6 +68,21 @@ export const CollectorConfigSchema = z.object({
     .object({
       host: z.string().default('0.0.0.0'),
       port: z.number().int().min(0).max(65535).default(8080),
+      /** Serve the board and API over HTTPS on `port` from these PEM files (issue 14 item 9). */
+      tls: z
+        .object({
+          certFile: z.string().min(1),
+          keyFile: z.string().min(1),
+        })
+        .strict()
+        .optional(),
+      /**
+       * Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed (addresses
+       * or CIDR ranges); empty: none, the client address is the socket's.
+       */
+      trustedProxies: z.array(proxyAddress).max(100).default([]),
+      /** `Strict-Transport-Security` max-age on HTTPS answers (direct TLS, or https through a trusted proxy); 0: none. */
+      hstsMaxAgeSeconds: z.number().int().min(0).max(63_072_000).default(31_536_000),
     })
     .prefault({}),
   /** REST API and board login (collector/http/api/, docs/api.md). */
@@ -72,7 +98,10 @@ export const CollectorConfigSchema = z.object({
       sessionIdleHours: z.number().min(0.1).max(168).default(12),
       /** Live-update (SSE) connections at once; more get 503. */
       streamMaxClients: z.number().int().min(1).max(10_000).default(100),
-      /** Set the cookie `Secure` flag (the board is served over TLS by a reverse proxy). */
+      /**
+       * Always set the cookie `Secure` flag. It is set anyway on HTTPS (`http.tls`, or a
+       * trusted proxy saying `X-Forwarded-Proto: https`); this is for a proxy that does not say so.
+       */
       secureCookie: z.boolean().default(false),
     })
     .prefault({}),

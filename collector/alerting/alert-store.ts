@@ -138,6 +138,8 @@ export interface AlertListItem {
 export interface AlertQuery {
   state: 'active' | 'resolved' | 'all';
   site?: string | undefined;
+  /** Only these sites (a token's scope, issue 14). */
+  sites?: readonly string[] | undefined;
   limit: number;
   before?: number | undefined;
 }
@@ -231,6 +233,10 @@ export class AlertStore {
       where.push('site = ?');
       args.push(q.site);
     }
+    if (q.sites !== undefined) {
+      where.push(`site IN (${q.sites.map(() => '?').join(', ') || 'NULL'})`);
+      args.push(...q.sites);
+    }
     if (q.before !== undefined) {
       where.push('id < ?');
       args.push(q.before);
@@ -265,6 +271,11 @@ export class AlertStore {
       .prepare('INSERT INTO silences (rule, site, host, starts_at, ends_at, author, comment, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
       .run(s.matchers.rule ?? null, s.matchers.site ?? null, s.matchers.host ?? null, s.startsAt, s.endsAt, s.author, s.comment, now);
     return Number(r.lastInsertRowid);
+  }
+
+  /** The site matcher of silence `id` (null: a silence of every site), undefined when unknown. */
+  silenceSite(id: number): { site: string | null } | undefined {
+    return this.db.prepare('SELECT site FROM silences WHERE id = ?').get(id) as { site: string | null } | undefined;
   }
 
   /** Expire now; false when unknown. An already expired silence keeps its end. */

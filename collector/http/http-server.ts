@@ -1,4 +1,6 @@
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
@@ -32,6 +34,12 @@ export interface HttpServerOptions {
   apiModules: readonly ApiModule[];
   /** More `/api/health` fields (the collector's own stalls: collector/health/). */
   health?: (() => Record<string, unknown>) | undefined;
+  /** Serve HTTPS from these PEM files (issue 14 item 9); plain HTTP without. */
+  tls?: { certFile: string; keyFile: string } | undefined;
+  /** Reverse proxies whose X-Forwarded-For/-Proto are believed (Express `trust proxy`); none by default. */
+  trustedProxies?: readonly string[] | undefined;
+  /** HSTS max-age on HTTPS answers; 0: no header. */
+  hstsMaxAgeSeconds?: number | undefined;
 }
 
 /** Latency buckets of the HTTP histogram, seconds. */
@@ -72,6 +80,11 @@ export class HttpServer {
     const app = express();
     app.disable('x-powered-by');
     app.set('query parser', 'simple');
+    // The client address (rate limits, bans, audit) and the scheme come from proxy headers only
+    // when the connection is from a configured proxy; never from anyone else (issue 14 item 9).
+    const proxies = this.opts.trustedProxies ?? [];
+    app.set('trust proxy', proxies.length ? [...proxies] : false);
+    const hsts = this.opts.hstsMaxAgeSeconds ?? 0;
     app.use((req, res, next) => {
       const start = this.opts.clock.monotonic();
       res.on('finish', () => {
@@ -82,6 +95,8 @@ export class HttpServer {
         requests.inc({ route, method, status: String(res.statusCode) });
         if (route !== '/api/stream') latency.observe((this.opts.clock.monotonic() - start) / 1000, { route, method, status: `${Math.floor(res.statusCode / 100)}xx` });
       });
+      // RFC 6797 §7.2: only over HTTPS (direct TLS, or https as a trusted proxy says).
+      if (hsts > 0 && req.secure) res.setHeader('Strict-Transport-Security', `max-age=${hsts}`);
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Referrer-Policy', 'no-referrer');
@@ -127,12 +142,27 @@ export class HttpServer {
 
   async start(): Promise<void> {
     const app = this.app();
+    const tls = this.opts.tls;
+    let server: Server;
+    if (tls) {
+      let cert: Buffer, key: Buffer;
+      try {
+        cert = readFileSync(tls.certFile);
+        key = readFileSync(tls.keyFile);
+      } catch (err) {
+        throw new Error(`http.tls: cannot read the certificate or key file: ${(err as Error).message}`, { cause: err });
+      }
+      server = createHttpsServer({ cert, key, minVersion: 'TLSv1.2' }, app);
+    } else server = createHttpServer(app);
     await new Promise<void>((resolve, reject) => {
-      const server = app.listen(this.opts.port, this.opts.host, (err?: Error) => (err ? reject(err) : resolve()));
-      server.on('error', reject);
+      server.once('error', reject);
+      server.listen(this.opts.port, this.opts.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
       this.server = server;
     });
-    this.opts.log.info({ host: this.opts.host, port: this.port() }, 'HTTP listening');
+    this.opts.log.info({ host: this.opts.host, port: this.port(), tls: !!tls }, tls ? 'HTTPS listening' : 'HTTP listening');
   }
 
   async stop(): Promise<void> {

@@ -51,6 +51,8 @@ export interface SiteIncident {
 
 export interface OutageQuery {
   site?: string | undefined;
+  /** Only these sites (a token's scope, issue 14). */
+  sites?: readonly string[] | undefined;
   host?: string | undefined;
   /** Outages/incidents overlapping [from, to]. */
   from: number;
@@ -77,6 +79,8 @@ export interface OutageCount {
 
 export interface OutageCountQuery {
   site?: string | undefined;
+  /** Only these sites (a token's scope, issue 14). */
+  sites?: readonly string[] | undefined;
   period: CountPeriod;
   from: number;
   to: number;

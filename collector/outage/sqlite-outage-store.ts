@@ -179,8 +179,9 @@ export class SqliteOutageStore implements OutageReader, OutageCountReader {
   }
 
   counts(q: OutageCountQuery): OutageCount[] {
-    const where = `start >= ? AND start < ?${q.site !== undefined ? ' AND site = ?' : ''}`;
-    const params: unknown[] = [q.from, q.to, ...(q.site !== undefined ? [q.site] : [])];
+    const sites = q.sites !== undefined ? ` AND site IN (${q.sites.map(() => '?').join(', ') || 'NULL'})` : '';
+    const where = `start >= ? AND start < ?${q.site !== undefined ? ' AND site = ?' : ''}${sites}`;
+    const params: unknown[] = [q.from, q.to, ...(q.site !== undefined ? [q.site] : []), ...(q.sites ?? [])];
     const incidents = this.db.prepare(`SELECT site, cause, start FROM outage_incident WHERE ${where} LIMIT ${MAX_COUNT_ROWS}`).all(...params) as Array<{
       site: string;
       cause: string;
@@ -223,6 +224,10 @@ function listSql(table: string, q: OutageQuery, withHost: boolean): { sql: strin
   if (q.site !== undefined) {
     cond.push('site = ?');
     params.push(q.site);
+  }
+  if (q.sites !== undefined) {
+    cond.push(`site IN (${q.sites.map(() => '?').join(', ') || 'NULL'})`);
+    params.push(...q.sites);
   }
   if (withHost && q.host !== undefined) {
     cond.push('host = ?');

@@ -17,6 +17,8 @@ export interface EventItem {
 
 export interface EventPageQuery {
   site?: string | undefined;
+  /** Only these sites (a token's scope, issue 14). */
+  sites?: readonly string[] | undefined;
   host?: string | undefined;
   type?: string | undefined;
   from: number;
@@ -44,6 +46,10 @@ export class SqliteEventQuery implements EventQuery {
     if (q.site !== undefined) {
       where.push('site = ?');
       params.push(q.site);
+    }
+    if (q.sites !== undefined) {
+      where.push(`site IN (${q.sites.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...q.sites);
     }
     if (q.host !== undefined) {
       where.push('host = ?');

@@ -63,7 +63,10 @@ describe('API tokens and data with real processes', () => {
 
     const bad = runCanhSync(['tokens', 'create', '--data-dir', dep.dataDir, '--name', 'x', '--role', 'root']);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toContain('--role must be read or admin');
+    expect(bad.stderr).toContain('--role must be read, operator or admin');
+    const badSites = runCanhSync(['tokens', 'create', '--data-dir', dep.dataDir, '--name', 'x', '--role', 'read', '--sites', 'Xã A,xa-b']);
+    expect(badSites.status).toBe(2);
+    expect(badSites.stderr).toContain('--sites: not a site id: "Xã A"');
 
     const revoked = runCanhSync(['tokens', 'revoke', String(id), '--data-dir', dep.dataDir]);
     expect(revoked.status, revoked.stderr).toBe(0);

@@ -21,6 +21,8 @@ const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/board/', import.meta.url));
 const SITE = 'xa-tan-phu';
 const SITE_NAME = 'UBND xã Tân Phú';
+/** A second commune, in the config only: a token scoped to SITE must not see it anywhere. */
+const OTHER = 'xa-khac';
 const EVIL = '<img src=x onerror=alert(1)>';
 const TOKEN_RE = /canh_[A-Za-z0-9_-]{43}/;
 
@@ -88,7 +90,7 @@ beforeAll(async () => {
   dep = await createDeployment('canh-board-');
   base = `http://127.0.0.1:${dep.httpPort}`;
   const collector = await dep.startCollector({
-    CANH_COLLECTOR__SITES: JSON.stringify({ [SITE]: { name: SITE_NAME, lineMbps: 50 } }),
+    CANH_COLLECTOR__SITES: JSON.stringify({ [SITE]: { name: SITE_NAME, lineMbps: 50 }, [OTHER]: { name: 'UBND xã Khác' } }),
     // Rollups every 2 s instead of every minute: the 24-hour charts read 15-minute buckets.
     CANH_COLLECTOR__HISTORY__ROLLUP_CRON: '*/2 * * * * *',
   });
@@ -318,11 +320,58 @@ describe('web board in Chromium', () => {
     await p.waitForSelector('#silences');
     expect(await p.evaluate(() => location.hash)).toBe('#/alerts');
     expect(await p.locator('#silence-form').count()).toBe(0);
-    expect(await p.textContent('#view')).toContain('Chỉ quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
+    expect(await p.textContent('#view')).toContain('Chỉ người vận hành hoặc quản trị viên mới tạo hoặc hủy lệnh tắt tiếng.');
     expect(await p.locator('button.expire').count()).toBe(0);
     await p.click('#logout');
     await p.waitForSelector('#login-form');
     expect(await p.evaluate(async () => (await fetch('api/auth/me')).status)).toBe(401);
+    await ctx.close();
+  });
+
+  it('shows the audit log to the admin, with its CSV export (issue 14 item 8)', async () => {
+    await page.goto(`${base}/#/`);
+    await page.locator('#nav-audit').waitFor();
+    expect(await page.textContent('#nav-audit')).toBe('Nhật ký thao tác');
+    await page.click('#nav-audit');
+    await page.locator('#audit tr[data-action="login"]').first().waitFor();
+    expect(await page.locator('#audit tr[data-action="silence_create"]').count()).toBeGreaterThan(0);
+    expect(await page.textContent('#audit')).toContain('Đăng nhập');
+    const csv = await page.evaluate(async () => {
+      const a = document.getElementById('audit-csv') as HTMLAnchorElement;
+      const r = await fetch(a.href);
+      return { status: r.status, type: r.headers.get('content-type'), text: await r.text() };
+    });
+    expect(csv.status).toBe(200);
+    expect(csv.type).toMatch(/text\/csv/);
+    expect(csv.text).toContain('Hành động');
+    await shot(page, '08-audit');
+  });
+
+  it('a login scoped to one commune sees only that commune, may silence it, and has no audit log (issue 14 item 7)', async () => {
+    const created = runCanhSync(['tokens', 'create', '--data-dir', dep.dataDir, '--name', 'van-hanh-xa', '--role', 'operator', '--sites', SITE, '--json']);
+    expect(created.status, created.stderr).toBe(0);
+    const scoped = (JSON.parse(created.stdout) as { token: string }).token;
+    expect((await api<{ sites: Array<{ site: string }> }>('/api/sites')).body.sites.map((s) => s.site)).toContain(OTHER);
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const p = await ctx.newPage();
+    watch(p);
+    await p.goto(`${base}/#/`);
+    await p.fill('#token', scoped);
+    await p.click('#login-submit');
+    await p.locator(`a.tile[data-site="${SITE}"]`).waitFor();
+    expect(await p.locator('a.tile').count()).toBe(1);
+    expect(await p.isHidden('#nav-audit')).toBe(true);
+    await p.goto(`${base}/#/site/${OTHER}`);
+    await p.locator('#banner:not([hidden])').waitFor();
+    expect(await p.textContent('#banner')).toContain(OTHER);
+    await p.goto(`${base}/#/alerts`);
+    await p.locator('#silence-form').waitFor();
+    await p.locator(`#silence-site option[value="${SITE}"]`).waitFor({ state: 'attached' });
+    const options = await p.locator('#silence-site option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual([SITE]);
+    await p.goto(`${base}/#/audit`);
+    await p.locator('#audit').waitFor();
+    expect(await p.textContent('#audit')).toContain('Chỉ quản trị viên cấp tỉnh');
     await ctx.close();
   });
 

@@ -82,10 +82,12 @@ describe('alerts API module (GET /api/alerts, /api/silences, POST /api/notify/te
       requireRole: (role: Role) => (req: Request, res: Response, next: NextFunction) => {
         const have = req.header('x-test-role');
         if (!have) return void res.status(401).json({ error: 'unauthorized' });
-        if (role === 'admin' && have !== 'admin') return void res.status(403).json({ error: 'forbidden' });
-        res.locals.principal = { name: decodeURIComponent(req.header('x-test-name') ?? 'token') };
+        const rank = { read: 1, operator: 2, admin: 3 } as Record<string, number>;
+        if ((rank[have] ?? 0) < rank[role]!) return void res.status(403).json({ error: 'forbidden' });
+        res.locals.principal = { tokenId: 1, role: have, sites: null, via: 'token', name: decodeURIComponent(req.header('x-test-name') ?? 'token') };
         next();
       },
+      audit: () => {},
       parse(schema, value, res) {
         const r = schema.safeParse(value);
         if (r.success) return r.data;

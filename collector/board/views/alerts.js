@@ -1,4 +1,4 @@
-/* Active alerts and silences; an admin creates and expires silences here. */
+/* Active alerts and silences; an operator or admin creates and expires silences here (of its own sites when its token is scoped). */
 import { api, optional, showError } from '../api-client.js';
 import { append, banner, clear, el, note, table, td } from '../dom.js';
 import { TEXTS } from '../i18n.js';
@@ -24,7 +24,9 @@ function ruleLabel(r) {
 
 export function alertsView(root) {
   var v = baseView('alerts', root);
-  var admin = session.me && session.me.role === 'admin';
+  // Issue 14 item 7: operators silence too; a token scoped to some sites must name one of them.
+  var admin = !!session.me && (session.me.role === 'operator' || session.me.role === 'admin');
+  var scoped = !!session.me && Array.isArray(session.me.sites);
   var alertsBox = el('div', { cls: 'card', id: 'alerts' });
   var silencesBox = el('div', { cls: 'card', id: 'silences' });
   var formBox = el('div', { cls: 'card' });
@@ -116,7 +118,8 @@ export function alertsView(root) {
       }
       if (r[2]) {
         sitesLoaded = true;
-        clear(siteSelect).appendChild(el('option', { value: '', text: t('anyValue') }));
+        clear(siteSelect);
+        if (!scoped) siteSelect.appendChild(el('option', { value: '', text: t('anyValue') }));
         (r[2].sites || []).forEach(function (s) {
           siteSelect.appendChild(el('option', { value: s.site, text: s.name && s.name !== s.site ? s.name + ' (' + s.site + ')' : s.site }));
         });

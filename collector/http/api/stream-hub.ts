@@ -34,7 +34,8 @@ const KIND_OF: Record<StoredMessage['kind'], StreamUpdate['kind']> = { samples: 
  * clients dropped rather than buffered without end.
  */
 export class StreamHub {
-  private readonly clients = new Set<Response>();
+  /** Each client with the sites it may see (null: every site; issue 14 item 7). */
+  private readonly clients = new Map<Response, ((site: string) => boolean) | null>();
   private readonly pending = new Map<string, StreamUpdate>();
   private flushTimer: TimerHandle | undefined;
   private heartbeatTimer: TimerHandle | undefined;
@@ -60,7 +61,7 @@ export class StreamHub {
     this.opts.clock.clear(this.flushTimer);
     this.opts.clock.clear(this.heartbeatTimer);
     this.flushTimer = this.heartbeatTimer = undefined;
-    for (const c of this.clients) c.end();
+    for (const c of this.clients.keys()) c.end();
     this.clients.clear();
   }
 
@@ -83,8 +84,11 @@ export class StreamHub {
     this.pending.set(k, u);
   }
 
-  /** Attach an SSE response; false when the client limit is reached. */
-  attach(_req: Request, res: Response): boolean {
+  /**
+   * Attach an SSE response; false when the client limit is reached. `allows`: the sites this
+   * client may hear about (a scoped token's); null or absent: every site.
+   */
+  attach(_req: Request, res: Response, allows: ((site: string) => boolean) | null = null): boolean {
     if (this.clients.size >= this.opts.maxClients) {
       this.refused.inc();
       return false;
@@ -95,7 +99,7 @@ export class StreamHub {
     res.setHeader('X-Accel-Buffering', 'no');
     res.flushHeaders();
     res.write('retry: 5000\n: connected\n\n');
-    this.clients.add(res);
+    this.clients.set(res, allows);
     // The response's close: the client went away (the request stream may close earlier).
     res.on('close', () => this.clients.delete(res));
     return true;
@@ -106,21 +110,31 @@ export class StreamHub {
     if (this.pending.size === 0) return;
     const updates = [...this.pending.values()];
     this.pending.clear();
-    const text = updates.map((u) => `event: update\ndata: ${JSON.stringify(u)}\n\n`).join('');
-    this.sent.inc({}, updates.length * this.clients.size);
-    this.writeAll(text);
+    const lines = updates.map((u) => `event: update\ndata: ${JSON.stringify(u)}\n\n`);
+    const all = lines.join('');
+    // Scoped clients get their sites' updates only: never another commune's names or times.
+    this.writeAll(all, (allows) => {
+      if (allows === null) {
+        this.sent.inc({}, updates.length);
+        return all;
+      }
+      const mine = lines.filter((_, i) => allows(updates[i]!.site));
+      this.sent.inc({}, mine.length);
+      return mine.join('');
+    });
   }
 
-  private writeAll(text: string): void {
+  private writeAll(text: string, per?: (allows: ((site: string) => boolean) | null) => string): void {
     const max = this.opts.maxBufferedBytes ?? 1024 * 1024;
-    for (const c of this.clients) {
+    for (const [c, allows] of this.clients) {
       if (c.writableLength > max) {
         this.dropped.inc({ reason: 'slow_client' });
         this.clients.delete(c);
         c.destroy();
         continue;
       }
-      c.write(text);
+      const out = per ? per(allows) : text;
+      if (out) c.write(out);
     }
   }
 }

@@ -22,13 +22,49 @@ const MIGRATIONS = [
    CREATE INDEX api_sessions_token ON api_sessions (token_id);`,
   // 2 (issue 15): the first-start admin token stays "unseen" until the collector has shown it.
   `ALTER TABLE api_tokens ADD COLUMN unseen INTEGER NOT NULL DEFAULT 0;`,
+  // 3 (issue 14 item 7): the operator role and site scopes (`sites`: a JSON array of site ids,
+  // NULL for every site). SQLite cannot change a CHECK constraint, so both tables are
+  // rebuilt; foreign keys stay on, so the sessions move to a new table first and the
+  // renames carry the references along.
+  `CREATE TABLE api_tokens_v2 (
+     id INTEGER PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL CHECK (role IN ('read', 'operator', 'admin')),
+     sites TEXT, hash TEXT NOT NULL UNIQUE, hint TEXT NOT NULL, created_at INTEGER NOT NULL,
+     last_used_at INTEGER, revoked_at INTEGER, unseen INTEGER NOT NULL DEFAULT 0);
+   INSERT INTO api_tokens_v2 (id, name, role, sites, hash, hint, created_at, last_used_at, revoked_at, unseen)
+     SELECT id, name, role, NULL, hash, hint, created_at, last_used_at, revoked_at, unseen FROM api_tokens;
+   CREATE TABLE api_sessions_v2 (
+     hash TEXT PRIMARY KEY, token_id INTEGER NOT NULL REFERENCES api_tokens_v2 (id),
+     created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL) WITHOUT ROWID;
+   INSERT INTO api_sessions_v2 SELECT hash, token_id, created_at, expires_at FROM api_sessions;
+   DROP TABLE api_sessions;
+   DROP TABLE api_tokens;
+   ALTER TABLE api_tokens_v2 RENAME TO api_tokens;
+   ALTER TABLE api_sessions_v2 RENAME TO api_sessions;
+   CREATE INDEX api_sessions_token ON api_sessions (token_id);`,
 ];
+
+/** Site ids of a scope, or null for every site (the province). */
+export type SiteScope = readonly string[] | null;
+
+function scopeOf(sites: string | null): SiteScope {
+  if (sites === null) return null;
+  try {
+    const v = JSON.parse(sites) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    /* fall through */
+  }
+  // A damaged scope grants nothing rather than everything.
+  return [];
+}
 
 /** Who is asking: resolved from a bearer token or a board session. */
 export interface Principal {
   tokenId: number;
   name: string;
   role: Role;
+  /** Sites it may see (and, as operator, silence); null: every site. */
+  sites: SiteScope;
   via: 'token' | 'session';
 }
 
@@ -36,6 +72,8 @@ export interface TokenInfo {
   id: number;
   name: string;
   role: Role;
+  /** Sites the token is scoped to; null: every site. */
+  sites: SiteScope;
   /** First characters of the secret, to recognise a token without storing it. */
   hint: string;
   createdAt: number;
@@ -47,6 +85,7 @@ interface TokenDbRow {
   id: number;
   name: string;
   role: Role;
+  sites: string | null;
   hint: string;
   created_at: number;
   last_used_at: number | null;
@@ -67,11 +106,12 @@ function newSecret(): string {
 }
 
 function toInfo(r: TokenDbRow): TokenInfo {
-  return { id: r.id, name: r.name, role: r.role, hint: r.hint, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at };
+  return { id: r.id, name: r.name, role: r.role, sites: scopeOf(r.sites), hint: r.hint, createdAt: r.created_at, lastUsedAt: r.last_used_at, revokedAt: r.revoked_at };
 }
 
 /**
- * API tokens and board sessions (issue 6): stored hashed, roles read/admin, revocable;
+ * API tokens and board sessions (issue 6): stored hashed, roles read/operator/admin,
+ * scoped to sites or not (issue 14), revocable;
  * revoking a token ends its sessions too. Tables are this module's own (migrateModule).
  */
 export class TokenStore {
@@ -82,20 +122,20 @@ export class TokenStore {
   constructor(private readonly db: SqliteDatabase) {
     migrateModule(db, 'auth', MIGRATIONS);
     this.stmts = {
-      insert: db.prepare(`INSERT INTO api_tokens (name, role, hash, hint, created_at, unseen) VALUES (?, ?, ?, ?, ?, ?)`),
+      insert: db.prepare(`INSERT INTO api_tokens (name, role, sites, hash, hint, created_at, unseen) VALUES (?, ?, ?, ?, ?, ?, ?)`),
       unseen: db.prepare(`SELECT id, last_used_at FROM api_tokens WHERE unseen = 1 AND revoked_at IS NULL`),
       clearUnseen: db.prepare(`UPDATE api_tokens SET unseen = 0 WHERE id = ?`),
       activeAdmins: db.prepare(`SELECT count(*) AS n FROM api_tokens WHERE role = 'admin' AND revoked_at IS NULL`),
       markShown: db.prepare(`UPDATE api_tokens SET unseen = 0 WHERE unseen = 1`),
       count: db.prepare(`SELECT count(*) AS n FROM api_tokens`),
-      list: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`),
-      get: db.prepare(`SELECT id, name, role, hint, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ?`),
-      byHash: db.prepare(`SELECT id, name, role FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`),
+      list: db.prepare(`SELECT id, name, role, sites, hint, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id`),
+      get: db.prepare(`SELECT id, name, role, sites, hint, created_at, last_used_at, revoked_at FROM api_tokens WHERE id = ?`),
+      byHash: db.prepare(`SELECT id, name, role, sites FROM api_tokens WHERE hash = ? AND revoked_at IS NULL`),
       revoke: db.prepare(`UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`),
       touch: db.prepare(`UPDATE api_tokens SET last_used_at = ? WHERE id = ?`),
       insertSession: db.prepare(`INSERT INTO api_sessions (hash, token_id, created_at, expires_at) VALUES (?, ?, ?, ?)`),
       session: db.prepare(
-        `SELECT s.token_id AS id, s.created_at, s.expires_at, t.name, t.role FROM api_sessions s
+        `SELECT s.token_id AS id, s.created_at, s.expires_at, t.name, t.role, t.sites FROM api_sessions s
          JOIN api_tokens t ON t.id = s.token_id WHERE s.hash = ? AND t.revoked_at IS NULL`,
       ),
       extendSession: db.prepare(`UPDATE api_sessions SET expires_at = ? WHERE hash = ?`),
@@ -109,12 +149,13 @@ export class TokenStore {
     };
   }
 
-  /** Create a token; the secret is returned here only. */
-  create(name: string, role: Role, now: number, unseen = false): { id: number; name: string; role: Role; token: string } {
+  /** Create a token (`sites` null: every site); the secret is returned here only. */
+  create(name: string, role: Role, now: number, sites: SiteScope = null, unseen = false): { id: number; name: string; role: Role; sites: SiteScope; token: string } {
     const token = newSecret();
     const hint = token.slice(0, TOKEN_PREFIX.length + 4);
-    const id = Number(this.stmts.insert.run(name, role, hashSecret(token), hint, now, unseen ? 1 : 0).lastInsertRowid);
-    return { id, name, role, token };
+    const scope = sites === null ? null : [...new Set(sites)].sort();
+    const id = Number(this.stmts.insert.run(name, role, scope === null ? null : JSON.stringify(scope), hashSecret(token), hint, now, unseen ? 1 : 0).lastInsertRowid);
+    return { id, name, role, sites: scope, token };
   }
 
   /** Set by {@link ensureInitialAdmin}: how many first-start tokens it revoked because no one ever saw them. */
@@ -147,7 +188,7 @@ export class TokenStore {
         const first = (this.stmts.count.get() as { n: number }).n === 0;
         const orphaned = this.revokedUnseen > 0 && (this.stmts.activeAdmins.get() as { n: number }).n === 0;
         if (!first && !orphaned) return undefined;
-        return this.create('admin', 'admin', now, true).token;
+        return this.create('admin', 'admin', now, null, true).token;
       })
       .immediate();
   }
@@ -180,10 +221,10 @@ export class TokenStore {
   /** The principal of a bearer token, when it is valid and not revoked. */
   verify(token: string, now: number): Principal | undefined {
     if (!TOKEN_PATTERN.test(token)) return undefined;
-    const r = this.stmts.byHash.get(hashSecret(token)) as { id: number; name: string; role: Role } | undefined;
+    const r = this.stmts.byHash.get(hashSecret(token)) as { id: number; name: string; role: Role; sites: string | null } | undefined;
     if (!r) return undefined;
     this.touch(r.id, now);
-    return { tokenId: r.id, name: r.name, role: r.role, via: 'token' };
+    return { tokenId: r.id, name: r.name, role: r.role, sites: scopeOf(r.sites), via: 'token' };
   }
 
   /** Start a board session for a valid token; returns the cookie value. */
@@ -203,13 +244,13 @@ export class TokenStore {
   session(cookie: string, now: number, idleMs: number): Principal | undefined {
     if (!/^[A-Za-z0-9_-]{43}$/.test(cookie)) return undefined;
     const hash = hashSecret(cookie);
-    const r = this.stmts.session.get(hash) as { id: number; created_at: number; expires_at: number; name: string; role: Role } | undefined;
+    const r = this.stmts.session.get(hash) as { id: number; created_at: number; expires_at: number; name: string; role: Role; sites: string | null } | undefined;
     if (!r || r.expires_at <= now) return undefined;
     const next = Math.min(now + idleMs, r.created_at + SESSION_MAX_MS);
     // Extend only when a minute or more was used up: one write a minute per active board.
     if (next - r.expires_at >= 60_000) this.stmts.extendSession.run(next, hash);
     this.touch(r.id, now);
-    return { tokenId: r.id, name: r.name, role: r.role, via: 'session' };
+    return { tokenId: r.id, name: r.name, role: r.role, sites: scopeOf(r.sites), via: 'session' };
   }
 
   endSession(cookie: string): void {

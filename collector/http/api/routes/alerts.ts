@@ -4,7 +4,9 @@ import { ID_PATTERN } from '../../../../contract/topics.js';
 import type { AlertStore } from '../../../alerting/alert-store.js';
 import { RULE_NAMES } from '../../../alerting/alerting-config.js';
 import { silenceStatus } from '../../../alerting/silences.js';
+import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 /**
  * Alerts and silences (issue 4, docs/api.md): `GET /api/alerts`, `GET/POST/DELETE
@@ -82,16 +84,21 @@ export function alertsRoutes(deps: AlertsRoutesDeps): ApiModule {
       router.get('/alerts', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(AlertsQuery, req.query, res);
         if (!q) return;
-        res.json(deps.alerts.listAlerts({ state: q.state, site: q.site, limit: q.limit, before: q.before }, q.lang ?? deps.lang ?? 'vi'));
+        const filter = accessOf(res).filter(q.site);
+        if (filter === 'forbidden') return forbidSite(res, q.site!);
+        res.json(deps.alerts.listAlerts({ state: q.state, ...filter, limit: q.limit, before: q.before }, q.lang ?? deps.lang ?? 'vi'));
       });
 
       router.get('/silences', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(SilencesQuery, req.query, res);
         if (!q) return;
         const now = ctx.clock.now();
+        const access = accessOf(res);
         // Expired ones of the last week stay listed (who silenced what, and until when).
+        // A scoped token sees the silences of its sites only (not those of every site).
         const silences = deps.alerts
           .silences({ since: now - 7 * 86_400_000 })
+          .filter((s) => access.all || (s.matchers.site !== undefined && access.allows(s.matchers.site)))
           .map((s) => ({
             id: Number(s.id),
             matchers: s.matchers,
@@ -106,9 +113,17 @@ export function alertsRoutes(deps: AlertsRoutesDeps): ApiModule {
         res.json({ silences });
       });
 
-      router.post('/silences', ctx.requireRole('admin'), (req, res) => {
+      // Operators silence (issue 14 item 7); a scoped one only its own sites, so its silence must name one.
+      router.post('/silences', ctx.requireRole('operator'), (req, res) => {
         const body = ctx.parse(SilenceBody, req.body ?? {}, res);
         if (!body) return;
+        const access = accessOf(res);
+        if (!access.all) {
+          if (body.matchers.site === undefined) {
+            return sendError(res, 'forbidden', 'this token is scoped to some sites: a silence must name one of them (matchers.site)');
+          }
+          if (!access.allows(body.matchers.site)) return forbidSite(res, body.matchers.site);
+        }
         const now = ctx.clock.now();
         const startsAt = body.startsAt ?? now;
         if (body.endsAt <= startsAt) return bad(res, 'endsAt must be after startsAt', ['endsAt: must be after startsAt']);
@@ -116,23 +131,28 @@ export function alertsRoutes(deps: AlertsRoutesDeps): ApiModule {
         if (body.endsAt - startsAt > maxSilenceMs) return bad(res, `a silence lasts at most ${Math.round(maxSilenceMs / 86_400_000)} days`, ['endsAt: too far after startsAt']);
         const author = authorOf(res);
         const newId = deps.alerts.addSilence({ matchers: body.matchers, startsAt, endsAt: body.endsAt, author, comment: body.comment }, now);
+        ctx.audit(req, res, { action: 'silence_create', target: `silence ${newId}`, details: { matchers: body.matchers, startsAt, endsAt: body.endsAt, comment: body.comment } });
         ctx.log.info({ silence: newId, matchers: body.matchers, startsAt, endsAt: body.endsAt, author }, 'silence created');
         res.status(201).json({ id: newId });
       });
 
-      router.delete('/silences/:id', ctx.requireRole('admin'), (req, res) => {
+      router.delete('/silences/:id', ctx.requireRole('operator'), (req, res) => {
         const p = ctx.parse(IdParam, req.params, res);
         if (!p) return;
         if (!ctx.parse(NoQuery, req.query, res)) return;
-        if (!deps.alerts.expireSilence(p.id, ctx.clock.now())) {
+        const access = accessOf(res);
+        const s = deps.alerts.silenceSite(p.id);
+        // Another site's silence (or one of every site) is as unknown to a scoped token as a missing one.
+        if (!s || (!access.all && (s.site === null || !access.allows(s.site))) || !deps.alerts.expireSilence(p.id, ctx.clock.now())) {
           res.status(404).json({ error: 'not_found', message: `no silence ${p.id}` });
           return;
         }
+        ctx.audit(req, res, { action: 'silence_expire', target: `silence ${p.id}`, details: { site: s.site } });
         ctx.log.info({ silence: p.id, author: authorOf(res) }, 'silence expired');
         res.status(204).end();
       });
 
-      router.post('/notify/test', ctx.requireRole('admin'), async (req, res) => {
+      router.post('/notify/test', ctx.requireRole('admin', { allSites: true }), async (req, res) => {
         const body = ctx.parse(NotifyBody, req.body ?? {}, res);
         if (!body) return;
         if (!deps.notifyTest) {

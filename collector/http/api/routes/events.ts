@@ -5,6 +5,7 @@ import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Cursor, encodeCursor, Id, Lang, Limit, RangeFields, resolveRange } from '../query-schemas.js';
 import { COLLECTOR_SITE } from '../../../health/stall-events.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 const EventsQuery = z
   .object({
@@ -30,8 +31,11 @@ export function eventsRoutes(events: EventQuery): ApiModule {
         if (!q) return;
         const range = resolveRange(q, ctx.clock.now());
         if (Array.isArray(range)) return sendError(res, 'bad_request', 'invalid range', range);
+        // The collector's own events (`_collector`) are the province's: a scoped token sees its sites only.
+        const filter = accessOf(res).filter(q.site);
+        if (filter === 'forbidden') return forbidSite(res, q.site!);
         // One more than asked tells whether there is a next page.
-        const rows = events.page({ site: q.site, host: q.host, type: q.type, ...range, limit: q.limit + 1, before: q.before });
+        const rows = events.page({ ...filter, host: q.host, type: q.type, ...range, limit: q.limit + 1, before: q.before });
         const page = rows.slice(0, q.limit);
         const last = page[page.length - 1];
         // `text`: the event in the officer's language by its type; `message` stays the agent's English (issue 13 item 7).

@@ -5,6 +5,7 @@ import { sendJsonText } from '../api-core.js';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Id, RangeFields, resolveRange } from '../query-schemas.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 /** An explicit resolution may not ask for more than this many points per series. */
 export const MAX_POINTS_PER_SERIES = 10_000;
@@ -40,6 +41,7 @@ export function historyRoutes(history: HistoryApiReader): ApiModule {
       router.get('/history', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(HistoryQuery, req.query, res);
         if (!q) return;
+        if (!accessOf(res).allows(q.site)) return forbidSite(res, q.site);
         const range = resolveRange(q, ctx.clock.now());
         if (Array.isArray(range)) return sendError(res, 'bad_request', 'invalid range', range);
         if (q.resolution !== 'auto') {

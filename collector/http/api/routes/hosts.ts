@@ -6,6 +6,7 @@ import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
 import { Id, Lang, RangeFields, resolveRange } from '../query-schemas.js';
 import { underSpec } from '../under-spec.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 const HostParams = z.object({ site: Id, host: Id }).strict();
 const HostQuery = z.object({ lang: Lang }).strict();
@@ -29,13 +30,19 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
       router.get('/hosts', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(ListQuery, req.query, res);
         if (!q) return;
-        const hosts = store.listHosts(q.site).map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null }));
+        const access = accessOf(res);
+        if (q.site !== undefined && !access.allows(q.site)) return forbidSite(res, q.site);
+        const hosts = store
+          .listHosts(q.site)
+          .filter((h) => access.allows(h.site))
+          .map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null }));
         res.json({ hosts });
       });
       router.get('/hosts/:site/:host', ctx.requireRole('read'), (req, res) => {
         const p = ctx.parse(HostParams, req.params, res);
         const q = p && ctx.parse(HostQuery, req.query, res);
         if (!p || !q) return;
+        if (!accessOf(res).allows(p.site)) return forbidSite(res, p.site);
         const h = store.getHost(p.site, p.host);
         if (!h) return sendError(res, 'not_found', `no host "${p.host}" at site "${p.site}"`);
         const inventory = store.inventory(h.site, h.host)?.data ?? null;
@@ -52,6 +59,7 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
         const p = ctx.parse(HostParams, req.params, res);
         const q = p && ctx.parse(SamplesQuery, req.query, res);
         if (!p || !q) return;
+        if (!accessOf(res).allows(p.site)) return forbidSite(res, p.site);
         const range = resolveRange(q, ctx.clock.now());
         if (Array.isArray(range)) return sendError(res, 'bad_request', 'invalid range', range);
         res.json({ samples: store.samples(p.site, p.host, { ...range, limit: q.limit }) });

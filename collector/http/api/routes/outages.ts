@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ID_PATTERN } from '../../../../contract/topics.js';
 import type { OutageCountReader, OutageReader } from '../../../outage/outage-types.js';
 import type { ApiContext, ApiModule } from '../api-module.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 /** docs/api.md: ranges default to the last hour and span at most 31 days; limit 1..1000 (100). */
 const HOUR_MS = 3600_000;
@@ -64,15 +65,18 @@ export function outageRoutes(deps: OutageApiDeps): ApiModule {
       router.get('/incidents/counts', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(countQuery, req.query, res);
         if (!q) return;
+        const filter = accessOf(res).filter(q.site);
+        if (filter === 'forbidden') return forbidSite(res, q.site!);
         const { from, to } = window(q);
-        res.json({ counts: deps.outages.counts({ site: q.site, period: q.period, from, to, timezone: deps.timezone(q.site) }) });
+        res.json({ counts: deps.outages.counts({ ...filter, period: q.period, from, to, timezone: deps.timezone(q.site) }) });
       });
 
       router.get('/incidents/:id', ctx.requireRole('read'), (req, res) => {
         const p = ctx.parse(idParam, req.params, res);
         if (!p) return;
         const incident = deps.outages.incident(p.id);
-        if (!incident) {
+        // Another site's incident is as unknown as a missing one: ids do not reveal other sites' incidents.
+        if (!incident || !accessOf(res).allows(incident.site)) {
           res.status(404).json({ error: 'not_found', message: `Không tìm thấy sự cố ${p.id}` });
           return;
         }
@@ -82,14 +86,18 @@ export function outageRoutes(deps: OutageApiDeps): ApiModule {
       router.get('/incidents', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(listQuery, req.query, res);
         if (!q) return;
-        const incidents = deps.outages.incidents({ site: q.site, ...window(q), limit: q.limit, before: q.before });
+        const filter = accessOf(res).filter(q.site);
+        if (filter === 'forbidden') return forbidSite(res, q.site!);
+        const incidents = deps.outages.incidents({ ...filter, ...window(q), limit: q.limit, before: q.before });
         res.json({ incidents, next: incidents.length === q.limit ? incidents[incidents.length - 1]!.id : null });
       });
 
       router.get('/outages', ctx.requireRole('read'), (req, res) => {
         const q = ctx.parse(outageQuery, req.query, res);
         if (!q) return;
-        const outages = deps.outages.hostOutages({ site: q.site, host: q.host, ...window(q), limit: q.limit, before: q.before });
+        const filter = accessOf(res).filter(q.site);
+        if (filter === 'forbidden') return forbidSite(res, q.site!);
+        const outages = deps.outages.hostOutages({ ...filter, host: q.host, ...window(q), limit: q.limit, before: q.before });
         res.json({ outages, next: outages.length === q.limit ? outages[outages.length - 1]!.id : null });
       });
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { sendError } from '../api-errors.js';
 import type { ApiModule } from '../api-module.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 import { Id, Lang } from '../query-schemas.js';
 import { JobError } from '../../../jobs/job-errors.js';
 import { UnknownSiteError } from '../../../report/report-builder.js';
@@ -35,6 +36,9 @@ export function reportsRoutes(service: ReportService, opts: { timezone?: string 
       router.get('/reports', ctx.requireRole('read'), async (req, res) => {
         const q = ctx.parse(ReportQuery, req.query, res);
         if (!q) return;
+        const access = accessOf(res);
+        if (q.site === 'all' && !access.all) return sendError(res, 'forbidden', 'site=all is the report of every site: this token is scoped to some sites; ask for each of them');
+        if (q.site !== 'all' && !access.allows(q.site)) return forbidSite(res, q.site);
         const month = q.month ?? lastCompleteMonth(ctx.clock.now(), tz);
         try {
           parseMonth(month);

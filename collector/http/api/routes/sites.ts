@@ -10,6 +10,7 @@ import { latestFigures, THRESHOLDS, worstProblem, type HostInput, type Problem }
 import { isWorkingTime } from '../../../sites/schedule/working-hours.js';
 import { underSpec, type UnderSpec } from '../under-spec.js';
 import { LastWebChecks } from '../last-web-checks.js';
+import { accessOf, forbidSite } from '../auth/site-access.js';
 
 export interface SitesRoutesDeps {
   store: Store;
@@ -190,9 +191,11 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         const q = ctx.parse(SitesQuery, req.query, res);
         if (!q) return;
         const now = ctx.clock.now();
+        const access = accessOf(res);
         const bySite = new Map<string, HostState[]>();
-        for (const id of deps.configuredSites) bySite.set(id, []);
+        for (const id of deps.configuredSites) if (access.allows(id)) bySite.set(id, []);
         for (const h of store.listHosts()) {
+          if (!access.allows(h.site)) continue;
           let list = bySite.get(h.site);
           if (!list) bySite.set(h.site, (list = []));
           list.push(h);
@@ -222,6 +225,7 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
         const p = ctx.parse(SiteParams, req.params, res);
         const q = p && ctx.parse(SitesQuery, req.query, res);
         if (!p || !q) return;
+        if (!accessOf(res).allows(p.site)) return forbidSite(res, p.site);
         const hosts = store.listHosts(p.site);
         if (hosts.length === 0 && !deps.configuredSites.includes(p.site)) return sendError(res, 'not_found', `no site "${p.site}"`);
         const now = ctx.clock.now();

@@ -163,8 +163,12 @@ describe('GET /api/reports (mounted on an express app)', () => {
     const ctx: ApiContext = {
       clock: new FakeClock(Date.UTC(2026, 11, 5)),
       log: createLogger('test', { level: 'silent' }),
-      requireRole: () => (_req, _res, next) => next(),
+      requireRole: () => (_req, res, next) => {
+        res.locals.principal = { tokenId: 1, name: 'test', role: 'admin', sites: null, via: 'token' };
+        next();
+      },
       parse: parseOr400,
+      audit: () => {},
     };
     reportsRoutes(service).mount(router, ctx);
     app.use('/api', router);

@@ -23,10 +23,13 @@ describe('outage API module', () => {
     const ctx: ApiContext = {
       clock,
       log: silentLogger(),
-      requireRole: (role) => (_req, _res, next) => {
+      requireRole: (role) => (_req, res, next) => {
         roles.push(role);
+        // An admin of every site: scopes are tested against the real API (test/integration/api-scopes.test.ts).
+        res.locals.principal = { tokenId: 1, name: 'test', role: 'admin', sites: null, via: 'token' };
         next();
       },
+      audit: () => {},
       parse<T>(schema: ZodType<T>, value: unknown, res: express.Response): T | undefined {
         const r = schema.safeParse(value);
         if (r.success) return r.data;

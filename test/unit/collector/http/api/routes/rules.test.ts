@@ -20,10 +20,13 @@ describe('rules API module', () => {
     const ctx: ApiContext = {
       clock: new FakeClock(),
       log: silentLogger(),
-      requireRole: (role) => (_req, _res, next) => {
+      requireRole: (role) => (_req, res, next) => {
         roles.push(role);
+        // An admin of every site: scopes are tested against the real API (test/integration/api-scopes.test.ts).
+        res.locals.principal = { tokenId: 1, name: 'test', role: 'admin', sites: null, via: 'token' };
         next();
       },
+      audit: () => {},
       parse<T>(schema: ZodType<T>, value: unknown): T | undefined {
         return schema.parse(value);
       },
