@@ -231,19 +231,28 @@ export class CredentialStore {
     return { username, password };
   }
 
+  /**
+   * The identity when this username/password was verified within the cache's lifetime,
+   * else undefined: no PBKDF2, so the broker may ask it even while it throttles guessing.
+   */
+  cachedIdentity(username: string, password: string): Identity | undefined {
+    if (typeof username !== 'string' || typeof password !== 'string') return undefined;
+    const key = cacheKey(username, password);
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    this.cache.delete(key);
+    if (this.clock.monotonic() - hit.at > this.cacheTtlMs) return undefined;
+    this.cache.set(key, hit); // refresh recency
+    return { ...hit.identity };
+  }
+
   /** The identity for a correct username/password of an active credential, else undefined. */
   async verify(username: string, password: string): Promise<Identity | undefined> {
     if (typeof username !== 'string' || typeof password !== 'string') return undefined;
-    const key = `${username}\u0000${createHash('sha256').update(password, 'utf8').digest('hex')}`;
+    const cached = this.cachedIdentity(username, password);
+    if (cached) return cached;
+    const key = cacheKey(username, password);
     const t = this.clock.monotonic();
-    const hit = this.cache.get(key);
-    if (hit) {
-      this.cache.delete(key);
-      if (t - hit.at <= this.cacheTtlMs) {
-        this.cache.set(key, hit); // refresh recency
-        return { ...hit.identity };
-      }
-    }
     const row = this.row(username);
     if (!row || row.revoked_at !== null) return undefined;
     const ok = await this.bounded(() => verifyHash(password, row.hash));
@@ -379,6 +388,10 @@ export class CredentialStore {
     const prefix = `${username}\u0000`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
+}
+
+function cacheKey(username: string, password: string): string {
+  return `${username}\u0000${createHash('sha256').update(password, 'utf8').digest('hex')}`;
 }
 
 function toIdentity(r: Row): Identity {

@@ -16,6 +16,8 @@ import { connectionBudget, ConnectionLimits, normalizeAddress, openFilesLimit } 
 /** What the broker needs from the credential store (port). */
 export interface BrokerAuth {
   verify(username: string, password: string): Promise<Identity | undefined>;
+  /** The identity of a username/password verified recently (no password hashing), else undefined. */
+  cachedIdentity(username: string, password: string): Identity | undefined;
   /** Does `clientId` belong to `identity` (credentials.ts)? */
   mayUseClientId(identity: Identity, clientId: string): boolean;
   mayPublish(identity: Identity, topic: string): boolean;
@@ -178,6 +180,24 @@ export class EmbeddedBroker implements AckPublisher {
           return;
         }
         const user = username.slice(0, 128);
+        const pass = password.toString('utf8');
+        const accept = (identity: Identity): void => {
+          if (!auth.mayUseClientId(identity, client.id)) {
+            this.refuse('client_id', { remote, username: identity.username, clientId }, 'MQTT CONNECT refused: client id belongs to another identity');
+            done(refusal('identifier rejected', IDENTIFIER_REJECTED), false);
+            return;
+          }
+          this.throttle.success(remote, username);
+          this.identities.set(client, identity);
+          done(null, true);
+        };
+        // A password verified recently costs no hashing: never throttled, so a PC whose
+        // username is being guessed (or whose NAT address is banned) still gets in.
+        const known = auth.cachedIdentity(username, pass);
+        if (known) {
+          accept(known);
+          return;
+        }
         const verdict = this.throttle.verdict(remote, username);
         if (verdict.action === 'ban') {
           this.refuse('banned', { remote, username: user, scope: verdict.scope, seconds: Math.ceil(verdict.untilMs / 1000) }, 'MQTT CONNECT refused: banned for password guessing');
@@ -185,13 +205,14 @@ export class EmbeddedBroker implements AckPublisher {
           return;
         }
         const check = () =>
-          auth.verify(username, password.toString('utf8')).then(
+          auth.verify(username, pass).then(
             (identity) => {
               if (!identity) {
                 this.authFailures.inc();
                 for (const scope of this.throttle.failure(remote, username)) {
                   this.bans.inc({ scope });
-                  log.warn(
+                  this.untrusted.warn(
+                    `ban:${scope}`,
                     { remote, username: scope === 'username' ? user : undefined, scope, minutes: this.limits.throttle.banMs / 60_000 },
                     'MQTT password guessing: temporary ban',
                   );
@@ -200,14 +221,7 @@ export class EmbeddedBroker implements AckPublisher {
                 done(refusal('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
                 return;
               }
-              if (!auth.mayUseClientId(identity, client.id)) {
-                this.refuse('client_id', { remote, username: identity.username, clientId }, 'MQTT CONNECT refused: client id belongs to another identity');
-                done(refusal('identifier rejected', IDENTIFIER_REJECTED), false);
-                return;
-              }
-              this.throttle.success(remote, username);
-              this.identities.set(client, identity);
-              done(null, true);
+              accept(identity);
             },
             (err: unknown) => {
               if (err instanceof VerificationBusyError) {
