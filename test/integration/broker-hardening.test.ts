@@ -18,6 +18,13 @@ import { CollectorConfigSchema } from '../../collector/config.js';
 import { createLogger } from '../../common/log.js';
 import { ackCovers, ackTopic, decodeAck } from '../../contract/ack.js';
 import { topicFor } from '../../contract/topics.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import Database from 'better-sqlite3';
+import { CredentialStore } from '../../collector/broker/credentials.js';
+import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js';
+import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
+import { freePort } from '../helpers/free-port.js';
+import { CLI, startCanh, type CanhProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Cred = { username: string; password: string };
@@ -330,19 +337,110 @@ describe('connection floods (items 3 and 4)', { timeout: 60_000 }, () => {
   });
 });
 
-describe('open-files limit (item 3)', { timeout: 30_000 }, () => {
-  it('a limit too low for the PCs known caps the broker below it and says so at start', async () => {
-    const ctx = await startCollector({ maxConnections: 10_000, reservedFileDescriptors: 512 });
-    // What `ulimit -n 600` leaves: the broker takes 88 connections, the rest stays for HTTP and the store.
-    (ctx.collector.broker as unknown as { opts: { fileLimit: () => number } }).opts.fileLimit = () => 600;
+describe('open-files limit (item 3): a real collector process under `prlimit --nofile=700`', { timeout: 60_000 }, () => {
+  let proc: CanhProcess | undefined;
+  afterAll(async () => {
+    await proc?.stop('SIGTERM', 10_000);
+  });
+
+  it('says at start that the limit caps the broker, refuses connections beyond it, and HTTP keeps answering', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'canh-harden-nofile-'));
+    const [mqttPort, httpPort] = [await freePort(), await freePort()];
+    proc = startCanh(
+      ['collector'],
+      {
+        CANH_COLLECTOR__DATA_DIR: dataDir,
+        CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1',
+        CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
+        CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
+        CANH_COLLECTOR__HTTP__PORT: String(httpPort),
+        CANH_COLLECTOR__BROKER__EMBEDDED__CONNECT_TIMEOUT_SECONDS: '30',
+      },
+      'collector',
+      CLI,
+      ['prlimit', '--nofile=700:700'],
+    );
+    const warn = await proc.waitFor((l) => typeof l.msg === 'string' && /open-files limit \(700\)/.test(l.msg), 30_000, 'the open-files warning');
+    // 700 less the 512 kept for HTTP and the store.
+    expect(warn.msg).toMatch(/caps the embedded broker at 188 connections/);
+    await proc.waitFor((l) => l.msg === 'collector started', 30_000, 'collector started');
+
+    // Idle connections beyond the process's descriptors made HTTP fail before: 720 from 4 addresses (bounded).
+    const flood: Socket[] = [];
+    for (let i = 0; i < 720; i++) flood.push(await rawSocket(mqttPort, `127.0.3.${1 + (i % 4)}`));
+    const closed = await Promise.all(flood.map((s) => closedWithin(s, 3000)));
+    expect(closed.filter(Boolean).length).toBe(720 - 188);
+    const health = await fetch(`http://127.0.0.1:${httpPort}/api/health`);
+    expect(health.status).toBe(200);
+    const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^canh_broker_connect_refused_total\{reason="max_connections"\} 532$/m);
+    expect(metrics).toMatch(/^canh_broker_max_connections 188$/m);
+  });
+});
+
+describe('client id bound to the credential under Mosquitto (item 1)', { timeout: 60_000 }, () => {
+  let dir: string;
+  const pw: Record<string, string> = {};
+  let store: CredentialStore;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canh-harden-mosq-'));
+    store = new CredentialStore(new Database(':memory:'), { iterations: 1000 });
+    store.init();
+    for (const [site, host] of [
+      ['s1', 'a1'],
+      ['s1', 'a2'],
+      ['s2', 'b1'],
+    ] as const)
+      pw[`${site}.${host}`] = store.add({ site, host, now: 1 }).password;
+    pw['canh-collector'] = store.add({ role: 'collector', now: 1 }).password;
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Victim `s1.a1` connected; attackers with other credentials claim its client id. Did the victim keep its session? */
+  async function attack(bind: boolean): Promise<{ victimKept: boolean; delivered: boolean }> {
+    const sub = join(dir, bind ? 'bound' : 'unbound');
+    const files = await exportMosquittoFiles(store, sub);
+    const broker: RunningMosquitto = await startMosquitto({ dir: sub, passwdFile: files.passwordFile, aclFile: files.aclFile, conf: { bindClientIdToUsername: bind } });
+    const clients: MqttClient[] = [];
+    const c = async (username: string, clientId: string) => {
+      const m = await mqtt.connectAsync(broker.url, { username, password: pw[username], clientId, protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000 });
+      m.on('error', () => undefined);
+      clients.push(m);
+      return m;
+    };
     try {
-      await started(ctx);
-      expect(ctx.collector.broker!.maxConnections()).toBe(88);
-      expect(metric(ctx.collector, 'canh_broker_max_connections')).toBe(88);
-      const warn = ctx.logs.find((l) => /open-files limit \(600\)/.test(l.msg));
-      expect(warn?.msg).toMatch(/caps the embedded broker at 88 connections/);
+      const collector = await c('canh-collector', 'canh-collector');
+      const got: string[] = [];
+      collector.on('message', (_t, p) => got.push(p.toString()));
+      await collector.subscribeAsync('canh/v1/#', { qos: 1 });
+      const victim = await c('s1.a1', 's1.a1');
+      let victimClosed = false;
+      victim.on('close', () => (victimClosed = true));
+      // Another PC of the site and a PC of another site, each with a valid credential.
+      await c('s1.a2', 's1.a1');
+      await c('s2.b1', 's1.a1');
+      await new Promise((r) => setTimeout(r, 1000));
+      const victimKept = !victimClosed;
+      let delivered = false;
+      if (victimKept) {
+        await victim.publishAsync('canh/v1/s1/a1/samples', 'victim-still-here', { qos: 1 });
+        delivered = Boolean(await waitFor(() => got.includes('victim-still-here'), { timeoutMs: 5000, what: 'the victim message' }).catch(() => false));
+      }
+      return { victimKept, delivered };
     } finally {
-      await ctx.collector.stop();
+      await Promise.all(clients.map((m) => m.endAsync(true).catch(() => undefined)));
+      await broker.stop();
     }
+  }
+
+  it('with the exported configuration (use_username_as_clientid) the PC keeps its session and its messages flow', async () => {
+    expect(await attack(true)).toEqual({ victimKept: true, delivered: true });
+  });
+
+  it('control: without it, the same attack drops the PC (what the setting prevents)', async () => {
+    expect((await attack(false)).victimKept).toBe(false);
   });
 });
