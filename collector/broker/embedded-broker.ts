@@ -326,7 +326,17 @@ export class EmbeddedBroker implements AckPublisher {
       );
       // Counted on the raw TCP connection, before the handshake costs anything.
       secure.on('connection', (raw: Socket) => void admit(raw));
-      secure.on('tlsClientError', () => undefined);
+      // With a listener here Node no longer destroys the socket itself.
+      secure.on('tlsClientError', (err: Error & { code?: string }, tlsSocket: Socket) => {
+        if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+          this.refuse(
+            'connect_timeout',
+            { remote: normalizeAddress(tlsSocket.remoteAddress), seconds: this.limits.connectTimeoutMs / 1000 },
+            'MQTT TLS handshake not finished in time; connection closed',
+          );
+        }
+        tlsSocket.destroy();
+      });
       await listen(secure as unknown as Server, t.port, this.opts.host);
       this.servers.push(secure as unknown as Server);
       log.info({ host: this.opts.host, port: this.tlsPort() }, 'embedded MQTT broker listening (TLS)');
