@@ -165,7 +165,11 @@ export class EmbeddedBroker implements AckPublisher {
       // which an MQTT 5 client reads as 0x84 "unsupported protocol version").
       preConnect: (client, packet, done) => {
         if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
-          this.refuse('protocol_version', { remote: this.addressOf(client), protocolVersion: packet.protocolVersion }, 'MQTT CONNECT refused: unsupported protocol version');
+          this.refuse(
+            'protocol_version',
+            { remote: this.addressOf(client), protocolVersion: packet.protocolVersion },
+            'MQTT CONNECT refused: unsupported protocol version (this broker speaks 3.1.1; Canh agents fall back to it)',
+          );
         }
         done(null, true);
       },

@@ -71,6 +71,8 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     const col2 = store.add({ role: 'collector', username: 'canh-collector-2', now: NOW });
     pw[col2.username] = col2.password;
     const files = await exportMosquittoFiles(store, dir);
+    // Named for the CLI's warning: under use_username_as_clientid it connects one PC at a time.
+    expect(files.siteCredentials).toEqual(['s2']);
     broker = await startMosquitto({ dir, passwdFile: files.passwordFile, aclFile: files.aclFile });
 
     collector = await connect('canh-collector', pw['canh-collector']!);
