@@ -24,7 +24,7 @@ import { CredentialStore } from '../../collector/broker/credentials.js';
 import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/free-port.js';
-import { CLI, startCanh, type CanhProcess } from '../helpers/processes.js';
+import { addCredential, CLI, runCanhSync, startCanh, type CanhProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 type Cred = { username: string; password: string };
@@ -442,5 +442,16 @@ describe('client id bound to the credential under Mosquitto (item 1)', { timeout
 
   it('control: without it, the same attack drops the PC (what the setting prevents)', async () => {
     expect((await attack(false)).victimKept).toBe(false);
+  });
+
+  it('`canh credentials export-mosquitto` warns about per-site credentials (one PC at a time behind Mosquitto)', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'canh-harden-cli-'));
+    addCredential(dataDir, 'xa-s');
+    addCredential(dataDir, 'xa-s', 'pc-1');
+    const r = runCanhSync(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', join(dataDir, 'mosq')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\(2 users\)/);
+    expect(r.stderr).toMatch(/^warning: per-site credential\(s\) xa-s: Mosquitto binds the client id to the username/m);
+    expect(r.stderr).not.toMatch(/xa-s\.pc-1/);
   });
 });
