@@ -1,3 +1,4 @@
+import { makePrivateDir } from './platform/private-files.js';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -221,6 +222,8 @@ export class Agent {
   }
 
   async start(): Promise<void> {
+    // Before anything writes into it: 0700 (SYSTEM/Administrators on Windows), files 0600.
+    await makePrivateDir(this.config.stateDir, { log: this.log });
     await this.sys.start?.();
     await this.outbox.open();
     try {

@@ -56,7 +56,7 @@ await Promise.all(
         a.client = mqtt.connect(cfg.url, {
           username: a.username,
           password: a.password,
-          clientId: `bench-${a.site}-${a.host}`,
+          clientId: `${a.site}.${a.host}`, // the embedded broker binds it to the credential (contract/topics.ts agentClientId)
           protocolVersion: 4,
           clean: true,
           reconnectPeriod: 500,

@@ -159,6 +159,9 @@ async function main() {
   const dir = tempDir('canh-bench-ingest-');
   const dataDir = join(dir, 'data');
   const dbFile = join(dataDir, 'canh.db');
+  // The simulated PCs share per-site credentials (one CLI call per site): the client id cannot
+  // be the username then (production binds it: use_username_as_clientid).
+  const SHARED_SITE_CREDENTIALS = { bindClientIdToUsername: false };
   const mqDir = join(dir, 'mosquitto');
   console.log(
     `bench:ingest  ${AGENTS} agents (end-to-end acks, window ${INFLIGHT}, ack timeout ${ACK_TIMEOUT_MS / 1000} s), ${SECONDS} s per phase at ${LAT_RATE}/s and ${RATE}/s, temp ${dir}`,
@@ -177,7 +180,7 @@ async function main() {
   canh(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', mqDir]);
   const mqFiles = { dir: mqDir, passwdFile: join(mqDir, 'passwd'), aclFile: join(mqDir, 'acl') };
 
-  let mq = await startMosquitto({ ...mqFiles, logFile: join(dir, 'mosquitto.log') });
+  let mq = await startMosquitto({ ...mqFiles, conf: SHARED_SITE_CREDENTIALS, logFile: join(dir, 'mosquitto.log') });
   const httpPort = await freePort();
   const collector = startProcess('collector', process.execPath, [...COLLECTOR_FLAGS, CLI, 'collector'], {
     logFile: join(dir, 'collector.log'),
@@ -220,7 +223,7 @@ async function main() {
   if (process.env.BENCH_SKIP_BASELINE !== '1') {
     await collector.stop();
     await mq.stop();
-    mq = await startMosquitto({ ...mqFiles, logFile: join(dir, 'mosquitto-baseline.log') });
+    mq = await startMosquitto({ ...mqFiles, conf: SHARED_SITE_CREDENTIALS, logFile: join(dir, 'mosquitto-baseline.log') });
     const sub = startProcess(
       'mosquitto_sub',
       '/usr/bin/mosquitto_sub',

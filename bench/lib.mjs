@@ -67,7 +67,15 @@ export function collectorEnv({ dataDir, httpPort, mqttPort, external, extra = {}
           CANH_COLLECTOR__BROKER__EXTERNAL__USERNAME: external.username,
           CANH_COLLECTOR__BROKER__EXTERNAL__PASSWORD: external.password,
         }
-      : { CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1', CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort) }),
+      : {
+          CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1',
+          CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort),
+          // Every simulated PC connects from 127.0.0.1, all at once: lift the per-address
+          // cap (a commune's NAT, 256 by default) and the password-check queue (issue 14).
+          CANH_COLLECTOR__BROKER__EMBEDDED__MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+          CANH_COLLECTOR__BROKER__EMBEDDED__MAX_CONNECTIONS: '1000000',
+          CANH_COLLECTOR__BROKER__EMBEDDED__MAX_QUEUED_VERIFICATIONS: '100000',
+        }),
     ...extra,
   };
 }

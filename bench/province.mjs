@@ -150,7 +150,9 @@ async function runBroker(mode) {
       dir: mqDir,
       passwdFile: join(mqDir, 'passwd'),
       aclFile: join(mqDir, 'acl'),
-      conf: { maxQueuedMessages: MAX_QUEUED },
+      // The simulated PCs share per-site credentials (10,000 PBKDF2 hashes would take minutes):
+      // the client id cannot be the username then (production binds it: use_username_as_clientid).
+      conf: { maxQueuedMessages: MAX_QUEUED, bindClientIdToUsername: false },
       logFile: join(dir, 'mosquitto.log'),
       fileLimit: NOFILE,
     });

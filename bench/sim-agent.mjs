@@ -194,7 +194,7 @@ export class SimAgent {
     this.client = mqtt.connect(o.url, {
       username: this.username,
       password: this.password,
-      clientId: `canh-${this.site}-${this.host}`,
+      clientId: `${this.site}.${this.host}`, // as the agent (contract/topics.ts agentClientId): the embedded broker binds it to the credential
       protocolVersion: o.protocolVersion,
       clean: false,
       ...(o.protocolVersion === 5 ? { properties: { sessionExpiryInterval: 24 * 3600 } } : {}),

@@ -141,6 +141,12 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         }
         const res = await exportMosquittoFiles(store, values.dir, { ...(ids ?? {}), now });
         process.stdout.write(`wrote ${res.passwordFile} and ${res.aclFile} (${res.users} users); reload Mosquitto (SIGHUP) to apply\n`);
+        if (res.siteCredentials.length)
+          process.stderr.write(
+            `warning: per-site credential(s) ${res.siteCredentials.join(', ')}: Mosquitto binds the client id to the username ` +
+              `(use_username_as_clientid), so each connects one PC at a time; give each PC its own credential ` +
+              `(canh credentials add --site S --host H)\n`,
+          );
         return 0;
       }
       default:

@@ -152,7 +152,8 @@ export class Collector {
     const file = databaseFile(config);
     const db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
     const store = deps.store ?? new SqliteStore(db, file);
-    const credentials = new CredentialStore(db);
+    const e = config.broker.embedded;
+    const credentials = new CredentialStore(db, { maxConcurrentVerifications: e.maxConcurrentVerifications, maxQueuedVerifications: e.maxQueuedVerifications });
     credentials.init();
     const tokens = new TokenStore(db);
     const audit = new AuditLog(db);
@@ -283,6 +284,21 @@ export class Collector {
         commit,
         log: log.child({ module: 'broker' }),
         metrics,
+        clock,
+        limits: {
+          connectTimeoutMs: e.connectTimeoutSeconds * 1000,
+          maxConnections: e.maxConnections,
+          maxConnectionsPerAddress: e.maxConnectionsPerAddress,
+          reservedFileDescriptors: e.reservedFileDescriptors,
+          throttle: {
+            freeFailures: e.authThrottle.freeFailures,
+            maxDelayMs: e.authThrottle.maxDelaySeconds * 1000,
+            banAfterFailures: e.authThrottle.banAfterFailures,
+            banMs: e.authThrottle.banMinutes * 60_000,
+            windowMs: e.authThrottle.windowMinutes * 60_000,
+          },
+        },
+        knownHosts: () => store.hostCount(),
       });
     } else {
       const x = config.broker.external!;

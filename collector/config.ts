@@ -43,6 +43,32 @@ export const CollectorConfigSchema = z.object({
               caFile: z.string().optional(),
             })
             .optional(),
+          /** A connection that sends no CONNECT within this is closed (aedes' default is 30 s). */
+          connectTimeoutSeconds: z.number().min(1).max(60).default(5),
+          /** Connections at once, all addresses (further capped by the open-files limit less `reservedFileDescriptors`). */
+          maxConnections: z.number().int().min(1).max(1_000_000).default(10_000),
+          /** Connections at once from one address (a commune's PCs behind one NAT address share it). */
+          maxConnectionsPerAddress: z.number().int().min(1).max(1_000_000).default(256),
+          /** File descriptors kept out of the broker's reach for HTTP, the store, the spool and workers. */
+          reservedFileDescriptors: z.number().int().min(64).max(1_000_000).default(512),
+          /** PBKDF2 password checks at once (libuv thread pool); the rest wait in a bounded queue. */
+          maxConcurrentVerifications: z.number().int().min(1).max(64).default(2),
+          /** Password checks waiting; beyond, CONNECT is refused as "server unavailable" and counted. */
+          maxQueuedVerifications: z.number().int().min(1).max(100_000).default(500),
+          /** Password-guessing throttle, per source address and per username (collector/broker/auth-throttle.ts). */
+          authThrottle: z
+            .object({
+              /** Failures without delay. */
+              freeFailures: z.number().int().min(0).max(1000).default(5),
+              /** The delay before each further check doubles from 0.25 s up to this. */
+              maxDelaySeconds: z.number().min(0).max(60).default(10),
+              /** Failures that ban the address (or username) for `banMinutes`. */
+              banAfterFailures: z.number().int().min(1).max(100_000).default(20),
+              banMinutes: z.number().min(0.01).max(1440).default(15),
+              /** Failures are forgotten after this long without one. */
+              windowMinutes: z.number().min(0.01).max(1440).default(10),
+            })
+            .prefault({}),
         })
         .prefault({}),
       external: z

@@ -38,6 +38,16 @@ export function topicFor(site: string, host: string, kind: MessageKind): string 
   return `${TOPIC_PREFIX}/${site}/${host}/${kind}`;
 }
 
+/**
+ * An agent's MQTT client id: `<site>.<host>`, the username of its per-host credential.
+ * The brokers bind client ids to credentials (collector/broker/credentials.ts
+ * `mayUseClientId`; Mosquitto `use_username_as_clientid`), so no credential can take
+ * over another PC's session.
+ */
+export function agentClientId(site: string, host: string): string {
+  return `${site}.${host}`;
+}
+
 /** Subscription filter for every agent → collector message (not the collector's own acks, contract/ack.ts). */
 export const ALL_TOPICS = `${TOPIC_PREFIX}/+/+/+`;
 

@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
  */
 export async function writeFileAtomic(path: string, data: string, opts: { fsync: boolean }): Promise<void> {
   const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w');
+  // Private to the agent's user (the state directory is too: private-files.ts).
+  const fh = await open(tmp, 'w', 0o600);
   try {
     await fh.writeFile(data, 'utf8');
     if (opts.fsync) await fh.datasync();

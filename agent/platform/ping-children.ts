@@ -137,9 +137,9 @@ export class PingChildRecord {
 
   private write(): void {
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
       const tmp = `${this.file}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ children: this.children }));
+      writeFileSync(tmp, JSON.stringify({ children: this.children }), { mode: 0o600 });
       renameSync(tmp, this.file);
     } catch (err) {
       // Edges fail softly: without the record a stray is only not ended at the next start.

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { ackTopic, decodeAck } from '../../contract/ack.js';
+import { agentClientId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
 import type { Outbox } from './outbox.js';
@@ -229,7 +230,8 @@ export class Publisher {
     const v5 = this.protocolVersion === 5;
     return {
       protocolVersion: this.protocolVersion,
-      clientId: `canh-${config.site}-${config.host}`.slice(0, 23 * 4),
+      // Bound to the credential by the broker (contract/topics.ts agentClientId).
+      clientId: agentClientId(config.site, config.host),
       username: m.username ?? `${config.site}.${config.host}`,
       password: m.password,
       // A persistent session is harmless, but nothing here relies on it: the outbox and the

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { ACK_KIND } from '../../contract/ack.js';
-import { isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
+import { agentClientId, isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { DEFAULT_ITERATIONS, generatePassword, hashPassword, verifyHash } from './password-hash.js';
 
@@ -76,6 +76,23 @@ export interface CredentialStoreOptions {
    */
   cacheTtlMs?: number;
   clock?: Pick<Clock, 'monotonic'>;
+  /**
+   * PBKDF2 checks running at once (each on the libuv thread pool, off the event loop);
+   * the rest wait in a queue of `maxQueuedVerifications`, beyond which {@link verify}
+   * throws {@link VerificationBusyError}. Cached verifications never wait. So password
+   * guessing cannot take every thread (file I/O and DNS share the pool) nor the CPU
+   * that ingest needs.
+   */
+  maxConcurrentVerifications?: number;
+  maxQueuedVerifications?: number;
+}
+
+/** Too many password checks waiting: refuse (the broker answers "server unavailable"). */
+export class VerificationBusyError extends Error {
+  constructor() {
+    super('too many password checks waiting');
+    this.name = 'VerificationBusyError';
+  }
 }
 
 export const DEFAULT_COLLECTOR_USERNAME = 'canh-collector';
@@ -119,6 +136,10 @@ export class CredentialStore {
   private readonly clock: Pick<Clock, 'monotonic'>;
   /** key: username NUL sha256(password) hex; Map order = recency (LRU). */
   private readonly cache = new Map<string, CacheEntry>();
+  private readonly maxConcurrent: number;
+  private readonly maxQueued: number;
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(
     private readonly db: Database,
@@ -128,6 +149,13 @@ export class CredentialStore {
     this.cacheSize = opts.cacheSize ?? 10_000;
     this.cacheTtlMs = opts.cacheTtlMs ?? 5 * 60_000;
     this.clock = opts.clock ?? systemClock;
+    this.maxConcurrent = opts.maxConcurrentVerifications ?? 2;
+    this.maxQueued = opts.maxQueuedVerifications ?? 500;
+  }
+
+  /** Password checks running and waiting now (observability and tests). */
+  verificationLoad(): { running: number; queued: number } {
+    return { running: this.running, queued: this.waiting.length };
   }
 
   init(): void {
@@ -203,22 +231,31 @@ export class CredentialStore {
     return { username, password };
   }
 
+  /**
+   * The identity when this username/password was verified within the cache's lifetime,
+   * else undefined: no PBKDF2, so the broker may ask it even while it throttles guessing.
+   */
+  cachedIdentity(username: string, password: string): Identity | undefined {
+    if (typeof username !== 'string' || typeof password !== 'string') return undefined;
+    const key = cacheKey(username, password);
+    const hit = this.cache.get(key);
+    if (!hit) return undefined;
+    this.cache.delete(key);
+    if (this.clock.monotonic() - hit.at > this.cacheTtlMs) return undefined;
+    this.cache.set(key, hit); // refresh recency
+    return { ...hit.identity };
+  }
+
   /** The identity for a correct username/password of an active credential, else undefined. */
   async verify(username: string, password: string): Promise<Identity | undefined> {
     if (typeof username !== 'string' || typeof password !== 'string') return undefined;
-    const key = `${username}\u0000${createHash('sha256').update(password, 'utf8').digest('hex')}`;
+    const cached = this.cachedIdentity(username, password);
+    if (cached) return cached;
+    const key = cacheKey(username, password);
     const t = this.clock.monotonic();
-    const hit = this.cache.get(key);
-    if (hit) {
-      this.cache.delete(key);
-      if (t - hit.at <= this.cacheTtlMs) {
-        this.cache.set(key, hit); // refresh recency
-        return { ...hit.identity };
-      }
-    }
     const row = this.row(username);
     if (!row || row.revoked_at !== null) return undefined;
-    const ok = await verifyHash(password, row.hash);
+    const ok = await this.bounded(() => verifyHash(password, row.hash));
     if (!ok) return undefined;
     // The hash check was asynchronous: a revoke or rotate may have happened meanwhile.
     const now = this.row(username);
@@ -265,6 +302,24 @@ export class CredentialStore {
   }
 
   /**
+   * May `identity` connect with MQTT client id `clientId`? A client id belongs to one
+   * identity, so no credential can take over another's session (the broker would drop
+   * the PC it names, and the collector would record a false outage):
+   *  - a per-host agent `<site>.<host>`: exactly `<site>.<host>` (its username);
+   *  - a per-site agent `<site>`: `<site>.<host>` for a valid host id (its site's PCs);
+   *  - a collector: exactly its username.
+   * Mosquitto enforces the same for per-host and collector credentials with
+   * `use_username_as_clientid` (mosquitto-config.ts).
+   */
+  mayUseClientId(identity: Identity, clientId: string): boolean {
+    if (identity.role === 'collector') return clientId === identity.username;
+    if (identity.role !== 'agent') return false;
+    if (identity.host !== null) return clientId === agentClientId(identity.site, identity.host);
+    const dot = clientId.indexOf('.');
+    return dot > 0 && clientId.slice(0, dot) === identity.site && isValidId(clientId.slice(dot + 1));
+  }
+
+  /**
    * May `identity` publish on `topic`? Only agents, only exact Canh topics
    * (`canh/v1/<site>/<host>/<kind>`, kind in samples|events|inventory|status, no
    * wildcards), only for their own site, and for a per-host credential only their host.
@@ -307,6 +362,24 @@ export class CredentialStore {
     return isValidFilter(f);
   }
 
+  /** Run `job` when one of `maxConcurrent` slots is free; throw when the queue is full. */
+  private async bounded<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running >= this.maxConcurrent) {
+      if (this.waiting.length >= this.maxQueued) throw new VerificationBusyError();
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    } else {
+      this.running++;
+    }
+    try {
+      return await job();
+    } finally {
+      const next = this.waiting.shift();
+      if (next)
+        next(); // the slot passes on: `running` stays
+      else this.running--;
+    }
+  }
+
   private row(username: string): Row | undefined {
     return this.db.prepare('SELECT * FROM credentials WHERE username = ?').get(username) as Row | undefined;
   }
@@ -315,6 +388,10 @@ export class CredentialStore {
     const prefix = `${username}\u0000`;
     for (const key of this.cache.keys()) if (key.startsWith(prefix)) this.cache.delete(key);
   }
+}
+
+function cacheKey(username: string, password: string): string {
+  return `${username}\u0000${createHash('sha256').update(password, 'utf8').digest('hex')}`;
 }
 
 function toIdentity(r: Row): Identity {

@@ -3,15 +3,23 @@ import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import type { Identity } from './credentials.js';
+import { VerificationBusyError, type Identity } from './credentials.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { AckPublisher } from '../ingest/group-commit.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { guardedConnection } from './mqtt-packet-guard.js';
+import { RateLimitedLog } from '../../common/log.js';
+import { systemClock, type Clock } from '../../common/clock.js';
+import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
+import { connectionBudget, ConnectionLimits, normalizeAddress, openFilesLimit } from './connection-limits.js';
 
 /** What the broker needs from the credential store (port). */
 export interface BrokerAuth {
   verify(username: string, password: string): Promise<Identity | undefined>;
+  /** The identity of a username/password verified recently (no password hashing), else undefined. */
+  cachedIdentity(username: string, password: string): Identity | undefined;
+  /** Does `clientId` belong to `identity` (credentials.ts)? */
+  mayUseClientId(identity: Identity, clientId: string): boolean;
   mayPublish(identity: Identity, topic: string): boolean;
   maySubscribe(identity: Identity, filter: string): boolean;
 }
@@ -27,7 +35,33 @@ export interface EmbeddedBrokerOptions {
   commit: IngestQueue;
   log: Logger;
   metrics: MetricsRegistry;
+  /** Flood and guessing limits (config `broker.embedded`); defaults as there. */
+  limits?: Partial<BrokerLimits>;
+  clock?: Pick<Clock, 'monotonic' | 'now'>;
+  /** PCs the collector knows (warned about at start when the open-files limit cannot hold them). */
+  knownHosts?: () => number;
+  /** The open-files limit (default: read from /proc/self/limits; tests pass one). */
+  fileLimit?: () => number | undefined;
 }
+
+export interface BrokerLimits {
+  connectTimeoutMs: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  reservedFileDescriptors: number;
+  throttle: Omit<AuthThrottleOptions, 'clock'>;
+}
+
+export const DEFAULT_BROKER_LIMITS: BrokerLimits = {
+  connectTimeoutMs: 5000,
+  maxConnections: 10_000,
+  maxConnectionsPerAddress: 256,
+  reservedFileDescriptors: 512,
+  throttle: { freeFailures: 5, maxDelayMs: 10_000, banAfterFailures: 20, banMs: 15 * 60_000, windowMs: 10 * 60_000 },
+};
+
+/** Untrusted-input log lines: at most one per reason per minute, with the count suppressed. */
+const LOG_INTERVAL_MS = 60_000;
 
 /** Where received messages go (port of ingest/group-commit.ts). */
 export interface IngestQueue {
@@ -36,7 +70,16 @@ export interface IngestQueue {
 }
 
 // Connack return codes of MQTT 3.1.1 §3.2.2.3.
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
 const BAD_USERNAME_OR_PASSWORD = 4;
+const NOT_AUTHORIZED = 5;
+
+type RefusedReason = 'client_id' | 'protocol_version' | 'banned' | 'busy' | 'connect_timeout' | 'max_connections' | 'max_connections_per_address';
+
+function refusal(message: string, returnCode: number): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
 
 /**
  * The embedded MQTT broker (aedes, MQTT 3.1.1): authenticates every client against the
@@ -52,12 +95,54 @@ export class EmbeddedBroker implements AckPublisher {
   private readonly identities = new WeakMap<Client, Identity>();
   private readonly authFailures: Counter;
   private readonly oversize: Counter;
+  private readonly refused: Counter;
+  private readonly delayed: Counter;
+  private readonly bans: Counter;
   private readonly sockets = new Set<Socket>();
+  /** Source address of each connection aedes handles (its stream has none of its own). */
+  private readonly addresses = new WeakMap<object, string>();
+  private readonly limits: BrokerLimits;
+  private readonly throttle: AuthThrottle;
+  private conns: ConnectionLimits;
+  private readonly untrusted: RateLimitedLog;
 
   constructor(private readonly opts: EmbeddedBrokerOptions) {
-    this.authFailures = opts.metrics.counter('canh_broker_auth_failures_total', 'Embedded broker connections refused for bad credentials.');
-    this.oversize = opts.metrics.counter('canh_broker_oversize_packets_total', 'Embedded broker connections cut for an oversized packet.');
-    opts.metrics.gauge('canh_broker_clients', 'Clients connected to the embedded broker.', (g) => g.set(this.aedes?.connectedClients ?? 0));
+    const clock = opts.clock ?? systemClock;
+    this.limits = { ...DEFAULT_BROKER_LIMITS, ...opts.limits, throttle: { ...DEFAULT_BROKER_LIMITS.throttle, ...opts.limits?.throttle } };
+    this.throttle = new AuthThrottle({ ...this.limits.throttle, clock });
+    this.conns = new ConnectionLimits(this.limits.maxConnections, this.limits.maxConnectionsPerAddress);
+    this.untrusted = new RateLimitedLog(opts.log, LOG_INTERVAL_MS, () => clock.monotonic());
+    const m = opts.metrics;
+    this.authFailures = m.counter('canh_broker_auth_failures_total', 'Embedded broker connections refused for bad credentials.');
+    this.oversize = m.counter('canh_broker_oversize_packets_total', 'Embedded broker connections cut for an oversized packet.');
+    this.refused = m.counter(
+      'canh_broker_connect_refused_total',
+      "Embedded broker connections refused, by reason: client_id (another identity's), protocol_version (e.g. MQTT 5, 0x84), banned, busy (password checks queue full), connect_timeout, max_connections, max_connections_per_address.",
+    );
+    this.delayed = m.counter('canh_broker_auth_delayed_total', 'Password checks delayed by the guessing throttle, by scope (address, username).');
+    this.bans = m.counter('canh_broker_auth_bans_total', 'Temporary bans started by the guessing throttle, by scope (address, username).');
+    m.gauge('canh_broker_banned', 'Addresses and usernames banned now by the guessing throttle.', (g) => {
+      const b = this.throttle.banned();
+      g.set(b.address, { scope: 'address' });
+      g.set(b.username, { scope: 'username' });
+    });
+    m.gauge('canh_broker_clients', 'Clients connected to the embedded broker.', (g) => g.set(this.aedes?.connectedClients ?? 0));
+    m.gauge('canh_broker_connections', 'TCP connections open to the embedded broker (MQTT clients and connections not yet authenticated).', (g) => g.set(this.conns.connections()));
+    m.gauge('canh_broker_max_connections', 'Connections the embedded broker accepts at once (config, capped by the open-files limit).', (g) => g.set(this.conns.limit));
+  }
+
+  /** Connections the broker accepts at once (after the open-files budget of start()). */
+  maxConnections(): number {
+    return this.conns.limit;
+  }
+
+  private refuse(reason: RefusedReason, fields: Record<string, unknown>, msg: string): void {
+    this.refused.inc({ reason });
+    this.untrusted.warn(`refused:${reason}`, fields, msg);
+  }
+
+  private addressOf(client: Client): string {
+    return this.addresses.get(client.conn as object) ?? 'unknown';
   }
 
   /** Port actually bound (useful when configured as 0). */
@@ -75,31 +160,88 @@ export class EmbeddedBroker implements AckPublisher {
     const { log, auth, ingest, commit } = this.opts;
     const aedes = await Aedes.createBroker({
       id: 'canh-embedded',
+      connectTimeout: this.limits.connectTimeoutMs,
+      // Counts what aedes refuses before authentication: MQTT 5 CONNECTs (answered 0x01,
+      // which an MQTT 5 client reads as 0x84 "unsupported protocol version").
+      preConnect: (client, packet, done) => {
+        if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
+          this.refuse(
+            'protocol_version',
+            { remote: this.addressOf(client), protocolVersion: packet.protocolVersion },
+            'MQTT CONNECT refused: unsupported protocol version (this broker speaks 3.1.1; Canh agents fall back to it)',
+          );
+        }
+        done(null, true);
+      },
       authenticate: (client, username, password, done) => {
+        const remote = this.addressOf(client);
+        const clientId = client.id?.slice(0, 128);
         if (!username || !password) {
           this.authFailures.inc();
-          const err = Object.assign(new Error('username and password required'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError;
-          done(err, false);
+          this.throttle.failure(remote, username ?? '');
+          this.untrusted.warn('auth-failed', { remote, clientId }, 'MQTT authentication failed (no username or password)');
+          done(refusal('username and password required', BAD_USERNAME_OR_PASSWORD), false);
           return;
         }
-        auth.verify(username, password.toString('utf8')).then(
-          (identity) => {
-            if (!identity) {
-              this.authFailures.inc();
-              log.warn({ username: username.slice(0, 128), clientId: client.id?.slice(0, 128) }, 'MQTT authentication failed');
-              const err = Object.assign(new Error('bad username or password'), { returnCode: BAD_USERNAME_OR_PASSWORD }) as AuthenticateError;
-              done(err, false);
-              return;
-            }
-            this.identities.set(client, identity);
-            done(null, true);
-          },
-          (err: unknown) => {
-            log.error({ err: (err as Error).message }, 'credential check failed');
-            const e = Object.assign(new Error('server unavailable'), { returnCode: 3 }) as AuthenticateError;
-            done(e, false);
-          },
-        );
+        const user = username.slice(0, 128);
+        const pass = password.toString('utf8');
+        const accept = (identity: Identity): void => {
+          if (!auth.mayUseClientId(identity, client.id)) {
+            this.refuse('client_id', { remote, username: identity.username, clientId }, 'MQTT CONNECT refused: client id belongs to another identity');
+            done(refusal('identifier rejected', IDENTIFIER_REJECTED), false);
+            return;
+          }
+          this.throttle.success(remote, username);
+          this.identities.set(client, identity);
+          done(null, true);
+        };
+        // A password verified recently costs no hashing: never throttled, so a PC whose
+        // username is being guessed (or whose NAT address is banned) still gets in.
+        const known = auth.cachedIdentity(username, pass);
+        if (known) {
+          accept(known);
+          return;
+        }
+        const verdict = this.throttle.verdict(remote, username);
+        if (verdict.action === 'ban') {
+          this.refuse('banned', { remote, username: user, scope: verdict.scope, seconds: Math.ceil(verdict.untilMs / 1000) }, 'MQTT CONNECT refused: banned for password guessing');
+          done(refusal('not authorized', NOT_AUTHORIZED), false);
+          return;
+        }
+        const check = () =>
+          auth.verify(username, pass).then(
+            (identity) => {
+              if (!identity) {
+                this.authFailures.inc();
+                for (const scope of this.throttle.failure(remote, username)) {
+                  this.bans.inc({ scope });
+                  this.untrusted.warn(
+                    `ban:${scope}`,
+                    { remote, username: scope === 'username' ? user : undefined, scope, minutes: this.limits.throttle.banMs / 60_000 },
+                    'MQTT password guessing: temporary ban',
+                  );
+                }
+                this.untrusted.warn('auth-failed', { remote, username: user, clientId }, 'MQTT authentication failed');
+                done(refusal('bad username or password', BAD_USERNAME_OR_PASSWORD), false);
+                return;
+              }
+              accept(identity);
+            },
+            (err: unknown) => {
+              if (err instanceof VerificationBusyError) {
+                this.refuse('busy', { remote, username: user }, 'MQTT CONNECT refused: too many password checks waiting');
+              } else {
+                log.error({ err: (err as Error).message }, 'credential check failed');
+              }
+              done(refusal('server unavailable', SERVER_UNAVAILABLE), false);
+            },
+          );
+        if (verdict.delayMs > 0) {
+          this.delayed.inc({ scope: verdict.delayedBy ?? 'address' });
+          setTimeout(check, verdict.delayMs).unref();
+        } else {
+          void check();
+        }
       },
       authorizePublish: (client: Client | null, packet: PublishPacket, done: (err?: Error | null) => void) => {
         const identity = client ? this.identities.get(client) : undefined;
@@ -126,30 +268,79 @@ export class EmbeddedBroker implements AckPublisher {
       },
     });
     aedes.on('clientError', (client, err) => log.debug({ clientId: client?.id?.slice(0, 128), err: err.message }, 'MQTT client error'));
-    aedes.on('connectionError', (_client, err) => log.debug({ err: err.message }, 'MQTT connection error'));
+    aedes.on('connectionError', (client, err) => {
+      if (err.message === 'connect did not arrive in time') {
+        this.refuse('connect_timeout', { remote: this.addressOf(client), seconds: this.limits.connectTimeoutMs / 1000 }, 'MQTT connection closed: no CONNECT in time');
+      } else {
+        log.debug({ err: err.message }, 'MQTT connection error');
+      }
+    });
     this.aedes = aedes;
 
+    // Connections at once: the configuration, within the open-files limit less a reserve.
+    const budget = connectionBudget(this.limits.maxConnections, this.limits.reservedFileDescriptors, this.opts.knownHosts?.() ?? 0, (this.opts.fileLimit ?? openFilesLimit)());
+    this.conns = new ConnectionLimits(budget.max, this.limits.maxConnectionsPerAddress);
+    if (budget.warning) log.warn({ fileLimit: budget.fileLimit, maxConnections: budget.max }, budget.warning);
+
+    /** Count a raw TCP connection against the caps, or close it at once. */
+    const admit = (socket: Socket): boolean => {
+      const verdict = this.conns.admit(socket);
+      if (verdict.ok) return true;
+      this.refuse(
+        verdict.reason,
+        { remote: verdict.address, limit: verdict.reason === 'max_connections' ? this.conns.limit : this.limits.maxConnectionsPerAddress },
+        'MQTT connection refused: too many connections',
+      );
+      socket.destroy();
+      return false;
+    };
     const handle = (socket: Socket) => {
       // The guard hands aedes' writes to the socket piece by piece; without NODELAY each
       // PUBACK would wait ~40 ms for the peer's delayed ACK (Nagle), capping replay speed.
       socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
+      const remote = normalizeAddress(socket.remoteAddress);
       const conn = guardedConnection(socket, this.opts.maxPacketBytes, (announced) => {
         this.oversize.inc();
-        log.warn({ announced, limit: this.opts.maxPacketBytes, remote: socket.remoteAddress }, 'oversized MQTT packet; connection closed');
+        this.untrusted.warn('oversize', { announced, limit: this.opts.maxPacketBytes, remote }, 'oversized MQTT packet; connection closed');
       });
+      // Whatever aedes closes (connect timeout, refusal), the socket goes with it.
+      conn.on('close', () => socket.destroy());
+      this.addresses.set(conn, remote);
       aedes.handle(conn);
     };
-    const plain = createNetServer(handle);
+    const plain = createNetServer((socket) => {
+      if (admit(socket)) handle(socket);
+    });
     await listen(plain, this.opts.port, this.opts.host);
     this.servers.push(plain);
-    log.info({ host: this.opts.host, port: this.port() }, 'embedded MQTT broker listening');
+    log.info({ host: this.opts.host, port: this.port(), maxConnections: this.conns.limit }, 'embedded MQTT broker listening');
     if (this.opts.tls) {
       const t = this.opts.tls;
-      const secure = createTlsServer({ cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}) }, (s) =>
-        handle(s as unknown as Socket),
+      const secure = createTlsServer(
+        {
+          cert: readFileSync(t.certFile),
+          key: readFileSync(t.keyFile),
+          ...(t.caFile ? { ca: readFileSync(t.caFile) } : {}),
+          // A handshake that does not finish is cut as soon as a missing CONNECT would be.
+          handshakeTimeout: this.limits.connectTimeoutMs,
+        },
+        (s) => handle(s as unknown as Socket),
       );
+      // Counted on the raw TCP connection, before the handshake costs anything.
+      secure.on('connection', (raw: Socket) => void admit(raw));
+      // With a listener here Node no longer destroys the socket itself.
+      secure.on('tlsClientError', (err: Error & { code?: string }, tlsSocket: Socket) => {
+        if (err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+          this.refuse(
+            'connect_timeout',
+            { remote: normalizeAddress(tlsSocket.remoteAddress), seconds: this.limits.connectTimeoutMs / 1000 },
+            'MQTT TLS handshake not finished in time; connection closed',
+          );
+        }
+        tlsSocket.destroy();
+      });
       await listen(secure as unknown as Server, t.port, this.opts.host);
       this.servers.push(secure as unknown as Server);
       log.info({ host: this.opts.host, port: this.tlsPort() }, 'embedded MQTT broker listening (TLS)');

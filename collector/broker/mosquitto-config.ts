@@ -29,6 +29,12 @@ export interface ExportMosquittoResult {
   passwordFile: string;
   aclFile: string;
   users: number;
+  /**
+   * Per-site agent credentials exported: under `use_username_as_clientid` each connects
+   * one PC at a time (a second PC with it takes the first one's session), so the CLI
+   * warns about them.
+   */
+  siteCredentials: string[];
 }
 
 const HEADER = [
@@ -81,7 +87,8 @@ export async function exportMosquittoFiles(store: CredentialStore, dir: string, 
   const aclFile = join(dir, opts.aclFileName ?? 'acl');
   await writeAtomic(passwordFile, renderPasswordFile(creds), 0o600, opts);
   await writeAtomic(aclFile, renderAclFile(creds, opts.now), 0o640, opts);
-  return { passwordFile, aclFile, users: creds.length };
+  const siteCredentials = creds.filter((c) => c.role === 'agent' && c.host === null).map((c) => c.username);
+  return { passwordFile, aclFile, users: creds.length, siteCredentials };
 }
 
 async function writeAtomic(path: string, text: string, mode: number, owner: { uid?: number; gid?: number }): Promise<void> {
@@ -143,6 +150,16 @@ export interface MosquittoConfOptions {
   /** `user` to drop privileges to when started as root (Mosquitto's default: mosquitto). */
   user?: string;
   pidFile?: string;
+  /**
+   * `use_username_as_clientid true` on every listener (default true): the client id is the
+   * username, so no credential can take over another PC's session (the embedded broker
+   * enforces the same, credentials.ts `mayUseClientId`). A per-site credential then
+   * connects one PC at a time: give each PC its own credential. Off only for benchmarks
+   * that share per-site credentials among simulated PCs.
+   */
+  bindClientIdToUsername?: boolean;
+  /** `max_connections` per listener (default -1: unlimited, bounded by the open-files limit). */
+  maxConnections?: number;
 }
 
 /** The text of a mosquitto.conf matching Canh's contract and the exported files. */
@@ -174,10 +191,14 @@ export function mosquittoConf(opts: MosquittoConfOptions): string {
   }
   l.push(`log_dest ${opts.logDest ?? 'stderr'}`, 'log_type error', 'log_type warning', 'log_type notice');
   l.push('log_type information', 'connection_messages true', 'log_timestamp true', '');
-  l.push(`listener ${opts.port} ${opts.listenerAddress ?? '127.0.0.1'}`, 'protocol mqtt', '');
+  // Listener settings: the client id is bound to the credential (no session takeover).
+  const listenerSecurity: string[] = [];
+  if (opts.bindClientIdToUsername !== false) listenerSecurity.push('use_username_as_clientid true');
+  if (opts.maxConnections !== undefined) listenerSecurity.push(`max_connections ${opts.maxConnections}`);
+  l.push(`listener ${opts.port} ${opts.listenerAddress ?? '127.0.0.1'}`, 'protocol mqtt', ...listenerSecurity, '');
   if (opts.tls) {
     const t = opts.tls;
-    l.push(`listener ${t.port} ${t.address ?? opts.listenerAddress ?? '127.0.0.1'}`, 'protocol mqtt');
+    l.push(`listener ${t.port} ${t.address ?? opts.listenerAddress ?? '127.0.0.1'}`, 'protocol mqtt', ...listenerSecurity);
     if (t.cafile !== undefined) l.push(`cafile ${t.cafile}`);
     l.push(`certfile ${t.certfile}`, `keyfile ${t.keyfile}`, 'tls_version tlsv1.2');
     if (t.requireCertificate) {

@@ -126,7 +126,7 @@ export class AckCursor {
     if (this.through === this.persisted) return;
     const value = this.through;
     const tmp = join(this.dir, CURSOR_TMP_FILE);
-    const fh = await openFile(tmp, 'w');
+    const fh = await openFile(tmp, 'w', 0o600);
     try {
       await fh.writeFile(`${JSON.stringify({ ackedThrough: value })}\n`);
       if (this.opts.fsync) await fh.sync();

@@ -326,7 +326,7 @@ export class DurableLog {
 
   private async load(): Promise<void> {
     const { dir, log } = this.opts;
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await this.cursor.load();
 
     const names = (await readdir(dir)).filter((n) => SEGMENT_RE.test(n)).sort();
@@ -398,7 +398,7 @@ export class DurableLog {
   private async roll(firstId: number): Promise<Segment> {
     const path = join(this.opts.dir, segmentName(firstId));
     // 'w+': the only file that can already have this name is an empty leftover open() could not delete.
-    const fh = await openFile(path, 'w+');
+    const fh = await openFile(path, 'w+', 0o600);
     const old = this.activeHandle;
     const seg = newSegment(firstId, path);
     this.segments.push(seg);

@@ -31,13 +31,14 @@ describe('end to end through the embedded broker: identities', () => {
     await agent.stop();
   });
 
-  it('publishing as another host is refused: connection cut, counted, nothing stored', async () => {
+  it("an agent with another PC's credential is refused at CONNECT (its client id is not that credential's): counted, nothing stored", async () => {
     const cred = addCredential(dep.dataDir, 'xa-e', 'pc-3');
-    // pc-3's credential, claiming to be pc-4.
+    // pc-3's credential, claiming to be pc-4 (client id xa-e.pc-4). Publishing as another
+    // host with an own client id is refused per publish: test/integration/embedded-broker.test.ts.
     const { agent } = await dep.startAgent('xa-e', 'pc-4', { cred });
-    await waitFor(async () => metricValue(await dep.metrics(), 'canh_ingest_rejected_total{reason="identity_mismatch"}') >= 1, {
+    await waitFor(async () => metricValue(await dep.metrics(), 'canh_broker_connect_refused_total{reason="client_id"}') >= 1, {
       timeoutMs: 20_000,
-      what: 'identity rejection counted',
+      what: 'client id refusal counted',
     });
     expect(samplesOf('pc-4')).toBe(0);
     expect(samplesOf('pc-3')).toBe(0);

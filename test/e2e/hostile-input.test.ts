@@ -32,7 +32,6 @@ let httpBase: string;
 let apiToken: string;
 let cred: { username: string; password: string };
 let main: MqttClient | undefined;
-let clientCounter = 0;
 const openClients = new Set<MqttClient>();
 const testStart = Date.now();
 /** Seqs of every good sample the collector PUBACKed. */
@@ -50,7 +49,9 @@ function connect(): Promise<MqttClient> {
       protocolVersion: 4,
       reconnectPeriod: 0,
       connectTimeout: 5_000,
-      clientId: `hostile-${process.pid}-${++clientCounter}`,
+      // The broker binds the client id to the credential (issue 14): a new connection takes
+      // over the previous one of the same PC, which mainClient() reconnects when it is needed.
+      clientId: `${SITE}.${HOST}`,
       username: cred.username,
       password: cred.password,
     });
@@ -402,7 +403,10 @@ describe('collector process under hostile MQTT input', () => {
     expect(rejectWarns.length).toBeLessThanOrEqual(reasonsSeen.length * (Math.floor(elapsedMs / REJECT_LOG_INTERVAL_MS) + 2));
     expect(rejectWarns.length).toBeLessThan(100);
     const oversizeWarns = logs.filter((l) => l.level === 40 && l.msg === 'oversized MQTT packet; connection closed');
-    expect(oversizeWarns.length).toBe(oversized.length);
+    // Untrusted input: the first oversize is logged, then at most one line a minute (issue 14 item 4).
+    expect(oversized.length).toBeGreaterThan(1);
+    expect(oversizeWarns.length).toBeGreaterThanOrEqual(1);
+    expect(oversizeWarns.length).toBeLessThanOrEqual(Math.floor(elapsedMs / 60_000) + 1);
 
     console.log(
       `hostile-input: ${onMain.length} bad on the main connection, ${oversized.length} oversize, ${foreign.length} foreign-topic, ${goodCount} good; ${solo.size} sent alone, the rest in ${windows} windows; ` +

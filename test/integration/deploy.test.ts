@@ -189,7 +189,7 @@ describe('deploy Mosquitto configurations on a real broker', () => {
         .split('\n')
         .map((l) => l.trim())
         .filter((l) =>
-          /^(per_listener_settings|allow_anonymous|max_packet_size|max_queued_messages|max_inflight_messages|persistence|autosave_interval|log_type|connection_messages|log_timestamp|protocol)\b/.test(
+          /^(per_listener_settings|allow_anonymous|max_packet_size|max_queued_messages|max_inflight_messages|persistence|autosave_interval|log_type|connection_messages|log_timestamp|protocol|use_username_as_clientid)\b/.test(
             l,
           ),
         );

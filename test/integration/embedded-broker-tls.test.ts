@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect as netConnect } from 'node:net';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../collector/collector.js';
@@ -47,6 +48,7 @@ describe('embedded broker over TLS', () => {
       protocolVersion: 4,
       username: cred.username,
       password: cred.password,
+      clientId: cred.username, // bound to the credential: <site>.<host>
       ca: readFileSync(server.cert),
       reconnectPeriod: 0,
     });
@@ -77,4 +79,21 @@ describe('embedded broker over TLS', () => {
       }),
     ).rejects.toThrow(/self[- ]signed|certificate/i);
   });
+
+  it('a TCP connection that never starts its TLS handshake is closed after the CONNECT timeout (issue 14), not held 120 s', async () => {
+    const t0 = Date.now();
+    const s = netConnect({ host: '127.0.0.1', port: collector.broker!.tlsPort()! });
+    s.on('error', () => undefined);
+    const closed = await new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => resolve(false), 15_000);
+      s.once('close', () => {
+        clearTimeout(t);
+        resolve(true);
+      });
+    });
+    s.destroy();
+    expect(closed).toBe(true);
+    // connectTimeoutSeconds is 5 by default; generous bound.
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  }, 20_000);
 });

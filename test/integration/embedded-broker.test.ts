@@ -19,7 +19,9 @@ let siteCred: { username: string; password: string };
 
 function connect(opts: IClientOptions): Promise<MqttClient> {
   return new Promise((resolve, reject) => {
-    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    // The client id the broker binds to the credential (an agent's: `<site>.<host>`).
+    const clientId = opts.username === undefined || opts.username.includes('.') ? opts.username : `${opts.username}.itest-host`;
+    const c = mqtt.connect(url, { protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...(clientId ? { clientId } : {}), ...opts });
     c.once('connect', () => resolve(c));
     c.once('error', (e) => {
       c.end(true);

@@ -17,7 +17,7 @@ import { CollectorConfigSchema } from '../../collector/config.js';
 import { CredentialStore } from '../../collector/broker/credentials.js';
 import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js';
 import { silentLogger } from '../../common/log.js';
-import { topicFor } from '../../contract/topics.js';
+import { agentClientId, topicFor } from '../../contract/topics.js';
 import { assertMosquittoInstalled, startMosquitto } from '../helpers/mosquitto.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
@@ -35,7 +35,7 @@ async function agentThrough(proxy: TcpProxy, site: string, host: string, cred: {
   const topic = topicFor(site, host, 'status');
   const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${proxy.port}`, {
     ...cred,
-    clientId: `lwt-${site}-${host}`,
+    clientId: agentClientId(site, host), // what the brokers bind to the credential
     protocolVersion: 4,
     keepalive: KEEPALIVE_S,
     reconnectPeriod: 0,

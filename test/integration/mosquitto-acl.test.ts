@@ -67,7 +67,12 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     pw[s2.username] = s2.password;
     const col = store.add({ role: 'collector', now: NOW });
     pw[col.username] = col.password;
+    // A second collector (shared subscription) has its own credential: the client id is the username.
+    const col2 = store.add({ role: 'collector', username: 'canh-collector-2', now: NOW });
+    pw[col2.username] = col2.password;
     const files = await exportMosquittoFiles(store, dir);
+    // Named for the CLI's warning: under use_username_as_clientid it connects one PC at a time.
+    expect(files.siteCredentials).toEqual(['s2']);
     broker = await startMosquitto({ dir, passwdFile: files.passwordFile, aclFile: files.aclFile });
 
     collector = await connect('canh-collector', pw['canh-collector']!);
@@ -87,7 +92,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(st.mode & 0o777).toBe(0o600);
     const text = await readFile(join(dir, 'passwd'), 'utf8');
     expect(text).toMatch(/^s1\.a1:\$7\$20000\$/m);
-    expect(text.trimEnd().split('\n')).toHaveLength(4);
+    expect(text.trimEnd().split('\n')).toHaveLength(5);
   });
 
   it('(a) refuses a wrong password, an unknown user and anonymous clients', async () => {
@@ -186,7 +191,7 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     await new Promise((r) => setTimeout(r, 300));
     expect(agentGot).toEqual([]);
 
-    const shared = await connect('canh-collector', pw['canh-collector']!);
+    const shared = await connect('canh-collector-2', pw['canh-collector-2']!);
     const subShared = await shared.subscribeAsync('$share/collectors/canh/v1/#', { qos: 1 });
     expect(subShared[0]?.qos).toBe(1);
   });
