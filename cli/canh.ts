@@ -16,6 +16,9 @@ Usage:
   canh credentials export-mosquitto --dir DIR [--owner mosquitto]
                                                   write Mosquitto passwd + ACL files
   canh tokens create --name N --role read|admin   API/board token (shown once); tokens list | revoke ID
+  canh enroll create --site S [--expires 7d] [--uses N]
+                                                  enrolment token + the command to paste on each PC;
+                                                  enroll list | revoke ID | machines | approve ID | reject ID
   canh notify test --channel NAME | status        send a test notification (Zalo, email, webhook); outbox state
   canh alerts list [--state active|resolved|all]  alerts in the collector's store
   canh silence add|list|expire                    mute alerts (maintenance), with author and comment
@@ -28,7 +31,7 @@ CANH_AGENT__… / CANH_COLLECTOR__… (e.g. CANH_COLLECTOR__HTTP__PORT=8081).
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens' || cmd === 'alerts' || cmd === 'silence') process.umask(0o077);
+  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens' || cmd === 'enroll' || cmd === 'alerts' || cmd === 'silence') process.umask(0o077);
   switch (cmd) {
     case 'agent':
       return (await import('./agent-command.js')).runAgentCommand(rest);
@@ -38,6 +41,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./credentials-command.js')).runCredentialsCommand(rest);
     case 'tokens':
       return (await import('./tokens-command.js')).runTokensCommand(rest);
+    case 'enroll':
+      return (await import('./enroll-command.js')).runEnrollCommand(rest);
     case 'notify':
       return (await import('./notify-command.js')).runNotifyCommand(rest);
     case 'up':
