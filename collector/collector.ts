@@ -337,6 +337,7 @@ export class Collector {
       clock,
       log: log.child({ module: 'enrollment' }),
       metrics,
+      pendingRetrySeconds: config.enrollment.pendingRetrySeconds,
     });
     const enrollLimiter = new RateLimiter(config.enrollment.perMinute, Math.max(2, Math.ceil(config.enrollment.perMinute / 4)), config.api.rateLimitMaxClients);
     apiModules.splice(

@@ -81,6 +81,8 @@ export const CollectorConfigSchema = z.object({
     .object({
       /** Tokens created without an explicit choice hold each new PC until an admin approves it. */
       requireApproval: z.boolean().default(false),
+      /** A PC waiting for an admin (approval mode, suspected clone) asks again after this many seconds. */
+      pendingRetrySeconds: z.number().int().min(1).max(3600).default(30),
       /** Enrolment requests per minute per client address (`POST /api/enroll`). */
       perMinute: z.number().int().min(1).max(10_000).default(20),
       /**

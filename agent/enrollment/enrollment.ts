@@ -161,7 +161,7 @@ export async function ensureEnrolled(opts: EnrollOptions): Promise<AgentConfig> 
       if (err instanceof EnrollmentPending) {
         log.warn({ reason: err.answer.reason }, err.answer.message);
         if (opts.returnWhenPending) throw err;
-        await clock.sleep(Math.min(3600, Math.max(5, err.answer.retryAfterSeconds)) * 1000);
+        await clock.sleep(Math.min(3600, Math.max(1, err.answer.retryAfterSeconds)) * 1000);
         continue;
       }
       if (opts.attempts !== undefined && attempt >= opts.attempts) throw err;

@@ -9,8 +9,6 @@ import type { EnrollmentStore, EnrollTokenRow, MachineRow } from './enrollment-s
 
 /** Most enrolments waiting for the one before them; more are refused with 503 (retry later). */
 export const MAX_QUEUED_ENROLMENTS = 64;
-/** How often a waiting agent asks again. */
-export const PENDING_RETRY_SECONDS = 30;
 
 export type EnrollOutcome = { http: 200; body: EnrollGranted } | { http: 202; body: EnrollPending } | { http: 400 | 401 | 403 | 503; body: EnrollRefusal };
 
@@ -22,6 +20,8 @@ export interface EnrollmentServiceDeps {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /** How often a waiting agent asks again (`enrollment.pendingRetrySeconds`). */
+  pendingRetrySeconds: number;
 }
 
 const fmt = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16) + ' UTC';
@@ -245,7 +245,7 @@ export class EnrollmentService {
           reason === 'clone'
             ? `This computer has the same machine id as an enrolled one (cloned disk image?). Waiting for an administrator to confirm (request ${m.id}).`
             : `Waiting for an administrator to approve this computer (request ${m.id}).`,
-        retryAfterSeconds: PENDING_RETRY_SECONDS,
+        retryAfterSeconds: this.deps.pendingRetrySeconds,
       },
     };
   }
