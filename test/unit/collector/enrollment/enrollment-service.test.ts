@@ -9,7 +9,13 @@ import { MetricsRegistry } from '../../../../common/metrics-registry.js';
 import type { EnrollRequest, MachineIdentity } from '../../../../contract/enrollment.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
-const PC1: MachineIdentity = { machineId: 'aaaa1111bbbb2222cccc3333dddd4444', source: 'linux-machine-id', biosSerial: 'PF0ABC12', diskSerials: ['ata-WDC_WD5000_WD-111'], macs: ['3c:52:82:00:00:01'] };
+const PC1: MachineIdentity = {
+  machineId: 'aaaa1111bbbb2222cccc3333dddd4444',
+  source: 'linux-machine-id',
+  biosSerial: 'PF0ABC12',
+  diskSerials: ['ata-WDC_WD5000_WD-111'],
+  macs: ['3c:52:82:00:00:01'],
+};
 /** Another PC made from PC1's disk image: same machine id, its own hardware. */
 const CLONE: MachineIdentity = { ...PC1, biosSerial: 'PF0XYZ99', diskSerials: ['ata-WDC_WD5000_WD-222'], macs: ['3c:52:82:00:00:02'] };
 const PC2: MachineIdentity = { machineId: 'eeee5555ffff6666aaaa7777bbbb8888', source: 'linux-machine-id', diskSerials: ['ata-ST500_Z3T1'], macs: ['3c:52:82:00:00:03'] };
@@ -182,7 +188,9 @@ describe('EnrollmentService', () => {
 
   it('bounds the queue of enrolments', async () => {
     const tok = t.token();
-    const all = Array.from({ length: MAX_QUEUED_ENROLMENTS + 5 }, (_, i) => t.enroll(t.req(tok.token, { ...PC2, machineId: `m${String(i).padStart(10, '0')}`, macs: [], diskSerials: [] }, `pc-${i}`)));
+    const all = Array.from({ length: MAX_QUEUED_ENROLMENTS + 5 }, (_, i) =>
+      t.enroll(t.req(tok.token, { ...PC2, machineId: `m${String(i).padStart(10, '0')}`, macs: [], diskSerials: [] }, `pc-${i}`)),
+    );
     const outcomes = await Promise.all(all);
     expect(outcomes.filter((o) => o.http === 503)).toHaveLength(5);
     expect(outcomes.filter((o) => o.http === 200)).toHaveLength(MAX_QUEUED_ENROLMENTS);
