@@ -276,6 +276,12 @@ describe('Windows agent build', () => {
     const zip = readFileSync(join(ROOT, 'dist/windows/canh-agent-win-x64.zip'));
     expect(zip.readUInt32LE(0)).toBe(0x04034b50);
     expect(zip.includes(Buffer.from('canh-agent-win-x64/node.exe'))).toBe(true);
+    // The collector serves this same zip at /install/files/ (issue 15), and its installer enrolls.
+    expect(readFileSync(join(ROOT, 'dist/packages/canh-agent-win-x64.zip')).equals(zip)).toBe(true);
+    const ps1 = readFileSync(join(OUT, 'install-agent.ps1'), 'utf8');
+    expect(ps1).toContain('[string]$EnrollToken');
+    expect(ps1).toContain('--enroll-only');
+    expect(ps1).toContain("$config.Remove('enrollToken')");
   });
 });
 
