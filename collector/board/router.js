@@ -7,6 +7,7 @@ import { resetRefresh, setConn } from './live-updates.js';
 import { session } from './session.js';
 import { t } from './texts.js';
 import { alertsView } from './views/alerts.js';
+import { enrollView } from './views/enroll.js';
 import { hostView } from './views/host.js';
 import { loginView } from './views/login.js';
 import { overviewView } from './views/overview.js';
@@ -17,6 +18,7 @@ export function staticTexts() {
   document.title = t('appTitle');
   $('nav-overview').textContent = t('overview');
   $('nav-alerts').textContent = t('alerts');
+  $('nav-enroll').textContent = t('nav_enroll');
   $('lang').textContent = t('otherLang');
   $('logout').textContent = t('logout');
   $('logout').hidden = !session.me;
@@ -24,7 +26,7 @@ export function staticTexts() {
   if (mode != null) setConn(mode);
 }
 
-/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/login). */
+/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/enroll, #/login). */
 export function route() {
   var parts = location.hash
     .replace(/^#\/?/, '')
@@ -52,10 +54,12 @@ export function route() {
   root.setAttribute('data-view', name);
   $('nav-overview').className = name === 'overview' || name === 'site' || name === 'host' ? 'active' : '';
   $('nav-alerts').className = name === 'alerts' ? 'active' : '';
+  $('nav-enroll').className = name === 'enroll' ? 'active' : '';
   staticTexts();
   if (name === 'login') session.view = loginView(root);
   else if (name === 'site' && parts[1]) session.view = siteView(root, parts[1]);
   else if (name === 'host' && parts[2]) session.view = hostView(root, parts[1], parts[2], parts[3]);
   else if (name === 'alerts') session.view = alertsView(root);
+  else if (name === 'enroll') session.view = enrollView(root);
   else session.view = overviewView(root);
 }
