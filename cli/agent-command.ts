@@ -13,7 +13,8 @@ export const EXIT_PENDING = 10;
 
 export async function runAgentCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'enroll-only': { type: 'boolean' } }, strict: true });
-  const loaded = loadOrReport('agent', () => loadConfig(AgentConfigSchema, { file: values.config ?? process.env.CANH_AGENT_CONFIG, envPrefix: 'CANH_AGENT' }));
+  const configFile = values.config ?? process.env.CANH_AGENT_CONFIG;
+  const loaded = loadOrReport('agent', () => loadConfig(AgentConfigSchema, { file: configFile, envPrefix: 'CANH_AGENT' }));
   if (!loaded) return 2;
   const log = createLogger('canh-agent', { level: loaded.log.level });
   let config = loaded;
@@ -22,6 +23,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
     try {
       config = await ensureEnrolled({
         config,
+        configFile,
         clock: systemClock,
         log: log.child({ module: 'enrollment' }),
         ...(values['enroll-only'] ? { returnWhenPending: true, attempts: 5 } : {}),

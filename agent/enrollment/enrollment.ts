@@ -82,6 +82,8 @@ export interface EnrollOptions {
   attempts?: number;
   identity?: () => Promise<MachineIdentity>;
   fetch?: typeof fetch;
+  /** The JSON config file the agent read, whose `enrollToken` is removed once enrolled. */
+  configFile?: string | undefined;
 }
 
 /** One request; resolves the granted credential, or throws EnrollmentRefused / EnrollmentPending / a retryable error. */
@@ -155,6 +157,7 @@ export async function ensureEnrolled(opts: EnrollOptions): Promise<AgentConfig> 
       };
       await storeEnrollment(config.stateDir, e);
       log.info({ site: g.site, host: g.host, mqttUrl: g.mqttUrl }, g.message);
+      await dropTokenFromConfig(opts.configFile, log);
       return withCredential(config, e);
     } catch (err) {
       if (err instanceof EnrollmentRefused) throw err;
@@ -169,6 +172,24 @@ export async function ensureEnrolled(opts: EnrollOptions): Promise<AgentConfig> 
       await clock.sleep(delay);
       delay = Math.min(delay * 2, 60_000);
     }
+  }
+}
+
+/**
+ * Remove `enrollToken` from the agent's JSON config file once enrolled (the token is a
+ * secret that could enrol more PCs). Best effort: a read-only file (the Linux unit reads
+ * /etc/canh/agent.env, which the installer already wrote without it) is left as it is.
+ */
+export async function dropTokenFromConfig(file: string | undefined, log: Logger): Promise<void> {
+  if (!file) return;
+  try {
+    const j = (await readJsonFile(file)) as Record<string, unknown> | null;
+    if (!j || typeof j !== 'object' || Array.isArray(j) || !('enrollToken' in j)) return;
+    delete j.enrollToken;
+    await writeFileAtomic(file, `${JSON.stringify(j, null, 2)}\n`, { fsync: true });
+    log.info({ file }, 'enrolled: the enrolment token was removed from the config file');
+  } catch (err) {
+    log.warn({ file, err: (err as Error).message }, 'enrolled, but could not remove the enrolment token from the config file (it is not used again)');
   }
 }
 

@@ -52,7 +52,7 @@ function identity(n: number, over: Partial<MachineIdentity> = {}): MachineIdenti
 }
 
 /** An agent whose config file holds only {site, collector, enrollToken}; test settings come from the environment. */
-function enrollingAgent(name: string, collector: string, token: string, id: MachineIdentity, hostname: string): { agent: CanhProcess; stateDir: string } {
+function enrollingAgent(name: string, collector: string, token: string, id: MachineIdentity, hostname: string): { agent: CanhProcess; stateDir: string; configFile: string } {
   const dir = mkdtempSync(join(root, `${name}-`));
   const configFile = join(dir, 'agent.json');
   writeFileSync(configFile, JSON.stringify({ site: SITE, collector, enrollToken: token }));
@@ -71,7 +71,7 @@ function enrollingAgent(name: string, collector: string, token: string, id: Mach
     fileURLToPath(new URL('../../dist/agent-bundle/canh-agent.mjs', import.meta.url)),
   );
   agents.push(agent);
-  return { agent, stateDir };
+  return { agent, stateDir, configFile };
 }
 
 function testSettings(): Record<string, string> {
@@ -112,7 +112,7 @@ describe('site enrolment', () => {
   it('an agent with only {site, collector, enrollToken} enrolls, stores its credential privately and reports', async () => {
     const t = createToken(SITE, '--uses', '10');
     const id = identity(1);
-    const { agent, stateDir } = enrollingAgent('pc1', `http://127.0.0.1:${dep.httpPort}`, t.token, id, 'PC-MotCua-01');
+    const { agent, stateDir, configFile } = enrollingAgent('pc1', `http://127.0.0.1:${dep.httpPort}`, t.token, id, 'PC-MotCua-01');
     const line = await agent.waitFor((l) => l.module === 'enrollment' && typeof l.host === 'string', 30_000, 'enrolled');
     firstHost = line.host as string;
     expect(firstHost).toBe('pc-motcua-01');
@@ -123,6 +123,8 @@ describe('site enrolment', () => {
     const stored = JSON.parse(readFileSync(join(stateDir, 'enrollment.json'), 'utf8')) as Record<string, unknown>;
     expect(stored).toMatchObject({ site: SITE, host: firstHost, username: `${SITE}.${firstHost}` });
     expect(JSON.stringify(stored)).not.toContain(t.token);
+    // The token is dropped from the config file, which keeps the rest.
+    expect(JSON.parse(readFileSync(configFile, 'utf8'))).toEqual({ site: SITE, collector: `http://127.0.0.1:${dep.httpPort}` });
     expect(machines(id.machineId)).toEqual([expect.objectContaining({ host: firstHost, status: 'active', address: expect.stringMatching(/127\.0\.0\.1/), enrolments: 1 })]);
     const log = await dep.api<{ log: Array<{ outcome: string; host: string; tokenId: number; hostname: string }> }>('/api/enroll/log');
     expect(log.log[0]).toMatchObject({ outcome: 'enrolled', host: firstHost, tokenId: t.id, hostname: 'PC-MotCua-01' });
