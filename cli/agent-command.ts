@@ -26,7 +26,7 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
         configFile,
         clock: systemClock,
         log: log.child({ module: 'enrollment' }),
-        ...(values['enroll-only'] ? { returnWhenPending: true, attempts: 5 } : {}),
+        ...(values['enroll-only'] ? { returnWhenPending: true, attempts: 8 } : {}),
       });
     } catch (err) {
       if (err instanceof EnrollmentPending) {

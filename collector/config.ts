@@ -84,7 +84,7 @@ export const CollectorConfigSchema = z.object({
       /** A PC waiting for an admin (approval mode, suspected clone) asks again after this many seconds. */
       pendingRetrySeconds: z.number().int().min(1).max(3600).default(30),
       /** Enrolment requests per minute per client address (`POST /api/enroll`). */
-      perMinute: z.number().int().min(1).max(10_000).default(20),
+      perMinute: z.number().int().min(1).max(10_000).default(60),
       /**
        * The MQTT address given to enrolled agents. Default: the host name the agent used to
        * reach this collector's HTTP port, with the embedded broker's port (1883 for an external broker).
