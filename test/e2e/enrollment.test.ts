@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MachineIdentity } from '../../contract/enrollment.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { runCanhSync, startCanh, type CanhProcess } from '../helpers/processes.js';
+import { createApiToken, runCanhSync, startCanh, type CanhProcess } from '../helpers/processes.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -204,6 +204,41 @@ describe('site enrolment', () => {
     expect({ machines: machines().length, creds: credentialCount() }).toEqual(before);
     const log = await dep.api<{ log: Array<{ outcome: string }> }>('/api/enroll/log?limit=3');
     expect(log.log.map((l) => l.outcome).sort()).toEqual(['refused:token_expired', 'refused:token_revoked', 'refused:token_used_up']);
+  });
+});
+
+describe('enrolment over the admin API', () => {
+  it('creates, lists and revokes tokens (admin only) and refuses malformed requests', async () => {
+    const base = `http://127.0.0.1:${dep.httpPort}`;
+    const call = (method: string, path: string, token: string | undefined, body?: unknown) =>
+      fetch(`${base}${path}`, {
+        method,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    const reader = createApiToken(dep.dataDir, 'read', 'officer').token;
+    expect((await call('POST', '/api/enroll/tokens', reader, { site: SITE })).status).toBe(403);
+    expect((await call('GET', '/api/enroll/machines', undefined)).status).toBe(401);
+    const bad = await call('POST', '/api/enroll/tokens', dep.apiToken(), { site: SITE, expires: '1y' });
+    expect(bad.status).toBe(400);
+    const created = await call('POST', '/api/enroll/tokens', dep.apiToken(), { site: SITE, expires: '2h', uses: 3, requireApproval: true });
+    expect(created.status).toBe(201);
+    const tok = (await created.json()) as { id: number; token: string; expiresAt: number; maxUses: number; requireApproval: boolean; commands: { linux: string } };
+    expect(tok).toMatchObject({ maxUses: 3, requireApproval: true });
+    expect(Math.abs(tok.expiresAt - Date.now() - 2 * 3_600_000)).toBeLessThan(60_000);
+    expect(tok.commands.linux).toContain(`--collector 'http://127.0.0.1:${dep.httpPort}'`);
+    // An approval-mode token: the PC is recorded as pending, with no credential.
+    const creds = credentialCount();
+    const pending = await call('POST', '/api/enroll', undefined, { token: tok.token, site: SITE, hostname: 'PC-Cho', identity: identity(30) });
+    expect(pending.status).toBe(202);
+    expect(await pending.json()).toMatchObject({ status: 'pending', reason: 'approval', message: expect.stringMatching(/chờ quản trị viên duyệt/) });
+    expect(credentialCount()).toBe(creds);
+    expect((await call('DELETE', `/api/enroll/tokens/${tok.id}`, dep.apiToken())).status).toBe(204);
+    const list = (await (await call('GET', '/api/enroll/tokens', dep.apiToken())).json()) as { tokens: Array<{ id: number; revokedAt: number | null; revokedBy: string }> };
+    expect(list.tokens.find((x) => x.id === tok.id)).toMatchObject({ revokedAt: expect.any(Number), revokedBy: expect.stringMatching(/^token \d+/) });
+    const malformed = await call('POST', '/api/enroll', undefined, { token: tok.token, site: 'Not A Slug', hostname: 'x', identity: { machineId: 'short' } });
+    expect(malformed.status).toBe(400);
+    expect(await malformed.json()).toMatchObject({ error: 'bad_request', message: 'Yêu cầu đăng ký không hợp lệ.' });
   });
 });
 
