@@ -9,8 +9,10 @@ import type { MachineIdentity } from '../../contract/enrollment.js';
  *  - `same`: at least one hardware id in common (a reinstalled or retried PC; a new disk
  *    or network card alone does not make it another PC);
  *  - `different`: both sides have hardware ids and none is shared (a clone);
- *  - `unknown`: one side has none (unreadable, a virtual machine): treated as the same
- *    PC, since nothing says otherwise.
+ *  - without strong ids on one side, all MACs are compared the same way (locally
+ *    administered ones too: virtual machines);
+ *  - `unknown`: no hardware id nor MAC on one side: treated as the same PC, since nothing
+ *    says otherwise.
  */
 export type MachineMatch = 'same' | 'different' | 'unknown';
 
@@ -78,10 +80,31 @@ export function hardwareIds(id: MachineIdentity): Set<string> {
   return out;
 }
 
+/** Every unicast MAC, locally administered ones too (a weaker signal: see {@link compareMachines}). */
+function anyMacs(id: MachineIdentity): Set<string> {
+  const out = new Set<string>();
+  for (const mac of id.macs) {
+    const m = mac.trim().toLowerCase().replace(/-/g, ':');
+    if (/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(m) && !(parseInt(m.slice(0, 2), 16) & 1) && !/^0{2}(:0{2}){5}$/.test(m)) out.add(m);
+  }
+  return out;
+}
+
 export function compareMachines(a: MachineIdentity, b: MachineIdentity): MachineMatch {
   const ha = hardwareIds(a);
   const hb = hardwareIds(b);
-  if (ha.size === 0 || hb.size === 0) return 'unknown';
-  for (const x of ha) if (hb.has(x)) return 'same';
+  if (ha.size > 0 && hb.size > 0) {
+    for (const x of ha) if (hb.has(x)) return 'same';
+    return 'different';
+  }
+  // No strong ids on one side (a KVM guest: no readable DMI serial, a 52:54:00 MAC that is
+  // locally administered): compare every MAC. Two clones of one VM image have different
+  // MACs; treating them as one PC would hand the second one the first one's host. A PC
+  // with a random Wi-Fi MAC may then be flagged as a clone: an admin confirms it, which is
+  // the safe way to be wrong.
+  const ma = anyMacs(a);
+  const mb = anyMacs(b);
+  if (ma.size === 0 || mb.size === 0) return 'unknown';
+  for (const m of ma) if (mb.has(m)) return 'same';
   return 'different';
 }

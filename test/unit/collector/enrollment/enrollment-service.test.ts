@@ -71,6 +71,10 @@ describe('machine match', () => {
     expect(compareMachines(PC1, { ...PC1, macs: [] })).toBe('same');
     expect(compareMachines(PC1, CLONE)).toBe('different');
     expect(compareMachines(PC1, { ...PC1, biosSerial: 'To be filled by O.E.M.', diskSerials: [], macs: [] })).toBe('unknown');
+    // Two clones of one KVM image: no DMI serial, locally administered MACs (52:54:00).
+    const vm = { machineId: 'x'.repeat(32), source: 'linux-machine-id', diskSerials: [], macs: ['52:54:00:12:34:56'] };
+    expect(compareMachines(vm, { ...vm, macs: ['52:54:00:65:43:21'] })).toBe('different');
+    expect(compareMachines(vm, { ...vm })).toBe('same');
   });
 });
 
