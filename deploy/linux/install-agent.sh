@@ -93,6 +93,8 @@ echo "$SITE" | grep -Eq "$SLUG" || die "--site must be a lowercase slug [a-z0-9_
 if [ -n "$COLLECTOR" ]; then
   # Site enrolment: the credential comes from the collector.
   ENROLL=1
+  # A PC still waiting for approval keeps its token in the env file: an update keeps asking with it.
+  [ -n "$TOKEN" ] || TOKEN="$(prev CANH_AGENT__ENROLL_TOKEN)"
   echo "$COLLECTOR" | grep -Eq '^https?://[][A-Za-z0-9.:_-]+/?$' || die "--collector must be http://host:port: $COLLECTOR"
   [ -z "$TOKEN" ] || echo "$TOKEN" | grep -Eq '^canh_enr_[A-Za-z0-9_-]{32}$' || die "--enroll-token is not an enrolment token (canh_enr_…)"
 else
