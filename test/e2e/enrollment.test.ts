@@ -316,6 +316,38 @@ describe('install from the collector', () => {
     expect(agent.logs().some((l) => l.module === 'enrollment')).toBe(false); // it used the stored credential
   });
 
+  it('with an approval-mode token the install finishes waiting; once approved the installed agent enrolls and reports', async () => {
+    const t = createToken(SITE, '--approval');
+    const stage = mkdtempSync(join(root, 'stage-approval-'));
+    const idFile = join(root, 'stage-approval-identity.json');
+    const id = identity(40);
+    writeFileSync(idFile, JSON.stringify(id));
+    const env = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`, CANH_INSTALL_ROOT: stage, CANH_AGENT_IDENTITY_FILE: idFile, HOME: root };
+    const r = spawnSync('sh', ['-c', t.commands.linux.replace('| sudo sh', '| sh')], { env, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/chờ quản trị viên duyệt/);
+    const envText = readFileSync(join(stage, 'etc/canh/agent.env'), 'utf8');
+    // Still needed: the service keeps asking with it until approved.
+    expect(envText).toContain(`CANH_AGENT__ENROLL_TOKEN='"${t.token}"'`);
+    const state = join(stage, 'var/lib/canh-agent');
+    expect(existsSync(join(state, 'enrollment.json'))).toBe(false);
+    const [row] = machines(id.machineId);
+    expect(row).toMatchObject({ status: 'pending', host: null });
+    const settings = Object.fromEntries([...envText.matchAll(/^(CANH_\w+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+    const agent = startCanh(
+      [],
+      { ...settings, CANH_AGENT_IDENTITY_FILE: idFile, CANH_AGENT__STATE_DIR: state, ...testSettings() },
+      'waiting agent',
+      join(stage, 'opt/canh/agent/canh-agent.mjs'),
+    );
+    agents.push(agent);
+    await agent.waitFor((l) => l.reason === 'approval', 30_000, 'the service waiting for approval');
+    expect(runCanhSync(['enroll', 'approve', String(row!.id), '--data-dir', dep.dataDir]).status).toBe(0);
+    const line = await agent.waitFor((l) => l.module === 'enrollment' && typeof l.mqttUrl === 'string', 30_000, 'enrolled after approval');
+    await waitFor(() => samplesOf(line.host as string) >= 1, { timeoutMs: 30_000, what: 'samples of the approved agent' });
+    expect(statSync(join(state, 'enrollment.json')).mode & 0o777).toBe(0o600);
+  });
+
   it('a wrong checksum stops the install before anything is written', () => {
     const t = createToken(SITE);
     const stage = mkdtempSync(join(root, 'stage-bad-'));
