@@ -99,6 +99,10 @@ for (const f of ['canh-agent.cmd', 'canh-agent-service.xml', 'install-agent.ps1'
   let text = readFileSync(src, 'utf8');
   // Windows tools (cmd.exe above all) want CRLF line endings.
   if (!f.endsWith('.json')) text = text.replace(/\r?\n/g, '\r\n');
+  // Windows PowerShell 5.1 reads a .ps1 without BOM in the ANSI code page: UTF-8 Vietnamese
+  // would be garbled, and bytes such as 0x91-0x94 read as curly quotes, which PowerShell
+  // takes as quote characters (a broken script). The BOM makes it read UTF-8.
+  if (f.endsWith('.ps1') && !text.startsWith('\ufeff')) text = `\ufeff${text}`;
   writeFileSync(join(OUT, f), text);
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));

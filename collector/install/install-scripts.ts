@@ -29,8 +29,9 @@ export function pasteCommands(c: CommandInput): { linux: string; windows: string
   const winSum = c.windows.sha256 ? ` -Sha256 ${c.windows.sha256}` : '';
   return {
     linux: `curl -fsSL ${sq(`${base}/install/linux.sh`)} | sudo sh -s -- --collector ${sq(base)} --site ${sq(c.site)} --enroll-token ${sq(c.token)}${linuxSum}`,
+    // $ProgressPreference: Windows PowerShell 5.1 downloads many times slower while drawing its progress bar.
     windows:
-      `$u=${psq(base)}; $f=Join-Path $env:TEMP 'canh-install.ps1'; ` +
+      `$ProgressPreference='SilentlyContinue'; $u=${psq(base)}; $f=Join-Path $env:TEMP 'canh-install.ps1'; ` +
       `Invoke-WebRequest -UseBasicParsing "$u/install/windows.ps1" -OutFile $f; ` +
       `powershell -NoProfile -ExecutionPolicy Bypass -File $f -Collector $u -Site ${psq(c.site)} -EnrollToken ${psq(c.token)}${winSum}`,
   };
@@ -90,6 +91,7 @@ param(
   [ValidatePattern('^[0-9a-fA-F]{64}$')][string]$Sha256
 )
 $ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
 $principal = New-Object Security.Principal.WindowsPrincipal([Security.Principal.WindowsIdentity]::GetCurrent())
 if (-not $principal.IsInRole([Security.Principal.WindowsBuiltInRole]::Administrator)) {
   throw 'Hãy mở PowerShell bằng quyền quản trị (chuột phải > Run as administrator). / Run PowerShell as Administrator.'

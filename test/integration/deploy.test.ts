@@ -279,6 +279,8 @@ describe('Windows agent build', () => {
     // The collector serves this same zip at /install/files/ (issue 15), and its installer enrolls.
     expect(readFileSync(join(ROOT, 'dist/packages/canh-agent-win-x64.zip')).equals(zip)).toBe(true);
     const ps1 = readFileSync(join(OUT, 'install-agent.ps1'), 'utf8');
+    // A BOM: Windows PowerShell 5.1 reads the Vietnamese messages as UTF-8 only with it.
+    expect(ps1.startsWith('\ufeff')).toBe(true);
     expect(ps1).toContain('[string]$EnrollToken');
     expect(ps1).toContain('--enroll-only');
     expect(ps1).toContain("$config.Remove('enrollToken')");
