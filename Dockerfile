@@ -21,7 +21,11 @@ COPY collector ./collector
 COPY common ./common
 COPY contract ./contract
 COPY cli ./cli
+COPY deploy ./deploy
+# The agent packages the collector serves at /install (issue 15): the Linux one from the
+# bundle; the Windows one with node.exe and WinSW from the npm registry (npm pack, pinned).
 RUN npm run build \
+ && node scripts/build-windows-agent.mjs \
  && npm prune --omit=dev --no-audit --no-fund
 
 # --- runtime: production dependencies and dist/ only, non-root ----------------------

@@ -60,39 +60,51 @@ export const AgentConfigSchema = z
     /** Where the outbox and state live. */
     stateDir: z._default(z.string().check(z.minLength(1)), './state/agent'),
     intervalSeconds: z._default(num(1, 3600), 15),
-    mqtt: z.object({
-      url: z._default(z.string().check(z.regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be mqtt://, mqtts://, ws:// or wss:// URL')), 'mqtt://localhost:1883'),
-      /** Defaults to `<site>.<host>` (a per-host credential). */
-      username: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-      password: z.string().check(z.minLength(1), z.maxLength(256)),
-      /** 5 by default; falls back to 3.1.1 (4) once if the broker refuses v5 (the embedded broker speaks 3.1.1). */
-      protocolVersion: z._default(z.union([z.literal(5), z.literal(4)]), 5),
-      keepaliveSeconds: z._default(int(2, 600), 10),
-      connectTimeoutSeconds: z._default(int(1, 300), 15),
-      /** First reconnect delay; doubles per failed attempt up to `reconnectMaxSeconds`. */
-      reconnectSeconds: z._default(num(0.1, 600), 2),
-      reconnectMaxSeconds: z._default(num(0.1, 3600), 30),
-      /**
-       * Unacknowledged messages in flight: sent and not yet acknowledged by the collector
-       * (its end-to-end ack, not the broker's PUBACK). A full window leaves the rest on disk.
-       */
-      inflight: z._default(int(1, 1000), 32),
-      /** A message the collector has not acknowledged after this long is sent again. */
-      ackTimeoutSeconds: z._default(num(1, 3600), 30),
-      /** While no ack arrives at all (collector down) the ack timeout doubles per round, up to this. */
-      ackTimeoutMaxSeconds: z._default(num(1, 86_400), 300),
-      /** Replayed backlog messages per second, so a week of backlog does not swamp the link or the broker. */
-      replayPerSecond: z._default(num(1, 100_000), 200),
-      tls: z._default(
-        z.object({
-          caFile: z.optional(z.string()),
-          certFile: z.optional(z.string()),
-          keyFile: z.optional(z.string()),
-          rejectUnauthorized: z._default(z.boolean(), true),
-        }),
-        { rejectUnauthorized: true },
-      ),
-    }),
+    /**
+     * The collector's HTTP address (e.g. `http://10.0.0.5:8080`) for site enrolment (issue 15):
+     * with `enrollToken` and no `mqtt.password`, the agent enrolls itself there once and
+     * keeps the per-host credential it gets in `<stateDir>/enrollment.json`.
+     */
+    collector: z.optional(z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL'))),
+    /** One-time enrolment token (`canh enroll create`); not used again once enrolled. */
+    enrollToken: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+    mqtt: z.prefault(
+      z.object({
+        url: z._default(z.string().check(z.regex(/^(mqtts?|wss?|tcp|ssl):\/\//, 'must be mqtt://, mqtts://, ws:// or wss:// URL')), 'mqtt://localhost:1883'),
+        /** Defaults to `<site>.<host>` (a per-host credential). */
+        username: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+        /** Required unless the agent enrolls (`collector` + `enrollToken`): then it comes from the collector. */
+        password: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+        /** 5 by default; falls back to 3.1.1 (4) once if the broker refuses v5 (the embedded broker speaks 3.1.1). */
+        protocolVersion: z._default(z.union([z.literal(5), z.literal(4)]), 5),
+        keepaliveSeconds: z._default(int(2, 600), 10),
+        connectTimeoutSeconds: z._default(int(1, 300), 15),
+        /** First reconnect delay; doubles per failed attempt up to `reconnectMaxSeconds`. */
+        reconnectSeconds: z._default(num(0.1, 600), 2),
+        reconnectMaxSeconds: z._default(num(0.1, 3600), 30),
+        /**
+         * Unacknowledged messages in flight: sent and not yet acknowledged by the collector
+         * (its end-to-end ack, not the broker's PUBACK). A full window leaves the rest on disk.
+         */
+        inflight: z._default(int(1, 1000), 32),
+        /** A message the collector has not acknowledged after this long is sent again. */
+        ackTimeoutSeconds: z._default(num(1, 3600), 30),
+        /** While no ack arrives at all (collector down) the ack timeout doubles per round, up to this. */
+        ackTimeoutMaxSeconds: z._default(num(1, 86_400), 300),
+        /** Replayed backlog messages per second, so a week of backlog does not swamp the link or the broker. */
+        replayPerSecond: z._default(num(1, 100_000), 200),
+        tls: z._default(
+          z.object({
+            caFile: z.optional(z.string()),
+            certFile: z.optional(z.string()),
+            keyFile: z.optional(z.string()),
+            rejectUnauthorized: z._default(z.boolean(), true),
+          }),
+          { rejectUnauthorized: true },
+        ),
+      }),
+      {},
+    ),
     ping: z.prefault(
       z.object({
         enabled: z._default(z.boolean(), true),
@@ -248,6 +260,9 @@ export const AgentConfigSchema = z
         if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
         names.add(p.name);
       });
+      if (c.mqtt.password === undefined && c.collector === undefined) {
+        ctx.issues.push({ code: 'custom', path: ['mqtt', 'password'], message: 'required (or enroll: set collector and enrollToken)', input: undefined });
+      }
       if (c.mqtt.ackTimeoutMaxSeconds < c.mqtt.ackTimeoutSeconds) {
         ctx.issues.push({ code: 'custom', path: ['mqtt', 'ackTimeoutMaxSeconds'], message: 'must be at least mqtt.ackTimeoutSeconds', input: c.mqtt.ackTimeoutMaxSeconds });
       }

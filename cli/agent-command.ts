@@ -2,20 +2,53 @@ import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { makePrivateFile } from '../agent/platform/private-files.js';
 import { AgentConfigSchema } from '../agent/config.js';
+import { EnrollmentPending, EnrollmentRefused, ensureEnrolled } from '../agent/enrollment/enrollment.js';
+import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
 import { createLogger } from '../common/log.js';
 import { loadOrReport } from './config-errors.js';
 import { runUntilSignal } from './run-service.js';
 
+/** Exit code of `--enroll-only` when the collector holds the PC for an admin (approval mode, clone). */
+export const EXIT_PENDING = 10;
+
 export async function runAgentCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' } }, strict: true });
-  const config = loadOrReport('agent', () => loadConfig(AgentConfigSchema, { file: values.config ?? process.env.CANH_AGENT_CONFIG, envPrefix: 'CANH_AGENT' }));
-  if (!config) return 2;
-  const log = createLogger('canh-agent', { level: config.log.level });
+  const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'enroll-only': { type: 'boolean' } }, strict: true });
+  const configFile = values.config ?? process.env.CANH_AGENT_CONFIG;
+  const loaded = loadOrReport('agent', () => loadConfig(AgentConfigSchema, { file: configFile, envPrefix: 'CANH_AGENT' }));
+  if (!loaded) return 2;
+  const log = createLogger('canh-agent', { level: loaded.log.level });
   // Everything the agent creates is its own only (files 0600, folders 0700).
   if (process.platform !== 'win32') process.umask(0o077);
-  const configFile = values.config ?? process.env.CANH_AGENT_CONFIG;
   if (configFile) await makePrivateFile(configFile, { log });
+  let config = loaded;
+  // Site enrolment (issue 15): no password in the config, a credential from the collector.
+  if (config.mqtt.password === undefined || values['enroll-only']) {
+    try {
+      config = await ensureEnrolled({
+        config,
+        configFile,
+        clock: systemClock,
+        log: log.child({ module: 'enrollment' }),
+        ...(values['enroll-only'] ? { returnWhenPending: true, attempts: 8 } : {}),
+      });
+    } catch (err) {
+      if (err instanceof EnrollmentPending) {
+        process.stderr.write(`canh-agent: ${err.answer.message}\n`);
+        return EXIT_PENDING;
+      }
+      if (err instanceof EnrollmentRefused) {
+        process.stderr.write(`canh-agent: đăng ký bị từ chối / enrolment refused: ${err.message}\n`);
+        return 2;
+      }
+      process.stderr.write(`canh-agent: không đăng ký được / enrolment failed: ${(err as Error).message}\n`);
+      return 1;
+    }
+    if (values['enroll-only']) {
+      process.stdout.write(`canh-agent: đã đăng ký / enrolled: ${config.site}/${config.host} → ${config.mqtt.url}\n`);
+      return 0;
+    }
+  }
   const agent = new Agent(config, log);
   const parent = Number(process.env.CANH_PARENT_PID);
   return runUntilSignal(agent, log, 15_000, Number.isInteger(parent) && parent > 1 ? parent : undefined);

@@ -103,6 +103,7 @@ Lệnh:
   agent         chạy tác tử trên một máy tính văn phòng
   credentials   tạo, liệt kê, thu hồi thông tin đăng nhập MQTT của các máy
   tokens        mã truy cập bảng theo dõi và API (quyền xem, vận hành, quản trị; theo xã)
+  enroll        mã đăng ký máy tính cho một xã, lệnh cài đặt để dán trên từng máy
   alerts        xem các cảnh báo
   silence       tạm tắt cảnh báo khi bảo trì
   notify        gửi thử thông báo (Zalo, e-mail, webhook); tình trạng gửi
@@ -126,6 +127,7 @@ Commands:
   agent         run the agent on an office PC
   credentials   create, list, revoke the PCs' MQTT credentials
   tokens        board and API tokens (read, operator, admin; per site)
+  enroll        enrolment tokens for a site, the install command to paste on each PC
   alerts        list alerts
   silence       mute alerts during maintenance
   notify        send a test notification (Zalo, e-mail, webhook); delivery state
@@ -257,6 +259,32 @@ ${COMMON.vi}`,
         province); shown only once
   canh tokens list [--json]
   canh tokens revoke ID          (the id from canh tokens list)
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  enroll: {
+    vi: `Cách dùng:
+  canh enroll create --site XA [--expires 7d] [--uses N] [--approval] [--name TÊN] [--url http://IP:8080] [--json]
+        mã đăng ký máy tính cho xã XA (chỉ hiện một lần) và lệnh để dán trên từng máy
+        (Windows: PowerShell với quyền quản trị; Linux: bash)
+  canh enroll list [--json]                 các mã đăng ký (số lần dùng, hạn, đã thu hồi)
+  canh enroll revoke ID                     thu hồi một mã (máy đã đăng ký vẫn giữ quyền)
+  canh enroll machines [--site XA] [--json] máy đã đăng ký và máy đang chờ duyệt (nghi nhân bản)
+  canh enroll approve ID | reject ID        cho phép hoặc từ chối một máy đang chờ
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh enroll create --site S [--expires 7d] [--uses N] [--approval] [--name TEXT] [--url http://IP:8080] [--json]
+        enrolment token for site S (shown only once) and the commands to paste on each PC
+        (Windows PowerShell as administrator, Linux bash)
+  canh enroll list [--json]                 enrolment tokens (uses, expiry, revoked)
+  canh enroll revoke ID                     revoke a token (PCs already enrolled keep their credential)
+  canh enroll machines [--site S] [--json]  enrolled and waiting PCs (pending approval, suspected clones)
+  canh enroll approve ID | reject ID        let a waiting PC (or a confirmed clone) enrol, or refuse it
 
 ${STORE_NOTE.en}
 Common options:

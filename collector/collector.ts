@@ -15,6 +15,8 @@ import { ApiCore } from './http/api/api-core.js';
 import type { ApiModule } from './http/api/api-module.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditRoutes } from './http/api/routes/audit.js';
+import { Authenticator } from './http/api/auth/authenticator.js';
+import { RateLimiter } from './http/api/auth/rate-limiter.js';
 import { TokenStore } from './http/api/auth/token-store.js';
 import { alertsRoutes } from './http/api/routes/alerts.js';
 import { authRoutes } from './http/api/routes/auth.js';
@@ -30,6 +32,12 @@ import { streamRoutes } from './http/api/routes/stream.js';
 import { tokensRoutes } from './http/api/routes/tokens.js';
 import { StreamHub } from './http/api/stream-hub.js';
 import { HttpServer } from './http/http-server.js';
+import { enrollmentRoutes } from './enrollment/enrollment-routes.js';
+import { EnrollmentService } from './enrollment/enrollment-service.js';
+import { EnrollmentStore } from './enrollment/enrollment-store.js';
+import { installRoutes } from './install/install-routes.js';
+import { pasteCommands } from './install/install-scripts.js';
+import { PackageCatalog } from './install/package-catalog.js';
 import { CollectorHealth } from './health/collector-health.js';
 import { applyHeapGrowth } from './health/heap-growth.js';
 import { InfluxWriter } from './influx/influx-writer.js';
@@ -141,6 +149,10 @@ export class Collector {
   private readonly announce: (text: string) => void;
   /** The collector's own stalls and event-loop delay (issue 12 item 5). */
   readonly health: CollectorHealth;
+  /** Site enrolment (issue 15): tokens, enrolled PCs, the audit log. */
+  readonly enrollment: EnrollmentStore;
+  /** The agent packages served at /install (issue 15 item 2). */
+  readonly packages: PackageCatalog;
 
   /**
    * Opens the database (unless `deps.db` is given), prepares the credential and token
@@ -345,7 +357,40 @@ export class Collector {
       reportsRoutes(reports, { timezone: defaultTimezone }),
       rulesRoutes({ params: config.alerting.rules }),
     ];
+    // Site enrolment and agent packages (issue 15).
+    const enrollment = (this.enrollment = new EnrollmentStore(db));
+    const packages = (this.packages = new PackageCatalog(config.enrollment.packagesDir));
+    const enrollService = new EnrollmentService({
+      store: enrollment,
+      credentials: this.credentials,
+      hostKnown: (site, host) => store.getHost(site, host) !== undefined,
+      clock,
+      log: log.child({ module: 'enrollment' }),
+      metrics,
+      pendingRetrySeconds: config.enrollment.pendingRetrySeconds,
+    });
+    const enrollLimiter = new RateLimiter(config.enrollment.perMinute, Math.max(2, Math.ceil(config.enrollment.perMinute / 4)), config.api.rateLimitMaxClients);
+    apiModules.splice(
+      2,
+      0,
+      enrollmentRoutes({
+        service: enrollService,
+        store: enrollment,
+        limit: api.rateLimit(enrollLimiter, 'enroll'),
+        mqttUrl: (req) =>
+          config.enrollment.mqttUrl ?? `mqtt://${requestHostname(req.headers.host) ?? req.socket.localAddress ?? '127.0.0.1'}:${this.broker ? config.broker.embedded.port : 1883}`,
+        requireApprovalDefault: config.enrollment.requireApproval,
+        commands: async (req, token, site) => {
+          const [linux, windows] = await Promise.all([packages.info('linux'), packages.info('windows')]);
+          const host = requestHostname(req.headers.host);
+          const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
+          const collectorUrl = config.enrollment.publicUrl ?? `http://${host ?? req.socket.localAddress ?? '127.0.0.1'}${port ? `:${port}` : ''}`;
+          return pasteCommands({ collectorUrl, site, token, linux, windows });
+        },
+      }),
+    );
     this.http = new HttpServer({
+      routes: [{ path: '/install', router: installRoutes(packages, httpLog) }],
       host: config.http.host,
       port: config.http.port,
       tls: config.http.tls,
@@ -452,6 +497,12 @@ function closedUpdate(c: Parameters<ClosedListener>[0]): Parameters<StreamHub['p
   return c.scope === 'site'
     ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
     : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start };
+}
+
+/** The host name of a Host header (`10.0.0.5:8080`, `[fe80::1]:8080`, `may-chu`), when it is a plain one. */
+export function requestHostname(header: string | undefined): string | undefined {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/.exec(header ?? '');
+  return m?.[1];
 }
 
 /** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */

@@ -131,6 +131,32 @@ export const CollectorConfigSchema = z.object({
       secureCookie: z.boolean().default(false),
     })
     .prefault({}),
+  /** Site enrolment and agent packages (collector/enrollment/, collector/install/, issue 15). */
+  enrollment: z
+    .object({
+      /** Tokens created without an explicit choice hold each new PC until an admin approves it. */
+      requireApproval: z.boolean().default(false),
+      /** A PC waiting for an admin (approval mode, suspected clone) asks again after this many seconds. */
+      pendingRetrySeconds: z.number().int().min(1).max(3600).default(30),
+      /** Enrolment requests per minute per client address (`POST /api/enroll`). */
+      perMinute: z.number().int().min(1).max(10_000).default(60),
+      /**
+       * The MQTT address given to enrolled agents. Default: the host name the agent used to
+       * reach this collector's HTTP port, with the embedded broker's port (1883 for an external broker).
+       */
+      mqttUrl: z
+        .string()
+        .regex(/^(mqtts?|wss?):\/\/[^\s]+$/, 'must be an mqtt:// or mqtts:// URL')
+        .optional(),
+      /** The collector's HTTP address as PCs reach it (in the commands to paste), e.g. `http://10.0.0.5:8080`. Default: the address the board was opened with. */
+      publicUrl: z
+        .string()
+        .regex(/^https?:\/\/[^\s/]+\/?$/, 'must be http://host:port')
+        .optional(),
+      /** Folder of the agent packages served at /install/files/ (default: dist/packages of this install). */
+      packagesDir: z.string().min(1).optional(),
+    })
+    .prefault({}),
   /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
   history: z
     .object({

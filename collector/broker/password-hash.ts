@@ -67,6 +67,20 @@ export function parseHash(encoded: string): ParsedHash | undefined {
 }
 
 /**
+ * {@link hashPassword} on libuv's thread pool: for credentials the collector itself creates
+ * while it serves (site enrolment, collector/enrollment/), whose PBKDF2 must stay off
+ * the event loop.
+ */
+export async function hashPasswordAsync(password: string, iterations: number = DEFAULT_ITERATIONS): Promise<string> {
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
+    throw new RangeError(`iterations must be an integer in 1..${MAX_ITERATIONS}, got ${iterations}`);
+  }
+  const salt = randomBytes(SALT_BYTES);
+  const hash = await pbkdf2Async(password, salt, iterations, HASH_BYTES, 'sha512');
+  return `$7$${iterations}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+/**
  * Hash a password in Mosquitto `$7$` format. Synchronous on purpose: it runs when an
  * operator creates a credential (CLI), once, inside the SQLite write; verification,
  * which runs per connection, is asynchronous ({@link verifyHash}).

@@ -32,6 +32,8 @@ export interface HttpServerOptions {
    * `/api` in this order. The collector builds the list (its one wiring place).
    */
   apiModules: readonly ApiModule[];
+  /** Routers outside `/api`, mounted before the board (e.g. `/install`, the agent packages). */
+  routes?: ReadonlyArray<{ path: string; router: express.Router }>;
   /** More `/api/health` fields (the collector's own stalls: collector/health/). */
   health?: (() => Record<string, unknown>) | undefined;
   /** Serve HTTPS from these PEM files (issue 14 item 9); plain HTTP without. */
@@ -128,6 +130,7 @@ export class HttpServer {
       res.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render());
     });
     app.use('/api', this.opts.api.router(this.opts.apiModules));
+    for (const r of this.opts.routes ?? []) app.use(r.path, r.router);
     // The board's static files: open without auth (docs/api.md), the data behind them is not.
     mountBoard(app, loadBoardAssets());
     app.use((_req, res) => {

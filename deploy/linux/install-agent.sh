@@ -3,8 +3,13 @@
 #
 #   sudo ./install-agent.sh --site xa-an-binh --broker mqtt://10.0.0.5:1883 [--host pc-motcua-01] \
 #        [--username xa-an-binh.pc-motcua-01] [--password PW | --password-file FILE] [--node /path/to/node]
+#   sudo ./install-agent.sh --site xa-an-binh --collector http://10.0.0.5:8080 --enroll-token canh_enr_… [--node PATH]
 #   sudo ./install-agent.sh --uninstall [--purge]
 #
+# With --collector and --enroll-token (site enrolment, `canh enroll create`) the PC enrolls
+# itself: the agent asks the collector for its own credential (kept in the state dir, 0600)
+# and the token is not written anywhere unless the collector holds the PC for an admin's
+# approval (then the service keeps asking with it until approved).
 # Without --password/--password-file it asks for the password (not echoed), or reads it
 # from $CANH_AGENT_PASSWORD. Running it again updates the files and restarts the agent
 # (idempotent). Files:
@@ -31,9 +36,9 @@ NODE_MIN_MAJOR=20
 
 die() { echo "install-agent: $*" >&2; exit 1; }
 say() { echo "install-agent: $*"; }
-usage() { sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
-SITE="" HOST="" BROKER="" USERNAME="" PASSWORD="${CANH_AGENT_PASSWORD:-}" PASSWORD_FILE="" NODE="" UNINSTALL=0 PURGE=0
+SITE="" HOST="" BROKER="" USERNAME="" PASSWORD="${CANH_AGENT_PASSWORD:-}" PASSWORD_FILE="" NODE="" UNINSTALL=0 PURGE=0 COLLECTOR="" TOKEN="${CANH_ENROLL_TOKEN:-}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --site) SITE="${2:-}"; shift 2 ;;
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
     --password) PASSWORD="${2:-}"; shift 2 ;;
     --password-file) PASSWORD_FILE="${2:-}"; shift 2 ;;
     --node) NODE="${2:-}"; shift 2 ;;
+    --collector) COLLECTOR="${2:-}"; shift 2 ;;
+    --enroll-token) TOKEN="${2:-}"; shift 2 ;;
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     -h|--help) usage 0 ;;
@@ -82,7 +89,17 @@ prev() { [ -f "$ENV_FILE" ] && sed -n "s/^$1='\"\\(.*\\)\"'\$/\\1/p" "$ENV_FILE"
 [ -n "$SITE" ] || die "--site is required (e.g. --site xa-an-binh)"
 echo "$SITE" | grep -Eq "$SLUG" || die "--site must be a lowercase slug [a-z0-9_-]: $SITE"
 [ -z "$HOST" ] || echo "$HOST" | grep -Eq "$SLUG" || die "--host must be a lowercase slug [a-z0-9_-]: $HOST"
-[ -n "$BROKER" ] || die "--broker is required (e.g. --broker mqtt://10.0.0.5:1883)"
+[ -n "$BROKER" ] || [ -n "$COLLECTOR" ] || COLLECTOR="$(prev CANH_AGENT__COLLECTOR)"
+if [ -n "$COLLECTOR" ]; then
+  # Site enrolment: the credential comes from the collector.
+  ENROLL=1
+  # A PC still waiting for approval keeps its token in the env file: an update keeps asking with it.
+  [ -n "$TOKEN" ] || TOKEN="$(prev CANH_AGENT__ENROLL_TOKEN)"
+  echo "$COLLECTOR" | grep -Eq '^https?://[][A-Za-z0-9.:_-]+/?$' || die "--collector must be http://host:port: $COLLECTOR"
+  [ -z "$TOKEN" ] || echo "$TOKEN" | grep -Eq '^canh_enr_[A-Za-z0-9_-]{32}$' || die "--enroll-token is not an enrolment token (canh_enr_…)"
+else
+ENROLL=0
+[ -n "$BROKER" ] || die "--broker is required (e.g. --broker mqtt://10.0.0.5:1883), or --collector and --enroll-token"
 echo "$BROKER" | grep -Eq '^(mqtts?|wss?)://[][A-Za-z0-9._:@%/-]+$' || die "--broker must be mqtt://host:port or mqtts://host:port: $BROKER"
 [ -z "$USERNAME" ] || echo "$USERNAME" | grep -Eq '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$' || die "bad --username: $USERNAME"
 if [ -n "$PASSWORD_FILE" ]; then PASSWORD="$(head -n 1 "$PASSWORD_FILE")"; fi
@@ -94,6 +111,7 @@ fi
 [ -n "$PASSWORD" ] || die "no password: pass --password, --password-file or set CANH_AGENT_PASSWORD"
 # Generated passwords are base64url; refuse characters that would need quoting rules.
 echo "$PASSWORD" | grep -Eq '^[A-Za-z0-9._~+/=-]{1,256}$' || die "password has unsupported characters (expected the generated base64url form)"
+fi
 
 # --- Node.js >= 20 -------------------------------------------------------------------------
 NODE_HINT="Install Node.js $NODE_MIN_MAJOR or newer. On Debian 12 \`apt-get install nodejs\` gives 18, too old:
@@ -123,6 +141,23 @@ else
   rm -rf "$DROPIN_DIR"
 fi
 
+# --- site enrolment: the agent gets its credential now, as root (it reads the DMI serials) ---
+KEEP_TOKEN=0
+if [ "$ENROLL" -eq 1 ]; then
+  mkdir -p "$STATE"; chmod 0700 "$STATE"
+  set +e
+  env CANH_AGENT__SITE="\"$SITE\"" CANH_AGENT__COLLECTOR="$COLLECTOR" CANH_AGENT__STATE_DIR="$STATE" CANH_AGENT__LOG__LEVEL=error \
+    ${TOKEN:+CANH_AGENT__ENROLL_TOKEN="$TOKEN"} \
+    "$NODE" "$PREFIX/canh-agent.mjs" --enroll-only
+  RC=$?
+  set -e
+  case "$RC" in
+    0) ;;
+    10) KEEP_TOKEN=1; say "đang chờ quản trị viên duyệt máy này; dịch vụ sẽ tự hỏi lại / waiting for an administrator's approval" ;;
+    *) die "đăng ký không thành công (xem thông báo ở trên) / enrolment failed (see above)" ;;
+  esac
+fi
+
 # Values are written JSON-quoted ('"…"'): the agent parses env values as JSON when they
 # parse, so a site named "2024" or an all-digit password would otherwise become a number.
 mkdir -p "$ETC"; chmod 0755 "$ETC"
@@ -132,9 +167,15 @@ TMP_ENV="$ENV_FILE.tmp.$$"
     echo "# Canh agent settings (install-agent.sh). Secret: root-only. Keys: README.md, Configuration."
     echo "CANH_AGENT__SITE='\"$SITE\"'"
     [ -z "$HOST" ] || echo "CANH_AGENT__HOST='\"$HOST\"'"
-    echo "CANH_AGENT__MQTT__URL='\"$BROKER\"'"
-    [ -z "$USERNAME" ] || echo "CANH_AGENT__MQTT__USERNAME='\"$USERNAME\"'"
-    echo "CANH_AGENT__MQTT__PASSWORD='\"$PASSWORD\"'"
+    if [ "$ENROLL" -eq 1 ]; then
+      echo "CANH_AGENT__COLLECTOR='\"$COLLECTOR\"'"
+      # The credential is in the state dir (enrollment.json); the token only while waiting for approval.
+      [ "$KEEP_TOKEN" -eq 0 ] || echo "CANH_AGENT__ENROLL_TOKEN='\"$TOKEN\"'"
+    else
+      echo "CANH_AGENT__MQTT__URL='\"$BROKER\"'"
+      [ -z "$USERNAME" ] || echo "CANH_AGENT__MQTT__USERNAME='\"$USERNAME\"'"
+      echo "CANH_AGENT__MQTT__PASSWORD='\"$PASSWORD\"'"
+    fi
   } > "$TMP_ENV" )
 chmod 0600 "$TMP_ENV"; [ -n "$ROOT" ] || chown root:root "$TMP_ENV"
 mv "$TMP_ENV" "$ENV_FILE"

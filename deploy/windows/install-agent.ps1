@@ -4,6 +4,13 @@
   unpacked canh-agent-win-x64 folder:
 
     powershell -ExecutionPolicy Bypass -File install-agent.ps1 -Site xa-an-binh -Broker mqtt://10.0.0.5:1883 -Password <pw>
+    powershell -ExecutionPolicy Bypass -File install-agent.ps1 -Site xa-an-binh -Collector http://10.0.0.5:8080 -EnrollToken canh_enr_...
+
+  With -Collector and -EnrollToken (site enrolment, `canh enroll create`, the board's
+  "Thêm máy tính" page) the PC enrolls itself: the agent gets its own credential from the
+  collector (kept in C:\ProgramData\Canh\state\enrollment.json, SYSTEM and Administrators
+  only) and the token is removed from agent.json, unless the collector holds the PC for an
+  administrator's approval (then the service keeps asking with it until approved).
 
   -HostId defaults to this PC's name as a slug; -Username to <site>.<host>. Without
   -Password it asks for it. Running it again updates the files and settings (idempotent).
@@ -15,7 +22,9 @@
 [CmdletBinding()]
 param(
   [Parameter(Mandatory = $true)][ValidatePattern('^[a-z0-9][a-z0-9_-]{0,62}$')][string]$Site,
-  [Parameter(Mandatory = $true)][ValidatePattern('^(mqtts?|wss?)://[^\s"]+$')][string]$Broker,
+  [ValidatePattern('^(mqtts?|wss?)://[^\s"]+$')][string]$Broker,
+  [ValidatePattern('^https?://[A-Za-z0-9.:_\[\]-]+/?$')][string]$Collector,
+  [ValidatePattern('^canh_enr_[A-Za-z0-9_-]{32}$')][string]$EnrollToken,
   # Not -Host: $Host is a PowerShell automatic variable.
   [ValidatePattern('^[a-z0-9][a-z0-9_-]{0,62}$')][string]$HostId,
   [string]$Username,
@@ -40,11 +49,13 @@ if (-not $HostId) {
   $HostId = ($env:COMPUTERNAME.ToLowerInvariant() -replace '[^a-z0-9_-]+', '-').Trim('-')
   if ($HostId.Length -gt 63) { $HostId = $HostId.Substring(0, 63) }
 }
-if (-not $Password) {
+$Enroll = [bool]$Collector
+if (-not $Enroll -and -not $Broker) { throw 'Give -Broker (and -Password), or -Collector and -EnrollToken (site enrolment).' }
+if (-not $Enroll -and -not $Password) {
   $secure = Read-Host -AsSecureString "Agent password for $Site.$HostId (from canh credentials add)"
   $Password = [Runtime.InteropServices.Marshal]::PtrToStringAuto([Runtime.InteropServices.Marshal]::SecureStringToBSTR($secure))
 }
-if (-not $Password) { throw 'A password is required (-Password).' }
+if (-not $Enroll -and -not $Password) { throw 'A password is required (-Password).' }
 
 # --- stop and unregister a previous install (idempotent update) -----------------------
 $existing = Get-Service -Name $ServiceName -ErrorAction SilentlyContinue
@@ -87,21 +98,47 @@ New-Item -ItemType Directory -Force -Path $DataDir | Out-Null
 Set-PrivateAcl $DataDir $true
 foreach ($d in 'state', 'logs') { New-Item -ItemType Directory -Force -Path (Join-Path $DataDir $d) | Out-Null }
 
-$config = [ordered]@{
-  site     = $Site
-  host     = $HostId
-  stateDir = (Join-Path $DataDir 'state')
-  mqtt     = [ordered]@{ url = $Broker; password = $Password }
-  ping     = [ordered]@{ gateway = $true; targets = @($PingTargets) }
-}
-if ($Username) { $config.mqtt.username = $Username }
-$json = $config | ConvertTo-Json -Depth 5
 $configFile = Join-Path $DataDir 'agent.json'
-# UTF-8 *without* BOM: Node's JSON.parse rejects a BOM (Set-Content -Encoding UTF8 adds one).
-$tmp = "$configFile.tmp"
-[IO.File]::WriteAllText($tmp, $json, (New-Object Text.UTF8Encoding($false)))
-Set-PrivateAcl $tmp $false
-Move-Item -Force -Path $tmp -Destination $configFile
+function Write-AgentConfig($config) {
+  $json = $config | ConvertTo-Json -Depth 5
+  # UTF-8 *without* BOM: Node's JSON.parse rejects a BOM (Set-Content -Encoding UTF8 adds one).
+  $tmp = "$configFile.tmp"
+  [IO.File]::WriteAllText($tmp, $json, (New-Object Text.UTF8Encoding($false)))
+  Set-PrivateAcl $tmp $false
+  Move-Item -Force -Path $tmp -Destination $configFile
+}
+if ($Enroll) {
+  $config = [ordered]@{
+    site      = $Site
+    collector = $Collector.TrimEnd('/')
+    stateDir  = (Join-Path $DataDir 'state')
+    ping      = [ordered]@{ gateway = $true; targets = @($PingTargets) }
+  }
+  if ($EnrollToken) { $config.enrollToken = $EnrollToken }
+  Write-AgentConfig $config
+  # Enrol now, so that a refused token (expired, revoked, used up) is shown here, in Vietnamese.
+  & (Join-Path $InstallDir 'node.exe') (Join-Path $InstallDir 'agent\canh-agent.mjs') --config $configFile --enroll-only
+  $rc = $LASTEXITCODE
+  if ($rc -eq 0) {
+    # Enrolled: the credential is in state\enrollment.json; the token is no longer needed.
+    $config.Remove('enrollToken')
+    Write-AgentConfig $config
+  } elseif ($rc -eq 10) {
+    Write-Host 'Đang chờ quản trị viên duyệt máy này; dịch vụ sẽ tự hỏi lại. / Waiting for an administrator to approve this PC.'
+  } else {
+    throw "Đăng ký không thành công (xem thông báo ở trên). / Enrolment failed (exit code $rc)."
+  }
+} else {
+  $config = [ordered]@{
+    site     = $Site
+    host     = $HostId
+    stateDir = (Join-Path $DataDir 'state')
+    mqtt     = [ordered]@{ url = $Broker; password = $Password }
+    ping     = [ordered]@{ gateway = $true; targets = @($PingTargets) }
+  }
+  if ($Username) { $config.mqtt.username = $Username }
+  Write-AgentConfig $config
+}
 
 # --- service -----------------------------------------------------------------------------
 $wrapper = Join-Path $InstallDir 'canh-agent-service.exe'
@@ -118,5 +155,6 @@ $svc = Get-Service -Name $ServiceName
 if ($svc.Status -ne 'Running') {
   throw "The $ServiceName service is $($svc.Status): see $(Join-Path $DataDir 'logs')\canh-agent-service.err.log"
 }
-Write-Host "Canh agent installed and running as $Site/$HostId -> $Broker"
+if ($Enroll) { Write-Host "Đã cài và đăng ký máy vào điểm $Site (máy chủ $Collector). / Canh agent installed and enrolled at $Site." }
+else { Write-Host "Canh agent installed and running as $Site/$HostId -> $Broker" }
 Write-Host "Logs: $(Join-Path $DataDir 'logs')   Uninstall: powershell -ExecutionPolicy Bypass -File `"$InstallDir\uninstall-agent.ps1`""

@@ -16,12 +16,20 @@ export interface TcpProxy {
   restore(): void;
   /** When true, a client closing is not passed upstream (the upstream connection stays open, silent). */
   silentClose: boolean;
+  /**
+   * The next this-many connections reach the server, but the server's answer is cut: on
+   * its first byte both sides are destroyed (a request that was processed and whose answer
+   * was lost, e.g. an enrolment). Counted down at accept; `answersCut` counts the cuts.
+   */
+  cutAnswers: number;
+  readonly answersCut: number;
   readonly connections: number;
   close(): Promise<void>;
 }
 
 export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<TcpProxy> {
   let holes = false;
+  let answersCut = 0;
   const pairs = new Set<{ client: Socket; upstream: Socket | undefined }>();
   const server: Server = createServer((client) => {
     const pair: { client: Socket; upstream: Socket | undefined } = { client, upstream: undefined };
@@ -40,6 +48,17 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
     }
     const up = connect(targetPort, targetHost);
     pair.upstream = up;
+    if (self.cutAnswers > 0) {
+      self.cutAnswers--;
+      client.on('data', (d) => up.write(d));
+      up.once('data', () => {
+        answersCut++;
+        drop();
+      });
+      up.on('error', () => {});
+      client.on('close', drop);
+      return;
+    }
     up.setNoDelay(true);
     client.setNoDelay(true);
     up.on('error', () => {});
@@ -70,6 +89,10 @@ export async function startTcpProxy(targetPort: number, targetHost = '127.0.0.1'
   const self: TcpProxy = {
     port,
     silentClose: false,
+    cutAnswers: 0,
+    get answersCut() {
+      return answersCut;
+    },
     blackhole() {
       holes = true;
     },

@@ -276,6 +276,14 @@ describe('Windows agent build', () => {
     const zip = readFileSync(join(ROOT, 'dist/windows/canh-agent-win-x64.zip'));
     expect(zip.readUInt32LE(0)).toBe(0x04034b50);
     expect(zip.includes(Buffer.from('canh-agent-win-x64/node.exe'))).toBe(true);
+    // The collector serves this same zip at /install/files/ (issue 15), and its installer enrolls.
+    expect(readFileSync(join(ROOT, 'dist/packages/canh-agent-win-x64.zip')).equals(zip)).toBe(true);
+    const ps1 = readFileSync(join(OUT, 'install-agent.ps1'), 'utf8');
+    // A BOM: Windows PowerShell 5.1 reads the Vietnamese messages as UTF-8 only with it.
+    expect(ps1.startsWith('\ufeff')).toBe(true);
+    expect(ps1).toContain('[string]$EnrollToken');
+    expect(ps1).toContain('--enroll-only');
+    expect(ps1).toContain("$config.Remove('enrollToken')");
   });
 });
 
