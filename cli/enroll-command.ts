@@ -9,7 +9,8 @@ import { isValidId } from '../contract/topics.js';
 import { systemClock } from '../common/clock.js';
 import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
 import { cliLang, helpText, usageError } from './help.js';
-
+import { AuditLog } from '../collector/audit/audit-log.js';
+import { cliActor } from './cli-actor.js';
 
 const iso = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString());
 
@@ -74,6 +75,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
   if (!db) return 2;
   try {
     const store = new EnrollmentStore(db);
+    const audit = new AuditLog(db);
     const now = systemClock.now();
     switch (sub) {
       case 'create': {
@@ -105,6 +107,10 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
           requireApproval: values.approval ?? config.enrollment.requireApproval,
           now,
         });
+        audit.record(
+          { ...cliActor(), action: 'enroll_token_create', target: `enrolment token ${t.id}`, details: { site: t.site, name: t.name, maxUses: t.maxUses, expiresAt: t.expiresAt } },
+          now,
+        );
         const catalog = new PackageCatalog(config.enrollment.packagesDir);
         const [linux, windows] = await Promise.all([catalog.info('linux'), catalog.info('windows')]);
         const commands = pasteCommands({ collectorUrl: collectorUrl(config, values.url), site: t.site, token: t.token, linux, windows });
@@ -137,6 +143,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
           process.stderr.write(`no active enrolment token ${id}\n`);
           return 1;
         }
+        audit.record({ ...cliActor(), action: 'enroll_token_revoke', target: `enrolment token ${id}` }, now);
         process.stdout.write(`revoked enrolment token ${id}\n`);
         return 0;
       }
@@ -163,6 +170,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
           process.stderr.write(`no waiting computer ${id} (pending, clone or rejected): see canh enroll machines\n`);
           return 1;
         }
+        audit.record({ ...cliActor(), action: sub === 'approve' ? 'enroll_approve' : 'enroll_reject', target: `computer ${id}` }, now);
         process.stdout.write(`${sub === 'approve' ? 'approved' : 'rejected'} computer ${id}${sub === 'approve' ? ' (it enrolls at its next try, within a minute)' : ''}\n`);
         return 0;
       }

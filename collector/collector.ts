@@ -15,7 +15,6 @@ import { ApiCore } from './http/api/api-core.js';
 import type { ApiModule } from './http/api/api-module.js';
 import { AuditLog } from './audit/audit-log.js';
 import { auditRoutes } from './http/api/routes/audit.js';
-import { Authenticator } from './http/api/auth/authenticator.js';
 import { RateLimiter } from './http/api/auth/rate-limiter.js';
 import { TokenStore } from './http/api/auth/token-store.js';
 import { alertsRoutes } from './http/api/routes/alerts.js';

@@ -19,6 +19,10 @@ export const AUDIT_ACTIONS = [
   'credential_rotate',
   'credential_revoke',
   'config_change',
+  'enroll_token_create',
+  'enroll_token_revoke',
+  'enroll_approve',
+  'enroll_reject',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

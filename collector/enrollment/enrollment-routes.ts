@@ -6,6 +6,7 @@ import { sendError } from '../http/api/api-errors.js';
 import { clientAddress } from '../http/api/api-core.js';
 import type { ApiModule } from '../http/api/api-module.js';
 import { principalOf } from '../http/api/auth/authenticator.js';
+import { accessOf, forbidSite } from '../http/api/auth/site-access.js';
 import type { EnrollmentService } from './enrollment-service.js';
 import type { EnrollmentStore } from './enrollment-store.js';
 import { DEFAULT_EXPIRES, EXPIRES_HINT, parseExpires } from './token-options.js';
@@ -101,11 +102,14 @@ export function enrollmentRoutes(deps: EnrollmentRoutesDeps): ApiModule {
 
       router.get('/enroll/tokens', ctx.requireRole('admin'), (req, res) => {
         if (!ctx.parse(NoQuery, req.query, res)) return;
-        res.json({ tokens: store.tokens() });
+        const access = accessOf(res);
+        res.json({ tokens: store.tokens().filter((t) => access.allows(t.site)) });
       });
       router.post('/enroll/tokens', ctx.requireRole('admin'), (req, res, next) => {
         const body = ctx.parse(CreateBody, req.body ?? {}, res);
         if (!body) return;
+        // Issue 14 item 7: a commune's admin adds PCs to its own sites only.
+        if (!accessOf(res).allows(body.site)) return forbidSite(res, body.site);
         const now = ctx.clock.now();
         const created = store.createToken({
           site: body.site,
@@ -117,19 +121,29 @@ export function enrollmentRoutes(deps: EnrollmentRoutesDeps): ApiModule {
           now,
         });
         ctx.log.info({ enrollTokenId: created.id, site: created.site, by: principalOf(res)?.tokenId }, 'enrolment token created');
+        ctx.audit(req, res, {
+          action: 'enroll_token_create',
+          target: `enrolment token ${created.id}`,
+          details: { site: created.site, name: created.name, maxUses: created.maxUses, expiresAt: created.expiresAt },
+        });
         deps.commands(req, created.token, created.site).then((commands) => res.status(201).json({ ...created, commands }), next);
       });
       router.delete('/enroll/tokens/:id', ctx.requireRole('admin'), (req, res) => {
         const p = ctx.parse(IdParam, req.params, res);
         if (!p) return;
-        if (!store.revokeToken(p.id, who(principalOf(res)), ctx.clock.now())) return sendError(res, 'not_found', `no active enrolment token ${p.id}`);
+        const token = store.tokens().find((t) => t.id === p.id);
+        if (!token || !accessOf(res).allows(token.site) || !store.revokeToken(p.id, who(principalOf(res)), ctx.clock.now()))
+          return sendError(res, 'not_found', `no active enrolment token ${p.id}`);
+        ctx.audit(req, res, { action: 'enroll_token_revoke', target: `enrolment token ${p.id}`, details: { site: token.site } });
         ctx.log.info({ enrollTokenId: p.id, by: principalOf(res)?.tokenId }, 'enrolment token revoked');
         res.status(204).end();
       });
       router.get('/enroll/machines', ctx.requireRole('admin'), (req, res) => {
         const q = ctx.parse(MachinesQuery, req.query, res);
         if (!q) return;
-        res.json({ machines: store.machines(q.site) });
+        const access = accessOf(res);
+        if (q.site !== undefined && !access.allows(q.site)) return forbidSite(res, q.site);
+        res.json({ machines: store.machines(q.site).filter((m) => access.allows(m.site)) });
       });
       for (const [action, decision] of [
         ['approve', 'approved'],
@@ -138,15 +152,23 @@ export function enrollmentRoutes(deps: EnrollmentRoutesDeps): ApiModule {
         router.post(`/enroll/machines/:id/${action}`, ctx.requireRole('admin'), (req, res) => {
           const p = ctx.parse(IdParam, req.params, res);
           if (!p) return;
-          if (!service.decide(p.id, decision, who(principalOf(res)))) return sendError(res, 'not_found', `no waiting computer ${p.id} (pending, clone or rejected)`);
+          const m = store.machine(p.id);
+          if (!m || !accessOf(res).allows(m.site) || !service.decide(p.id, decision, who(principalOf(res))))
+            return sendError(res, 'not_found', `no waiting computer ${p.id} (pending, clone or rejected)`);
           ctx.log.info({ machine: p.id, decision, by: principalOf(res)?.tokenId }, 'enrolment decided');
+          ctx.audit(req, res, {
+            action: decision === 'approved' ? 'enroll_approve' : 'enroll_reject',
+            target: `computer ${p.id}`,
+            details: { site: m.site, hostname: m.hostname },
+          });
           res.json({ machine: store.machine(p.id) });
         });
       }
       router.get('/enroll/log', ctx.requireRole('admin'), (req, res) => {
         const q = ctx.parse(LogQuery, req.query, res);
         if (!q) return;
-        res.json({ log: store.recentLog(q.limit) });
+        const access = accessOf(res);
+        res.json({ log: store.recentLog(q.limit).filter((e) => access.allows(e.site)) });
       });
     },
   };

@@ -228,6 +228,27 @@ describe('a token of site A on every route family', () => {
     expect((await call('/api/rules', tok.readA)).status).toBe(200);
   });
 
+  it('site enrolment: a commune admin adds PCs to its own site only, and sees only its tokens and PCs', async () => {
+    const own = await call('/api/enroll/tokens', tok.adminA, { method: 'POST', body: { site: A } });
+    expect(own.status, JSON.stringify(own.body)).toBe(201);
+    const other = await call('/api/enroll/tokens', tok.adminA, { method: 'POST', body: { site: B } });
+    expect(other.status).toBe(403);
+    const byProvince = await call('/api/enroll/tokens', admin, { method: 'POST', body: { site: B } });
+    expect(byProvince.status).toBe(201);
+    const listA = await call('/api/enroll/tokens', tok.adminA);
+    expect(sitesIn(listA.body.tokens)).toEqual([A]);
+    expect(sitesIn((await call('/api/enroll/tokens', admin)).body.tokens)).toEqual([A, B]);
+    // B's token cannot be revoked by A's admin (404: not even its existence is told).
+    expect((await call(`/api/enroll/tokens/${byProvince.body.id}`, tok.adminA, { method: 'DELETE' })).status).toBe(404);
+    expect((await call(`/api/enroll/machines?site=${B}`, tok.adminA)).status).toBe(403);
+    expect((await call('/api/enroll/tokens', tok.readA, { method: 'POST', body: { site: A } })).status).toBe(403);
+    // Audited, without the token.
+    const audit = await call('/api/audit?action=enroll_token_create', admin);
+    expect(audit.status).toBe(200);
+    expect(JSON.stringify(audit.body)).not.toContain(own.body.token as string);
+    expect(audit.body.entries.filter((e: { action: string }) => e.action === 'enroll_token_create')).toHaveLength(2);
+  });
+
   it('a board login carries the scope of its token', async () => {
     const login = await call('/api/auth/login', undefined, { method: 'POST', body: { token: tok.readA } });
     expect(login.status).toBe(200);
