@@ -8,6 +8,12 @@ import { loadConfig } from '../common/config-loader.js';
 import { loadOrReport } from './config-errors.js';
 import { cliLang } from './help.js';
 
+/** The options every command on the collector's store takes (parseArgs shape). */
+export const STORE_OPTIONS = {
+  config: { type: 'string', short: 'c' },
+  'data-dir': { type: 'string' },
+} as const;
+
 export interface CollectorConfigArgs {
   /** `--config FILE`; else `CANH_COLLECTOR_CONFIG`; else defaults + environment. */
   file?: string | undefined;

@@ -1,4 +1,4 @@
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { CredentialStore } from '../collector/broker/credentials.js';
@@ -32,8 +32,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       site: { type: 'string' },
       host: { type: 'string' },
       username: { type: 'string' },

@@ -7,7 +7,7 @@ import { pasteCommands } from '../collector/install/install-scripts.js';
 import { PackageCatalog } from '../collector/install/package-catalog.js';
 import { isValidId } from '../contract/topics.js';
 import { systemClock } from '../common/clock.js';
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { cliLang, helpText, usageError } from './help.js';
 import { AuditLog } from '../collector/audit/audit-log.js';
 import { cliActor } from './cli-actor.js';
@@ -45,8 +45,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       site: { type: 'string' },
       expires: { type: 'string' },
       uses: { type: 'string' },

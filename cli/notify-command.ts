@@ -1,4 +1,4 @@
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { NotifyService } from '../collector/notify/notify-service.js';
 import { Outbox } from '../collector/notify/outbox.js';
@@ -15,8 +15,7 @@ export async function runNotifyCommand(argv: string[], out: NodeJS.WritableStrea
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       channel: { type: 'string' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

@@ -1,4 +1,4 @@
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { TokenStore } from '../collector/http/api/auth/token-store.js';
 import { systemClock } from '../common/clock.js';
@@ -15,8 +15,7 @@ export async function runTokensCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       name: { type: 'string' },
       role: { type: 'string' },
       sites: { type: 'string' },

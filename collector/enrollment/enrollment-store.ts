@@ -315,17 +315,7 @@ export class EnrollmentStore {
       .immediate();
   }
 
-  log(e: {
-    at: number;
-    tokenId: number | null;
-    site: string;
-    host: string | null;
-    machine: number | null;
-    hostname: string;
-    address: string;
-    outcome: string;
-    detail?: string;
-  }): void {
+  log(e: Omit<EnrollLogRow, 'id' | 'detail'> & { detail?: string }): void {
     this.stmts.insertLog.run(e.at, e.tokenId, e.site, e.host, e.machine, e.hostname, e.address, e.outcome, e.detail ?? null);
     this.stmts.trimLog.run();
   }
