@@ -260,9 +260,6 @@ export const AgentConfigSchema = z
         if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
         names.add(p.name);
       });
-      if (c.mqtt.password === undefined && c.collector === undefined) {
-        ctx.issues.push({ code: 'custom', path: ['mqtt', 'password'], message: 'required (or enroll: set collector and enrollToken)', input: undefined });
-      }
       if (c.mqtt.ackTimeoutMaxSeconds < c.mqtt.ackTimeoutSeconds) {
         ctx.issues.push({ code: 'custom', path: ['mqtt', 'ackTimeoutMaxSeconds'], message: 'must be at least mqtt.ackTimeoutSeconds', input: c.mqtt.ackTimeoutMaxSeconds });
       }
@@ -270,6 +267,14 @@ export const AgentConfigSchema = z
         ctx.issues.push({ code: 'custom', path: ['outbox', 'segmentBytes'], message: 'must be at most half of outbox.maxBytes', input: c.outbox.segmentBytes });
       }
     }),
+    // Checked even when other keys are wrong, so a config lists every problem at once.
+    z.refine(
+      (c) => {
+        const v = c as { mqtt?: { password?: unknown }; collector?: unknown } | undefined;
+        return v?.mqtt?.password !== undefined || v?.collector !== undefined;
+      },
+      { path: ['mqtt', 'password'], message: 'required (or enroll: set collector and enrollToken)', when: () => true },
+    ),
   );
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
