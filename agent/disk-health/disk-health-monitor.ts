@@ -1,0 +1,99 @@
+import type { Logger } from 'pino';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import type { DiskHealth } from '../../contract/schemas.js';
+import type { AgentEvent, EmitEvent } from '../agent-event.js';
+import { DiskHealthUnavailable, type DiskHealthReader } from './disk-health-reader.js';
+
+export interface DiskHealthMonitorOptions {
+  clock: Clock;
+  log: Logger;
+  /** Undefined: no reader for this OS; each check reports `unavailable`. */
+  reader: DiskHealthReader | undefined;
+  intervalMs: number;
+  timeoutMs: number;
+  emit: EmitEvent;
+}
+
+const SEVERITY: Record<DiskHealth['state'], 0 | 1 | 2> = { ok: 0, standby: 0, unavailable: 0, warning: 1, failing: 2 };
+
+/**
+ * Runs the disk-health check at start and every `intervalMs` (hours: smartctl and the
+ * Windows storage cmdlets are far too heavy for every sample) and reports each as one
+ * `disk_health` event. A check that cannot run reports `details.unavailable` with why; a
+ * check still running when the next is due is not doubled.
+ */
+export class DiskHealthMonitor {
+  private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private lastCheckAt: number | undefined;
+  private lastUnavailable: string | undefined;
+
+  constructor(private readonly opts: DiskHealthMonitorOptions) {}
+
+  start(): void {
+    void this.check();
+    this.timer = this.opts.clock.setInterval(() => void this.check(), this.opts.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    this.opts.clock.clear(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  /** One check (exposed for tests). Resolves when its event was emitted. */
+  check(): Promise<void> {
+    this.running ??= this.runCheck().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async runCheck(): Promise<void> {
+    const { clock, reader, timeoutMs, intervalMs } = this.opts;
+    const now = clock.now();
+    // The first check after start looks back one interval for disk error events.
+    const since = this.lastCheckAt ?? now - intervalMs;
+    this.lastCheckAt = now;
+    let ev: AgentEvent;
+    try {
+      if (!reader) throw new DiskHealthUnavailable('no disk health reader on this OS');
+      const report = await withDeadline(reader.read(since, now, timeoutMs), timeoutMs * 4, clock);
+      ev = eventFor(report.disks, report.details);
+      this.lastUnavailable = undefined;
+    } catch (err) {
+      const reason = (err instanceof DiskHealthUnavailable ? err.reason : `error: ${(err as Error)?.message ?? String(err)}`).slice(0, 200);
+      if (this.lastUnavailable !== reason) this.opts.log.info({ reason }, 'disk health unavailable; checking again at the next interval');
+      this.lastUnavailable = reason;
+      ev = { type: 'disk_health', severity: 'info', message: `disk health unavailable: ${reason}`, details: { unavailable: reason } };
+    }
+    this.opts.emit(ev);
+  }
+}
+
+/** The `disk_health` event of one successful check: severity from the worst disk. */
+export function eventFor(disks: DiskHealth[], details: Record<string, string | number | boolean | null> = {}): AgentEvent {
+  const worst = disks.reduce((w, d) => Math.max(w, SEVERITY[d.state]), 0);
+  const bad = disks.filter((d) => SEVERITY[d.state] > 0);
+  const message =
+    bad.length === 0
+      ? `disk health: ${disks.length} disk(s), no problem found`
+      : `disk health: ${bad.map((d) => `${d.device} ${d.state}${d.reason ? ` (${d.reason})` : ''}`).join('; ')}`.slice(0, 1024);
+  return { type: 'disk_health', severity: worst === 2 ? 'critical' : worst === 1 ? 'warning' : 'info', message, details, disks };
+}
+
+function withDeadline<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = clock.setTimeout(() => reject(new DiskHealthUnavailable(`check timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clock.clear(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clock.clear(t);
+        reject(e);
+      },
+    );
+  });
+}
