@@ -56,8 +56,14 @@ function diskNumberOf(r: EventLogRecord): string | undefined {
   }
   return undefined;
 }
-/** WMI instance names carry the model as `Prod_<model with _ for spaces>`. */
+/** WMI instance names carry the model as `Prod_<model with _ for spaces>`, cut to the ATA/SCSI product field's length. */
 const norm = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '');
+/** The model's part-number token (the longest word: `WD5000AAKX-08U6AA0` of `WDC WD5000AAKX-08U6AA0`), first 7 characters, as found in an instance name. */
+function modelKey(name: string): string | undefined {
+  const token = name.split(/\s+/).reduce((a, b) => (norm(b).length > norm(a).length ? b : a), '');
+  const key = norm(token).slice(0, 7);
+  return key.length >= 5 ? key : undefined;
+}
 
 export interface WindowsDiskHealth {
   disks: DiskHealth[];
@@ -85,7 +91,8 @@ export function parseWindowsDiskHealth(storageJson: string, eventsJson: string):
     const name = typeof d.FriendlyName === 'string' ? d.FriendlyName.trim().slice(0, MAX_STRING) : '';
     const h: DiskHealth = { device: id !== '' ? `PhysicalDisk${id}` : name || 'PhysicalDisk?', state: 'ok', ...(name ? { model: name } : {}) };
     // The prediction: the WMI instance whose Prod_ part is this model; with one disk, the only instance.
-    const mine = predicts.filter((p) => typeof p.InstanceName === 'string' && name !== '' && norm(p.InstanceName).includes(norm(name)));
+    const key = modelKey(name);
+    const mine = key === undefined ? [] : predicts.filter((p) => typeof p.InstanceName === 'string' && norm(p.InstanceName).includes(key));
     const pred = mine.length > 0 ? mine : winDisks.length === 1 ? predicts : [];
     if (pred.length > 0) h.predictedFailure = pred.some((p) => p.PredictFailure === true);
     const temp = count(d.Temperature);
