@@ -121,12 +121,7 @@ export function sampleLines(row: SampleRow): string[] {
     const p = m.pressure;
     push(
       out,
-      formatLine(
-        'pressure',
-        id,
-        { psi_some_pct: p.memSomePct, psi_full_pct: p.memFullPct, swap_in_ps: p.swapInPs, swap_out_ps: p.swapOutPs, hard_faults_ps: p.hardFaultsPs },
-        t,
-      ),
+      formatLine('pressure', id, { psi_some_pct: p.memSomePct, psi_full_pct: p.memFullPct, swap_in_ps: p.swapInPs, swap_out_ps: p.swapOutPs, hard_faults_ps: p.hardFaultsPs }, t),
     );
   }
   return out;

@@ -124,7 +124,9 @@ describe('smartctl runs (real processes)', () => {
     expect(r.disks).toEqual([{ device: '/dev/sda', state: 'ok', reason: 'smartctl not installed (smartmontools)', errorEvents: 0 }]);
     const empty = join(dir, 'sys-block-empty');
     mkdirSync(join(empty, 'vda'), { recursive: true });
-    await expect(new LinuxDiskHealthReader({ sysBlock: empty, smartctl: join(dir, 'absent') }).read(0, 1, 5000)).rejects.toThrow(/smartctl not installed.*no kernel I\/O error counter/);
+    await expect(new LinuxDiskHealthReader({ sysBlock: empty, smartctl: join(dir, 'absent') }).read(0, 1, 5000)).rejects.toThrow(
+      /smartctl not installed.*no kernel I\/O error counter/,
+    );
   });
 
   it('this machine, for real: smartctl where installed, else the soft unavailable path with its reason', async () => {

@@ -14,7 +14,17 @@ describe('Windows disk health (recorded shapes)', () => {
   it('reliability counters, the SMART prediction matched by model, and System log disk errors per disk', () => {
     const r = parseWindowsDiskHealth(win('storage-two-disks.json'), win('events-disk-errors.json'));
     expect(r.disks).toEqual([
-      { device: 'PhysicalDisk0', model: 'KINGSTON SA400S37240G', state: 'ok', predictedFailure: false, temperatureC: 35, powerOnHours: 5120, wearPct: 2, mediaErrors: 0, errorEvents: 0 },
+      {
+        device: 'PhysicalDisk0',
+        model: 'KINGSTON SA400S37240G',
+        state: 'ok',
+        predictedFailure: false,
+        temperatureC: 35,
+        powerOnHours: 5120,
+        wearPct: 2,
+        mediaErrors: 0,
+        errorEvents: 0,
+      },
       {
         device: 'PhysicalDisk1',
         model: 'WDC WD5000AAKX-08U6AA0',
@@ -98,6 +108,11 @@ describe('DiskHealthMonitor', () => {
 
   it('severity follows the worst disk: failing is critical', () => {
     expect(eventFor([{ device: 'a', state: 'ok' }]).severity).toBe('info');
-    expect(eventFor([{ device: 'a', state: 'ok' }, { device: 'b', state: 'failing', predictedFailure: true }])).toMatchObject({ severity: 'critical', message: 'disk health: b failing' });
+    expect(
+      eventFor([
+        { device: 'a', state: 'ok' },
+        { device: 'b', state: 'failing', predictedFailure: true },
+      ]),
+    ).toMatchObject({ severity: 'critical', message: 'disk health: b failing' });
   });
 });

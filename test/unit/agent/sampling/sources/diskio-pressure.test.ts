@@ -94,7 +94,11 @@ describe('Linux memory pressure', () => {
     const b = parseVmstat(fixtureText('linux/proc-vmstat.2.txt'));
     expect(a).toEqual({ pswpin: 0, pswpout: 0, pgmajfault: 17770 });
     expect(vmstatRates(a, b, 2000)).toEqual({ swapInPs: 0, swapOutPs: 0, hardFaultsPs: 1 });
-    expect(vmstatRates({ pswpin: 100, pswpout: 0, pgmajfault: 0 }, { pswpin: 4100, pswpout: 500, pgmajfault: 3 }, 4000)).toEqual({ swapInPs: 1000, swapOutPs: 125, hardFaultsPs: 0.75 });
+    expect(vmstatRates({ pswpin: 100, pswpout: 0, pgmajfault: 0 }, { pswpin: 4100, pswpout: 500, pgmajfault: 3 }, 4000)).toEqual({
+      swapInPs: 1000,
+      swapOutPs: 125,
+      hardFaultsPs: 0.75,
+    });
     expect(vmstatRates(b, a, 2000).hardFaultsPs).toBeNull();
     expect(() => parseVmstat('nr_free_pages 1\n')).toThrow(/no pswpin/);
   });
