@@ -27,6 +27,8 @@ export class DiskHealthMonitor {
   private running: Promise<void> | undefined;
   private lastCheckAt: number | undefined;
   private lastUnavailable: string | undefined;
+  private abort: AbortController | undefined;
+  private stopped = false;
 
   constructor(private readonly opts: DiskHealthMonitorOptions) {}
 
@@ -35,10 +37,13 @@ export class DiskHealthMonitor {
     this.timer = this.opts.clock.setInterval(() => void this.check(), this.opts.intervalMs);
   }
 
+  /** Stops the schedule and kills a running check's child processes (never waits minutes for smartctl at shutdown). */
   async stop(): Promise<void> {
+    this.stopped = true;
     this.opts.clock.clear(this.timer);
     this.timer = undefined;
-    await this.running;
+    this.abort?.abort();
+    // Not awaited: the aborted check settles on its own and emits nothing.
   }
 
   /** One check (exposed for tests). Resolves when its event was emitted. */
@@ -56,9 +61,10 @@ export class DiskHealthMonitor {
     const since = this.lastCheckAt ?? now - intervalMs;
     this.lastCheckAt = now;
     let ev: AgentEvent;
+    const abort = (this.abort = new AbortController());
     try {
       if (!reader) throw new DiskHealthUnavailable('no disk health reader on this OS');
-      const report = await withDeadline(reader.read(since, now, timeoutMs), timeoutMs * 4, clock);
+      const report = await withDeadline(reader.read(since, now, timeoutMs, abort.signal), timeoutMs * 4, clock, abort);
       ev = eventFor(report.disks, report.details);
       this.lastUnavailable = undefined;
     } catch (err) {
@@ -67,7 +73,8 @@ export class DiskHealthMonitor {
       this.lastUnavailable = reason;
       ev = { type: 'disk_health', severity: 'info', message: `disk health unavailable: ${reason}`, details: { unavailable: reason } };
     }
-    this.opts.emit(ev);
+    // A check cut short by the agent stopping says nothing about the disks.
+    if (!this.stopped) this.opts.emit(ev);
   }
 }
 
@@ -82,9 +89,12 @@ export function eventFor(disks: DiskHealth[], details: Record<string, string | n
   return { type: 'disk_health', severity: worst === 2 ? 'critical' : worst === 1 ? 'warning' : 'info', message, details, disks };
 }
 
-function withDeadline<T>(p: Promise<T>, ms: number, clock: Clock): Promise<T> {
+function withDeadline<T>(p: Promise<T>, ms: number, clock: Clock, abort: AbortController): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const t = clock.setTimeout(() => reject(new DiskHealthUnavailable(`check timed out after ${ms} ms`)), ms);
+    const t = clock.setTimeout(() => {
+      abort.abort();
+      reject(new DiskHealthUnavailable(`check timed out after ${ms} ms`));
+    }, ms);
     p.then(
       (v) => {
         clock.clear(t);

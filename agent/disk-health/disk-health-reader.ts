@@ -22,7 +22,8 @@ export class DiskHealthUnavailable extends Error {
 
 /** One check: `sinceMs` = wall time of the previous check (disk error events after it are counted). */
 export interface DiskHealthReader {
-  read(sinceMs: number, nowMs: number, timeoutMs: number): Promise<DiskHealthReport>;
+  /** `signal` aborts the check's child processes (the agent is stopping). */
+  read(sinceMs: number, nowMs: number, timeoutMs: number, signal?: AbortSignal): Promise<DiskHealthReport>;
 }
 
 export interface LinuxDiskHealthOptions {
@@ -72,12 +73,12 @@ export class LinuxDiskHealthReader implements DiskHealthReader {
     return out;
   }
 
-  async read(_sinceMs: number, _nowMs: number, timeoutMs: number): Promise<DiskHealthReport> {
+  async read(_sinceMs: number, _nowMs: number, timeoutMs: number, signal?: AbortSignal): Promise<DiskHealthReport> {
     const ioErr = await this.ioErrors();
     let scan: Awaited<ReturnType<typeof runSmartctl>> = { missing: true };
     let binary: string | undefined;
     for (const b of this.smartctl) {
-      scan = await runSmartctl(['-j', '--scan'], timeoutMs, b);
+      scan = await runSmartctl(['-j', '--scan'], timeoutMs, b, signal);
       if (!('missing' in scan)) {
         binary = b;
         break;
@@ -98,7 +99,8 @@ export class LinuxDiskHealthReader implements DiskHealthReader {
     if (devices.length === 0) throw new DiskHealthUnavailable('smartctl found no disks (no permission, or virtual disks only)');
     const disks: DiskHealth[] = [];
     for (const d of devices.slice(0, MAX_DISKS)) {
-      const run = await runSmartctl(['-j', '-a', '-n', 'standby', '-d', d.type, d.name], timeoutMs, binary);
+      if (signal?.aborted) throw new DiskHealthUnavailable('check stopped (agent stopping)');
+      const run = await runSmartctl(['-j', '-a', '-n', 'standby', '-d', d.type, d.name], timeoutMs, binary, signal);
       let h: DiskHealth;
       if ('stdout' in run) {
         try {
@@ -125,8 +127,8 @@ export class LinuxDiskHealthReader implements DiskHealthReader {
  * per check (runCommand: fails softly to null).
  */
 export class WindowsDiskHealthReader implements DiskHealthReader {
-  async read(sinceMs: number, nowMs: number, timeoutMs: number): Promise<DiskHealthReport> {
-    const ps = (script: string) => runCommand('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', script], timeoutMs);
+  async read(sinceMs: number, nowMs: number, timeoutMs: number, signal?: AbortSignal): Promise<DiskHealthReport> {
+    const ps = (script: string) => runCommand('powershell.exe', ['-NoProfile', '-NonInteractive', '-Command', script], timeoutMs, signal);
     const storage = await ps(WINDOWS_STORAGE_SCRIPT);
     if (storage === null || storage.trim() === '') throw new DiskHealthUnavailable('Get-PhysicalDisk / Get-StorageReliabilityCounter gave nothing (Windows 7, or no permission)');
     const events = (await ps(windowsDiskEventsScript(Math.max(60, (nowMs - sinceMs) / 1000)))) ?? '';

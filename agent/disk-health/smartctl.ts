@@ -106,13 +106,14 @@ export function parseSmartctlJson(json: string, fallbackDevice: string): DiskHea
 export type SmartctlRun = { stdout: string; code: number } | { missing: true } | { error: string };
 
 /** Runs smartctl (its exit code is a bit mask, so a non-zero exit still carries JSON). */
-export function runSmartctl(args: readonly string[], timeoutMs: number, binary = 'smartctl'): Promise<SmartctlRun> {
+export function runSmartctl(args: readonly string[], timeoutMs: number, binary = 'smartctl', signal?: AbortSignal): Promise<SmartctlRun> {
   return new Promise((resolve) => {
     try {
-      execFile(binary, args as string[], { timeout: timeoutMs, maxBuffer: 2 * 1024 * 1024, windowsHide: true, encoding: 'utf8' }, (err, stdout) => {
+      execFile(binary, args as string[], { timeout: timeoutMs, maxBuffer: 2 * 1024 * 1024, windowsHide: true, encoding: 'utf8', ...(signal ? { signal } : {}) }, (err, stdout) => {
         if (!err) return resolve({ stdout, code: 0 });
         const e = err as NodeJS.ErrnoException & { code?: unknown; killed?: boolean };
         if (e.code === 'ENOENT') return resolve({ missing: true });
+        if (signal?.aborted) return resolve({ error: 'smartctl stopped (agent stopping)' });
         if (e.killed) return resolve({ error: `smartctl timed out after ${timeoutMs} ms` });
         if (typeof e.code === 'number' && stdout.trim() !== '') return resolve({ stdout, code: e.code });
         resolve({ error: (e.message ?? String(err)).slice(0, 200) });

@@ -3,7 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DiskHealthMonitor } from '../../../../agent/disk-health/disk-health-monitor.js';
 import { DiskHealthUnavailable, LinuxDiskHealthReader } from '../../../../agent/disk-health/disk-health-reader.js';
+import { SystemClock } from '../../../../common/clock.js';
+import { silentLogger } from '../../../../common/log.js';
 import { parseSmartctlJson, parseSmartctlScan, runSmartctl } from '../../../../agent/disk-health/smartctl.js';
 import { DiskHealth } from '../../../../contract/schemas.js';
 import { fixtureText } from '../fake-system-info.js';
@@ -114,6 +117,29 @@ describe('smartctl runs (real processes)', () => {
     ]);
     writeFileSync(join(sysBlock, 'sda', 'device', 'ioerr_cnt'), '0x5\n');
     expect((await reader.read(1, 2, 5000)).disks[0]?.errorEvents).toBe(2);
+  });
+
+  it('stopping the agent kills a running smartctl at once and reports nothing', async () => {
+    const bin = join(dir, 'slow-smartctl');
+    writeFileSync(join(dir, 'scan-one.json'), JSON.stringify({ devices: [{ name: '/dev/sda', type: 'sat' }] }));
+    writeFileSync(bin, ['#!/bin/sh', `case "$*" in *--scan*) cat '${dir}/scan-one.json' ;; *) exec sleep 30 ;; esac`].join('\n'));
+    chmodSync(bin, 0o755);
+    const events: unknown[] = [];
+    const monitor = new DiskHealthMonitor({
+      clock: new SystemClock(),
+      log: silentLogger(),
+      reader: new LinuxDiskHealthReader({ sysBlock: join(dir, 'none'), smartctl: bin }),
+      intervalMs: 3600_000,
+      timeoutMs: 60_000,
+      emit: (e) => events.push(e),
+    });
+    const started = Date.now();
+    const check = monitor.check();
+    await new Promise((r) => setTimeout(r, 300));
+    await monitor.stop();
+    await check;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(events).toEqual([]);
   });
 
   it('without smartctl: kernel error counters alone, or unavailable with the reason when there are none', async () => {
