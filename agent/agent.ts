@@ -151,6 +151,7 @@ export class Agent {
         intervalMs: config.diskHealth.intervalHours * 3600 * 1000,
         timeoutMs: config.diskHealth.timeoutSeconds * 1000,
         emit,
+        stateFile: join(config.stateDir, 'disk-health.json'),
       });
     }
     const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };

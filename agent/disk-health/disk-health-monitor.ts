@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { DiskHealth } from '../../contract/schemas.js';
 import type { AgentEvent, EmitEvent } from '../agent-event.js';
+import { readJsonFile, writeFileAtomic } from '../platform/atomic-file.js';
 import { DiskHealthUnavailable, type DiskHealthReader } from './disk-health-reader.js';
 
 export interface DiskHealthMonitorOptions {
@@ -12,7 +13,15 @@ export interface DiskHealthMonitorOptions {
   intervalMs: number;
   timeoutMs: number;
   emit: EmitEvent;
+  /**
+   * Where the time of the last check (and the reader's counters) is kept across agent restarts,
+   * so disk errors are counted once: neither twice after a restart nor lost while the agent was down.
+   */
+  stateFile?: string;
 }
+
+/** A persisted last check older than this is not trusted (the System log query would be huge). */
+const MAX_LOOKBACK_MS = 8 * 86_400_000;
 
 const SEVERITY: Record<DiskHealth['state'], 0 | 1 | 2> = { ok: 0, standby: 0, unavailable: 0, warning: 1, failing: 2 };
 
@@ -57,7 +66,8 @@ export class DiskHealthMonitor {
   private async runCheck(): Promise<void> {
     const { clock, reader, timeoutMs, intervalMs } = this.opts;
     const now = clock.now();
-    // The first check after start looks back one interval for disk error events.
+    if (this.lastCheckAt === undefined && this.opts.stateFile) await this.loadState(now);
+    // Without a persisted last check, the first check looks back one interval for disk error events.
     const since = this.lastCheckAt ?? now - intervalMs;
     this.lastCheckAt = now;
     let ev: AgentEvent;
@@ -74,7 +84,27 @@ export class DiskHealthMonitor {
       ev = { type: 'disk_health', severity: 'info', message: `disk health unavailable: ${reason}`, details: { unavailable: reason } };
     }
     // A check cut short by the agent stopping says nothing about the disks.
-    if (!this.stopped) this.opts.emit(ev);
+    if (this.stopped) return;
+    this.opts.emit(ev);
+    await this.saveState();
+  }
+
+  private async loadState(now: number): Promise<void> {
+    if (!this.opts.stateFile) return;
+    const st = (await readJsonFile(this.opts.stateFile)) as { lastCheckAt?: unknown; reader?: unknown } | null;
+    if (!st || typeof st !== 'object') return;
+    if (typeof st.lastCheckAt === 'number' && st.lastCheckAt < now && now - st.lastCheckAt <= MAX_LOOKBACK_MS) this.lastCheckAt = st.lastCheckAt;
+    if (st.reader && typeof st.reader === 'object') this.opts.reader?.loadState?.(st.reader as Record<string, unknown>);
+  }
+
+  private async saveState(): Promise<void> {
+    if (!this.opts.stateFile || this.lastCheckAt === undefined) return;
+    const body = JSON.stringify({ lastCheckAt: this.lastCheckAt, reader: this.opts.reader?.saveState?.() ?? {} });
+    try {
+      await writeFileAtomic(this.opts.stateFile, body, { fsync: false });
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'disk health state not saved; the next start looks back one interval');
+    }
   }
 }
 

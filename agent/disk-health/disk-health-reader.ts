@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { MAX_DISKS } from '../../contract/limits.js';
 import type { DiskHealth } from '../../contract/schemas.js';
 import { isPhysicalDiskName } from '../platform/disk-pressure-parsers.js';
+import { readLinuxBootId } from '../platform/os-boot.js';
 import { runCommand } from '../platform/run-command.js';
 import { parseSmartctlJson, parseSmartctlScan, runSmartctl } from './smartctl.js';
 import { parseWindowsDiskHealth, windowsDiskEventsScript, WINDOWS_STORAGE_SCRIPT } from './windows-storage.js';
@@ -24,11 +25,16 @@ export class DiskHealthUnavailable extends Error {
 export interface DiskHealthReader {
   /** `signal` aborts the check's child processes (the agent is stopping). */
   read(sinceMs: number, nowMs: number, timeoutMs: number, signal?: AbortSignal): Promise<DiskHealthReport>;
+  /** What the reader must remember across agent restarts (persisted by the monitor), and its restore. */
+  saveState?(): Record<string, string | number>;
+  loadState?(state: Record<string, unknown>): void;
 }
 
 export interface LinuxDiskHealthOptions {
   /** /sys/block (tests point it at a copy). */
   sysBlock?: string;
+  /** This OS boot's id (the kernel counters restart at boot); default /proc/sys/kernel/random/boot_id. */
+  bootId?: () => Promise<string | null>;
   /** The smartctl binary (PATH lookup by default; /usr/sbin is searched too). */
   smartctl?: string;
 }
@@ -42,14 +48,40 @@ export class LinuxDiskHealthReader implements DiskHealthReader {
   private readonly sysBlock: string;
   private readonly smartctl: string[];
   private readonly lastIoErr = new Map<string, number>();
+  private readonly bootId: () => Promise<string | null>;
+  /** The OS boot the counters in {@link lastIoErr} belong to. */
+  private countersBoot: string | null = null;
 
   constructor(opts: LinuxDiskHealthOptions = {}) {
     this.sysBlock = opts.sysBlock ?? '/sys/block';
+    this.bootId = opts.bootId ?? readLinuxBootId;
     this.smartctl = opts.smartctl ? [opts.smartctl] : ['smartctl', '/usr/sbin/smartctl', '/sbin/smartctl'];
   }
 
-  /** Errors since the previous check per kernel disk name (first check: since boot). */
+  saveState(): Record<string, string | number> {
+    return { ...(this.countersBoot ? { boot: this.countersBoot } : {}), ...Object.fromEntries([...this.lastIoErr].map(([k, v]) => [`ioerr:${k}`, v])) };
+  }
+
+  /** The previous run's counters, kept only when they are of this OS boot (they restart at boot). */
+  loadState(state: Record<string, unknown>): void {
+    this.pendingState = state;
+  }
+  private pendingState: Record<string, unknown> | undefined;
+
+  /** Errors since the previous check per kernel disk name (first check of a boot: since boot). */
   private async ioErrors(): Promise<Map<string, number>> {
+    const boot = await this.bootId();
+    if (this.pendingState) {
+      const st = this.pendingState;
+      this.pendingState = undefined;
+      if (boot !== null && st.boot === boot) {
+        for (const [k, v] of Object.entries(st)) if (k.startsWith('ioerr:') && typeof v === 'number' && Number.isFinite(v) && v >= 0) this.lastIoErr.set(k.slice(6), v);
+      }
+    }
+    if (boot !== this.countersBoot) {
+      if (this.countersBoot !== null) this.lastIoErr.clear();
+      this.countersBoot = boot;
+    }
     let names: string[];
     try {
       names = (await readdir(this.sysBlock)).filter(isPhysicalDiskName);

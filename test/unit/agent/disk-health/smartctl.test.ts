@@ -119,6 +119,25 @@ describe('smartctl runs (real processes)', () => {
     expect((await reader.read(1, 2, 5000)).disks[0]?.errorEvents).toBe(2);
   });
 
+  it('kernel error counts survive an agent restart within one OS boot (persisted state), and restart from zero after a reboot', async () => {
+    const sysBlock = join(dir, 'sys-block-restart');
+    mkdirSync(join(sysBlock, 'sda', 'device'), { recursive: true });
+    const cnt = join(sysBlock, 'sda', 'device', 'ioerr_cnt');
+    writeFileSync(cnt, '0x3\n');
+    const opts = { sysBlock, smartctl: join(dir, 'absent'), bootId: async () => 'boot-a' };
+    const first = new LinuxDiskHealthReader(opts);
+    expect((await first.read(0, 1, 5000)).disks[0]?.errorEvents).toBe(3);
+    const saved = first.saveState();
+    expect(saved).toEqual({ boot: 'boot-a', 'ioerr:sda': 3 });
+    writeFileSync(cnt, '0x5\n');
+    const restarted = new LinuxDiskHealthReader(opts);
+    restarted.loadState(JSON.parse(JSON.stringify(saved)) as Record<string, unknown>);
+    expect((await restarted.read(1, 2, 5000)).disks[0]?.errorEvents).toBe(2);
+    const rebooted = new LinuxDiskHealthReader({ ...opts, bootId: async () => 'boot-b' });
+    rebooted.loadState(saved);
+    expect((await rebooted.read(1, 2, 5000)).disks[0]?.errorEvents).toBe(5);
+  });
+
   it('stopping the agent kills a running smartctl at once and reports nothing', async () => {
     const bin = join(dir, 'slow-smartctl');
     writeFileSync(join(dir, 'scan-one.json'), JSON.stringify({ devices: [{ name: '/dev/sda', type: 'sat' }] }));

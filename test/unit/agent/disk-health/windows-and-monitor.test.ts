@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../common/log.js';
 import { DiskHealthMonitor, eventFor } from '../../../../agent/disk-health/disk-health-monitor.js';
@@ -82,6 +85,32 @@ describe('DiskHealthMonitor', () => {
     expect(events).toHaveLength(2);
     expect(events[0]).toMatchObject({ type: 'disk_health', severity: 'warning', disks: [{ device: '/dev/sda', reallocatedSectors: 120 }] });
     expect(EventMessage.safeParse({ ...envelope, ...events[0] }).success).toBe(true);
+  });
+
+  it('persists the last check: after an agent restart the System log is read from it, not one interval back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-disk-health-'));
+    try {
+      const stateFile = join(dir, 'disk-health.json');
+      const calls: number[] = [];
+      const reader: DiskHealthReader = {
+        async read(since) {
+          calls.push(since);
+          return { disks: [{ device: 'PhysicalDisk0', state: 'ok' }] };
+        },
+      };
+      const clock = new FakeClock();
+      const t0 = clock.now();
+      await new DiskHealthMonitor({ clock, log: silentLogger(), reader, intervalMs: 6 * 3600_000, timeoutMs: 1000, emit: () => undefined, stateFile }).check();
+      clock.advance(3600_000);
+      await new DiskHealthMonitor({ clock, log: silentLogger(), reader, intervalMs: 6 * 3600_000, timeoutMs: 1000, emit: () => undefined, stateFile }).check();
+      expect(calls).toEqual([t0 - 6 * 3600_000, t0]);
+      // A state from the future (clock set back) is not trusted.
+      writeFileSync(stateFile, JSON.stringify({ lastCheckAt: clock.now() + 1000 }));
+      await new DiskHealthMonitor({ clock, log: silentLogger(), reader, intervalMs: 6 * 3600_000, timeoutMs: 1000, emit: () => undefined, stateFile }).check();
+      expect(calls[2]).toBe(clock.now() - 6 * 3600_000);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('fails softly: a check that cannot run gives an event with details.unavailable and the reason', async () => {
