@@ -9,6 +9,8 @@ import type { EventMessage, InventoryMessage, SampleMessage, SampleMetrics, Stat
 import { topicFor } from '../contract/topics.js';
 import type { AgentEvent } from './agent-event.js';
 import type { AgentConfig } from './config.js';
+import { createDiskHealthReader, type DiskHealthReader } from './disk-health/disk-health-reader.js';
+import { DiskHealthMonitor } from './disk-health/disk-health-monitor.js';
 import { FreezeDetector } from './outages/freeze-detector.js';
 import { NetworkCutDetector } from './outages/network-cut-detector.js';
 import { OutageDetector } from './outages/outage-detector.js';
@@ -33,6 +35,8 @@ export interface AgentDeps {
   evidence?: ShutdownEvidenceReader;
   /** Reachability probe for network-cut diagnosis (default: TCP connect). */
   probe?: ReachabilityProbe;
+  /** Disk health reader (default: smartctl / Windows storage cmdlets; null: none, checks report unavailable). */
+  diskHealth?: DiskHealthReader | null;
 }
 
 /**
@@ -53,6 +57,7 @@ export class Agent {
   private appendChain: Promise<unknown> = Promise.resolve();
   private readonly outage: OutageDetector | undefined;
   private readonly freeze: FreezeDetector | undefined;
+  private readonly diskHealth: DiskHealthMonitor | undefined;
   private readonly networkCut: NetworkCutDetector | undefined;
   private readonly powerWatch = new PowerSourceWatch();
 
@@ -136,6 +141,17 @@ export class Agent {
         emit,
         lastContactAt: () => this.publisher.lastContactAt(),
         freezeSettled: async () => this.freeze?.settled(),
+      });
+    }
+    if (config.diskHealth.enabled) {
+      this.diskHealth = new DiskHealthMonitor({
+        clock: this.clock,
+        log: log.child({ module: 'disk-health' }),
+        reader: deps.diskHealth === null ? undefined : (deps.diskHealth ?? createDiskHealthReader(this.sys.platform)),
+        intervalMs: config.diskHealth.intervalHours * 3600 * 1000,
+        timeoutMs: config.diskHealth.timeoutSeconds * 1000,
+        emit,
+        stateFile: join(config.stateDir, 'disk-health.json'),
       });
     }
     const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };
@@ -245,6 +261,7 @@ export class Agent {
     await this.sampler.start();
     await this.freeze?.start();
     void this.sendInventory();
+    this.diskHealth?.start();
     const every = this.config.inventory.intervalHours * 3600 * 1000;
     this.inventoryTimer = this.clock.setInterval(() => void this.sendInventory(), every);
   }
@@ -253,6 +270,7 @@ export class Agent {
     // The clean-shutdown marker first: the rest of the stop may be cut short (OS shutdown).
     await this.outage?.stop();
     await this.freeze?.stop();
+    await this.diskHealth?.stop();
     await this.networkCut?.stop();
     this.clock.clear(this.inventoryTimer);
     await this.sampler.stop();

@@ -251,6 +251,19 @@ export const AgentConfigSchema = z
     ),
     /** Battery/UPS state (issue 3): the `power` metric and `power_source` events. */
     power: z.prefault(z.object({ enabled: z._default(z.boolean(), true) }), {}),
+    /** Disk health, disk activity and memory pressure (issue 17). */
+    diskHealth: z.prefault(
+      z.object({
+        /** The disk_health check (SMART / Windows reliability counters, disk error events), at start and every `intervalHours`. */
+        enabled: z._default(z.boolean(), true),
+        intervalHours: z._default(num(0.5, 168), 6),
+        /** How long one check may take before it is given up (`unavailable`). */
+        timeoutSeconds: z._default(num(5, 300), 60),
+        /** The per-sample `diskio` (busy %, queue) and `pressure` (PSI, swap, hard faults) metrics. */
+        activity: z._default(z.boolean(), true),
+      }),
+      {},
+    ),
   })
   .check(
     z.superRefine((c, ctx) => {

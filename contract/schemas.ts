@@ -140,6 +140,37 @@ export const PowerMetrics = z.object({
 });
 export type PowerMetrics = z.infer<typeof PowerMetrics>;
 
+/**
+ * Activity of one physical disk over the sample interval (Linux /proc/diskstats; Windows the
+ * PhysicalDisk performance counters). What tells a PC hanging on its disk.
+ */
+export const DiskIoMetrics = z.object({
+  /** Kernel name (`sda`, `nvme0n1`) or the Windows counter instance (`0 C:`). */
+  disk: text.min(1),
+  /** Share of the interval the disk had I/O in flight, 0..100 (iostat %util, Windows 100 − % Idle Time). */
+  busyPct: pct,
+  /** Average number of requests queued or in service (iostat aqu-sz, Windows Avg. Disk Queue Length). */
+  queue: nonNeg,
+});
+export type DiskIoMetrics = z.infer<typeof DiskIoMetrics>;
+
+/**
+ * Memory pressure: whether programs wait for memory. Each field is null where the OS does not
+ * have it (PSI needs Linux 4.20+ with it enabled; Windows has no PSI).
+ */
+export const PressureMetrics = z.object({
+  /** Linux PSI /proc/pressure/memory `some avg10`: % of the last 10 s some task stalled on memory. */
+  memSomePct: pct.nullable(),
+  /** PSI `full avg10`: % of the last 10 s every non-idle task stalled on memory (thrashing). */
+  memFullPct: pct.nullable(),
+  /** Pages swapped (Linux pswpin/pswpout) or paged (Windows Pages Input/Output/sec) in and out per second. */
+  swapInPs: nonNeg.nullable(),
+  swapOutPs: nonNeg.nullable(),
+  /** Hard (major) page faults per second: reads from disk to satisfy memory (Linux pgmajfault, Windows Page Reads/sec). */
+  hardFaultsPs: nonNeg.nullable(),
+});
+export type PressureMetrics = z.infer<typeof PressureMetrics>;
+
 export const SampleMetrics = z.object({
   cpu: orUnavailable(CpuMetrics).optional(),
   mem: orUnavailable(MemMetrics).optional(),
@@ -149,6 +180,10 @@ export const SampleMetrics = z.object({
   ping: orUnavailable(z.array(PingResult).max(MAX_PING_TARGETS)).optional(),
   http: orUnavailable(z.array(HttpProbeResult).max(MAX_PING_TARGETS)).optional(),
   power: orUnavailable(PowerMetrics).optional(),
+  /** Per physical disk busy % and queue (issue 17); absent from older agents. */
+  diskio: orUnavailable(z.array(DiskIoMetrics).max(MAX_DISKS)).optional(),
+  /** Memory pressure (issue 17); absent from older agents. */
+  pressure: orUnavailable(PressureMetrics).optional(),
 });
 export type SampleMetrics = z.infer<typeof SampleMetrics>;
 
@@ -187,6 +222,11 @@ export const EVENT_TYPES = [
   'power_source',
   /** The wall clock jumped (NTP, officer, CMOS battery): `details.jumpMs` signed. */
   'clock_jump',
+  /**
+   * Disk health check (at agent start and every `diskHealth.intervalHours`): `disks` per
+   * physical disk; when the check cannot run at all, no `disks` and `details.unavailable` = why.
+   */
+  'disk_health',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -209,6 +249,34 @@ export const ProcessInfo = z.object({
   memBytes: bytes,
 });
 export type ProcessInfo = z.infer<typeof ProcessInfo>;
+
+/** Health of one physical disk (disk_health events): SMART / Windows reliability counters, disk errors. */
+export const DiskHealth = z.object({
+  /** `/dev/sda`, `nvme0` (Linux) or the PhysicalDisk DeviceId / FriendlyName (Windows). */
+  device: text.min(1),
+  model: text.optional(),
+  /**
+   * `ok`; `warning` (errors or bad sectors present); `failing` (SMART predicts failure);
+   * `standby` (spun down, not woken: no reading); `unavailable` (this disk could not be read: `reason`).
+   */
+  state: z.enum(['ok', 'warning', 'failing', 'standby', 'unavailable']),
+  reason: text.optional(),
+  /** SMART overall assessment failed / MSStorageDriver_FailurePredictStatus.PredictFailure. */
+  predictedFailure: z.boolean().optional(),
+  temperatureC: z.number().min(-60).max(200).optional(),
+  powerOnHours: count.optional(),
+  /** Share of the rated endurance used, 0..100 (NVMe percentage_used, Windows Wear). */
+  wearPct: z.number().min(0).max(255).optional(),
+  /** ATA attribute 5 (Reallocated_Sector_Ct). */
+  reallocatedSectors: count.optional(),
+  /** ATA attribute 197 (Current_Pending_Sector). */
+  pendingSectors: count.optional(),
+  /** ATA 198 offline uncorrectable / NVMe media_errors / Windows Read+Write Errors Uncorrected, cumulative. */
+  mediaErrors: count.optional(),
+  /** Disk I/O errors logged by the OS since the previous check (kernel log; Windows System log ids 7, 51, 129, 153). */
+  errorEvents: count.optional(),
+});
+export type DiskHealth = z.infer<typeof DiskHealth>;
 export const EventMessage = Envelope.extend({
   type: z.enum(EVENT_TYPES),
   severity: z.enum(['info', 'warning', 'critical']),
@@ -223,6 +291,8 @@ export const EventMessage = Envelope.extend({
     .optional(),
   /** Top CPU/memory processes (freeze events). */
   processes: z.array(ProcessInfo).max(20).optional(),
+  /** Per physical disk health (disk_health events). */
+  disks: z.array(DiskHealth).max(MAX_DISKS).optional(),
 });
 export type EventMessage = z.infer<typeof EventMessage>;
 

@@ -15,6 +15,7 @@ import {
   parseProcStat,
   type SysBlockEntry,
 } from './linux-proc-parsers.js';
+import { parseDiskstats, parsePsiMemory, parseVmstat, type DiskIoCounters, type VmstatCounters } from './disk-pressure-parsers.js';
 import { missing, NodeOsSystemInfo, type RealSystemInfoOptions } from './node-os-system-info.js';
 import { readLinuxBootId } from './os-boot.js';
 import { powerFromSysfs, readSysPowerSupplies } from './power-supply.js';
@@ -94,6 +95,18 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
 
   async netCounters(include: (iface: string) => boolean = () => true): Promise<NetCounters[]> {
     return parseProcNetDev(await readFile('/proc/net/dev', 'utf8')).filter((c) => include(c.iface));
+  }
+
+  async diskIoCounters(): Promise<DiskIoCounters[]> {
+    return parseDiskstats(await readFile('/proc/diskstats', 'utf8'));
+  }
+
+  async psiMemory(): Promise<{ some: number | null; full: number | null }> {
+    return parsePsiMemory(await readFile('/proc/pressure/memory', 'utf8'));
+  }
+
+  async vmstat(): Promise<VmstatCounters> {
+    return parseVmstat(await readFile('/proc/vmstat', 'utf8'));
   }
 
   protected override bootId(): Promise<string | null> {

@@ -2,8 +2,9 @@ import os from 'node:os';
 import type { PingResponse } from 'ping';
 // Types only (erased at build): the module itself is loaded lazily by loadSi(), and never on Linux.
 import type { Systeminformation } from 'systeminformation';
-import type { PowerMetrics, ProcessInfo } from '../../contract/schemas.js';
+import type { DiskIoMetrics, PowerMetrics, PressureMetrics, ProcessInfo } from '../../contract/schemas.js';
 import { parseEventLogJson, POWER_TROUBLESHOOTER, sleptMsFromPowerTroubleshooter, windowsEventLogScript } from '../outages/shutdown-evidence/windows-event-log.js';
+import { parseWindowsPerf, WINDOWS_PERF_SCRIPT } from './disk-pressure-parsers.js';
 import { missing, NodeOsSystemInfo, type RealSystemInfoOptions } from './node-os-system-info.js';
 import { powerFromSiBattery } from './power-supply.js';
 import { runCommand } from './run-command.js';
@@ -102,9 +103,22 @@ export function loadSi(): Promise<Si> {
   return siLoading;
 }
 
+/** systeminformation's persistent-PowerShell runner (lib/util.js; what si's own Windows readings use). */
+async function siPowerShell(cmd: string): Promise<string> {
+  // @ts-expect-error si ships no declarations for lib/util.js; static specifier so the agent bundle includes it.
+  const util = (await import('systeminformation/lib/util.js')) as { powerShell?: (c: string) => Promise<string>; default?: { powerShell?: (c: string) => Promise<string> } };
+  const run = util.powerShell ?? util.default?.powerShell;
+  if (!run) throw missing('systeminformation powerShell runner not found');
+  return run(cmd);
+}
+
+/** The diskio and pressure sources of one sample share one Windows counter query. */
+const WINDOWS_PERF_SHARE_MS = 2_000;
+
 /** {@link SystemInfo} through systeminformation; see the file header. */
 export class SiSystemInfo extends NodeOsSystemInfo implements SystemInfo {
   private powerShellStarted = false;
+  private perf: { at: number; p: Promise<{ disks: DiskIoMetrics[]; pressure: PressureMetrics }> } | undefined;
 
   constructor(platform: NodeJS.Platform, opts: RealSystemInfoOptions = {}) {
     super(platform, opts);
@@ -148,6 +162,20 @@ export class SiSystemInfo extends NodeOsSystemInfo implements SystemInfo {
     const names = Object.keys(os.networkInterfaces()).filter(include);
     if (names.length === 0) return [];
     return netCountersFromSi(await (await loadSi()).networkStats(names.join(',')));
+  }
+
+  /** Windows only: the PhysicalDisk and Memory counters, one query shared by the two sources of a sample. */
+  windowsPerf(): Promise<{ disks: DiskIoMetrics[]; pressure: PressureMetrics }> {
+    if (this.platform !== 'win32') return Promise.reject(missing('performance counters are read on Windows only'));
+    const now = this.clock.monotonic();
+    if (!this.perf || now - this.perf.at > WINDOWS_PERF_SHARE_MS) {
+      const p = siPowerShell(WINDOWS_PERF_SCRIPT).then((out) => {
+        if (out.trim() === '') throw missing('performance counters unreadable (empty PowerShell output)');
+        return parseWindowsPerf(out);
+      });
+      this.perf = { at: now, p };
+    }
+    return this.perf.p;
   }
 
   async sleptMsBetween(from: number, to: number): Promise<number | null> {

@@ -1,4 +1,5 @@
-import type { PowerMetrics, ProcessInfo } from '../../contract/schemas.js';
+import type { DiskIoMetrics, PowerMetrics, PressureMetrics, ProcessInfo } from '../../contract/schemas.js';
+import type { DiskIoCounters, VmstatCounters } from './disk-pressure-parsers.js';
 
 /**
  * The platform edge: every OS reading the agent takes goes through this port, so the
@@ -131,6 +132,22 @@ export interface InventoryReadings {
 }
 
 /**
+ * Per-sample disk activity and memory pressure (issue 17). Linux gives cumulative counters
+ * (the sources turn them into rates); Windows gives the formatted performance counters, already
+ * rates, in one query for both sources. Each method is optional: absent = the OS has no such reading.
+ */
+export interface PressureReadings {
+  /** Linux /proc/diskstats, whole physical disks. */
+  diskIoCounters?(): Promise<DiskIoCounters[]>;
+  /** Linux /proc/pressure/memory avg10 (rejects ENOENT on kernels without PSI). */
+  psiMemory?(): Promise<{ some: number | null; full: number | null }>;
+  /** Linux /proc/vmstat swap and major-fault counters. */
+  vmstat?(): Promise<VmstatCounters>;
+  /** Windows PhysicalDisk and Memory performance counters (one PowerShell query through the persistent shell). */
+  windowsPerf?(): Promise<{ disks: DiskIoMetrics[]; pressure: PressureMetrics }>;
+}
+
+/**
  * Port for raw OS readings. Implementations do no caching and no rate arithmetic:
  * the sources cache static facts (mounts, gateway, core count) and turn cumulative
  * counters into rates, so this stays a thin, swappable edge.
@@ -139,7 +156,7 @@ export interface InventoryReadings {
  * rejects with an error whose `code` is `ENOENT` (or `EACCES`/`EPERM`); see
  * {@link isMissingError}. Sources turn those into their SourceUnavailableError.
  */
-export interface SystemInfo extends BootClock, ProcessTable, GatewayLookup, InventoryReadings {
+export interface SystemInfo extends BootClock, ProcessTable, GatewayLookup, InventoryReadings, PressureReadings {
   readonly platform: NodeJS.Platform;
   /** Acquire long-lived helpers (Windows: the persistent PowerShell); call once before reading. */
   start?(): void | Promise<void>;

@@ -66,8 +66,8 @@ export const DEFAULT_WINDOW_LIMITS: MetricWindowLimits = {
   maxHosts: 50_000,
 };
 
-/** Events that alert rules count (freezes, crashes, cuts). */
-const KEPT_EVENTS = new Set(['outage', 'freeze', 'network_cut', 'power_source', 'planned_shutdown']);
+/** Events that alert rules count (freezes, crashes, cuts) or read (disk health checks). */
+const KEPT_EVENTS = new Set(['outage', 'freeze', 'network_cut', 'power_source', 'planned_shutdown', 'disk_health']);
 
 export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
   const ok = <T>(v: T | { unavailable: string } | undefined): T | undefined =>

@@ -25,7 +25,7 @@ function push(out: string[], line: string | undefined): void {
 
 /**
  * cpu, mem, disk (per mount), net (per interface), ping (per target), http_probe (per
- * probe), power and uptime points of one sample. Sources reported `unavailable` (or absent) give no point; null load
+ * probe), power, uptime, diskio (per physical disk) and pressure points of one sample. Sources reported `unavailable` (or absent) give no point; null load
  * averages (Windows) and null RTTs (every probe lost) are omitted fields.
  */
 export function sampleLines(row: SampleRow): string[] {
@@ -114,6 +114,16 @@ export function sampleLines(row: SampleRow): string[] {
     push(out, formatLine('power', id, { on_battery: onBattery, battery_pct: p.batteryPct, minutes_left: p.minutesLeft }, t));
   }
   if (isAvailable(m.uptime)) push(out, formatLine('uptime', id, { seconds: m.uptime.seconds }, t));
+  if (isAvailable(m.diskio)) {
+    for (const d of m.diskio) push(out, formatLine('diskio', { ...id, disk: d.disk }, { busy_pct: d.busyPct, queue: d.queue }, t));
+  }
+  if (isAvailable(m.pressure)) {
+    const p = m.pressure;
+    push(
+      out,
+      formatLine('pressure', id, { psi_some_pct: p.memSomePct, psi_full_pct: p.memFullPct, swap_in_ps: p.swapInPs, swap_out_ps: p.swapOutPs, hard_faults_ps: p.hardFaultsPs }, t),
+    );
+  }
   return out;
 }
 

@@ -60,6 +60,18 @@ export const INFLUX_SCHEMA = {
     tags: ['site', 'host'],
     fields: { seconds: 'float' },
   },
+  diskio: {
+    description:
+      'Per physical disk (issue 17): busy_pct = share of the interval with I/O in flight (iostat %util; Windows 100 − % Idle Time), queue = average requests queued or in service.',
+    tags: ['site', 'host', 'disk'],
+    fields: { busy_pct: 'float', queue: 'float' },
+  },
+  pressure: {
+    description:
+      'Memory pressure (issue 17): Linux PSI memory some/full avg10 % (absent without PSI), pages swapped (Windows paged) in and out per second, hard page faults per second.',
+    tags: ['site', 'host'],
+    fields: { psi_some_pct: 'float', psi_full_pct: 'float', swap_in_ps: 'float', swap_out_ps: 'float', hard_faults_ps: 'float' },
+  },
   host_status: {
     description: 'Birth / Last Will: online = 1, offline = 0, at the time it was reported.',
     tags: ['site', 'host'],

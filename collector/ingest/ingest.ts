@@ -226,8 +226,9 @@ export class Ingest {
             message: m.message,
             start: m.start === undefined ? undefined : m.start + shift,
             end: m.end === undefined ? undefined : m.end + shift,
-            // A freeze's process list is kept with the details (the board and report show it).
-            details: m.processes ? { ...m.details, processes: m.processes } : m.details,
+            // A freeze's process list and a disk_health check's disks are kept with the details
+            // (the board, the rules and the report read them there).
+            details: m.processes || m.disks ? { ...m.details, ...(m.processes ? { processes: m.processes } : {}), ...(m.disks ? { disks: m.disks } : {}) } : m.details,
           };
           fresh = store.insertEvent(row);
           stored = { kind: 'events', row };

@@ -37,5 +37,15 @@ export function seriesValues(m: SampleMetrics): SeriesValue[] {
     out.push({ metric: 'http_ok', key: h.name, value: h.ok ? 100 : 0 });
     if (h.ok && h.totalMs !== null) out.push({ metric: 'http_total', key: h.name, value: h.totalMs });
   }
+  for (const d of available(m.diskio) ?? []) {
+    out.push({ metric: 'disk_busy', key: d.disk, value: d.busyPct });
+    out.push({ metric: 'disk_queue', key: d.disk, value: d.queue });
+  }
+  const pressure = available(m.pressure);
+  if (pressure) {
+    if (pressure.memSomePct !== null) out.push({ metric: 'mem_psi', key: '', value: pressure.memSomePct });
+    if (pressure.swapInPs !== null || pressure.swapOutPs !== null) out.push({ metric: 'swap_io', key: '', value: (pressure.swapInPs ?? 0) + (pressure.swapOutPs ?? 0) });
+    if (pressure.hardFaultsPs !== null) out.push({ metric: 'hard_faults', key: '', value: pressure.hardFaultsPs });
+  }
   return out;
 }

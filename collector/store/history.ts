@@ -7,6 +7,7 @@
 
 /**
  * Series names. `key` tells several series of one host apart: the mount for `disk`, the
+ * kernel/counter disk name for `disk_busy` and `disk_queue`, the
  * interface for `net_*`, the ping target for `ping_*`, the probe name for `http_*`;
  * '' for the others.
  */
@@ -22,6 +23,11 @@ export const HISTORY_METRICS = [
   'http_total', // HTTP probe total time ms, per probe name (absent when it failed)
   'http_ok', // 100 when the probe succeeded, 0 when not, per probe name
   'up', // 100 for each sample received (coverage: count tells how many)
+  'disk_busy', // disk busy %, 0..100, per physical disk (issue 17)
+  'disk_queue', // average disk queue length, per physical disk
+  'mem_psi', // PSI memory `some` avg10 %, 0..100 (Linux with PSI)
+  'swap_io', // pages swapped/paged in + out per second
+  'hard_faults', // hard (major) page faults per second
 ] as const;
 export type HistoryMetric = (typeof HISTORY_METRICS)[number];
 

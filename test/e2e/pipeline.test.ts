@@ -45,6 +45,9 @@ describe('end to end: agent and collector processes over the embedded broker', (
     expect(m.mem).toHaveProperty('total');
     expect(Array.isArray(m.disks)).toBe(true);
     expect(m.uptime).toHaveProperty('bootTime');
+    // Issue 17, from this machine's /proc: per-disk activity and memory pressure in every sample.
+    expect(Array.isArray(m.diskio) && (m.diskio as Array<{ disk: string; busyPct: number }>).every((d) => d.disk !== '' && d.busyPct >= 0 && d.busyPct <= 100)).toBe(true);
+    expect(m.pressure).toHaveProperty('hardFaultsPs');
     expect(Array.isArray(m.ping) && (m.ping as Array<{ target: string }>)[0]!.target).toBe('127.0.0.1');
     expect(row!.t).toBe(row!.t_agent);
     expect(row!.received - row!.t).toBeLessThan(10_000);
@@ -52,6 +55,11 @@ describe('end to end: agent and collector processes over the embedded broker', (
     const [host] = dep.query<{ state: string; os_boot: number }>(`SELECT * FROM hosts WHERE host = 'pc-live'`);
     expect(host!.state).toBe('online');
     expect(host!.os_boot).toBeGreaterThan(0);
+    // The disk health check at start: this machine's disks, or (a VM without smartmontools) unavailable with why.
+    await waitFor(() => dep.query(`SELECT 1 FROM events WHERE host = 'pc-live' AND type = 'disk_health'`).length === 1, { timeoutMs: 20_000, what: 'disk_health event stored' });
+    const [dh] = dep.query<{ details: string }>(`SELECT details FROM events WHERE host = 'pc-live' AND type = 'disk_health'`);
+    const details = JSON.parse(dh!.details) as { disks?: unknown[]; unavailable?: string };
+    expect(details.disks !== undefined ? details.disks.length > 0 : /smartctl|disk/.test(details.unavailable ?? '')).toBe(true);
     const health = (await (await fetch(`http://127.0.0.1:${dep.httpPort}/api/health`)).json()) as { status: string; hostsOnline: number; samplesStored: number };
     expect(health.status).toBe('ok');
     expect(health.hostsOnline).toBe(1);

@@ -1,5 +1,6 @@
 import type { AlertRule, CommonParams } from './alert-rule.js';
 import { cpuSaturation } from './cpu-saturation.js';
+import { diskFailing } from './disk-failing.js';
 import { diskNearlyFull } from './disk-nearly-full.js';
 import { freezesAndCrashes } from './freezes-and-crashes.js';
 import { frequentPowerCuts } from './frequent-power-cuts.js';
@@ -22,4 +23,5 @@ export const BUILT_IN_RULES: ReadonlyArray<AlertRule<CommonParams>> = [
   memorySaturation,
   freezesAndCrashes,
   portalUnreachable,
+  diskFailing,
 ] as unknown as ReadonlyArray<AlertRule<CommonParams>>;

@@ -7,6 +7,7 @@ import { FakeClock } from '../../helpers/fake-clock.js';
 import { AgentConfigSchema, type AgentConfig } from '../../../agent/config.js';
 import type { SourceContext } from '../../../agent/sampling/sources/source.js';
 import { parseMeminfo, parseProcMounts, parseProcNetDev, parseProcStat } from '../../../agent/platform/linux-proc-parsers.js';
+import { parseDiskstats, parsePsiMemory, parseVmstat, parseWindowsPerf, type DiskIoCounters, type VmstatCounters } from '../../../agent/platform/disk-pressure-parsers.js';
 import { fsUsageFromStatfs, statfsPath } from '../../../agent/platform/node-os-system-info.js';
 import { cpuTimesFromOsCpus, memoryFromSi, mountsFromSiFsSize, netCountersFromSi, pingReadingFromResponse } from '../../../agent/platform/si-system-info.js';
 import type { CpuInfo, CpuTimes, DiskLayoutEntry, FsUsage, MemoryReading, MountEntry, NetCounters, OsInfo, PingReading, SystemInfo } from '../../../agent/platform/system-info.js';
@@ -127,6 +128,11 @@ export class FakeSystemInfo implements SystemInfo {
   async powerSupply() {
     return this.power;
   }
+  /** Disk activity and memory pressure (issue 17): set per platform below; absent = the OS has none. */
+  diskIoCounters?: () => Promise<DiskIoCounters[]>;
+  psiMemory?: () => Promise<{ some: number | null; full: number | null }>;
+  vmstat?: () => Promise<VmstatCounters>;
+  windowsPerf?: () => Promise<ReturnType<typeof parseWindowsPerf>>;
 }
 
 /** This Linux machine, as recorded in test/fixtures/os/linux. */
@@ -150,6 +156,11 @@ export function linuxFixtureSystem(): FakeSystemInfo {
   sys.cpu = fixtureJson('linux/si-cpu.json');
   sys.disks = fixtureJson('linux/si-diskLayout.json');
   sys.os = fixtureJson('linux/si-osInfo.json');
+  const diskstats = sequence([parseDiskstats(fixtureText('linux/proc-diskstats.1.txt')), parseDiskstats(fixtureText('linux/proc-diskstats.2.txt'))]);
+  const vmstat = sequence([parseVmstat(fixtureText('linux/proc-vmstat.1.txt')), parseVmstat(fixtureText('linux/proc-vmstat.2.txt'))]);
+  sys.diskIoCounters = async () => diskstats();
+  sys.vmstat = async () => vmstat();
+  sys.psiMemory = async () => parsePsiMemory(fixtureText('linux/proc-pressure-memory.txt'));
   return sys;
 }
 
@@ -177,6 +188,7 @@ export function windowsFixtureSystem(): FakeSystemInfo {
   sys.cpu = fixtureJson('windows/si-cpu.json');
   sys.disks = fixtureJson('windows/si-diskLayout.json');
   sys.os = fixtureJson('windows/si-osInfo.json');
+  sys.windowsPerf = async () => parseWindowsPerf(fixtureText('windows/disk-health/perf-counters.json'));
   return sys;
 }
 

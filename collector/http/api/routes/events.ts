@@ -59,6 +59,7 @@ const EVENT_TEXT: Partial<Record<(typeof EVENT_TYPES)[number], { vi: string; en:
   network_cut: { vi: 'Mất kết nối tới máy chủ thu thập', en: 'The collector was unreachable' },
   power_source: { vi: 'Thay đổi nguồn điện (lưới/pin, UPS)', en: 'Power source changed (mains/battery, UPS)' },
   clock_jump: { vi: 'Đồng hồ máy nhảy', en: 'The system clock jumped' },
+  disk_health: { vi: 'Kiểm tra sức khỏe ổ cứng (SMART, lỗi đĩa)', en: 'Disk health check (SMART, disk errors)' },
 };
 /** The event by its type in `lang`, with the agent's version for a start (the English message had it); the agent's message for an unknown type. */
 function eventText(e: { type: string; message: string; details: Record<string, unknown> | null }, lang: 'vi' | 'en'): string {

@@ -24,9 +24,11 @@ describe('alerting config', () => {
     expect(c.rules.frequentPowerCuts).toMatchObject({ minCount: 3, windowDays: 7, longMinutes: 15 });
     expect(c.rules.siteOffline).toMatchObject({ schedule: 'always', severity: 'critical' });
     expect(c.rules.hostOffline).toMatchObject({ schedule: 'working_hours' });
+    expect(c.rules.diskFailing).toMatchObject({ schedule: 'always', severity: 'warning', windowHours: 168, minSectorIncrease: 1, minErrorEvents: 3 });
     expect(Object.keys(c.rules).sort()).toEqual(
       [
         'cpuSaturation',
+        'diskFailing',
         'diskNearlyFull',
         'freezesAndCrashes',
         'frequentPowerCuts',

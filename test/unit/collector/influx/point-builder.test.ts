@@ -124,6 +124,9 @@ describe('point builder: samples', () => {
     const all = [
       ...sampleLines(row(m)),
       ...sampleLines(row(m, { metrics: { http: [HTTP_OK], power: { source: 'battery', batteryPct: 80, minutesLeft: 12 } } })),
+      // Disk activity and memory pressure (issue 17), with every pressure field present (Linux with PSI).
+      ...sampleLines(row(fixture('sample-disk-pressure.json'))),
+      ...sampleLines(row(m, { metrics: { pressure: { memSomePct: 12.5, memFullPct: 3.25, swapInPs: 10, swapOutPs: 0, hardFaultsPs: 4.5 } } })),
       ...eventLines({ site: 's', host: 'h', boot: 'b', seq: 1, t: 1, received: 1, type: 'agent_stop', severity: 'info', message: '', start: 1, end: 2001 }),
       ...statusLines({ site: 's', host: 'h', boot: 'b', t: 1, received: 1, state: 'online', hostname: 'H', agentVersion: '1' }),
       ...incidentPoint({ site: 's', scope: 'site', cause: 'power_cut', start: 0, end: 60_000, hosts: 3 }),

@@ -7,8 +7,8 @@ import { context, linuxFixtureSystem, testConfig, windowsFixtureSystem } from '.
 describe('source registry', () => {
   it('creates every source, one per metrics key', () => {
     const names = createSources(context(linuxFixtureSystem())).map((s) => s.name);
-    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'http', 'ping', 'power']);
-    expect(SOURCE_REGISTRY).toHaveLength(8);
+    expect(names).toEqual(['cpu', 'mem', 'disks', 'net', 'uptime', 'http', 'ping', 'power', 'diskio', 'pressure']);
+    expect(SOURCE_REGISTRY).toHaveLength(10);
   });
 
   it('leaves http out when it is disabled or has no probes', () => {
@@ -16,6 +16,13 @@ describe('source registry', () => {
       const config = testConfig({ http });
       expect(createSources(context(linuxFixtureSystem(), { config })).map((s) => s.name)).not.toContain('http');
     }
+  });
+
+  it('leaves diskio and pressure out when diskHealth.activity is off', () => {
+    const config = testConfig({ diskHealth: { activity: false } });
+    const names = createSources(context(linuxFixtureSystem(), { config })).map((s) => s.name);
+    expect(names).not.toContain('diskio');
+    expect(names).not.toContain('pressure');
   });
 
   it('leaves ping out when ping is disabled', () => {
@@ -40,7 +47,7 @@ describe('source registry', () => {
       ctx.clock.advance(15_000);
       metrics[source.name] = await source.collect();
     }
-    expect(Object.keys(metrics)).toHaveLength(8);
+    expect(Object.keys(metrics)).toHaveLength(10);
     const parsed = SampleMetrics.safeParse(metrics);
     expect(parsed.error?.issues ?? []).toEqual([]);
   });
