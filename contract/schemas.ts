@@ -187,6 +187,8 @@ export const EVENT_TYPES = [
   'power_source',
   /** The wall clock jumped (NTP, officer, CMOS battery): `details.jumpMs` signed. */
   'clock_jump',
+  /** A remote configuration (contract/agent-config.ts): `details.state` applied | refused, `version`, `hash`, `reason`. */
+  'config',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
