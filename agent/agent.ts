@@ -193,7 +193,11 @@ export class Agent {
       this.reportConfig('refused', 0, '', `bad message: ${msg}`);
       return;
     }
-    if (this.remoteState.seen(msg)) return;
+    if (this.remoteState.seen(msg)) {
+      // The retained message again (a reconnect, a collector restart): nothing to do.
+      this.log.info({ version: msg.version, hash: msg.hash }, 'remote configuration unchanged');
+      return;
+    }
     const at = this.clock.now();
     const merged = mergeRemoteConfig(this.local, msg.config);
     if (!merged.ok) {
