@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROKERS, createDeployment, type Deployment } from '../helpers/deployment.js';
 import { addCredential, runCanhSync } from '../helpers/processes.js';
@@ -12,6 +13,7 @@ import { rawRequest } from '../helpers/http-request.js';
 import { waitFor } from '../helpers/wait.js';
 
 const SITE = 'xa-cfg';
+const CHROMIUM = '/usr/bin/chromium';
 
 interface HostsAnswer {
   hosts: Array<{ host: string; config: { version: number | null; report: { version: number; state: string; reason: string | null } | null } | null }>;
@@ -101,6 +103,25 @@ describe.each(BROKERS)('remote agent configuration end to end (%s broker)', (bro
     await waitFor(() => samples('pc-1', at).length >= 2, { timeoutMs: 20_000, what: 'samples after the refusal' });
     expect(samples('pc-1', at).every((s) => s.interval === 2)).toBe(true);
     expect(agent.agent.proc.exitCode).toBeNull();
+    // The board's PC page says it, in Vietnamese (embedded run: one browser is enough).
+    if (broker === 'embedded') {
+      const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+      try {
+        const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' })).newPage();
+        await page.goto(`http://127.0.0.1:${dep.httpPort}/`);
+        await page.waitForSelector('#login-form');
+        await page.fill('#token', dep.apiToken());
+        await page.click('#login-submit');
+        await page.waitForFunction(() => document.getElementById('view')?.getAttribute('data-view') !== 'login');
+        await page.goto(`http://127.0.0.1:${dep.httpPort}/#/host/${SITE}/pc-1/1h`);
+        await page.waitForSelector('#host-config');
+        const text = await page.textContent('#host-config');
+        expect(text).toMatch(/^phiên bản 2 — bị từ chối: intervalSeconds/);
+        expect(await page.getAttribute('#host-config', 'class')).toBe('warn');
+      } finally {
+        await browser.close();
+      }
+    }
     // Put it right for what follows (the CLI, as an admin would).
     const f = join(agent.stateDir, '..', 'part.json');
     await import('node:fs').then((fs) => fs.writeFileSync(f, JSON.stringify({ intervalSeconds: 2 })));
