@@ -219,6 +219,9 @@ export class Agent {
     }
     if (changed.length > 0) {
       const old = this.sampler;
+      const c = merged.config;
+      // Linux pings continuously, `ping.count` probes per interval (sampling/sources/ping.ts).
+      if (c.intervalSeconds !== this.config.intervalSeconds || c.ping.count !== this.config.ping.count) this.sys.setPingProbeInterval?.(c.intervalSeconds / c.ping.count);
       this.config = merged.config;
       this.sampler = this.buildSampler(merged.config);
       await old.stop();
