@@ -340,7 +340,7 @@ export class Collector {
         clock,
         log: log.child({ module: 'subscriber' }),
         metrics,
-        onConnect: () => agentConfig.republishAll(),
+        onConnect: () => void agentConfig.republishAll(),
       });
     }
 
@@ -453,7 +453,7 @@ export class Collector {
       await this.subscriber!.start();
     }
     // The embedded broker starts without retained messages: each PC's last one is published again, unchanged.
-    this.agentConfig.start();
+    void this.agentConfig.start();
     await this.alerting?.start();
     this.reports.runner.start?.();
     await this.http.start();

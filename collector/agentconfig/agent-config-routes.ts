@@ -61,7 +61,8 @@ export function agentConfigRoutes(deps: AgentConfigRoutesDeps): ApiModule {
           target: body.host ? `agent ${body.site}/${body.host}` : `site ${body.site}`,
           details: { keys: Object.keys(body.config).join(',') },
         });
-        service.syncIfChanged();
+        service.syncTarget(body.site, body.host ?? null);
+        void service.syncIfChanged();
         res.json({ settings: saved, published: body.host ? (store.published(body.site, body.host) ?? null) : null });
       });
       router.delete('/agent-config', ctx.requireRole('admin'), (req, res) => {
@@ -70,7 +71,8 @@ export function agentConfigRoutes(deps: AgentConfigRoutesDeps): ApiModule {
         if (!accessOf(res).allows(q.site)) return forbidSite(res, q.site);
         if (!store.clear(q.site, q.host ?? null)) return sendError(res, 'not_found', `no agent configuration for ${q.host ? `${q.site}/${q.host}` : `site ${q.site}`}`);
         ctx.audit(req, res, { action: 'agent_config_clear', target: q.host ? `agent ${q.site}/${q.host}` : `site ${q.site}`, details: {} });
-        service.syncIfChanged();
+        service.syncTarget(q.site, q.host ?? null);
+        void service.syncIfChanged();
         res.status(204).end();
       });
     },

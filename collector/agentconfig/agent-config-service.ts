@@ -30,42 +30,85 @@ export interface AgentConfigServiceDeps {
  * (same version and hash: the agents apply nothing again). The agents' `config` events
  * are kept as each PC's last report.
  */
+/** PCs handled per event-loop turn when syncing or publishing them all (the loop stays responsive). */
+const CHUNK = 200;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export class AgentConfigService {
   private revision = -1;
   private timer: TimerHandle | undefined;
+  private running: Promise<void> | undefined;
+  private rerun = false;
 
   constructor(private readonly deps: AgentConfigServiceDeps) {}
 
-  start(): void {
-    this.republishAll();
-    this.syncIfChanged();
-    this.timer = this.deps.clock.setInterval(() => this.syncIfChanged(), this.deps.pollMs ?? 2000);
+  /** Publish every PC's last message again, then bring them up to date; polls for CLI changes. */
+  async start(): Promise<void> {
+    this.timer = this.deps.clock.setInterval(() => void this.syncIfChanged(), this.deps.pollMs ?? 2000);
+    await this.republishAll();
+    await this.syncIfChanged();
   }
 
   stop(): void {
     this.deps.clock.clear(this.timer);
   }
 
-  /** The settings changed (API, CLI): bring every PC's published part up to date. */
-  syncIfChanged(): void {
-    try {
-      const rev = this.deps.store.revision();
-      if (rev === this.revision) return;
-      this.revision = rev;
-      this.syncAll();
-    } catch (err) {
-      this.deps.log.error({ err: (err as Error).message }, 'remote configuration sync failed');
+  /**
+   * The settings changed (API, CLI: the revision grew): bring every PC's published part up to
+   * date, {@link CHUNK} PCs per event-loop turn. Resolves when done (a change during a pass
+   * makes another pass).
+   */
+  syncIfChanged(): Promise<void> {
+    if (this.running) {
+      this.rerun = true;
+      return this.running;
     }
+    this.running = (async () => {
+      do {
+        this.rerun = false;
+        const rev = this.deps.store.revision();
+        if (rev !== this.revision) {
+          this.revision = rev;
+          await this.syncAll();
+        }
+      } while (this.rerun);
+    })()
+      .catch((err: unknown) => this.deps.log.error({ err: (err as Error).message }, 'remote configuration sync failed'))
+      .finally(() => {
+        this.running = undefined;
+      });
+    return this.running;
+  }
+
+  /** The PCs of one site (host null) or one PC whose part may have changed: synced now (an API change). */
+  syncTarget(site: string, host: string | null): number {
+    const hosts = host !== null ? [host] : [...this.hostsOf(site)];
+    let n = 0;
+    for (const h of hosts) if (this.sync(site, h)) n++;
+    return n;
+  }
+
+  /** Known PCs of a site, PCs with their own settings there, PCs published to. */
+  private hostsOf(site: string): Set<string> {
+    const { store, hosts } = this.deps;
+    const set = new Set<string>();
+    for (const h of hosts.listHosts(site)) set.add(h.host);
+    for (const s of store.all()) if (s.site === site && s.host !== null) set.add(s.host);
+    for (const p of store.allPublished()) if (p.site === site) set.add(p.host);
+    return set;
   }
 
   /** Every PC of every site that has settings or a published part. */
-  private syncAll(): void {
+  private async syncAll(): Promise<void> {
     const { store, hosts } = this.deps;
-    const targets = new Map<string, Set<string>>();
+    const targets: Array<[string, string]> = [];
+    const seen = new Set<string>();
     const add = (site: string, host: string) => {
-      let s = targets.get(site);
-      if (!s) targets.set(site, (s = new Set()));
-      s.add(host);
+      const k = `${site}/${host}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        targets.push([site, host]);
+      }
     };
     for (const p of store.allPublished()) add(p.site, p.host);
     for (const s of store.all()) {
@@ -73,7 +116,10 @@ export class AgentConfigService {
       else for (const h of hosts.listHosts(s.site)) add(s.site, h.host);
     }
     let changed = 0;
-    for (const [site, set] of targets) for (const host of set) if (this.sync(site, host)) changed++;
+    for (let i = 0; i < targets.length; i += CHUNK) {
+      if (i > 0) await nextTurn();
+      for (const [site, host] of targets.slice(i, i + CHUNK)) if (this.sync(site, host)) changed++;
+    }
     if (changed) this.deps.log.info({ hosts: changed }, 'remote configuration published');
   }
 
@@ -95,11 +141,14 @@ export class AgentConfigService {
     this.deps.publisher.publishConfig(configTopic(p.site, p.host), JSON.stringify(msg));
   }
 
-  /** Publish every PC's last part again, unchanged (a broker without the retained messages). */
-  republishAll(): void {
-    for (const p of this.deps.store.allPublished()) this.publish(p);
+  /** Publish every PC's last part again, unchanged (a broker without the retained messages), {@link CHUNK} per turn. */
+  async republishAll(): Promise<void> {
+    const all = this.deps.store.allPublished();
+    for (let i = 0; i < all.length; i += CHUNK) {
+      if (i > 0) await nextTurn();
+      for (const p of all.slice(i, i + CHUNK)) this.publish(p);
+    }
   }
-
   /** A stored message: a PC's `config` report, or a PC coming online that has none published yet. */
   onStored(msg: StoredMessage): void {
     try {
