@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { remoteConfigProblem } from '../../agent/config.js';
+import { mergeObjects, remoteConfigProblem } from '../../agent/config.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 
@@ -58,16 +58,8 @@ export interface ConfigReport {
 /** Bytes of one remote part at most (it travels in one retained MQTT message). */
 export const MAX_PART_BYTES = 64 * 1024;
 
-/** Deep merge of remote parts (objects merged, arrays and scalars replaced), as the agent does. */
-export function mergeParts(base: RemotePart, extra: RemotePart): RemotePart {
-  const out: RemotePart = { ...base };
-  for (const [k, v] of Object.entries(extra)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || v === undefined) continue;
-    const prev = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev) ? mergeParts(prev as RemotePart, v as RemotePart) : v;
-  }
-  return out;
-}
+/** Deep merge of remote parts (objects merged, arrays and scalars replaced): the agent's own merge. */
+export const mergeParts = (base: RemotePart, extra: RemotePart): RemotePart => mergeObjects(base, extra);
 
 /** JSON with object keys sorted: the same part always gives the same hash. */
 export function canonicalJson(v: unknown): string {
