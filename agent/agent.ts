@@ -8,9 +8,11 @@ import { CONTRACT_VERSION, maxBytesFor } from '../contract/limits.js';
 import type { EventMessage, InventoryMessage, SampleMessage, SampleMetrics, StatusMessage } from '../contract/schemas.js';
 import { topicFor } from '../contract/topics.js';
 import type { AgentEvent } from './agent-event.js';
-import type { AgentConfig } from './config.js';
+import { changedKeys, LIVE_REMOTE_KEYS, mergeRemoteConfig, type AgentConfig } from './config.js';
 import { createDiskHealthReader, type DiskHealthReader } from './disk-health/disk-health-reader.js';
 import { DiskHealthMonitor } from './disk-health/disk-health-monitor.js';
+import { RemoteConfigState } from './remote-config.js';
+import { decodeConfigMessage, type ConfigReportState } from '../contract/agent-config.js';
 import { FreezeDetector } from './outages/freeze-detector.js';
 import { NetworkCutDetector } from './outages/network-cut-detector.js';
 import { OutageDetector } from './outages/outage-detector.js';
@@ -37,6 +39,15 @@ export interface AgentDeps {
   probe?: ReachabilityProbe;
   /** Disk health reader (default: smartctl / Windows storage cmdlets; null: none, checks report unavailable). */
   diskHealth?: DiskHealthReader | null;
+  /**
+   * Remote configuration (issue 16): the local file's configuration (the floor; the
+   * constructor's `config` is the effective one, the applied remote part on top) and what
+   * the state folder remembers. Without it the agent starts from `config` and remembers
+   * nothing yet.
+   */
+  remote?: { local: AgentConfig; state: RemoteConfigState };
+  /** Called when a remote change needs a restart (the caller stops the agent and exits with EXIT_RESTART). */
+  onRestart?: () => void;
 }
 
 /**
@@ -51,7 +62,12 @@ export class Agent {
   private readonly sys: SystemInfo;
   private readonly outbox: Outbox;
   private readonly publisher: Publisher;
-  private readonly sampler: Sampler;
+  private sampler: Sampler;
+  private readonly local: AgentConfig;
+  private readonly remoteState: RemoteConfigState;
+  private remoteChain: Promise<void> = Promise.resolve();
+  private restarting = false;
+  private stopped = false;
   private inventoryTimer: TimerHandle | undefined;
   private osBoot: number | undefined;
   private appendChain: Promise<unknown> = Promise.resolve();
@@ -62,10 +78,12 @@ export class Agent {
   private readonly powerWatch = new PowerSourceWatch();
 
   constructor(
-    private readonly config: AgentConfig,
+    private config: AgentConfig,
     private readonly log: Logger,
-    deps: AgentDeps = {},
+    private readonly deps: AgentDeps = {},
   ) {
+    this.local = deps.remote?.local ?? config;
+    this.remoteState = deps.remote?.state ?? RemoteConfigState.empty(config.stateDir);
     this.clock = deps.clock ?? systemClock;
     this.sys =
       deps.sys ??
@@ -98,6 +116,7 @@ export class Agent {
       log: log.child({ module: 'publisher' }),
       status: (state) => this.statusMessage(state),
       onLink: (connected) => this.networkCut?.onLink(connected),
+      onConfig: (payload) => this.onRemoteConfig(payload),
       ...(deps.connect ? { connect: deps.connect } : {}),
     });
     const emit = (ev: AgentEvent) => this.emit(ev);
@@ -154,12 +173,17 @@ export class Agent {
         stateFile: join(config.stateDir, 'disk-health.json'),
       });
     }
-    const ctx = { config, clock: this.clock, log: log.child({ module: 'sources' }), sys: this.sys };
-    this.sampler = new Sampler({
+    this.sampler = this.buildSampler(config);
+  }
+
+  /** The sampler and its sources for `config` (rebuilt when a remote change applies live). */
+  private buildSampler(config: AgentConfig): Sampler {
+    const ctx = { config, clock: this.clock, log: this.log.child({ module: 'sources' }), sys: this.sys };
+    return new Sampler({
       sources: createSources(ctx),
       intervalMs: config.intervalSeconds * 1000,
       clock: this.clock,
-      log: log.child({ module: 'sampler' }),
+      log: this.log.child({ module: 'sampler' }),
       onSample: (t, metrics) => this.onSample(t, metrics),
       onTransition: (tr) =>
         this.emit({
@@ -169,6 +193,72 @@ export class Agent {
           details: { source: tr.source },
         }),
     });
+  }
+
+  /** A message on our config topic: handled one at a time, in order. */
+  private onRemoteConfig(payload: Buffer): void {
+    this.remoteChain = this.remoteChain
+      .then(() => this.handleRemoteConfig(payload))
+      .catch((err: unknown) => this.log.error({ err: (err as Error).message }, 'remote configuration handling failed'));
+  }
+
+  private async handleRemoteConfig(payload: Buffer): Promise<void> {
+    if (this.stopped || this.restarting) return;
+    const msg = decodeConfigMessage(payload);
+    if (typeof msg === 'string') {
+      this.reportConfig('refused', 0, '', `bad message: ${msg}`);
+      return;
+    }
+    if (this.remoteState.seen(msg)) {
+      // The retained message again (a reconnect, a collector restart): nothing to do.
+      this.log.info({ version: msg.version, hash: msg.hash }, 'remote configuration unchanged');
+      return;
+    }
+    const at = this.clock.now();
+    const merged = mergeRemoteConfig(this.local, msg.config);
+    if (!merged.ok) {
+      this.log.warn({ version: msg.version, reason: merged.reason }, 'remote configuration refused; the current one stays');
+      await this.remoteState.setRefused({ version: msg.version, hash: msg.hash, reason: merged.reason, at });
+      this.reportConfig('refused', msg.version, msg.hash, merged.reason);
+      return;
+    }
+    const changed = changedKeys(this.config, merged.config);
+    const restart = changed.filter((k) => !LIVE_REMOTE_KEYS.includes(k));
+    // Remembered first: a restart (or a crash) starts with it.
+    await this.remoteState.setApplied({ version: msg.version, hash: msg.hash, config: msg.config, at });
+    if (restart.length > 0) {
+      this.log.info({ version: msg.version, changed, restart }, 'remote configuration applied; restarting for keys that cannot change live');
+      this.reportConfig('applied', msg.version, msg.hash, undefined, { restart: true, changed: changed.join(',') });
+      this.restarting = true;
+      this.deps.onRestart?.();
+      return;
+    }
+    if (changed.length > 0) {
+      const old = this.sampler;
+      const c = merged.config;
+      // Linux pings continuously, `ping.count` probes per interval (sampling/sources/ping.ts).
+      if (c.intervalSeconds !== this.config.intervalSeconds || c.ping.count !== this.config.ping.count) this.sys.setPingProbeInterval?.(c.intervalSeconds / c.ping.count);
+      this.config = merged.config;
+      this.sampler = this.buildSampler(merged.config);
+      await old.stop();
+      if (!this.stopped) await this.sampler.start();
+    }
+    this.log.info({ version: msg.version, changed, intervalSeconds: this.config.intervalSeconds }, 'remote configuration applied live');
+    this.reportConfig('applied', msg.version, msg.hash, undefined, { restart: false, changed: changed.join(',') });
+  }
+
+  private reportConfig(state: ConfigReportState, version: number, hash: string, reason?: string, extra: Record<string, string | boolean> = {}): void {
+    this.emit({
+      type: 'config',
+      severity: state === 'applied' ? 'info' : 'warning',
+      message: state === 'applied' ? `remote configuration ${version} applied` : `remote configuration ${version} refused: ${reason ?? ''}`.slice(0, 1024),
+      details: { state, version, hash, ...(reason !== undefined ? { reason: reason.slice(0, 1000) } : {}), ...extra },
+    });
+  }
+
+  /** The configuration running now (the local file with the applied remote part on top). */
+  currentConfig(): AgentConfig {
+    return this.config;
   }
 
   private envelope(t: number): Omit<SampleMessage, 'sent' | 'interval' | 'metrics'> {
@@ -269,6 +359,8 @@ export class Agent {
   async stop(): Promise<void> {
     // The clean-shutdown marker first: the rest of the stop may be cut short (OS shutdown).
     await this.outage?.stop();
+    this.stopped = true;
+    await this.remoteChain;
     await this.freeze?.stop();
     await this.diskHealth?.stop();
     await this.networkCut?.stop();

@@ -46,6 +46,30 @@ const DEFAULT_EXCLUDED_FS = [
   'iso9660',
 ];
 
+/** Validators shared by the file's schema and the remote part (issue 16): one definition for both. */
+const intervalSeconds = num(1, 3600);
+const pingTargets = z.array(z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a hostname or IP'))).check(z.maxLength(30));
+const pingCount = int(1, 20);
+const pingTimeout = int(1, 10);
+const httpProbes = z
+  .array(
+    z.object({
+      /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
+      name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
+      url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
+      /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
+      method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
+      timeoutSeconds: z._default(num(1, 60), 10),
+      /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
+      expectStatus: z.optional(int(100, 599)),
+    }),
+  )
+  .check(z.maxLength(MAX_PING_TARGETS));
+const httpInterval = num(1, 3600);
+const freezeThreshold = num(1, 3600);
+const freezeTop = int(0, 10);
+const inventoryHours = num(1, 24 * 30);
+
 /** The national public-service portal (Cổng Dịch vụ công quốc gia); add the province's one-stop system per deployment. */
 export const DEFAULT_HTTP_PROBES = [{ name: 'dichvucong', url: 'https://dichvucong.gov.vn/', method: 'GET' as const, timeoutSeconds: 10 }];
 
@@ -59,7 +83,7 @@ export const AgentConfigSchema = z
     hostname: z._default(z.string().check(z.minLength(1), z.maxLength(256)), () => hostname()),
     /** Where the outbox and state live. */
     stateDir: z._default(z.string().check(z.minLength(1)), './state/agent'),
-    intervalSeconds: z._default(num(1, 3600), 15),
+    intervalSeconds: z._default(intervalSeconds, 15),
     /**
      * The collector's HTTP address (e.g. `http://10.0.0.5:8080`) for site enrolment (issue 15):
      * with `enrollToken` and no `mqtt.password`, the agent enrolls itself there once and
@@ -111,9 +135,9 @@ export const AgentConfigSchema = z
         /** Ping the default gateway found automatically. */
         gateway: z._default(z.boolean(), true),
         /** Extra targets (ISP DNS, portals). */
-        targets: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a hostname or IP'))).check(z.maxLength(30)), []),
-        count: z._default(int(1, 20), 4),
-        timeoutSeconds: z._default(int(1, 10), 2),
+        targets: z._default(pingTargets, []),
+        count: z._default(pingCount, 4),
+        timeoutSeconds: z._default(pingTimeout, 2),
       }),
       {},
     ),
@@ -126,23 +150,7 @@ export const AgentConfigSchema = z
          * portal per `intervalSeconds` with at most `maxBodyBytes` of body read.
          */
         enabled: z._default(z.boolean(), true),
-        probes: z._default(
-          z
-            .array(
-              z.object({
-                /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
-                name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
-                url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
-                /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
-                method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
-                timeoutSeconds: z._default(num(1, 60), 10),
-                /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
-                expectStatus: z.optional(int(100, 599)),
-              }),
-            )
-            .check(z.maxLength(MAX_PING_TARGETS)),
-          DEFAULT_HTTP_PROBES,
-        ),
+        probes: z._default(httpProbes, DEFAULT_HTTP_PROBES),
         /**
          * Seconds between two probes of one URL (the probes of several URLs are spread over it).
          * 60 s, not the 15 s sampling interval: a fresh HTTPS connection costs the agent ~3-5 ms
@@ -151,7 +159,7 @@ export const AgentConfigSchema = z
          * national portal 4 times a minute is also needless load on it. 60 s still gives 10
          * results per host per 10-minute congestion window (issue 4), more with several PCs.
          */
-        intervalSeconds: z._default(num(1, 3600), 60),
+        intervalSeconds: z._default(httpInterval, 60),
         /** Body bytes read at most per probe before the connection is closed. */
         maxBodyBytes: z._default(int(0, 1024 * 1024), 16 * 1024),
       }),
@@ -171,7 +179,7 @@ export const AgentConfigSchema = z
       }),
       {},
     ),
-    inventory: z.prefault(z.object({ intervalHours: z._default(num(1, 24 * 30), 24) }), {}),
+    inventory: z.prefault(z.object({ intervalHours: z._default(inventoryHours, 24) }), {}),
     outbox: z.prefault(
       z.object({
         maxBytes: z._default(int(64 * 1024, 16 * 1024 * 1024 * 1024), DEFAULT_OUTBOX_BYTES),
@@ -219,11 +227,11 @@ export const AgentConfigSchema = z
          * collection pauses and short I/O stalls of an old PC with an HDD (1-3 s), well
          * below what an officer calls "the PC hung".
          */
-        thresholdSeconds: z._default(num(1, 3600), 10),
+        thresholdSeconds: z._default(freezeThreshold, 10),
         /** Wall clock moved this much more (or less) than the monotonic clock: a clock jump. */
         clockJumpSeconds: z._default(num(1, 86_400), 5),
         /** Top processes listed after a freeze, by CPU and by memory each. */
-        topProcesses: z._default(int(0, 10), 5),
+        topProcesses: z._default(freezeTop, 5),
       }),
       {},
     ),
@@ -291,3 +299,87 @@ export const AgentConfigSchema = z
   );
 
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
+
+/**
+ * The part of an agent's settings an admin may set from the collector (issue 16): what
+ * makes sense for a whole site or a PC and can never cut the agent off. Never the MQTT
+ * address or credentials, the state folder, or the site/host ids: those stay in the local
+ * file, which is the floor the remote part is laid over. Unknown keys are refused.
+ * The values use the same validators as the file's schema above, and the merged result is
+ * validated by {@link AgentConfigSchema} itself ({@link mergeRemoteConfig}).
+ */
+export const RemoteConfigSchema = z.strictObject({
+  intervalSeconds: z.optional(intervalSeconds),
+  ping: z.optional(
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
+      gateway: z.optional(z.boolean()),
+      targets: z.optional(pingTargets),
+      count: z.optional(pingCount),
+      timeoutSeconds: z.optional(pingTimeout),
+    }),
+  ),
+  http: z.optional(
+    z.strictObject({
+      enabled: z.optional(z.boolean()),
+      probes: z.optional(httpProbes),
+      intervalSeconds: z.optional(httpInterval),
+    }),
+  ),
+  freeze: z.optional(z.strictObject({ thresholdSeconds: z.optional(freezeThreshold), topProcesses: z.optional(freezeTop) })),
+  inventory: z.optional(z.strictObject({ intervalHours: z.optional(inventoryHours) })),
+  log: z.optional(z.strictObject({ level: z.optional(logLevel) })),
+});
+export type RemoteConfig = z.output<typeof RemoteConfigSchema>;
+
+/** Keys the agent applies while running (sampler and sources rebuilt); any other change restarts it. */
+export const LIVE_REMOTE_KEYS: readonly string[] = ['intervalSeconds', 'ping', 'http'];
+
+export type RemoteMerge = { ok: true; config: AgentConfig; remote: RemoteConfig } | { ok: false; reason: string };
+
+/** Deep merge (objects merged, arrays and scalars replaced); `__proto__` & co. never copied. */
+export function mergeObjects(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(extra)) {
+    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || v === undefined) continue;
+    const prev = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+        ? mergeObjects(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}
+
+function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  return issues
+    .slice(0, 5)
+    .map((i) => `${i.path.map(String).join('.') || '(config)'}: ${i.message}`)
+    .join('; ')
+    .slice(0, 500);
+}
+
+/**
+ * Lay a remote part over the local configuration (the floor) and validate the result with
+ * the file's own schema: `ok` with the merged configuration, or the reason it is refused.
+ */
+export function mergeRemoteConfig(local: AgentConfig, part: unknown): RemoteMerge {
+  const remote = RemoteConfigSchema.safeParse(part);
+  if (!remote.success) return { ok: false, reason: describeIssues(remote.error.issues) };
+  const merged = AgentConfigSchema.safeParse(mergeObjects(local as unknown as Record<string, unknown>, remote.data as Record<string, unknown>));
+  if (!merged.success) return { ok: false, reason: describeIssues(merged.error.issues) };
+  return { ok: true, config: merged.data, remote: remote.data };
+}
+
+/** Validate a remote part on its own (the collector, before storing it): undefined when valid, else the reason. */
+export function remoteConfigProblem(part: unknown): string | undefined {
+  const floor = AgentConfigSchema.parse({ site: 'site', host: 'host', hostname: 'host', mqtt: { password: 'x' } });
+  const r = mergeRemoteConfig(floor, part);
+  return r.ok ? undefined : r.reason;
+}
+
+/** Top-level keys whose value differs between two configurations. */
+export function changedKeys(a: AgentConfig, b: AgentConfig): string[] {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].filter((k) => JSON.stringify((a as Record<string, unknown>)[k]) !== JSON.stringify((b as Record<string, unknown>)[k]));
+}

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { Agent } from '../agent/agent.js';
 import { makePrivateFile } from '../agent/platform/private-files.js';
 import { AgentConfigSchema } from '../agent/config.js';
+import { RemoteConfigState } from '../agent/remote-config.js';
 import { EnrollmentPending, EnrollmentRefused, ensureEnrolled } from '../agent/enrollment/enrollment.js';
 import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
@@ -11,6 +12,12 @@ import { runUntilSignal } from './run-service.js';
 
 /** Exit code of `--enroll-only` when the collector holds the PC for an admin (approval mode, clone). */
 export const EXIT_PENDING = 10;
+/**
+ * Exit code after a remote configuration change that cannot apply live (issue 16): not 0
+ * and not 2, so systemd (`Restart=on-failure`, `RestartPreventExitStatus=2`) and the
+ * Windows service wrapper (`onfailure restart`) start the agent again, with it.
+ */
+export const EXIT_RESTART = 3;
 
 export async function runAgentCommand(argv: string[]): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { config: { type: 'string', short: 'c' }, 'enroll-only': { type: 'boolean' } }, strict: true });
@@ -49,7 +56,21 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
       return 0;
     }
   }
-  const agent = new Agent(config, log);
+  // Remote configuration (issue 16): the applied remote part on top of the local file.
+  const state = await RemoteConfigState.load(config.stateDir, log);
+  let restart = false;
+  const agent = new Agent(state.effective(config, log), log, {
+    remote: { local: config, state },
+    onRestart: () => {
+      restart = true;
+      process.emit('SIGTERM', 'SIGTERM');
+    },
+  });
   const parent = Number(process.env.CANH_PARENT_PID);
-  return runUntilSignal(agent, log, 15_000, Number.isInteger(parent) && parent > 1 ? parent : undefined);
+  const code = await runUntilSignal(agent, log, 15_000, Number.isInteger(parent) && parent > 1 ? parent : undefined);
+  if (restart && code === 0) {
+    log.info({ exitCode: EXIT_RESTART }, 'exiting for the service manager to restart the agent with its new configuration');
+    return EXIT_RESTART;
+  }
+  return code;
 }

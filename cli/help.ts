@@ -104,6 +104,7 @@ Lệnh:
   credentials   tạo, liệt kê, thu hồi thông tin đăng nhập MQTT của các máy
   tokens        mã truy cập bảng theo dõi và API (quyền xem, vận hành, quản trị; theo xã)
   enroll        mã đăng ký máy tính cho một xã, lệnh cài đặt để dán trên từng máy
+  agent-config  cấu hình từ xa cho tác tử (theo xã, theo máy): chu kỳ, ping, kiểm tra web
   alerts        xem các cảnh báo
   silence       tạm tắt cảnh báo khi bảo trì
   notify        gửi thử thông báo (Zalo, e-mail, webhook); tình trạng gửi
@@ -128,6 +129,7 @@ Commands:
   credentials   create, list, revoke the PCs' MQTT credentials
   tokens        board and API tokens (read, operator, admin; per site)
   enroll        enrolment tokens for a site, the install command to paste on each PC
+  agent-config  remote agent configuration (per site, per PC): interval, ping, web probes
   alerts        list alerts
   silence       mute alerts during maintenance
   notify        send a test notification (Zalo, e-mail, webhook); delivery state
@@ -285,6 +287,39 @@ ${COMMON.vi}`,
   canh enroll revoke ID                     revoke a token (PCs already enrolled keep their credential)
   canh enroll machines [--site S] [--json]  enrolled and waiting PCs (pending approval, suspected clones)
   canh enroll approve ID | reject ID        let a waiting PC (or a confirmed clone) enrol, or refuse it
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  'agent-config': {
+    vi: `Cách dùng:
+  canh agent-config set --site XA [--host MÁY] --file phan.json [--json]
+        lưu phần cấu hình tác tử cho cả xã XA (hoặc một máy, đè lên phần của xã);
+        chỉ các khóa đổi được từ xa: intervalSeconds, ping, http, freeze, inventory,
+        log (không bao giờ mqtt, stateDir, site, host); kiểm tra bằng cùng lược đồ
+        với tệp cấu hình của tác tử. Máy chủ thu thập gửi đi qua MQTT trong vài giây;
+        tác tử áp dụng ngay hoặc tự khởi động lại, và báo "applied"/"refused"
+  canh agent-config show --site XA [--host MÁY] [--json]
+        phần của xã, của máy, phần có hiệu lực, phiên bản đã gửi, báo cáo cuối của máy
+  canh agent-config clear --site XA [--host MÁY]
+        xóa phần đó (máy trở lại cấu hình trong tệp của nó)
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh agent-config set --site S [--host H] --file part.json [--json]
+        store the agents' configuration part for site S (or one PC, laid over the
+        site's); only keys that may change remotely: intervalSeconds, ping, http,
+        freeze, inventory, log (never mqtt, stateDir, site, host); validated with the
+        same schema as the agent's file. The collector sends it over MQTT within
+        seconds; the agent applies it live or restarts itself, and reports
+        "applied"/"refused"
+  canh agent-config show --site S [--host H] [--json]
+        the site's part, the PC's, the effective one, the version sent, the PC's last report
+  canh agent-config clear --site S [--host H]
+        remove that part (the PC goes back to its own file's configuration)
 
 ${STORE_NOTE.en}
 Common options:

@@ -11,6 +11,7 @@ import { agentUsername } from '../collector/broker/credentials.js';
 import { createLogger } from '../common/log.js';
 import { slugifyId } from '../contract/topics.js';
 import { runUntilSignal } from './run-service.js';
+import { EXIT_RESTART } from './agent-command.js';
 
 interface LocalSecret {
   username: string;
@@ -63,28 +64,36 @@ export async function runUpCommand(argv: string[]): Promise<number> {
   // The stand-alone agent build when present (what office PCs run), else the full CLI.
   const bundle = fileURLToPath(new URL('../agent-bundle/canh-agent.mjs', import.meta.url));
   const agentArgv = existsSync(bundle) ? [bundle] : [fileURLToPath(new URL('./canh.js', import.meta.url)), 'agent'];
+  let stopping = false;
+  const startAgent = (port: number): void => {
+    // Own process group: Ctrl+C reaches only us, and we stop the agent first, once.
+    // CANH_PARENT_PID lets the agent stop itself if we die without stopping it.
+    child = spawn(process.execPath, agentArgv, {
+      stdio: 'inherit',
+      detached: true,
+      env: {
+        ...process.env,
+        CANH_AGENT__SITE: site,
+        CANH_AGENT__HOST: host,
+        CANH_AGENT__STATE_DIR: resolve(config.dataDir, 'agent-state'),
+        CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${port}`,
+        CANH_AGENT__MQTT__USERNAME: secret!.username,
+        CANH_AGENT__MQTT__PASSWORD: secret!.password,
+        CANH_PARENT_PID: String(process.pid),
+        ...(values.interval ? { CANH_AGENT__INTERVAL_SECONDS: values.interval } : {}),
+      },
+    });
+    child.on('exit', (code, signal) => {
+      log.info({ code, signal }, 'local agent exited');
+      // A remote configuration that needs a restart (exit 3): what systemd would do.
+      if (code === EXIT_RESTART && !stopping) startAgent(port);
+    });
+  };
   const service = {
     start: async () => {
       await collector.start();
       const port = collector.broker!.port();
-      // Own process group: Ctrl+C reaches only us, and we stop the agent first, once.
-      // CANH_PARENT_PID lets the agent stop itself if we die without stopping it.
-      child = spawn(process.execPath, agentArgv, {
-        stdio: 'inherit',
-        detached: true,
-        env: {
-          ...process.env,
-          CANH_AGENT__SITE: site,
-          CANH_AGENT__HOST: host,
-          CANH_AGENT__STATE_DIR: resolve(config.dataDir, 'agent-state'),
-          CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${port}`,
-          CANH_AGENT__MQTT__USERNAME: secret!.username,
-          CANH_AGENT__MQTT__PASSWORD: secret!.password,
-          CANH_PARENT_PID: String(process.pid),
-          ...(values.interval ? { CANH_AGENT__INTERVAL_SECONDS: values.interval } : {}),
-        },
-      });
-      child.on('exit', (code, signal) => log.info({ code, signal }, 'local agent exited'));
+      startAgent(port);
       const httpPort = collector.http.port();
       process.stdout.write(
         `\n  Canh đang chạy / Canh is running\n` +
@@ -99,6 +108,7 @@ export async function runUpCommand(argv: string[]): Promise<number> {
       );
     },
     stop: async () => {
+      stopping = true;
       if (child && child.exitCode === null && child.signalCode === null) {
         const c = child;
         await new Promise<void>((res) => {

@@ -32,6 +32,9 @@ import { tokensRoutes } from './http/api/routes/tokens.js';
 import { StreamHub } from './http/api/stream-hub.js';
 import { HttpServer } from './http/http-server.js';
 import { enrollmentRoutes } from './enrollment/enrollment-routes.js';
+import { agentConfigRoutes } from './agentconfig/agent-config-routes.js';
+import { AgentConfigService } from './agentconfig/agent-config-service.js';
+import { AgentConfigStore } from './agentconfig/agent-config-store.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { installRoutes } from './install/install-routes.js';
@@ -152,6 +155,8 @@ export class Collector {
   readonly enrollment: EnrollmentStore;
   /** The agent packages served at /install (issue 15 item 2). */
   readonly packages: PackageCatalog;
+  /** Remote agent configuration (issue 16 item 1). */
+  readonly agentConfig: AgentConfigService;
 
   /**
    * Opens the database (unless `deps.db` is given), prepares the credential and token
@@ -259,6 +264,15 @@ export class Collector {
 
     // The board's "Kiểm tra dịch vụ web" stays between two probes (issue 13 item 7).
     const webChecks = new LastWebChecks();
+    // Remote agent configuration (issue 16 item 1), published through whichever broker runs.
+    const agentConfigStore = new AgentConfigStore(db);
+    const agentConfig = (this.agentConfig = new AgentConfigService({
+      store: agentConfigStore,
+      hosts: store,
+      publisher: { publishConfig: (topic, payload) => (this.broker ?? this.subscriber)?.publishConfig(topic, payload) ?? false },
+      clock,
+      log: log.child({ module: 'agent-config' }),
+    }));
     // Every freshly stored message goes to each of these, in order. Points are queued
     // before start() (the writer holds them until its spool is open).
     const storedListeners: StoredListener[] = [
@@ -266,6 +280,7 @@ export class Collector {
       (msg) => outages.onStored(msg),
       ...(alerting ? [(msg: StoredMessage) => alerting.onStored(msg)] : []),
       (msg) => webChecks.onStored(msg),
+      (msg) => agentConfig.onStored(msg),
       (msg) => stream.fromStored(msg),
     ];
     const ingest = (this.ingest = new Ingest({
@@ -325,6 +340,7 @@ export class Collector {
         clock,
         log: log.child({ module: 'subscriber' }),
         metrics,
+        onConnect: () => void agentConfig.republishAll(),
       });
     }
 
@@ -346,7 +362,16 @@ export class Collector {
       tokensRoutes(tokens),
       auditRoutes(audit),
       sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site), webChecks }),
-      hostsRoutes({ store, sites, stoppedHosts: (site) => outages.stoppedHosts(site) }),
+      hostsRoutes({
+        store,
+        sites,
+        stoppedHosts: (site) => outages.stoppedHosts(site),
+        agentConfig: (site, host) => {
+          const published = agentConfigStore.published(site, host);
+          const report = agentConfigStore.report(site, host) ?? null;
+          return published || report ? { version: published?.version ?? null, report } : null;
+        },
+      }),
       historyRoutes(history),
       eventsRoutes(new SqliteEventQuery(db)),
       streamRoutes(stream),
@@ -355,6 +380,7 @@ export class Collector {
       ...(alerting ? [alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(notify, clock) })] : []),
       reportsRoutes(reports, { timezone: defaultTimezone }),
       rulesRoutes({ params: config.alerting.rules }),
+      agentConfigRoutes({ store: agentConfigStore, service: agentConfig }),
     ];
     // Site enrolment and agent packages (issue 15).
     const enrollment = (this.enrollment = new EnrollmentStore(db));
@@ -426,6 +452,8 @@ export class Collector {
     } else {
       await this.subscriber!.start();
     }
+    // The embedded broker starts without retained messages: each PC's last one is published again, unchanged.
+    void this.agentConfig.start();
     await this.alerting?.start();
     this.reports.runner.start?.();
     await this.http.start();
@@ -452,6 +480,7 @@ export class Collector {
     // Commit and ack what was received while the broker can still carry the acks; what
     // arrives after this is dropped unacked (the agents send it again to the next run).
     this.commit.stop();
+    this.agentConfig.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();

@@ -227,6 +227,8 @@ export const EVENT_TYPES = [
    * physical disk; when the check cannot run at all, no `disks` and `details.unavailable` = why.
    */
   'disk_health',
+  /** A remote configuration (contract/agent-config.ts): `details.state` applied | refused, `version`, `hash`, `reason`. */
+  'config',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

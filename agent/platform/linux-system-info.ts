@@ -60,7 +60,7 @@ const PINGER_IDLE_MS = 10 * 60_000;
 
 /** {@link SystemInfo} from /proc, /sys and /etc; see the file header. */
 export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
-  private readonly probeInterval: number;
+  private probeInterval: number;
   private readonly pingers = new Map<string, { pinger: ContinuousPing; lastTaken: number }>();
 
   constructor(opts: RealSystemInfoOptions = {}) {
@@ -124,6 +124,15 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
   async defaultGateway(): Promise<string | null> {
     // si.networkGatewayDefault would spawn `ip route`; the kernel's table is one read away.
     return parseProcNetRoute(await readFile('/proc/net/route', 'utf8'));
+  }
+
+  /** The running pings stop; each target's ping starts again with the new period at its next reading. */
+  setPingProbeInterval(seconds: number): void {
+    const next = Math.max(0.2, seconds);
+    if (next === this.probeInterval) return;
+    this.probeInterval = next;
+    for (const p of this.pingers.values()) void p.pinger.stop();
+    this.pingers.clear();
   }
 
   async ping(target: string, count: number): Promise<PingReading> {

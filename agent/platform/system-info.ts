@@ -180,6 +180,11 @@ export interface SystemInfo extends BootClock, ProcessTable, GatewayLookup, Inve
   uptimeSeconds(): Promise<number>;
   /** Sends `count` echo requests, waiting `timeoutSeconds` for each reply. */
   ping(target: string, count: number, timeoutSeconds: number): Promise<PingReading>;
+  /**
+   * A new probe period for continuous pings (a remote configuration changed the interval or
+   * the count live, issue 16); implementations without continuous pings have none.
+   */
+  setPingProbeInterval?(seconds: number): void;
   /** Battery/UPS state; `unknown` when the machine reports no supply. */
   powerSupply?(): Promise<PowerMetrics>;
 }

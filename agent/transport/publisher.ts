@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { ackTopic, decodeAck } from '../../contract/ack.js';
+import { configTopic } from '../../contract/agent-config.js';
 import { agentClientId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
@@ -25,6 +26,8 @@ export interface PublisherOptions {
   connect?: ConnectFn;
   /** Told when the broker connection comes up (true) or goes down (false), e.g. network-cut-detector.ts. */
   onLink?: (connected: boolean) => void;
+  /** Remote configuration (issue 16): subscribed on every connect (QoS 1, retained), each message handed over. */
+  onConfig?: ((payload: Buffer) => void) | undefined;
 }
 
 export interface PublisherStats {
@@ -158,6 +161,7 @@ export class Publisher {
   private connected = false;
   private protocolVersion: 4 | 5;
   private readonly ackTopic: string;
+  private readonly configTopic: string;
   private ackSubscribed = false;
   /** Incremented at every connect: a callback from an older link is not about this one. */
   private link = 0;
@@ -189,6 +193,7 @@ export class Publisher {
   constructor(private readonly opts: PublisherOptions) {
     this.protocolVersion = opts.config.mqtt.protocolVersion;
     this.ackTopic = ackTopic(opts.config.site, opts.config.host);
+    this.configTopic = configTopic(opts.config.site, opts.config.host);
     this.errLog = new RateLimitedLog(opts.log, 30_000, () => opts.clock.now());
   }
 
@@ -277,6 +282,7 @@ export class Publisher {
     });
     client.on('message', (topic, payload) => {
       if (topic === this.ackTopic) this.onAck(payload);
+      else if (topic === this.configTopic) this.opts.onConfig?.(payload);
     });
     client.on('connect', (connack) => {
       failures = 0;
@@ -284,6 +290,7 @@ export class Publisher {
       this.link++;
       log.info({ protocolVersion: this.protocolVersion, sessionPresent: connack.sessionPresent, unacked: this.inflight.size }, 'connected to broker');
       this.subscribeAcks(client);
+      if (this.opts.onConfig) this.subscribeConfig(client);
       // Birth message, retained: the collector sees "online" with our boot and OS boot time.
       const birth = this.opts.status('online');
       const link = this.link;
@@ -327,6 +334,16 @@ export class Publisher {
         return;
       }
       this.errLog.warn(`mqtt:${err.code ?? err.message}`, { err: err.message, code: err.code }, 'MQTT error');
+    });
+  }
+
+  /** Subscribe (QoS 1) to our own remote-configuration topic; the broker delivers the retained one at once. */
+  private subscribeConfig(client: MqttClient): void {
+    const link = this.link;
+    client.subscribe(this.configTopic, { qos: 1 }, (err, granted) => {
+      if (link !== this.link || !this.connected) return;
+      const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('SUBACK refused') : undefined);
+      if (refused) this.errLog.warn('config-subscribe', { err: refused.message, topic: this.configTopic }, 'cannot subscribe to the remote configuration; the local one stays');
     });
   }
 

@@ -23,6 +23,8 @@ export const AUDIT_ACTIONS = [
   'enroll_token_revoke',
   'enroll_approve',
   'enroll_reject',
+  'agent_config_set',
+  'agent_config_clear',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -22,6 +22,8 @@ export interface BrokerSubscriberOptions {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /** Called on every (re)connection: the remote configurations are published again (retained, idempotent). */
+  onConnect?: (() => void) | undefined;
 }
 
 /**
@@ -90,6 +92,7 @@ export class BrokerSubscriber implements AckPublisher {
         if (err) opts.log.error({ err: err.message }, 'subscribe failed');
         else if (granted?.some((g) => g.qos > 2)) opts.log.error({ filters }, 'subscription refused by the broker (check the collector ACL)');
       });
+      opts.onConnect?.();
     });
     client.on('close', () => {
       if (this.connected) opts.log.warn('disconnected from external broker; reconnecting');
@@ -103,6 +106,16 @@ export class BrokerSubscriber implements AckPublisher {
     const c = this.client;
     if (!c || !this.connected) return false;
     c.publish(topic, payload, { qos: 0 }, () => {});
+    return true;
+  }
+
+  /** Publish a remote configuration (QoS 1, retained); false while disconnected (sent again at the next connect). */
+  publishConfig(topic: string, payload: string): boolean {
+    const c = this.client;
+    if (!c || !this.connected) return false;
+    c.publish(topic, payload, { qos: 1, retain: true }, (err) => {
+      if (err) this.opts.log.warn({ topic, err: err.message }, 'remote configuration publish failed');
+    });
     return true;
   }
 

@@ -355,6 +355,19 @@ export class EmbeddedBroker implements AckPublisher {
     return true;
   }
 
+  /**
+   * Publish a remote configuration, QoS 1 and retained (contract/agent-config.ts): from
+   * inside the broker, so no client credential needs the right to publish there.
+   */
+  publishConfig(topic: string, payload: string): boolean {
+    const aedes = this.aedes;
+    if (!aedes || aedes.closed) return false;
+    aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: true, dup: false }, (err) => {
+      if (err) this.opts.log.warn({ topic, err: err.message }, 'remote configuration publish failed');
+    });
+    return true;
+  }
+
   async stop(): Promise<void> {
     for (const s of this.servers) s.close();
     for (const sock of this.sockets) sock.destroy();

@@ -8,6 +8,7 @@ import { chown, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { ACK_KIND } from '../../contract/ack.js';
+import { CONFIG_KIND } from '../../contract/agent-config.js';
 import { MESSAGE_KINDS, TOPIC_PREFIX } from '../../contract/topics.js';
 import type { ActiveCredential, CredentialStore } from './credentials.js';
 
@@ -51,16 +52,19 @@ export function renderPasswordFile(creds: readonly ActiveCredential[]): string {
 /**
  * Explicit `user` blocks: agents write their own data topics and read their own ack topic;
  * the collector reads the data topics and writes the acks (contract/ack.ts). Agents may not
- * write `…/ack`, so no one can fake a collector's ack for another PC.
+ * write `…/ack`, so no one can fake a collector's ack for another PC. Remote configuration
+ * (issue 16): each agent reads its own `…/config`, only the collector writes there.
  */
 export function renderAclFile(creds: readonly ActiveCredential[], now?: number): string {
   const lines = [...HEADER];
   if (now !== undefined) lines.push(`# Exported at ${new Date(now).toISOString()}.`);
   lines.push(
     '#',
-    `# Per-host agent <site>.<host>: topic write canh/v1/<site>/<host>/<kind> (${MESSAGE_KINDS.join(', ')}), topic read canh/v1/<site>/<host>/ack`,
+    `# Per-host agent <site>.<host>: topic write canh/v1/<site>/<host>/<kind> (${MESSAGE_KINDS.join(', ')}),`,
+    '#                               topic read canh/v1/<site>/<host>/ack and canh/v1/<site>/<host>/config',
     '# Per-site agent  <site>:        the same with + for the host',
     '# Collector:                     topic read canh/v1/#, topic write canh/v1/+/+/ack (end-to-end acks)',
+    '#                               and canh/v1/+/+/config (remote agent configuration, retained)',
     '# Anything not granted here is denied.',
     '',
   );
@@ -69,10 +73,12 @@ export function renderAclFile(creds: readonly ActiveCredential[], now?: number):
     if (c.role === 'collector') {
       lines.push(`topic read ${TOPIC_PREFIX}/#`);
       lines.push(`topic write ${TOPIC_PREFIX}/+/+/${ACK_KIND}`);
+      lines.push(`topic write ${TOPIC_PREFIX}/+/+/${CONFIG_KIND}`);
     } else {
       const host = c.host ?? '+';
       for (const kind of MESSAGE_KINDS) lines.push(`topic write ${TOPIC_PREFIX}/${c.site}/${host}/${kind}`);
       lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${ACK_KIND}`);
+      lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${CONFIG_KIND}`);
     }
     lines.push('');
   }

@@ -294,6 +294,36 @@ describe('silences by role and scope', () => {
   });
 });
 
+describe('remote agent configuration (issue 16)', () => {
+  it("a commune admin sets and sees its own sites' agent settings only; read and operator tokens none; /api/hosts shows the version", async () => {
+    const part = { intervalSeconds: 30 };
+    expect((await call('/api/agent-config', tok.adminA, { method: 'PUT', body: { site: A, config: part } })).status).toBe(200);
+    expect((await call('/api/agent-config', tok.adminA, { method: 'PUT', body: { site: B, config: part } })).status).toBe(403);
+    expect((await call('/api/agent-config', tok.adminA, { method: 'PUT', body: { site: B, host: 'pc-01', config: part } })).status).toBe(403);
+    expect((await call('/api/agent-config', tok.opA, { method: 'PUT', body: { site: A, config: part } })).status).toBe(403);
+    expect((await call('/api/agent-config', tok.readA, { method: 'GET' })).status).toBe(403);
+    expect((await call('/api/agent-config', admin, { method: 'PUT', body: { site: B, config: { intervalSeconds: 45 } } })).status).toBe(200);
+    const listA = await call('/api/agent-config', tok.adminA);
+    expect(sitesIn(listA.body.settings as Array<{ site: string }>)).toEqual([A]);
+    expect(sitesIn((await call('/api/agent-config', admin)).body.settings as Array<{ site: string }>)).toEqual([A, B]);
+    expect((await call(`/api/agent-config?site=${B}`, tok.adminA)).status).toBe(403);
+    expect((await call(`/api/agent-config/host?site=${B}&host=pc-01`, tok.adminA)).status).toBe(403);
+    const mine = await call(`/api/agent-config/host?site=${A}&host=pc-01`, tok.adminA);
+    expect(mine.status).toBe(200);
+    expect(mine.body.effective).toEqual(part);
+    expect(mine.body.published).toEqual(expect.objectContaining({ version: 1 }));
+    expect((await call(`/api/agent-config?site=${B}`, tok.adminA, { method: 'DELETE' })).status).toBe(403);
+    // The read token of A sees its PCs' configuration version in /api/hosts, nothing of B.
+    const hosts = (await call('/api/hosts', tok.readA)).body.hosts as Array<{ site: string; config: { version: number } | null }>;
+    expect(hosts.map((h) => [h.site, h.config?.version])).toEqual([[A, 1]]);
+    const audit = await call('/api/audit?action=agent_config_set', admin);
+    expect(audit.status).toBe(200);
+    expect(JSON.stringify(audit.body)).toMatch(/site xa-a/);
+    expect((await call(`/api/agent-config?site=${A}`, tok.adminA, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`/api/agent-config?site=${A}`, tok.adminA, { method: 'DELETE' })).status).toBe(404);
+  });
+});
+
 /** The `update` events of an SSE stream, collected as they arrive. */
 function openStream(token: string): { updates: Array<{ site: string; kind: string }>; close: () => void; opened: Promise<number> } {
   const updates: Array<{ site: string; kind: string }> = [];

@@ -92,10 +92,22 @@ export function hostView(root, site, host, range) {
               text: dur(Math.abs(st.clockSkewMs) / 1000) + ' ' + t(st.clockSkewMs > 0 ? 'clockBehind' : 'clockAhead') + ' — ' + t('clockSkewHint'),
             })
           : null,
+        h.config ? el('dt', { text: t('remoteConfig') }) : null,
+        h.config ? configState(h.config) : null,
         spec ? el('dt', { text: t('underSpec') }) : null,
         spec ? el('dd', { cls: 'warn', text: (h.underSpec.reasons || []).join('; ') }) : null,
       ]),
     );
+  }
+
+  /** The remote configuration (issue 16): the version sent to the PC and what it reported. */
+  function configState(c) {
+    var r = c.report;
+    var version = c.version != null ? c.version : r && r.version;
+    var head = t('cfgVersion') + ' ' + version + ' — ';
+    if (!r || r.version !== version) return el('dd', { id: 'host-config', text: head + t('cfgPending') });
+    if (r.state === 'refused') return el('dd', { id: 'host-config', cls: 'warn', text: head + t('cfgRefused') + (r.reason ? ': ' + r.reason : '') });
+    return el('dd', { id: 'host-config', text: head + t('cfgApplied') });
   }
 
   function byKey(series, scale) {

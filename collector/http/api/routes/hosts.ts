@@ -19,6 +19,15 @@ export interface HostsRoutesDeps {
   sites: SiteDirectory;
   /** Hosts switched off cleanly (issue 13): `stopped`, "đã tắt máy", never out. */
   stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
+  /** Remote configuration of a PC (issue 16): the version published to it and its last report. */
+  agentConfig?: ((site: string, host: string) => HostConfigState | null) | undefined;
+}
+
+export interface HostConfigState {
+  /** Version published to the PC (null: none). */
+  version: number | null;
+  /** Its last report: `applied` or `refused` with the reason, for a version. */
+  report: { version: number; hash: string; state: 'applied' | 'refused'; reason: string | null; at: number } | null;
 }
 
 /** `GET /api/hosts`, `GET /api/hosts/:site/:host`, `GET /api/hosts/:site/:host/samples`. */
@@ -35,7 +44,7 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
         const hosts = store
           .listHosts(q.site)
           .filter((h) => access.allows(h.site))
-          .map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null }));
+          .map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null, config: deps.agentConfig?.(h.site, h.host) ?? null }));
         res.json({ hosts });
       });
       router.get('/hosts/:site/:host', ctx.requireRole('read'), (req, res) => {
@@ -51,6 +60,7 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
           latest: store.latestSample(h.site, h.host) ?? null,
           inventory,
           underSpec: underSpec(inventory, q.lang),
+          config: deps.agentConfig?.(h.site, h.host) ?? null,
           stopped: h.state === 'offline' && !!deps.stoppedHosts?.(h.site).has(h.host),
           workingNow: isWorkingTime(sites.workingHours(h.site), ctx.clock.now()),
         });
