@@ -3,7 +3,7 @@
 // dist/agent/canh-agent.mjs. Minified and tree-shaken, it loads only what the agent
 // runs, which keeps its memory small on old office PCs. It still needs Node.js; the
 // self-contained Windows build wraps this same bundle.
-import { readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
@@ -26,4 +26,8 @@ await build({
   banner: { js: "import { createRequire as __canhRequire } from 'node:module'; const require = __canhRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The package's bins are run by path (`npx canh` in this folder, `./canh-agent.mjs`): npm makes
+// a dependency's bins executable when it links them, but never the project's own, and tsc
+// writes its output 0644 on a fresh clone.
+for (const bin of [`${outdir}canh-agent.mjs`, new URL('../dist/cli/canh.js', import.meta.url).pathname]) chmodSync(bin, 0o755);
 process.stdout.write(`agent bundle: ${outdir}canh-agent.mjs\n`);
