@@ -100,7 +100,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
         const t = store.createToken({
           site: values.site,
           name: name.slice(0, 64),
-          createdBy: `cli (${process.env.SUDO_USER ?? process.env.USER ?? process.env.USERNAME ?? 'unknown'})`,
+          createdBy: cliActor().actor,
           expiresAt: now + ms,
           maxUses: uses,
           requireApproval: values.approval ?? config.enrollment.requireApproval,
@@ -138,7 +138,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
           process.stderr.write('canh enroll revoke ID   (the id from `canh enroll list`)\n');
           return 2;
         }
-        if (!store.revokeToken(id, `cli (${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'})`, now)) {
+        if (!store.revokeToken(id, cliActor().actor, now)) {
           process.stderr.write(`no active enrolment token ${id}\n`);
           return 1;
         }
@@ -163,7 +163,7 @@ export async function runEnrollCommand(argv: string[]): Promise<number> {
           process.stderr.write(`canh enroll ${sub} ID   (the id from \`canh enroll machines\`)\n`);
           return 2;
         }
-        const by = `cli (${process.env.SUDO_USER ?? process.env.USER ?? 'unknown'})`;
+        const by = cliActor().actor;
         const ok = store.decide(id, sub === 'approve' ? 'approved' : 'rejected', by, now);
         if (!ok) {
           process.stderr.write(`no waiting computer ${id} (pending, clone or rejected): see canh enroll machines\n`);
