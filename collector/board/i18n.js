@@ -125,7 +125,8 @@ export var TEXTS = {
     workingHoursShaded: 'Vùng tô nhạt: giờ làm việc',
     lineUsage: 'Sử dụng đường truyền',
     lineContract: 'Tốc độ hợp đồng',
-    lineUnknown: 'Chưa khai báo tốc độ hợp đồng (sites.<điểm>.lineMbps).',
+    lineUnknown:
+      'Chưa khai báo tốc độ đường truyền theo hợp đồng với nhà mạng, nên chưa tính được đường truyền đã dùng bao nhiêu phần trăm. Nhờ cán bộ kỹ thuật của tỉnh khai báo trong cấu hình máy chủ.',
     download: 'Tải xuống',
     upload: 'Tải lên',
     httpProbes: 'Kiểm tra dịch vụ web',
@@ -382,7 +383,8 @@ export var TEXTS = {
     workingHoursShaded: 'Shaded: working hours',
     lineUsage: 'Line usage',
     lineContract: 'Contracted speed',
-    lineUnknown: 'No contracted speed configured (sites.<site>.lineMbps).',
+    lineUnknown:
+      "The contracted line speed is not configured, so the share of the line in use is unknown. The province IT staff set it in the collector configuration (the site's lineMbps).",
     download: 'Download',
     upload: 'Upload',
     httpProbes: 'Web service checks',

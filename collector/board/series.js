@@ -143,3 +143,14 @@ function toMin(s) {
   var p = String(s).split(':');
   return Number(p[0]) * 60 + Number(p[1]);
 }
+
+/**
+ * True when [start, end] lies wholly outside the working spans (from `workingSpans` over a range
+ * covering it); false when the site has no working hours configured (then nothing is off hours).
+ */
+export function outsideWorkingHours(wh, spans, start, end) {
+  if (!wh || !wh.days) return false;
+  return !spans.some(function (w) {
+    return w[0] < end && w[1] > start;
+  });
+}

@@ -224,6 +224,8 @@ describe('web board in Chromium', () => {
     await page.goto(`${base}/#/host/${SITE}/pc-evil/1h`);
     await page.waitForSelector('#inventory');
     expect(await page.textContent('#host-title')).toBe(EVIL);
+    // The way back names the site as officers know it, not by its id.
+    expect(await page.textContent('#host-back')).toBe(`← ${SITE_NAME}`);
     expect(await page.textContent('#inventory')).toContain(EVIL);
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.evaluate(() => document.body.innerHTML.includes('&lt;img src=x onerror=alert(1)&gt;'))).toBe(true);

@@ -22,8 +22,10 @@ export function hostView(root, site, host, range) {
       return el('a', { href: href('host', site, host, r), cls: r === range ? 'active' : '', data: { range: r }, text: t('r_' + r) });
     }),
   );
+  // The site's display name arrives with the host (its id until then).
+  var back = el('a', { id: 'host-back', href: href('site', site), text: '← ' + site });
   append(root, [
-    el('p', null, el('a', { href: href('site', site), text: '← ' + site })),
+    el('p', null, back),
     title,
     summary,
     el('h2', { text: t('charts') }),
@@ -70,6 +72,7 @@ export function hostView(root, site, host, range) {
   function renderSummary(h) {
     var st = h.host || {};
     title.textContent = st.hostname || host;
+    if (h.siteName) back.textContent = '← ' + h.siteName;
     var spec = h.underSpec && h.underSpec.flag;
     var state = hostState(st.state, h.stopped, h.workingNow);
     clear(summary).appendChild(

@@ -2,7 +2,7 @@
 import { get, optional } from '../api-client.js';
 import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
-import { align, combine, workingSpans } from '../series.js';
+import { align, combine, outsideWorkingHours, workingSpans } from '../series.js';
 import { session } from '../session.js';
 import { ago, dur, hostState, levelClass, ms, num, pct, probeReason, t, when } from '../texts.js';
 import { reportCard } from './report-card.js';
@@ -84,7 +84,7 @@ export function siteView(root, site) {
       renderHosts(s);
       renderNetwork(s);
       if (withHistory) renderNetCharts(s, r[3], r[4], r[5], r[6], now);
-      renderTimeline(r[1], r[2], now);
+      renderTimeline(r[1], r[2], now, s.workingHours);
     });
   });
 
@@ -232,9 +232,14 @@ export function siteView(root, site) {
     });
   }
 
-  function renderTimeline(inc, out, now) {
+  function renderTimeline(inc, out, now, workingHours) {
     clear(timeline);
     var from = now - 7 * 86400e3;
+    // A PC out only outside working hours held up no one's file: shown without the alarm colour.
+    var spans = workingSpans(workingHours, from, now);
+    function offHours(it) {
+      return outsideWorkingHours(workingHours, spans, it.start, it.end || now);
+    }
     var items = [];
     ((inc && inc.incidents) || []).forEach(function (i) {
       items.push({ kind: 'incident', cause: i.cause, start: i.start, end: i.end, who: (i.hostsOut || i.hosts || []).join(', ') });
@@ -270,7 +275,9 @@ export function siteView(root, site) {
         items.slice(0, 100).map(function (it) {
           return el('tr', null, [
             td(when(it.start)),
-            td(t(it.kind) + ': ' + t('cause_' + it.cause), it.kind === 'incident' ? 'crit' : 'warn'),
+            it.kind === 'outage' && offHours(it)
+              ? td(t(it.kind) + ': ' + t('cause_' + it.cause) + ' (' + t('offHours') + ')', 'off-hours')
+              : td(t(it.kind) + ': ' + t('cause_' + it.cause), it.kind === 'incident' ? 'crit' : 'warn'),
             td(it.end ? dur((it.end - it.start) / 1000) : t('ongoing')),
             td(it.who),
           ]);

@@ -57,6 +57,7 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
         const inventory = store.inventory(h.site, h.host)?.data ?? null;
         res.json({
           host: h,
+          siteName: sites.get(h.site).name,
           latest: store.latestSample(h.site, h.host) ?? null,
           inventory,
           underSpec: underSpec(inventory, q.lang),

@@ -22,6 +22,7 @@ interface Series {
   ): Array<{ key: string; points: Array<[number, number]> }>;
   countPoints(data: Array<Array<number | null>>): number;
   workingSpans(wh: unknown, from: number, to: number): Array<[number, number]>;
+  outsideWorkingHours(wh: unknown, spans: Array<[number, number]>, start: number, end: number): boolean;
 }
 
 function load(): Series {
@@ -127,5 +128,23 @@ describe('workingSpans', () => {
     const utcWh = { ...wh, timezone: 'UTC' };
     expect(S.workingSpans(utcWh, utc('2026-11-23T00:00:00Z'), utc('2026-11-23T12:00:00Z'))[0]).toEqual([utc('2026-11-23T07:30:00Z'), utc('2026-11-23T11:30:00Z')]);
     expect(S.workingSpans({ ...wh, timezone: 'Not/AZone' }, 0, H)).toEqual([]);
+  });
+});
+
+describe('outsideWorkingHours (the site timeline: a PC out only off hours is shown without the alarm colour)', () => {
+  const wh = WorkingHoursSchema.parse({});
+  const from = utc('2026-11-22T17:00:00Z');
+  const to = utc('2026-11-23T17:00:00Z'); // Monday 2026-11-23, Vietnam time
+  const spans = S.workingSpans(wh, from, to);
+  it('is true for an outage wholly at night or in the lunch break', () => {
+    expect(S.outsideWorkingHours(wh, spans, utc('2026-11-22T20:00:00Z'), utc('2026-11-22T22:00:00Z'))).toBe(true);
+    expect(S.outsideWorkingHours(wh, spans, utc('2026-11-23T04:40:00Z'), utc('2026-11-23T06:20:00Z'))).toBe(true);
+  });
+  it('is false when any part of it falls in working hours', () => {
+    expect(S.outsideWorkingHours(wh, spans, utc('2026-11-22T23:00:00Z'), utc('2026-11-23T00:31:00Z'))).toBe(false);
+    expect(S.outsideWorkingHours(wh, spans, utc('2026-11-23T03:00:00Z'), utc('2026-11-23T03:10:00Z'))).toBe(false);
+  });
+  it('is false without working hours configured (nothing is called off hours then)', () => {
+    expect(S.outsideWorkingHours(undefined, [], utc('2026-11-22T20:00:00Z'), utc('2026-11-22T22:00:00Z'))).toBe(false);
   });
 });
