@@ -348,7 +348,9 @@ async function runBroker(mode) {
     const health = await api('/api/health').catch((e) => ({ error: String(e) }));
     console.log(`[${mode}] collector health after the replay: ${JSON.stringify({ stalls: health.stalls, saturation: health.saturation })}`);
     for (const i of falseIncidents) {
-      console.log(`[${mode}] FALSE incident #${i.id} site ${i.site} cause ${i.cause} start ${rel(i.start)} end ${rel(i.end)} after the restart, ${i.hosts.length}/${i.hostsOnlineBefore} hosts, evidence ${JSON.stringify(i.evidence)}`);
+      console.log(
+        `[${mode}] FALSE incident #${i.id} site ${i.site} cause ${i.cause} start ${rel(i.start)} end ${rel(i.end)} after the restart, ${i.hosts.length}/${i.hostsOnlineBefore} hosts, evidence ${JSON.stringify(i.evidence)}`,
+      );
       const q = new URLSearchParams({ site: i.site, from: String(outageStart - 60_000), to: String(Date.now()), limit: '100' });
       const outs = (await api(`/api/outages?${q}`)).outages ?? [];
       for (const o of outs.slice(0, 6)) console.log(`[${mode}]   outage ${o.host} ${o.cause} start ${rel(o.start)} end ${rel(o.end)} evidence ${JSON.stringify(o.evidence)}`);
