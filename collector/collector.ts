@@ -340,6 +340,7 @@ export class Collector {
         clock,
         log: log.child({ module: 'subscriber' }),
         metrics,
+        link: health.brokerLink,
         onConnect: () => void agentConfig.republishAll(),
       });
     }

@@ -6,6 +6,7 @@ import { DATA_TOPIC_FILTERS } from '../../contract/topics.js';
 import type { IngestQueue } from './embedded-broker.js';
 import type { AckPublisher } from '../ingest/group-commit.js';
 import type { MetricsRegistry } from '../../common/metrics-registry.js';
+import type { BrokerLinkSink } from '../health/broker-link.js';
 
 export interface BrokerSubscriberOptions {
   url: string;
@@ -22,6 +23,12 @@ export interface BrokerSubscriberOptions {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /** Told when the link is down and up again (collector/health/broker-link.ts): a silence proves nothing meanwhile. */
+  link?: BrokerLinkSink | undefined;
+  /** MQTT keepalive towards the broker (default 30 s). */
+  keepaliveSeconds?: number | undefined;
+  /** Bytes of end-to-end acks that may wait in the socket's write buffer; beyond, acks are dropped (counted; the agent sends again). Default 8 MiB. */
+  ackBufferBytes?: number | undefined;
   /** Called on every (re)connection: the remote configurations are published again (retained, idempotent). */
   onConnect?: (() => void) | undefined;
 }
@@ -39,6 +46,8 @@ export class BrokerSubscriber implements AckPublisher {
   private client: MqttClient | undefined;
   private connected = false;
   private stopping = false;
+  /** When the keepalive was last pushed back by a received message (throttled to once a second). */
+  private lastAlive = 0;
 
   constructor(private readonly opts: BrokerSubscriberOptions) {
     opts.metrics.gauge('canh_broker_connected', '1 when the collector is connected to the external broker.', (g) => g.set(this.connected ? 1 : 0));
@@ -50,6 +59,8 @@ export class BrokerSubscriber implements AckPublisher {
 
   async start(): Promise<void> {
     this.stopping = false;
+    // Until the first CONNACK the collector hears nobody.
+    this.opts.link?.linkDown();
     this.connect();
   }
 
@@ -63,7 +74,7 @@ export class BrokerSubscriber implements AckPublisher {
       password: opts.password,
       clean: false,
       properties: { sessionExpiryInterval: 7 * 24 * 3600, receiveMaximum: opts.receiveMaximum ?? 1000 },
-      keepalive: 30,
+      keepalive: opts.keepaliveSeconds ?? 30,
       reconnectPeriod: 2000,
       connectTimeout: 15_000,
       ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
@@ -75,6 +86,15 @@ export class BrokerSubscriber implements AckPublisher {
     this.client = client;
     // mqtt.js reads the next packet only after handleMessage's callback: a full queue pushes back.
     client.handleMessage = (packet, done) => {
+      // Any packet from the broker proves the link alive. mqtt.js counts only PINGRESP and
+      // acks of our own publishes, and a PINGRESP queued behind the PUBLISHes we are slow to
+      // take (back-pressure) made the collector time out its own link while replaying a
+      // province's backlog: it then heard nobody, and silent sites looked cut.
+      const now = opts.clock.monotonic();
+      if (now - this.lastAlive >= 1000) {
+        this.lastAlive = now;
+        client.reschedulePing();
+      }
       const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, { via: 'external' });
       if (wait)
         wait.then(
@@ -86,6 +106,7 @@ export class BrokerSubscriber implements AckPublisher {
     const filters = DATA_TOPIC_FILTERS.map((f) => (opts.shareGroup ? `$share/${opts.shareGroup}/${f}` : f));
     client.on('connect', (connack) => {
       this.connected = true;
+      opts.link?.linkUp();
       opts.log.info({ url: redactUrl(opts.url), sessionPresent: connack.sessionPresent }, 'connected to external broker');
       // Subscribe even when the session is present: cheap, and covers a broker that lost it.
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
@@ -97,15 +118,22 @@ export class BrokerSubscriber implements AckPublisher {
     client.on('close', () => {
       if (this.connected) opts.log.warn('disconnected from external broker; reconnecting');
       this.connected = false;
+      if (!this.stopping) opts.link?.linkDown();
     });
     client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'));
   }
 
-  /** Publish an end-to-end ack (QoS 0); false while disconnected (the agent sends again). */
+  /**
+   * Publish an end-to-end ack (QoS 0); false while disconnected or while the socket already
+   * holds `ackBufferBytes` unwritten (the broker is not reading): the agent sends again, and
+   * memory stays bounded. No callback: mqtt.js would add a `drain` listener per publish.
+   */
   publishAck(topic: string, payload: string): boolean {
     const c = this.client;
     if (!c || !this.connected) return false;
-    c.publish(topic, payload, { qos: 0 }, () => {});
+    const queued = (c.stream as { writableLength?: number } | undefined)?.writableLength ?? 0;
+    if (queued > (this.opts.ackBufferBytes ?? 8 * 1024 * 1024)) return false;
+    c.publish(topic, payload, { qos: 0 });
     return true;
   }
 
@@ -123,7 +151,17 @@ export class BrokerSubscriber implements AckPublisher {
     this.stopping = true;
     const c = this.client;
     this.client = undefined;
-    if (c) await c.endAsync();
+    // Without a link nothing can be flushed, and a broker that stopped reading never lets a
+    // DISCONNECT through: a graceful end is given 2 s, then the socket is closed.
+    if (c && !this.connected) await c.endAsync(true);
+    else if (c) {
+      let timer: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((resolve) => {
+        timer = setTimeout(() => resolve(c.endAsync(true)), 2000);
+      });
+      await Promise.race([c.endAsync(), forced]);
+      clearTimeout(timer);
+    }
     this.connected = false;
   }
 }

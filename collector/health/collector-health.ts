@@ -7,6 +7,8 @@ import { EventLoopDelay } from './event-loop-delay.js';
 import type { HealthConfig } from './health-config.js';
 import { SqliteStallEvents } from './stall-events.js';
 import { IngestSaturation, type SaturationSummary } from './ingest-saturation.js';
+import { BrokerLink } from './broker-link.js';
+import type { DeafSummary } from './deaf-episodes.js';
 import { StallWatch, type StallSummary } from './stall-watch.js';
 
 export interface CollectorHealthDeps {
@@ -27,7 +29,9 @@ export class CollectorHealth {
   readonly stalls: StallWatch;
   /** The group commit's receive queue full (the group commit tells it). */
   readonly saturation: IngestSaturation;
-  /** Stalls and saturation, for the outage correlator. */
+  /** The link to an external broker (the subscriber tells it; never down with the embedded broker). */
+  readonly brokerLink: BrokerLink;
+  /** Stalls, saturation and the broker link, for the outage correlator. */
   readonly gaps: CollectorStalls;
   private readonly delay: EventLoopDelay;
 
@@ -40,7 +44,8 @@ export class CollectorHealth {
       recorder: new SqliteStallEvents(deps.db),
     });
     this.saturation = new IngestSaturation({ clock: deps.clock, log: deps.log, metrics: deps.metrics });
-    this.gaps = collectorGaps(this.stalls, this.saturation);
+    this.brokerLink = new BrokerLink({ clock: deps.clock, log: deps.log, metrics: deps.metrics });
+    this.gaps = collectorGaps(this.stalls, this.saturation, this.brokerLink);
     this.delay = new EventLoopDelay(deps.clock, deps.metrics);
   }
 
@@ -56,8 +61,8 @@ export class CollectorHealth {
     this.stalls.stop();
   }
 
-  /** `/api/health` fields `stalls` and `saturation`. */
-  summary(): { stalls: StallSummary; saturation: SaturationSummary } {
-    return { stalls: this.stalls.summary(), saturation: this.saturation.summary() };
+  /** `/api/health` fields `stalls`, `saturation` and `brokerLink`. */
+  summary(): { stalls: StallSummary; saturation: SaturationSummary; brokerLink: DeafSummary } {
+    return { stalls: this.stalls.summary(), saturation: this.saturation.saturationSummary(), brokerLink: this.brokerLink.summary() };
   }
 }

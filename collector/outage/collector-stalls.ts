@@ -22,33 +22,35 @@ export interface CollectorStalls {
   /** Milliseconds of recorded stalls inside [start, end]. */
   stalledMs(start: number, end: number): number;
   /**
-   * True while the collector's ingest is saturated (its receive queue full: the broker holds
-   * or drops the agents' messages for it, and they come again later). Not a stall: the loop
-   * runs, Last Wills and events are heard; only a silence proves nothing then.
+   * True while the collector cannot hear its agents although they may be talking: its ingest
+   * is saturated (its receive queue full: the broker holds or drops the agents' messages for
+   * it, and they come again later) or its link to the external broker is down. Not a stall:
+   * the loop runs, and what does arrive (Last Wills, events) counts; only a silence proves
+   * nothing then.
    */
-  saturatedNow(now: number): boolean;
-  /** Milliseconds of ingest saturation inside [start, end]. */
-  saturatedMs(start: number, end: number): number;
+  deafNow(now: number): boolean;
+  /** Milliseconds of such deafness inside [start, end] (overlapping kinds may count twice: the safe side). */
+  deafMs(start: number, end: number): number;
 }
 
 /** The stall half of {@link CollectorStalls} (collector/health/stall-watch.ts). */
-export type StallSource = Omit<CollectorStalls, 'saturatedNow' | 'saturatedMs'>;
+export type StallSource = Omit<CollectorStalls, 'deafNow' | 'deafMs'>;
 
-/** The saturation half of {@link CollectorStalls} (collector/health/ingest-saturation.ts). */
-export interface SaturationSource {
-  saturatedNow(): boolean;
-  saturatedMs(start: number, end: number): number;
+/** One kind of deafness: ingest saturation, the external broker link down (collector/health/deaf-episodes.ts). */
+export interface DeafSource {
+  activeNow(): boolean;
+  msWithin(start: number, end: number): number;
 }
 
-/** Stalls and saturation together, as the correlator asks for them. */
-export function collectorGaps(stalls: StallSource, saturation: SaturationSource): CollectorStalls {
+/** Stalls and every kind of deafness together, as the correlator asks for them. */
+export function collectorGaps(stalls: StallSource, ...deaf: DeafSource[]): CollectorStalls {
   return {
     inStall: (now) => stalls.inStall(now),
     overlaps: (start, end, graceMs) => stalls.overlaps(start, end, graceMs),
     covers: (start, end, graceMs) => stalls.covers(start, end, graceMs),
     stalledMs: (start, end) => stalls.stalledMs(start, end),
-    saturatedNow: () => saturation.saturatedNow(),
-    saturatedMs: (start, end) => saturation.saturatedMs(start, end),
+    deafNow: () => deaf.some((d) => d.activeNow()),
+    deafMs: (start, end) => deaf.reduce((ms, d) => ms + d.msWithin(start, end), 0),
   };
 }
 
@@ -58,8 +60,8 @@ export const NO_STALLS: CollectorStalls = {
   overlaps: () => false,
   covers: () => false,
   stalledMs: () => 0,
-  saturatedNow: () => false,
-  saturatedMs: () => 0,
+  deafNow: () => false,
+  deafMs: () => 0,
 };
 
 /**

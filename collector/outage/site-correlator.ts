@@ -302,16 +302,16 @@ class SiteRun {
   }
 
   /**
-   * A silence is counted in the collector's listening time only: time it stood still or its
+   * A silence is counted in the collector's listening time only: time it stood still, its
    * ingest was saturated (the broker held or dropped the agents' messages for it, as in the
-   * replay of a province's backlog after a restart), and the grace after, are its own gap.
-   * While a stall is not recorded yet (the tick that notices it has not run) or the ingest is
-   * saturated, nothing is taken as silent.
+   * replay of a province's backlog after a restart) or its link to the external broker was
+   * down, and the grace after, are its own gap. While a stall is not recorded yet (the tick
+   * that notices it has not run) or the collector is deaf, nothing is taken as silent.
    */
   private silenceIsCollectorGap(lastSeen: number, silenceMs: number): boolean {
-    if (this.stalls.inStall(this.now) || this.stalls.saturatedNow(this.now)) return true;
-    // Double counting a stall inside a saturation only delays a silence: the safe side.
-    const deaf = this.stalls.stalledMs(lastSeen, this.now) + this.stalls.saturatedMs(lastSeen, this.now);
+    if (this.stalls.inStall(this.now) || this.stalls.deafNow(this.now)) return true;
+    // Double counting a stall inside a deaf episode only delays a silence: the safe side.
+    const deaf = this.stalls.stalledMs(lastSeen, this.now) + this.stalls.deafMs(lastSeen, this.now);
     if (deaf <= 0) return false;
     return this.now - lastSeen - deaf - this.graceMs() <= silenceMs;
   }

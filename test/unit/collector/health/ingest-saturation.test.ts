@@ -24,7 +24,7 @@ describe('IngestSaturation', () => {
     clock.advance(5000);
     sat.relieved();
     expect(sat.recent()).toEqual([{ start: t0, end: t0 + 16_500 }]);
-    expect(sat.summary()).toMatchObject({ count: 1, saturatedNow: false, last: { start: t0, end: t0 + 16_500, seconds: 16.5 } });
+    expect(sat.saturationSummary()).toMatchObject({ count: 1, saturatedNow: false, last: { start: t0, end: t0 + 16_500, seconds: 16.5 } });
     expect(metrics.render()).toContain('canh_ingest_saturations_total 1');
     expect(metrics.render()).toContain('canh_ingest_saturated_seconds_total 15'); // the breather is not counted
     clock.advance(3000);

@@ -40,10 +40,10 @@ class FakeStalls implements CollectorStalls {
   }
   /** Ingest saturation episodes (end null while it lasts). */
   saturation: Array<{ start: number; end: number | null }> = [];
-  saturatedNow(): boolean {
+  deafNow(): boolean {
     return this.saturation.some((e) => e.end === null);
   }
-  saturatedMs(start: number, end: number): number {
+  deafMs(start: number, end: number): number {
     return this.saturation.reduce((ms, e) => ms + Math.max(0, Math.min(end, e.end ?? end) - Math.max(start, e.start)), 0);
   }
   /** The loop stood still from `start`; noticed (recorded) at `end`. */
