@@ -266,6 +266,7 @@ export class SimAgent {
       rec.resent = true;
     } else rec.firstSentAt = now;
     rec.sentAt = now;
+    this.lastSendAt = now;
     if (!rec.inflight) {
       rec.inflight = true;
       this.inflightN++;
@@ -367,6 +368,18 @@ export class SimAgent {
         for (const r of this.outbox.values()) if (r.inflight && now - r.sentAt >= timeout) this.send(r);
         // No ack within the timeout: back off (30 s → 300 s) until one comes.
         this.timeoutMs = Math.min(this.o.ackTimeoutMaxMs, this.timeoutMs * 2);
+      }
+      // Persist probe (publisher.ts): window full and nothing sent for an interval → the
+      // oldest record in flight goes again, so the collector hears this agent once per interval.
+      if (this.inflightN >= this.o.inflight && now - (this.lastSendAt ?? 0) >= this.o.intervalS * 1000) {
+        this.lastSendAt = now;
+        for (const r of this.outbox.values()) {
+          if (r.inflight) {
+            this.stats.probes = (this.stats.probes ?? 0) + 1;
+            this.send(r);
+            break;
+          }
+        }
       }
     }
     this.pump();

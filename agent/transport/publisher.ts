@@ -57,6 +57,8 @@ export interface PublisherStats {
   ackTimeoutSeconds: number;
   /** Live records waiting for a window slot (the rest wait on disk). */
   liveQueued: number;
+  /** Persist probes: the oldest record in flight sent again because the window stayed full and silent for an interval. */
+  probes: number;
   /** PUBLISH refused by the broker on a live connection (e.g. MQTT 5 PUBACK reason >= 0x80). */
   publishErrors: number;
   /** Outbox records without a readable (boot, seq): they can never be acked, so dropped. */
@@ -151,6 +153,10 @@ const PACE_MS = 50;
  *   A busy collector's slow acks stretch it to the measured round trip (SRTT + 4 RTTVAR);
  *   a record sent after another that is already acked is re-sent at once (`gap`). Re-sends
  *   go in id (= seq) order, paced by `mqtt.replayPerSecond`, which also paces the backlog.
+ * - **Persist probe.** With the window full and nothing sent for one sampling interval, the
+ *   oldest record in flight is sent again (TCP's zero-window probe): the collector hears a
+ *   live PC at least once per interval even while it is away, and within an interval of
+ *   coming back, instead of after the backed-off timeout.
  * - **Disconnect.** In-flight records stay in flight and are re-sent on the next
  *   connection (an ack for them may still arrive: the collector stores what the broker
  *   already had). mqtt.js' own replay of unacknowledged PUBLISH packets is withdrawn at
@@ -185,7 +191,9 @@ export class Publisher {
   private lastAckAt: number | undefined;
   /** Scratch of onAck(): the latest send time, on the current link, of a record the ack settled. */
   private latestAckedSend = -Infinity;
-  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, gapResends: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0 };
+  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, gapResends: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0, probes: 0 };
+  /** When anything was last published (first send, re-send or probe), monotonic ms. */
+  private lastTransmitAt = -Infinity;
   private readonly errLog: RateLimitedLog;
   /** Wall time of the last packet from the broker (where a network cut starts). */
   private lastContact: number | undefined;
@@ -210,6 +218,7 @@ export class Publisher {
       oldestUnackedMs: now - oldest,
       ackTimeoutSeconds: this.ackTimeoutMs() / 1000,
       liveQueued: this.live.length,
+      probes: this.counters.probes,
       replaying: this.replayFrom !== undefined,
     };
   }
@@ -519,6 +528,7 @@ export class Publisher {
   /** Publish one in-flight record now, stamped with the current wall time. */
   private transmit(e: InFlight, client: MqttClient): void {
     e.lastSentAt = this.opts.clock.monotonic();
+    this.lastTransmitAt = e.lastSentAt;
     e.link = this.link;
     e.sends++;
     e.due = undefined;
@@ -594,6 +604,26 @@ export class Publisher {
       if (timedOut) this.backOff(now, oldestSend, timedOut, timeout, client);
     }
 
+    // 2b. Persist probe: with the window full, nothing would go out until the backed-off
+    // timeout (up to ackTimeoutMaxSeconds) — after a long collector outage the PC stayed
+    // silent for minutes after the collector was back, and silent PCs look switched off.
+    // So, as TCP probes a zero window (RFC 9293 §3.8.6.1), the oldest record in flight goes
+    // again once per sampling interval of silence: the window stays bounded, the collector
+    // hears the PC within an interval of coming back, and its ack opens the window.
+    if (this.inflight.size >= window && now - this.lastTransmitAt >= this.probeMs()) {
+      this.lastTransmitAt = now; // the next probe one interval on, whatever happens here
+      let oldest: [string, InFlight] | undefined;
+      for (const entry of this.inflight) if (!oldest || entry[1].id < oldest[1].id) oldest = entry;
+      if (oldest && this.opts.outbox.isAcked(oldest[1].id)) {
+        this.drop(...oldest); // gone from the outbox (overflow dropped its segment): a slot is free
+        this.schedulePump(0);
+      } else if (oldest) {
+        this.counters.probes++;
+        this.counters.resent++;
+        this.transmit(oldest[1], client);
+      }
+    }
+
     // 3. Backlog from disk, behind, paced.
     const budget = Math.min(Math.floor(this.tokens), window - this.inflight.size);
     if (this.replayFrom !== undefined && budget > 0) {
@@ -650,7 +680,13 @@ export class Publisher {
       else next = Math.min(next, at);
     }
     if (paced) next = Math.min(next, Math.max(PACE_MS, Math.ceil(((1 - this.tokens) / m.replayPerSecond) * 1000)));
+    if (this.inflight.size >= m.inflight) next = Math.min(next, Math.max(0, this.lastTransmitAt + this.probeMs() - now));
     if (next < Infinity) this.schedulePump(next);
+  }
+
+  /** Silence with a full window after which a persist probe goes: one sampling interval. */
+  private probeMs(): number {
+    return Math.max(1000, this.opts.config.intervalSeconds * 1000);
   }
 
   /**

@@ -335,6 +335,47 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     expect(client.seqs().slice(2, 4)).toEqual([8, 9]);
   });
 
+  it('with the window full and no ack, probes with its oldest record once per sampling interval (the collector hears a live PC while its acks wait)', async () => {
+    const { client, pub, enqueue, run, clock } = await setup({ inflight: 2, ackTimeoutSeconds: 30, ackTimeoutMaxSeconds: 300 });
+    pub.start();
+    client.goOnline();
+    const t0 = clock.monotonic();
+    const at: number[] = [];
+    let n = 0;
+    // 10 minutes of a collector that acks nothing, one sample every 15 s (the default interval).
+    for (let i = 0; i < 40; i++) {
+      await enqueue(i);
+      for (let s = 0; s < 15; s++) {
+        await run(1000, 1000);
+        while (client.sent.length > n) {
+          at.push(clock.monotonic() - t0);
+          n++;
+        }
+      }
+      expect(pub.stats().unacked).toBeLessThanOrEqual(2);
+    }
+    // Never silent for more than an interval (+ the 1 s step of this loop) once the window is full.
+    const gaps = at.slice(1).map((t, i) => t - at[i]!);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(16_000);
+    // The probes are the oldest record in flight (seq 0), not new records beyond the window.
+    expect(new Set(client.seqs())).toEqual(new Set([0, 1]));
+    expect(pub.stats().probes).toBeGreaterThan(20);
+    // The collector comes back and acks the probe: the window opens and the newest samples go.
+    client.ackSeqs([0]);
+    await run(100);
+    expect(Math.max(...client.seqs())).toBeGreaterThan(1);
+  });
+
+  it('sends no probe while the window has room', async () => {
+    const { client, pub, enqueue, run } = await setup({ inflight: 8 });
+    pub.start();
+    client.goOnline();
+    await enqueue(0);
+    await run(29_000, 1000); // below the 30 s ack timeout
+    expect(client.seqs()).toEqual([0]);
+    expect(pub.stats().probes).toBe(0);
+  });
+
   it('backs off the ack timeout while no ack arrives, and resets it on the first ack of a record sent once', async () => {
     const { client, pub, enqueue, run, clock } = await setup({ ackTimeoutSeconds: 30, ackTimeoutMaxSeconds: 300 });
     pub.start();
