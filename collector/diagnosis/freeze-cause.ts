@@ -51,8 +51,8 @@ export type FreezeDiagnosisParams = z.output<typeof FreezeDiagnosisConfigSchema>
 /** The freeze as stored (an `events` row of type `freeze`). */
 export interface FreezeEvent {
   t: number;
-  start?: number | undefined;
-  end?: number | undefined;
+  start?: number | null | undefined;
+  end?: number | null | undefined;
   details?: Record<string, unknown> | null | undefined;
 }
 /** A stored sample: its time, interval (s) and metrics. */
