@@ -52,7 +52,7 @@ export function hostView(root, site, host, range) {
       get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
       optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200, lang: session.lang }),
       optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
-      optional('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host) + '/freezes', { from: evFrom, to: now, limit: 100, lang: session.lang }),
+      optional('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host) + '/freezes', { from: evFrom, to: now, limit: 50, lang: session.lang }),
     ];
     var first = jobs.length;
     metrics.forEach(function (m) {

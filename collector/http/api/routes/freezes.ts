@@ -7,22 +7,27 @@ import type { ApiModule } from '../api-module.js';
 import { accessOf, forbidSite } from '../auth/site-access.js';
 import { EpochMs, Id, Lang, MAX_RANGE_MS } from '../query-schemas.js';
 
+/** Default range of the host page: the last 7 days. */
+const DEFAULT_FREEZE_RANGE_MS = 7 * 86_400_000;
+/**
+ * Bounds of the reads behind one answer, on the event loop: ≤ 50 freezes, each the samples of
+ * its window and up to 2 minutes after it (the one whose interval covers it), ~20 at 15 s.
+ */
+const MAX_FREEZES = 50;
+const AFTER_MS = 120_000;
+const SAMPLES_PER_FREEZE = 200;
+const MAX_DISK_CHECKS = 500;
+const PROCESSES_SHOWN = 5;
+
 const HostParams = z.object({ site: Id, host: Id }).strict();
 const FreezesQuery = z
   .object({
     from: EpochMs.optional(),
     to: EpochMs.optional(),
-    limit: z.coerce.number().int().min(1).max(100).default(20),
+    limit: z.coerce.number().int().min(1).max(MAX_FREEZES).default(20),
     lang: Lang,
   })
   .strict();
-
-/** Default range of the host page: the last 7 days. */
-const DEFAULT_FREEZE_RANGE_MS = 7 * 86_400_000;
-/** Bounds of the reads behind one answer (the event loop: ≤ 100 freezes, each a few samples). */
-const SAMPLES_PER_FREEZE = 200;
-const MAX_DISK_CHECKS = 500;
-const PROCESSES_SHOWN = 5;
 
 export interface FreezesRoutesDeps {
   store: Store;
@@ -67,7 +72,7 @@ export function freezesRoutes(deps: FreezesRoutesDeps): ApiModule {
           const start = f.start ?? f.t;
           const end = f.end ?? f.t;
           // The window before, and enough after for the sample whose interval covers the freeze.
-          const samples = store.samples(p.site, p.host, { from: start - params.windowSeconds * 1000, to: end + 10 * 60_000, limit: SAMPLES_PER_FREEZE });
+          const samples = store.samples(p.site, p.host, { from: start - params.windowSeconds * 1000, to: end + AFTER_MS, limit: SAMPLES_PER_FREEZE });
           const d = diagnoseFreeze(f, samples, checks, params);
           const processes = Array.isArray(f.details?.processes) ? (f.details.processes as unknown[]).slice(0, PROCESSES_SHOWN) : [];
           return {
