@@ -15,6 +15,8 @@ import { num } from '../alerting/messages.js';
  * Several causes can hold at once; the first is the primary one, in this order of what
  * explains what: a failing disk (its retries make it busy and stall everything), memory
  * pressure (paging makes the disk busy), a busy disk, one process taking the CPU, the CPU.
+ * A disk known only for pending sectors (no failure predicted, no error logged around the
+ * freeze) goes after the causes measured just before the freeze.
  */
 
 export const FREEZE_CAUSES = ['disk_failing', 'memory', 'disk_busy', 'cpu_process', 'cpu', 'unknown'] as const;
@@ -292,6 +294,11 @@ export function diagnoseFreeze(freeze: FreezeEvent, samples: readonly FreezeSamp
       });
     }
   }
+
+  // Pending sectors alone (no failure predicted, no error logged around the freeze) are a
+  // weaker link to this freeze than a figure measured just before it: listed after those.
+  const weak = (c: FreezeCause) => c.kind === 'disk_failing' && !c.evidence.predictedFailure && !c.evidence.errorEvents;
+  if (causes.some((c) => !weak(c)) && causes.some(weak)) causes.push(...causes.splice(0, causes.length).sort((a, b) => Number(weak(a)) - Number(weak(b))));
 
   if (!causes.length) {
     // What was seen, so "unknown" is checkable: the figures were normal, or there were none.

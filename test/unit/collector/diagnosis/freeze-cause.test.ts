@@ -112,6 +112,24 @@ describe('freeze diagnosis', () => {
     );
     expect(e.cause).toBe('disk_failing');
     expect(e.causes[0]!.text.vi).toContain('4 lỗi đọc/ghi trong nhật ký');
+    // Pending sectors alone: still a cause, but after the disk measured overloaded just before the freeze.
+    const pending: DiskCheck = { t: START - 3_600_000, details: { disks: [{ ...ok, state: 'warning', pendingSectors: 8 }] } };
+    expect(
+      diagnoseFreeze(
+        freeze(),
+        samples(() => ({ ...normal, diskio: perf.disks })),
+        [pending],
+        P,
+      ).causes.map((c) => c.kind),
+    ).toEqual(['disk_busy', 'disk_failing']);
+    expect(
+      diagnoseFreeze(
+        freeze(),
+        samples(() => normal),
+        [pending],
+        P,
+      ).cause,
+    ).toBe('disk_failing');
     // A healthy disk, and a failing one checked long before (outside the hours around), say nothing.
     expect(
       diagnoseFreeze(
