@@ -21,6 +21,7 @@ import { alertsRoutes } from './http/api/routes/alerts.js';
 import { authRoutes } from './http/api/routes/auth.js';
 import { eventsRoutes } from './http/api/routes/events.js';
 import { historyRoutes } from './http/api/routes/history.js';
+import { freezesRoutes } from './http/api/routes/freezes.js';
 import { hostsRoutes } from './http/api/routes/hosts.js';
 import { LastWebChecks } from './http/api/last-web-checks.js';
 import { outageRoutes } from './http/api/routes/outages.js';
@@ -242,7 +243,7 @@ export class Collector {
         })
       : undefined);
     const reports = (this.reports = new ReportService(
-      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites },
+      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites, freezeDiagnosis: config.diagnosis.freeze },
       { runner: deps.reportRunner ?? jobs.reports },
     ));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
@@ -373,6 +374,7 @@ export class Collector {
           return published || report ? { version: published?.version ?? null, report } : null;
         },
       }),
+      freezesRoutes({ store, events: new SqliteEventQuery(db), params: config.diagnosis.freeze }),
       historyRoutes(history),
       eventsRoutes(new SqliteEventQuery(db)),
       streamRoutes(stream),

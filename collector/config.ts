@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
+import { FreezeDiagnosisConfigSchema } from './diagnosis/freeze-cause.js';
 import { HealthConfigSchema } from './health/health-config.js';
 import { NotifyConfigSchema } from './notify/config.js';
 import { OutageConfigSchema } from './outage/outage-config.js';
@@ -248,6 +249,8 @@ export const CollectorConfigSchema = z.object({
   outage: OutageConfigSchema,
   /** Monthly report job (collector/report/report-config.ts). */
   report: ReportConfigSchema,
+  /** Why a PC froze (collector/diagnosis/freeze-cause.ts, issue 17): thresholds of each cause. */
+  diagnosis: z.object({ freeze: FreezeDiagnosisConfigSchema }).strict().prefault({}),
   /** The collector's watch over its own event loop (collector/health/): stall threshold. */
   health: HealthConfigSchema,
   log: z.object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') }).prefault({}),

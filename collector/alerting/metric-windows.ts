@@ -32,6 +32,14 @@ export interface WindowSample {
   /** Sum over interfaces, bytes/s. */
   rxBps: number | null;
   txBps: number | null;
+  /** Busy % and queue of the busiest physical disk, and its name (issue 17; absent from older agents). */
+  diskBusy?: number | null;
+  diskQueue?: number | null;
+  busiestDisk?: string | undefined;
+  /** Memory pressure (issue 17): PSI `some avg10` %, pages swapped/paged in per s, hard faults per s. */
+  memSome?: number | null;
+  swapInPs?: number | null;
+  hardFaultsPs?: number | null;
 }
 export interface WindowEvent {
   t: number;
@@ -78,6 +86,10 @@ export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
   const net = ok(m.net);
   const ping = ok(m.ping) ?? [];
   const http = ok(m.http) ?? [];
+  const diskio = ok(m.diskio) ?? [];
+  const pressure = ok(m.pressure);
+  // The busiest disk of the sample (ties: the longer queue): a PC hangs on its slowest disk.
+  const busiest = diskio.reduce<(typeof diskio)[number] | undefined>((b, d) => (!b || d.busyPct > b.busyPct || (d.busyPct === b.busyPct && d.queue > b.queue) ? d : b), undefined);
   return {
     t,
     cpu: cpu ? cpu.usage : null,
@@ -87,6 +99,12 @@ export function reduceMetrics(t: number, m: SampleMetrics): WindowSample {
     http: http.map((h) => ({ name: h.name, ok: h.ok, totalMs: h.totalMs, error: h.error })),
     rxBps: net ? net.reduce((s, n) => s + n.rxBps, 0) : null,
     txBps: net ? net.reduce((s, n) => s + n.txBps, 0) : null,
+    diskBusy: busiest ? busiest.busyPct : null,
+    diskQueue: busiest ? busiest.queue : null,
+    busiestDisk: busiest?.disk,
+    memSome: pressure ? pressure.memSomePct : null,
+    swapInPs: pressure ? pressure.swapInPs : null,
+    hardFaultsPs: pressure ? pressure.hardFaultsPs : null,
   };
 }
 

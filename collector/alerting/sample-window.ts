@@ -16,7 +16,11 @@ export interface SampleWindow {
   forEachHttp(fn: (name: string, ok: boolean, totalMs: number | null, error: string | undefined) => void): void;
 }
 
-export type NumericField = 'cpu' | 'memPct' | 'rxBps' | 'txBps';
+/**
+ * Figures the rules average. `diskBusy`/`diskQueue`: of the busiest physical disk of each
+ * sample; `memSome`, `swapInPs`, `hardFaultsPs`: memory pressure (issue 17).
+ */
+export type NumericField = 'cpu' | 'memPct' | 'rxBps' | 'txBps' | 'diskBusy' | 'diskQueue' | 'memSome' | 'swapInPs' | 'hardFaultsPs';
 
 export const EMPTY_WINDOW: SampleWindow = {
   length: 0,
@@ -34,7 +38,7 @@ export function arrayWindow(samples: readonly WindowSample[]): SampleWindow {
       let n = 0;
       for (const s of samples) {
         const v = s[field];
-        if (v !== null) {
+        if (v !== null && v !== undefined) {
           sum += v;
           n++;
         }
@@ -96,6 +100,12 @@ export class HostSeries {
   private mem: Float32Array;
   private rx: Float64Array;
   private tx: Float64Array;
+  /** Issue 17 figures (NaN: absent), one Float32 each: ~20 bytes a sample. */
+  private diskBusy: Float32Array;
+  private diskQueue: Float32Array;
+  private memSome: Float32Array;
+  private swapIn: Float32Array;
+  private hardFaults: Float32Array;
   private readonly pings: PingColumn[] = [];
   private readonly https: HttpColumn[] = [];
   /** Figures ignored because the host had more than MAX_SERIES_PER_HOST targets or probes. */
@@ -111,6 +121,11 @@ export class HostSeries {
     this.mem = new Float32Array(this.cap);
     this.rx = new Float64Array(this.cap);
     this.tx = new Float64Array(this.cap);
+    this.diskBusy = new Float32Array(this.cap);
+    this.diskQueue = new Float32Array(this.cap);
+    this.memSome = new Float32Array(this.cap);
+    this.swapIn = new Float32Array(this.cap);
+    this.hardFaults = new Float32Array(this.cap);
   }
 
   get size(): number {
@@ -164,6 +179,11 @@ export class HostSeries {
     this.mem[i] = s.memPct ?? NaN;
     this.rx[i] = s.rxBps ?? NaN;
     this.tx[i] = s.txBps ?? NaN;
+    this.diskBusy[i] = s.diskBusy ?? NaN;
+    this.diskQueue[i] = s.diskQueue ?? NaN;
+    this.memSome[i] = s.memSome ?? NaN;
+    this.swapIn[i] = s.swapInPs ?? NaN;
+    this.hardFaults[i] = s.hardFaultsPs ?? NaN;
     for (const c of this.pings) c.loss[i] = NaN;
     for (const c of this.https) {
       c.state[i] = 0;
@@ -208,7 +228,7 @@ export class HostSeries {
   }
 
   meanIn(field: NumericField, from: number, to: number): number | null {
-    const col = field === 'cpu' ? this.cpu : field === 'memPct' ? this.mem : field === 'rxBps' ? this.rx : this.tx;
+    const col = this.column(field);
     let sum = 0;
     let n = 0;
     for (let i = from; i < to; i++) {
@@ -219,6 +239,29 @@ export class HostSeries {
       }
     }
     return n ? sum / n : null;
+  }
+
+  private column(field: NumericField): Float32Array | Float64Array {
+    switch (field) {
+      case 'cpu':
+        return this.cpu;
+      case 'memPct':
+        return this.mem;
+      case 'rxBps':
+        return this.rx;
+      case 'txBps':
+        return this.tx;
+      case 'diskBusy':
+        return this.diskBusy;
+      case 'diskQueue':
+        return this.diskQueue;
+      case 'memSome':
+        return this.memSome;
+      case 'swapInPs':
+        return this.swapIn;
+      case 'hardFaultsPs':
+        return this.hardFaults;
+    }
   }
 
   forEachPingIn(from: number, to: number, fn: (target: string, role: 'gateway' | 'configured', lossPct: number, rttP95: number | null) => void): void {
@@ -278,6 +321,11 @@ export class HostSeries {
     this.mem = grow(this.mem, (n) => new Float32Array(n));
     this.rx = grow(this.rx, (n) => new Float64Array(n));
     this.tx = grow(this.tx, (n) => new Float64Array(n));
+    this.diskBusy = grow(this.diskBusy, (n) => new Float32Array(n));
+    this.diskQueue = grow(this.diskQueue, (n) => new Float32Array(n));
+    this.memSome = grow(this.memSome, (n) => new Float32Array(n));
+    this.swapIn = grow(this.swapIn, (n) => new Float32Array(n));
+    this.hardFaults = grow(this.hardFaults, (n) => new Float32Array(n));
     for (const c of this.pings) {
       c.loss = grow(c.loss, (n) => new Float32Array(n).fill(NaN));
       c.p95 = grow(c.p95, (n) => new Float32Array(n).fill(NaN));
@@ -301,6 +349,11 @@ export class HostSeries {
     yield this.mem;
     yield this.rx;
     yield this.tx;
+    yield this.diskBusy;
+    yield this.diskQueue;
+    yield this.memSome;
+    yield this.swapIn;
+    yield this.hardFaults;
     for (const c of this.pings) {
       yield c.loss;
       yield c.p95;

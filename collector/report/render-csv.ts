@@ -1,4 +1,5 @@
 import { localTime } from '../sites/schedule/working-hours.js';
+import { freezeCauseCsvRows } from './freeze-causes.js';
 import { dayCongestionKnown, hourCongestionKnown, knownCount, pcInsufficient } from './known-figures.js';
 import { HEADLINE_KEYS, knownHeadlineValue } from './report-document.js';
 import type { Lang, ReportBundle } from './report-model.js';
@@ -142,6 +143,7 @@ export function renderCsv(bundle: ReportBundle): string {
       row('pc', s, h.host, 'score', h.score);
       row('pc', s, h.host, 'recommendation', h.recommendation);
     }
+    freezeCauseCsvRows(r, (item, metric, value) => row('freeze_cause', s, item, metric, value));
     r.proposals.forEach((host, i) => row('proposal', s, String(i + 1), 'host', host));
     for (const k of HEADLINE_KEYS) {
       const unit = k.endsWith('Pct') ? '%' : k.endsWith('Ms') ? 'min' : k.endsWith('Hours') ? 'h' : '';

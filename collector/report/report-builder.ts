@@ -6,6 +6,8 @@ import type { Store } from '../store/store.js';
 import { inUnion, mergeIntervals, overlapMs, unionOverlapMs } from './intervals.js';
 import { MinuteHistory } from './minute-history.js';
 import { pcHealth } from './pc-health.js';
+import { freezeCauses } from './freeze-causes.js';
+import type { FreezeDiagnosisParams } from '../diagnosis/freeze-cause.js';
 import { clockLostPcs } from './clock-lost.js';
 import { daysInMonth, localDateStart, monthRange, parseMonth, previousMonth, type ReportMonth } from './report-period.js';
 import {
@@ -31,12 +33,15 @@ import { HistorySiteMinutes, type SiteMinuteSource } from './site-minutes.js';
  * no clock, every list in a stable order, so the same data gives the same report.
  */
 export interface ReportSources {
-  store: Pick<Store, 'listHosts' | 'events' | 'inventory'>;
+  /** `samples` (optional): raw samples around each freeze for its diagnosis (else 1-minute history). */
+  store: Pick<Store, 'listHosts' | 'events' | 'inventory'> & Partial<Pick<Store, 'samples'>>;
   history: HistoryReader;
   outages: OutageReader;
   sites: SiteDirectory;
   /** A fresh per-minute source for one site-month (default: over `history`). */
   siteMinutes?: () => SiteMinuteSource;
+  /** Thresholds of the freeze diagnosis (`diagnosis.freeze`; default its defaults). */
+  freezeDiagnosis?: FreezeDiagnosisParams | undefined;
   /** Notes about the sources themselves (e.g. a stand-in reader), shown in the report. */
   sourceNotes?: () => string[];
 }
@@ -374,6 +379,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     outages,
     network,
     hosts: pcs,
+    freezeCauses: freezeCauses({ site, hosts, from, to, events, store: src.store, history: src.history, params: src.freezeDiagnosis }),
     clockLost: clockLostPcs(hosts, events, hostOutages, from, to),
     proposals,
     headline,

@@ -4,6 +4,7 @@ import { comparisonGap, dayCongestionKnown, hourCongestionKnown, knownCount, mon
 import type { Headline, HeadlineFigure, Lang, ReportBundle, SiteReport } from './report-model.js';
 import { REPORT_TEXTS, type ReportTexts } from './report-text.js';
 import { summaryParagraph } from './summary-paragraph.js';
+import { freezeCauseBlocks } from './freeze-causes.js';
 
 /**
  * The report as a sequence of blocks (headings, paragraphs, tables, charts, footnotes),
@@ -282,6 +283,8 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
       items: r.clockLost.map((c) => T.pc.clockLostRow(c.hostname === c.host ? c.host : `${c.hostname} (${c.host})`, c.times, fmtDuration(c.maxSkewMs, lang))),
     });
   }
+
+  b.push(...freezeCauseBlocks(r, lang));
 
   // 6. Proposals
   b.push({ kind: 'heading', level: 3, text: `6. ${T.sections.proposals}` });

@@ -1,4 +1,5 @@
 import type { WorkingHours } from '../sites/schedule/working-hours.js';
+import type { PcFreezeCauses } from './freeze-causes.js';
 
 /**
  * The monthly infrastructure report as data (issue 7): what the builder computes and every
@@ -229,6 +230,8 @@ export interface SiteReport {
   outages: OutageItem[];
   network: NetworkQuality;
   hosts: PcHealth[];
+  /** Per PC that froze: its freezes and their likely causes (issue 17, collector/report/freeze-causes.ts). */
+  freezeCauses?: PcFreezeCauses[];
   /** PCs whose clock is lost after power cuts: a CMOS battery to replace (issue 13). */
   clockLost: ClockLostPc[];
   /** Ranked proposals (replace / upgrade), hosts from `hosts`. */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import type { FreezeDiagnosisParams } from '../diagnosis/freeze-cause.js';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
@@ -74,6 +75,8 @@ export interface ReportWorkerData {
   siteDefaults: SiteSettings;
   /** The history's retention (ms per resolution): it decides which rollup a range reads. */
   retention: Partial<HistoryRetention>;
+  /** Thresholds of the freeze diagnosis (`diagnosis.freeze`). */
+  freezeDiagnosis?: FreezeDiagnosisParams | undefined;
 }
 
 export interface WorkerReportRunnerOptions {

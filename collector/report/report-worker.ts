@@ -27,6 +27,7 @@ const service = new ReportService({
   siteMinutes: rollupSiteMinutes(db, history),
   outages: new SqliteOutageStore(db),
   sites: siteDirectory(data.sites, data.siteDefaults),
+  freezeDiagnosis: data.freezeDiagnosis,
 });
 
 serveJobs({ report: (req: ReportRunRequest) => service.run(req) });

@@ -45,8 +45,8 @@ export const freezesAndCrashes: AlertRule<Params> = {
                 : `${freezes} freeze(s) and ${crashes} crash(es) in ${p.windowHours} h`,
             ),
             hint: {
-              vi: 'nhiệt độ, quạt, ổ cứng (HDD cũ), RAM; chương trình gây treo trong sự kiện',
-              en: 'temperature, fans, the (old) hard disk, RAM; the program named in the event',
+              vi: 'mục "Vì sao máy treo" trên trang máy tính (ổ cứng, RAM, CPU, chương trình trước mỗi lần treo); nhiệt độ, quạt',
+              en: 'the "Why this PC freezes" part of its page (disk, memory, CPU, program before each freeze); temperature, fans',
             },
           }),
         );

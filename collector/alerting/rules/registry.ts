@@ -2,9 +2,11 @@ import type { AlertRule, CommonParams } from './alert-rule.js';
 import { cpuSaturation } from './cpu-saturation.js';
 import { diskFailing } from './disk-failing.js';
 import { diskNearlyFull } from './disk-nearly-full.js';
+import { diskSaturated } from './disk-saturated.js';
 import { freezesAndCrashes } from './freezes-and-crashes.js';
 import { frequentPowerCuts } from './frequent-power-cuts.js';
 import { hostOffline } from './host-offline.js';
+import { memoryPressure } from './memory-pressure.js';
 import { memorySaturation } from './memory-saturation.js';
 import { networkCut } from './network-cut.js';
 import { peakHourCongestion } from './peak-hour-congestion.js';
@@ -24,4 +26,6 @@ export const BUILT_IN_RULES: ReadonlyArray<AlertRule<CommonParams>> = [
   freezesAndCrashes,
   portalUnreachable,
   diskFailing,
+  diskSaturated,
+  memoryPressure,
 ] as unknown as ReadonlyArray<AlertRule<CommonParams>>;

@@ -4,7 +4,7 @@ import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
 import { align } from '../series.js';
 import { session } from '../session.js';
-import { ago, bytes, dur, hostState, t, when } from '../texts.js';
+import { ago, bytes, dur, hostState, num, t, when } from '../texts.js';
 import { baseView, loader, RANGES, stale } from './view.js';
 
 export function hostView(root, site, host, range) {
@@ -14,6 +14,7 @@ export function hostView(root, site, host, range) {
   var summary = el('div', { cls: 'card' });
   var grid = el('div', { cls: 'charts', id: 'charts' });
   var eventsBox = el('div', { cls: 'card' });
+  var freezesBox = el('div', { cls: 'card', id: 'freezes' });
   var invBox = el('div', { cls: 'card' });
   var ranges = el(
     'div',
@@ -31,6 +32,8 @@ export function hostView(root, site, host, range) {
     el('h2', { text: t('charts') }),
     ranges,
     grid,
+    el('h2', { text: t('freezes') }),
+    freezesBox,
     el('h2', { text: t('events') }),
     eventsBox,
     el('h2', { text: t('inventory') }),
@@ -51,7 +54,9 @@ export function hostView(root, site, host, range) {
       get('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host), { lang: session.lang }),
       optional('api/events', { site: site, host: host, from: evFrom, to: now, limit: 200, lang: session.lang }),
       optional('api/outages', { site: site, host: host, from: evFrom, to: now, limit: 200 }),
+      optional('api/hosts/' + encodeURIComponent(site) + '/' + encodeURIComponent(host) + '/freezes', { from: evFrom, to: now, limit: 50, lang: session.lang }),
     ];
+    var first = jobs.length;
     metrics.forEach(function (m) {
       jobs.push(get('api/history', { site: site, host: host, metric: m, from: base.from, to: base.to, resolution: 'auto' }));
     });
@@ -61,9 +66,10 @@ export function hostView(root, site, host, range) {
       renderSummary(h);
       var hist = {};
       metrics.forEach(function (m, i) {
-        hist[m] = (r[3 + i] && r[3 + i].series) || [];
+        hist[m] = (r[first + i] && r[first + i].series) || [];
       });
       renderCharts(hist, from, now);
+      renderFreezes(r[3]);
       renderEvents(r[1], r[2]);
       renderInventory(h.inventory);
     });
@@ -145,6 +151,56 @@ export function hostView(root, site, host, range) {
     one('net', net, t('ch_net'));
     one('ping', byKey(hist.ping_rtt), t('ch_ping'));
     one('loss', byKey(hist.ping_loss), t('ch_loss'), 5);
+  }
+
+  /** Why the PC froze (issue 17): each freeze with its likely cause and the figures behind it. */
+  function renderFreezes(res) {
+    clear(freezesBox);
+    if (!res) {
+      freezesBox.appendChild(note(t('notAvailable')));
+      return;
+    }
+    var list = res.freezes || [];
+    freezesBox.appendChild(note(t('freezesIntro')));
+    if (!list.length) {
+      freezesBox.appendChild(note(t('noFreezes')));
+      return;
+    }
+    // How many of each cause: the answer to "vì sao máy treo" at a glance.
+    var counts = {};
+    list.forEach(function (f) {
+      counts[f.cause] = (counts[f.cause] || 0) + 1;
+    });
+    var parts = Object.keys(counts)
+      .sort(function (a, b) {
+        return counts[b] - counts[a];
+      })
+      .map(function (k) {
+        return counts[k] + ' ' + t('fc_' + k);
+      });
+    freezesBox.appendChild(el('p', { id: 'freeze-counts', text: list.length + ' ' + t('freezeCount') + ': ' + parts.join(', ') }));
+    freezesBox.appendChild(
+      table(
+        [t('start'), t('duration'), t('freezeCause'), t('freezeProcesses')],
+        list.map(function (f) {
+          var others = (f.causes || []).slice(1).map(function (c) {
+            return c.text;
+          });
+          var procs = (f.processes || [])
+            .map(function (p) {
+              return p.name + ' (' + num(p.cpuPct, 0) + '% CPU, ' + bytes(p.memBytes) + ')';
+            })
+            .join('; ');
+          return el('tr', { data: { cause: f.cause } }, [
+            td(when(f.start)),
+            td(dur(f.durationMs / 1000)),
+            el('td', { cls: f.cause === 'unknown' ? '' : 'warn' }, [f.text, others.length ? el('div', { cls: 'muted', text: t('freezeAlso') + ': ' + others.join('; ') }) : null]),
+            td(procs || t('na')),
+          ]);
+        }),
+        'freezes',
+      ),
+    );
   }
 
   function renderEvents(evs, outs) {

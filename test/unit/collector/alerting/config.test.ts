@@ -25,11 +25,15 @@ describe('alerting config', () => {
     expect(c.rules.siteOffline).toMatchObject({ schedule: 'always', severity: 'critical' });
     expect(c.rules.hostOffline).toMatchObject({ schedule: 'working_hours' });
     expect(c.rules.diskFailing).toMatchObject({ schedule: 'always', severity: 'warning', windowHours: 168, minSectorIncrease: 1, minErrorEvents: 3 });
+    expect(c.rules.diskSaturated).toMatchObject({ schedule: 'working_hours', forSeconds: 300, windowSeconds: 300, busyPct: 90, recoveryPct: 70 });
+    expect(c.rules.memoryPressure).toMatchObject({ schedule: 'working_hours', forSeconds: 300, psiSomePct: 10, swapInPs: 200, hardFaultsPs: 150, recoveryRatio: 0.5 });
     expect(Object.keys(c.rules).sort()).toEqual(
       [
         'cpuSaturation',
         'diskFailing',
         'diskNearlyFull',
+        'diskSaturated',
+        'memoryPressure',
         'freezesAndCrashes',
         'frequentPowerCuts',
         'hostOffline',

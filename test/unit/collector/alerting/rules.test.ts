@@ -55,6 +55,7 @@ describe('built-in rules', () => {
     const r = rule('freezes_and_crashes')(ctx({ events: { pc1: [ev('freeze'), ev('freeze'), ev('outage', 'crash'), ev('outage', 'power_loss')] } }))[0]!;
     expect(r).toMatchObject({ condition: 'firing', value: 3, host: 'pc1' });
     expect(r.summary.vi).toBe('Máy bị treo 2 lần, khởi động lại bất thường 1 lần trong 24 giờ');
+    expect(r.hint?.vi).toContain('Vì sao máy treo');
     const old = rule('freezes_and_crashes')(ctx({ events: { pc1: [ev('freeze', undefined, 30 * 3600_000), ev('freeze'), ev('freeze')] } }))[0]!;
     expect(old.condition).toBe('recovered');
   });

@@ -15,7 +15,7 @@ function read(w: SampleWindow) {
   w.forEachHttp((...a) => https.push(a));
   return {
     length: w.length,
-    means: (['cpu', 'memPct', 'rxBps', 'txBps'] as const).map((f) => w.mean(f)),
+    means: (['cpu', 'memPct', 'rxBps', 'txBps', 'diskBusy', 'diskQueue', 'memSome', 'swapInPs', 'hardFaultsPs'] as const).map((f) => w.mean(f)),
     pings,
     https,
   };
@@ -28,6 +28,11 @@ function rounded(samples: WindowSample[]): WindowSample[] {
     ...s,
     cpu: f(s.cpu),
     memPct: f(s.memPct),
+    diskBusy: f(s.diskBusy ?? null),
+    diskQueue: f(s.diskQueue ?? null),
+    memSome: f(s.memSome ?? null),
+    swapInPs: f(s.swapInPs ?? null),
+    hardFaultsPs: f(s.hardFaultsPs ?? null),
     ping: s.ping.map((p) => ({ ...p, lossPct: Math.fround(p.lossPct), rttP95: f(p.rttP95) })),
     http: s.http.map((h) => ({ ...h, totalMs: f(h.totalMs), error: h.ok ? undefined : h.error })),
   }));
@@ -63,6 +68,9 @@ describe('HostSeries (column store) = arrayWindow (reference)', () => {
         http: rnd() < 0.5 ? [] : [{ name: 'dichvucong', ok: rnd() < 0.7, totalMs: rnd() < 0.2 ? null : rnd() * 5000, error: rnd() < 0.5 ? 'ENOTFOUND' : 'timeout' }],
         rxBps: rnd() < 0.1 ? null : rnd() * 1e7,
         txBps: rnd() < 0.1 ? null : rnd() * 1e6,
+        // Issue 17 figures: absent (older agents), null (unreadable) or a value.
+        ...(rnd() < 0.2 ? {} : { diskBusy: rnd() < 0.1 ? null : rnd() * 100, diskQueue: rnd() * 8 }),
+        ...(rnd() < 0.2 ? {} : { memSome: rnd() < 0.3 ? null : rnd() * 40, swapInPs: rnd() * 900, hardFaultsPs: rnd() < 0.1 ? null : rnd() * 500 }),
       };
       // The reference: sorted by time, stable for equal times (insert after equals), oldest dropped at the bound.
       const dropped = series.insert(s);
@@ -93,10 +101,23 @@ describe('HostSeries (column store) = arrayWindow (reference)', () => {
 
   it('keeps null apart from 0 and a missing target apart from 0 % loss', () => {
     const s = new HostSeries(10);
-    s.insert({ t: 1, cpu: 0, memPct: null, disks: [], ping: [{ target: 'gw', role: 'gateway', lossPct: 0, rttP95: null, rttMedian: null }], http: [], rxBps: 0, txBps: null });
+    s.insert({
+      t: 1,
+      cpu: 0,
+      memPct: null,
+      disks: [],
+      ping: [{ target: 'gw', role: 'gateway', lossPct: 0, rttP95: null, rttMedian: null }],
+      http: [],
+      rxBps: 0,
+      txBps: null,
+      diskBusy: 0,
+      diskQueue: null,
+      swapInPs: 0,
+    });
     s.insert({ t: 2, cpu: null, memPct: null, disks: [], ping: [], http: [], rxBps: null, txBps: null });
     const r = read(s.view(0));
-    expect(r.means).toEqual([0, null, 0, null]);
+    // cpu, memPct, rxBps, txBps, diskBusy, diskQueue, memSome (absent), swapInPs, hardFaultsPs (absent)
+    expect(r.means).toEqual([0, null, 0, null, 0, null, null, 0, null]);
     expect(r.pings).toEqual([['gw', 'gateway', 0, null]]);
   });
 
