@@ -334,6 +334,7 @@ export class Collector {
         username: x.username,
         password: x.password,
         clientId: x.clientId,
+        keepaliveSeconds: x.keepaliveSeconds,
         shareGroup: x.shareGroup,
         tls: x.tls,
         commit,

@@ -78,6 +78,8 @@ export const CollectorConfigSchema = z.object({
           username: z.string().min(1).default('canh-collector'),
           password: z.string().min(1),
           clientId: z.string().min(1).max(64).default('canh-collector'),
+          /** MQTT keepalive towards the broker: a link silent 1.5 × this long is taken as lost. */
+          keepaliveSeconds: z.number().int().min(1).max(3600).default(30),
           /** MQTT 5 shared-subscription group, for several collectors behind one broker. */
           shareGroup: z
             .string()

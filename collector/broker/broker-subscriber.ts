@@ -48,6 +48,8 @@ export class BrokerSubscriber implements AckPublisher {
   private stopping = false;
   /** When the keepalive was last pushed back by a received message (throttled to once a second). */
   private lastAlive = 0;
+  /** Wall time the broker was last heard from (a message, a CONNACK), to the second. */
+  private lastHeard: number | undefined;
 
   constructor(private readonly opts: BrokerSubscriberOptions) {
     opts.metrics.gauge('canh_broker_connected', '1 when the collector is connected to the external broker.', (g) => g.set(this.connected ? 1 : 0));
@@ -93,6 +95,7 @@ export class BrokerSubscriber implements AckPublisher {
       const now = opts.clock.monotonic();
       if (now - this.lastAlive >= 1000) {
         this.lastAlive = now;
+        this.lastHeard = opts.clock.now();
         client.reschedulePing();
       }
       const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, { via: 'external' });
@@ -106,6 +109,7 @@ export class BrokerSubscriber implements AckPublisher {
     const filters = DATA_TOPIC_FILTERS.map((f) => (opts.shareGroup ? `$share/${opts.shareGroup}/${f}` : f));
     client.on('connect', (connack) => {
       this.connected = true;
+      this.lastHeard = opts.clock.now();
       opts.link?.linkUp();
       opts.log.info({ url: redactUrl(opts.url), sessionPresent: connack.sessionPresent }, 'connected to external broker');
       // Subscribe even when the session is present: cheap, and covers a broker that lost it.
@@ -118,7 +122,8 @@ export class BrokerSubscriber implements AckPublisher {
     client.on('close', () => {
       if (this.connected) opts.log.warn('disconnected from external broker; reconnecting');
       this.connected = false;
-      if (!this.stopping) opts.link?.linkDown();
+      // A link that timed out was dead since the broker was last heard (up to 1.5 × keepalive ago).
+      if (!this.stopping) opts.link?.linkDown(this.lastHeard === undefined ? undefined : Math.max(this.lastHeard, opts.clock.now() - 1.5 * options.keepalive! * 1000));
     });
     client.on('error', (err) => opts.log.warn({ err: err.message }, 'external broker error'));
   }

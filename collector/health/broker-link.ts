@@ -2,8 +2,8 @@ import { DeafEpisodes, type DeafEpisodesDeps } from './deaf-episodes.js';
 
 /** Port: the external-broker subscriber says when its link is down and when it is up again. */
 export interface BrokerLinkSink {
-  /** Not connected to the external broker (before the first connect, or the link dropped). */
-  linkDown(): void;
+  /** Not connected to the external broker (before the first connect, or the link dropped); `since`: when it last heard anything. */
+  linkDown(since?: number): void;
   /** Connected (CONNACK received). */
   linkUp(): void;
 }
@@ -30,8 +30,8 @@ export class BrokerLink extends DeafEpisodes implements BrokerLinkSink {
     });
   }
 
-  linkDown(): void {
-    this.begin();
+  linkDown(since?: number): void {
+    this.begin(since);
   }
 
   linkUp(): void {

@@ -71,8 +71,8 @@ export class DeafEpisodes {
     if (names.active) m.gauge(...names.active, (g) => g.set(this.activeNow() ? 1 : 0));
   }
 
-  /** An episode begins (nothing new while one lasts). */
-  begin(): void {
+  /** An episode begins, now or at `since` when known to have begun earlier (nothing new while one lasts). */
+  begin(since?: number): void {
     if (this.current()) return;
     const now = this.deps.clock.now();
     const last = this.ring[this.ring.length - 1];
@@ -85,12 +85,13 @@ export class DeafEpisodes {
     }
     this.total++;
     this.episodes.inc();
-    this.ring.push({ start: now, end: null });
+    const start = since === undefined ? now : Math.min(now, since);
+    this.ring.push({ start, end: null });
     if (this.ring.length > this.capacity) {
       this.ring.shift();
       this.evicted.inc();
     }
-    this.deps.log.warn({ start: now }, this.names.startMessage);
+    this.deps.log.warn({ start }, this.names.startMessage);
   }
 
   /** The episode ends (nothing when none lasts). */

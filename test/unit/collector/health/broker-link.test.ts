@@ -26,6 +26,19 @@ describe('BrokerLink and collectorGaps: every kind of deafness for the correlato
     expect(metrics.render()).toContain('canh_broker_link_down_seconds_total 7.3');
   });
 
+  it('dates a timed-out link from when the broker was last heard, never later than now', () => {
+    const clock = new FakeClock();
+    const link = new BrokerLink({ clock, log: silentLogger(), metrics: new MetricsRegistry() });
+    const t0 = clock.now();
+    link.linkDown(t0 - 45_000); // keepalive 30 s: dead since the last packet, 45 s ago
+    clock.advance(5000);
+    link.linkUp();
+    expect(link.recent()).toEqual([{ start: t0 - 45_000, end: t0 + 5000 }]);
+    clock.advance(10_000);
+    link.linkDown(clock.now() + 60_000); // a clock oddity: never in the future
+    expect(link.recent()[1]!.start).toBe(clock.now());
+  });
+
   it('joins stalls, ingest saturation and the broker link: deaf while any is, their time summed', () => {
     const clock = new FakeClock();
     const metrics = new MetricsRegistry();
