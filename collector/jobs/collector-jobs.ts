@@ -25,7 +25,12 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
   const onDisk = !db.memory;
   const reports =
     onDisk && WorkerReportRunner.available()
-      ? new WorkerReportRunner({ data: { dbFile: db.name, sites: config.sites, siteDefaults: config.siteDefaults, retention }, metrics: o.metrics, log, clock: o.clock })
+      ? new WorkerReportRunner({
+          data: { dbFile: db.name, sites: config.sites, siteDefaults: config.siteDefaults, retention, prices: config.report.prices, costRules: config.report.costRules },
+          metrics: o.metrics,
+          log,
+          clock: o.clock,
+        })
       : undefined;
   const history =
     onDisk && WorkerHistoryMaintenance.available()

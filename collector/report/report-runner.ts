@@ -9,6 +9,7 @@ import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SiteSettings } from '../sites/site-settings.js';
 import type { HistoryRetention } from '../store/sqlite-history.js';
 import { UnknownSiteError } from './report-builder.js';
+import type { CostRules, PriceList } from './price-list.js';
 import type { Lang, ReportBundle } from './report-model.js';
 import type { ReportFormat } from './report-renderers.js';
 import type { ReportService } from './report-service.js';
@@ -74,6 +75,9 @@ export interface ReportWorkerData {
   siteDefaults: SiteSettings;
   /** The history's retention (ms per resolution): it decides which rollup a range reads. */
   retention: Partial<HistoryRetention>;
+  /** `report.prices` and `report.costRules` (issue 17 point 3); defaults when absent. */
+  prices?: PriceList;
+  costRules?: CostRules;
 }
 
 export interface WorkerReportRunnerOptions {

@@ -27,6 +27,8 @@ const service = new ReportService({
   siteMinutes: rollupSiteMinutes(db, history),
   outages: new SqliteOutageStore(db),
   sites: siteDirectory(data.sites, data.siteDefaults),
+  ...(data.prices ? { prices: data.prices } : {}),
+  ...(data.costRules ? { costRules: data.costRules } : {}),
 });
 
 serveJobs({ report: (req: ReportRunRequest) => service.run(req) });
