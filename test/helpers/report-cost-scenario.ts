@@ -1,6 +1,8 @@
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { DiskHealth } from '../../contract/schemas.js';
 import type { ReportSources } from '../../collector/report/report-builder.js';
 import { rollupSiteMinutes } from '../../collector/report/rollup-site-minutes.js';
@@ -133,32 +135,66 @@ export const COST_TRUTH = {
   provinceVnd: 33_000_000,
 };
 
+export const COST_SITE_SETTINGS = {
+  [COST_SITE]: SiteSettingsSchema.parse({ name: 'UBND xã An Bình', lineMbps: 20 }),
+  [COST_SITE_2]: SiteSettingsSchema.parse({ name: 'UBND phường Bình Minh', lineMbps: 20 }),
+};
+
 export interface CostStore {
   db: SqliteDatabase;
   store: SqliteStore;
   sources: ReportSources;
   dir: string;
+  file: string;
 }
 
-/** A fresh SQLite store with both sites' November, rolled up as the collector does. */
+/**
+ * A fresh SQLite store with both sites' November, rolled up as the collector does. Filling
+ * and rolling up take a while, so the filled file is built once per version of the scenario
+ * (a hash of this file, the generator and the schemas they fill) and copied for each test.
+ */
 export function costScenarioStore(dir = mkdtempSync(join(tmpdir(), 'canh-cost-'))): CostStore {
+  const file = join(dir, 'canh.db');
+  copyFileSync(cachedFile(), file);
+  const db = openDatabase(file);
+  const store = new SqliteStore(db, file);
+  const history = historyOf(db);
+  return {
+    db,
+    store,
+    dir,
+    file,
+    sources: {
+      store,
+      history,
+      siteMinutes: rollupSiteMinutes(db, history),
+      outages: new SqliteOutageStore(db),
+      sites: siteDirectory(COST_SITE_SETTINGS, SiteSettingsSchema.parse({})),
+    },
+  };
+}
+
+function cachedFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const hash = createHash('sha256');
+  for (const f of ['report-cost-scenario.ts', 'report-month-generator.ts', '../../collector/store/sqlite-history.ts', '../../collector/outage/sqlite-outage-store.ts']) {
+    hash.update(readFileSync(join(here, f)));
+  }
+  const cached = join(tmpdir(), `canh-cost-scenario-${hash.digest('hex').slice(0, 16)}.db`);
+  if (existsSync(cached)) return cached;
+  const dir = mkdtempSync(join(tmpdir(), 'canh-cost-build-'));
   const file = join(dir, 'canh.db');
   const db = openDatabase(file);
   const store = new SqliteStore(db, file);
   fillSite(store, db, AN_BINH);
   fillSite(store, db, BINH_MINH);
-  const outages = new SqliteOutageStore(db);
-  recordOutages(outages, AN_BINH);
+  recordOutages(new SqliteOutageStore(db), AN_BINH);
   const history = historyOf(db);
   while (!history.rollup(1_000_000, 20_000).caughtUp);
-  const settings = {
-    [COST_SITE]: SiteSettingsSchema.parse({ name: 'UBND xã An Bình', lineMbps: 20 }),
-    [COST_SITE_2]: SiteSettingsSchema.parse({ name: 'UBND phường Bình Minh', lineMbps: 20 }),
-  };
-  return {
-    db,
-    store,
-    dir,
-    sources: { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: new SqliteOutageStore(db), sites: siteDirectory(settings, SiteSettingsSchema.parse({})) },
-  };
+  // Checkpoint the WAL into the main file, then publish atomically (parallel test files).
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  store.close();
+  renameSync(file, cached);
+  rmSync(dir, { recursive: true, force: true });
+  return cached;
 }
