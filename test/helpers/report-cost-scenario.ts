@@ -23,8 +23,8 @@ import { historyOf, L } from './report-scenario.js';
  *   (+40 in the month), 2 disk errors: failing → SSD.
  * - pc-b: SSD, Ryzen 5 5600G (2021), 4 GB; paging 500 pages/s 07:30–09:00 every working day:
  *   21 × 90 = 1,890 of 9,360 minutes = 20.19 % short of memory → RAM.
- * - pc-c: HDD, Core i3-10100 (2019), 8 GB; disk 95 % busy 13:30–14:00 every working day:
- *   10.5 h → SSD.
+ * - pc-c: HDD, Core i3-10100 (2019), 8 GB; disk 95 % busy 13:30–14:00 every working day,
+ *   its second disk 13:30–13:45 (the same minutes, counted once): 10.5 h → SSD.
  * - pc-d: HDD, Core i3-2120 (2011), 4 GB, Windows 10 (out of support); CPU 95 % 10:00–11:00
  *   every working day: 21 h → replaced (score 85) → new PC, nothing else.
  * - pc-e: HDD, Ryzen 5 5600G, 4 GB, an older agent: no disk activity, no memory pressure,
@@ -70,6 +70,8 @@ function metrics(host: string, t: number): GenMetrics {
     ...base,
     cpu: host === 'pc-d' && work && between(t, '10:00', '11:00') ? 95 : 20,
     diskBusyPct: host === 'pc-c' && work && between(t, '13:30', '14:00') ? 95 : 10,
+    // pc-c's second disk is busy in the first quarter of the same half hour: a minute counts once.
+    ...(host === 'pc-c' ? { diskBusyPct2: work && between(t, '13:30', '13:45') ? 95 : 5 } : {}),
     pagingPs: host === 'pc-b' && work && between(t, '07:30', '09:00') ? 500 : 5,
     psiPct: null,
   };

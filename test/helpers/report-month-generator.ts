@@ -40,6 +40,8 @@ export interface GenMetrics {
   diskPct: number;
   /** Busy % of the PC's one physical disk (issue 17); absent: an older agent without disk activity. */
   diskBusyPct?: number;
+  /** Busy % of a second physical disk (`1 D:`), when the PC has one. */
+  diskBusyPct2?: number;
   /** Pages swapped/paged in + out per second; absent: an older agent without memory pressure. */
   pagingPs?: number;
   /** Linux PSI memory `some` % (null: Windows, no PSI). */
@@ -99,7 +101,14 @@ function sampleMetrics(m: GenMetrics): SampleMetrics {
         totalMs: ok ? m.httpMs : null,
         ...(ok ? {} : { error: 'ETIMEDOUT' }),
       })),
-    ...(m.diskBusyPct === undefined ? {} : { diskio: [{ disk: '0 C:', busyPct: m.diskBusyPct, queue: m.diskBusyPct >= 90 ? 4 : 0.2 }] }),
+    ...(m.diskBusyPct === undefined
+      ? {}
+      : {
+          diskio: [
+            { disk: '0 C:', busyPct: m.diskBusyPct, queue: m.diskBusyPct >= 90 ? 4 : 0.2 },
+            ...(m.diskBusyPct2 === undefined ? [] : [{ disk: '1 D:', busyPct: m.diskBusyPct2, queue: 0.2 }]),
+          ],
+        }),
     ...(m.pagingPs === undefined
       ? {}
       : { pressure: { memSomePct: m.psiPct ?? null, memFullPct: m.psiPct ?? null, swapInPs: m.pagingPs / 2, swapOutPs: m.pagingPs / 2, hardFaultsPs: m.pagingPs / 2 } }),

@@ -9,6 +9,8 @@ import { buildReport } from '../../../../collector/report/report-builder.js';
 import type { ReportBundle, SiteReport } from '../../../../collector/report/report-model.js';
 import { REPORT_RENDERERS } from '../../../../collector/report/report-renderers.js';
 import { ReportService } from '../../../../collector/report/report-service.js';
+import { MinuteHistory } from '../../../../collector/report/minute-history.js';
+import { HistorySiteMinutes } from '../../../../collector/report/site-minutes.js';
 import { CSV_BOM } from '../../../../collector/report/render-csv.js';
 import { DEFAULT_PRICE_LIST, PriceListSchema } from '../../../../collector/report/price-list.js';
 import { parseCsv } from '../../../helpers/csv-parse.js';
@@ -62,6 +64,13 @@ describe('the evidence per PC', () => {
       expect(h.cpuSaturatedHours, h.host).toBe(COST_TRUTH.cpuSaturatedHours[h.host] ?? 0);
       expect(h.powerBackup, h.host).toBe(h.host === 'pc-f');
     }
+  });
+
+  it('the history port (the fallback past the 1-minute rollups) finds the same figures as the SQL over the rollups', () => {
+    const viaPort = buildReport({ site: COST_SITE, month: '2026-11' }, { ...s.sources, siteMinutes: () => new HistorySiteMinutes(new MinuteHistory(s.sources.history)) }).sites[0]!;
+    const figures = (x: SiteReport) => x.hosts.map((h) => [h.host, h.coveragePct, h.cpuSaturatedHours, h.diskBusyHours, h.memPressurePct]);
+    expect(figures(viaPort)).toEqual(figures(r));
+    expect(viaPort.costs).toEqual(r.costs);
   });
 
   it('the replacement score weighs the new evidence', () => {
