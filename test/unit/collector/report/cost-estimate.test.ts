@@ -12,6 +12,7 @@ import { ReportService } from '../../../../collector/report/report-service.js';
 import { MinuteHistory } from '../../../../collector/report/minute-history.js';
 import { HistorySiteMinutes } from '../../../../collector/report/site-minutes.js';
 import { CSV_BOM } from '../../../../collector/report/render-csv.js';
+import { zaloSummary } from '../../../../collector/report/zalo-summary.js';
 import { DEFAULT_PRICE_LIST, PriceListSchema } from '../../../../collector/report/price-list.js';
 import { parseCsv } from '../../../helpers/csv-parse.js';
 import { COST_SITE, COST_SITE_2, COST_TRUTH, costScenarioStore, type CostStore } from '../../../helpers/report-cost-scenario.js';
@@ -209,6 +210,13 @@ describe('renderings', () => {
     expect(html).toContain('<td>Add RAM 8 GB</td><td>4 GB of RAM, short of memory 20% of working time</td>');
     expect(html).toContain('<td class="n">not enough data</td>');
     expect(html).toContain('<td>Total</td><td class="n"></td><td class="n"></td><td class="n">32,150,000 VND</td>');
+  });
+
+  it('the Zalo summary gives the site’s total; nothing when nothing is priced', () => {
+    expect(zaloSummary(r, 'vi')).toContain('\n• Dự toán kinh phí thay thế, nâng cấp (ước tính): 32.150.000 ₫\n');
+    expect(zaloSummary(r, 'en')).toContain('\n• Estimated cost of replacements and upgrades: 32,150,000 VND\n');
+    const none = { ...r, costs: { ...r.costs, lines: [], pcs: [], totalVnd: 0 } };
+    expect(zaloSummary(none, 'vi')).not.toContain('Dự toán');
   });
 
   it('CSV: the cost rows, figures as metrics, an insufficient line without a cost', () => {
