@@ -5,6 +5,7 @@
  */
 import type { CostEvidence, CostItem, CostLine } from './cost-estimate.js';
 import type { CostRules, PriceList } from './price-list.js';
+import { SCORE_RULES as R } from './replacement-score.js';
 import { fmtDuration, fmtNum, fmtPct, fmtVnd } from './report-format.js';
 import type { Lang } from './report-model.js';
 
@@ -119,6 +120,7 @@ const VI: CostTexts = {
   method: (p, r, sat, lang) => [
     `Đơn giá áp dụng (cấu hình report.prices, cần được tỉnh cập nhật theo báo giá thực tế): ổ SSD ${p.ssd.sizeGb} GB ${fmtVnd(p.ssd.vnd, lang)}; RAM ${p.ramModule.sizeGb} GB ${fmtVnd(p.ramModule.vnd, lang)}; máy tính mới ${fmtVnd(p.newPc.vnd, lang)}; bộ lưu điện (UPS) ${fmtVnd(p.ups.vnd, lang)}.`,
     `Thay máy mới: máy được đề xuất thay thế theo điểm đánh giá (mục 6) và có số liệu đo đủ; không tính thêm ổ cứng hay RAM cho máy này. Thay SSD: ổ cứng có dấu hiệu hỏng (SMART dự báo hỏng, số sector lỗi tăng, hoặc từ 3 lỗi đọc/ghi đĩa), hoặc ổ HDD bận từ ${sat}% trở lên trong ${fmtNum(r.diskBusyHours, Number.isInteger(r.diskBusyHours) ? 0 : 1, lang)} giờ làm việc trở lên. Thêm RAM: máy dưới 8 GB RAM thiếu bộ nhớ (trao đổi trang từ ${fmtNum(r.pagingPerSec, 0, lang)} trang/giây hoặc PSI từ ${fmtNum(r.psiPct, 0, lang)}%) từ ${fmtNum(r.memShortagePct, 0, lang)}% thời gian làm việc trở lên, hoặc bộ nhớ quá tải từ 1 giờ trở lên. UPS: đơn vị có từ ${r.upsPowerCuts} lần mất điện trong giờ làm việc, mỗi máy chưa ghi nhận chạy bằng pin/UPS một bộ.`,
+    `Điểm đề xuất (mục 6) có thêm các tiêu chí từ số liệu ổ cứng và bộ nhớ: ổ cứng có dấu hiệu hỏng +${R.diskFailing} (và luôn được đề xuất nâng cấp); mỗi giờ làm việc ổ đĩa bận từ ${sat}% +${R.perBusyHour} (tối đa ${R.busyMax}); mỗi ${R.memPressurePctPerPoint}% thời gian làm việc thiếu bộ nhớ +1 (tối đa ${R.memPressureMax}).`,
   ],
 };
 
@@ -201,6 +203,7 @@ const EN: CostTexts = {
   method: (p, r, sat, lang) => [
     `Prices used (configuration report.prices, to be set by the province from real quotations): SSD ${p.ssd.sizeGb} GB ${fmtVnd(p.ssd.vnd, lang)}; RAM ${p.ramModule.sizeGb} GB ${fmtVnd(p.ramModule.vnd, lang)}; new PC ${fmtVnd(p.newPc.vnd, lang)}; UPS ${fmtVnd(p.ups.vnd, lang)}.`,
     `New PC: a PC the score proposes to replace (section 6) with enough measurements; no disk or RAM is added for it. SSD: a disk showing failure (SMART predicts failure, bad sectors rising, or 3+ disk I/O errors), or an HDD ${sat}%+ busy for ${fmtNum(r.diskBusyHours, Number.isInteger(r.diskBusyHours) ? 0 : 1, lang)}+ working hours. RAM: under 8 GB and short of memory (paging ≥ ${fmtNum(r.pagingPerSec, 0, lang)} pages/s or PSI ≥ ${fmtNum(r.psiPct, 0, lang)}%) for ${fmtNum(r.memShortagePct, 0, lang)}%+ of working time, or memory saturated for an hour or more. UPS: a site with ${r.upsPowerCuts}+ power cuts in working hours, one per PC not seen running on battery/UPS.`,
+    `The proposal score (section 6) has criteria from the disk and memory figures too: a disk showing failure +${R.diskFailing} (always proposed for an upgrade); each working hour with a disk ${sat}%+ busy +${R.perBusyHour} (max ${R.busyMax}); each ${R.memPressurePctPerPoint}% of working time short of memory +1 (max ${R.memPressureMax}).`,
   ],
 };
 
@@ -209,12 +212,4 @@ export const COST_TEXTS: Record<Lang, CostTexts> = { vi: VI, en: EN };
 /** The evidence of a line as one phrase: "ổ cứng 120 sector lỗi, tăng 40 trong tháng". */
 export function evidenceText(line: Pick<CostLine, 'evidence'>, lang: Lang): string {
   return line.evidence.map((e) => COST_TEXTS[lang].evidence(e, lang)).join(', ');
-}
-
-/** A line as one sentence: "ổ cứng 120 sector lỗi, tăng 40 trong tháng → thay ổ cứng SSD 240 GB". */
-export function lineSentence(line: CostLine, prices: PriceList, lang: Lang): string {
-  const item = COST_TEXTS[lang].item(line.item, prices);
-  const what = item.charAt(0).toLowerCase() + item.slice(1);
-  const tail = line.status === 'insufficient' ? ` (${COST_TEXTS[lang].insufficient})` : '';
-  return `${evidenceText(line, lang)} → ${what}${tail}`;
 }

@@ -196,6 +196,9 @@ describe('renderings', () => {
     expect(md).toContain('| MAY-CU (pc-d) | 16.500.000 ₫ |');
     expect(md).toContain('1/6 máy chưa có số liệu sức khỏe ổ cứng trong tháng');
     expect(md).toContain('ổ SSD 240 GB 850.000 ₫; RAM 8 GB 950.000 ₫; máy tính mới 16.500.000 ₫; bộ lưu điện (UPS) 2.600.000 ₫');
+    expect(md).toContain(
+      'ổ cứng có dấu hiệu hỏng +30 (và luôn được đề xuất nâng cấp); mỗi giờ làm việc ổ đĩa bận từ 90% +1 (tối đa 15); mỗi 2% thời gian làm việc thiếu bộ nhớ +1 (tối đa 15)',
+    );
     // The proposals table words the new criteria too.
     expect(md).toContain('ổ cứng KINGSTON SA400S37240G (PhysicalDisk0) có dấu hiệu hỏng (+30)');
   });
