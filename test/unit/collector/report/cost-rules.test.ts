@@ -50,6 +50,12 @@ describe('report.prices and report.costRules', () => {
     expect(p).toHaveLength(8);
   });
 
+  it('one price from the environment (CANH_COLLECTOR__REPORT__PRICES__NEW_PC__VND), the others kept', () => {
+    const c = loadConfig(CollectorConfigSchema, { envPrefix: 'CANH_COLLECTOR', env: { CANH_COLLECTOR__REPORT__PRICES__NEW_PC__VND: '15800000' } });
+    expect(c.report.prices.newPc.vnd).toBe(15_800_000);
+    expect(c.report.prices.ssd.vnd).toBe(850_000);
+  });
+
   it('a valid price list loads', () => {
     expect(problems({ prices: { ssd: { sizeGb: 256, vnd: 990_000 }, ups: { vnd: 3_100_000 } }, costRules: { upsPowerCuts: 5 } })).toEqual([]);
   });
