@@ -386,21 +386,23 @@ Common options:
 ${COMMON.en}`,
   },
   report: {
-    vi: `Cách dùng: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json]
+    vi: `Cách dùng: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json|budget]
                    [--lang vi|en] [--out FILE] [--config FILE] [--data-dir DIR]
 
 Báo cáo hạ tầng hằng tháng của một điểm (hoặc all: tất cả) từ dữ liệu của máy chủ thu
 thập. --month mặc định là tháng trọn vẹn gần nhất (giờ Việt Nam); --format mặc định md;
+budget: bảng dự toán kinh phí (CSV, mỗi đề xuất một dòng, kèm số liệu căn cứ);
 không có --out thì in ra màn hình.
 
 ${STORE_NOTE.vi}
 Tùy chọn chung:
 ${COMMON.vi}`,
-    en: `Usage: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json]
+    en: `Usage: canh report --site ID|all [--month YYYY-MM] [--format md|html|csv|json|budget]
                    [--lang vi|en] [--out FILE] [--config FILE] [--data-dir DIR]
 
 A site's (or all sites') monthly infrastructure report from the collector's data.
---month defaults to the last complete month (Vietnam time); --format to md; without
+--month defaults to the last complete month (Vietnam time); --format to md; budget:
+the cost estimate (CSV, one row per recommendation with its evidence); without
 --out the report goes to standard output.
 
 ${STORE_NOTE.en}

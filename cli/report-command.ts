@@ -75,6 +75,8 @@ export async function runReportCommand(argv: string[]): Promise<number> {
       // The outages the collector's tracker recorded (issue 3), as the collector's own report reads them.
       outages: new SqliteOutageStore(db),
       sites: siteDirectory(config.sites, config.siteDefaults),
+      prices: config.report.prices,
+      costRules: config.report.costRules,
     });
     let out;
     try {

@@ -243,7 +243,7 @@ export class Collector {
         })
       : undefined);
     const reports = (this.reports = new ReportService(
-      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites, freezeDiagnosis: config.diagnosis.freeze },
+      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites, prices: config.report.prices, costRules: config.report.costRules, freezeDiagnosis: config.diagnosis.freeze },
       { runner: deps.reportRunner ?? jobs.reports },
     ));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.

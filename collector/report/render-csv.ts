@@ -1,6 +1,7 @@
 import { localTime } from '../sites/schedule/working-hours.js';
 import { freezeCauseCsvRows } from './freeze-causes.js';
 import { dayCongestionKnown, hourCongestionKnown, knownCount, pcInsufficient } from './known-figures.js';
+import { COST_ITEMS } from './cost-estimate.js';
 import { HEADLINE_KEYS, knownHeadlineValue } from './report-document.js';
 import type { Lang, ReportBundle } from './report-model.js';
 
@@ -29,13 +30,13 @@ const HEAD: Record<Lang, string[]> = {
 
 type Value = number | string | null;
 
-function quote(s: string, sep: string): string {
+export function quote(s: string, sep: string): string {
   // Spreadsheet formula injection: a text cell starting with = + - @ is shown as text.
   const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
   return safe.includes(sep) || /["\r\n]/.test(safe) || /^\s|\s$/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
-function num(x: number, lang: Lang): string {
+export function num(x: number, lang: Lang): string {
   // Up to 4 decimals, no thousands grouping, no trailing zeros.
   const s = String(Math.round(x * 10_000) / 10_000);
   return lang === 'vi' ? s.replace('.', ',') : s;
@@ -150,6 +151,30 @@ export function renderCsv(bundle: ReportBundle): string {
       row('change', s, k, 'this_month', knownHeadlineValue(r.headline, k), unit);
       row('change', s, k, 'previous_month', r.previous ? knownHeadlineValue(r.previous, k) : null, unit);
     }
+    // Cost estimate (issue 17 point 3): one item per recommendation, its figures as metric rows;
+    // an `insufficient` one has no cost (unknown, not 0). The budget CSV has one row each.
+    r.costs.lines.forEach((l, i) => {
+      const item = String(i + 1);
+      row('cost', s, item, 'host', l.host ?? '');
+      row('cost', s, item, 'recommendation', l.item);
+      row('cost', s, item, 'status', l.status);
+      for (const e of l.evidence) row('cost', s, item, `evidence.${e.key}`, e.value);
+      row('cost', s, item, 'quantity', l.status === 'priced' ? l.quantity : null);
+      row('cost', s, item, 'unit_price', l.unitVnd, 'VND');
+      row('cost', s, item, 'cost', l.status === 'priced' ? l.costVnd : null, 'VND');
+    });
+    for (const i of COST_ITEMS) {
+      row('cost_total', s, i, 'quantity', r.costs.byItem[i].quantity);
+      row('cost_total', s, i, 'cost', r.costs.byItem[i].costVnd, 'VND');
+    }
+    row('cost_total', s, 'all', 'cost', r.costs.totalVnd, 'VND');
+  }
+  if (bundle.sites.length > 1) {
+    for (const i of COST_ITEMS) {
+      row('cost_total', 'all', i, 'quantity', bundle.costs.byItem[i].quantity);
+      row('cost_total', 'all', i, 'cost', bundle.costs.byItem[i].costVnd, 'VND');
+    }
+    row('cost_total', 'all', 'all', 'cost', bundle.costs.totalVnd, 'VND');
   }
   return CSV_BOM + lines.join('\r\n') + '\r\n';
 }

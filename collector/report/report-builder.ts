@@ -9,6 +9,8 @@ import { pcHealth } from './pc-health.js';
 import { freezeCauses } from './freeze-causes.js';
 import type { FreezeDiagnosisParams } from '../diagnosis/freeze-cause.js';
 import { clockLostPcs } from './clock-lost.js';
+import { costEstimate, siteCosts } from './cost-estimate.js';
+import { DEFAULT_COST_RULES, DEFAULT_PRICE_LIST, type CostRules, type PriceList } from './price-list.js';
 import { daysInMonth, localDateStart, monthRange, parseMonth, previousMonth, type ReportMonth } from './report-period.js';
 import {
   DEFAULT_METHOD,
@@ -44,6 +46,10 @@ export interface ReportSources {
   freezeDiagnosis?: FreezeDiagnosisParams | undefined;
   /** Notes about the sources themselves (e.g. a stand-in reader), shown in the report. */
   sourceNotes?: () => string[];
+  /** Unit prices of the cost estimate (`report.prices`; default: the documented placeholders). */
+  prices?: PriceList;
+  /** Evidence thresholds of the cost estimate (`report.costRules`). */
+  costRules?: CostRules;
 }
 
 export interface ReportRequest {
@@ -82,12 +88,14 @@ export function buildReport(req: ReportRequest, src: ReportSources): ReportBundl
   if (req.site === 'all') sites = all;
   else if (all.includes(req.site)) sites = [req.site];
   else throw new UnknownSiteError(req.site);
+  const reports = sites.map((s) => buildSiteReport(s, month, method, src, req.generatedAt ?? null));
   return {
     month: month.id,
     lang: req.lang ?? 'vi',
     generatedAt: req.generatedAt ?? null,
     method,
-    sites: sites.map((s) => buildSiteReport(s, month, method, src, req.generatedAt ?? null)),
+    sites: reports,
+    costs: costEstimate(reports, src.costRules ?? DEFAULT_COST_RULES, src.prices ?? DEFAULT_PRICE_LIST),
   };
 }
 
@@ -334,6 +342,7 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     history: src.history,
     minutes: minuteSource,
     method,
+    costRules: src.costRules ?? DEFAULT_COST_RULES,
     year: month.year,
   });
   if (pcs.some((p) => p.hardware === null)) notes.push('missing_inventory');
@@ -385,5 +394,6 @@ function siteMonth(site: string, month: ReportMonth, method: ReportMethod, src: 
     headline,
     previous: null,
     notes: [...new Set(notes)].sort(),
+    costs: siteCosts({ site, powerCuts, availability, hosts: pcs }, method, src.costRules ?? DEFAULT_COST_RULES, src.prices ?? DEFAULT_PRICE_LIST, month.year),
   };
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CostRulesSchema, PriceListSchema } from './price-list.js';
 
 /**
  * Collector config section `report` (issue 7): the monthly report job. By default it runs
@@ -22,6 +23,10 @@ export const ReportConfigSchema = z
         lang: z.enum(['vi', 'en']).default('vi'),
       })
       .prefault({}),
+    /** Unit prices (VND) of the cost estimate (issue 17 point 3), collector/report/price-list.ts. */
+    prices: PriceListSchema,
+    /** Evidence thresholds of the cost estimate's recommendations. */
+    costRules: CostRulesSchema,
   })
   .prefault({});
 export type ReportConfig = z.output<typeof ReportConfigSchema>;

@@ -1,5 +1,6 @@
 import type { BarChartSpec } from './svg-chart.js';
 import { fmtDate, fmtDateTime, fmtDelta, fmtDuration, fmtMonth, fmtNum, fmtPct } from './report-format.js';
+import { overviewCostBlocks, siteCostBlocks } from './cost-document.js';
 import { comparisonGap, dayCongestionKnown, hourCongestionKnown, knownCount, monthCongestionKnown, pcInsufficient } from './known-figures.js';
 import type { Headline, HeadlineFigure, Lang, ReportBundle, SiteReport } from './report-model.js';
 import { REPORT_TEXTS, type ReportTexts } from './report-text.js';
@@ -86,6 +87,7 @@ export function reportDocument(bundle: ReportBundle): Block[] {
       ]),
     });
   }
+  if (bundle.sites.length > 1) blocks.push(...overviewCostBlocks(bundle, lang));
   for (const s of bundle.sites) blocks.push(...siteBlocks(s, bundle, T, lang));
   return blocks;
 }
@@ -309,8 +311,11 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     });
   }
 
-  // 7. Change vs previous month
-  b.push({ kind: 'heading', level: 3, text: `7. ${T.sections.change}` });
+  // 7. Cost estimate (issue 17 point 3, collector/report/cost-document.ts)
+  b.push(...siteCostBlocks(r, bundle, lang, 7));
+
+  // 8. Change vs previous month
+  b.push({ kind: 'heading', level: 3, text: `8. ${T.sections.change}` });
   const gap = comparisonGap(r);
   if (!r.previous) b.push({ kind: 'para', text: T.change.noPrevious });
   else {
@@ -331,8 +336,8 @@ function siteBlocks(r: SiteReport, bundle: ReportBundle, T: ReportTexts, lang: L
     });
   }
 
-  // 8. Method
-  b.push({ kind: 'heading', level: 3, text: `8. ${T.sections.method}` });
+  // 9. Method
+  b.push({ kind: 'heading', level: 3, text: `9. ${T.sections.method}` });
   b.push({ kind: 'footnotes', items: [...T.footnotes(bundle.method, r.workingHours, r.availability.portals), ...r.notes.map((k) => T.notes[k] ?? k)] });
   return b;
 }

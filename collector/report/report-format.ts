@@ -64,3 +64,12 @@ export function fmtDelta(x: number, decimals: number, lang: Lang): string {
   const s = fmtNum(x, decimals, lang);
   return x > 0 && s !== fmtNum(0, decimals, lang) ? `+${s}` : s;
 }
+
+/**
+ * An amount of đồng as shown (issue 17 point 3): Vietnamese "1.250.000 ₫" (dots between
+ * thousands, the đồng sign after a space), English "1,250,000 VND". Whole đồng.
+ */
+export function fmtVnd(x: number | null, lang: Lang): string {
+  if (x === null || !Number.isFinite(x)) return '–';
+  return lang === 'vi' ? `${fmtNum(Math.round(x), 0, lang)} ₫` : `${fmtNum(Math.round(x), 0, lang)} VND`;
+}

@@ -1,5 +1,7 @@
 import type { WorkingHours } from '../sites/schedule/working-hours.js';
 import type { PcFreezeCauses } from './freeze-causes.js';
+import type { CostEstimate, SiteCosts } from './cost-estimate.js';
+import type { DiskEvidence } from './disk-evidence.js';
 
 /**
  * The monthly infrastructure report as data (issue 7): what the builder computes and every
@@ -167,6 +169,17 @@ export interface PcHealth {
   cpuSaturatedHours: number;
   memSaturatedHours: number;
   disksNearlyFull: Array<{ mount: string; usedPct: number }>;
+  /** Disk health from the month's checks, failing disks first (null: no check, unknown). */
+  diskHealth: DiskEvidence[] | null;
+  /** Working hours with a disk busy ≥ the saturation threshold (null: the agent sends no disk activity). */
+  diskBusyHours: number | null;
+  /**
+   * Share of measured working minutes short of memory (paging or PSI over `report.costRules`),
+   * % (null: the agent sends no memory pressure).
+   */
+  memPressurePct: number | null;
+  /** The PC reported running on battery or back on mains in the month: it has a UPS or a battery. */
+  powerBackup: boolean;
   hardware: Hardware | null;
   score: number;
   scoreItems: ScoreItem[];
@@ -241,6 +254,8 @@ export interface SiteReport {
   previous: Headline | null;
   /** Notes on data quality (truncated reads, hosts without inventory). */
   notes: string[];
+  /** The recommendations priced (issue 17 point 3). */
+  costs: SiteCosts;
 }
 
 export interface ReportBundle {
@@ -250,4 +265,6 @@ export interface ReportBundle {
   generatedAt: number | null;
   method: ReportMethod;
   sites: SiteReport[];
+  /** Prices, rules and the total over every site of the bundle (the province for `all`). */
+  costs: CostEstimate;
 }

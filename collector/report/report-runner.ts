@@ -10,6 +10,7 @@ import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SiteSettings } from '../sites/site-settings.js';
 import type { HistoryRetention } from '../store/sqlite-history.js';
 import { UnknownSiteError } from './report-builder.js';
+import type { CostRules, PriceList } from './price-list.js';
 import type { Lang, ReportBundle } from './report-model.js';
 import type { ReportFormat } from './report-renderers.js';
 import type { ReportService } from './report-service.js';
@@ -77,6 +78,9 @@ export interface ReportWorkerData {
   retention: Partial<HistoryRetention>;
   /** Thresholds of the freeze diagnosis (`diagnosis.freeze`). */
   freezeDiagnosis?: FreezeDiagnosisParams | undefined;
+  /** `report.prices` and `report.costRules` (issue 17 point 3); defaults when absent. */
+  prices?: PriceList;
+  costRules?: CostRules;
 }
 
 export interface WorkerReportRunnerOptions {

@@ -95,7 +95,7 @@ export class ReportService {
   renderBundle(bundle: ReportBundle, format: ReportFormat): RenderedReport {
     const r = REPORT_RENDERERS[format];
     const site = bundle.sites.length === 1 ? bundle.sites[0]!.site : 'all';
-    const stem = bundle.lang === 'vi' ? 'canh-bao-cao' : 'canh-report';
+    const stem = r.stem?.[bundle.lang] ?? (bundle.lang === 'vi' ? 'canh-bao-cao' : 'canh-report');
     return { bundle, body: r.render(bundle), contentType: r.contentType, filename: `${stem}-${site}-${bundle.month}.${r.extension}` };
   }
 }

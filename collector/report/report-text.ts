@@ -5,6 +5,7 @@
 import type { WorkingHours } from '../sites/schedule/working-hours.js';
 import { SCORE_RULES } from './replacement-score.js';
 import type { HeadlineFigure, Lang, OutageItem, PcHealth, ReportMethod } from './report-model.js';
+import { COST_TEXTS } from './cost-text.js';
 import { fmtNum } from './report-format.js';
 
 /**
@@ -248,7 +249,8 @@ const VI: ReportTexts = {
       case 'disk_full':
         return `Ổ đĩa sắp đầy: ${v}`;
       default:
-        return `${key}: ${v}`;
+        // The disk health and pressure criteria (issue 17) are worded with the cost estimate's evidence.
+        return COST_TEXTS[lang].evidence({ key, value }, lang);
     }
   },
   headline: {
@@ -418,7 +420,8 @@ const EN: ReportTexts = {
       case 'disk_full':
         return `disk nearly full: ${v}`;
       default:
-        return `${key}: ${v}`;
+        // The disk health and pressure criteria (issue 17) are worded with the cost estimate's evidence.
+        return COST_TEXTS[lang].evidence({ key, value }, lang);
     }
   },
   headline: {

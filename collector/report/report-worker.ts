@@ -28,6 +28,8 @@ const service = new ReportService({
   outages: new SqliteOutageStore(db),
   sites: siteDirectory(data.sites, data.siteDefaults),
   freezeDiagnosis: data.freezeDiagnosis,
+  ...(data.prices ? { prices: data.prices } : {}),
+  ...(data.costRules ? { costRules: data.costRules } : {}),
 });
 
 serveJobs({ report: (req: ReportRunRequest) => service.run(req) });

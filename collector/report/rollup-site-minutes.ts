@@ -2,7 +2,7 @@ import type { SqliteDatabase } from '../store/sqlite-store.js';
 import type { HistoryReader } from '../store/history.js';
 import { SITE_SERIES_SQL, siteRollupRowsSql } from '../store/sqlite-history.js';
 import { MinuteHistory } from './minute-history.js';
-import { HistorySiteMinutes, MINUTE, siteMinutesOf, type SaturationCount, type SiteMinutes, type SiteMinuteSource } from './site-minutes.js';
+import { HistorySiteMinutes, MINUTE, siteMinutesOf, type SaturationCount, type SaturationMetric, type SiteMinutes, type SiteMinuteSource } from './site-minutes.js';
 
 type Intervals = ReadonlyArray<readonly [number, number]>;
 type Statement = ReturnType<SqliteDatabase['prepare']>;
@@ -37,6 +37,10 @@ export class RollupSiteMinutes implements SiteMinuteSource {
       ),
       keyMax: db.prepare(`SELECT t, key, max(vmax) AS v FROM ${fine} GROUP BY t, key`),
       saturation: db.prepare(`SELECT host, count(*) AS seen, sum(vsum / n >= @threshold) AS sat FROM ${fine} GROUP BY host`),
+      // Several series per PC (disk_busy: one per physical disk): the busiest one each minute.
+      saturationKeyMax: db.prepare(
+        `SELECT host, count(*) AS seen, sum(v >= @threshold) AS sat FROM (SELECT host, t, max(vsum / n) AS v FROM ${fine} GROUP BY host, t) GROUP BY host`,
+      ),
       keys: db.prepare(`SELECT DISTINCT key FROM (${SITE_SERIES_SQL}) ORDER BY key`),
       first1m: db.prepare(`SELECT min(t) AS t FROM ${fine}`),
       first15m: db.prepare(`SELECT min(t) AS t FROM (${siteRollupRowsSql('15m')})`),
@@ -97,14 +101,15 @@ export class RollupSiteMinutes implements SiteMinuteSource {
     return siteMinutesOf(from, n, { rx, loss, latency, probed, answered }, seen.length === portals.length ? portals : seen);
   }
 
-  saturation(site: string, metric: 'cpu' | 'mem', intervals: Intervals, thresholdPct: number): Map<string, SaturationCount> {
+  saturation(site: string, metric: SaturationMetric, intervals: Intervals, threshold: number): Map<string, SaturationCount> {
     if (!this.fineCovers(site, intervals)) {
       this.usedFallback = true;
-      return this.fallback.saturation(site, metric, intervals, thresholdPct);
+      return this.fallback.saturation(site, metric, intervals, threshold);
     }
     const out = new Map<string, SaturationCount>();
+    const stmt = metric === 'disk_busy' ? this.stmts.saturationKeyMax! : this.stmts.saturation!;
     for (const [a, b] of intervals) {
-      for (const r of this.stmts.saturation!.iterate({ site, metric, from: a, to: b, threshold: thresholdPct }) as Iterable<{ host: string; seen: number; sat: number }>) {
+      for (const r of stmt.iterate({ site, metric, from: a, to: b, threshold }) as Iterable<{ host: string; seen: number; sat: number }>) {
         const acc = out.get(r.host) ?? { sat: 0, seen: 0 };
         acc.sat += r.sat;
         acc.seen += r.seen;

@@ -29,13 +29,21 @@ export interface SaturationCount {
 }
 
 /**
+ * Per-PC series whose working minutes at/above a threshold the report counts: CPU and memory
+ * saturation; a disk busy (issue 17: any physical disk of the PC, the busiest one each
+ * minute); memory pressure (PSI `some`, pages swapped/paged per second).
+ */
+export type SaturationMetric = 'cpu' | 'mem' | 'disk_busy' | 'mem_psi' | 'swap_io';
+
+/**
  * Where the report's per-minute figures come from (port): by default the metric history
  * port ({@link HistorySiteMinutes}); the collector's SQLite rollups can answer the same
  * aggregated in SQL (rollup-site-minutes.ts), which reads far fewer rows into JavaScript.
  */
 export interface SiteMinuteSource {
   siteMinutes(site: string, from: number, to: number, intervals: ReadonlyArray<readonly [number, number]>): SiteMinutes;
-  saturation(site: string, metric: 'cpu' | 'mem', intervals: ReadonlyArray<readonly [number, number]>, thresholdPct: number): Map<string, SaturationCount>;
+  /** Per PC: working minutes measured, and those whose 1-minute mean (busiest series of the PC) is ≥ `threshold`. */
+  saturation(site: string, metric: SaturationMetric, intervals: ReadonlyArray<readonly [number, number]>, threshold: number): Map<string, SaturationCount>;
   /** True when part of the figures came from 15-minute buckets (1-minute ones past retention). */
   coarse(): boolean;
 }
@@ -145,15 +153,19 @@ export class HistorySiteMinutes implements SiteMinuteSource {
     return loadSiteMinutes(this.history, site, from, to, intervals);
   }
 
-  saturation(site: string, metric: 'cpu' | 'mem', intervals: ReadonlyArray<readonly [number, number]>, thresholdPct: number): Map<string, SaturationCount> {
-    const out = new Map<string, SaturationCount>();
+  saturation(site: string, metric: SaturationMetric, intervals: ReadonlyArray<readonly [number, number]>, threshold: number): Map<string, SaturationCount> {
+    // Per PC and minute, the busiest of its series (one for cpu/mem, one per physical disk for disk_busy).
+    const perHost = new Map<string, Map<number, number>>();
     for (const s of this.history.series(site, metric, intervals)) {
-      let acc = out.get(s.host);
-      if (!acc) out.set(s.host, (acc = { sat: 0, seen: 0 }));
-      for (const p of s.points) {
-        acc.seen++;
-        if (p.avg >= thresholdPct) acc.sat++;
-      }
+      let byMinute = perHost.get(s.host);
+      if (!byMinute) perHost.set(s.host, (byMinute = new Map()));
+      for (const p of s.points) byMinute.set(p.t, Math.max(byMinute.get(p.t) ?? -Infinity, p.avg));
+    }
+    const out = new Map<string, SaturationCount>();
+    for (const [host, byMinute] of perHost) {
+      let sat = 0;
+      for (const v of byMinute.values()) if (v >= threshold) sat++;
+      out.set(host, { sat, seen: byMinute.size });
     }
     return out;
   }

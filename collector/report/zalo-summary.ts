@@ -1,5 +1,5 @@
 import { knownCongestion } from './known-figures.js';
-import { fmtDuration, fmtMonth, fmtNum, fmtPct } from './report-format.js';
+import { fmtDuration, fmtMonth, fmtNum, fmtPct, fmtVnd } from './report-format.js';
 import type { Lang, OutageSummary, SiteReport } from './report-model.js';
 
 /** Zalo Bot API `sendMessage` text limit (DESIGN "Alerting model"). */
@@ -35,6 +35,8 @@ export function zaloSummary(r: SiteReport, lang: Lang): string {
     `${W.network}: ${cuts(r.networkCuts, false)}`,
     `${W.congestion}: ${congested === null ? W.insufficient : `${fmtNum(congested, 0, lang)} ${W.min}${thin ? W.incomplete : ''}`}`,
     `${W.pcs}: ${pcsLine}`,
+    // The cost estimate (issue 17 point 3), when anything is priced: its evidence is in the e-mail.
+    ...(r.costs.totalVnd > 0 ? [`${W.cost}: ${fmtVnd(r.costs.totalVnd, lang)}`] : []),
     W.footer,
   ];
   const text = lines.join('\n');
@@ -50,6 +52,7 @@ interface Words {
   network: string;
   congestion: string;
   pcs: string;
+  cost: string;
   times: string;
   min: string;
   inWorking: (n: number) => string;
@@ -71,6 +74,7 @@ const WORDS: Record<Lang, Words> = {
     network: '• Mất kết nối mạng',
     congestion: '• Nghẽn mạng giờ làm việc',
     pcs: '• Máy tính',
+    cost: '• Dự toán kinh phí thay thế, nâng cấp (ước tính)',
     times: ' lần',
     min: 'phút',
     inWorking: (n) => `, ${n} lần trong giờ làm việc`,
@@ -90,6 +94,7 @@ const WORDS: Record<Lang, Words> = {
     network: '• Network cuts',
     congestion: '• Congestion in working hours',
     pcs: '• PCs',
+    cost: '• Estimated cost of replacements and upgrades',
     times: '',
     min: 'min',
     inWorking: (n) => `, ${n} in working hours`,

@@ -184,6 +184,17 @@ describe('web board in Chromium', () => {
     } finally {
       await tab.close();
     }
+    // The cost estimate alone (issue 17 point 3), for the budget request: a CSV with its header row.
+    const budget = page.locator('#report-card a.report-link', { hasText: 'Dự toán kinh phí' });
+    const budgetHref = await budget.getAttribute('href');
+    expect(budgetHref).toMatch(new RegExp(`^api/reports\\?site=${SITE}&month=\\d{4}-\\d{2}&format=budget&lang=vi$`));
+    const res = await page.request.get(new URL(budgetHref!, page.url()).toString());
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/^text\/csv/);
+    expect(res.headers()['content-disposition']).toContain('canh-du-toan-');
+    expect((await res.body()).toString('utf8').split('\r\n')[0]).toBe(
+      '\uFEFFMã đơn vị;Đơn vị;Mã máy;Tên máy;Đề xuất;Căn cứ;Số liệu;Số lượng;Đơn giá (đồng);Thành tiền (đồng);Ghi chú',
+    );
   });
 
   it('opens a host: CPU, memory, disk, network and ping charts drawn with data', async () => {

@@ -1,4 +1,4 @@
-import type { SampleMetrics } from '../../contract/schemas.js';
+import type { DiskHealth, SampleMetrics } from '../../contract/schemas.js';
 import type { SqliteDatabase, SqliteStore } from '../../collector/store/sqlite-store.js';
 import type { SqliteOutageStore } from '../../collector/outage/sqlite-outage-store.js';
 import type { OutageEffect } from '../../collector/outage/site-correlator.js';
@@ -38,6 +38,14 @@ export interface GenMetrics {
   /** Portal name → reachable. */
   httpOk: Record<string, boolean>;
   diskPct: number;
+  /** Busy % of the PC's one physical disk (issue 17); absent: an older agent without disk activity. */
+  diskBusyPct?: number;
+  /** Busy % of a second physical disk (`1 D:`), when the PC has one. */
+  diskBusyPct2?: number;
+  /** Pages swapped/paged in + out per second; absent: an older agent without memory pressure. */
+  pagingPs?: number;
+  /** Linux PSI memory `some` % (null: Windows, no PSI). */
+  psiPct?: number | null;
 }
 
 export interface GenSite {
@@ -51,6 +59,10 @@ export interface GenSite {
   hostOutages: Array<{ host: string; cause: 'crash' | 'hang_reset'; start: number; end: number }>;
   freezes: Array<{ host: string; at: number; durationMs: number }>;
   metrics(host: string, t: number, hostIndex: number): GenMetrics;
+  /** `disk_health` checks (issue 17), each stored as the collector's ingest stores it. */
+  diskChecks?: Array<{ host: string; at: number; disks: DiskHealth[] }>;
+  /** `power_source` events: the PC ran on battery/UPS (`battery`) or came back to mains (`ac`). */
+  powerSource?: Array<{ host: string; at: number; source: 'ac' | 'battery' }>;
 }
 
 const GB = 1024 ** 3;
@@ -89,6 +101,17 @@ function sampleMetrics(m: GenMetrics): SampleMetrics {
         totalMs: ok ? m.httpMs : null,
         ...(ok ? {} : { error: 'ETIMEDOUT' }),
       })),
+    ...(m.diskBusyPct === undefined
+      ? {}
+      : {
+          diskio: [
+            { disk: '0 C:', busyPct: m.diskBusyPct, queue: m.diskBusyPct >= 90 ? 4 : 0.2 },
+            ...(m.diskBusyPct2 === undefined ? [] : [{ disk: '1 D:', busyPct: m.diskBusyPct2, queue: 0.2 }]),
+          ],
+        }),
+    ...(m.pagingPs === undefined
+      ? {}
+      : { pressure: { memSomePct: m.psiPct ?? null, memFullPct: m.psiPct ?? null, swapInPs: m.pagingPs / 2, swapOutPs: m.pagingPs / 2, hardFaultsPs: m.pagingPs / 2 } }),
   };
 }
 
@@ -176,6 +199,34 @@ export function fillSite(store: SqliteStore, db: SqliteDatabase, g: GenSite): nu
           start: o.start,
           end: o.end,
           details: { cause: o.cause, uncertaintyMs: 15_000 },
+        });
+      }
+      for (const c of (g.diskChecks ?? []).filter((c) => c.host === h.host)) {
+        store.insertEvent({
+          site: g.site,
+          host: h.host,
+          boot: BOOT,
+          seq: next(h.host),
+          t: c.at,
+          received: c.at,
+          type: 'disk_health',
+          severity: c.disks.some((d) => d.state !== 'ok') ? 'warning' : 'info',
+          message: 'disk_health',
+          details: { disks: c.disks },
+        });
+      }
+      for (const p of (g.powerSource ?? []).filter((p) => p.host === h.host)) {
+        store.insertEvent({
+          site: g.site,
+          host: h.host,
+          boot: BOOT,
+          seq: next(h.host),
+          t: p.at,
+          received: p.at,
+          type: 'power_source',
+          severity: p.source === 'battery' ? 'warning' : 'info',
+          message: p.source,
+          details: { source: p.source },
         });
       }
       for (const f of g.freezes.filter((f) => f.host === h.host)) {

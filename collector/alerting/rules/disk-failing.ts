@@ -28,13 +28,14 @@ type Params = z.output<typeof Params> & CommonParams;
 const STATES = new Set(['ok', 'warning', 'failing', 'standby', 'unavailable']);
 
 /** The `disks` of a stored disk_health event (ingest keeps them in details), shape-checked. */
-function disksOf(details: Record<string, unknown> | undefined): DiskHealth[] {
+export function disksOf(details: Record<string, unknown> | undefined): DiskHealth[] {
   const d = details?.disks;
   if (!Array.isArray(d)) return [];
   return d.filter((x): x is DiskHealth => !!x && typeof x === 'object' && typeof (x as DiskHealth).device === 'string' && STATES.has((x as DiskHealth).state));
 }
 
-const badSectors = (d: DiskHealth): number | undefined =>
+/** Reallocated + pending sectors, undefined when the disk reports neither. */
+export const badSectors = (d: DiskHealth): number | undefined =>
   d.reallocatedSectors === undefined && d.pendingSectors === undefined ? undefined : (d.reallocatedSectors ?? 0) + (d.pendingSectors ?? 0);
 
 export const diskFailing: AlertRule<Params> = {

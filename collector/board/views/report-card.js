@@ -20,7 +20,8 @@ export function reportCard(site) {
   function update() {
     var m = /^\d{4}-\d{2}$/.test(month.value) ? month.value : '';
     links.textContent = '';
-    ['html', 'csv', 'md'].forEach(function (f, i) {
+    // budget: the cost estimate alone, one row per recommendation (issue 17 point 3).
+    ['html', 'csv', 'md', 'budget'].forEach(function (f, i) {
       var q = 'site=' + encodeURIComponent(site) + (m ? '&month=' + m : '') + '&format=' + f + '&lang=' + session.lang;
       if (i) links.appendChild(document.createTextNode(' · '));
       links.appendChild(el('a', { cls: 'report-link', href: 'api/reports?' + q, target: '_blank', rel: 'noopener', text: t('report_' + f) }));

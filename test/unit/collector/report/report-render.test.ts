@@ -128,8 +128,9 @@ describe('Markdown and HTML', () => {
       '### 4. Chất lượng mạng trong giờ cao điểm',
       '### 5. Tình trạng máy tính',
       '### 6. Đề xuất thay thế / nâng cấp thiết bị',
-      '### 7. So sánh với tháng trước',
-      '### 8. Ghi chú về phương pháp tính',
+      '### 7. Dự toán kinh phí thay thế, nâng cấp (ước tính)',
+      '### 8. So sánh với tháng trước',
+      '### 9. Ghi chú về phương pháp tính',
     ]) {
       expect(md).toContain(h);
     }
