@@ -35,6 +35,9 @@ import { enrollmentRoutes } from './enrollment/enrollment-routes.js';
 import { agentConfigRoutes } from './agentconfig/agent-config-routes.js';
 import { AgentConfigService } from './agentconfig/agent-config-service.js';
 import { AgentConfigStore } from './agentconfig/agent-config-store.js';
+import { agentUpdateRoutes, releaseFilesRouter } from './agentupdate/agent-update-routes.js';
+import { AgentUpdateService } from './agentupdate/agent-update-service.js';
+import { AgentUpdateStore } from './agentupdate/agent-update-store.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { installRoutes } from './install/install-routes.js';
@@ -157,6 +160,8 @@ export class Collector {
   readonly packages: PackageCatalog;
   /** Remote agent configuration (issue 16 item 1). */
   readonly agentConfig: AgentConfigService;
+  /** Signed agent self-update (issue 16 item 2). */
+  readonly agentUpdate: AgentUpdateService;
 
   /**
    * Opens the database (unless `deps.db` is given), prepares the credential and token
@@ -273,6 +278,17 @@ export class Collector {
       clock,
       log: log.child({ module: 'agent-config' }),
     }));
+    // Signed agent updates (issue 16 item 2), offered through the same broker.
+    const agentUpdateStore = new AgentUpdateStore(db);
+    const agentUpdate = (this.agentUpdate = new AgentUpdateService({
+      store: agentUpdateStore,
+      hosts: store,
+      sites,
+      publisher: { publishConfig: (topic, payload) => (this.broker ?? this.subscriber)?.publishConfig(topic, payload) ?? false },
+      clock,
+      log: log.child({ module: 'agent-update' }),
+      pollMs: config.agentUpdate.pollSeconds * 1000,
+    }));
     // Every freshly stored message goes to each of these, in order. Points are queued
     // before start() (the writer holds them until its spool is open).
     const storedListeners: StoredListener[] = [
@@ -281,6 +297,7 @@ export class Collector {
       ...(alerting ? [(msg: StoredMessage) => alerting.onStored(msg)] : []),
       (msg) => webChecks.onStored(msg),
       (msg) => agentConfig.onStored(msg),
+      (msg) => agentUpdate.onStored(msg),
       (msg) => stream.fromStored(msg),
     ];
     const ingest = (this.ingest = new Ingest({
@@ -340,7 +357,10 @@ export class Collector {
         clock,
         log: log.child({ module: 'subscriber' }),
         metrics,
-        onConnect: () => void agentConfig.republishAll(),
+        onConnect: () => {
+          void agentConfig.republishAll();
+          void agentUpdate.republishAll();
+        },
       });
     }
 
@@ -381,6 +401,7 @@ export class Collector {
       reportsRoutes(reports, { timezone: defaultTimezone }),
       rulesRoutes({ params: config.alerting.rules }),
       agentConfigRoutes({ store: agentConfigStore, service: agentConfig }),
+      agentUpdateRoutes({ store: agentUpdateStore, service: agentUpdate, hosts: store }),
     ];
     // Site enrolment and agent packages (issue 15).
     const enrollment = (this.enrollment = new EnrollmentStore(db));
@@ -415,7 +436,10 @@ export class Collector {
       }),
     );
     this.http = new HttpServer({
-      routes: [{ path: '/install', router: installRoutes(packages, httpLog) }],
+      routes: [
+        { path: '/install/releases', router: releaseFilesRouter(agentUpdateStore, config.dataDir, httpLog) },
+        { path: '/install', router: installRoutes(packages, httpLog) },
+      ],
       host: config.http.host,
       port: config.http.port,
       tls: config.http.tls,
@@ -454,6 +478,7 @@ export class Collector {
     }
     // The embedded broker starts without retained messages: each PC's last one is published again, unchanged.
     void this.agentConfig.start();
+    void this.agentUpdate.start();
     await this.alerting?.start();
     this.reports.runner.start?.();
     await this.http.start();
@@ -481,6 +506,7 @@ export class Collector {
     // arrives after this is dropped unacked (the agents send it again to the next run).
     this.commit.stop();
     this.agentConfig.stop();
+    this.agentUpdate.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();

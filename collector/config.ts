@@ -157,6 +157,13 @@ export const CollectorConfigSchema = z.object({
       packagesDir: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** Signed agent self-update (issue 16 item 2): releases in `<dataDir>/releases`, `canh release`. */
+  agentUpdate: z
+    .object({
+      /** How often the rollout is evaluated (offers made, stages advanced). */
+      pollSeconds: z.number().min(0.5).max(3600).default(30),
+    })
+    .prefault({}),
   /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
   history: z
     .object({

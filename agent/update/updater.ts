@@ -101,7 +101,7 @@ export class Updater {
   }
 
   private async handle(payload: Buffer): Promise<void> {
-    if (this.stopped || this.busy) return;
+    if (this.stopped || this.busy || payload.length === 0) return; // empty: the collector withdrew its offer
     const { config, clock, log, running } = this.deps;
     const offer = decodeUpdateOffer(payload);
     if (typeof offer === 'string') {
