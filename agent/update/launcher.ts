@@ -83,8 +83,9 @@ function armTrialTimer(o: LaunchOptions, version: string): void {
       process.on('exit', () => {
         process.exitCode = EXIT_RESTART;
       });
+      // A version that does not handle SIGTERM (or hangs) is not waited for: the outbox is on disk.
+      if (process.listenerCount('SIGTERM') === 0) process.exit(EXIT_RESTART);
       process.emit('SIGTERM', 'SIGTERM');
-      // A version that ignores SIGTERM (or hangs) is not waited for: the outbox is on disk.
       o.clock.setTimeout(() => process.exit(EXIT_RESTART), 20_000);
     })().catch((err: unknown) => o.log.error({ err: (err as Error).message }, 'trial check failed'));
   }, o.trialSeconds * 1000);

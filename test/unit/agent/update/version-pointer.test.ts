@@ -46,7 +46,10 @@ describe('launch decision (what runs at a start)', () => {
 
   it('a trial timeout rolls back only a version still on trial', () => {
     const p: VersionPointer = { version: '1.1.0', previous: null, trial: { version: '1.1.0', seq: 2, starts: 1, at: NOW } };
-    expect(rollbackOnTimeout(p, '1.0.0', 300, NOW)).toMatchObject({ version: null, report: { state: 'rolled_back', from: '1.1.0', version: '1.0.0', reason: expect.stringMatching(/300 s/) } });
+    expect(rollbackOnTimeout(p, '1.0.0', 300, NOW)).toMatchObject({
+      version: null,
+      report: { state: 'rolled_back', from: '1.1.0', version: '1.0.0', reason: expect.stringMatching(/300 s/) },
+    });
     expect(rollbackOnTimeout({ version: '1.1.0', previous: null }, '1.0.0', 300, NOW)).toBeUndefined();
   });
 });
