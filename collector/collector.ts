@@ -431,7 +431,7 @@ export class Collector {
           const host = requestHostname(req.headers.host);
           const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
           const collectorUrl = config.enrollment.publicUrl ?? `http://${host ?? req.socket.localAddress ?? '127.0.0.1'}${port ? `:${port}` : ''}`;
-          return pasteCommands({ collectorUrl, site, token, linux, windows });
+          return pasteCommands({ collectorUrl, site, token, linux, windows, updateKey: config.agentUpdate.publicKey });
         },
       }),
     );
