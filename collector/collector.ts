@@ -391,6 +391,16 @@ export class Collector {
           const report = agentConfigStore.report(site, host) ?? null;
           return published || report ? { version: published?.version ?? null, report } : null;
         },
+        agentUpdate: (site, host) => {
+          const o = agentUpdateStore.offer(site, host);
+          const r = agentUpdateStore.report(site, host);
+          return o || r
+            ? {
+                offer: o ? { version: o.version, seq: o.seq, offeredAt: o.offeredAt } : null,
+                report: r ? { state: r.state, version: r.version, from: r.from, reason: r.reason, at: r.at } : null,
+              }
+            : null;
+        },
       }),
       historyRoutes(history),
       eventsRoutes(new SqliteEventQuery(db)),
