@@ -111,7 +111,13 @@ export class AgentUpdateService {
     const reports = new Map(store.reports().map((r) => [`${r.site}/${r.host}`, r]));
     const fleet: RolloutHost[] = hosts.listHosts().map((h) => {
       const rep = reports.get(`${h.site}/${h.host}`);
-      return { site: h.site, host: h.host, online: h.state === 'online', agentVersion: h.agentVersion, report: rep ? { state: rep.state, version: rep.version } : undefined };
+      return {
+        site: h.site,
+        host: h.host,
+        online: h.state === 'online',
+        agentVersion: h.agentVersion,
+        report: rep ? { state: rep.state, version: rep.version, from: rep.from } : undefined,
+      };
     });
     const plan = planRollout(rollout, fleet);
     const offers = new Map(store.offers().map((o) => [`${o.site}/${o.host}`, o]));

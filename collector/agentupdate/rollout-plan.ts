@@ -27,8 +27,8 @@ export interface RolloutHost {
   online: boolean;
   /** The agent version its last status named. */
   agentVersion: string | null;
-  /** Its last update report about this rollout's version, if any. */
-  report?: { state: string; version: string } | undefined;
+  /** Its last update report: `version` the one refused, or (rolled_back) the one gone back to, `from` the one left. */
+  report?: { state: string; version: string; from: string } | undefined;
 }
 
 export interface StageProgress {
@@ -53,7 +53,6 @@ export interface RolloutPlan {
 }
 
 const key = (h: { site: string; host: string }) => `${h.site}/${h.host}`;
-const FAILED = new Set(['refused', 'rolled_back']);
 
 /** Order of the PCs for picking the first stage (stable for one version). */
 function pickOrder(version: string, k: string): string {
@@ -72,7 +71,11 @@ export function planRollout(r: Rollout, hosts: readonly RolloutHost[]): RolloutP
   for (const h of hosts) if (sites.has(h.site)) firstStage.add(key(h));
   for (const h of byPick.slice(0, count)) firstStage.add(key(h));
   const updated = (h: RolloutHost) => h.agentVersion === r.version;
-  const failed = (h: RolloutHost) => !updated(h) && h.report !== undefined && h.report.version === r.version && FAILED.has(h.report.state);
+  // A refusal names the version refused; a rollback names the version gone back to, and `from` the one that failed.
+  const failed = (h: RolloutHost) =>
+    !updated(h) &&
+    h.report !== undefined &&
+    ((h.report.state === 'refused' && h.report.version === r.version) || (h.report.state === 'rolled_back' && h.report.from === r.version));
   const progress = (list: RolloutHost[]): StageProgress => ({ total: list.length, updated: list.filter(updated).length, failed: list.filter(failed).length });
   const first = hosts.filter((h) => firstStage.has(key(h)));
   const rest = hosts.filter((h) => !firstStage.has(key(h)));

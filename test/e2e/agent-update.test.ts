@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, copyFileSync, readFileSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { addCredential, runCanhSync } from '../helpers/processes.js';
@@ -20,6 +21,7 @@ const NIGHT = 'xa-dem'; // never working hours: offers go out at once
 const DAY = 'xa-ngay'; // always working hours: nothing unless forced
 const ALL_DAY = Object.fromEntries(['1', '2', '3', '4', '5', '6', '7'].map((d) => [d, [['00:00', '24:00']]]));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CHROMIUM = '/usr/bin/chromium';
 
 interface UpdateAnswer {
   rollout: { version: string; stage: number; halted: string | null; first: { total: number; updated: number; failed: number } } | null;
@@ -176,5 +178,35 @@ describe('signed agent self-update end to end', () => {
     // Switched, restarted into 9.0.1 (which never connected), restarted back into 9.0.0.
     expect(a.runs.length).toBeGreaterThanOrEqual(before + 2);
     expect(a.current().proc.exitCode).toBeNull();
-  }, 80_000);
+    // The board says it, in Vietnamese: on the PC page and on the Updates page (rollout halted).
+    await waitFor(async () => (await hostOf('pc-2')).report?.state === 'rolled_back', { timeoutMs: 30_000, what: 'pc-2 rolled back too' });
+    await waitFor(async () => (await status()).rollout?.first.failed === 2, { timeoutMs: 10_000, what: 'rollout halted by both' });
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'vi-VN' })).newPage();
+      await page.goto(`http://127.0.0.1:${dep.httpPort}/`);
+      await page.waitForSelector('#login-form');
+      await page.fill('#token', dep.apiToken());
+      await page.click('#login-submit');
+      await page.waitForFunction(() => document.getElementById('view')?.getAttribute('data-view') !== 'login');
+      await page.goto(`http://127.0.0.1:${dep.httpPort}/#/host/${NIGHT}/pc-1/1h`);
+      await page.waitForSelector('#host-update');
+      expect(await page.textContent('#host-update')).toMatch(/^9\.0\.1 → 9\.0\.0 — phiên bản mới không chạy được, đã tự quay lại: version 9\.0\.1 did not connect/);
+      expect(await page.getAttribute('#host-update', 'class')).toBe('warn');
+      await page.goto(`http://127.0.0.1:${dep.httpPort}/#/updates`);
+      await page.waitForSelector('#rollout-stage');
+      expect(await page.textContent('#rollout-version')).toBe('9.0.1 — cả trong giờ làm việc (force)');
+      expect(await page.textContent('#rollout-stage')).toBe('đã dừng: 2 máy từ chối hoặc tự quay lại phiên bản này');
+      expect(await page.textContent('#rollout-first')).toBe('0 / 2 — 2 lỗi');
+      const rows = await page.$$eval('table.update-hosts tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          [NIGHT, expect.any(String), '9.0.0', expect.stringMatching(/^9\.0\.1 → 9\.0\.0 — phiên bản mới không chạy được/)],
+          [DAY, expect.any(String), '9.0.0', '9.0.0 — đã cập nhật'],
+        ]),
+      );
+    } finally {
+      await browser.close();
+    }
+  }, 100_000);
 });

@@ -35,7 +35,11 @@ export function updatesView(root) {
             el('dt', { text: t('rolloutVersion') }),
             el('dd', { id: 'rollout-version', text: r.version + (r.force ? ' — ' + t('rolloutForced') : ' — ' + t('rolloutOffHours')) }),
             el('dt', { text: t('rolloutStage') }),
-            el('dd', { id: 'rollout-stage', cls: r.halted ? 'warn' : '', text: r.halted ? t('rolloutHalted') + ': ' + r.halted : t('rolloutStage' + r.stage) }),
+            el('dd', {
+              id: 'rollout-stage',
+              cls: r.halted ? 'warn' : '',
+              text: r.halted ? t('rolloutHalted') + ': ' + (r.first.failed + r.rest.failed) + ' ' + t('rolloutFailedPcs') : t('rolloutStage' + r.stage),
+            }),
             el('dt', { text: t('rolloutFirst') }),
             el('dd', { id: 'rollout-first', text: stage(r.first) }),
             el('dt', { text: t('rolloutRest') }),

@@ -46,9 +46,14 @@ describe('staged rollout plan', () => {
     const hosts = fleet(10);
     const r = { version: '1.1.0', share: 0.3, sites: [] };
     const firstHost = hosts.find((h) => planRollout(r, hosts).firstStage.has(k(h)))!;
-    firstHost.report = { state: 'rolled_back', version: '1.0.5' };
+    firstHost.report = { state: 'rolled_back', version: '1.0.0', from: '1.0.5' };
     expect(planRollout(r, hosts).halted).toBeNull();
-    firstHost.report = { state: 'rolled_back', version: '1.1.0' };
+    firstHost.report = { state: 'refused', version: '1.0.5', from: '1.0.0' };
+    expect(planRollout(r, hosts).halted).toBeNull();
+    // A rollback names the version gone back to; `from` is the one that failed.
+    firstHost.report = { state: 'rolled_back', version: '1.0.0', from: '1.1.0' };
+    expect(planRollout(r, hosts).halted).toMatch(/1 PC/);
+    firstHost.report = { state: 'refused', version: '1.1.0', from: '1.0.0' };
     const p = planRollout(r, hosts);
     expect(p.halted).toMatch(/1 PC\(s\) refused or rolled back version 1.1.0/);
     expect(p.eligible).toEqual([]);
