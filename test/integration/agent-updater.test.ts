@@ -143,6 +143,19 @@ describe('agent updater', () => {
     expect(t.restarts()).toBe(0);
   });
 
+  it('does not start an offer whose window has passed (the working hours began): nothing downloaded, nothing remembered', async () => {
+    const t = makeUpdater({ publicKey: PUBLIC });
+    await t.u.start();
+    const late = JSON.parse(offer(1, '1.5.0', pack('1.5.0')).toString()) as Record<string, unknown>;
+    const before = served;
+    t.u.onOffer(Buffer.from(JSON.stringify({ ...late, until: Date.now() - 1000 })));
+    await new Promise((r) => setTimeout(r, 300));
+    await t.u.stop();
+    expect(t.reports).toEqual([]);
+    expect(served).toBe(before);
+    expect(existsSync(join(t.stateDir, 'versions/current.json'))).toBe(false);
+  });
+
   it('skips (and says so once) while the disk is nearly full; tries again at the next delivery', async () => {
     const t = makeUpdater({ publicKey: PUBLIC, minFreeBytes: 1_000_000 }, 500_000);
     await t.u.start();
