@@ -139,7 +139,9 @@ export function decodeUpdateOffer(payload: Uint8Array | string): UpdateOffer | s
   if (problem) return problem;
   if (typeof o.signature !== 'string' || o.signature.length > 200) return 'signature must be base64';
   if (typeof o.keyId !== 'string' || !/^[0-9a-f]{0,64}$/.test(o.keyId)) return 'keyId must be hex';
-  if (typeof o.path !== 'string' || !/^\/[A-Za-z0-9._/-]{1,300}$/.test(o.path) || o.path.includes('..')) return 'path must be an absolute URL path';
+  // A path on the collector only: never `..`, never `//host/…` (another server, protocol-relative).
+  if (typeof o.path !== 'string' || !/^\/[A-Za-z0-9._-][A-Za-z0-9._/-]{0,299}$/.test(o.path) || o.path.includes('..') || o.path.includes('//'))
+    return 'path must be an absolute URL path on the collector';
   if (o.until !== null && (typeof o.until !== 'number' || !Number.isFinite(o.until))) return 'until must be a time or null';
   const mf = o.manifest as ReleaseManifest;
   return {

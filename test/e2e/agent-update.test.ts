@@ -5,7 +5,7 @@
  * `canh release` CLI: a real next version (the agent bundled again with another version),
  * a version that cannot connect, and one signed with another key.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
-import { addCredential, runCanhSync } from '../helpers/processes.js';
+import { addCredential, CLI, runCanhSync } from '../helpers/processes.js';
 import { superviseAgent, type SupervisedAgent } from '../helpers/supervised-agent.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -45,6 +45,15 @@ function pack(dir: string, version: string, fill: (top: string) => void): string
   return out;
 }
 
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: { ...process.env, ...env }, encoding: 'utf8' }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${cmd} ${args.join(' ')} failed: ${stderr || err.message}`)) : resolve(stdout),
+    );
+  });
+}
+const canhAsync = (args: string[]) => run(process.execPath, [CLI, ...args]);
+
 function canh(args: string[]): string {
   const r = runCanhSync(args);
   if (r.status !== 0) throw new Error(`canh ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
@@ -65,36 +74,39 @@ describe('signed agent self-update end to end', () => {
   beforeAll(async () => {
     dep = await createDeployment('canh-e2e-update-');
     work = mkdtempSync(join(tmpdir(), 'canh-e2e-release-'));
-    // The release key, and a second one that is not pinned anywhere.
-    publicKey = (JSON.parse(canh(['release', 'keygen', '--out', join(work, 'release.key'), '--json'])) as { publicKey: string }).publicKey;
-    canh(['release', 'keygen', '--out', join(work, 'other.key'), '--json']);
-    // 9.0.0: the agent bundled again with another version.
+    // In parallel (a loaded test machine): the collector, the keys (the release key and one
+    // that is not pinned anywhere), 9.0.0 (the agent bundled again with another version).
     const bundle = join(work, 'bundle-9.0.0');
-    execFileSync(process.execPath, [join(ROOT, 'scripts/bundle-agent.mjs')], {
-      env: { ...process.env, CANH_BUNDLE_VERSION: '9.0.0', CANH_BUNDLE_OUTDIR: bundle },
-      stdio: 'ignore',
-    });
+    const [keygen] = await Promise.all([
+      canhAsync(['release', 'keygen', '--out', join(work, 'release.key'), '--json']),
+      canhAsync(['release', 'keygen', '--out', join(work, 'other.key'), '--json']),
+      run(process.execPath, [join(ROOT, 'scripts/bundle-agent.mjs')], { CANH_BUNDLE_VERSION: '9.0.0', CANH_BUNDLE_OUTDIR: bundle }),
+      dep.startCollector({
+        CANH_COLLECTOR__AGENT_UPDATE__POLL_SECONDS: '1',
+        CANH_COLLECTOR__SITES: JSON.stringify({ [NIGHT]: { workingHours: { days: {} } }, [DAY]: { workingHours: { days: ALL_DAY } } }),
+      }),
+    ]);
+    publicKey = (JSON.parse(keygen) as { publicKey: string }).publicKey;
     const good = pack(work, '9.0.0', (top) => {
       for (const f of readdirSync(bundle)) if (f.endsWith('.mjs')) copyFileSync(join(bundle, f), join(top, f));
     });
     // 9.0.1: starts, never connects (a broken build).
     const broken = pack(work, '9.0.1', (top) => writeFileSync(join(top, 'canh-agent.mjs'), 'setInterval(() => {}, 1000);\n'));
+    // 9.0.3: exits with an error at every start (a crash), after loading.
+    const crashing = pack(work, '9.0.3', (top) => writeFileSync(join(top, 'canh-agent.mjs'), 'setTimeout(() => process.exit(1), 200);\n'));
     // 9.0.2: a real bundle, signed with a key the PCs do not trust.
     const badsig = pack(work, '9.0.2', (top) => {
       for (const f of readdirSync(bundle)) if (f.endsWith('.mjs')) copyFileSync(join(bundle, f), join(top, f));
     });
-    await dep.startCollector({
-      CANH_COLLECTOR__AGENT_UPDATE__POLL_SECONDS: '1',
-      CANH_COLLECTOR__SITES: JSON.stringify({ [NIGHT]: { workingHours: { days: {} } }, [DAY]: { workingHours: { days: ALL_DAY } } }),
-    });
-    for (const [file, version, key] of [
+    const releases = [
       [good, '9.0.0', 'release.key'],
       [broken, '9.0.1', 'release.key'],
+      [crashing, '9.0.3', 'release.key'],
       [badsig, '9.0.2', 'other.key'],
-    ] as const) {
-      canh(['release', 'sign', '--key', join(work, key), '--version', version, file]);
-      canh(['release', 'publish', file, '--data-dir', dep.dataDir]);
-    }
+    ] as const;
+    await Promise.all(releases.map(([file, version, key]) => canhAsync(['release', 'sign', '--key', join(work, key), '--version', version, file])));
+    // One store writer at a time, as an admin types them.
+    for (const [file] of releases) await canhAsync(['release', 'publish', file, '--data-dir', dep.dataDir]);
     for (const [site, host] of [
       [NIGHT, 'pc-1'],
       [NIGHT, 'pc-2'],
@@ -136,8 +148,8 @@ describe('signed agent self-update end to end', () => {
       await waitFor(async () => (await hostOf(host)).report?.state === 'applied', { timeoutMs: 20_000, what: `${host} applied report` });
       expect((await hostOf(host)).report).toMatchObject({ state: 'applied', version: '9.0.0', from: 'installed' });
     }
-    // pc-3: the second stage, in a site inside its working hours: not offered.
-    await new Promise((r) => setTimeout(r, 4000));
+    // pc-3: the second stage, in a site inside its working hours: not offered (3 evaluations).
+    await new Promise((r) => setTimeout(r, 3000));
     let s = await status();
     expect(s.rollout).toMatchObject({ version: '9.0.0', stage: 2, halted: null, first: { total: 2, updated: 2, failed: 0 } });
     expect(s.hosts.find((h) => h.host === 'pc-3')).toMatchObject({ agentVersion: '0.1.0', offer: null });
@@ -209,4 +221,18 @@ describe('signed agent self-update end to end', () => {
       await browser.close();
     }
   }, 100_000);
+
+  it('rolls back a new version that crashes at every start, at the start after its second one', async () => {
+    const a = agents.get('pc-1')!;
+    const exitsBefore = a.exits.length;
+    target('9.0.3', '--share', '0', '--sites', NIGHT, '--force');
+    await waitFor(async () => (await hostOf('pc-1')).report?.from === '9.0.3', { timeoutMs: 40_000, what: 'pc-1 report about 9.0.3' });
+    const pc1 = await hostOf('pc-1');
+    expect(pc1.report).toMatchObject({ state: 'rolled_back', version: '9.0.0', from: '9.0.3' });
+    expect(pc1.report!.reason).toMatch(/did not connect and get a collector acknowledgement in 2 starts/);
+    // Exit 3 (the switch), then two crashes (exit 1) of 9.0.3, then 9.0.0 again, running.
+    expect(a.exits.slice(exitsBefore)).toEqual([3, 1, 1]);
+    expect(a.current().proc.exitCode).toBeNull();
+    expect(JSON.parse(readFileSync(join(stateDirs.get('pc-1')!, 'versions', 'current.json'), 'utf8'))).toMatchObject({ version: '9.0.0' });
+  }, 60_000);
 });

@@ -78,6 +78,8 @@ describe('manifest and offer validation', () => {
     expect(decodeUpdateOffer('{')).toBe('not JSON');
     expect(decodeUpdateOffer(JSON.stringify({ ...offer, path: '/../etc/passwd' }))).toMatch(/path/);
     expect(decodeUpdateOffer(JSON.stringify({ ...offer, path: 'http://elsewhere/x' }))).toMatch(/path/);
+    expect(decodeUpdateOffer(JSON.stringify({ ...offer, path: '//elsewhere/x.tar.gz' }))).toMatch(/path/);
+    expect(decodeUpdateOffer(JSON.stringify({ ...offer, path: '/install//x' }))).toMatch(/path/);
     expect(decodeUpdateOffer(JSON.stringify({ ...offer, seq: -1 }))).toMatch(/seq/);
     expect(decodeUpdateOffer(JSON.stringify({ ...offer, v: 99 }))).toMatch(/contract version/);
     expect(decodeUpdateOffer('x'.repeat(20_000))).toBe('message too large');
