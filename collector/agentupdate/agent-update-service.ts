@@ -63,6 +63,8 @@ export class AgentUpdateService {
 
   async start(): Promise<void> {
     this.timer = this.deps.clock.setInterval(() => void this.evaluate(), this.deps.pollMs ?? 30_000);
+    // Stopped while this collector was down (CLI): an external broker may still hold the offers.
+    if (!this.deps.store.rollout()) await this.withdrawAll();
     await this.republishAll();
     await this.evaluate();
   }

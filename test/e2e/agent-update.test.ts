@@ -205,7 +205,8 @@ describe('signed agent self-update end to end', () => {
       await page.waitForSelector('#host-update');
       expect(await page.textContent('#host-update')).toMatch(/^9\.0\.1 → 9\.0\.0 — phiên bản mới không chạy được, đã tự quay lại: version 9\.0\.1 did not connect/);
       expect(await page.getAttribute('#host-update', 'class')).toBe('warn');
-      await page.goto(`http://127.0.0.1:${dep.httpPort}/#/updates`);
+      expect(await page.textContent('#nav-updates')).toBe('Cập nhật');
+      await page.click('#nav-updates');
       await page.waitForSelector('#rollout-stage');
       expect(await page.textContent('#rollout-version')).toBe('9.0.1 — cả trong giờ làm việc (force)');
       expect(await page.textContent('#rollout-stage')).toBe('đã dừng: 2 máy từ chối hoặc tự quay lại phiên bản này');
