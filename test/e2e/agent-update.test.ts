@@ -211,7 +211,7 @@ describe('signed agent self-update end to end', () => {
       expect(await page.textContent('#rollout-version')).toBe('9.0.1 — cả trong giờ làm việc (force)');
       expect(await page.textContent('#rollout-stage')).toBe('đã dừng: 2 máy từ chối hoặc tự quay lại phiên bản này');
       expect(await page.textContent('#rollout-first')).toBe('0 / 2 — 2 lỗi');
-      const rows = await page.$$eval('table.update-hosts tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      const rows = await page.$$eval('table.update-hosts tbody tr', (trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent)));
       expect(rows).toEqual(
         expect.arrayContaining([
           [NIGHT, expect.any(String), '9.0.0', expect.stringMatching(/^9\.0\.1 → 9\.0\.0 — phiên bản mới không chạy được/)],
