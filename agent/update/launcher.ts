@@ -7,11 +7,17 @@ import { decideLaunch, readPointer, rollbackOnTimeout, stagedEntry, stagedExists
 const EXIT_RESTART = 3;
 const LAUNCHED = Symbol.for('canh.agent.launched');
 const ARGV = Symbol.for('canh.agent.argv');
-type Globals = typeof globalThis & { [LAUNCHED]?: string; [ARGV]?: string[] };
+const INSTALLED = Symbol.for('canh.agent.installed');
+type Globals = typeof globalThis & { [LAUNCHED]?: string; [ARGV]?: string[]; [INSTALLED]?: string };
 
 /** True inside a staged version the launcher started (its own launcher step is skipped). */
 export function launchedByLauncher(): boolean {
   return typeof (globalThis as Globals)[LAUNCHED] === 'string';
+}
+
+/** The version of the installed code that launched this one (undefined: this is the installed code). */
+export function installedVersion(): string | undefined {
+  return (globalThis as Globals)[INSTALLED];
 }
 
 /** The agent's arguments as the launcher received them (a staged bundle imported from `canh agent` sees `agent` in argv). */
@@ -53,6 +59,7 @@ export async function launchStaged(o: LaunchOptions): Promise<boolean> {
   if (d.trial) armTrialTimer(o, version);
   (globalThis as Globals)[LAUNCHED] = version;
   (globalThis as Globals)[ARGV] = o.argv;
+  (globalThis as Globals)[INSTALLED] = o.installed;
   o.log.info({ version, installed: o.installed, trial: d.trial }, 'starting the staged agent version');
   try {
     await import(pathToFileURL(stagedEntry(o.stateDir, version)).href);

@@ -6,7 +6,7 @@ import type { Clock } from '../../common/clock.js';
 import { decodePublicKey, decodeUpdateOffer, verifyManifest, type UpdateOffer, type UpdateState } from '../../contract/agent-update.js';
 import type { AgentConfig } from '../config.js';
 import { download } from './download.js';
-import { launchedByLauncher } from './launcher.js';
+import { installedVersion, launchedByLauncher } from './launcher.js';
 import { unpackTarGz } from './package-unpack.js';
 import { ENTRY_FILE, readPointer, versionDir, versionsDir, writePointer, type PendingReport, type VersionPointer } from './version-pointer.js';
 
@@ -74,7 +74,8 @@ export class Updater {
     this.chain = this.chain.then(async () => {
       const cur = await readPointer(this.deps.config.stateDir);
       if (!cur.trial || cur.trial.version !== this.deps.running) return;
-      const report: PendingReport = { state: 'applied', version: this.deps.running, from: cur.previous ?? 'installed', seq: cur.trial.seq, at: this.deps.clock.now() };
+      const from = cur.previous ?? installedVersion() ?? 'installed';
+      const report: PendingReport = { state: 'applied', version: this.deps.running, from, seq: cur.trial.seq, at: this.deps.clock.now() };
       const next: VersionPointer = { version: cur.version, previous: cur.previous, lastSeq: cur.lastSeq, report };
       await writePointer(this.deps.config.stateDir, next);
       this.pointer = next;

@@ -146,7 +146,7 @@ describe('signed agent self-update end to end', () => {
       expect(a.exits[0]).toBe(3); // restarted through the service manager
       expect(a.logs().some((l) => l.msg === 'starting the staged agent version' && l.version === '9.0.0')).toBe(true);
       await waitFor(async () => (await hostOf(host)).report?.state === 'applied', { timeoutMs: 20_000, what: `${host} applied report` });
-      expect((await hostOf(host)).report).toMatchObject({ state: 'applied', version: '9.0.0', from: 'installed' });
+      expect((await hostOf(host)).report).toMatchObject({ state: 'applied', version: '9.0.0', from: '0.1.0' });
     }
     // pc-3: the second stage, in a site inside its working hours: not offered (3 evaluations).
     await new Promise((r) => setTimeout(r, 3000));
