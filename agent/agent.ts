@@ -12,6 +12,7 @@ import { changedKeys, LIVE_REMOTE_KEYS, mergeRemoteConfig, type AgentConfig } fr
 import { createDiskHealthReader, type DiskHealthReader } from './disk-health/disk-health-reader.js';
 import { DiskHealthMonitor } from './disk-health/disk-health-monitor.js';
 import { RemoteConfigState } from './remote-config.js';
+import { Updater, type UpdateReport } from './update/updater.js';
 import { decodeConfigMessage, type ConfigReportState } from '../contract/agent-config.js';
 import { FreezeDetector } from './outages/freeze-detector.js';
 import { NetworkCutDetector } from './outages/network-cut-detector.js';
@@ -63,6 +64,7 @@ export class Agent {
   private readonly outbox: Outbox;
   private readonly publisher: Publisher;
   private sampler: Sampler;
+  private readonly updater: Updater;
   private readonly local: AgentConfig;
   private readonly remoteState: RemoteConfigState;
   private remoteChain: Promise<void> = Promise.resolve();
@@ -117,7 +119,21 @@ export class Agent {
       status: (state) => this.statusMessage(state),
       onLink: (connected) => this.networkCut?.onLink(connected),
       onConfig: (payload) => this.onRemoteConfig(payload),
+      onUpdate: (payload) => this.updater.onOffer(payload),
+      onCollectorAck: () => this.updater.onCollectorAck(),
       ...(deps.connect ? { connect: deps.connect } : {}),
+    });
+    this.updater = new Updater({
+      config,
+      running: VERSION,
+      clock: this.clock,
+      log: log.child({ module: 'update' }),
+      report: (r) => this.reportUpdate(r),
+      restart: () => {
+        if (this.restarting || this.stopped) return;
+        this.restarting = true;
+        this.deps.onRestart?.();
+      },
     });
     const emit = (ev: AgentEvent) => this.emit(ev);
     if (config.outage.enabled) {
@@ -256,6 +272,17 @@ export class Agent {
     });
   }
 
+  private reportUpdate(r: UpdateReport): void {
+    const bad = r.state === 'refused' || r.state === 'rolled_back' || r.state === 'skipped';
+    const what = r.state === 'rolled_back' ? `agent update ${r.from} rolled back to ${r.version}` : `agent update ${r.version}: ${r.state}`;
+    this.emit({
+      type: 'update',
+      severity: r.state === 'refused' || r.state === 'rolled_back' ? 'warning' : 'info',
+      message: `${what}${bad && r.reason ? `: ${r.reason}` : ''}`.slice(0, 1024),
+      details: { state: r.state, version: r.version, from: r.from, seq: r.seq, ...(r.reason !== undefined ? { reason: r.reason.slice(0, 1000) } : {}) },
+    });
+  }
+
   /** The configuration running now (the local file with the applied remote part on top). */
   currentConfig(): AgentConfig {
     return this.config;
@@ -346,6 +373,8 @@ export class Agent {
     // Before anything else writes a heartbeat: the previous run's one is read first.
     await this.outage?.start();
     this.networkCut?.start();
+    // Before the first ack can arrive: a version on trial confirms at it.
+    await this.updater.start();
     this.publisher.start();
     this.emit({ type: 'agent_start', severity: 'info', message: `agent ${VERSION} started`, details: { version: VERSION, backlog: st.records } });
     await this.sampler.start();
@@ -361,6 +390,7 @@ export class Agent {
     await this.outage?.stop();
     this.stopped = true;
     await this.remoteChain;
+    await this.updater.stop();
     await this.freeze?.stop();
     await this.diskHealth?.stop();
     await this.networkCut?.stop();

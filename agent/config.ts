@@ -272,6 +272,31 @@ export const AgentConfigSchema = z
       }),
       {},
     ),
+    /**
+     * Signed self-update (issue 16 item 2; agent/update/). Local only: never part of the
+     * remote configuration, so the collector cannot change the key it is checked against.
+     */
+    update: z.prefault(
+      z.object({
+        /** Act on the collector's update offers. */
+        enabled: z._default(z.boolean(), true),
+        /** The release public key (ed25519, 32 bytes base64, `canh release keygen`), pinned at install time. */
+        publicKey: z.optional(z.string().check(z.regex(/^[A-Za-z0-9+/]{43}=?$/, 'must be 32 bytes in base64 (canh release keygen)'))),
+        /** Or a file holding it (e.g. `/etc/canh/release.pub`). */
+        publicKeyFile: z.optional(z.string().check(z.minLength(1))),
+        /** Where packages are downloaded from; default `collector`. */
+        url: z.optional(z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL'))),
+        /** Download pace (a congested commune link carries the TTHC work first); 0: unpaced. */
+        rateBytesPerSecond: z._default(int(0, 1024 * 1024 * 1024), 256 * 1024),
+        /** A package larger than this is refused. */
+        maxBytes: z._default(int(1024, 1024 * 1024 * 1024), 64 * 1024 * 1024),
+        /** Skip the update while the state folder's disk has less free space than this (plus 4× the package). */
+        minFreeBytes: z._default(int(0, 1024 * 1024 * 1024 * 1024), 512 * 1024 * 1024),
+        /** A new version must connect and get a collector acknowledgement within this long of a start, or it is rolled back. */
+        trialSeconds: z._default(num(5, 3600), 300),
+      }),
+      {},
+    ),
   })
   .check(
     z.superRefine((c, ctx) => {

@@ -3,6 +3,8 @@ import { Agent } from '../agent/agent.js';
 import { makePrivateFile } from '../agent/platform/private-files.js';
 import { AgentConfigSchema } from '../agent/config.js';
 import { RemoteConfigState } from '../agent/remote-config.js';
+import { launchStaged } from '../agent/update/launcher.js';
+import { VERSION } from '../common/version.js';
 import { EnrollmentPending, EnrollmentRefused, ensureEnrolled } from '../agent/enrollment/enrollment.js';
 import { systemClock } from '../common/clock.js';
 import { loadConfig } from '../common/config-loader.js';
@@ -28,6 +30,19 @@ export async function runAgentCommand(argv: string[]): Promise<number> {
   // Everything the agent creates is its own only (files 0600, folders 0700).
   if (process.platform !== 'win32') process.umask(0o077);
   if (configFile) await makePrivateFile(configFile, { log });
+  // Self-update (issue 16 item 2): the version `versions/current.json` names runs in its place.
+  if (!values['enroll-only']) {
+    const launched = await launchStaged({
+      stateDir: loaded.stateDir,
+      installed: VERSION,
+      trialSeconds: loaded.update.trialSeconds,
+      argv,
+      clock: systemClock,
+      log: log.child({ module: 'launcher' }),
+    });
+    // The staged version runs in this process and sets the exit code itself.
+    if (launched) return new Promise<number>(() => undefined);
+  }
   let config = loaded;
   // Site enrolment (issue 15): no password in the config, a credential from the collector.
   if (config.mqtt.password === undefined || values['enroll-only']) {

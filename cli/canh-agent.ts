@@ -4,6 +4,7 @@
  * bundled by scripts/bundle-agent.mjs): what office PCs run, without the collector's
  * code and dependencies. `canh agent` runs the same command from the full CLI.
  */
+import { launcherArgv } from '../agent/update/launcher.js';
 import { runAgentCommand } from './agent-command.js';
 import { cliLang, helpText, parseArgsMessage, usageError, wantsHelp, withoutLang } from './help.js';
 
@@ -22,7 +23,8 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
+// A staged version imported by the launcher gets the launcher's arguments (it may run inside `canh agent`).
+main(launcherArgv() ?? process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },

@@ -6,7 +6,7 @@ import { cliLang, helpText, langFlag, parseArgsMessage, usageError, wantsHelp, w
 // Subcommands are imported on demand: the agent on an old office PC must not load the
 // collector's HTTP server, broker and SQLite just to start.
 
-const COMMANDS = new Set(['agent', 'collector', 'credentials', 'tokens', 'notify', 'up', 'alerts', 'silence', 'report', 'enroll', 'agent-config']);
+const COMMANDS = new Set(['agent', 'collector', 'credentials', 'tokens', 'notify', 'up', 'alerts', 'silence', 'report', 'enroll', 'agent-config', 'release']);
 /** Commands with a `--lang` of their own (the language of their output); the others use it for their texts only. */
 const OWN_LANG = new Set(['alerts', 'silence', 'report']);
 
@@ -53,7 +53,17 @@ async function main(argv: string[]): Promise<number> {
 
 async function run(cmd: string, rest: string[]): Promise<number> {
   // The collector's files hold credential hashes and the local agent's secret.
-  if (cmd === 'collector' || cmd === 'credentials' || cmd === 'up' || cmd === 'tokens' || cmd === 'enroll' || cmd === 'agent-config' || cmd === 'alerts' || cmd === 'silence')
+  if (
+    cmd === 'collector' ||
+    cmd === 'credentials' ||
+    cmd === 'up' ||
+    cmd === 'tokens' ||
+    cmd === 'enroll' ||
+    cmd === 'agent-config' ||
+    cmd === 'release' ||
+    cmd === 'alerts' ||
+    cmd === 'silence'
+  )
     process.umask(0o077);
   switch (cmd) {
     case 'agent':
@@ -68,6 +78,8 @@ async function run(cmd: string, rest: string[]): Promise<number> {
       return (await import('./enroll-command.js')).runEnrollCommand(rest);
     case 'agent-config':
       return (await import('./agent-config-command.js')).runAgentConfigCommand(rest);
+    case 'release':
+      return (await import('./release-command.js')).runReleaseCommand(rest);
     case 'notify':
       return (await import('./notify-command.js')).runNotifyCommand(rest);
     case 'up':

@@ -105,6 +105,7 @@ Lệnh:
   tokens        mã truy cập bảng theo dõi và API (quyền xem, vận hành, quản trị; theo xã)
   enroll        mã đăng ký máy tính cho một xã, lệnh cài đặt để dán trên từng máy
   agent-config  cấu hình từ xa cho tác tử (theo xã, theo máy): chu kỳ, ping, kiểm tra web
+  release       cập nhật tác tử: khóa ký, ký và đăng phiên bản, đợt cập nhật theo giai đoạn
   alerts        xem các cảnh báo
   silence       tạm tắt cảnh báo khi bảo trì
   notify        gửi thử thông báo (Zalo, e-mail, webhook); tình trạng gửi
@@ -130,6 +131,7 @@ Commands:
   tokens        board and API tokens (read, operator, admin; per site)
   enroll        enrolment tokens for a site, the install command to paste on each PC
   agent-config  remote agent configuration (per site, per PC): interval, ping, web probes
+  release       agent updates: signing key, sign and publish a version, staged rollout
   alerts        list alerts
   silence       mute alerts during maintenance
   notify        send a test notification (Zalo, e-mail, webhook); delivery state
@@ -320,6 +322,51 @@ ${COMMON.vi}`,
         the site's part, the PC's, the effective one, the version sent, the PC's last report
   canh agent-config clear --site S [--host H]
         remove that part (the PC goes back to its own file's configuration)
+
+${STORE_NOTE.en}
+Common options:
+${COMMON.en}`,
+  },
+  release: {
+    vi: `Cách dùng:
+  canh release keygen [--out canh-release.key] [--json]
+        tạo cặp khóa ký ed25519: khóa bí mật (giữ ngoài máy chủ, sao lưu) và khóa
+        công khai (.pub) để ghim trên mỗi máy lúc cài đặt (update.publicKey)
+  canh release sign --key canh-release.key --version 1.2.3 [--platform any|linux|windows] GOI.tar.gz
+        ký gói (SHA-256, kích thước, phiên bản, nền tảng) → GOI.tar.gz.sig.json
+  canh release publish GOI.tar.gz [--sig GOI.tar.gz.sig.json] [--public-key KHÓA]
+        đăng gói đã ký lên máy chủ thu thập (thư mục releases của dữ liệu); với
+        --public-key thì kiểm tra chữ ký trước
+  canh release target 1.2.3 [--share 0.1] [--sites XA1,XA2] [--force]
+        cập nhật đội máy lên phiên bản đó: các xã đã chọn và một phần số máy (--share)
+        đi trước, phần còn lại khi đợt đầu đã chạy tốt; chỉ ngoài giờ làm việc của
+        từng xã, trừ khi --force; máy nào từ chối hoặc tự quay lại thì dừng cả đợt
+  canh release target --stop
+        dừng đợt cập nhật (rút lời mời khỏi các máy)
+  canh release status [--json]
+        các phiên bản đã đăng, đợt cập nhật, lời mời và báo cáo của từng máy
+
+${STORE_NOTE.vi}
+Tùy chọn chung:
+${COMMON.vi}`,
+    en: `Usage:
+  canh release keygen [--out canh-release.key] [--json]
+        make an ed25519 signing key pair: the private key (keep it off the server,
+        back it up) and the public key (.pub) to pin on every PC at install time
+        (update.publicKey)
+  canh release sign --key canh-release.key --version 1.2.3 [--platform any|linux|windows] PACKAGE.tar.gz
+        sign the package (SHA-256, size, version, platform) → PACKAGE.tar.gz.sig.json
+  canh release publish PACKAGE.tar.gz [--sig PACKAGE.tar.gz.sig.json] [--public-key KEY]
+        publish a signed package to the collector (the data folder's releases); with
+        --public-key the signature is checked first
+  canh release target 1.2.3 [--share 0.1] [--sites S1,S2] [--force]
+        update the fleet to that version: the chosen sites and a share of the PCs
+        (--share) first, the rest once the first stage runs well; outside each site's
+        working hours unless --force; a PC refusing it or rolling back halts the rollout
+  canh release target --stop
+        stop the rollout (the offers are withdrawn from the PCs)
+  canh release status [--json]
+        published versions, the rollout, each PC's offer and report
 
 ${STORE_NOTE.en}
 Common options:

@@ -36,6 +36,9 @@ import { enrollmentRoutes } from './enrollment/enrollment-routes.js';
 import { agentConfigRoutes } from './agentconfig/agent-config-routes.js';
 import { AgentConfigService } from './agentconfig/agent-config-service.js';
 import { AgentConfigStore } from './agentconfig/agent-config-store.js';
+import { agentUpdateRoutes, releaseFilesRouter } from './agentupdate/agent-update-routes.js';
+import { AgentUpdateService } from './agentupdate/agent-update-service.js';
+import { AgentUpdateStore } from './agentupdate/agent-update-store.js';
 import { EnrollmentService } from './enrollment/enrollment-service.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
 import { installRoutes } from './install/install-routes.js';
@@ -158,6 +161,8 @@ export class Collector {
   readonly packages: PackageCatalog;
   /** Remote agent configuration (issue 16 item 1). */
   readonly agentConfig: AgentConfigService;
+  /** Signed agent self-update (issue 16 item 2). */
+  readonly agentUpdate: AgentUpdateService;
 
   /**
    * Opens the database (unless `deps.db` is given), prepares the credential and token
@@ -274,6 +279,17 @@ export class Collector {
       clock,
       log: log.child({ module: 'agent-config' }),
     }));
+    // Signed agent updates (issue 16 item 2), offered through the same broker.
+    const agentUpdateStore = new AgentUpdateStore(db);
+    const agentUpdate = (this.agentUpdate = new AgentUpdateService({
+      store: agentUpdateStore,
+      hosts: store,
+      sites,
+      publisher: { publishConfig: (topic, payload) => (this.broker ?? this.subscriber)?.publishConfig(topic, payload) ?? false },
+      clock,
+      log: log.child({ module: 'agent-update' }),
+      pollMs: config.agentUpdate.pollSeconds * 1000,
+    }));
     // Every freshly stored message goes to each of these, in order. Points are queued
     // before start() (the writer holds them until its spool is open).
     const storedListeners: StoredListener[] = [
@@ -282,6 +298,7 @@ export class Collector {
       ...(alerting ? [(msg: StoredMessage) => alerting.onStored(msg)] : []),
       (msg) => webChecks.onStored(msg),
       (msg) => agentConfig.onStored(msg),
+      (msg) => agentUpdate.onStored(msg),
       (msg) => stream.fromStored(msg),
     ];
     const ingest = (this.ingest = new Ingest({
@@ -343,7 +360,10 @@ export class Collector {
         log: log.child({ module: 'subscriber' }),
         metrics,
         link: health.brokerLink,
-        onConnect: () => void agentConfig.republishAll(),
+        onConnect: () => {
+          void agentConfig.republishAll();
+          void agentUpdate.republishAll();
+        },
       });
     }
 
@@ -374,6 +394,16 @@ export class Collector {
           const report = agentConfigStore.report(site, host) ?? null;
           return published || report ? { version: published?.version ?? null, report } : null;
         },
+        agentUpdate: (site, host) => {
+          const o = agentUpdateStore.offer(site, host);
+          const r = agentUpdateStore.report(site, host);
+          return o || r
+            ? {
+                offer: o ? { version: o.version, seq: o.seq, offeredAt: o.offeredAt } : null,
+                report: r ? { state: r.state, version: r.version, from: r.from, reason: r.reason, at: r.at } : null,
+              }
+            : null;
+        },
       }),
       freezesRoutes({ store, events: new SqliteEventQuery(db), params: config.diagnosis.freeze }),
       historyRoutes(history),
@@ -385,6 +415,7 @@ export class Collector {
       reportsRoutes(reports, { timezone: defaultTimezone }),
       rulesRoutes({ params: config.alerting.rules }),
       agentConfigRoutes({ store: agentConfigStore, service: agentConfig }),
+      agentUpdateRoutes({ store: agentUpdateStore, service: agentUpdate, hosts: store }),
     ];
     // Site enrolment and agent packages (issue 15).
     const enrollment = (this.enrollment = new EnrollmentStore(db));
@@ -414,12 +445,15 @@ export class Collector {
           const host = requestHostname(req.headers.host);
           const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
           const collectorUrl = config.enrollment.publicUrl ?? `http://${host ?? req.socket.localAddress ?? '127.0.0.1'}${port ? `:${port}` : ''}`;
-          return pasteCommands({ collectorUrl, site, token, linux, windows });
+          return pasteCommands({ collectorUrl, site, token, linux, windows, updateKey: config.agentUpdate.publicKey });
         },
       }),
     );
     this.http = new HttpServer({
-      routes: [{ path: '/install', router: installRoutes(packages, httpLog) }],
+      routes: [
+        { path: '/install/releases', router: releaseFilesRouter(agentUpdateStore, config.dataDir, httpLog) },
+        { path: '/install', router: installRoutes(packages, httpLog) },
+      ],
       host: config.http.host,
       port: config.http.port,
       tls: config.http.tls,
@@ -458,6 +492,7 @@ export class Collector {
     }
     // The embedded broker starts without retained messages: each PC's last one is published again, unchanged.
     void this.agentConfig.start();
+    void this.agentUpdate.start();
     await this.alerting?.start();
     this.reports.runner.start?.();
     await this.http.start();
@@ -485,6 +520,7 @@ export class Collector {
     // arrives after this is dropped unacked (the agents send it again to the next run).
     this.commit.stop();
     this.agentConfig.stop();
+    this.agentUpdate.stop();
     await this.broker?.stop();
     await this.subscriber?.stop();
     this.outages.stop();

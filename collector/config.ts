@@ -160,6 +160,21 @@ export const CollectorConfigSchema = z.object({
       packagesDir: z.string().min(1).optional(),
     })
     .prefault({}),
+  /** Signed agent self-update (issue 16 item 2): releases in `<dataDir>/releases`, `canh release`. */
+  agentUpdate: z
+    .object({
+      /** How often the rollout is evaluated (offers made, stages advanced). */
+      pollSeconds: z.number().min(0.5).max(3600).default(30),
+      /**
+       * The release public key (`canh release keygen`, 32 bytes base64): put in the install
+       * commands the board shows, so each new PC pins it (`update.publicKey`).
+       */
+      publicKey: z
+        .string()
+        .regex(/^[A-Za-z0-9+/]{43}=?$/, 'must be 32 bytes in base64 (canh release keygen)')
+        .optional(),
+    })
+    .prefault({}),
   /** Metric history: rollups (1m/15m/1h) and retention per resolution, in days. */
   history: z
     .object({

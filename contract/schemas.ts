@@ -229,6 +229,8 @@ export const EVENT_TYPES = [
   'disk_health',
   /** A remote configuration (contract/agent-config.ts): `details.state` applied | refused, `version`, `hash`, `reason`. */
   'config',
+  /** A signed agent update (contract/agent-update.ts): `details.state` one of UPDATE_STATES, `version`, `from`, `seq`, `reason`. */
+  'update',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -7,7 +7,11 @@ import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
-const outdir = new URL('../dist/agent-bundle/', import.meta.url).pathname;
+// CANH_BUNDLE_VERSION / CANH_BUNDLE_OUTDIR: another version into another folder (the
+// self-update tests build a "next release" this way; releases use package.json's version).
+const version = process.env.CANH_BUNDLE_VERSION ?? pkg.version;
+const outdir = process.env.CANH_BUNDLE_OUTDIR ? `${process.env.CANH_BUNDLE_OUTDIR.replace(/\/+$/, '')}/` : new URL('../dist/agent-bundle/', import.meta.url).pathname;
+const defaultOut = !process.env.CANH_BUNDLE_OUTDIR;
 rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { 'canh-agent': new URL('../cli/canh-agent.ts', import.meta.url).pathname },
@@ -21,7 +25,7 @@ await build({
   minify: true,
   sourcemap: 'linked',
   legalComments: 'linked',
-  define: { __CANH_VERSION__: JSON.stringify(pkg.version) },
+  define: { __CANH_VERSION__: JSON.stringify(version) },
   // CommonJS dependencies (systeminformation, ping) call require(); give the ESM bundle one.
   banner: { js: "import { createRequire as __canhRequire } from 'node:module'; const require = __canhRequire(import.meta.url);" },
   logLevel: 'warning',
@@ -29,5 +33,5 @@ await build({
 // The package's bins are run by path (`npx canh` in this folder, `./canh-agent.mjs`): npm makes
 // a dependency's bins executable when it links them, but never the project's own, and tsc
 // writes its output 0644 on a fresh clone.
-for (const bin of [`${outdir}canh-agent.mjs`, new URL('../dist/cli/canh.js', import.meta.url).pathname]) chmodSync(bin, 0o755);
+for (const bin of [`${outdir}canh-agent.mjs`, ...(defaultOut ? [new URL('../dist/cli/canh.js', import.meta.url).pathname] : [])]) chmodSync(bin, 0o755);
 process.stdout.write(`agent bundle: ${outdir}canh-agent.mjs\n`);

@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { ackTopic, decodeAck } from '../../contract/ack.js';
 import { configTopic } from '../../contract/agent-config.js';
+import { updateTopic } from '../../contract/agent-update.js';
 import { agentClientId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
@@ -28,6 +29,10 @@ export interface PublisherOptions {
   onLink?: (connected: boolean) => void;
   /** Remote configuration (issue 16): subscribed on every connect (QoS 1, retained), each message handed over. */
   onConfig?: ((payload: Buffer) => void) | undefined;
+  /** Self-update (issue 16 item 2): the offers on our update topic (QoS 1, retained), each handed over. */
+  onUpdate?: ((payload: Buffer) => void) | undefined;
+  /** Told at each valid collector acknowledgement (a version on trial confirms at the first). */
+  onCollectorAck?: (() => void) | undefined;
 }
 
 export interface PublisherStats {
@@ -168,6 +173,7 @@ export class Publisher {
   private protocolVersion: 4 | 5;
   private readonly ackTopic: string;
   private readonly configTopic: string;
+  private readonly updateTopic: string;
   private ackSubscribed = false;
   /** Incremented at every connect: a callback from an older link is not about this one. */
   private link = 0;
@@ -202,6 +208,7 @@ export class Publisher {
     this.protocolVersion = opts.config.mqtt.protocolVersion;
     this.ackTopic = ackTopic(opts.config.site, opts.config.host);
     this.configTopic = configTopic(opts.config.site, opts.config.host);
+    this.updateTopic = updateTopic(opts.config.site, opts.config.host);
     this.errLog = new RateLimitedLog(opts.log, 30_000, () => opts.clock.now());
   }
 
@@ -292,6 +299,7 @@ export class Publisher {
     client.on('message', (topic, payload) => {
       if (topic === this.ackTopic) this.onAck(payload);
       else if (topic === this.configTopic) this.opts.onConfig?.(payload);
+      else if (topic === this.updateTopic) this.opts.onUpdate?.(payload);
     });
     client.on('connect', (connack) => {
       failures = 0;
@@ -300,6 +308,7 @@ export class Publisher {
       log.info({ protocolVersion: this.protocolVersion, sessionPresent: connack.sessionPresent, unacked: this.inflight.size }, 'connected to broker');
       this.subscribeAcks(client);
       if (this.opts.onConfig) this.subscribeConfig(client);
+      if (this.opts.onUpdate) this.subscribeUpdate(client);
       // Birth message, retained: the collector sees "online" with our boot and OS boot time.
       const birth = this.opts.status('online');
       const link = this.link;
@@ -356,6 +365,16 @@ export class Publisher {
     });
   }
 
+  /** Subscribe (QoS 1) to our own update topic; the broker delivers the retained offer at once. */
+  private subscribeUpdate(client: MqttClient): void {
+    const link = this.link;
+    client.subscribe(this.updateTopic, { qos: 1 }, (err, granted) => {
+      if (link !== this.link || !this.connected) return;
+      const refused = err ?? (granted?.some((g) => g.qos === 128) ? new Error('SUBACK refused') : undefined);
+      if (refused) this.errLog.warn('update-subscribe', { err: refused.message, topic: this.updateTopic }, 'cannot subscribe to update offers');
+    });
+  }
+
   /** Subscribe (QoS 0: a lost ack only causes a re-send) to our own ack topic. */
   private subscribeAcks(client: MqttClient): void {
     const link = this.link;
@@ -395,6 +414,7 @@ export class Publisher {
     }
     this.counters.collectorAcked++;
     this.lastAckAt = this.opts.clock.monotonic();
+    this.opts.onCollectorAck?.();
     // The backed-off timeout is kept until a record sent only once is acked (Karn's rule,
     // RFC 6298 §5): after an outage every record in flight has been re-sent, and going back
     // to 30 s at the first ack would re-send the whole window of a busy collector again.

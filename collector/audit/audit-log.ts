@@ -25,6 +25,9 @@ export const AUDIT_ACTIONS = [
   'enroll_reject',
   'agent_config_set',
   'agent_config_clear',
+  'agent_release_publish',
+  'agent_update_rollout',
+  'agent_update_stop',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -13,6 +13,7 @@ import { hostView } from './views/host.js';
 import { loginView } from './views/login.js';
 import { overviewView } from './views/overview.js';
 import { siteView } from './views/site.js';
+import { canSeeUpdates, updatesView } from './views/updates.js';
 
 export function staticTexts() {
   document.documentElement.lang = session.lang;
@@ -23,6 +24,8 @@ export function staticTexts() {
   // Issue 14 item 7: the board offers what the login's role and scope allow (the API enforces it).
   $('nav-audit').hidden = !canSeeAudit();
   $('nav-enroll').textContent = t('nav_enroll');
+  $('nav-updates').textContent = t('nav_updates');
+  $('nav-updates').hidden = !canSeeUpdates();
   $('lang').textContent = t('otherLang');
   $('logout').textContent = t('logout');
   $('logout').hidden = !session.me;
@@ -30,7 +33,7 @@ export function staticTexts() {
   if (mode != null) setConn(mode);
 }
 
-/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/audit, #/enroll, #/login). */
+/** Draws the page the hash names (#/, #/site/<id>, #/host/<site>/<host>[/<range>], #/alerts, #/audit, #/enroll, #/updates, #/login). */
 export function route() {
   var parts = location.hash
     .replace(/^#\/?/, '')
@@ -60,6 +63,7 @@ export function route() {
   $('nav-alerts').className = name === 'alerts' ? 'active' : '';
   $('nav-audit').className = name === 'audit' ? 'active' : '';
   $('nav-enroll').className = name === 'enroll' ? 'active' : '';
+  $('nav-updates').className = name === 'updates' ? 'active' : '';
   staticTexts();
   if (name === 'login') session.view = loginView(root);
   else if (name === 'site' && parts[1]) session.view = siteView(root, parts[1]);
@@ -67,5 +71,6 @@ export function route() {
   else if (name === 'alerts') session.view = alertsView(root);
   else if (name === 'audit') session.view = auditView(root);
   else if (name === 'enroll') session.view = enrollView(root);
+  else if (name === 'updates') session.view = updatesView(root);
   else session.view = overviewView(root);
 }

@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
 import { ACK_KIND } from '../../contract/ack.js';
 import { CONFIG_KIND } from '../../contract/agent-config.js';
+import { UPDATE_KIND } from '../../contract/agent-update.js';
 import { agentClientId, isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { DEFAULT_ITERATIONS, generatePassword, hashPassword, hashPasswordAsync, verifyHash } from './password-hash.js';
@@ -380,7 +381,7 @@ export class CredentialStore {
    * inside `canh/v1/` (e.g. `canh/v1/#`, `canh/v1/+/+/+`, `canh/v1/+/+/samples`), also
    * as a shared subscription `$share/<group>/canh/v1/...`. An agent subscribes only to its
    * own end-to-end ack topic `canh/v1/<site>/<host>/ack` and its own remote-configuration
-   * topic `canh/v1/<site>/<host>/config` (exact, no wildcards; a per-site credential to
+   * topic `canh/v1/<site>/<host>/config` and update offers `…/update` (exact, no wildcards; a per-site credential to
    * those of any host of its site), so no one reads another's acks or settings. No client
    * publishes on `…/config` ({@link mayPublish} knows only the data kinds): the collector
    * publishes there from inside the embedded broker.
@@ -388,7 +389,7 @@ export class CredentialStore {
   maySubscribe(identity: Identity, filter: string): boolean {
     if (identity.role === 'agent') {
       const parts = filter.split('/');
-      if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || (parts[4] !== ACK_KIND && parts[4] !== CONFIG_KIND)) return false;
+      if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || (parts[4] !== ACK_KIND && parts[4] !== CONFIG_KIND && parts[4] !== UPDATE_KIND)) return false;
       const [, , site, host] = parts as [string, string, string, string, string];
       if (!isValidId(site) || !isValidId(host) || site !== identity.site) return false;
       return identity.host === null || host === identity.host;

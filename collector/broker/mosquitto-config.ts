@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { ACK_KIND } from '../../contract/ack.js';
 import { CONFIG_KIND } from '../../contract/agent-config.js';
+import { UPDATE_KIND } from '../../contract/agent-update.js';
 import { MESSAGE_KINDS, TOPIC_PREFIX } from '../../contract/topics.js';
 import type { ActiveCredential, CredentialStore } from './credentials.js';
 
@@ -61,10 +62,10 @@ export function renderAclFile(creds: readonly ActiveCredential[], now?: number):
   lines.push(
     '#',
     `# Per-host agent <site>.<host>: topic write canh/v1/<site>/<host>/<kind> (${MESSAGE_KINDS.join(', ')}),`,
-    '#                               topic read canh/v1/<site>/<host>/ack and canh/v1/<site>/<host>/config',
+    '#                               topic read canh/v1/<site>/<host>/ack, canh/v1/<site>/<host>/config and canh/v1/<site>/<host>/update',
     '# Per-site agent  <site>:        the same with + for the host',
     '# Collector:                     topic read canh/v1/#, topic write canh/v1/+/+/ack (end-to-end acks)',
-    '#                               and canh/v1/+/+/config (remote agent configuration, retained)',
+    '#                               and canh/v1/+/+/config, canh/v1/+/+/update (remote configuration, update offers, retained)',
     '# Anything not granted here is denied.',
     '',
   );
@@ -74,11 +75,13 @@ export function renderAclFile(creds: readonly ActiveCredential[], now?: number):
       lines.push(`topic read ${TOPIC_PREFIX}/#`);
       lines.push(`topic write ${TOPIC_PREFIX}/+/+/${ACK_KIND}`);
       lines.push(`topic write ${TOPIC_PREFIX}/+/+/${CONFIG_KIND}`);
+      lines.push(`topic write ${TOPIC_PREFIX}/+/+/${UPDATE_KIND}`);
     } else {
       const host = c.host ?? '+';
       for (const kind of MESSAGE_KINDS) lines.push(`topic write ${TOPIC_PREFIX}/${c.site}/${host}/${kind}`);
       lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${ACK_KIND}`);
       lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${CONFIG_KIND}`);
+      lines.push(`topic read ${TOPIC_PREFIX}/${c.site}/${host}/${UPDATE_KIND}`);
     }
     lines.push('');
   }

@@ -21,19 +21,23 @@ export interface CommandInput {
   token: string;
   linux: PackageInfo;
   windows: PackageInfo;
+  /** The release public key (`agentUpdate.publicKey`), pinned on the PC for signed self-updates. */
+  updateKey?: string | undefined;
 }
 
 export function pasteCommands(c: CommandInput): { linux: string; windows: string } {
   const base = c.collectorUrl.replace(/\/+$/, '');
   const linuxSum = c.linux.sha256 ? ` --sha256 ${c.linux.sha256}` : '';
   const winSum = c.windows.sha256 ? ` -Sha256 ${c.windows.sha256}` : '';
+  const linuxKey = c.updateKey ? ` --update-key ${sq(c.updateKey)}` : '';
+  const winKey = c.updateKey ? ` -UpdateKey ${psq(c.updateKey)}` : '';
   return {
-    linux: `curl -fsSL ${sq(`${base}/install/linux.sh`)} | sudo sh -s -- --collector ${sq(base)} --site ${sq(c.site)} --enroll-token ${sq(c.token)}${linuxSum}`,
+    linux: `curl -fsSL ${sq(`${base}/install/linux.sh`)} | sudo sh -s -- --collector ${sq(base)} --site ${sq(c.site)} --enroll-token ${sq(c.token)}${linuxSum}${linuxKey}`,
     // $ProgressPreference: Windows PowerShell 5.1 downloads many times slower while drawing its progress bar.
     windows:
       `$ProgressPreference='SilentlyContinue'; $u=${psq(base)}; $f=Join-Path $env:TEMP 'canh-install.ps1'; ` +
       `Invoke-WebRequest -UseBasicParsing "$u/install/windows.ps1" -OutFile $f; ` +
-      `powershell -NoProfile -ExecutionPolicy Bypass -File $f -Collector $u -Site ${psq(c.site)} -EnrollToken ${psq(c.token)}${winSum}`,
+      `powershell -NoProfile -ExecutionPolicy Bypass -File $f -Collector $u -Site ${psq(c.site)} -EnrollToken ${psq(c.token)}${winSum}${winKey}`,
   };
 }
 
@@ -41,10 +45,10 @@ export function pasteCommands(c: CommandInput): { linux: string; windows: string
 export const LINUX_BOOTSTRAP = `#!/bin/sh
 # Canh agent: download the Linux package from the collector, check its SHA-256, install it
 # and enroll this PC (served by the collector at /install/linux.sh; see deploy/README.md).
-#   curl -fsSL http://COLLECTOR:8080/install/linux.sh | sudo sh -s -- --collector http://COLLECTOR:8080 --site SITE --enroll-token TOKEN [--sha256 HEX]
+#   curl -fsSL http://COLLECTOR:8080/install/linux.sh | sudo sh -s -- --collector http://COLLECTOR:8080 --site SITE --enroll-token TOKEN [--sha256 HEX] [--update-key KEY]
 set -eu
 die() { echo "canh: $*" >&2; exit 1; }
-COLLECTOR="" SITE="" TOKEN="" SUM="" NODE=""
+COLLECTOR="" SITE="" TOKEN="" SUM="" NODE="" UPDATE_KEY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --collector) COLLECTOR="\${2:-}"; shift 2 ;;
@@ -52,6 +56,7 @@ while [ $# -gt 0 ]; do
     --enroll-token) TOKEN="\${2:-}"; shift 2 ;;
     --sha256) SUM="\${2:-}"; shift 2 ;;
     --node) NODE="\${2:-}"; shift 2 ;;
+    --update-key) UPDATE_KEY="\${2:-}"; shift 2 ;;
     *) die "tham số không rõ / unknown option: $1" ;;
   esac
 done
@@ -75,6 +80,7 @@ echo "canh: SHA-256 đúng / checksum OK ($GOT)"
 tar -xzf "$PKG" -C "$TMP"
 set -- --site "$SITE" --collector "$COLLECTOR" --enroll-token "$TOKEN"
 [ -z "$NODE" ] || set -- "$@" --node "$NODE"
+[ -z "$UPDATE_KEY" ] || set -- "$@" --update-key "$UPDATE_KEY"
 sh "$TMP/canh-agent-linux/install-agent.sh" "$@"
 `;
 
@@ -88,7 +94,8 @@ param(
   [Parameter(Mandatory = $true)][ValidatePattern('^https?://[A-Za-z0-9.:_\\[\\]-]+/?$')][string]$Collector,
   [Parameter(Mandatory = $true)][ValidatePattern('^[a-z0-9][a-z0-9_-]{0,62}$')][string]$Site,
   [Parameter(Mandatory = $true)][ValidatePattern('^canh_enr_[A-Za-z0-9_-]{32}$')][string]$EnrollToken,
-  [ValidatePattern('^[0-9a-fA-F]{64}$')][string]$Sha256
+  [ValidatePattern('^[0-9a-fA-F]{64}$')][string]$Sha256,
+  [ValidatePattern('^[A-Za-z0-9+/]{43}=?$')][string]$UpdateKey
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -113,7 +120,9 @@ try {
   if ($got -ne $Sha256.ToLowerInvariant()) { throw "Mã kiểm tra SHA-256 không khớp (tải lỗi hoặc gói bị thay đổi): $got, cần $Sha256. / SHA-256 mismatch." }
   Write-Host "SHA-256 đúng / checksum OK ($got)"
   Expand-Archive -Path $zip -DestinationPath $work -Force
-  & (Join-Path $work 'canh-agent-win-x64\\install-agent.ps1') -Site $Site -Collector $Collector -EnrollToken $EnrollToken
+  $extra = @{}
+  if ($UpdateKey) { $extra.UpdateKey = $UpdateKey }
+  & (Join-Path $work 'canh-agent-win-x64\\install-agent.ps1') -Site $Site -Collector $Collector -EnrollToken $EnrollToken @extra
 } finally {
   Remove-Item -Recurse -Force -ErrorAction SilentlyContinue $work
 }

@@ -4,6 +4,7 @@
 #   sudo ./install-agent.sh --site xa-an-binh --broker mqtt://10.0.0.5:1883 [--host pc-motcua-01] \
 #        [--username xa-an-binh.pc-motcua-01] [--password PW | --password-file FILE] [--node /path/to/node]
 #   sudo ./install-agent.sh --site xa-an-binh --collector http://10.0.0.5:8080 --enroll-token canh_enr_… [--node PATH]
+#        [--update-key KEY]   the release public key (canh release keygen) pinned for signed self-updates
 #   sudo ./install-agent.sh --uninstall [--purge]
 #
 # With --collector and --enroll-token (site enrolment, `canh enroll create`) the PC enrolls
@@ -16,7 +17,8 @@
 #   /opt/canh/agent/                       agent bundle (canh-agent.mjs + chunks)
 #   /etc/canh/agent.env                    settings and password, root:root 0600
 #   /etc/systemd/system/canh-agent.service the unit (deploy/systemd/canh-agent.service)
-#   /var/lib/canh-agent                    outbox (kept by --uninstall unless --purge)
+#   /var/lib/canh-agent                    outbox (kept by --uninstall unless --purge); versions/ holds
+#                                          self-updates (removed here: the installed version runs)
 #
 # The bundle and unit are taken from next to this script (release tarball layout) or,
 # in a source checkout, from dist/agent-bundle/ and deploy/systemd/.
@@ -36,9 +38,9 @@ NODE_MIN_MAJOR=20
 
 die() { echo "install-agent: $*" >&2; exit 1; }
 say() { echo "install-agent: $*"; }
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
+usage() { sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-2}"; }
 
-SITE="" HOST="" BROKER="" USERNAME="" PASSWORD="${CANH_AGENT_PASSWORD:-}" PASSWORD_FILE="" NODE="" UNINSTALL=0 PURGE=0 COLLECTOR="" TOKEN="${CANH_ENROLL_TOKEN:-}"
+SITE="" HOST="" BROKER="" USERNAME="" PASSWORD="${CANH_AGENT_PASSWORD:-}" PASSWORD_FILE="" NODE="" UNINSTALL=0 PURGE=0 COLLECTOR="" TOKEN="${CANH_ENROLL_TOKEN:-}" UPDATE_KEY=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --site) SITE="${2:-}"; shift 2 ;;
@@ -50,6 +52,7 @@ while [ $# -gt 0 ]; do
     --node) NODE="${2:-}"; shift 2 ;;
     --collector) COLLECTOR="${2:-}"; shift 2 ;;
     --enroll-token) TOKEN="${2:-}"; shift 2 ;;
+    --update-key) UPDATE_KEY="${2:-}"; shift 2 ;;
     --uninstall) UNINSTALL=1; shift ;;
     --purge) PURGE=1; shift ;;
     -h|--help) usage 0 ;;
@@ -86,6 +89,8 @@ prev() { [ -f "$ENV_FILE" ] && sed -n "s/^$1='\"\\(.*\\)\"'\$/\\1/p" "$ENV_FILE"
 [ -n "$HOST" ] || HOST="$(prev CANH_AGENT__HOST)"
 [ -n "$BROKER" ] || BROKER="$(prev CANH_AGENT__MQTT__URL)"
 [ -n "$USERNAME" ] || USERNAME="$(prev CANH_AGENT__MQTT__USERNAME)"
+[ -n "$UPDATE_KEY" ] || UPDATE_KEY="$(prev CANH_AGENT__UPDATE__PUBLIC_KEY)"
+[ -z "$UPDATE_KEY" ] || echo "$UPDATE_KEY" | grep -Eq '^[A-Za-z0-9+/]{43}=?$' || die "--update-key is not a release public key (32 bytes base64, canh release keygen)"
 [ -n "$SITE" ] || die "--site is required (e.g. --site xa-an-binh)"
 echo "$SITE" | grep -Eq "$SLUG" || die "--site must be a lowercase slug [a-z0-9_-]: $SITE"
 [ -z "$HOST" ] || echo "$HOST" | grep -Eq "$SLUG" || die "--host must be a lowercase slug [a-z0-9_-]: $HOST"
@@ -132,6 +137,8 @@ rm -rf "$TMP_PREFIX"; mkdir -p "$TMP_PREFIX"
 for f in "$BUNDLE"/*.mjs "$BUNDLE"/*.LEGAL.txt; do [ -f "$f" ] && cp "$f" "$TMP_PREFIX/"; done
 [ -f "$HERE/README.md" ] && cp "$HERE/README.md" "$TMP_PREFIX/" || true
 rm -rf "$PREFIX.old"; mv "$PREFIX" "$PREFIX.old"; mv "$TMP_PREFIX" "$PREFIX"; rm -rf "$PREFIX.old"
+# Self-updates staged by the previous install go: the version installed now is the one to run.
+rm -rf "$STATE/versions" "$ROOT/var/lib/private/canh-agent/versions"
 
 install -m 0644 "$UNIT_SRC" "$UNIT"
 if [ "$NODE" != /usr/bin/node ]; then
@@ -166,6 +173,7 @@ TMP_ENV="$ENV_FILE.tmp.$$"
   {
     echo "# Canh agent settings (install-agent.sh). Secret: root-only. Keys: README.md, Configuration."
     echo "CANH_AGENT__SITE='\"$SITE\"'"
+    [ -z "$UPDATE_KEY" ] || echo "CANH_AGENT__UPDATE__PUBLIC_KEY='\"$UPDATE_KEY\"'"
     [ -z "$HOST" ] || echo "CANH_AGENT__HOST='\"$HOST\"'"
     if [ "$ENROLL" -eq 1 ]; then
       echo "CANH_AGENT__COLLECTOR='\"$COLLECTOR\"'"

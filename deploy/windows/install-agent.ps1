@@ -30,6 +30,8 @@ param(
   [string]$Username,
   [string]$Password,
   [string[]]$PingTargets = @(),
+  # The release public key (canh release keygen), pinned for signed self-updates (update.publicKey).
+  [ValidatePattern('^[A-Za-z0-9+/]{43}=?$')][string]$UpdateKey,
   [string]$InstallDir = (Join-Path $env:ProgramFiles 'Canh\Agent'),
   [string]$DataDir = (Join-Path $env:ProgramData 'Canh')
 )
@@ -97,6 +99,8 @@ function Set-PrivateAcl([string]$Path, [bool]$IsDirectory) {
 New-Item -ItemType Directory -Force -Path $DataDir | Out-Null
 Set-PrivateAcl $DataDir $true
 foreach ($d in 'state', 'logs') { New-Item -ItemType Directory -Force -Path (Join-Path $DataDir $d) | Out-Null }
+# Self-updates staged by the previous install go: the version installed now is the one to run.
+Remove-Item -Recurse -Force -ErrorAction SilentlyContinue (Join-Path $DataDir 'state\versions')
 
 $configFile = Join-Path $DataDir 'agent.json'
 function Write-AgentConfig($config) {
@@ -115,6 +119,7 @@ if ($Enroll) {
     ping      = [ordered]@{ gateway = $true; targets = @($PingTargets) }
   }
   if ($EnrollToken) { $config.enrollToken = $EnrollToken }
+  if ($UpdateKey) { $config.update = [ordered]@{ publicKey = $UpdateKey } }
   Write-AgentConfig $config
   # Enrol now, so that a refused token (expired, revoked, used up) is shown here, in Vietnamese.
   & (Join-Path $InstallDir 'node.exe') (Join-Path $InstallDir 'agent\canh-agent.mjs') --config $configFile --enroll-only
@@ -137,6 +142,7 @@ if ($Enroll) {
     ping     = [ordered]@{ gateway = $true; targets = @($PingTargets) }
   }
   if ($Username) { $config.mqtt.username = $Username }
+  if ($UpdateKey) { $config.update = [ordered]@{ publicKey = $UpdateKey } }
   Write-AgentConfig $config
 }
 

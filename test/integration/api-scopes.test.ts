@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../collector/collector.js';
 import { CollectorConfigSchema } from '../../collector/config.js';
+import { AgentUpdateStore } from '../../collector/agentupdate/agent-update-store.js';
 import { silentLogger } from '../../common/log.js';
 import { topicFor, type MessageKind } from '../../contract/topics.js';
 import { validMessage } from '../helpers/hostile-payloads.js';
@@ -321,6 +322,42 @@ describe('remote agent configuration (issue 16)', () => {
     expect(JSON.stringify(audit.body)).toMatch(/site xa-a/);
     expect((await call(`/api/agent-config?site=${A}`, tok.adminA, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`/api/agent-config?site=${A}`, tok.adminA, { method: 'DELETE' })).status).toBe(404);
+  });
+});
+
+describe('agent updates (issue 16 item 2)', () => {
+  it('a commune admin sees its own PCs; only an admin of every site starts or stops a rollout; read tokens nothing', async () => {
+    new AgentUpdateStore(collector.db).addRelease({
+      version: '9.1.0',
+      platform: 'any',
+      file: 'canh-agent-9.1.0.tar.gz',
+      size: 10,
+      sha256: 'a'.repeat(64),
+      signature: 'A'.repeat(86) + '==',
+      keyId: 'ab',
+      publishedAt: Date.now(),
+      publishedBy: 'test',
+    });
+    const body = { version: '9.1.0', share: 0, sites: [A] };
+    expect((await call('/api/agent-update/rollout', tok.adminA, { method: 'PUT', body })).status).toBe(403);
+    expect((await call('/api/agent-update', tok.readA)).status).toBe(403);
+    expect((await call('/api/agent-update/rollout', admin, { method: 'PUT', body: { ...body, version: '9.9.9' } })).status).toBe(400);
+    expect((await call('/api/agent-update/rollout', admin, { method: 'PUT', body: { ...body, share: 2 } })).status).toBe(400);
+    const started = await call('/api/agent-update/rollout', admin, { method: 'PUT', body });
+    expect(started.status).toBe(200);
+    expect(started.body.rollout).toMatchObject({ version: '9.1.0', stage: 1, halted: null, first: { total: 1, updated: 0, failed: 0 } });
+    const mine = await call('/api/agent-update', tok.adminA);
+    expect(mine.status).toBe(200);
+    expect(sitesIn(mine.body.hosts as Array<{ site: string }>)).toEqual([A]);
+    expect((await call(`/api/agent-update?site=${B}`, tok.adminA)).status).toBe(403);
+    expect(sitesIn((await call('/api/agent-update', admin)).body.hosts as Array<{ site: string }>)).toEqual([A, B]);
+    expect(JSON.stringify((await call('/api/audit?action=agent_update_rollout', admin)).body)).toMatch(/version 9\.1\.0/);
+    expect((await call('/api/agent-update/rollout', tok.adminA, { method: 'DELETE' })).status).toBe(403);
+    expect((await call('/api/agent-update/rollout', admin, { method: 'DELETE' })).status).toBe(204);
+    expect((await call('/api/agent-update/rollout', admin, { method: 'DELETE' })).status).toBe(404);
+    // The package route serves published releases only (no login, nothing else from the folder).
+    expect((await call('/install/releases/9.1.0/other.tar.gz', undefined)).status).toBe(404);
+    expect((await call('/install/releases/..%2F..%2Fcanh.db/x', undefined)).status).toBe(404);
   });
 });
 

@@ -5,7 +5,7 @@
  * (scripts/test-prereqs.mjs installs them for `npm test`); nothing is skipped.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -317,6 +317,21 @@ describe('deploy/linux/install-agent.sh', () => {
     const bad = await runAll('/bin/sh', [script, '--site', 'Bad Site', '--broker', 'mqtt://x:1883', '--password', 'p'], { env });
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('--site must be a lowercase slug');
+    // The release key for signed self-updates (issue 16): pinned, kept on re-run; staged versions removed.
+    const KEY = 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=';
+    mkdirSync(join(root, 'var/lib/canh-agent/versions/9.9.9'), { recursive: true });
+    writeFileSync(join(root, 'var/lib/canh-agent/versions/current.json'), '{"version":"9.9.9","previous":null}');
+    const keyed = await runAll('/bin/sh', [script, '--update-key', KEY], { env });
+    expect(keyed.code, keyed.stderr).toBe(0);
+    expect(readFileSync(envFile, 'utf8')).toContain(`CANH_AGENT__UPDATE__PUBLIC_KEY='"${KEY}"'`);
+    expect(existsSync(join(root, 'var/lib/canh-agent/versions'))).toBe(false);
+    const again = await runAll('/bin/sh', [script, '--broker', 'mqtt://10.0.0.6:1883'], { env });
+    expect(again.code, again.stderr).toBe(0);
+    const keyVars = Object.fromEntries([...readFileSync(envFile, 'utf8').matchAll(/^(\w+)='(.*)'$/gm)].map((m) => [m[1]!, m[2]!]));
+    expect(loadConfig(AgentConfigSchema, { envPrefix: 'CANH_AGENT', env: keyVars }).update.publicKey).toBe(KEY);
+    const badKey = await runAll('/bin/sh', [script, '--update-key', 'not-a-key'], { env });
+    expect(badKey.code).not.toBe(0);
+    expect(badKey.stderr).toContain('--update-key is not a release public key');
     const un = await runAll('/bin/sh', [script, '--uninstall', '--purge'], { env });
     expect(un.code, un.stderr).toBe(0);
     expect(existsSync(envFile)).toBe(false);

@@ -10,6 +10,7 @@ import { MAX_PACKET_BYTES } from '../../contract/limits.js';
 import { ackCovers, ackTopic, decodeAck, type AckMessage } from '../../contract/ack.js';
 import { topicFor } from '../../contract/topics.js';
 import { configTopic } from '../../contract/agent-config.js';
+import { updateTopic } from '../../contract/agent-update.js';
 import { waitFor } from '../helpers/wait.js';
 
 let collector: Collector;
@@ -127,9 +128,12 @@ describe('embedded broker', () => {
     b.end(true);
   });
 
-  it('remote configuration: no agent publishes on a config topic; the collector does, retained; each agent reads its own only', async () => {
+  it.each([
+    ['config', configTopic],
+    ['update', updateTopic],
+  ] as const)('remote configuration and update offers: no agent publishes on a %s topic; the collector does, retained; each agent reads its own only', async (kind, topicOf) => {
     const fake = JSON.stringify({ v: 1, version: 99, hash: 'abc', config: { intervalSeconds: 60 } });
-    for (const topic of [configTopic('xa-a', 'pc-1'), configTopic('xa-a', 'pc-2')]) {
+    for (const topic of [topicOf('xa-a', 'pc-1'), topicOf('xa-a', 'pc-2')]) {
       const a = await connect({ username: hostA.username, password: hostA.password });
       const gone = closed(a);
       a.publish(topic, fake, { qos: 1, retain: true });
@@ -137,20 +141,20 @@ describe('embedded broker', () => {
       a.end(true);
     }
     const real = JSON.stringify({ v: 1, version: 1, hash: 'def', config: { intervalSeconds: 30 } });
-    expect(collector.broker!.publishConfig(configTopic('xa-a', 'pc-1'), real)).toBe(true);
+    expect(collector.broker!.publishConfig(topicOf('xa-a', 'pc-1'), real)).toBe(true);
     const a = await connect({ username: hostA.username, password: hostA.password });
     const aGot: string[] = [];
     a.on('message', (t, p) => aGot.push(`${t} ${p.toString()}`));
-    await a.subscribeAsync(configTopic('xa-a', 'pc-1'), { qos: 1 });
+    await a.subscribeAsync(topicOf('xa-a', 'pc-1'), { qos: 1 });
     const b = await connect({ username: hostB.username, password: hostB.password });
     const bGot: string[] = [];
     b.on('message', (t) => bGot.push(t));
-    await expect(b.subscribeAsync(configTopic('xa-a', 'pc-1'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
-    await expect(b.subscribeAsync('canh/v1/xa-a/+/config', { qos: 1 })).rejects.toThrow(/Subscribe error/);
-    await b.subscribeAsync(configTopic('xa-a', 'pc-2'), { qos: 1 });
+    await expect(b.subscribeAsync(topicOf('xa-a', 'pc-1'), { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await expect(b.subscribeAsync(`canh/v1/xa-a/+/${kind}`, { qos: 1 })).rejects.toThrow(/Subscribe error/);
+    await b.subscribeAsync(topicOf('xa-a', 'pc-2'), { qos: 1 });
     await waitFor(() => aGot.length > 0, { timeoutMs: 5000, what: 'the retained config at pc-1' });
     await new Promise((r) => setTimeout(r, 300));
-    expect(aGot).toEqual([`${configTopic('xa-a', 'pc-1')} ${real}`]);
+    expect(aGot).toEqual([`${topicOf('xa-a', 'pc-1')} ${real}`]);
     expect(bGot).toEqual([]);
     await a.endAsync();
     await b.endAsync();

@@ -196,11 +196,11 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(subShared[0]?.qos).toBe(1);
   });
 
-  it('remote configuration: only the collector writes a config topic (retained); each agent reads only its own', async () => {
+  it.each(['config', 'update'])('remote configuration and update offers: only the collector writes a %s topic (retained); each agent reads only its own', async (kind) => {
     const fake = JSON.stringify({ v: 1, version: 99, hash: 'abc', config: { intervalSeconds: 60 } });
     // An agent may not write any config topic, its own included: PUBACK 0x87 (MQTT 5).
     const a1 = await connect('s1.a1', pw['s1.a1']!);
-    for (const topic of ['canh/v1/s1/a1/config', 'canh/v1/s1/a2/config', 'canh/v1/s2/x/config']) {
+    for (const topic of [`canh/v1/s1/a1/${kind}`, `canh/v1/s1/a2/${kind}`, `canh/v1/s2/x/${kind}`]) {
       const err = await a1.publishAsync(topic, fake, { qos: 1, retain: true }).then(
         () => undefined,
         (e: unknown) => e as { code?: number },
@@ -208,27 +208,27 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
       expect(err?.code, topic).toBe(0x87);
     }
     const s2 = await connect('s2', pw['s2']!);
-    const siteErr = await s2.publishAsync('canh/v1/s2/any-host/config', fake, { qos: 1, retain: true }).then(
+    const siteErr = await s2.publishAsync(`canh/v1/s2/any-host/${kind}`, fake, { qos: 1, retain: true }).then(
       () => undefined,
       (e: unknown) => e as { code?: number },
     );
     expect(siteErr?.code).toBe(0x87);
     // The collector may, retained.
     const real = JSON.stringify({ v: 1, version: 1, hash: 'def', config: { intervalSeconds: 30 } });
-    await collector.publishAsync('canh/v1/s1/a1/config', real, { qos: 1, retain: true });
+    await collector.publishAsync(`canh/v1/s1/a1/${kind}`, real, { qos: 1, retain: true });
     // A later subscriber gets the retained message: a1 on its own topic, a2 nothing (even subscribed to it).
     const a1Got: string[] = [];
     const a1Late = await connect('s1.a1', pw['s1.a1']!);
     a1Late.on('message', (topic, payload) => a1Got.push(`${topic} ${payload.toString()}`));
-    await a1Late.subscribeAsync('canh/v1/s1/a1/config', { qos: 1 });
+    await a1Late.subscribeAsync(`canh/v1/s1/a1/${kind}`, { qos: 1 });
     const a2Got: string[] = [];
     const a2 = await connect('s1.a2', pw['s1.a2']!);
     a2.on('message', (topic) => a2Got.push(topic));
-    await a2.subscribeAsync(['canh/v1/s1/a1/config', 'canh/v1/+/+/config', 'canh/v1/s1/a2/config'], { qos: 1 });
+    await a2.subscribeAsync([`canh/v1/s1/a1/${kind}`, `canh/v1/+/+/${kind}`, `canh/v1/s1/a2/${kind}`], { qos: 1 });
     await waitFor(() => a1Got.length > 0, { timeoutMs: 5000, what: 'the retained config at a1' });
     await new Promise((r) => setTimeout(r, 500));
     // Only the collector's message was ever kept: none of the agents' attempts.
-    expect(a1Got).toEqual([`canh/v1/s1/a1/config ${real}`]);
+    expect(a1Got).toEqual([`canh/v1/s1/a1/${kind} ${real}`]);
     expect(a2Got).toEqual([]);
   });
 

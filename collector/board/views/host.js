@@ -101,6 +101,8 @@ export function hostView(root, site, host, range) {
               text: dur(Math.abs(st.clockSkewMs) / 1000) + ' ' + t(st.clockSkewMs > 0 ? 'clockBehind' : 'clockAhead') + ' — ' + t('clockSkewHint'),
             })
           : null,
+        h.update ? el('dt', { text: t('agentUpdate') }) : null,
+        h.update ? updateState(h.update) : null,
         h.config ? el('dt', { text: t('remoteConfig') }) : null,
         h.config ? configState(h.config) : null,
         spec ? el('dt', { text: t('underSpec') }) : null,
@@ -117,6 +119,18 @@ export function hostView(root, site, host, range) {
     if (!r || r.version !== version) return el('dd', { id: 'host-config', text: head + t('cfgPending') });
     if (r.state === 'refused') return el('dd', { id: 'host-config', cls: 'warn', text: head + t('cfgRefused') + (r.reason ? ': ' + r.reason : '') });
     return el('dd', { id: 'host-config', text: head + t('cfgApplied') });
+  }
+
+  /** Self-update (issue 16): the version offered to the PC and its last report about it. */
+  function updateState(u) {
+    var r = u.report;
+    var offered = u.offer && u.offer.version;
+    if (offered && (!r || r.version !== offered) && !(r && r.state === 'rolled_back' && r.from === offered))
+      return el('dd', { id: 'host-update', text: offered + ' — ' + t('upd_offered') });
+    if (!r) return null;
+    var bad = r.state === 'refused' || r.state === 'rolled_back' || r.state === 'skipped';
+    var text = (r.state === 'rolled_back' ? r.from + ' → ' + r.version : r.version) + ' — ' + t('upd_' + r.state) + (bad && r.reason ? ': ' + r.reason : '');
+    return el('dd', { id: 'host-update', cls: bad ? 'warn' : '', text: text });
   }
 
   function byKey(series, scale) {

@@ -39,6 +39,11 @@ describe('remote configuration over the local file (agent/config.ts)', () => {
     }
   });
 
+  it('never accepts the self-update settings remotely: the key the agent checks releases against stays local', () => {
+    expect(remoteConfigProblem({ update: { publicKey: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=' } })).toMatch(/update/);
+    expect(remoteConfigProblem({ update: { enabled: false } })).toMatch(/update/);
+  });
+
   it('refuses values the file schema refuses, with the path in the reason', () => {
     const cases: Array<[unknown, RegExp]> = [
       [{ intervalSeconds: 0 }, /^intervalSeconds: /],

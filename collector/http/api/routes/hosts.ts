@@ -21,6 +21,13 @@ export interface HostsRoutesDeps {
   stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
   /** Remote configuration of a PC (issue 16): the version published to it and its last report. */
   agentConfig?: ((site: string, host: string) => HostConfigState | null) | undefined;
+  /** Self-update of a PC (issue 16): the version offered to it and its last update report. */
+  agentUpdate?: ((site: string, host: string) => HostUpdateState | null) | undefined;
+}
+
+export interface HostUpdateState {
+  offer: { version: string; seq: number; offeredAt: number } | null;
+  report: { state: string; version: string; from: string; reason: string | null; at: number } | null;
 }
 
 export interface HostConfigState {
@@ -44,7 +51,12 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
         const hosts = store
           .listHosts(q.site)
           .filter((h) => access.allows(h.site))
-          .map((h) => ({ ...h, latest: store.latestSample(h.site, h.host) ?? null, config: deps.agentConfig?.(h.site, h.host) ?? null }));
+          .map((h) => ({
+            ...h,
+            latest: store.latestSample(h.site, h.host) ?? null,
+            config: deps.agentConfig?.(h.site, h.host) ?? null,
+            update: deps.agentUpdate?.(h.site, h.host) ?? null,
+          }));
         res.json({ hosts });
       });
       router.get('/hosts/:site/:host', ctx.requireRole('read'), (req, res) => {
@@ -62,6 +74,7 @@ export function hostsRoutes(deps: HostsRoutesDeps): ApiModule {
           inventory,
           underSpec: underSpec(inventory, q.lang),
           config: deps.agentConfig?.(h.site, h.host) ?? null,
+          update: deps.agentUpdate?.(h.site, h.host) ?? null,
           stopped: h.state === 'offline' && !!deps.stoppedHosts?.(h.site).has(h.host),
           workingNow: isWorkingTime(sites.workingHours(h.site), ctx.clock.now()),
         });

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../../../../collector/alerting/rules/registry.js';
 import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../../../collector/http/board-assets.js';
 import type { HostOutageCause, IncidentCause } from '../../../../collector/outage/outage-types.js';
+import { UPDATE_STATES } from '../../../../contract/agent-update.js';
 import { EVENT_TYPES } from '../../../../contract/schemas.js';
 
 /** Every module of the board's script (main.js, views/…), bundled into app.js by the build. */
@@ -62,6 +63,9 @@ describe('board texts', () => {
       ...['1h', '24h', '7d', '30d'].map((r) => `r_${r}`),
       // The silence form lists the collector's rules (GET /api/rules) by the board's short names.
       ...BUILT_IN_RULES.map((r) => `rule_${r.name}`),
+      // Agent updates (issue 16): the states an agent reports, the offer, the rollout's stage.
+      ...[...UPDATE_STATES, 'offered'].map((s) => `upd_${s}`),
+      ...['1', '2'].map((n) => `rolloutStage${n}`),
     ];
     const missing = [...literal, ...built].filter((k) => !(k in vi));
     expect(missing).toEqual([]);

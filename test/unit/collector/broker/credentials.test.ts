@@ -235,11 +235,17 @@ describe('CredentialStore', () => {
     expect(sub(hostId, 'canh/v1/+/+/config')).toBe(false);
     expect(sub(siteId, 'canh/v1/s1/zz-9/config')).toBe(true);
     expect(sub(siteId, 'canh/v1/s2/a1/config')).toBe(false);
+    // Update offers (contract/agent-update.ts): the same rule.
+    expect(sub(hostId, 'canh/v1/s1/a1/update')).toBe(true);
+    expect(sub(hostId, 'canh/v1/s1/a2/update')).toBe(false);
+    expect(sub(hostId, 'canh/v1/+/+/update')).toBe(false);
+    expect(sub(siteId, 'canh/v1/s1/zz-9/update')).toBe(true);
+    expect(sub(siteId, 'canh/v1/s2/a1/update')).toBe(false);
   });
 
   it('no client publishes on a config topic: not an agent (own or other), not the collector', () => {
     for (const id of [hostId, siteId, collectorId]) {
-      for (const topic of ['canh/v1/s1/a1/config', 'canh/v1/s1/a2/config', 'canh/v1/s2/a1/config', 'canh/v1/s1/+/config']) {
+      for (const topic of ['canh/v1/s1/a1/config', 'canh/v1/s1/a2/config', 'canh/v1/s2/a1/config', 'canh/v1/s1/+/config', 'canh/v1/s1/a1/update', 'canh/v1/s1/a2/update']) {
         expect(store.mayPublish(id, topic)).toBe(false);
       }
     }
