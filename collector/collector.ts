@@ -22,7 +22,7 @@ import { authRoutes } from './http/api/routes/auth.js';
 import { eventsRoutes } from './http/api/routes/events.js';
 import { historyRoutes } from './http/api/routes/history.js';
 import { freezesRoutes } from './http/api/routes/freezes.js';
-import { hostsRoutes } from './http/api/routes/hosts.js';
+import { hostsRoutes, type HostConfigState } from './http/api/routes/hosts.js';
 import { LastWebChecks } from './http/api/last-web-checks.js';
 import { outageRoutes } from './http/api/routes/outages.js';
 import { rulesRoutes } from './http/api/routes/rules.js';
@@ -248,7 +248,16 @@ export class Collector {
         })
       : undefined);
     const reports = (this.reports = new ReportService(
-      { store, history, siteMinutes: rollupSiteMinutes(db, history), outages: outageStore, sites, prices: config.report.prices, costRules: config.report.costRules, freezeDiagnosis: config.diagnosis.freeze },
+      {
+        store,
+        history,
+        siteMinutes: rollupSiteMinutes(db, history),
+        outages: outageStore,
+        sites,
+        prices: config.report.prices,
+        costRules: config.report.costRules,
+        freezeDiagnosis: config.diagnosis.freeze,
+      },
       { runner: deps.reportRunner ?? jobs.reports },
     ));
     // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
@@ -369,6 +378,12 @@ export class Collector {
 
     commit.setAckPublisher((this.broker ?? this.subscriber)!);
 
+    // A PC's remote configuration (issue 16): the version published to it and its last report.
+    const configStateOf = (site: string, host: string): HostConfigState | null => {
+      const published = agentConfigStore.published(site, host);
+      const report = agentConfigStore.report(site, host) ?? null;
+      return published || report ? { version: published?.version ?? null, report } : null;
+    };
     // The REST API (docs/api.md): one route family per file, one line each, mounted in this order.
     const sessionIdleMs = config.api.sessionIdleHours * 3_600_000;
     const api = new ApiCore({ tokens, audit, clock, log: httpLog, metrics, settings: config.api });
@@ -384,16 +399,20 @@ export class Collector {
       }),
       tokensRoutes(tokens),
       auditRoutes(audit),
-      sitesRoutes({ store, sites, configuredSites: Object.keys(config.sites), outages: outageReader, stoppedHosts: (site) => outages.stoppedHosts(site), webChecks }),
+      sitesRoutes({
+        store,
+        sites,
+        configuredSites: Object.keys(config.sites),
+        outages: outageReader,
+        stoppedHosts: (site) => outages.stoppedHosts(site),
+        webChecks,
+        agentConfig: configStateOf,
+      }),
       hostsRoutes({
         store,
         sites,
         stoppedHosts: (site) => outages.stoppedHosts(site),
-        agentConfig: (site, host) => {
-          const published = agentConfigStore.published(site, host);
-          const report = agentConfigStore.report(site, host) ?? null;
-          return published || report ? { version: published?.version ?? null, report } : null;
-        },
+        agentConfig: configStateOf,
         agentUpdate: (site, host) => {
           const o = agentUpdateStore.offer(site, host);
           const r = agentUpdateStore.report(site, host);

@@ -119,6 +119,12 @@ describe.each(BROKERS)('remote agent configuration end to end (%s broker)', (bro
         const text = await page.textContent('#host-config');
         expect(text).toMatch(/^phiên bản 2 — bị từ chối: intervalSeconds/);
         expect(await page.getAttribute('#host-config', 'class')).toBe('warn');
+        // The site's PC table flags it too, with the reason on hover.
+        await page.goto(`http://127.0.0.1:${dep.httpPort}/#/site/${SITE}`);
+        const badge = page.locator('tr[data-host="pc-1"] .cfg-state');
+        await badge.waitFor();
+        expect(await badge.textContent()).toBe('Cấu hình từ xa 2: bị từ chối');
+        expect(await badge.getAttribute('title')).toMatch(/intervalSeconds/);
       } finally {
         await browser.close();
       }

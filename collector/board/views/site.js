@@ -88,6 +88,17 @@ export function siteView(root, site) {
     });
   });
 
+  /** A PC's remote configuration (issue 16) in the table: refused or waiting stands out, applied is a quiet version. */
+  function configBadge(c) {
+    if (!c) return null;
+    var r = c.report;
+    var version = c.version != null ? c.version : r && r.version;
+    var label = t('remoteConfig') + ' ' + version + ': ';
+    if (r && r.version === version && r.state === 'refused') return el('span', { cls: 'badge cfg-state warn', title: r.reason || '', text: label + t('cfgRefused') });
+    if (!r || r.version !== version) return el('span', { cls: 'badge cfg-state', text: label + t('cfgPending') });
+    return el('span', { cls: 'muted small cfg-state', text: ' ' + t('cfgVersion') + ' ' + version });
+  }
+
   function renderHosts(s) {
     var rows = (s.hosts || []).map(function (h) {
       var spec = h.underSpec && h.underSpec.flag;
@@ -102,6 +113,7 @@ export function siteView(root, site) {
           spec ? el('span', { cls: 'badge under-spec', title: (h.underSpec.reasons || []).join('; '), text: t('underSpec') }) : null,
           spec ? el('div', { cls: 'muted small hide-narrow', text: (h.underSpec.reasons || []).join('; ') }) : null,
           h.clockSkewMs != null ? el('span', { cls: 'badge clock-skew', title: t('clockSkewHint') + ': ' + dur(Math.abs(h.clockSkewMs) / 1000), text: t('clockSkew') }) : null,
+          configBadge(h.config),
         ]),
         td(st.text, 'host-state ' + st.cls),
         el('td', { cls: 'num ' + levelClass(now.cpu, 80, 95), text: pct(now.cpu) }),

@@ -11,6 +11,7 @@ import { isWorkingTime } from '../../../sites/schedule/working-hours.js';
 import { underSpec, type UnderSpec } from '../under-spec.js';
 import { LastWebChecks } from '../last-web-checks.js';
 import { accessOf, forbidSite } from '../auth/site-access.js';
+import type { HostConfigState } from './hosts.js';
 
 export interface SitesRoutesDeps {
   store: Store;
@@ -23,6 +24,8 @@ export interface SitesRoutesDeps {
   stoppedHosts?: ((site: string) => ReadonlyMap<string, number>) | undefined;
   /** Each host's last web-check result, fed from ingest (issue 13 item 7); one of its own without it. */
   webChecks?: LastWebChecks | undefined;
+  /** Remote configuration of a PC (issue 16): shown in the site's PC table. */
+  agentConfig?: ((site: string, host: string) => HostConfigState | null) | undefined;
 }
 
 /**
@@ -57,6 +60,8 @@ export interface HostSummary {
   underSpec: UnderSpec;
   /** The host's clock skew raised as a `clock_skew` event (ms; positive = its clock is behind), or null. */
   clockSkewMs: number | null;
+  /** Its remote configuration: version published and last report (null: none). */
+  config: HostConfigState | null;
 }
 
 const SitesQuery = z.object({ lang: Lang }).strict();
@@ -250,6 +255,7 @@ export function sitesRoutes(deps: SitesRoutesDeps): ApiModule {
             agentVersion: h.agentVersion,
             underSpec: underSpec(store.inventory(h.site, h.host)?.data, q.lang),
             clockSkewMs: h.clockSkewMs,
+            config: deps.agentConfig?.(h.site, h.host) ?? null,
           };
         });
         res.json({
