@@ -67,6 +67,8 @@ export function parseProcNetDev(text: string): NetCounters[] {
 
 const RTF_GATEWAY = 0x2;
 
+/** ® ™ © (escaped: the agent bundle stays ASCII, scripts/bundle-agent.mjs). */
+const TRADEMARK_SIGNS = /[\u00ae\u2122\u00a9]/g;
 /**
  * /proc/net/route → default IPv4 gateway: rows with Destination 00000000 and the
  * RTF_GATEWAY flag, lowest Metric first. Addresses are the kernel's u32 printed in host
@@ -165,7 +167,7 @@ function cleanCpuBrand(modelName: string, manufacturer: string): string {
     .replace(/\s+/g, ' ')
     .trim();
   const [first, ...rest] = brand.split(' ');
-  if (manufacturer && rest.length > 0 && first!.replace(/[®™©]/g, '').toLowerCase() === manufacturer.toLowerCase()) brand = rest.join(' ');
+  if (manufacturer && rest.length > 0 && first!.replace(TRADEMARK_SIGNS, '').toLowerCase() === manufacturer.toLowerCase()) brand = rest.join(' ');
   return brand;
 }
 
