@@ -63,10 +63,16 @@ export function diskIoRates(prev: readonly DiskIoCounters[], cur: readonly DiskI
   return out;
 }
 
+/**
+ * The `some` and `full` lines' avg10. Compiled once: a RegExp built per call is parsed and
+ * compiled again on every sample (V8 caches the compiled code per RegExp object).
+ */
+const PSI_AVG10 = { some: /^some\s.*\bavg10=([\d.]+)/m, full: /^full\s.*\bavg10=([\d.]+)/m } as const;
+
 /** PSI `some`/`full` avg10 from /proc/pressure/memory (`full` is absent on some kernels). */
 export function parsePsiMemory(text: string): { some: number | null; full: number | null } {
-  const avg10 = (kind: string): number | null => {
-    const m = new RegExp(`^${kind}\\s.*\\bavg10=([\\d.]+)`, 'm').exec(text);
+  const avg10 = (kind: keyof typeof PSI_AVG10): number | null => {
+    const m = PSI_AVG10[kind].exec(text);
     const v = m ? Number(m[1]) : NaN;
     return Number.isFinite(v) ? Math.min(100, v) : null;
   };
