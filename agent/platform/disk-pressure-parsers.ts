@@ -1,4 +1,5 @@
 import type { DiskIoMetrics, PressureMetrics } from '../../contract/schemas.js';
+import { procLine } from './linux-proc-parsers.js';
 
 /**
  * Pure adapters for the per-sample disk activity and memory pressure readings (issue 17):
@@ -89,13 +90,10 @@ export interface VmstatCounters {
 }
 
 export function parseVmstat(text: string): VmstatCounters {
-  const v = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [k, n] = line.split(' ');
-    if (k && n) v.set(k, Number(n));
-  }
+  // Three keys of some 180 lines: looked up, not split into a map every sample (procLine).
   const get = (k: string) => {
-    const n = v.get(k);
+    const line = procLine(text, `${k} `);
+    const n = line === undefined ? undefined : Number(line.split(' ')[1]);
     if (n === undefined || !Number.isFinite(n)) throw new Error(`/proc/vmstat has no ${k}`);
     return n;
   };
