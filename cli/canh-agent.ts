@@ -4,6 +4,8 @@
  * bundled by scripts/bundle-agent.mjs): what office PCs run, without the collector's
  * code and dependencies. `canh agent` runs the same command from the full CLI.
  */
+// First: V8 flags for the agent process, before any other module runs (agent-v8-flags.ts).
+import './agent-v8-flags.js';
 import { launcherArgv } from '../agent/update/launcher.js';
 import { runAgentCommand } from './agent-command.js';
 import { cliLang, helpText, parseArgsMessage, usageError, wantsHelp, withoutLang } from './help.js';

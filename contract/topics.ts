@@ -25,8 +25,9 @@ export function slugifyId(name: string): string {
   const slug = name
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
-    .replace(/đ/g, 'd')
-    .replace(/Đ/g, 'd')
+    // đ and Đ, escaped: the agent bundle stays ASCII (scripts/bundle-agent.mjs).
+    .replace(/\u0111/g, 'd')
+    .replace(/\u0110/g, 'd')
     .toLowerCase()
     .replace(/[^a-z0-9_-]+/g, '-')
     .replace(/^[-_]+|[-_]+$/g, '')

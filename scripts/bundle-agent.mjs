@@ -30,6 +30,23 @@ await build({
   banner: { js: "import { createRequire as __canhRequire } from 'node:module'; const require = __canhRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// ASCII only, for what every agent loads (the entry and the chunks it imports statically): V8
+// keeps each module's source text in the heap for lazy compilation, one byte a character when
+// it is all Latin-1 and two otherwise, so one Vietnamese letter in a regular expression
+// (esbuild escapes non-ASCII in strings, not in regex literals) doubled the 0.65 MB of the
+// main file to 1.3 MB of the agent's heap. Write \uXXXX there. (Chunks loaded on demand,
+// e.g. systeminformation on Windows, are third-party code and not checked.)
+const eager = new Set(['canh-agent.mjs']);
+for (const f of eager) {
+  const text = readFileSync(`${outdir}${f}`, 'utf8');
+  for (const m of text.matchAll(/\bfrom\s*"\.\/([\w.-]+\.mjs)"|\bimport\s*"\.\/([\w.-]+\.mjs)"/g)) eager.add(m[1] ?? m[2]);
+  const at = text.search(/[^\t\n\r\x20-\x7e]/);
+  if (at >= 0) {
+    process.stderr.write(`bundle-agent: ${f} has a non-ASCII character near: ${JSON.stringify(text.slice(Math.max(0, at - 60), at + 20))}\n`);
+    process.stderr.write('  write it as \\uXXXX in the source: the agent bundle stays ASCII to keep its heap small\n');
+    process.exit(1);
+  }
+}
 // The package's bins are run by path (`npx canh` in this folder, `./canh-agent.mjs`): npm makes
 // a dependency's bins executable when it links them, but never the project's own, and tsc
 // writes its output 0644 on a fresh clone.

@@ -1,4 +1,5 @@
 import type { DiskIoMetrics, PressureMetrics } from '../../contract/schemas.js';
+import { procLine } from './linux-proc-parsers.js';
 
 /**
  * Pure adapters for the per-sample disk activity and memory pressure readings (issue 17):
@@ -63,10 +64,16 @@ export function diskIoRates(prev: readonly DiskIoCounters[], cur: readonly DiskI
   return out;
 }
 
+/**
+ * The `some` and `full` lines' avg10. Compiled once: a RegExp built per call is parsed and
+ * compiled again on every sample (V8 caches the compiled code per RegExp object).
+ */
+const PSI_AVG10 = { some: /^some\s.*\bavg10=([\d.]+)/m, full: /^full\s.*\bavg10=([\d.]+)/m } as const;
+
 /** PSI `some`/`full` avg10 from /proc/pressure/memory (`full` is absent on some kernels). */
 export function parsePsiMemory(text: string): { some: number | null; full: number | null } {
-  const avg10 = (kind: string): number | null => {
-    const m = new RegExp(`^${kind}\\s.*\\bavg10=([\\d.]+)`, 'm').exec(text);
+  const avg10 = (kind: keyof typeof PSI_AVG10): number | null => {
+    const m = PSI_AVG10[kind].exec(text);
     const v = m ? Number(m[1]) : NaN;
     return Number.isFinite(v) ? Math.min(100, v) : null;
   };
@@ -83,13 +90,10 @@ export interface VmstatCounters {
 }
 
 export function parseVmstat(text: string): VmstatCounters {
-  const v = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [k, n] = line.split(' ');
-    if (k && n) v.set(k, Number(n));
-  }
+  // Three keys of some 180 lines: looked up, not split into a map every sample (procLine).
   const get = (k: string) => {
-    const n = v.get(k);
+    const line = procLine(text, `${k} `);
+    const n = line === undefined ? undefined : Number(line.split(' ')[1]);
     if (n === undefined || !Number.isFinite(n)) throw new Error(`/proc/vmstat has no ${k}`);
     return n;
   };

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 /**
@@ -27,7 +27,8 @@ export function bootTimeOverride(env: NodeJS.ProcessEnv = process.env): number |
 /** Linux: the kernel's random id of this boot (changes on every boot, unlike the derived boot time after a clock step). */
 export async function readLinuxBootId(): Promise<string | null> {
   try {
-    const id = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+    // procfs: generated from memory, read synchronously (linux-system-info.ts readProcFile).
+    const id = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     return /^[0-9a-f-]{32,36}$/i.test(id) ? id.toLowerCase() : null;
   } catch {
     return null;
@@ -48,7 +49,7 @@ export function parseProcUptime(text: string): number {
  */
 export async function readBootClockMs(platform: NodeJS.Platform): Promise<number | null> {
   try {
-    if (platform === 'linux') return parseProcUptime(await readFile('/proc/uptime', 'utf8')) * 1000;
+    if (platform === 'linux') return parseProcUptime(readFileSync('/proc/uptime', 'utf8')) * 1000;
     if (platform === 'win32') return os.uptime() * 1000;
   } catch {
     /* fall through: unknown */

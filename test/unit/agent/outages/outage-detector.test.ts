@@ -201,10 +201,10 @@ describe('OutageDetector (state dir, fake clock)', () => {
     await run(clock, 3000); // heartbeats at +1, +2, +3 s
     const lastBeat = (await readHeartbeat(dir))!.t;
     expect(lastBeat).toBe(T0 + 8000);
-    // "kill -9": no stop(), no marker. The power comes back, the PC boots 40 s later.
+    // "kill -9": no stop(), no marker, and run-2's timers never fire again (its clock is left
+    // behind: a killed process writes no more heartbeats). The power comes back, the PC boots 40 s later.
     sys.boot = { bootTime: T0 + 48_000, bootId: 'boot-2' };
-    clock.advance(60_000);
-    const r3 = detector(dir, clock, sys, 'run-3', { kind: 'power_loss', source: 'windows_event_log', details: {} });
+    const r3 = detector(dir, new FakeClock(clock.now() + 60_000), sys, 'run-3', { kind: 'power_loss', source: 'windows_event_log', details: {} });
     await r3.d.start();
     await settle();
     expect(r3.reads()).toBe(1);
@@ -221,8 +221,8 @@ describe('OutageDetector (state dir, fake clock)', () => {
     const r1 = detector(dir, clock, sys, 'run-1');
     await r1.d.start();
     await run(clock, 2000);
-    const r2 = detector(dir, clock, sys, 'run-2');
-    clock.advance(10_000);
+    // Killed: run-1's timers never fire again; run-2 starts 10 s later on its own clock.
+    const r2 = detector(dir, new FakeClock(clock.now() + 10_000), sys, 'run-2');
     await r2.d.start();
     await settle();
     expect(r2.reads()).toBe(0);

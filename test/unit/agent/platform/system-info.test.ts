@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../../../agent/sampling/sources/source.js';
-import { parseProcMounts, parseProcNetDev, parseProcStat } from '../../../../agent/platform/linux-proc-parsers.js';
+import { parseProcMounts, parseProcNetDev, parseProcStat, procLine } from '../../../../agent/platform/linux-proc-parsers.js';
 import { statfsPath } from '../../../../agent/platform/node-os-system-info.js';
 import { cpuTimesFromOsCpus } from '../../../../agent/platform/si-system-info.js';
 import { isMissingError } from '../../../../agent/platform/system-info.js';
@@ -11,6 +11,17 @@ describe('OS output adapters', () => {
   it('/proc/stat: guest time is not counted twice, iowait is idle', () => {
     expect(parseProcStat('cpu  100 10 50 800 40 5 5 0 30 0\ncpu0 1 2 3 4\n')).toEqual({ busy: 170, total: 1010 });
     expect(parseProcStat(fixtureText('linux/proc-stat.1.txt'))).toEqual({ busy: 14790, total: 98590 });
+  });
+
+  it('/proc line lookup: first, middle and last line, whole key only, absent', () => {
+    const text = 'cpu  1 2\ncpu0 3 4\nintr 5 6\npswpin 7';
+    expect(procLine(text, 'cpu ')).toBe('cpu  1 2');
+    expect(procLine(text, 'cpu0 ')).toBe('cpu0 3 4');
+    expect(procLine(text, 'pswpin ')).toBe('pswpin 7');
+    expect(procLine(text, 'pswp ')).toBeUndefined();
+    expect(procLine(text, 'ntr ')).toBeUndefined();
+    expect(procLine('', 'cpu ')).toBeUndefined();
+    expect(() => parseProcStat('cpu0 1 2 3 4\n')).toThrow(/no aggregate cpu line/);
   });
 
   it('os.cpus(): irq added on Linux, already inside sys on Windows', () => {
