@@ -218,8 +218,22 @@ class SiteRun {
     this.openOutage(h, start, 'will', Math.max(0, Math.min(m.received - start, h.intervalMs)));
   }
 
+  /**
+   * A host taken as silent speaks again in the same boot: it is back. It kept its broker
+   * session, so no birth comes to say so (before this, such an outage stayed open until the
+   * agent happened to reconnect: a PC shown out for days while its samples were stored).
+   */
+  private heardAgain(h: TrackedHost, boot: string, received: number): void {
+    const o = h.outage;
+    if (!o || o.returned || o.detectedBy !== 'silence' || o.boot !== boot || received <= o.detectedAt) return;
+    o.returned = { at: received, boot, osBoot: h.osBoot, newAgentBoot: false, newOsBoot: false, skewMs: 0 };
+    h.state = 'online';
+    h.lastSeen = Math.max(h.lastSeen ?? 0, received);
+  }
+
   sample(h: TrackedHost, m: Extract<OutageInput, { kind: 'sample' }>): void {
     h.intervalMs = m.interval * 1000;
+    this.heardAgain(h, m.boot, m.received);
     const o = h.outage;
     if (o && o.boot === m.boot) {
       const until = o.returned?.at ?? Infinity;
@@ -239,6 +253,7 @@ class SiteRun {
   }
 
   event(h: TrackedHost, m: Extract<OutageInput, { kind: 'event' }>): void {
+    this.heardAgain(h, m.boot, m.received);
     const d = m.details ?? {};
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     const o = h.outage;

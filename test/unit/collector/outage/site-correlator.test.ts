@@ -128,7 +128,10 @@ class Sim {
     this.tracker.stop();
     this.startCollector();
   }
+  /** While true, nothing reaches the collector (it is deaf: a broker dropping for it), the agents notice nothing. */
+  mute = false;
   deliver(m: StoredMessage, replay = false): void {
+    if (this.mute) return;
     const row = m.row as { received: number; t: number; sent?: number; skewMs?: number };
     row.received = this.clock.now();
     if (m.kind === 'samples') {
@@ -486,6 +489,26 @@ describe('site correlator', () => {
     sim.advance(2_000);
     expect(sim.outages()).toHaveLength(3);
     expect(sim.store.openIncidents(SITE)).toHaveLength(1);
+  });
+
+  it('silence: hosts heard again in the same session (no new birth) are back: their outages close, the incident resolves', () => {
+    const sim = new Sim(3);
+    sim.mute = true; // the hosts keep their broker session and keep sampling; nothing reaches the collector
+    sim.advance(75_000);
+    expect(sim.outages()).toHaveLength(3);
+    expect(sim.store.openIncidents(SITE)).toHaveLength(1);
+    sim.mute = false;
+    const back = sim.clock.now();
+    sim.advance(INTERVAL_S * 1000 + 61_000); // the next samples, then the evidence settles
+    const outages = sim.outages();
+    expect(outages).toHaveLength(3);
+    for (const o of outages) {
+      expect(o.end, `${o.host} back`).not.toBeNull();
+      expect(o.end!).toBeGreaterThanOrEqual(back - 60_000);
+      expect(o.end!).toBeLessThanOrEqual(back + INTERVAL_S * 1000);
+    }
+    expect(sim.store.openIncidents(SITE)).toHaveLength(0);
+    expect(sim.incidents()[0]).toMatchObject({ state: 'resolved', hostsOut: [] });
   });
 
   it('is a pure function: the same state and input give the same result, the input state untouched', () => {
