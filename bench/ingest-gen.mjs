@@ -50,6 +50,26 @@ const agents = cfg.agents.map((a) => new SimAgent(a, o, stats));
   out({ type: 'info', messageBytes: Buffer.byteLength(payload) });
 }
 
+// Mode 'interval': one sample per agent per interval, random phase, from its first connect on
+// (as a real agent samples from its start): an agent connected early in a long connect phase
+// that sent nothing until the last one was connected looked switched off to the collector.
+let sampling = cfg.mode !== 'rate';
+const next = agents.map(() => Infinity);
+const sampler =
+  cfg.mode === 'rate'
+    ? undefined
+    : setInterval(() => {
+        if (!sampling) return;
+        const now = Date.now();
+        for (let i = 0; i < agents.length; i++) {
+          if (now >= next[i]) {
+            agents[i].sample();
+            next[i] += o.intervalS * 1000;
+            if (next[i] < now) next[i] = now + o.intervalS * 1000; // fell behind (loaded machine): skip, do not burst
+          }
+        }
+      }, 100);
+
 // Connect in batches (a broker checks a PBKDF2 hash per CONNECT: no thundering herd).
 const batch = cfg.connectBatch ?? 100;
 const connectDeadline = Date.now() + (cfg.connectTimeoutS ?? 600) * 1000;
@@ -60,6 +80,8 @@ for (let i = 0; i < agents.length; i += batch) {
     if (Date.now() > connectDeadline) throw new Error(`connect timeout: ${agents.filter((a) => !a.connected).length} agents not connected`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  const now = Date.now();
+  for (let j = i; j < Math.min(i + batch, agents.length); j++) next[j] = now + Math.random() * o.intervalS * 1000;
 }
 out({ type: 'ready', clients: agents.length });
 
@@ -81,7 +103,6 @@ const ticker = setInterval(() => {
   out({ type: 'progress', ...snapshot() });
 }, 1000);
 
-let sampling = true;
 const start = Date.now();
 
 if (cfg.mode === 'rate') {
@@ -104,19 +125,7 @@ if (cfg.mode === 'rate') {
   });
   sampling = false;
 } else {
-  // One sample per agent per interval, random phase.
-  const next = agents.map(() => start + Math.random() * o.intervalS * 1000);
-  const sampler = setInterval(() => {
-    if (!sampling) return;
-    const now = Date.now();
-    for (let i = 0; i < agents.length; i++) {
-      if (now >= next[i]) {
-        agents[i].sample();
-        next[i] += o.intervalS * 1000;
-        if (next[i] < now) next[i] = now + o.intervalS * 1000; // fell behind (loaded machine): skip, do not burst
-      }
-    }
-  }, 100);
+  // The sampler runs since each agent connected (above).
   const bySite = (sites) => {
     const set = new Set(sites);
     return agents.filter((a) => set.has(a.site));
