@@ -5,7 +5,7 @@ import { AuditLog } from '../collector/audit/audit-log.js';
 import { systemClock } from '../common/clock.js';
 import { ID_PATTERN } from '../contract/topics.js';
 import { cliActor } from './cli-actor.js';
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { cliLang, usageError } from './help.js';
 
 /**
@@ -19,8 +19,7 @@ export async function runAgentConfigCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       site: { type: 'string' },
       host: { type: 'string' },
       file: { type: 'string' },

@@ -20,7 +20,7 @@ import {
 } from '../contract/agent-update.js';
 import { ID_PATTERN } from '../contract/topics.js';
 import { cliActor } from './cli-actor.js';
-import { loadCollectorConfig, openCollectorStore } from './collector-config.js';
+import { loadCollectorConfig, openCollectorStore, STORE_OPTIONS } from './collector-config.js';
 import { cliLang, usageError } from './help.js';
 
 const SUBS = ['keygen', 'sign', 'publish', 'target', 'status'] as const;
@@ -42,8 +42,7 @@ export async function runReleaseCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      config: { type: 'string', short: 'c' },
-      'data-dir': { type: 'string' },
+      ...STORE_OPTIONS,
       out: { type: 'string' },
       key: { type: 'string' },
       version: { type: 'string' },

@@ -1,4 +1,4 @@
-import { CONTRACT_VERSION } from './limits.js';
+import { CONTRACT_VERSION, decodeControlObject } from './limits.js';
 import { TOPIC_PREFIX } from './topics.js';
 
 /**
@@ -37,17 +37,8 @@ export type ConfigReportState = (typeof CONFIG_REPORT_STATES)[number];
 
 /** Decode a config message; a string says why it is not one. */
 export function decodeConfigMessage(payload: Uint8Array | string): AgentConfigMessage | string {
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-  if (text.length > 256 * 1024) return 'message too large';
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return 'not JSON';
-  }
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
-  const o = m as Record<string, unknown>;
-  if (o.v !== CONTRACT_VERSION) return `unsupported contract version ${JSON.stringify(o.v)?.slice(0, 20)}`;
+  const o = decodeControlObject(payload, 256 * 1024);
+  if (typeof o === 'string') return o;
   if (typeof o.version !== 'number' || !Number.isSafeInteger(o.version) || o.version < 0) return 'version must be a non-negative integer';
   if (typeof o.hash !== 'string' || !/^[0-9a-f]{1,64}$/.test(o.hash)) return 'hash must be hex';
   if (typeof o.config !== 'object' || o.config === null || Array.isArray(o.config)) return 'config must be an object';

@@ -1,5 +1,5 @@
 import { createHash, createPublicKey, verify as cryptoVerify } from 'node:crypto';
-import { CONTRACT_VERSION } from './limits.js';
+import { CONTRACT_VERSION, decodeControlObject } from './limits.js';
 import { TOPIC_PREFIX } from './topics.js';
 
 /**
@@ -123,17 +123,8 @@ export function manifestProblem(m: unknown): string | undefined {
 
 /** Decode an offer; a string says why it is not one. */
 export function decodeUpdateOffer(payload: Uint8Array | string): UpdateOffer | string {
-  const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-  if (text.length > 16 * 1024) return 'message too large';
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch {
-    return 'not JSON';
-  }
-  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
-  const o = m as Record<string, unknown>;
-  if (o.v !== CONTRACT_VERSION) return `unsupported contract version ${JSON.stringify(o.v)?.slice(0, 20)}`;
+  const o = decodeControlObject(payload, 16 * 1024);
+  if (typeof o === 'string') return o;
   if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) return 'seq must be a non-negative integer';
   const problem = manifestProblem(o.manifest);
   if (problem) return problem;

@@ -28,3 +28,23 @@ export const SKEW_TOLERANCE_MS = 60_000;
 export function maxBytesFor(kind: 'samples' | 'events' | 'inventory' | 'status'): number {
   return kind === 'inventory' ? MAX_INVENTORY_BYTES : MAX_PAYLOAD_BYTES;
 }
+
+/**
+ * The common head of decoding a collector-to-agent control message (remote configuration,
+ * update offer): bounded UTF-8 text, a JSON object, this contract version. A string says
+ * why it is not one.
+ */
+export function decodeControlObject(payload: Uint8Array | string, maxChars: number): Record<string, unknown> | string {
+  const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
+  if (text.length > maxChars) return 'message too large';
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch {
+    return 'not JSON';
+  }
+  if (typeof m !== 'object' || m === null || Array.isArray(m)) return 'not a JSON object';
+  const o = m as Record<string, unknown>;
+  if (o.v !== CONTRACT_VERSION) return `unsupported contract version ${JSON.stringify(o.v)?.slice(0, 20)}`;
+  return o;
+}
