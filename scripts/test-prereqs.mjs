@@ -17,6 +17,7 @@ const NEEDED = [
   { bin: '/usr/sbin/ip', pkg: 'iproute2', why: 'network namespaces for the network-cut tests' },
   { bin: '/usr/sbin/iptables', pkg: 'iptables', why: 'packet drops inside test network namespaces' },
   { bin: '/usr/bin/chromium', pkg: 'chromium', why: 'headless browser for the web board tests (playwright-core)' },
+  { bin: '/usr/sbin/smartctl', pkg: 'smartmontools', why: 'disk health: a real smartctl run against this machine' },
 ];
 
 const missing = NEEDED.filter((n) => !existsSync(n.bin));
