@@ -34,7 +34,8 @@ export function gapCoverage(o: OpenOutage): number {
  * evidence may still come (the settle period after the return), a decision otherwise:
  * - the new boot's `outage` event (unclean shutdown) → its cause, its start/end, verdict power;
  *   with `details.scope: 'agent'` (the agent died, the PC kept running) → crash, never power;
- * - same agent boot and buffered samples covering the gap → network (it kept running);
+ * - same agent boot and buffered samples covering the gap → network (it kept running), unless
+ *   it never left its broker session (heard again without a birth: then offline, unknown);
  * - a `freeze` event over the gap → freeze; a `network_cut` event → network;
  * - a new OS boot without an event (older agent) → unknown cause, verdict power;
  * - a new agent boot on the same OS boot → the agent crashed;
@@ -54,6 +55,7 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
     returnedAt: r.at,
   };
   if (Math.abs(r.skewMs) > 0) base.skewMs = r.skewMs;
+  if (r.sameSession) base.sameSession = true;
 
   if (o.outageEvent?.scope === 'agent') {
     // The agent died (killed, crashed) while the PC kept running: never a power cut.
@@ -91,7 +93,9 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
         evidence: { ...base, event: 'freeze', gapSamples: o.gapSamples },
       };
     }
-    const covered = coverage >= GAP_COVERAGE_FOR_NETWORK;
+    // Buffered samples say "it kept running", not "its network was cut", when it never left its
+    // broker session (heard again without a birth): then only an agent's network_cut event says cut.
+    const covered = coverage >= GAP_COVERAGE_FOR_NETWORK && !r.sameSession;
     if (o.networkCut || (covered && (o.caughtUp || settled))) {
       const n = o.networkCut;
       return {

@@ -53,6 +53,11 @@ export interface HostReturn {
   newOsBoot: boolean;
   /** Skew the birth revealed (collector − agent clock), ms; applied to `osBoot` when beyond tolerance. */
   skewMs: number;
+  /**
+   * Heard again without a new birth: it never left its broker session, so its messages, not
+   * its network, went missing (a deaf collector, a broker dropping): no evidence of a cut.
+   */
+  sameSession?: boolean | undefined;
 }
 
 export interface OpenOutage {

@@ -226,7 +226,7 @@ class SiteRun {
   private heardAgain(h: TrackedHost, boot: string, received: number): void {
     const o = h.outage;
     if (!o || o.returned || o.detectedBy !== 'silence' || o.boot !== boot || received <= o.detectedAt) return;
-    o.returned = { at: received, boot, osBoot: h.osBoot, newAgentBoot: false, newOsBoot: false, skewMs: 0 };
+    o.returned = { at: received, boot, osBoot: h.osBoot, newAgentBoot: false, newOsBoot: false, skewMs: 0, sameSession: true };
     h.state = 'online';
     h.lastSeen = Math.max(h.lastSeen ?? 0, received);
   }

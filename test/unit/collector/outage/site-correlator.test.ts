@@ -511,6 +511,25 @@ describe('site correlator', () => {
     expect(sim.incidents()[0]).toMatchObject({ state: 'resolved', hostsOut: [] });
   });
 
+  it('silence ended in the same session with the missed samples re-sent: not taken for a network cut (no evidence of one)', () => {
+    const sim = new Sim(3);
+    sim.mute = true;
+    for (const a of sim.agents) a.connected = false; // the samples stay in the outbox (the broker dropped them for the collector)
+    sim.advance(75_000);
+    expect(sim.outages()).toHaveLength(3);
+    sim.mute = false;
+    for (const a of sim.agents) {
+      a.connected = true;
+      for (const m of a.buffered.splice(0)) sim.deliver(m, true); // re-sent, no new session, no birth
+    }
+    sim.advance(INTERVAL_S * 1000 + 61_000);
+    const outages = sim.outages();
+    expect(outages.map((o) => o.cause)).toEqual(['offline', 'offline', 'offline']);
+    for (const o of outages) expect(o.evidence).toMatchObject({ detectedBy: 'silence', sameSession: true });
+    expect(sim.incidents()[0]).toMatchObject({ state: 'resolved' });
+    expect(sim.incidents()[0]!.cause).not.toBe('network_cut');
+  });
+
   it('is a pure function: the same state and input give the same result, the input state untouched', () => {
     const s = correlatorSettings(OutageConfigSchema.parse({}), 60_000);
     const st = emptySite(SITE);
