@@ -223,9 +223,11 @@ class SiteRun {
    * session, so no birth comes to say so (before this, such an outage stayed open until the
    * agent happened to reconnect: a PC shown out for days while its samples were stored).
    */
-  private heardAgain(h: TrackedHost, boot: string, received: number): void {
+  private heardAgain(h: TrackedHost, boot: string, received: number, t: number): void {
     const o = h.outage;
     if (!o || o.returned || o.detectedBy !== 'silence' || o.boot !== boot || received <= o.detectedAt) return;
+    // Made now, not an old message a broker queue held back (a dead host's last words).
+    if (t < received - Math.max(2 * h.intervalMs, 30_000)) return;
     o.returned = { at: received, boot, osBoot: h.osBoot, newAgentBoot: false, newOsBoot: false, skewMs: 0, sameSession: true };
     h.state = 'online';
     h.lastSeen = Math.max(h.lastSeen ?? 0, received);
@@ -233,7 +235,7 @@ class SiteRun {
 
   sample(h: TrackedHost, m: Extract<OutageInput, { kind: 'sample' }>): void {
     h.intervalMs = m.interval * 1000;
-    this.heardAgain(h, m.boot, m.received);
+    this.heardAgain(h, m.boot, m.received, m.t);
     const o = h.outage;
     if (o && o.boot === m.boot) {
       const until = o.returned?.at ?? Infinity;
@@ -253,7 +255,7 @@ class SiteRun {
   }
 
   event(h: TrackedHost, m: Extract<OutageInput, { kind: 'event' }>): void {
-    this.heardAgain(h, m.boot, m.received);
+    this.heardAgain(h, m.boot, m.received, m.t);
     const d = m.details ?? {};
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
     const o = h.outage;

@@ -530,6 +530,21 @@ describe('site correlator', () => {
     expect(sim.incidents()[0]!.cause).not.toBe('network_cut');
   });
 
+  it('an old message a broker queue held back is not the host speaking again: the silence outage stays open', () => {
+    const sim = new Sim(3);
+    sim.mute = true;
+    for (const a of sim.agents) a.connected = false;
+    sim.advance(75_000);
+    expect(sim.outages()).toHaveLength(3);
+    sim.mute = false;
+    for (const a of sim.agents) sim.deliver(a.buffered.shift()!, true); // made ~70 s ago, delivered now
+    sim.mute = true;
+    sim.advance(65_000); // past the evidence settle time: a return would have closed them
+    const outages = sim.outages();
+    expect(outages).toHaveLength(3); // not closed by the old message (and opened again)
+    expect(outages.every((o) => o.end === null)).toBe(true);
+  });
+
   it('is a pure function: the same state and input give the same result, the input state untouched', () => {
     const s = correlatorSettings(OutageConfigSchema.parse({}), 60_000);
     const st = emptySite(SITE);
