@@ -26,7 +26,15 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
   const reports =
     onDisk && WorkerReportRunner.available()
       ? new WorkerReportRunner({
-          data: { dbFile: db.name, sites: config.sites, siteDefaults: config.siteDefaults, retention, prices: config.report.prices, costRules: config.report.costRules, freezeDiagnosis: config.diagnosis.freeze },
+          data: {
+            dbFile: db.name,
+            sites: config.sites,
+            siteDefaults: config.siteDefaults,
+            retention,
+            prices: config.report.prices,
+            costRules: config.report.costRules,
+            freezeDiagnosis: config.diagnosis.freeze,
+          },
           metrics: o.metrics,
           log,
           clock: o.clock,
