@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { mergeRemoteConfig, type AgentConfig } from './config.js';
-import { readJsonFile, writeFileAtomic } from './platform/atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '../common/atomic-file.js';
 
 /** A remote configuration the agent applied (or refused), as remembered in its state folder. */
 export interface RemoteConfigRecord {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import type { DiskHealth } from '../../contract/schemas.js';
 import type { AgentEvent, EmitEvent } from '../agent-event.js';
-import { readJsonFile, writeFileAtomic } from '../platform/atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 import { DiskHealthUnavailable, type DiskHealthReader } from './disk-health-reader.js';
 
 export interface DiskHealthMonitorOptions {

@@ -7,7 +7,7 @@ import { VERSION } from '../../common/version.js';
 import { ENROLL_PATH, type EnrollGranted, type EnrollPending, type EnrollRefusal, type EnrollRequest, type MachineIdentity } from '../../contract/enrollment.js';
 import { isValidId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
-import { readJsonFile, writeFileAtomic } from '../platform/atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 import { readMachineIdentity } from './machine-identity.js';
 
 /**

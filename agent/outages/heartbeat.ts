@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
-import { readJsonFile, writeFileAtomic } from '../platform/atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 
 /** The heartbeat file in the state dir. */
 export const HEARTBEAT_FILE = 'heartbeat.json';

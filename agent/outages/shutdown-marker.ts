@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJsonFile, removeFile, writeFileAtomic } from '../platform/atomic-file.js';
+import { readJsonFile, removeFile, writeFileAtomic } from '../../common/atomic-file.js';
 
 /** The clean-shutdown marker file in the state dir. */
 export const SHUTDOWN_MARKER_FILE = 'clean-shutdown.json';

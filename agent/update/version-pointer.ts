@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../platform/atomic-file.js';
+import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 
 /**
  * Which agent version runs (issue 16 item 2): `<stateDir>/versions/current.json`, replaced

@@ -1,7 +1,6 @@
-import { closeSync, fsync, openSync, renameSync, writeSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { Logger } from '../log.js';
 
 /**
@@ -22,33 +21,11 @@ import type { Logger } from '../log.js';
  * it) and is kept in full, because dropping entries would only cause duplicate sends.
  */
 
-const fsyncAsync = promisify(fsync);
-
 const CURSOR_FILE = 'cursor.json';
 const CURSOR_TMP_FILE = 'cursor.json.tmp';
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
-}
-
-/** fsync a directory so creates/renames in it survive a power cut. Not possible on Windows. */
-export async function fsyncDir(dir: string, log: Logger): Promise<void> {
-  if (process.platform === 'win32') return;
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    await fsyncAsync(fd);
-  } catch (err) {
-    log.debug({ err }, 'outbox: directory fsync not possible');
-  } finally {
-    if (fd !== undefined) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* nothing was written through it */
-      }
-    }
-  }
 }
 
 /** The cursor, the out-of-order acks above it and its file; see the file header. */
@@ -130,28 +107,11 @@ export class AckCursor {
     return this.through !== before;
   }
 
-  /**
-   * Writes the cursor atomically if it moved since the last write. Open, write, close and
-   * rename of these few bytes only touch the page cache and the directory, so they are
-   * synchronous; the fsyncs, which wait for the disk, go to the thread pool. The agent
-   * persists the cursor about once per sample, and eight thread-pool round trips (each two
-   * thread wake-ups and an event-loop turn) cost twice the CPU of this (2.6 vs 1.3 ms a
-   * write with fsync on the bench VM).
-   */
+  /** Writes the cursor atomically (common/atomic-file.ts) if it moved since the last write. */
   async persist(): Promise<void> {
     if (this.through === this.persisted) return;
     const value = this.through;
-    const tmp = join(this.dir, CURSOR_TMP_FILE);
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      const buf = Buffer.from(`${JSON.stringify({ ackedThrough: value })}\n`, 'utf8');
-      for (let off = 0; off < buf.length;) off += writeSync(fd, buf, off, buf.length - off);
-      if (this.opts.fsync) await fsyncAsync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, join(this.dir, CURSOR_FILE));
-    if (this.opts.fsync) await fsyncDir(this.dir, this.opts.log);
+    await writeFileAtomic(join(this.dir, CURSOR_FILE), `${JSON.stringify({ ackedThrough: value })}\n`, { fsync: this.opts.fsync, log: this.opts.log });
     this.persisted = value;
   }
 }

@@ -63,7 +63,8 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../clock.js';
 import type { Logger } from '../log.js';
-import { AckCursor, fsyncDir } from './ack-cursor.js';
+import { AckCursor } from './ack-cursor.js';
+import { fsyncDir } from '../atomic-file.js';
 import { checkFrame, decodeFrame, encodeFrame, FRAME_HEADER_BYTES, stampFrame, TWO_32 } from './frame.js';
 import {
   firstIdAbove,

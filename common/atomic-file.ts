@@ -2,6 +2,7 @@ import { closeSync, fdatasync, fsync, openSync, renameSync, writeSync } from 'no
 import { readFile, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
+import type { Logger } from './log.js';
 
 const fdatasyncAsync = promisify(fdatasync);
 const fsyncAsync = promisify(fsync);
@@ -17,7 +18,7 @@ const fsyncAsync = promisify(fsync);
  * event-loop turn), and the heartbeat writes every sampling interval: eight round trips cost
  * twice the CPU of this (2.6 vs 1.3 ms a write with fsync on the bench VM).
  */
-export async function writeFileAtomic(path: string, data: string, opts: { fsync: boolean }): Promise<void> {
+export async function writeFileAtomic(path: string, data: string, opts: { fsync: boolean; log?: Logger | undefined }): Promise<void> {
   const tmp = `${path}.tmp`;
   // Private to the agent's user (the state directory is too: private-files.ts).
   const fd = openSync(tmp, 'w', 0o600);
@@ -28,7 +29,7 @@ export async function writeFileAtomic(path: string, data: string, opts: { fsync:
     closeSync(fd);
   }
   renameSync(tmp, path);
-  if (opts.fsync) await fsyncDir(dirname(path));
+  if (opts.fsync) await fsyncDir(dirname(path), opts.log);
 }
 
 /** writeSync until every byte is written (a regular file takes it in one call; the loop is for the rule). */
@@ -37,19 +38,26 @@ export function writeAllSync(fd: number, buf: Buffer): void {
 }
 
 /**
- * Makes a rename durable (POSIX). Windows cannot open a directory for fsync (EISDIR/EPERM);
- * NTFS journals the rename itself, so that failure is ignored.
+ * Makes a create or rename in `dir` durable (POSIX). Windows cannot open a directory for
+ * fsync (EISDIR/EPERM); NTFS journals the rename itself. A failure (some filesystems refuse
+ * fsync on a directory) is logged at debug level and ignored: best effort.
  */
-async function fsyncDir(dir: string): Promise<void> {
+export async function fsyncDir(dir: string, log?: Logger): Promise<void> {
   if (process.platform === 'win32') return;
   let fd: number | undefined;
   try {
     fd = openSync(dir, 'r');
     await fsyncAsync(fd);
-  } catch {
-    /* best effort: some filesystems refuse fsync on a directory */
+  } catch (err) {
+    log?.debug({ err }, 'directory fsync not possible');
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        /* nothing was written through it */
+      }
+    }
   }
 }
 
