@@ -56,6 +56,8 @@ export function decideHostOutage(o: OpenOutage, now: number, settleMs: number): 
   };
   if (Math.abs(r.skewMs) > 0) base.skewMs = r.skewMs;
   if (r.sameSession) base.sameSession = true;
+  // Silent with no will until it reconnected: a drop seen only at its return.
+  if (o.unconfirmed) base.unconfirmed = true;
 
   if (o.outageEvent?.scope === 'agent') {
     // The agent died (killed, crashed) while the PC kept running: never a power cut.

@@ -85,6 +85,15 @@ export interface OpenOutage {
   gapSamples: number;
   /** A sample taken after the return arrived: the agent's buffer was replayed. */
   caughtUp: boolean;
+  /**
+   * Taken as silent while, as far as the collector knows, its broker session stayed up: no
+   * Last Will came. The broker fires the will 1.5 × keepalive after the host's last packet,
+   * long before the silence timeout, so silence without a will says the collector did not
+   * hear the host (messages lost on the way: a broker queue overflowing for a busy collector),
+   * not that the host or its network dropped. Such an outage makes no site incident until
+   * the will comes; heard again in the same session, it is discarded.
+   */
+  unconfirmed?: boolean | undefined;
 }
 
 export interface ClosedOutage {

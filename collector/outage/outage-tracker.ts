@@ -69,7 +69,10 @@ export class OutageTracker {
     this.incidentOpened = m.counter('canh_outage_incidents_opened_total', 'Site incidents opened (most hosts of a site dropped together).');
     this.incidentResolved = m.counter('canh_outage_incidents_resolved_total', 'Site incidents resolved, by cause.');
     this.untracked = m.counter('canh_outage_hosts_untracked_total', 'Messages of hosts beyond outage.maxHosts, not tracked.');
-    this.collectorGap = m.counter('canh_outage_collector_gap_total', "Last Wills and agents' broker-scope cuts not taken as outages: the collector's own stall, by kind.");
+    this.collectorGap = m.counter(
+      'canh_outage_collector_gap_total',
+      "Last Wills, agents' broker-scope cuts and silences not taken as outages (the collector's own stall; a silence ended in the host's broker session with no will), by kind.",
+    );
     this.stalls = deps.stalls ?? NO_STALLS;
     this.storeErrors = m.counter('canh_outage_store_errors_total', 'Outage store writes that failed (state kept in memory, retried at the next flush).');
     m.gauge('canh_outage_incidents_open', 'Site incidents open now.', (g) => {
@@ -212,7 +215,13 @@ export class OutageTracker {
         break;
       case 'collectorGap':
         this.collectorGap.inc({ kind: e.what });
-        log.debug({ site, host: e.host, what: e.what, discarded: e.discarded }, "not an outage: the collector's own stall");
+        if (e.what === 'silence')
+          this.rlog.warn(
+            'unheard',
+            { site, host: e.host, discarded: e.discarded },
+            'not an outage: the collector did not hear this PC while its broker session stayed up (messages lost on the way)',
+          );
+        else log.debug({ site, host: e.host, what: e.what, discarded: e.discarded }, "not an outage: the collector's own stall");
         break;
       case 'untracked':
         this.untracked.inc();

@@ -52,8 +52,11 @@ export type OutageEffect =
   | { kind: 'incident'; change: 'opened' | 'updated' | 'resolved' | 'amended'; incident: SiteIncident }
   | { kind: 'discardIncident'; id: number; reason: string }
   | { kind: 'untracked'; host: string }
-  /** A Last Will or broker-scope cut that was the collector's own stall, not the host's drop (nothing to store). */
-  | { kind: 'collectorGap'; host: string; what: 'will' | 'network_cut'; discarded?: number | undefined };
+  /**
+   * A Last Will or broker-scope cut that was the collector's own stall, or a silence no will
+   * confirmed and ended in the host's session (messages lost on the way): not the host's drop.
+   */
+  | { kind: 'collectorGap'; host: string; what: 'will' | 'network_cut' | 'silence'; discarded?: number | undefined };
 
 export interface CorrelatorResult {
   state: SiteState;
@@ -191,7 +194,16 @@ class SiteRun {
     if (h.boot !== null && h.boot !== m.boot && h.birthT !== null && m.t < h.birthT) return;
     if (h.boot === m.boot && h.prevBirthT != null && m.t <= h.prevBirthT) return;
     const isWill = h.birthT === null || h.boot !== m.boot || m.t <= h.birthT;
-    if (h.outage && !h.outage.returned) return; // already out
+    if (h.outage && !h.outage.returned) {
+      if (!h.outage.unconfirmed) return; // already out
+      if (isWill) {
+        // The will of a host taken as silent: it did drop (unless the collector stood still).
+        if (!this.inCollectorGap()) this.confirm(h, h.outage);
+        return;
+      }
+      // A clean stop after a silence no will confirmed: the PC was up and sending.
+      this.discardUnheard(h);
+    }
     // A will right after the agent said `agent_stop` (its "offline" was lost): still a clean stop.
     if (!isWill || (h.stopping && h.boot === m.boot && h.state === 'online')) {
       h.state = 'offline';
@@ -228,6 +240,13 @@ class SiteRun {
     if (!o || o.returned || o.detectedBy !== 'silence' || o.boot !== boot || received <= o.detectedAt) return;
     // Made now, not an old message a broker queue held back (a dead host's last words).
     if (t < received - Math.max(2 * h.intervalMs, 30_000)) return;
+    if (o.unconfirmed) {
+      // Never out: its session stayed up and no will came; the collector did not hear it.
+      this.discardUnheard(h);
+      h.state = 'online';
+      h.lastSeen = Math.max(h.lastSeen ?? 0, received);
+      return;
+    }
     o.returned = { at: received, boot, osBoot: h.osBoot, newAgentBoot: false, newOsBoot: false, skewMs: 0, sameSession: true };
     h.state = 'online';
     h.lastSeen = Math.max(h.lastSeen ?? 0, received);
@@ -303,7 +322,7 @@ class SiteRun {
         const silence = Math.max(this.s.silenceMs, this.s.silenceIntervals * h.intervalMs);
         if (this.now - h.lastSeen > silence && !this.silenceIsCollectorGap(h.lastSeen, silence)) {
           h.state = 'offline';
-          this.openOutage(h, h.lastSeen, 'silence', h.intervalMs);
+          this.openOutage(h, h.lastSeen, 'silence', h.intervalMs, true);
         }
       }
       if (h.outage?.returned) this.tryClose(h);
@@ -386,7 +405,7 @@ class SiteRun {
 
   // ---- outages ----
 
-  private openOutage(h: TrackedHost, start: number, detectedBy: OpenOutage['detectedBy'], uncertaintyMs: number): void {
+  private openOutage(h: TrackedHost, start: number, detectedBy: OpenOutage['detectedBy'], uncertaintyMs: number, unconfirmed = false): void {
     const o: OpenOutage = {
       id: this.ids.nextOutageId++,
       start,
@@ -404,11 +423,26 @@ class SiteRun {
       planned: false,
       gapSamples: 0,
       caughtUp: false,
+      ...(unconfirmed ? { unconfirmed: true } : {}),
     };
     h.outage = o;
     if (detectedBy !== 'birth') h.state = 'offline';
     this.fx.push({ kind: 'hostOutage', change: 'opened', outage: this.openRecord(h, o) });
     this.correlateDrop(h, o);
+  }
+
+  /** The will of a host taken as silent came: a drop after all, correlated with its site from its start. */
+  private confirm(h: TrackedHost, o: OpenOutage): void {
+    o.unconfirmed = false;
+    this.fx.push({ kind: 'hostOutage', change: 'updated', outage: this.openRecord(h, o) });
+    this.correlateDrop(h, o);
+  }
+
+  /** A silence no will confirmed, and the host heard again in its session: the collector's gap, not an outage. */
+  private discardUnheard(h: TrackedHost): void {
+    const o = h.outage!;
+    this.fx.push({ kind: 'collectorGap', host: h.host, what: 'silence', discarded: o.id });
+    this.discard(h, 'the collector did not hear this PC while its broker session stayed up (no Last Will): its messages were lost on the way, not its power or network');
   }
 
   private tryClose(h: TrackedHost): void {
@@ -463,7 +497,7 @@ class SiteRun {
     const late = (x: ClosedOutage | null): x is ClosedOutage =>
       x !== null &&
       x.incidentId === null &&
-      (x.evidence.detectedBy === 'birth' || x.evidence.detectedBy === 'event') &&
+      (x.evidence.detectedBy === 'birth' || x.evidence.detectedBy === 'event' || x.evidence.unconfirmed === true) &&
       (x.verdict === 'power' || x.verdict === 'network') &&
       Math.abs(x.start - c.start) <= w;
     if (!late(c)) return;
@@ -589,6 +623,7 @@ class SiteRun {
   // ---- site incidents ----
 
   private correlateDrop(h: TrackedHost, o: OpenOutage): void {
+    if (o.unconfirmed) return; // no incident from what the collector merely did not hear
     const inc = this.st.incident;
     const w = this.s.windowMs;
     if (inc) {
@@ -603,7 +638,7 @@ class SiteRun {
       return;
     }
     const out = Object.values(this.st.hosts).filter(
-      (x) => x.outage && !x.outage.returned && x.outage.incidentId === null && x.outage.detectedBy !== 'birth' && Math.abs(x.outage.start - o.start) <= w,
+      (x) => x.outage && !x.outage.returned && !x.outage.unconfirmed && x.outage.incidentId === null && x.outage.detectedBy !== 'birth' && Math.abs(x.outage.start - o.start) <= w,
     );
     const online = Object.values(this.st.hosts).filter((x) => x.state === 'online' && !x.outage).length;
     const before = online + out.length;
@@ -672,7 +707,7 @@ class SiteRun {
       end: null,
       uncertaintyMs: o.uncertaintyMs,
       incidentId: o.incidentId,
-      evidence: { detectedBy: o.detectedBy, detectedAt: o.detectedAt, bootBefore: o.boot },
+      evidence: { detectedBy: o.detectedBy, detectedAt: o.detectedAt, bootBefore: o.boot, ...(o.unconfirmed ? { unconfirmed: true } : {}) },
     };
   }
 
