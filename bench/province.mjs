@@ -426,6 +426,11 @@ async function runBroker(mode) {
     unacked: done.reduce((a, d) => a + d.unacked, 0),
     overflow: done.reduce((a, d) => a + d.overflow, 0),
   };
+  // Silences the outage module discarded as the collector's own gap (no will, heard again in the session).
+  const unheard = (await metricsText().catch(() => ''))
+    .split('\n')
+    .filter((l) => l.startsWith('canh_outage_collector_gap_total{') && l.includes('kind="silence"'))
+    .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   const colLog = collector
     .out()
     .split('\n')
@@ -433,8 +438,31 @@ async function runBroker(mode) {
   clearInterval(watcher);
   await collector.stop();
   if (mq) await mq.stop();
-  // Mosquitto logs each episode of dropping for the collector's full queue once (read after stop: the log is flushed then).
-  const mqDropped = mq ? (readFileSync(join(dir, 'mosquitto.log'), 'utf8').match(/Outgoing messages are being dropped/g) ?? []).length : 0;
+  // Mosquitto logs each episode of dropping for a client's full queue once (read after stop: the
+  // log is flushed then), with a timestamp (log_timestamp true: Unix seconds): by phase, and
+  // whether for the collector or for agents (their acks).
+  const dropLines = mq
+    ? readFileSync(join(dir, 'mosquitto.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('Outgoing messages are being dropped'))
+    : [];
+  const mqDropped = dropLines.length;
+  const phaseEdges = [
+    ['connect', t0],
+    ['steady', steadyStart],
+    ['outage', outageStart],
+    ['replay', restartAt],
+    ['power', cutAt],
+  ];
+  const mqDropsByPhase = {};
+  for (const l of dropLines) {
+    const at = Number(l.split(':')[0]) * 1000;
+    let ph = 'before';
+    for (const [name, from] of phaseEdges) if (at >= from - 1000) ph = name;
+    const who = /client canh-collector/.test(l) ? 'collector' : 'agents';
+    const k = `${ph}/${who}`;
+    mqDropsByPhase[k] = (mqDropsByPhase[k] ?? 0) + 1;
+  }
   sink.close();
   for (const g of gens) await g.h.stop();
   return {
@@ -469,6 +497,8 @@ async function runBroker(mode) {
     limits,
     colErrors: colLog.length,
     mqDropped,
+    mqDropsByPhase,
+    unheard,
     rssCol: max(rss.collector),
     rssBroker: mq ? max(rss.broker) : NaN,
     phaseRss,
@@ -512,7 +542,18 @@ async function main() {
       ],
       [`outage ${OUTAGE_S} s: records waiting at restart`, ...c((x) => x.backlogAtRestart)],
       ['outage: drain after restart (s)', ...c((x) => fmt(x.drainS, 0))],
-      ['outage: Mosquitto "messages are being dropped" episodes', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
+      ['Mosquitto "messages are being dropped" episodes', ...c((x) => (x.mode === 'mosquitto' ? x.mqDropped : 'n/a'))],
+      [
+        '  by phase / for whom',
+        ...c((x) =>
+          x.mode === 'mosquitto'
+            ? Object.entries(x.mqDropsByPhase)
+                .map(([k, v]) => `${k}:${v}`)
+                .join(' ') || '-'
+            : 'n/a',
+        ),
+      ],
+      ['silences not taken as outages (no will, heard again in the session)', ...c((x) => x.unheard)],
       ['false site incidents: connect + steady / outage + replay', ...c((x) => `${x.falseBefore} / ${x.falseIncidents - x.falseBefore}`)],
       ['outage: notifications after the collector was killed', ...c((x) => `${x.notifAfterOutage}`)],
       [`power cut: sites cut`, ...c((x) => x.cutSites)],
