@@ -21,6 +21,7 @@ export const DIST = {
   ack: 'dist/contract/ack.js',
   mosquittoConfig: 'dist/collector/broker/mosquitto-config.js',
   credentials: 'dist/collector/broker/credentials.js',
+  passwordHash: 'dist/collector/broker/password-hash.js',
   sqliteStore: 'dist/collector/store/sqlite-store.js',
   sqliteHistory: 'dist/collector/store/sqlite-history.js',
   sqliteEventQuery: 'dist/collector/store/sqlite-event-query.js',

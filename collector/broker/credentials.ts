@@ -20,7 +20,7 @@ import { CONFIG_KIND } from '../../contract/agent-config.js';
 import { UPDATE_KIND } from '../../contract/agent-update.js';
 import { agentClientId, isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
-import { DEFAULT_ITERATIONS, generatePassword, hashPassword, hashPasswordAsync, verifyHash } from './password-hash.js';
+import { DEFAULT_ITERATIONS, GENERATED_PASSWORD_ITERATIONS, generatePassword, hashPassword, hashPasswordAsync, verifyHash } from './password-hash.js';
 
 export type Role = 'agent' | 'collector';
 
@@ -67,7 +67,7 @@ export interface AddCredentialInput {
 }
 
 export interface CredentialStoreOptions {
-  /** PBKDF2 iterations for new hashes. */
+  /** PBKDF2 iterations for new hashes of given passwords (generated ones: GENERATED_PASSWORD_ITERATIONS, or this when lower). */
   iterations?: number;
   /** Most cached successful verifications (LRU). */
   cacheSize?: number;
@@ -180,7 +180,7 @@ export class CredentialStore {
   add(input: AddCredentialInput): { username: string; password: string } {
     const target = this.target(input);
     const password = input.password ?? generatePassword();
-    return this.write(input, target, password, hashPassword(password, this.iterations));
+    return this.write(input, target, password, hashPassword(password, this.iterationsFor(input)));
   }
 
   /**
@@ -200,8 +200,13 @@ export class CredentialStore {
   async prepareAsync(input: AddCredentialInput): Promise<() => { username: string; password: string }> {
     const target = this.target(input);
     const password = input.password ?? generatePassword();
-    const hash = await hashPasswordAsync(password, this.iterations);
+    const hash = await hashPasswordAsync(password, this.iterationsFor(input));
     return () => this.write(input, target, password, hash);
+  }
+
+  /** A generated (random, 144-bit) password needs no stretching; one given to us gets it (password-hash.ts). */
+  private iterationsFor(input: AddCredentialInput): number {
+    return input.password === undefined ? Math.min(this.iterations, GENERATED_PASSWORD_ITERATIONS) : this.iterations;
   }
 
   /** Validate an add and derive its username, site and host. */

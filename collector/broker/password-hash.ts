@@ -18,9 +18,19 @@ import { promisify } from 'node:util';
 
 const pbkdf2Async = promisify(pbkdf2);
 
+/** For a password someone gave (deployment tooling's secret: at least 16 characters, maybe not random). */
 export const DEFAULT_ITERATIONS = 20_000;
 /** What `mosquitto_passwd` itself uses. */
 export const MOSQUITTO_PASSWD_ITERATIONS = 101;
+/**
+ * For the passwords Canh generates ({@link generatePassword}: 144 random bits). Stretching
+ * protects guessable passwords; no iteration count changes the 2^144 guesses a random one
+ * takes, while Mosquitto computes the hash on its one thread at every CONNECT with no cache:
+ * at 20,000 iterations a province's 10,000 agents reconnecting (a broker restart, the
+ * morning power-on) kept it hashing for ~150 s, forwarding nothing meanwhile
+ * (`npm run bench:connect-storm`). Mosquitto's own count, then.
+ */
+export const GENERATED_PASSWORD_ITERATIONS = MOSQUITTO_PASSWD_ITERATIONS;
 export const SALT_BYTES = 12;
 export const HASH_BYTES = 64;
 /** Refuse absurd iteration counts from a hash string (a CPU-exhaustion guard). */

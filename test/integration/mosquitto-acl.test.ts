@@ -54,15 +54,12 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'canh-mosq-'));
     const db = new Database(':memory:');
-    store = new CredentialStore(db); // default (20000) iterations: Mosquitto must accept them
+    store = new CredentialStore(db); // default iterations: Mosquitto must accept both kinds
     store.init();
-    for (const [site, host] of [
-      ['s1', 'a1'],
-      ['s1', 'a2'],
-    ] as const) {
-      const r = store.add({ site, host, now: NOW });
-      pw[r.username] = r.password;
-    }
+    const a1 = store.add({ site: 's1', host: 'a1', now: NOW }); // generated: Mosquitto's own 101 iterations
+    pw[a1.username] = a1.password;
+    const a2 = store.add({ site: 's1', host: 'a2', now: NOW, password: 'given-by-deployment-tooling-42' }); // given: 20000
+    pw[a2.username] = a2.password;
     const s2 = store.add({ site: 's2', now: NOW });
     pw[s2.username] = s2.password;
     const col = store.add({ role: 'collector', now: NOW });
@@ -87,11 +84,12 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('exports passwd with mode 0600 and $7$ hashes with our iteration count', async () => {
+  it('exports passwd with mode 0600 and $7$ hashes: 101 iterations for generated passwords, 20000 for given ones', async () => {
     const st = await stat(join(dir, 'passwd'));
     expect(st.mode & 0o777).toBe(0o600);
     const text = await readFile(join(dir, 'passwd'), 'utf8');
-    expect(text).toMatch(/^s1\.a1:\$7\$20000\$/m);
+    expect(text).toMatch(/^s1\.a1:\$7\$101\$/m);
+    expect(text).toMatch(/^s1\.a2:\$7\$20000\$/m);
     expect(text.trimEnd().split('\n')).toHaveLength(5);
   });
 
@@ -275,8 +273,8 @@ describe('Mosquitto with exported credentials and ACL', { timeout: 30_000 }, () 
     expect(hash).toMatch(/^\$7\$101\$/);
     expect(await verifyHash('p@ss word', hash)).toBe(true);
     expect(await verifyHash('p@ss-word', hash)).toBe(false);
-    // Other way: our 20000-iteration hashes were accepted by the broker in (b); check
-    // that a fresh connect with each exported credential works too.
+    // Other way: our hashes (101 and 20000 iterations) were accepted by the broker in (b);
+    // a fresh connect with the 20000-iteration credential works too.
     const c = await connect('s1.a2', pw['s1.a2']!, { protocolVersion: 4 });
     expect(c.connected).toBe(true);
   });
