@@ -1,18 +1,30 @@
 import { hostname } from 'node:os';
 // zod/mini: the same zod core with a tree-shakable API, ~6 MB less resident memory than
-// classic zod in the agent, which must stay nearly invisible on an old office PC.
+// classic zod in the agent, which must stay nearly invisible on an old office PC. Its English
+// messages are configured by contract/remote-config.ts, imported here.
 import * as z from 'zod/mini';
-// Only the English messages: `z.locales` would bundle all ~40 languages.
-import en from 'zod/v4/locales/en.js';
-import { MAX_PING_TARGETS } from '../contract/limits.js';
+import { mergeObjects } from '../common/merge-objects.js';
+import {
+  describeIssues,
+  freezeThreshold,
+  freezeTop,
+  httpInterval,
+  httpProbes,
+  int,
+  intervalSeconds,
+  inventoryHours,
+  logLevel,
+  num,
+  pingCount,
+  pingTargets,
+  pingTimeout,
+  probeIssues,
+  RemoteConfigSchema,
+  type RemoteConfig,
+} from '../contract/remote-config.js';
 import { ID_PATTERN, slugifyId } from '../contract/topics.js';
 
-z.config(en());
-
 const id = z.string().check(z.regex(ID_PATTERN, 'must be a lowercase slug [a-z0-9_-], 1-63 chars'));
-const num = (min: number, max: number) => z.number().check(z.gte(min), z.lte(max));
-const int = (min: number, max: number) => z.int().check(z.gte(min), z.lte(max));
-const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
 /** Enough for 7 days of samples at 15 s (40,320 samples × ~1.5 KB ≈ 60 MB), with headroom. */
 export const DEFAULT_OUTBOX_BYTES = 96 * 1024 * 1024;
@@ -46,29 +58,7 @@ const DEFAULT_EXCLUDED_FS = [
   'iso9660',
 ];
 
-/** Validators shared by the file's schema and the remote part (issue 16): one definition for both. */
-const intervalSeconds = num(1, 3600);
-const pingTargets = z.array(z.string().check(z.minLength(1), z.maxLength(253), z.regex(/^[A-Za-z0-9.:_-]+$/, 'must be a hostname or IP'))).check(z.maxLength(30));
-const pingCount = int(1, 20);
-const pingTimeout = int(1, 10);
-const httpProbes = z
-  .array(
-    z.object({
-      /** Short name (the `probe` tag in InfluxDB), e.g. `dichvucong`. */
-      name: z.string().check(z.regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase name [a-z0-9_.-], 1-63 chars')),
-      url: z.string().check(z.maxLength(2048), z.regex(/^https?:\/\/[^\s/]+/i, 'must be an http:// or https:// URL')),
-      /** GET by default: some portals answer HEAD with 405; the body is read only up to maxBodyBytes. */
-      method: z._default(z.enum(['GET', 'HEAD']), 'GET'),
-      timeoutSeconds: z._default(num(1, 60), 10),
-      /** Only this status is ok; by default any status below 400 (a redirect is the portal answering). */
-      expectStatus: z.optional(int(100, 599)),
-    }),
-  )
-  .check(z.maxLength(MAX_PING_TARGETS));
-const httpInterval = num(1, 3600);
-const freezeThreshold = num(1, 3600);
-const freezeTop = int(0, 10);
-const inventoryHours = num(1, 24 * 30);
+// The validators the remote part shares (issue 16) come from contract/remote-config.ts: one definition for both.
 
 /** The national public-service portal (Cổng Dịch vụ công quốc gia); add the province's one-stop system per deployment. */
 export const DEFAULT_HTTP_PROBES = [{ name: 'dichvucong', url: 'https://dichvucong.gov.vn/', method: 'GET' as const, timeoutSeconds: 10 }];
@@ -300,12 +290,7 @@ export const AgentConfigSchema = z
   })
   .check(
     z.superRefine((c, ctx) => {
-      const names = new Set<string>();
-      c.http.probes.forEach((p, i) => {
-        if (!URL.canParse(p.url)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'url'], message: 'is not a valid URL', input: p.url });
-        if (names.has(p.name)) ctx.issues.push({ code: 'custom', path: ['http', 'probes', i, 'name'], message: `duplicate probe name "${p.name}"`, input: p.name });
-        names.add(p.name);
-      });
+      ctx.issues.push(...probeIssues(c.http.probes));
       if (c.mqtt.ackTimeoutMaxSeconds < c.mqtt.ackTimeoutSeconds) {
         ctx.issues.push({ code: 'custom', path: ['mqtt', 'ackTimeoutMaxSeconds'], message: 'must be at least mqtt.ackTimeoutSeconds', input: c.mqtt.ackTimeoutMaxSeconds });
       }
@@ -326,63 +311,12 @@ export const AgentConfigSchema = z
 export type AgentConfig = z.output<typeof AgentConfigSchema>;
 
 /**
- * The part of an agent's settings an admin may set from the collector (issue 16): what
- * makes sense for a whole site or a PC and can never cut the agent off. Never the MQTT
- * address or credentials, the state folder, or the site/host ids: those stay in the local
- * file, which is the floor the remote part is laid over. Unknown keys are refused.
- * The values use the same validators as the file's schema above, and the merged result is
- * validated by {@link AgentConfigSchema} itself ({@link mergeRemoteConfig}).
+ * The part of an agent's settings an admin may set from the collector (issue 16) is
+ * contract/remote-config.ts `RemoteConfigSchema`: built from the same validators as the file's
+ * schema above, and the merged result is validated by {@link AgentConfigSchema} itself
+ * ({@link mergeRemoteConfig}).
  */
-export const RemoteConfigSchema = z.strictObject({
-  intervalSeconds: z.optional(intervalSeconds),
-  ping: z.optional(
-    z.strictObject({
-      enabled: z.optional(z.boolean()),
-      gateway: z.optional(z.boolean()),
-      targets: z.optional(pingTargets),
-      count: z.optional(pingCount),
-      timeoutSeconds: z.optional(pingTimeout),
-    }),
-  ),
-  http: z.optional(
-    z.strictObject({
-      enabled: z.optional(z.boolean()),
-      probes: z.optional(httpProbes),
-      intervalSeconds: z.optional(httpInterval),
-    }),
-  ),
-  freeze: z.optional(z.strictObject({ thresholdSeconds: z.optional(freezeThreshold), topProcesses: z.optional(freezeTop) })),
-  inventory: z.optional(z.strictObject({ intervalHours: z.optional(inventoryHours) })),
-  log: z.optional(z.strictObject({ level: z.optional(logLevel) })),
-});
-export type RemoteConfig = z.output<typeof RemoteConfigSchema>;
-
-/** Keys the agent applies while running (sampler and sources rebuilt); any other change restarts it. */
-export const LIVE_REMOTE_KEYS: readonly string[] = ['intervalSeconds', 'ping', 'http'];
-
 export type RemoteMerge = { ok: true; config: AgentConfig; remote: RemoteConfig } | { ok: false; reason: string };
-
-/** Deep merge (objects merged, arrays and scalars replaced); `__proto__` & co. never copied. */
-export function mergeObjects(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(extra)) {
-    if (k === '__proto__' || k === 'constructor' || k === 'prototype' || v === undefined) continue;
-    const prev = out[k];
-    out[k] =
-      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
-        ? mergeObjects(prev as Record<string, unknown>, v as Record<string, unknown>)
-        : v;
-  }
-  return out;
-}
-
-function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
-  return issues
-    .slice(0, 5)
-    .map((i) => `${i.path.map(String).join('.') || '(config)'}: ${i.message}`)
-    .join('; ')
-    .slice(0, 500);
-}
 
 /**
  * Lay a remote part over the local configuration (the floor) and validate the result with
@@ -394,13 +328,6 @@ export function mergeRemoteConfig(local: AgentConfig, part: unknown): RemoteMerg
   const merged = AgentConfigSchema.safeParse(mergeObjects(local as unknown as Record<string, unknown>, remote.data as Record<string, unknown>));
   if (!merged.success) return { ok: false, reason: describeIssues(merged.error.issues) };
   return { ok: true, config: merged.data, remote: remote.data };
-}
-
-/** Validate a remote part on its own (the collector, before storing it): undefined when valid, else the reason. */
-export function remoteConfigProblem(part: unknown): string | undefined {
-  const floor = AgentConfigSchema.parse({ site: 'site', host: 'host', hostname: 'host', mqtt: { password: 'x' } });
-  const r = mergeRemoteConfig(floor, part);
-  return r.ok ? undefined : r.reason;
 }
 
 /** Top-level keys whose value differs between two configurations. */

@@ -2,70 +2,51 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../common/clock.js';
 import { MetricsRegistry } from '../common/metrics-registry.js';
-import { MAX_PACKET_BYTES } from '../contract/limits.js';
+import { AgentConfigService } from './agentconfig/agent-config-service.js';
+import { AgentConfigStore } from './agentconfig/agent-config-store.js';
+import { releaseFilesRouter } from './agentupdate/agent-update-routes.js';
+import { AgentUpdateService } from './agentupdate/agent-update-service.js';
+import { AgentUpdateStore } from './agentupdate/agent-update-store.js';
 import { AlertService } from './alerting/alert-service.js';
 import type { NotificationSink } from './alerting/alert-types.js';
 import { NotifierOutboxSink } from './alerting/notifier-sink.js';
-import { notifyTester } from './alerting/notify-test.js';
-import { BrokerSubscriber } from './broker/broker-subscriber.js';
-import { CredentialStore } from './broker/credentials.js';
-import { EmbeddedBroker } from './broker/embedded-broker.js';
-import type { CollectorConfig } from './config.js';
-import { ApiCore } from './http/api/api-core.js';
-import type { ApiModule } from './http/api/api-module.js';
 import { AuditLog } from './audit/audit-log.js';
-import { auditRoutes } from './http/api/routes/audit.js';
-import { RateLimiter } from './http/api/auth/rate-limiter.js';
-import { TokenStore } from './http/api/auth/token-store.js';
-import { alertsRoutes } from './http/api/routes/alerts.js';
-import { authRoutes } from './http/api/routes/auth.js';
-import { eventsRoutes } from './http/api/routes/events.js';
-import { historyRoutes } from './http/api/routes/history.js';
-import { freezesRoutes } from './http/api/routes/freezes.js';
-import { hostsRoutes, type HostConfigState } from './http/api/routes/hosts.js';
-import { LastWebChecks } from './http/api/last-web-checks.js';
-import { outageRoutes } from './http/api/routes/outages.js';
-import { rulesRoutes } from './http/api/routes/rules.js';
-import { reportsRoutes } from './http/api/routes/reports.js';
-import { sitesRoutes } from './http/api/routes/sites.js';
-import { streamRoutes } from './http/api/routes/stream.js';
-import { tokensRoutes } from './http/api/routes/tokens.js';
-import { StreamHub } from './http/api/stream-hub.js';
-import { HttpServer } from './http/http-server.js';
-import { enrollmentRoutes } from './enrollment/enrollment-routes.js';
-import { agentConfigRoutes } from './agentconfig/agent-config-routes.js';
-import { AgentConfigService } from './agentconfig/agent-config-service.js';
-import { AgentConfigStore } from './agentconfig/agent-config-store.js';
-import { agentUpdateRoutes, releaseFilesRouter } from './agentupdate/agent-update-routes.js';
-import { AgentUpdateService } from './agentupdate/agent-update-service.js';
-import { AgentUpdateStore } from './agentupdate/agent-update-store.js';
-import { EnrollmentService } from './enrollment/enrollment-service.js';
+import { brokerSubscriberFromConfig, embeddedBrokerFromConfig } from './broker/broker-from-config.js';
+import type { BrokerSubscriber } from './broker/broker-subscriber.js';
+import { CredentialStore } from './broker/credentials.js';
+import type { EmbeddedBroker } from './broker/embedded-broker.js';
+import type { CollectorConfig } from './config.js';
 import { EnrollmentStore } from './enrollment/enrollment-store.js';
-import { installRoutes } from './install/install-routes.js';
-import { pasteCommands } from './install/install-scripts.js';
-import { PackageCatalog } from './install/package-catalog.js';
 import { CollectorHealth } from './health/collector-health.js';
 import { applyHeapGrowth } from './health/heap-growth.js';
-import { InfluxWriter } from './influx/influx-writer.js';
-import { incidentPoint, linesForStored } from './influx/point-builder.js';
-import { Ingest, type StoredMessage } from './ingest/ingest.js';
+import { ApiCore } from './http/api/api-core.js';
+import type { ApiModule } from './http/api/api-module.js';
+import { apiModules } from './http/api/api-modules.js';
+import { firstStartBanner } from './http/api/auth/first-start-banner.js';
+import { TokenStore } from './http/api/auth/token-store.js';
+import { LastWebChecks } from './http/api/last-web-checks.js';
+import { closedOutageUpdate, StreamHub } from './http/api/stream-hub.js';
+import { HttpServer } from './http/http-server.js';
+import { influxWriterFromConfig } from './influx/influx-from-config.js';
+import type { InfluxWriter } from './influx/influx-writer.js';
+import { closedIncidentPoint, linesForStored } from './influx/point-builder.js';
 import { GroupCommit } from './ingest/group-commit.js';
+import { Ingest, type StoredMessage } from './ingest/ingest.js';
+import { installRoutes } from './install/install-routes.js';
+import { PackageCatalog } from './install/package-catalog.js';
+import { collectorJobs } from './jobs/collector-jobs.js';
 import { NotifyService } from './notify/notify-service.js';
-import { OutageTracker, type OutageTrackerDeps } from './outage/outage-tracker.js';
-import type { OutageReader } from './outage/outage-types.js';
+import { OutageTracker } from './outage/outage-tracker.js';
+import type { ClosedOutage, OutageReader } from './outage/outage-types.js';
 import { SqliteOutageStore } from './outage/sqlite-outage-store.js';
-import { MonthlyReportJob } from './report/monthly-report-job.js';
-import { NotifierReportSender } from './report/notifier-report-sender.js';
-import { knownSites } from './report/report-builder.js';
-import { monthRange, parseMonth } from './report/report-period.js';
+import type { MonthlyReportJob } from './report/monthly-report-job.js';
+import { monthlyReportJobFromConfig } from './report/report-job-from-config.js';
+import type { ReportRunner } from './report/report-runner.js';
 import { ReportService } from './report/report-service.js';
 import { rollupSiteMinutes } from './report/rollup-site-minutes.js';
 import { siteDirectory, type SiteDirectory } from './sites/site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
-import { SqliteEventQuery } from './store/sqlite-event-query.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
-import { collectorJobs } from './jobs/collector-jobs.js';
-import type { ReportRunner } from './report/report-runner.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
 import type { Store } from './store/store.js';
 
@@ -102,7 +83,7 @@ interface OpenedStorage {
 /** A freshly stored message for one part (influx export, outages, alerting, live updates). */
 type StoredListener = (msg: StoredMessage) => void;
 /** A closed host outage or site incident for one part (influx export, live updates). */
-type ClosedListener = NonNullable<OutageTrackerDeps['onClosed']>;
+type ClosedListener = (closed: ClosedOutage) => void;
 
 /**
  * The collector (house style §1): the one place that builds store, credentials, ingest,
@@ -113,8 +94,8 @@ type ClosedListener = NonNullable<OutageTrackerDeps['onClosed']>;
  * the credential and token tables, the first-start admin token) so that the CLI and tests
  * can add credentials before {@link start}; the constructor only builds and assigns.
  *
- * Over ~400 lines on purpose: the whole wiring reads top to bottom in one place, which is
- * what this file is for; every part it builds lives in its own folder.
+ * Only the wiring reads here, top to bottom: each part lives in its own folder, and the longer
+ * builds from config sit beside their part (`*-from-config.ts`, http/api/api-modules.ts).
  */
 export class Collector {
   readonly clock: Clock;
@@ -201,14 +182,13 @@ export class Collector {
     this.initialAdminToken = opened.initialAdminToken;
     this.announce = deps.announce ?? ((text) => void process.stdout.write(text));
     const sites = (this.sites = siteDirectory(config.sites, config.siteDefaults));
-    const defaultTimezone = config.siteDefaults.workingHours.timezone;
 
     const r = config.history.retentionDays;
     const history = (this.history = new SqliteHistory(db, clock, { raw: r.raw * DAY_MS, '1m': r['1m'] * DAY_MS, '15m': r['15m'] * DAY_MS, '1h': r['1h'] * DAY_MS }));
     // Reports, rollups and retention in worker threads (issue 12): not on the ingest loop.
     const jobs = collectorJobs({ db, config, metrics, log, clock });
     this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron, work: jobs.history });
-    const influx = (this.influx = config.influx ? influxWriter(config, clock, log, metrics) : undefined);
+    const influx = (this.influx = config.influx ? influxWriterFromConfig(config, clock, log, metrics) : undefined);
     const notify = (this.notify = new NotifyService(config.notify, { db, clock, log: log.child({ module: 'notify' }), metrics }));
     const httpLog = log.child({ module: 'http' });
     const stream = (this.stream = new StreamHub({ clock, log: httpLog, metrics, maxClients: config.api.streamMaxClients }));
@@ -216,11 +196,7 @@ export class Collector {
     const health = (this.health = new CollectorHealth({ config: config.health, db, clock, log: log.child({ module: 'health' }), metrics }));
     const outageStore = (this.outageStore = new SqliteOutageStore(db));
     const outageReader = deps.outages ?? outageStore;
-    const closedListeners: ClosedListener[] = [
-      ...(influx ? [(c: Parameters<ClosedListener>[0]) => influx.write(incidentPoint(closedIncident(c)))] : []),
-      // The board's live updates: its timeline and tiles refetch.
-      (c) => stream.publish(closedUpdate(c)),
-    ];
+    const closedListeners: ClosedListener[] = [...(influx ? [(c: ClosedOutage) => influx.write(closedIncidentPoint(c))] : []), (c) => stream.publish(closedOutageUpdate(c))];
     const outages = (this.outages = new OutageTracker({
       store: outageStore,
       config: config.outage,
@@ -260,22 +236,7 @@ export class Collector {
       },
       { runner: deps.reportRunner ?? jobs.reports },
     ));
-    // Nobody to send to without a notifier channel: no job, and no report rendered for nothing.
-    if (config.report.schedule.enabled && notify.notifiers.size > 0) {
-      this.reportJob = new MonthlyReportJob({
-        db,
-        service: reports,
-        sender: new NotifierReportSender(notify, clock),
-        clock,
-        log: log.child({ module: 'report' }),
-        config: config.report.schedule,
-        knownSites: () => knownSites(store),
-        reportedIn: (site, month) => {
-          const end = monthRange(parseMonth(month), config.report.schedule.timezone).to;
-          return store.listHosts(site).some((h) => h.firstSeen < end);
-        },
-      });
-    }
+    this.reportJob = monthlyReportJobFromConfig(config, { db, reports, notify, store, clock, log });
 
     // The board's "Kiểm tra dịch vụ web" stays between two probes (issue 13 item 7).
     const webChecks = new LastWebChecks();
@@ -325,49 +286,12 @@ export class Collector {
       { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics, saturation: health.saturation },
       { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes },
     ));
+    const brokerParts = { config, ingest, commit, clock, log, metrics };
     if (config.broker.mode === 'embedded') {
-      const e = config.broker.embedded;
-      this.broker = new EmbeddedBroker({
-        host: e.host,
-        port: e.port,
-        tls: e.tls,
-        maxPacketBytes: MAX_PACKET_BYTES,
-        auth: this.credentials,
-        ingest,
-        commit,
-        log: log.child({ module: 'broker' }),
-        metrics,
-        clock,
-        limits: {
-          connectTimeoutMs: e.connectTimeoutSeconds * 1000,
-          maxConnections: e.maxConnections,
-          maxConnectionsPerAddress: e.maxConnectionsPerAddress,
-          reservedFileDescriptors: e.reservedFileDescriptors,
-          throttle: {
-            freeFailures: e.authThrottle.freeFailures,
-            maxDelayMs: e.authThrottle.maxDelaySeconds * 1000,
-            banAfterFailures: e.authThrottle.banAfterFailures,
-            banMs: e.authThrottle.banMinutes * 60_000,
-            windowMs: e.authThrottle.windowMinutes * 60_000,
-          },
-        },
-        knownHosts: () => store.hostCount(),
-      });
+      this.broker = embeddedBrokerFromConfig({ ...brokerParts, credentials: this.credentials, store });
     } else {
-      const x = config.broker.external!;
-      this.subscriber = new BrokerSubscriber({
-        url: x.url,
-        username: x.username,
-        password: x.password,
-        clientId: x.clientId,
-        keepaliveSeconds: x.keepaliveSeconds,
-        shareGroup: x.shareGroup,
-        tls: x.tls,
-        commit,
-        receiveMaximum: Math.min(65_535, 2 * g.batchMessages),
-        clock,
-        log: log.child({ module: 'subscriber' }),
-        metrics,
+      this.subscriber = brokerSubscriberFromConfig({
+        ...brokerParts,
         link: health.brokerLink,
         onConnect: () => {
           void agentConfig.republishAll();
@@ -378,96 +302,12 @@ export class Collector {
 
     commit.setAckPublisher((this.broker ?? this.subscriber)!);
 
-    // A PC's remote configuration (issue 16): the version published to it and its last report.
-    const configStateOf = (site: string, host: string): HostConfigState | null => {
-      const published = agentConfigStore.published(site, host);
-      const report = agentConfigStore.report(site, host) ?? null;
-      return published || report ? { version: published?.version ?? null, report } : null;
-    };
-    // The REST API (docs/api.md): one route family per file, one line each, mounted in this order.
-    const sessionIdleMs = config.api.sessionIdleHours * 3_600_000;
     const api = new ApiCore({ tokens, audit, clock, log: httpLog, metrics, settings: config.api });
-    const apiModules: ApiModule[] = [
-      authRoutes({
-        tokens,
-        loginLimit: api.rateLimit(api.loginLimiter, 'login'),
-        authBan: api.authBan(),
-        onLoginFailure: (req) => api.loginFailure(req),
-        sessionIdleMs,
-        // `req.secure`: TLS here, or https as a trusted proxy says (issue 14 item 9).
-        secureCookie: (req) => config.api.secureCookie || req.secure,
-      }),
-      tokensRoutes(tokens),
-      auditRoutes(audit),
-      sitesRoutes({
-        store,
-        sites,
-        configuredSites: Object.keys(config.sites),
-        outages: outageReader,
-        stoppedHosts: (site) => outages.stoppedHosts(site),
-        webChecks,
-        agentConfig: configStateOf,
-      }),
-      hostsRoutes({
-        store,
-        sites,
-        stoppedHosts: (site) => outages.stoppedHosts(site),
-        agentConfig: configStateOf,
-        agentUpdate: (site, host) => {
-          const o = agentUpdateStore.offer(site, host);
-          const r = agentUpdateStore.report(site, host);
-          return o || r
-            ? {
-                offer: o ? { version: o.version, seq: o.seq, offeredAt: o.offeredAt } : null,
-                report: r ? { state: r.state, version: r.version, from: r.from, reason: r.reason, at: r.at } : null,
-              }
-            : null;
-        },
-      }),
-      freezesRoutes({ store, events: new SqliteEventQuery(db), params: config.diagnosis.freeze }),
-      historyRoutes(history),
-      eventsRoutes(new SqliteEventQuery(db)),
-      streamRoutes(stream),
-      ...(deps.apiModules ?? []),
-      outageRoutes({ outages: outageStore, timezone: (site) => (site === undefined ? defaultTimezone : sites.workingHours(site).timezone) }),
-      ...(alerting ? [alertsRoutes({ alerts: alerting.alertStore, lang: config.alerting.lang, notifyTest: notifyTester(notify, clock) })] : []),
-      reportsRoutes(reports, { timezone: defaultTimezone }),
-      rulesRoutes({ params: config.alerting.rules }),
-      agentConfigRoutes({ store: agentConfigStore, service: agentConfig }),
-      agentUpdateRoutes({ store: agentUpdateStore, service: agentUpdate, hosts: store }),
-    ];
     // Site enrolment and agent packages (issue 15).
-    const enrollment = (this.enrollment = new EnrollmentStore(db));
+    this.enrollment = new EnrollmentStore(db);
     const packages = (this.packages = new PackageCatalog(config.enrollment.packagesDir));
-    const enrollService = new EnrollmentService({
-      store: enrollment,
-      credentials: this.credentials,
-      hostKnown: (site, host) => store.getHost(site, host) !== undefined,
-      clock,
-      log: log.child({ module: 'enrollment' }),
-      metrics,
-      pendingRetrySeconds: config.enrollment.pendingRetrySeconds,
-    });
-    const enrollLimiter = new RateLimiter(config.enrollment.perMinute, Math.max(2, Math.ceil(config.enrollment.perMinute / 4)), config.api.rateLimitMaxClients);
-    apiModules.splice(
-      2,
-      0,
-      enrollmentRoutes({
-        service: enrollService,
-        store: enrollment,
-        limit: api.rateLimit(enrollLimiter, 'enroll'),
-        mqttUrl: (req) =>
-          config.enrollment.mqttUrl ?? `mqtt://${requestHostname(req.headers.host) ?? req.socket.localAddress ?? '127.0.0.1'}:${this.broker ? config.broker.embedded.port : 1883}`,
-        requireApprovalDefault: config.enrollment.requireApproval,
-        commands: async (req, token, site) => {
-          const [linux, windows] = await Promise.all([packages.info('linux'), packages.info('windows')]);
-          const host = requestHostname(req.headers.host);
-          const port = /:(\d+)$/.exec(req.headers.host ?? '')?.[1];
-          const collectorUrl = config.enrollment.publicUrl ?? `http://${host ?? req.socket.localAddress ?? '127.0.0.1'}${port ? `:${port}` : ''}`;
-          return pasteCommands({ collectorUrl, site, token, linux, windows, updateKey: config.agentUpdate.publicKey });
-        },
-      }),
-    );
+    // The REST API: one list, mounted in its order (collector/http/api/api-modules.ts).
+    const modules = apiModules(this, { api, log, outageReader, webChecks, agentConfigStore, agentUpdateStore, extra: deps.apiModules ?? [] });
     this.http = new HttpServer({
       routes: [
         { path: '/install/releases', router: releaseFilesRouter(agentUpdateStore, config.dataDir, httpLog) },
@@ -480,7 +320,7 @@ export class Collector {
       hstsMaxAgeSeconds: config.http.hstsMaxAgeSeconds,
       store,
       api,
-      apiModules,
+      apiModules: modules,
       metrics,
       clock,
       log: httpLog,
@@ -550,57 +390,4 @@ export class Collector {
     this.store.close();
     this.log.info('collector stopped');
   }
-}
-
-function influxWriter(config: CollectorConfig, clock: Clock, log: Logger, metrics: MetricsRegistry): InfluxWriter {
-  const x = config.influx!;
-  return new InfluxWriter(
-    {
-      url: x.url,
-      org: x.org,
-      bucket: x.bucket,
-      token: x.token,
-      batchLines: x.batchLines,
-      flushMs: x.flushMs,
-      spoolDir: x.spoolDir ?? join(config.dataDir, 'influx-spool'),
-      spoolMaxBytes: x.spoolMaxBytes,
-      timeoutMs: x.timeoutMs,
-      maxQueueLines: x.maxQueueLines,
-      resendWindowMs: x.resendWindowMs,
-    },
-    { clock, log: log.child({ module: 'influx' }), metrics },
-  );
-}
-
-/** The influx incident point of a closed host outage or site incident. */
-function closedIncident(c: Parameters<ClosedListener>[0]): Parameters<typeof incidentPoint>[0] {
-  return c.scope === 'site'
-    ? { site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length }
-    : { site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 };
-}
-
-/** The board's live update of a closed host outage or site incident. */
-function closedUpdate(c: Parameters<ClosedListener>[0]): Parameters<StreamHub['publish']>[0] {
-  return c.scope === 'site'
-    ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
-    : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start };
-}
-
-/** The host name of a Host header (`10.0.0.5:8080`, `[fe80::1]:8080`, `may-chu`), when it is a plain one. */
-export function requestHostname(header: string | undefined): string | undefined {
-  const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]{1,253})(?::\d{1,5})?$/.exec(header ?? '');
-  return m?.[1];
-}
-
-/** Shown once, on the terminal only (stdout, not the JSON log): the first admin token. */
-export function firstStartBanner(token: string, httpPort: number, replacesUnseen = false, scheme: 'http' | 'https' = 'http'): string {
-  return (
-    (replacesUnseen
-      ? `\n  Lần chạy trước dừng trước khi kịp hiện mã quản trị: mã đó đã bị thu hồi, đây là mã mới.\n` +
-        `  The previous start stopped before it could show its admin token: that one is revoked, here is a new one.\n`
-      : '') +
-    `\n  Mã quản trị (chỉ hiện một lần) / admin token (shown only once):\n\n    ${token}\n\n` +
-    `  Dùng mã này để đăng nhập bảng theo dõi / log in to the board with it: ${scheme}://localhost:${httpPort}/\n` +
-    `  Cất giữ cẩn thận; tạo mã khác bằng / create more with: canh tokens create --name NAME --role read|operator|admin [--sites SITE,…]\n\n`
-  );
 }

@@ -8,7 +8,7 @@ import { TOPIC_PREFIX } from './topics.js';
  *
  * Only the collector may publish there (the embedded broker and the exported Mosquitto ACL
  * deny every agent); each agent may read its own host's topic only. The payload carries the
- * PC's effective remote part (site settings with the host's on top, agent/config.ts
+ * PC's effective remote part (site settings with the host's on top, contract/remote-config.ts
  * `RemoteConfigSchema`), a version that grows with every change for that PC and a hash of
  * the part. An agent applies a (version, hash) once and remembers it in its state folder,
  * so the retained message delivered again at each reconnect or collector restart changes

@@ -41,7 +41,7 @@ export function topicFor(site: string, host: string, kind: MessageKind): string 
 
 /**
  * An agent's MQTT client id: `<site>.<host>`, the username of its per-host credential.
- * The brokers bind client ids to credentials (collector/broker/credentials.ts
+ * The brokers bind client ids to credentials (collector/broker/acl.ts
  * `mayUseClientId`; Mosquitto `use_username_as_clientid`), so no credential can take
  * over another PC's session.
  */

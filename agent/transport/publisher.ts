@@ -1,7 +1,8 @@
 // One file on purpose (over ~400 lines): the MQTT connection epoch, the unacknowledged
 // window, the re-send timer and the backlog pump share one state and one set of timers;
 // split, each part would need the others' internals. The pure parts live apart
-// (durable log in common/durable-log/, the ack format in contract/ack.ts).
+// (durable log in common/durable-log/, the ack format in contract/ack.ts, a record's key and
+// send time in record-envelope.ts).
 import { readFileSync } from 'node:fs';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
@@ -14,6 +15,7 @@ import { agentClientId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
 import type { Outbox } from './outbox.js';
+import { recordKey, withSendTime } from './record-envelope.js';
 
 export type ConnectFn = (url: string, opts: IClientOptions) => MqttClient | Promise<MqttClient>;
 
@@ -70,31 +72,6 @@ export interface PublisherStats {
   unkeyed: number;
   /** Replaying records from disk (backlog) rather than only live ones. */
   replaying: boolean;
-}
-
-/** Append `"sent":<now>` to a JSON object text that was stored without it. */
-export function withSendTime(body: string, sent: number): string {
-  return `${body.slice(0, -1)},"sent":${sent}}`;
-}
-
-/**
- * The (boot, seq) of an outbox record, which the collector's acks name. The agent writes
- * the envelope first (`{"v":1,"site":…,"host":…,"boot":…,"seq":…`, agent.ts), so a look at
- * the first bytes finds them without parsing a whole inventory; JSON.parse is the fallback.
- */
-export function recordKey(body: string): { boot: string; seq: number } | undefined {
-  const m = /"boot":"([A-Za-z0-9_-]{1,64})","seq":(\d{1,16})[,}]/.exec(body.slice(0, 512));
-  if (m) {
-    const seq = Number(m[2]);
-    if (Number.isSafeInteger(seq)) return { boot: m[1]!, seq };
-  }
-  try {
-    const o = JSON.parse(body) as { boot?: unknown; seq?: unknown } | null;
-    if (o && typeof o.boot === 'string' && typeof o.seq === 'number' && Number.isSafeInteger(o.seq)) return { boot: o.boot, seq: o.seq };
-  } catch {
-    // not JSON: no key
-  }
-  return undefined;
 }
 
 /** A record sent and not yet acknowledged by the collector. */

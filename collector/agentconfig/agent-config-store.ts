@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mergeObjects, remoteConfigProblem } from '../../agent/config.js';
+import { mergeObjects } from '../../common/merge-objects.js';
+import { remoteConfigProblem } from '../../contract/remote-config.js';
 import { migrateModule } from '../store/module-migrations.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
 
@@ -58,7 +59,7 @@ export interface ConfigReport {
 /** Bytes of one remote part at most (it travels in one retained MQTT message). */
 export const MAX_PART_BYTES = 64 * 1024;
 
-/** Deep merge of remote parts (objects merged, arrays and scalars replaced): the agent's own merge. */
+/** Deep merge of remote parts (objects merged, arrays and scalars replaced): the agent's own merge (common/merge-objects.ts). */
 export const mergeParts = (base: RemotePart, extra: RemotePart): RemotePart => mergeObjects(base, extra);
 
 /** JSON with object keys sorted: the same part always gives the same hash. */
@@ -76,7 +77,7 @@ export function partHash(part: RemotePart): string {
   return createHash('sha256').update(canonicalJson(part)).digest('hex').slice(0, 16);
 }
 
-/** Why a part cannot be stored (the agent's own schema, agent/config.ts), or undefined. */
+/** Why a part cannot be stored (the agent's own validators, contract/remote-config.ts), or undefined. */
 export function partProblem(part: unknown): string | undefined {
   if (typeof part !== 'object' || part === null || Array.isArray(part)) return 'the configuration must be a JSON object';
   if (Buffer.byteLength(JSON.stringify(part)) > MAX_PART_BYTES) return `the configuration is larger than ${MAX_PART_BYTES} bytes`;

@@ -1,13 +1,6 @@
 /**
- * MQTT credentials: who may connect, and what each identity may publish or subscribe.
- *
- * Identity model
- *  - per-host agent credential: username `<site>.<host>`, may publish only
- *    `canh/v1/<site>/<host>/<kind>`;
- *  - per-site agent credential: username `<site>`, may publish for any host of that site;
- *  - collector credential: username `canh-collector` (or chosen), may subscribe to
- *    `canh/v1/…` and publish nothing.
- * Site/host ids match ID_PATTERN, which has no '.', so `<site>.<host>` is unambiguous.
+ * MQTT credentials: who may connect (stored, verified with a bounded, cached PBKDF2 check);
+ * what each identity may publish or subscribe is acl.ts, with the identity model.
  *
  * Passwords are generated, returned once by {@link CredentialStore.add}, and stored only
  * as Mosquitto-compatible `$7$` hashes (see password-hash.ts), so the same rows can be
@@ -15,23 +8,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Database } from 'better-sqlite3';
-import { ACK_KIND } from '../../contract/ack.js';
-import { CONFIG_KIND } from '../../contract/agent-config.js';
-import { UPDATE_KIND } from '../../contract/agent-update.js';
-import { agentClientId, isValidId, parseTopic, TOPIC_PREFIX } from '../../contract/topics.js';
+import { isValidId } from '../../contract/topics.js';
 import { systemClock, type Clock } from '../../common/clock.js';
+import { mayPublish, maySubscribe, mayUseClientId, type Identity, type Role } from './acl.js';
 import { DEFAULT_ITERATIONS, GENERATED_PASSWORD_ITERATIONS, generatePassword, hashPassword, hashPasswordAsync, verifyHash } from './password-hash.js';
-
-export type Role = 'agent' | 'collector';
-
-export interface Identity {
-  username: string;
-  /** The agent's site; `'*'` for a collector (never equal to a valid site id). */
-  site: string;
-  /** The agent's host; `null` for a per-site credential and for a collector. */
-  host: string | null;
-  role: Role;
-}
 
 /** One stored credential, without its hash. */
 export interface CredentialInfo {
@@ -349,68 +329,17 @@ export class CredentialStore {
     return this.cache.size;
   }
 
-  /**
-   * May `identity` connect with MQTT client id `clientId`? A client id belongs to one
-   * identity, so no credential can take over another's session (the broker would drop
-   * the PC it names, and the collector would record a false outage):
-   *  - a per-host agent `<site>.<host>`: exactly `<site>.<host>` (its username);
-   *  - a per-site agent `<site>`: `<site>.<host>` for a valid host id (its site's PCs);
-   *  - a collector: exactly its username.
-   * Mosquitto enforces the same for per-host and collector credentials with
-   * `use_username_as_clientid` (mosquitto-config.ts).
-   */
+  /** The ACL (acl.ts), for the embedded broker. */
   mayUseClientId(identity: Identity, clientId: string): boolean {
-    if (identity.role === 'collector') return clientId === identity.username;
-    if (identity.role !== 'agent') return false;
-    if (identity.host !== null) return clientId === agentClientId(identity.site, identity.host);
-    const dot = clientId.indexOf('.');
-    return dot > 0 && clientId.slice(0, dot) === identity.site && isValidId(clientId.slice(dot + 1));
+    return mayUseClientId(identity, clientId);
   }
 
-  /**
-   * May `identity` publish on `topic`? Only agents, only exact Canh topics
-   * (`canh/v1/<site>/<host>/<kind>`, kind in samples|events|inventory|status, no
-   * wildcards), only for their own site, and for a per-host credential only their host.
-   */
   mayPublish(identity: Identity, topic: string): boolean {
-    if (identity.role !== 'agent') return false;
-    const parsed = parseTopic(topic);
-    if (!parsed) return false;
-    if (!isValidId(identity.site) || parsed.site !== identity.site) return false;
-    if (identity.host !== null && parsed.host !== identity.host) return false;
-    return true;
+    return mayPublish(identity, topic);
   }
 
-  /**
-   * May `identity` subscribe to `filter`? Only the collector, and only to valid filters
-   * inside `canh/v1/` (e.g. `canh/v1/#`, `canh/v1/+/+/+`, `canh/v1/+/+/samples`), also
-   * as a shared subscription `$share/<group>/canh/v1/...`. An agent subscribes only to its
-   * own end-to-end ack topic `canh/v1/<site>/<host>/ack` and its own remote-configuration
-   * topic `canh/v1/<site>/<host>/config` and update offers `…/update` (exact, no wildcards; a per-site credential to
-   * those of any host of its site), so no one reads another's acks or settings. No client
-   * publishes on `…/config` ({@link mayPublish} knows only the data kinds): the collector
-   * publishes there from inside the embedded broker.
-   */
   maySubscribe(identity: Identity, filter: string): boolean {
-    if (identity.role === 'agent') {
-      const parts = filter.split('/');
-      if (parts.length !== 5 || `${parts[0]}/${parts[1]}` !== TOPIC_PREFIX || (parts[4] !== ACK_KIND && parts[4] !== CONFIG_KIND && parts[4] !== UPDATE_KIND)) return false;
-      const [, , site, host] = parts as [string, string, string, string, string];
-      if (!isValidId(site) || !isValidId(host) || site !== identity.site) return false;
-      return identity.host === null || host === identity.host;
-    }
-    if (identity.role !== 'collector') return false;
-    let f = filter;
-    if (f.startsWith('$share/')) {
-      const rest = f.slice('$share/'.length);
-      const slash = rest.indexOf('/');
-      if (slash <= 0) return false;
-      const group = rest.slice(0, slash);
-      if (/[+#]/.test(group)) return false;
-      f = rest.slice(slash + 1);
-    }
-    if (!f.startsWith(`${TOPIC_PREFIX}/`)) return false;
-    return isValidFilter(f);
+    return maySubscribe(identity, filter);
   }
 
   /** Run `job` when one of `maxConcurrent` slots is free; throw when the queue is full. */
@@ -447,16 +376,4 @@ function cacheKey(username: string, password: string): string {
 
 function toIdentity(r: Row): Identity {
   return { username: r.username, site: r.site, host: r.host, role: r.role as Role };
-}
-
-/** MQTT topic filter syntax: '#' only as the whole last level, '+' only as a whole level. */
-function isValidFilter(filter: string): boolean {
-  if (!filter.length || filter.includes('\u0000')) return false;
-  const levels = filter.split('/');
-  for (let i = 0; i < levels.length; i++) {
-    const l = levels[i] as string;
-    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return false;
-    if (l.includes('+') && l !== '+') return false;
-  }
-  return true;
 }

@@ -3,7 +3,8 @@ import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
-import { VerificationBusyError, type Identity } from './credentials.js';
+import type { Identity } from './acl.js';
+import { VerificationBusyError } from './credentials.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { AckPublisher } from '../ingest/group-commit.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
@@ -18,7 +19,7 @@ export interface BrokerAuth {
   verify(username: string, password: string): Promise<Identity | undefined>;
   /** The identity of a username/password verified recently (no password hashing), else undefined. */
   cachedIdentity(username: string, password: string): Identity | undefined;
-  /** Does `clientId` belong to `identity` (credentials.ts)? */
+  /** Does `clientId` belong to `identity` (acl.ts, through credentials.ts)? */
   mayUseClientId(identity: Identity, clientId: string): boolean;
   mayPublish(identity: Identity, topic: string): boolean;
   maySubscribe(identity: Identity, filter: string): boolean;

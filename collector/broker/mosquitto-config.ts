@@ -162,7 +162,7 @@ export interface MosquittoConfOptions {
   /**
    * `use_username_as_clientid true` on every listener (default true): the client id is the
    * username, so no credential can take over another PC's session (the embedded broker
-   * enforces the same, credentials.ts `mayUseClientId`). A per-site credential then
+   * enforces the same, acl.ts `mayUseClientId`). A per-site credential then
    * connects one PC at a time: give each PC its own credential. Off only for benchmarks
    * that share per-site credentials among simulated PCs.
    */

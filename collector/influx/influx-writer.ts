@@ -37,21 +37,23 @@
  * 2 × `maxQueueLines` + `batchLines` lines are in memory.
  *
  * Parts: batch-builder.ts (cutting lines into batches), resend-ledger.ts (the spooled
- * batches and the resend window), influx-metrics.ts (counters and drops), influx-options.ts,
- * common/backoff.ts (retry delays). This file keeps the lifecycle, the pre-start buffer,
- * the spool appends and the send loop together (a little over 400 lines): they share one
- * state machine (new → running → stopping) and the sender's wait/wake, which split apart
- * would have to be passed around.
+ * batches and the resend window), batch-texts.ts (batch texts held in memory, read-ahead),
+ * sender-wait.ts (the send loop's wait and wake), influx-metrics.ts (counters and drops),
+ * influx-options.ts, common/backoff.ts (retry delays). This file keeps the lifecycle, the
+ * pre-start buffer, the spool appends and the send loop: one state machine
+ * (new → running → stopping).
  */
 import type { Point } from '@influxdata/influxdb-client';
 import { backoffMs } from '../../common/backoff.js';
 import type { Clock, TimerHandle } from '../../common/clock.js';
+import { BatchTexts, countLinesOf } from './batch-texts.js';
 import type { Logger } from '../../common/log.js';
 import { BatchBuilder } from './batch-builder.js';
 import { DiskSpool } from './disk-spool.js';
 import { DEFAULT_RETRY, redactUrl, type InfluxRetryOptions, type InfluxWriterDeps, type InfluxWriterOptions } from './influx-options.js';
 import { InfluxMetrics, type InfluxGaugeSources, type InfluxWriterStats } from './influx-metrics.js';
 import { ResendLedger } from './resend-ledger.js';
+import { SenderWait } from './sender-wait.js';
 import { classifyWriteError, ClientWriteTransport, type InfluxWriteTransport } from './write-transport.js';
 
 export { INFLUX_DROP_REASONS, type InfluxDropReason, type InfluxWriterStats } from './influx-metrics.js';
@@ -84,13 +86,10 @@ export class InfluxWriter {
   private appendingLines = 0;
   private appendTail: Promise<void> = Promise.resolve();
   /** Texts of batches waiting to be sent, up to maxQueueLines lines. */
-  private readonly mem = new Map<number, string>();
-  private memLines = 0;
-  private readonly readAhead = new Map<number, string>();
+  private readonly texts: BatchTexts;
   // Sender.
   private loop: Promise<void> | undefined;
-  private wakeUp: (() => void) | undefined;
-  private stopWakeUp: (() => void) | undefined;
+  private readonly waiting: SenderWait;
   private failures = 0;
   private outageSince: number | undefined;
   private drainDeadline = Infinity;
@@ -99,6 +98,8 @@ export class InfluxWriter {
   constructor(opts: InfluxWriterOptions, deps: InfluxWriterDeps) {
     this.opts = opts;
     this.retryOpts = { ...DEFAULT_RETRY, ...opts.retry };
+    this.texts = new BatchTexts(opts.maxQueueLines);
+    this.waiting = new SenderWait(deps.clock);
     this.clock = deps.clock;
     this.log = deps.log;
     this.random = deps.random ?? Math.random;
@@ -131,7 +132,7 @@ export class InfluxWriter {
     });
     this.gauges = {
       spoolBytes: () => this.spool.stats().bytes,
-      queuePoints: () => this.batches.size() + this.beforeStartLines + this.appendingLines + this.memLines,
+      queuePoints: () => this.batches.size() + this.beforeStartLines + this.appendingLines + this.texts.lines,
       backlogPoints: () => this.ledger.backlogLines(),
     };
     this.metrics = new InfluxMetrics(deps.metrics, deps.log, deps.clock, this.gauges);
@@ -208,9 +209,9 @@ export class InfluxWriter {
     this.drainDeadline = this.clock.monotonic() + (this.opts.drainOnStopMs ?? 5000);
     this.drainTimer = this.clock.setTimeout(() => {
       this.transport.abortAll();
-      this.wakeForStop();
+      this.waiting.wakeAll();
     }, this.opts.drainOnStopMs ?? 5000);
-    this.wakeForStop();
+    this.waiting.wakeAll();
     await this.loop;
     this.clock.clear(this.drainTimer);
     this.finalize();
@@ -257,13 +258,8 @@ export class InfluxWriter {
           return;
         }
         this.ledger.push(id, n);
-        if (this.memLines + n <= this.opts.maxQueueLines) {
-          this.mem.set(id, text);
-          this.memLines += n;
-        } else {
-          this.metrics.spooledOnly.inc({}, n);
-        }
-        this.wake();
+        if (!this.texts.hold(id, text, n)) this.metrics.spooledOnly.inc({}, n);
+        this.waiting.wake();
       },
       (err: unknown) => {
         this.appendingLines -= n;
@@ -288,7 +284,7 @@ export class InfluxWriter {
         continue;
       }
       const { id, lines: n, resend } = next;
-      let text = this.mem.get(id) ?? this.readAhead.get(id);
+      let text = this.texts.get(id);
       if (text === undefined) {
         text = await this.readFromSpool(id);
         if (text === undefined) continue;
@@ -303,7 +299,7 @@ export class InfluxWriter {
   }
 
   private async readFromSpool(id: number): Promise<string | undefined> {
-    this.readAhead.clear();
+    this.texts.clearReadAhead();
     let page: Awaited<ReturnType<DiskSpool['read']>>;
     try {
       page = await this.spool.read(id, READ_AHEAD_BATCHES, READ_AHEAD_BYTES);
@@ -312,8 +308,8 @@ export class InfluxWriter {
       await this.idle(1000);
       return undefined;
     }
-    for (const b of page) this.readAhead.set(b.id, b.text);
-    const text = this.readAhead.get(id);
+    this.texts.fillReadAhead(page);
+    const text = this.texts.get(id);
     const r = this.ledger.next();
     if (text === undefined && !this.spool.isGone(id) && r?.id === id) {
       // Skipped by the spool as corrupt (failed its CRC on read; it logs that).
@@ -332,7 +328,7 @@ export class InfluxWriter {
       this.failures = 0;
       this.outageSince = undefined;
     }
-    this.forget(id);
+    this.texts.forget(id);
     this.ledger.markWritten(id, this.clock.monotonic());
     if (this.opts.resendWindowMs <= 0) this.finalize();
   }
@@ -344,7 +340,7 @@ export class InfluxWriter {
         reason: f.reason,
         detail: String((err as { body?: unknown })?.body ?? (err as Error)?.message ?? '').slice(0, 300),
       });
-      this.forget(id);
+      this.texts.forget(id);
       this.ledger.markWritten(id, this.clock.monotonic(), true);
       return;
     }
@@ -371,20 +367,11 @@ export class InfluxWriter {
     this.ledger.expire(this.clock.monotonic(), this.opts.resendWindowMs, (id) => this.spool.ack(id));
   }
 
-  private forget(id: number): void {
-    const text = this.mem.get(id);
-    if (text !== undefined) {
-      this.mem.delete(id);
-      this.memLines -= countLinesOf(text);
-    }
-    this.readAhead.delete(id);
-  }
-
   /** The spool's byte bound deleted its oldest segment(s): drop them from the ledger and count unsent points. */
   private onSpoolOverflow(batches: number, bytes: number): void {
     const lost = this.ledger.dropGone(
       (id) => this.spool.isGone(id),
-      (id) => this.forget(id),
+      (id) => this.texts.forget(id),
     );
     if (lost.lines > 0) {
       this.metrics.drop('spool_full', lost.lines, 'influx spool full: dropped oldest unsent points', {
@@ -399,34 +386,6 @@ export class InfluxWriter {
   /** Waits `ms` (or until woken); a backoff wait is woken by stop() only. */
   private idle(ms: number | undefined, backoff = false): Promise<void> {
     if (this.state === 'stopping' && this.clock.monotonic() >= this.drainDeadline) return Promise.resolve();
-    return new Promise((resolve) => {
-      let timer: TimerHandle | undefined;
-      const done = (): void => {
-        this.clock.clear(timer);
-        if (this.wakeUp === done) this.wakeUp = undefined;
-        if (this.stopWakeUp === done) this.stopWakeUp = undefined;
-        resolve();
-      };
-      if (backoff) this.stopWakeUp = done;
-      else this.wakeUp = done;
-      if (ms !== undefined) timer = this.clock.setTimeout(done, ms);
-    });
+    return this.waiting.sleep(ms, backoff);
   }
-
-  /** New work for the sender. */
-  private wake(): void {
-    this.wakeUp?.();
-  }
-
-  /** stop(): also ends a backoff wait. */
-  private wakeForStop(): void {
-    this.wakeUp?.();
-    this.stopWakeUp?.();
-  }
-}
-
-function countLinesOf(text: string): number {
-  let n = 1;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
-  return n;
 }

@@ -9,6 +9,7 @@
  * lines: replays never write a point with different values.
  */
 import type { StoredMessage } from '../ingest/ingest.js';
+import type { ClosedOutage } from '../outage/outage-types.js';
 import type { EventRow, SampleRow, StatusRow } from '../store/store.js';
 import { formatLine } from './line-protocol.js';
 
@@ -159,6 +160,15 @@ export interface IncidentInput {
 export function incidentPoint(i: IncidentInput): string[] {
   const line = formatLine('incident', { site: i.site, scope: i.scope, cause: i.cause }, { count: 1, duration_s: Math.max(0, i.end - i.start) / 1000, hosts: i.hosts }, i.end);
   return line === undefined ? [] : [line];
+}
+
+/** The `incident` point of a closed host outage or site incident. */
+export function closedIncidentPoint(c: ClosedOutage): string[] {
+  return incidentPoint(
+    c.scope === 'site'
+      ? { site: c.incident.site, scope: 'site', cause: c.incident.cause, start: c.incident.start, end: c.incident.end ?? c.incident.start, hosts: c.incident.hosts.length }
+      : { site: c.outage.site, scope: 'host', cause: c.outage.cause, start: c.outage.start, end: c.outage.end ?? c.outage.start, hosts: 1 },
+  );
 }
 
 /** Lines for a freshly stored message (inventory is not exported: it is not a time series). */

@@ -7,7 +7,7 @@
 import cron from 'node-cron';
 import type { ParsedNotification, ParsedNotificationAlert } from './notification.js';
 import type { Digest, DigestAlert, OutboxMessage } from './outbox-message.js';
-import { dayOf } from './render.js';
+import { dayOf } from './render-words.js';
 
 const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 } as const;
 

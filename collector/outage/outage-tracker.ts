@@ -6,7 +6,7 @@ import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js'
 import { NO_STALLS, type CollectorStalls } from './collector-stalls.js';
 import type { OutageConfig } from './outage-config.js';
 import { emptySite, type IdCounters, type SiteState } from './outage-state.js';
-import type { HostOutage, SiteIncident } from './outage-types.js';
+import type { ClosedOutage } from './outage-types.js';
 import { afterRestart, correlate, type CorrelatorSettings, type OutageEffect, type OutageInput } from './site-correlator.js';
 import type { SqliteOutageStore } from './sqlite-outage-store.js';
 
@@ -21,7 +21,7 @@ export interface OutageTrackerDeps {
   /** The collector's own stalls (collector/health/stall-watch.ts): its gap is never an outage. Default: none. */
   stalls?: CollectorStalls | undefined;
   /** A host outage closed or a site incident resolved (e.g. the InfluxDB `incident` point). Must not throw. */
-  onClosed?: ((closed: { scope: 'site'; incident: SiteIncident } | { scope: 'host'; outage: HostOutage }) => void) | undefined;
+  onClosed?: ((closed: ClosedOutage) => void) | undefined;
 }
 
 export function correlatorSettings(c: OutageConfig, skewToleranceMs: number): CorrelatorSettings {
@@ -230,7 +230,7 @@ export class OutageTracker {
     }
   }
 
-  private emit(closed: Parameters<NonNullable<OutageTrackerDeps['onClosed']>>[0]): void {
+  private emit(closed: ClosedOutage): void {
     try {
       this.deps.onClosed?.(closed);
     } catch (err) {

@@ -62,6 +62,9 @@ export interface OutageQuery {
   before?: number | undefined;
 }
 
+/** A host outage closed or a site incident resolved (OutageTrackerDeps.onClosed). */
+export type ClosedOutage = { scope: 'site'; incident: SiteIncident } | { scope: 'host'; outage: HostOutage };
+
 export type CountPeriod = 'day' | 'week' | 'month';
 
 /** Incidents by cause and host outages per site per local day/week/month. */

@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../../common/clock.js';
 import type { StoredMessage } from '../../ingest/ingest.js';
+import type { ClosedOutage } from '../../outage/outage-types.js';
 import type { Counter, MetricsRegistry } from '../../../common/metrics-registry.js';
 
 /** What changed (docs/api.md `/api/stream`): the board refetches what it shows of it. */
@@ -137,4 +138,11 @@ export class StreamHub {
       if (out) c.write(out);
     }
   }
+}
+
+/** The board's live update of a closed host outage or site incident: its timeline and tiles refetch. */
+export function closedOutageUpdate(c: ClosedOutage): StreamUpdate {
+  return c.scope === 'site'
+    ? { kind: 'incident', site: c.incident.site, host: null, t: c.incident.end ?? c.incident.start }
+    : { kind: 'incident', site: c.outage.site, host: c.outage.host, t: c.outage.end ?? c.outage.start };
 }

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { ZaloBotChannelSchema } from '../config.js';
 import { httpRequest, outcomeForStatus, outcomeForTransportError } from '../http-request.js';
 import { scrubSecrets, type Notifier, type RenderedMessage, type SendContext, type SendOutcome } from '../notifier.js';
-import { splitText } from '../render.js';
+import { splitText } from '../split-text.js';
 
 export type ZaloBotChannelConfig = z.output<typeof ZaloBotChannelSchema>;
 

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { ZaloOaChannelSchema } from '../config.js';
 import { httpRequest, outcomeForStatus, outcomeForTransportError, type HttpAnswer } from '../http-request.js';
 import { scrubSecrets, type Notifier, type RenderedMessage, type SendContext, type SendOutcome } from '../notifier.js';
-import { splitText } from '../render.js';
+import { splitText } from '../split-text.js';
 import { ZALO_TEXT_LIMIT } from './zalo-bot.js';
 import { OaRefreshError, type ZaloOaTokens } from './zalo-oa-tokens.js';
 

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AgentConfigSchema, changedKeys, mergeRemoteConfig, remoteConfigProblem } from '../../../agent/config.js';
+import { AgentConfigSchema, changedKeys, mergeRemoteConfig } from '../../../agent/config.js';
 import { REMOTE_CONFIG_FILE, RemoteConfigState } from '../../../agent/remote-config.js';
 import { silentLogger } from '../../../common/log.js';
 import { decodeConfigMessage } from '../../../contract/agent-config.js';
+import { remoteConfigProblem } from '../../../contract/remote-config.js';
 
 const local = AgentConfigSchema.parse({
   site: 'xa-a',

@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { runInNewContext } from 'node:vm';
-import { transform, transformSync } from 'esbuild';
+import { buildSync, transform } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { BUILT_IN_RULES } from '../../../../collector/alerting/rules/registry.js';
 import { BOARD_DIR, BOARD_FILES, loadBoardAssets, boardWeight } from '../../../../collector/http/board-assets.js';
@@ -19,12 +19,13 @@ const modules = readdirSync(BOARD_DIR, { recursive: true, encoding: 'utf8' })
   .filter((f) => f.endsWith('.js'))
   .sort();
 const scriptJs = modules.map((f) => readFileSync(`${BOARD_DIR}${f}`, 'utf8')).join('\n');
-const i18nJs = readFileSync(`${BOARD_DIR}i18n.js`, 'utf8');
 const indexHtml = readFileSync(`${BOARD_DIR}index.html`, 'utf8');
 
 function texts(): { vi: Record<string, string>; en: Record<string, string> } {
   const module = { exports: {} as { TEXTS?: { vi: Record<string, string>; en: Record<string, string> } } };
-  runInNewContext(transformSync(i18nJs, { format: 'cjs', loader: 'js' }).code, { module, exports: module.exports });
+  // i18n.js with the per-language tables it imports (i18n-vi.js, i18n-en.js), as the board bundle has them.
+  const bundled = buildSync({ entryPoints: [`${BOARD_DIR}i18n.js`], bundle: true, format: 'cjs', write: false }).outputFiles[0]!.text;
+  runInNewContext(bundled, { module, exports: module.exports });
   return module.exports.TEXTS!;
 }
 

@@ -9,7 +9,8 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AuthThrottle } from '../../../../collector/broker/auth-throttle.js';
 import { connectionBudget, normalizeAddress, openFilesLimit } from '../../../../collector/broker/connection-limits.js';
-import { CredentialStore, type Identity } from '../../../../collector/broker/credentials.js';
+import type { Identity } from '../../../../collector/broker/acl.js';
+import { CredentialStore } from '../../../../collector/broker/credentials.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
 const opts = { freeFailures: 2, maxDelayMs: 2000, banAfterFailures: 8, banMs: 60_000, windowMs: 300_000 };

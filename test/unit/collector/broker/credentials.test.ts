@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { CredentialExistsError, CredentialStore, type Identity } from '../../../../collector/broker/credentials.js';
+import type { Identity } from '../../../../collector/broker/acl.js';
+import { CredentialExistsError, CredentialStore } from '../../../../collector/broker/credentials.js';
 import { DEFAULT_ITERATIONS, GENERATED_PASSWORD_ITERATIONS, generatePassword, hashPassword, parseHash, verifyHash } from '../../../../collector/broker/password-hash.js';
 import { renderAclFile, renderPasswordFile, mosquittoConf } from '../../../../collector/broker/mosquitto-config.js';
 import { MAX_PACKET_BYTES } from '../../../../contract/limits.js';

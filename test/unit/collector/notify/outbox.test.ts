@@ -16,7 +16,7 @@ import { NotifyConfigSchema, type NotifyConfig } from '../../../../collector/not
 import type { DigestScheduler } from '../../../../collector/notify/digest.js';
 import type { Notifier, RenderedMessage, SendContext, SendOutcome } from '../../../../collector/notify/notifier.js';
 import { NotifyService } from '../../../../collector/notify/notify-service.js';
-import { splitText } from '../../../../collector/notify/render.js';
+import { splitText } from '../../../../collector/notify/split-text.js';
 import { openDatabase, type SqliteDatabase } from '../../../../collector/store/sqlite-store.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 import { congestionAlert, notification } from '../../../helpers/notifications.js';

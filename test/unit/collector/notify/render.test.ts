@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { NotificationSchema } from '../../../../collector/notify/notification.js';
-import { formatTime, render, splitText } from '../../../../collector/notify/render.js';
+import { render } from '../../../../collector/notify/render.js';
+import { formatTime } from '../../../../collector/notify/render-words.js';
+import { splitText } from '../../../../collector/notify/split-text.js';
 import { congestionAlert, diskAlert, notification } from '../../../helpers/notifications.js';
 
 const TZ = 'Asia/Ho_Chi_Minh';
