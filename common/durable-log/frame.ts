@@ -52,7 +52,8 @@ export function tableCrc32(data: Uint8Array): number {
 }
 
 const nativeCrc32 = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
-const crc32: (data: Uint8Array) => number = typeof nativeCrc32 === 'function' ? (data) => nativeCrc32(data) >>> 0 : tableCrc32;
+/** CRC-32 (IEEE / zlib) of `data`: zlib's native one when present, else the table. */
+export const crc32: (data: Uint8Array) => number = typeof nativeCrc32 === 'function' ? (data) => nativeCrc32(data) >>> 0 : tableCrc32;
 
 /**
  * A frame for `topic` and `payload` whose id and CRC are still unset ({@link stampFrame}

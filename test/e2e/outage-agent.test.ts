@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HEARTBEAT_FILE, parseHeartbeatSlots } from '../../agent/outages/heartbeat.js';
 import { createDeployment, type Deployment } from '../helpers/deployment.js';
 import { startAgentBundle, type CanhProcess } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
@@ -49,7 +50,10 @@ describe('outage at agent start (kill -9, restart with a later boot time)', () =
   }
 
   function heartbeatT(stateDir: string): number {
-    return (JSON.parse(readFileSync(join(stateDir, 'heartbeat.json'), 'utf8')) as { t: number }).t;
+    // The agent's own reader of its heartbeat slots (agent/outages/heartbeat.ts).
+    const hb = parseHeartbeatSlots(readFileSync(join(stateDir, HEARTBEAT_FILE)));
+    if (!hb) throw new Error('no valid heartbeat in the state dir');
+    return hb.t;
   }
 
   it('kill -9 then a new OS boot: exactly one power-loss outage from the last heartbeat to the boot; a clean stop then: none', async () => {

@@ -1,9 +1,9 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../../../agent/agent-event.js';
-import { HEARTBEAT_FILE, Heartbeat, parseHeartbeat, readHeartbeat, type HeartbeatRecord } from '../../../../agent/outages/heartbeat.js';
+import { HEARTBEAT_FILE, Heartbeat, LEGACY_HEARTBEAT_FILE, parseHeartbeat, readHeartbeat, SLOT_STRIDE, type HeartbeatRecord } from '../../../../agent/outages/heartbeat.js';
 import { BOOT_TOLERANCE_MS, judgePreviousRun, OutageDetector, osRebooted, previousRunEvent } from '../../../../agent/outages/outage-detector.js';
 import type { ShutdownEvidenceReader, ShutdownFinding } from '../../../../agent/outages/shutdown-evidence/shutdown-finding.js';
 import { SHUTDOWN_MARKER_FILE } from '../../../../agent/outages/shutdown-marker.js';
@@ -122,20 +122,64 @@ describe('judgePreviousRun + previousRunEvent', () => {
 });
 
 describe('heartbeat file', () => {
-  it('is written atomically every period, torn or foreign files read as none', async () => {
+  it('is overwritten in place, two slots in turn; the newest valid slot is read, a torn one is skipped', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canh-hb-'));
     const clock = new FakeClock(T0);
-    const beat = new Heartbeat({ stateDir: dir, clock, log: silentLogger(), periodMs: 1000, fsync: true, identity: { run: 'r1', osBoot: T0 - 5000, osBootId: null } });
+    const beat = new Heartbeat({ stateDir: dir, clock, log: silentLogger(), periodMs: 1000, fsync: true, identity: { run: 'r1', osBoot: T0 - 5000, osBootId: 'b-1' } });
     await beat.start();
-    expect((await readHeartbeat(dir))?.t).toBe(T0);
+    expect(await readHeartbeat(dir)).toEqual({ v: 1, run: 'r1', t: T0, osBoot: T0 - 5000, osBootId: 'b-1', periodMs: 1000 });
     clock.advance(1000);
     await beat.beat(); // the write the tick started
     expect((await readHeartbeat(dir))?.t).toBe(T0 + 1000);
-    expect(readdirSync(dir)).toEqual([HEARTBEAT_FILE]); // no temporary file left behind
+    clock.advance(1000);
+    await beat.beat();
+    expect((await readHeartbeat(dir))?.t).toBe(T0 + 2000);
+    expect(beat.count()).toBe(3);
+    expect(readdirSync(dir)).toEqual([HEARTBEAT_FILE]); // no temporary file
+    if (process.platform !== 'win32') expect(statSync(join(dir, HEARTBEAT_FILE)).mode & 0o777).toBe(0o600);
     await beat.stop();
-    writeFileSync(join(dir, HEARTBEAT_FILE), '{"v":1,"run":"r1","t":17');
+
+    // Slot 0 holds T0 + 2000 (beats 1 and 3), slot 1 T0 + 1000. A power cut tearing slot 0: slot 1 is read.
+    const file = join(dir, HEARTBEAT_FILE);
+    const bytes = readFileSync(file);
+    expect(bytes.length).toBe(SLOT_STRIDE + 512);
+    const torn = Buffer.from(bytes);
+    /** A digit of the slot's t changed, its CRC left as it was (half of the new bytes reached the disk). */
+    const tear = (slotOffset: number) => {
+      const at = slotOffset + torn.subarray(slotOffset).indexOf('"t":') + 6;
+      torn[at] = torn[at] === 0x31 ? 0x32 : 0x31;
+    };
+    tear(0);
+    writeFileSync(file, torn);
+    expect((await readHeartbeat(dir))?.t).toBe(T0 + 1000);
+    // Both torn: none.
+    tear(SLOT_STRIDE);
+    writeFileSync(file, torn);
+    expect(await readHeartbeat(dir)).toBeNull();
+    writeFileSync(file, '{"v":1,"run":"r1","t":17');
     expect(await readHeartbeat(dir)).toBeNull();
     expect(parseHeartbeat({ v: 2, run: 'x', t: 1, periodMs: 1 })).toBeNull();
+  });
+
+  it('after an upgrade the legacy heartbeat.json is read once, then replaced by the slots file; an old file mode is made private', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-hb-'));
+    writeFileSync(join(dir, LEGACY_HEARTBEAT_FILE), JSON.stringify(hb({ run: 'old', t: T0 - 7000 })));
+    writeFileSync(join(dir, HEARTBEAT_FILE), 'garbage from a foreign tool\n', { mode: 0o644 });
+    chmodSync(join(dir, HEARTBEAT_FILE), 0o644);
+    expect(await readHeartbeat(dir)).toMatchObject({ run: 'old', t: T0 - 7000 });
+    const beat = new Heartbeat({
+      stateDir: dir,
+      clock: new FakeClock(T0),
+      log: silentLogger(),
+      periodMs: 1000,
+      fsync: false,
+      identity: { run: 'new', osBoot: null, osBootId: null },
+    });
+    await beat.start();
+    await beat.stop();
+    expect(readdirSync(dir)).toEqual([HEARTBEAT_FILE]);
+    expect(await readHeartbeat(dir)).toMatchObject({ run: 'new', t: T0 });
+    if (process.platform !== 'win32') expect(statSync(join(dir, HEARTBEAT_FILE)).mode & 0o777).toBe(0o600);
   });
 });
 
