@@ -1,15 +1,17 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../atomic-file.js';
 import type { Logger } from '../log.js';
+import { readSlotFile, SlotFile } from '../slot-file.js';
 
 /**
  * The acknowledgement cursor of the durable log.
  *
- * `cursor.json` holds `{ "ackedThrough": n }`: every id <= n is acknowledged (or gone). It is
- * written to `cursor.json.tmp`, fsynced, renamed over, then the directory is fsynced (skipped
- * on Windows, where a directory cannot be opened for fsync), so a power cut leaves the old or
- * the new cursor, never a torn one.
+ * `cursor.slots` holds `{ "ackedThrough": n }`: every id <= n is acknowledged (or gone). It is
+ * written in place, in the older of two CRC'd slots, then fdatasynced (common/slot-file.ts), so
+ * a power cut leaves the new cursor or the one before, never a torn one; and a persist (at
+ * every ack, at most once a second) costs one pwrite and one fdatasync, not a temporary file,
+ * a rename and a directory fsync. Earlier versions wrote `cursor.json` (temporary file +
+ * rename): it is read when there is no `cursor.slots` yet (an upgrade), then removed.
  *
  * Acks arrive out of order. The in-memory cursor is the highest id such that every id <= it
  * is acked or no longer on disk; acks above it sit in a set until the gap closes. Only the
@@ -21,8 +23,10 @@ import type { Logger } from '../log.js';
  * it) and is kept in full, because dropping entries would only cause duplicate sends.
  */
 
-const CURSOR_FILE = 'cursor.json';
-const CURSOR_TMP_FILE = 'cursor.json.tmp';
+const CURSOR_FILE = 'cursor.slots';
+/** Earlier versions' cursor file and its temporary file. */
+const LEGACY_CURSOR_FILE = 'cursor.json';
+const LEGACY_CURSOR_TMP_FILE = 'cursor.json.tmp';
 
 function errorCode(err: unknown): string | undefined {
   return typeof err === 'object' && err !== null && 'code' in err ? String((err as { code: unknown }).code) : undefined;
@@ -36,36 +40,55 @@ export class AckCursor {
   persisted = -1;
   /** Acked ids > {@link through}; only ids of records on disk. */
   private readonly acked = new Set<number>();
+  private readonly file: SlotFile;
+  /** A legacy `cursor.json` may still be there (removed after the first persist). */
+  private legacy = true;
 
   /** Only stores its arguments; call {@link load}. */
   constructor(
     private readonly dir: string,
     private readonly opts: { fsync: boolean; log: Logger },
-  ) {}
+  ) {
+    this.file = new SlotFile(join(dir, CURSOR_FILE), { fsync: opts.fsync, log: opts.log });
+  }
 
-  /** Reads `cursor.json` (missing: nothing acked; unreadable: replay everything) and removes a leftover temporary file. */
+  /** Reads the cursor (missing: nothing acked; unreadable: replay everything) and removes a legacy temporary file. */
   async load(): Promise<void> {
-    await rm(join(this.dir, CURSOR_TMP_FILE), { force: true });
+    await rm(join(this.dir, LEGACY_CURSOR_TMP_FILE), { force: true });
     this.through = await this.read();
     this.persisted = this.through;
   }
 
   private async read(): Promise<number> {
-    let text: string;
-    try {
-      text = await readFile(join(this.dir, CURSOR_FILE), 'utf8');
-    } catch (err) {
-      if (errorCode(err) === 'ENOENT') return -1;
-      throw err;
+    let text = await readSlotFile(join(this.dir, CURSOR_FILE));
+    let what = CURSOR_FILE;
+    if (text === null) {
+      let slotsExist = true;
+      try {
+        await stat(join(this.dir, CURSOR_FILE));
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+        slotsExist = false;
+      }
+      if (!slotsExist) {
+        // None yet: an upgrade from the cursor.json of earlier versions, or nothing acked.
+        what = LEGACY_CURSOR_FILE;
+        try {
+          text = await readFile(join(this.dir, LEGACY_CURSOR_FILE), 'utf8');
+        } catch (err) {
+          if (errorCode(err) === 'ENOENT') return -1;
+          throw err;
+        }
+      }
     }
     try {
-      const value = (JSON.parse(text) as { ackedThrough?: unknown }).ackedThrough;
+      const value = text === null ? undefined : (JSON.parse(text) as { ackedThrough?: unknown }).ackedThrough;
       if (typeof value === 'number' && Number.isSafeInteger(value) && value >= -1) return value;
     } catch {
       // fall through
     }
     // Replaying everything is the safe answer to an unreadable cursor.
-    this.opts.log.warn('outbox: cursor.json unreadable; replaying all records on disk');
+    this.opts.log.warn(`outbox: ${what} unreadable; replaying all records on disk`);
     return -1;
   }
 
@@ -107,11 +130,20 @@ export class AckCursor {
     return this.through !== before;
   }
 
-  /** Writes the cursor atomically (common/atomic-file.ts) if it moved since the last write. */
+  /** Writes the cursor (common/slot-file.ts) if it moved since the last write. */
   async persist(): Promise<void> {
     if (this.through === this.persisted) return;
     const value = this.through;
-    await writeFileAtomic(join(this.dir, CURSOR_FILE), `${JSON.stringify({ ackedThrough: value })}\n`, { fsync: this.opts.fsync, log: this.opts.log });
+    await this.file.write(JSON.stringify({ ackedThrough: value }));
     this.persisted = value;
+    if (this.legacy) {
+      this.legacy = false;
+      await rm(join(this.dir, LEGACY_CURSOR_FILE), { force: true });
+    }
+  }
+
+  /** Closes the cursor file (written again, reopened, if persisted after this). */
+  close(): void {
+    this.file.close();
   }
 }

@@ -91,7 +91,7 @@ export type FsyncPolicy = 'always' | 'interval' | 'never';
 
 /** Construction options of a {@link DurableLog}. */
 export interface DurableLogOptions {
-  /** Directory holding the segment files and `cursor.json`; created if missing. */
+  /** Directory holding the segment files and the ack cursor (`cursor.slots`); created if missing. */
   dir: string;
   /** Bound on the bytes of all segment files; the oldest segment is dropped beyond it. Must be >= `segmentBytes`. */
   maxBytes: number;
@@ -117,7 +117,7 @@ export interface DurableLogRecord {
 
 /** Counters and state of a {@link DurableLog}; cheap to call. */
 export interface DurableLogStats {
-  /** Bytes of all segment files (`cursor.json` not counted). */
+  /** Bytes of all segment files (the cursor file not counted). */
   bytes: number;
   segments: number;
   /** Unacked records on disk. */
@@ -296,6 +296,7 @@ export class DurableLog {
       } catch (err) {
         failure ??= err;
       }
+      this.cursor.close();
       this.activeHandle = undefined;
       if (fh) {
         try {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AgentEvent } from '../../../../agent/agent-event.js';
-import { HEARTBEAT_FILE, Heartbeat, LEGACY_HEARTBEAT_FILE, parseHeartbeat, readHeartbeat, SLOT_STRIDE, type HeartbeatRecord } from '../../../../agent/outages/heartbeat.js';
+import { HEARTBEAT_FILE, Heartbeat, LEGACY_HEARTBEAT_FILE, parseHeartbeat, readHeartbeat, type HeartbeatRecord } from '../../../../agent/outages/heartbeat.js';
+import { SLOT_STRIDE } from '../../../../common/slot-file.js';
 import { BOOT_TOLERANCE_MS, judgePreviousRun, OutageDetector, osRebooted, previousRunEvent } from '../../../../agent/outages/outage-detector.js';
 import type { ShutdownEvidenceReader, ShutdownFinding } from '../../../../agent/outages/shutdown-evidence/shutdown-finding.js';
 import { SHUTDOWN_MARKER_FILE } from '../../../../agent/outages/shutdown-marker.js';
@@ -140,6 +141,7 @@ describe('heartbeat file', () => {
     await beat.stop();
 
     // Slot 0 holds T0 + 2000 (beats 1 and 3), slot 1 T0 + 1000. A power cut tearing slot 0: slot 1 is read.
+    // (Test files are fresh: the first beat went to slot 0.)
     const file = join(dir, HEARTBEAT_FILE);
     const bytes = readFileSync(file);
     expect(bytes.length).toBe(SLOT_STRIDE + 512);

@@ -9,6 +9,7 @@ import { FakeClock } from '../../../helpers/fake-clock.js';
 import { DurableLog as Outbox, type DurableLogOptions as OutboxOptions } from '../../../../common/durable-log/durable-log.js';
 import { FRAME_HEADER_BYTES, tableCrc32 } from '../../../../common/durable-log/frame.js';
 import { createLogger } from '../../../../common/log.js';
+import { readSlotFile } from '../../../../common/slot-file.js';
 
 /** Frame overhead of the documented layout: u32 length, u32 crc, u64 id, u16 topic length. */
 const HEADER = FRAME_HEADER_BYTES;
@@ -91,7 +92,7 @@ async function activeSegmentPath(): Promise<string> {
 
 async function cursorOnDisk(): Promise<number | undefined> {
   try {
-    return (JSON.parse(await readFile(join(dir, 'outbox', 'cursor.json'), 'utf8')) as { ackedThrough: number }).ackedThrough;
+    return (JSON.parse((await readSlotFile(join(dir, 'outbox', 'cursor.slots')))!) as { ackedThrough: number }).ackedThrough;
   } catch {
     return undefined;
   }
@@ -348,16 +349,30 @@ describe('Outbox: crash recovery', () => {
     expect(await o.append('t', payloadFor(3))).toBe(3);
   });
 
-  it('replays everything when cursor.json is unreadable', async () => {
+  it('replays everything when the cursor is unreadable (both slots torn)', async () => {
     const o1 = await openOutbox();
     for (let i = 0; i < 5; i++) await o1.append('t', payloadFor(i));
     for (let i = 0; i < 3; i++) o1.ack(i);
     await o1.close();
     expect(await cursorOnDisk()).toBe(2);
-    await writeFile(join(dir, 'outbox', 'cursor.json'), '{"ackedThr');
+    await writeFile(join(dir, 'outbox', 'cursor.slots'), '{"ackedThr');
     const o = await openOutbox();
     expect(await readAll(o)).toEqual(range(0, 5));
-    expect(lines.some((l) => l.includes('cursor.json unreadable'))).toBe(true);
+    expect(lines.some((l) => l.includes('cursor.slots unreadable'))).toBe(true);
+  });
+
+  it("an earlier version's cursor.json is read when there is no cursor.slots, and removed after the next persist", async () => {
+    const o1 = await openOutbox();
+    for (let i = 0; i < 5; i++) await o1.append('t', payloadFor(i));
+    await o1.close();
+    await rm(join(dir, 'outbox', 'cursor.slots'), { force: true });
+    await writeFile(join(dir, 'outbox', 'cursor.json'), '{"ackedThrough":2}\n');
+    const o = await openOutbox();
+    expect(await readAll(o)).toEqual(range(3, 5));
+    o.ack(3);
+    await o.close();
+    expect(await cursorOnDisk()).toBe(3);
+    await expect(readFile(join(dir, 'outbox', 'cursor.json'), 'utf8')).rejects.toThrow(/ENOENT/);
   });
 });
 
