@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { PowerMetrics } from '../../contract/schemas.js';
 
 /**
@@ -30,7 +31,10 @@ const ATTRS = ['type', 'online', 'status', 'capacity', 'scope', 'time_to_empty_n
 export async function readSysPowerSupplies(root = '/sys/class/power_supply'): Promise<SysPowerSupply[]> {
   let names: string[];
   try {
-    names = await readdir(root);
+    // The directory listing is kernel memory (sysfs), synchronous like the /proc reads
+    // (linux-system-info.ts): no thread-pool round trip per sample on a PC without battery or
+    // UPS. The attributes below may ask the hardware (ACPI) and stay asynchronous.
+    names = readdirSync(root);
   } catch {
     return [];
   }
