@@ -22,7 +22,24 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { CLI, canh, collectorEnv, fmt, freePort, max, procCpu, procMem, runMain, sleep, startMosquitto, startProcess, table, tempDir, waitFor } from './lib.mjs';
+import {
+  CLI,
+  canh,
+  collectorEnv,
+  collectorNodeFlags,
+  fmt,
+  freePort,
+  max,
+  procCpu,
+  procMem,
+  runMain,
+  sleep,
+  startMosquitto,
+  startProcess,
+  table,
+  tempDir,
+  waitFor,
+} from './lib.mjs';
 import { MsHistogram } from './sim-agent.mjs';
 import { checkLedger, histogramBuckets, histogramQuantile, startGenerators, sumLast } from './fleet.mjs';
 
@@ -40,7 +57,9 @@ const TARGET_P99_S = 1;
 const TARGET_RSS_MB = 300;
 const WARMUP_S = 5; // skipped at the start of the load when computing the sustained rate
 const COOLDOWN_S = 2; // and at the end
-const COLLECTOR_FLAGS = (process.env.BENCH_COLLECTOR_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+// Default: the shipped launchers' flags (collector/health/heap-growth.ts).
+const collectorFlags = async () =>
+  process.env.BENCH_COLLECTOR_NODE_FLAGS !== undefined ? process.env.BENCH_COLLECTOR_NODE_FLAGS.split(/\s+/).filter(Boolean) : await collectorNodeFlags();
 
 /** Acked count of all generators at time t (each series interpolated). */
 function ackedAt(gens, t) {
@@ -182,7 +201,7 @@ async function main() {
 
   let mq = await startMosquitto({ ...mqFiles, conf: SHARED_SITE_CREDENTIALS, logFile: join(dir, 'mosquitto.log') });
   const httpPort = await freePort();
-  const collector = startProcess('collector', process.execPath, [...COLLECTOR_FLAGS, CLI, 'collector'], {
+  const collector = startProcess('collector', process.execPath, [...(await collectorFlags()), CLI, 'collector'], {
     logFile: join(dir, 'collector.log'),
     env: collectorEnv({ dataDir, httpPort, external: { url: mq.url, ...collectorCred } }),
   });

@@ -27,12 +27,18 @@ export const DIST = {
   sqliteEventQuery: 'dist/collector/store/sqlite-event-query.js',
   tokenStore: 'dist/collector/http/api/auth/token-store.js',
   boardAssets: 'dist/collector/http/board-assets.js',
+  heapGrowth: 'dist/collector/health/heap-growth.js',
 };
 /** Import one of {@link DIST} by key. */
 export const importDist = (key) => {
   if (!DIST[key]) throw new Error(`bench/lib.mjs: no dist module "${key}"`);
   return import(join(ROOT, DIST[key]));
 };
+
+/** The node flags the shipped launchers start the collector with (systemd unit, Dockerfile). */
+export async function collectorNodeFlags() {
+  return [...(await importDist('heapGrowth')).COLLECTOR_NODE_FLAGS];
+}
 
 /**
  * [cmd, args] that run `cmd args…` with the open-file limit raised to `n` (one MQTT

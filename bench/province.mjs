@@ -43,6 +43,7 @@ import {
   fmt,
   freePort,
   importDist,
+  collectorNodeFlags,
   max,
   procCpu,
   procMem,
@@ -177,7 +178,7 @@ async function runBroker(mode) {
   const metricsText = async () => (await fetch(`${base}/metrics`)).text();
   let collector;
   const startCollector = async (label) => {
-    const [cmd, args] = withFileLimit(process.execPath, [CLI, 'collector'], NOFILE);
+    const [cmd, args] = withFileLimit(process.execPath, [...(await collectorNodeFlags()), CLI, 'collector'], NOFILE);
     collector = startProcess('collector', cmd, args, { logFile: join(dir, `collector-${label}.log`), env: colEnv });
     await waitFor(
       'collector ready',

@@ -1,6 +1,7 @@
 import { loadCollectorConfig } from './collector-config.js';
 import { parseArgs } from 'node:util';
 import { Collector } from '../collector/collector.js';
+import { COLLECTOR_NODE_FLAGS, semiSpaceSized } from '../collector/health/heap-growth.js';
 import { createLogger } from '../common/log.js';
 import { runUntilSignal } from './run-service.js';
 
@@ -9,6 +10,9 @@ export async function runCollectorCommand(argv: string[]): Promise<number> {
   const config = loadCollectorConfig('collector', { file: values.config });
   if (!config) return 2;
   const log = createLogger('canh-collector', { level: config.log.level });
+  // The shipped launchers (systemd unit, Dockerfile) pass it; a hand-started collector may not.
+  if (!semiSpaceSized())
+    log.info({ flags: COLLECTOR_NODE_FLAGS.join(' ') }, 'node was started without --max-semi-space-size: V8 young generation at its default (more RSS; see README, health)');
   const collector = await Collector.open(config, log);
   return runUntilSignal(collector, log);
 }

@@ -153,7 +153,7 @@ export class Collector {
     const clock = deps.clock ?? systemClock;
     applyHeapGrowth(config.health.heapGrowingPercent);
     const file = databaseFile(config);
-    const db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous });
+    const db = deps.db ?? openDatabase(file, { synchronous: config.store.synchronous, cacheMiB: config.store.cacheMiB });
     const store = deps.store ?? new SqliteStore(db, file);
     const e = config.broker.embedded;
     const credentials = new CredentialStore(db, { maxConcurrentVerifications: e.maxConcurrentVerifications, maxQueuedVerifications: e.maxQueuedVerifications });

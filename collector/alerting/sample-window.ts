@@ -57,23 +57,25 @@ export function arrayWindow(samples: readonly WindowSample[]): SampleWindow {
 /** Ping targets and HTTP probes tracked per host (an agent has a handful); more are counted and ignored. */
 export const MAX_SERIES_PER_HOST = 16;
 
+/** A ping target's two Float32 columns: loss at `col` (NaN: no figure in this sample), p95 at `col + 1` (NaN: null). */
 interface PingColumn {
   target: string;
   role: 'gateway' | 'configured';
-  /** NaN: this sample had no figure for the target. */
-  loss: Float32Array;
-  /** NaN: null (nothing answered). */
-  p95: Float32Array;
+  col: number;
 }
+/**
+ * An HTTP probe's two Float32 columns: state at `col` (0: no result, 1: ok, 2: failed
+ * without an error text, 3 + k: failed with `errors[k]`), total ms at `col + 1` (NaN: null).
+ */
 interface HttpColumn {
   name: string;
-  /** 0: no result in this sample, 1: ok, 2: failed. */
-  state: Uint8Array;
-  /** NaN: null. */
-  total: Float32Array;
-  /** Error text of failed results (interned strings; holes elsewhere). */
-  error: Array<string | undefined>;
+  col: number;
+  /** Distinct error texts of the failures held (interned); rebuilt from the rows when it grows past `errorLimit`. */
+  errors: string[];
+  errorLimit: number;
 }
+/** Errors a probe's column holds before its table is rebuilt from the rows still held. */
+const ERROR_TABLE_MIN = 16;
 
 /** Interned strings (targets, probe names, error texts repeat across samples and hosts). Bounded. */
 const INTERN_MAX = 10_000;
@@ -86,26 +88,40 @@ function intern(s: string): string {
   return s;
 }
 
+/** Float64 columns (exact): time, bytes/s received, sent. */
+const T = 0;
+const RX = 1;
+const TX = 2;
+const F64_COLUMNS = 3;
+/** Float32 columns every host has; each ping target and HTTP probe adds two after them. */
+const CPU = 0;
+const MEM = 1;
+const DISK_BUSY = 2;
+const DISK_QUEUE = 3;
+const MEM_SOME = 4;
+const SWAP_IN = 5;
+const HARD_FAULTS = 6;
+const BASE_F32_COLUMNS = 7;
+const MIN_CAPACITY = 16;
+
 /**
- * One host's samples, column by column in typed arrays, sorted by time (a replayed sample
- * goes to its place). ~60–80 bytes a sample instead of ~760 as objects. Capacity grows by
- * doubling up to `maxSamples`; beyond it the oldest goes (counted by the caller).
+ * One host's samples, column by column, sorted by time (a replayed sample goes to its
+ * place). All columns live in **one** ArrayBuffer (a Float64 region for time and network
+ * rates, then a Float32 region): a typed array costs ~250 bytes of V8 and malloc overhead
+ * besides its data, which with a dozen columns per host was as much again as the data
+ * (issue 12, heap snapshot at 10,000 hosts). ~70 bytes a sample. Capacity grows by half
+ * (not doubling: a 10-minute window at 15 s is 44 samples, held in 48 slots rather than
+ * 64) up to `maxSamples`; beyond it the oldest goes (counted by the caller).
  */
 export class HostSeries {
   private cap: number;
   private start = 0;
   private end = 0;
-  private t: Float64Array;
-  private cpu: Float32Array;
-  private mem: Float32Array;
-  private rx: Float64Array;
-  private tx: Float64Array;
-  /** Issue 17 figures (NaN: absent), one Float32 each: ~20 bytes a sample. */
-  private diskBusy: Float32Array;
-  private diskQueue: Float32Array;
-  private memSome: Float32Array;
-  private swapIn: Float32Array;
-  private hardFaults: Float32Array;
+  /** Float64 column c, sample i: `f64[c * cap + i]`. */
+  private f64!: Float64Array;
+  /** Float32 column c, sample i: `f32[c * cap + i]`. */
+  private f32!: Float32Array;
+  private f32Columns = BASE_F32_COLUMNS;
   private readonly pings: PingColumn[] = [];
   private readonly https: HttpColumn[] = [];
   /** Figures ignored because the host had more than MAX_SERIES_PER_HOST targets or probes. */
@@ -113,36 +129,36 @@ export class HostSeries {
 
   constructor(
     private readonly maxSamples: number,
-    initial = 16,
+    initial = MIN_CAPACITY,
   ) {
     this.cap = Math.max(2, Math.min(initial, maxSamples));
-    this.t = new Float64Array(this.cap);
-    this.cpu = new Float32Array(this.cap);
-    this.mem = new Float32Array(this.cap);
-    this.rx = new Float64Array(this.cap);
-    this.tx = new Float64Array(this.cap);
-    this.diskBusy = new Float32Array(this.cap);
-    this.diskQueue = new Float32Array(this.cap);
-    this.memSome = new Float32Array(this.cap);
-    this.swapIn = new Float32Array(this.cap);
-    this.hardFaults = new Float32Array(this.cap);
+    this.allocate(this.cap, this.f32Columns);
   }
 
   get size(): number {
     return this.end - this.start;
   }
+  /** Slots allocated (tests, memory accounting). */
+  get capacity(): number {
+    return this.cap;
+  }
+  /** Bytes of sample data held (the one buffer). */
+  get bytes(): number {
+    return this.f64.byteLength + this.f32.byteLength;
+  }
   /** Time of the newest sample, NaN when empty. */
   get newest(): number {
-    return this.end > this.start ? this.t[this.end - 1]! : NaN;
+    return this.end > this.start ? this.f64[T * this.cap + this.end - 1]! : NaN;
   }
 
   /** Index (absolute) of the first sample at or after `t`. */
   private lowerBound(t: number): number {
+    const ts = this.f64;
     let lo = this.start;
     let hi = this.end;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.t[mid]! < t) lo = mid + 1;
+      if (ts[mid]! < t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -151,15 +167,16 @@ export class HostSeries {
   /** Time of the sample just before / at-or-after `t` (for thinning), NaN when none. */
   neighbours(t: number): [number, number] {
     const i = this.upperBound(t);
-    return [i > this.start ? this.t[i - 1]! : NaN, i < this.end ? this.t[i]! : NaN];
+    return [i > this.start ? this.f64[i - 1]! : NaN, i < this.end ? this.f64[i]! : NaN];
   }
 
   private upperBound(t: number): number {
+    const ts = this.f64;
     let lo = this.start;
     let hi = this.end;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (this.t[mid]! <= t) lo = mid + 1;
+      if (ts[mid]! <= t) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -168,39 +185,43 @@ export class HostSeries {
   /** Add a sample in time order. Returns true when the oldest had to go (the bound). */
   insert(s: WindowSample): boolean {
     // Full at the bound and older than everything held: it is the oldest, so it is what goes.
-    if (this.end - this.start >= this.maxSamples && s.t < this.t[this.start]!) return true;
+    if (this.end - this.start >= this.maxSamples && s.t < this.f64[this.start]!) return true;
     let dropped = false;
     if (this.end === this.cap) dropped = this.makeRoom();
+    // Columns first: a new target or probe may re-allocate the buffer.
+    const pingCols = s.ping.map((p) => this.pingColumn(p.target, p.role));
+    const httpCols = s.http.map((h) => this.httpColumn(h.name));
     const i = this.upperBound(s.t);
     if (i < this.end) this.shiftRight(i);
     this.end++;
-    this.t[i] = s.t;
-    this.cpu[i] = s.cpu ?? NaN;
-    this.mem[i] = s.memPct ?? NaN;
-    this.rx[i] = s.rxBps ?? NaN;
-    this.tx[i] = s.txBps ?? NaN;
-    this.diskBusy[i] = s.diskBusy ?? NaN;
-    this.diskQueue[i] = s.diskQueue ?? NaN;
-    this.memSome[i] = s.memSome ?? NaN;
-    this.swapIn[i] = s.swapInPs ?? NaN;
-    this.hardFaults[i] = s.hardFaultsPs ?? NaN;
-    for (const c of this.pings) c.loss[i] = NaN;
-    for (const c of this.https) {
-      c.state[i] = 0;
-      c.error[i] = undefined;
-    }
-    for (const p of s.ping) {
-      const c = this.pingColumn(p.target, p.role);
+    const cap = this.cap;
+    const f64 = this.f64;
+    const f32 = this.f32;
+    f64[T * cap + i] = s.t;
+    f64[RX * cap + i] = s.rxBps ?? NaN;
+    f64[TX * cap + i] = s.txBps ?? NaN;
+    f32[CPU * cap + i] = s.cpu ?? NaN;
+    f32[MEM * cap + i] = s.memPct ?? NaN;
+    f32[DISK_BUSY * cap + i] = s.diskBusy ?? NaN;
+    f32[DISK_QUEUE * cap + i] = s.diskQueue ?? NaN;
+    f32[MEM_SOME * cap + i] = s.memSome ?? NaN;
+    f32[SWAP_IN * cap + i] = s.swapInPs ?? NaN;
+    f32[HARD_FAULTS * cap + i] = s.hardFaultsPs ?? NaN;
+    for (const c of this.pings) f32[c.col * cap + i] = NaN;
+    for (const c of this.https) f32[c.col * cap + i] = 0;
+    for (let k = 0; k < s.ping.length; k++) {
+      const c = pingCols[k];
       if (!c) continue;
-      c.loss[i] = p.lossPct;
-      c.p95[i] = p.rttP95 ?? NaN;
+      const p = s.ping[k]!;
+      f32[c.col * cap + i] = p.lossPct;
+      f32[(c.col + 1) * cap + i] = p.rttP95 ?? NaN;
     }
-    for (const h of s.http) {
-      const c = this.httpColumn(h.name);
+    for (let k = 0; k < s.http.length; k++) {
+      const c = httpCols[k];
       if (!c) continue;
-      c.state[i] = h.ok ? 1 : 2;
-      c.total[i] = h.totalMs ?? NaN;
-      c.error[i] = h.ok || h.error === undefined ? undefined : intern(h.error);
+      const h = s.http[k]!;
+      f32[c.col * cap + i] = h.ok ? 1 : h.error === undefined ? 2 : 3 + this.errorCode(c, h.error, i);
+      f32[(c.col + 1) * cap + i] = h.totalMs ?? NaN;
     }
     return dropped;
   }
@@ -210,9 +231,9 @@ export class HostSeries {
     this.start = this.lowerBound(t);
     if (this.start === this.end) this.start = this.end = 0;
     // Give memory back after a burst (a replay): halve while a quarter full.
-    if (this.cap > 16 && this.size * 4 < this.cap) {
+    if (this.cap > MIN_CAPACITY && this.size * 4 < this.cap) {
       this.compact();
-      this.resize(Math.max(16, this.cap >> 1));
+      this.allocate(Math.max(MIN_CAPACITY, this.cap >> 1), this.f32Columns);
     }
   }
 
@@ -224,14 +245,14 @@ export class HostSeries {
 
   /** Times of the samples (tests). */
   times(): number[] {
-    return Array.from(this.t.subarray(this.start, this.end));
+    return Array.from(this.f64.subarray(this.start, this.end));
   }
 
   meanIn(field: NumericField, from: number, to: number): number | null {
-    const col = this.column(field);
+    const [col, base] = this.column(field);
     let sum = 0;
     let n = 0;
-    for (let i = from; i < to; i++) {
+    for (let i = base + from; i < base + to; i++) {
       const v = col[i]!;
       if (v === v) {
         sum += v;
@@ -241,47 +262,53 @@ export class HostSeries {
     return n ? sum / n : null;
   }
 
-  private column(field: NumericField): Float32Array | Float64Array {
+  /** The column of a field and where it starts in it. */
+  private column(field: NumericField): [Float32Array | Float64Array, number] {
+    const cap = this.cap;
     switch (field) {
       case 'cpu':
-        return this.cpu;
+        return [this.f32, CPU * cap];
       case 'memPct':
-        return this.mem;
+        return [this.f32, MEM * cap];
       case 'rxBps':
-        return this.rx;
+        return [this.f64, RX * cap];
       case 'txBps':
-        return this.tx;
+        return [this.f64, TX * cap];
       case 'diskBusy':
-        return this.diskBusy;
+        return [this.f32, DISK_BUSY * cap];
       case 'diskQueue':
-        return this.diskQueue;
+        return [this.f32, DISK_QUEUE * cap];
       case 'memSome':
-        return this.memSome;
+        return [this.f32, MEM_SOME * cap];
       case 'swapInPs':
-        return this.swapIn;
+        return [this.f32, SWAP_IN * cap];
       case 'hardFaultsPs':
-        return this.hardFaults;
+        return [this.f32, HARD_FAULTS * cap];
     }
   }
 
   forEachPingIn(from: number, to: number, fn: (target: string, role: 'gateway' | 'configured', lossPct: number, rttP95: number | null) => void): void {
+    const cap = this.cap;
+    const f32 = this.f32;
     for (let i = from; i < to; i++) {
       for (const c of this.pings) {
-        const loss = c.loss[i]!;
+        const loss = f32[c.col * cap + i]!;
         if (loss !== loss) continue;
-        const p95 = c.p95[i]!;
+        const p95 = f32[(c.col + 1) * cap + i]!;
         fn(c.target, c.role, loss, p95 === p95 ? p95 : null);
       }
     }
   }
 
   forEachHttpIn(from: number, to: number, fn: (name: string, ok: boolean, totalMs: number | null, error: string | undefined) => void): void {
+    const cap = this.cap;
+    const f32 = this.f32;
     for (let i = from; i < to; i++) {
       for (const c of this.https) {
-        const st = c.state[i]!;
+        const st = f32[c.col * cap + i]!;
         if (!st) continue;
-        const total = c.total[i]!;
-        fn(c.name, st === 1, total === total ? total : null, c.error[i]);
+        const total = f32[(c.col + 1) * cap + i]!;
+        fn(c.name, st === 1, total === total ? total : null, st >= 3 ? c.errors[st - 3] : undefined);
       }
     }
   }
@@ -293,7 +320,7 @@ export class HostSeries {
       return false;
     }
     if (this.cap < this.maxSamples) {
-      this.resize(Math.min(this.maxSamples, this.cap * 2));
+      this.allocate(Math.min(this.maxSamples, this.cap + Math.max(MIN_CAPACITY, this.cap >> 1)), this.f32Columns);
       return false;
     }
     this.start = 1;
@@ -301,67 +328,85 @@ export class HostSeries {
     return true;
   }
 
+  /** Move the samples to the front of every column. */
   private compact(): void {
     const s = this.start;
     const e = this.end;
-    for (const a of this.columns()) a.copyWithin(0, s, e);
-    for (const c of this.https) c.error.copyWithin(0, s, e);
+    if (s === 0) return;
+    const cap = this.cap;
+    for (let c = 0; c < F64_COLUMNS; c++) this.f64.copyWithin(c * cap, c * cap + s, c * cap + e);
+    for (let c = 0; c < this.f32Columns; c++) this.f32.copyWithin(c * cap, c * cap + s, c * cap + e);
     this.start = 0;
     this.end = e - s;
   }
 
-  private resize(cap: number): void {
-    const grow = <A extends Float64Array | Float32Array | Uint8Array>(a: A, make: (n: number) => A): A => {
-      const b = make(cap);
-      b.set(a.subarray(0, this.end));
-      return b;
-    };
-    this.t = grow(this.t, (n) => new Float64Array(n));
-    this.cpu = grow(this.cpu, (n) => new Float32Array(n));
-    this.mem = grow(this.mem, (n) => new Float32Array(n));
-    this.rx = grow(this.rx, (n) => new Float64Array(n));
-    this.tx = grow(this.tx, (n) => new Float64Array(n));
-    this.diskBusy = grow(this.diskBusy, (n) => new Float32Array(n));
-    this.diskQueue = grow(this.diskQueue, (n) => new Float32Array(n));
-    this.memSome = grow(this.memSome, (n) => new Float32Array(n));
-    this.swapIn = grow(this.swapIn, (n) => new Float32Array(n));
-    this.hardFaults = grow(this.hardFaults, (n) => new Float32Array(n));
-    for (const c of this.pings) {
-      c.loss = grow(c.loss, (n) => new Float32Array(n).fill(NaN));
-      c.p95 = grow(c.p95, (n) => new Float32Array(n).fill(NaN));
+  /**
+   * (Re)allocate the buffer for `cap` samples and `f32Columns` Float32 columns, keeping
+   * samples [0, end) of the columns there were (new columns are filled by the caller).
+   */
+  private allocate(cap: number, f32Columns: number): void {
+    const buf = new ArrayBuffer(F64_COLUMNS * cap * 8 + f32Columns * cap * 4);
+    const f64 = new Float64Array(buf, 0, F64_COLUMNS * cap);
+    const f32 = new Float32Array(buf, F64_COLUMNS * cap * 8, f32Columns * cap);
+    const old64 = this.f64 as Float64Array | undefined;
+    const old32 = this.f32 as Float32Array | undefined;
+    if (old64 && old32 && this.end > 0) {
+      const oldCap = this.cap;
+      const n = this.end;
+      for (let c = 0; c < F64_COLUMNS; c++) f64.set(old64.subarray(c * oldCap, c * oldCap + n), c * cap);
+      for (let c = 0; c < this.f32Columns; c++) f32.set(old32.subarray(c * oldCap, c * oldCap + n), c * cap);
     }
-    for (const c of this.https) {
-      c.state = grow(c.state, (n) => new Uint8Array(n));
-      c.total = grow(c.total, (n) => new Float32Array(n).fill(NaN));
-      c.error.length = cap;
-    }
+    this.f64 = f64;
+    this.f32 = f32;
     this.cap = cap;
+    this.f32Columns = f32Columns;
   }
 
+  /** Open a slot at `i` (end < cap). */
   private shiftRight(i: number): void {
-    for (const a of this.columns()) a.copyWithin(i + 1, i, this.end);
-    for (const c of this.https) c.error.copyWithin(i + 1, i, this.end);
+    const cap = this.cap;
+    const e = this.end;
+    for (let c = 0; c < F64_COLUMNS; c++) this.f64.copyWithin(c * cap + i + 1, c * cap + i, c * cap + e);
+    for (let c = 0; c < this.f32Columns; c++) this.f32.copyWithin(c * cap + i + 1, c * cap + i, c * cap + e);
   }
 
-  private *columns(): Generator<Float64Array | Float32Array | Uint8Array> {
-    yield this.t;
-    yield this.cpu;
-    yield this.mem;
-    yield this.rx;
-    yield this.tx;
-    yield this.diskBusy;
-    yield this.diskQueue;
-    yield this.memSome;
-    yield this.swapIn;
-    yield this.hardFaults;
-    for (const c of this.pings) {
-      yield c.loss;
-      yield c.p95;
+  /**
+   * The code of `error` in the probe's table (added when new). A full table is first
+   * rebuilt from the rows held, except row `skip` (being written): errors of pruned samples go.
+   */
+  private errorCode(c: HttpColumn, error: string, skip: number): number {
+    let k = c.errors.indexOf(error);
+    if (k >= 0) return k;
+    if (c.errors.length >= c.errorLimit) {
+      const base = c.col * this.cap;
+      const used = new Map<number, number>();
+      const kept: string[] = [];
+      for (let i = this.start; i < this.end; i++) {
+        const st = this.f32[base + i]!;
+        if (i === skip || st < 3) continue;
+        let code = used.get(st);
+        if (code === undefined) {
+          used.set(st, (code = kept.length));
+          kept.push(c.errors[st - 3]!);
+        }
+        this.f32[base + i] = 3 + code;
+      }
+      c.errors = kept;
+      c.errorLimit = Math.max(ERROR_TABLE_MIN, 2 * kept.length);
+      k = c.errors.indexOf(error);
+      if (k >= 0) return k;
     }
-    for (const c of this.https) {
-      yield c.state;
-      yield c.total;
-    }
+    c.errors.push(intern(error));
+    return c.errors.length - 1;
+  }
+
+  /** Two more Float32 columns for a new target or probe; the samples held get `fill` in the first. */
+  private addColumns(fill: number): number {
+    const col = this.f32Columns;
+    this.allocate(this.cap, col + 2);
+    this.f32.fill(fill, col * this.cap, (col + 1) * this.cap);
+    this.f32.fill(NaN, (col + 1) * this.cap, (col + 2) * this.cap);
+    return col;
   }
 
   private pingColumn(target: string, role: 'gateway' | 'configured'): PingColumn | undefined {
@@ -370,7 +415,7 @@ export class HostSeries {
       this.ignoredSeries++;
       return undefined;
     }
-    const c: PingColumn = { target: intern(target), role, loss: new Float32Array(this.cap).fill(NaN), p95: new Float32Array(this.cap).fill(NaN) };
+    const c: PingColumn = { target: intern(target), role, col: this.addColumns(NaN) };
     this.pings.push(c);
     return c;
   }
@@ -381,7 +426,7 @@ export class HostSeries {
       this.ignoredSeries++;
       return undefined;
     }
-    const c: HttpColumn = { name: intern(name), state: new Uint8Array(this.cap), total: new Float32Array(this.cap).fill(NaN), error: new Array<string | undefined>(this.cap) };
+    const c: HttpColumn = { name: intern(name), col: this.addColumns(0), errors: [], errorLimit: ERROR_TABLE_MIN };
     this.https.push(c);
     return c;
   }

@@ -28,6 +28,7 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
       ? new WorkerReportRunner({
           data: {
             dbFile: db.name,
+            cacheMiB: config.store.cacheMiB,
             sites: config.sites,
             siteDefaults: config.siteDefaults,
             retention,
@@ -42,7 +43,12 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
       : undefined;
   const history =
     onDisk && WorkerHistoryMaintenance.available()
-      ? new WorkerHistoryMaintenance({ data: { dbFile: db.name, retention, synchronous: config.store.synchronous }, metrics: o.metrics, log, clock: o.clock })
+      ? new WorkerHistoryMaintenance({
+          data: { dbFile: db.name, retention, synchronous: config.store.synchronous, cacheMiB: config.store.cacheMiB },
+          metrics: o.metrics,
+          log,
+          clock: o.clock,
+        })
       : undefined;
   if (!reports || !history) log.info({ inMemory: !onDisk }, 'reports/rollups run on the main thread (no compiled worker or an in-memory database)');
   return { reports, history };

@@ -72,6 +72,8 @@ export class InlineReportRunner implements ReportRunner {
  */
 export interface ReportWorkerData {
   dbFile: string;
+  /** Page cache of the worker's connection, MiB (`store.cacheMiB`). */
+  cacheMiB?: number;
   sites: Record<string, SiteSettings>;
   siteDefaults: SiteSettings;
   /** The history's retention (ms per resolution): it decides which rollup a range reads. */
@@ -92,6 +94,8 @@ export interface WorkerReportRunnerOptions {
   maxQueued?: number;
   /** Default 10 minutes (a province report takes about a minute on the target machine). */
   timeoutMs?: number;
+  /** The worker ends after this long without a report (default 60 s) and starts again with the next. */
+  idleMs?: number;
 }
 
 /** The compiled worker entry, next to this file in `dist/`. */
@@ -113,6 +117,8 @@ export class WorkerReportRunner implements ReportRunner {
       size: 1,
       maxQueued: opts.maxQueued ?? 4,
       timeoutMs: opts.timeoutMs ?? 600_000,
+      // Reports are monthly or on demand: no heap (nor the last province report's garbage) kept between them.
+      idleMs: opts.idleMs ?? 60_000,
       kinds: ['report'],
       ...(opts.metrics ? { metrics: jobMetricsFor(opts.metrics) } : {}),
       ...(opts.log ? { log: opts.log } : {}),

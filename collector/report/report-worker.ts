@@ -10,7 +10,7 @@ import { serveJobs } from '../jobs/serve-jobs.js';
 import { SqliteOutageStore } from '../outage/sqlite-outage-store.js';
 import { siteDirectory } from '../sites/site-settings.js';
 import { SqliteHistory } from '../store/sqlite-history.js';
-import { SqliteStore } from '../store/sqlite-store.js';
+import { setCacheSize, SqliteStore } from '../store/sqlite-store.js';
 import { rollupSiteMinutes } from './rollup-site-minutes.js';
 import type { ReportRunRequest, ReportWorkerData } from './report-runner.js';
 import { ReportService } from './report-service.js';
@@ -19,6 +19,7 @@ const data = workerData as ReportWorkerData;
 const db = new Database(data.dbFile, { readonly: true, fileMustExist: true });
 // A reader never waits for the WAL writer, but may for a checkpoint's brief lock.
 db.pragma('busy_timeout = 5000');
+if (data.cacheMiB) setCacheSize(db, data.cacheMiB);
 const store = new SqliteStore(db, data.dbFile);
 const history = new SqliteHistory(db, systemClock, data.retention);
 const service = new ReportService({

@@ -19,7 +19,7 @@ const RAW_CHUNK = 500;
 const SERIES_PER_TX = 20;
 
 const data = workerData as HistoryWorkerData;
-const db = openDatabase(data.dbFile, { synchronous: data.synchronous });
+const db = openDatabase(data.dbFile, { synchronous: data.synchronous, ...(data.cacheMiB ? { cacheMiB: data.cacheMiB } : {}) });
 // The main thread's "now" for retention (its clock may be a test's): set per job.
 let now = systemClock.now();
 const clock: Clock = {

@@ -13,6 +13,8 @@ export interface OpenDatabaseOptions {
    * `full`: fsync at every commit, so a power cut loses nothing acknowledged.
    */
   synchronous?: 'normal' | 'full';
+  /** Page cache of this connection, MiB (config `store.cacheMiB`; default better-sqlite3's 16). */
+  cacheMiB?: number;
 }
 
 /** Open (creating folders) a SQLite database tuned for an ingest-heavy collector. */
@@ -28,11 +30,17 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Sqli
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('busy_timeout = 5000');
+  if (opts.cacheMiB !== undefined) setCacheSize(db, opts.cacheMiB);
   // Every write transaction in Canh is BEGIN IMMEDIATE (`.immediate()`): with WAL and a
   // second writer (the history worker, a CLI command), a deferred transaction that read
   // first fails with SQLITE_BUSY when it upgrades after the other's commit, without waiting.
   db.pragma('foreign_keys = ON');
   return db;
+}
+
+/** The connection's page cache, MiB (a negative `cache_size` is KiB). */
+export function setCacheSize(db: SqliteDatabase, mib: number): void {
+  db.pragma(`cache_size = -${Math.round(mib * 1024)}`);
 }
 
 const MIGRATIONS: string[] = [

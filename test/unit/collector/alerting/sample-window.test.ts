@@ -121,6 +121,82 @@ describe('HostSeries (column store) = arrayWindow (reference)', () => {
     expect(r.pings).toEqual([['gw', 'gateway', 0, null]]);
   });
 
+  it('holds a 10-minute window at 15 s in 48 slots of one buffer, and gives memory back after a burst', () => {
+    const s = new HostSeries(2000);
+    const ping = [
+      { target: '192.168.1.1', role: 'gateway' as const, lossPct: 0, rttP95: 1, rttMedian: 1 },
+      { target: 'dichvucong.gov.vn', role: 'configured' as const, lossPct: 25, rttP95: 40, rttMedian: 30 },
+    ];
+    const http = [{ name: 'dichvucong', ok: false, totalMs: null, error: 'timeout' }];
+    const sample = (t: number): WindowSample => ({ t, cpu: 5, memPct: 50, disks: [], ping, http, rxBps: 1e6, txBps: 1e5, diskBusy: 3, diskQueue: 0.1 });
+    // 660 s kept (the longest default rule window + 60 s), pruned every 30 s.
+    for (let t = 0; t <= 3_600_000; t += 15_000) {
+      s.insert(sample(t));
+      if (t % 30_000 === 0) s.pruneBefore(t - 660_000);
+    }
+    expect(s.size).toBe(45);
+    expect(s.capacity).toBe(48);
+    // 3 Float64 + 7 Float32 columns, 2 per ping target, 2 per probe: 68 bytes a slot.
+    expect(s.bytes).toBe(48 * (3 * 8 + 7 * 4 + 2 * 2 * 4 + 2 * 4));
+    // A replay burst: one sample a second for 20 minutes, then the window catches up.
+    for (let t = 3_600_000 - 1_200_000; t < 3_600_000; t += 1000) s.insert(sample(t + 500));
+    expect(s.capacity).toBeGreaterThan(1000);
+    for (let t = 3_615_000; t <= 3_615_000 + 12 * 30_000; t += 30_000) s.pruneBefore(t - 660_000);
+    // Halved at each prune (each evaluation) while a quarter full.
+    for (let k = 0; k < 10; k++) s.pruneBefore(3_615_000 + 660_000 + 1);
+    expect(s.capacity).toBe(16);
+    expect(read(s.view(0)).length).toBe(0);
+  });
+
+  it('reads a target or probe that appears mid-window as absent from the samples before it', () => {
+    const s = new HostSeries(100);
+    s.insert({ t: 1, cpu: 1, memPct: null, disks: [], ping: [], http: [], rxBps: null, txBps: null });
+    s.insert({
+      t: 2,
+      cpu: 2,
+      memPct: null,
+      disks: [],
+      ping: [{ target: 'gw', role: 'gateway', lossPct: 0, rttP95: 2, rttMedian: 1 }],
+      http: [{ name: 'p', ok: false, totalMs: 10, error: 'ECONNREFUSED' }],
+      rxBps: null,
+      txBps: null,
+    });
+    // A replayed sample older than both goes first, without the new columns' figures.
+    s.insert({ t: 0, cpu: 0, memPct: null, disks: [], ping: [], http: [], rxBps: null, txBps: null });
+    const r = read(s.view(0));
+    expect(r.length).toBe(3);
+    expect(r.means[0]).toBe(1);
+    expect(r.pings).toEqual([['gw', 'gateway', 0, 2]]);
+    expect(r.https).toEqual([['p', false, 10, 'ECONNREFUSED']]);
+    expect(s.times()).toEqual([0, 1, 2]);
+  });
+
+  it('keeps every distinct error text of the failures held, through table rebuilds and prunes', () => {
+    const s = new HostSeries(1000);
+    let ref: WindowSample[] = [];
+    for (let i = 0; i < 400; i++) {
+      // 1 in 3 fails with an error never seen before, 1 in 3 with a recurring one.
+      const error = i % 3 === 0 ? `HTTP ${500 + i}` : i % 3 === 1 ? 'timeout' : undefined;
+      const x: WindowSample = {
+        t: i * 1000,
+        cpu: null,
+        memPct: null,
+        disks: [],
+        ping: [],
+        http: [{ name: 'p', ok: error === undefined, totalMs: i, error }],
+        rxBps: null,
+        txBps: null,
+      };
+      s.insert(x);
+      ref.push(x);
+      if (i % 25 === 0) {
+        s.pruneBefore((i - 60) * 1000);
+        ref = ref.filter((r) => r.t >= (i - 60) * 1000);
+      }
+      expect(read(s.view(0)).https).toEqual(read(arrayWindow(rounded(ref))).https);
+    }
+  });
+
   it(`tracks at most ${MAX_SERIES_PER_HOST} ping targets per host and counts the rest`, () => {
     const s = new HostSeries(10);
     const ping = Array.from({ length: MAX_SERIES_PER_HOST + 3 }, (_, i) => ({ target: `t${i}`, role: 'configured' as const, lossPct: 1, rttP95: 1, rttMedian: 1 }));

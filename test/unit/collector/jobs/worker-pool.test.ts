@@ -3,6 +3,7 @@ import { JobCrashedError, JobRejectedError, JobTimeoutError, RemoteJobError } fr
 import { JobMetrics } from '../../../../collector/jobs/job-metrics.js';
 import { WorkerPool } from '../../../../collector/jobs/worker-pool.js';
 import { MetricsRegistry } from '../../../../common/metrics-registry.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 const ENTRY = new URL('../../../fixtures/job-worker.mjs', import.meta.url);
 let pool: WorkerPool | undefined;
@@ -68,5 +69,24 @@ describe('WorkerPool (real worker threads)', () => {
     await pool.stop();
     await a;
     await b;
+  });
+
+  it('with idleMs, starts a worker for the first job and ends it once idle that long; the next job gets a new one', async () => {
+    const { pool } = make({ idleMs: 150 });
+    expect(pool.workers()).toBe(0);
+    const first = await pool.run<number>('thread', null);
+    expect(pool.workers()).toBe(1);
+    // Busy longer than idleMs: not ended under its job, nor between two jobs close together.
+    await expect(pool.run('slow', 300)).resolves.toBe(300);
+    await expect(pool.run<number>('thread', null)).resolves.toBe(first);
+    await waitFor(() => pool.workers() === 0, { timeoutMs: 5000 });
+    expect(pool.idleEnds).toBe(1);
+    expect(pool.restarts).toBe(0);
+    const second = await pool.run<number>('thread', null);
+    expect(second).not.toBe(first);
+    // Queued while asleep: all run, in order, on the one new worker.
+    await waitFor(() => pool.workers() === 0, { timeoutMs: 5000 });
+    await expect(Promise.all([pool.run('echo', 1), pool.run('echo', 2)])).resolves.toEqual([1, 2]);
+    expect(pool.idleEnds).toBe(2);
   });
 });

@@ -23,3 +23,17 @@ it('keeps the sample count across reopen and reports its size', () => {
   expect(b.countSamples()).toBe(1);
   b.close();
 });
+
+it('sizes the page cache of a connection from store.cacheMiB (default 4 MiB, not better-sqlite3 16)', async () => {
+  const { CollectorConfigSchema } = await import('../../../../collector/config.js');
+  const cacheMiB = CollectorConfigSchema.parse({}).store.cacheMiB;
+  expect(cacheMiB).toBe(4);
+  const file = join(mkdtempSync(join(tmpdir(), 'canh-store-')), 'canh.db');
+  const db = openDatabase(file, { cacheMiB });
+  expect(db.pragma('cache_size', { simple: true })).toBe(-4096);
+  db.close();
+  // Without the option: SQLite's (better-sqlite3's) own default.
+  const other = openDatabase(file);
+  expect(other.pragma('cache_size', { simple: true })).toBe(-16000);
+  other.close();
+});
