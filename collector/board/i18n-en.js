@@ -154,6 +154,7 @@ export var EN = {
   cause_network: 'network',
   cause_freeze: 'freeze',
   cause_offline: 'offline',
+  cause_unheard: 'not heard from (the PC was not reported disconnected), cause being determined',
   duration: 'Duration',
   start: 'Start',
   charts: 'Charts',

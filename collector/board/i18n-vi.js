@@ -154,6 +154,7 @@ export var VI = {
   cause_network: 'mất mạng',
   cause_freeze: 'đứng máy',
   cause_offline: 'ngoại tuyến',
+  cause_unheard: 'chưa nhận được tin (máy chưa báo mất kết nối), đang xác định nguyên nhân',
   duration: 'Thời lượng',
   start: 'Bắt đầu',
   charts: 'Biểu đồ',

@@ -154,3 +154,13 @@ export function outsideWorkingHours(wh, spans, start, end) {
     return w[0] < end && w[1] > start;
   });
 }
+
+/**
+ * The text key of a PC outage's cause. An open outage the collector took from silence alone,
+ * with no Last Will from the broker (evidence.unconfirmed), is not known to be the PC's: the
+ * collector has not heard from it, so it says so ("đang xác định nguyên nhân"), not "offline".
+ */
+export function outageCauseKey(o) {
+  if (!o.end && o.evidence && o.evidence.unconfirmed) return 'cause_unheard';
+  return 'cause_' + o.cause;
+}

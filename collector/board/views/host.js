@@ -2,7 +2,7 @@
 import { get, optional } from '../api-client.js';
 import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
-import { align } from '../series.js';
+import { align, outageCauseKey } from '../series.js';
 import { session } from '../session.js';
 import { ago, bytes, dur, hostState, num, t, when } from '../texts.js';
 import { baseView, loader, RANGES, stale } from './view.js';
@@ -221,7 +221,12 @@ export function hostView(root, site, host, range) {
     clear(eventsBox);
     var rows = [];
     ((outs && outs.outages) || []).forEach(function (o) {
-      rows.push({ t: o.start, cls: 'crit', what: t('outage') + ': ' + t('cause_' + o.cause), msg: o.end ? t('duration') + ' ' + dur((o.end - o.start) / 1000) : t('ongoing') });
+      rows.push({
+        t: o.start,
+        cls: o.end || !(o.evidence && o.evidence.unconfirmed) ? 'crit' : 'warn',
+        what: t('outage') + ': ' + t(outageCauseKey(o)),
+        msg: o.end ? t('duration') + ' ' + dur((o.end - o.start) / 1000) : t('ongoing'),
+      });
     });
     ((evs && evs.events) || []).forEach(function (e) {
       var d = e.start && e.end ? ' (' + dur((e.end - e.start) / 1000) + ')' : '';

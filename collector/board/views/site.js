@@ -2,7 +2,7 @@
 import { get, optional } from '../api-client.js';
 import { putChart } from '../charts.js';
 import { append, clear, el, href, note, table, td } from '../dom.js';
-import { align, combine, outsideWorkingHours, workingSpans } from '../series.js';
+import { align, combine, outageCauseKey, outsideWorkingHours, workingSpans } from '../series.js';
 import { session } from '../session.js';
 import { ago, dur, hostState, levelClass, ms, num, pct, probeReason, t, when } from '../texts.js';
 import { reportCard } from './report-card.js';
@@ -254,10 +254,10 @@ export function siteView(root, site) {
     }
     var items = [];
     ((inc && inc.incidents) || []).forEach(function (i) {
-      items.push({ kind: 'incident', cause: i.cause, start: i.start, end: i.end, who: (i.hostsOut || i.hosts || []).join(', ') });
+      items.push({ kind: 'incident', causeKey: 'cause_' + i.cause, start: i.start, end: i.end, who: (i.hostsOut || i.hosts || []).join(', ') });
     });
     ((out && out.outages) || []).forEach(function (o) {
-      items.push({ kind: 'outage', cause: o.cause, start: o.start, end: o.end, who: o.host });
+      items.push({ kind: 'outage', causeKey: outageCauseKey(o), start: o.start, end: o.end, who: o.host });
     });
     if (!inc && !out) {
       timeline.appendChild(note(t('notAvailable')));
@@ -274,7 +274,7 @@ export function siteView(root, site) {
     items.forEach(function (it) {
       var l = Math.max(0, (it.start - from) / (now - from));
       var r = Math.min(1, ((it.end || now) - from) / (now - from));
-      var sp = el('span', { cls: it.kind, title: t(it.kind) + ': ' + t('cause_' + it.cause) + ' ' + it.who });
+      var sp = el('span', { cls: it.kind, title: t(it.kind) + ': ' + t(it.causeKey) + ' ' + it.who });
       sp.style.left = (l * 100).toFixed(2) + '%';
       sp.style.width = Math.max(0, (r - l) * 100).toFixed(2) + '%';
       strip.appendChild(sp);
@@ -288,8 +288,8 @@ export function siteView(root, site) {
           return el('tr', null, [
             td(when(it.start)),
             it.kind === 'outage' && offHours(it)
-              ? td(t(it.kind) + ': ' + t('cause_' + it.cause) + ' (' + t('offHours') + ')', 'off-hours')
-              : td(t(it.kind) + ': ' + t('cause_' + it.cause), it.kind === 'incident' ? 'crit' : 'warn'),
+              ? td(t(it.kind) + ': ' + t(it.causeKey) + ' (' + t('offHours') + ')', 'off-hours')
+              : td(t(it.kind) + ': ' + t(it.causeKey), it.kind === 'incident' ? 'crit' : 'warn'),
             td(it.end ? dur((it.end - it.start) / 1000) : t('ongoing')),
             td(it.who),
           ]);

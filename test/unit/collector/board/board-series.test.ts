@@ -23,6 +23,7 @@ interface Series {
   countPoints(data: Array<Array<number | null>>): number;
   workingSpans(wh: unknown, from: number, to: number): Array<[number, number]>;
   outsideWorkingHours(wh: unknown, spans: Array<[number, number]>, start: number, end: number): boolean;
+  outageCauseKey(o: { cause: string; end: number | null; evidence?: Record<string, unknown> }): string;
 }
 
 function load(): Series {
@@ -146,5 +147,14 @@ describe('outsideWorkingHours (the site timeline: a PC out only off hours is sho
   });
   it('is false without working hours configured (nothing is called off hours then)', () => {
     expect(S.outsideWorkingHours(undefined, [], utc('2026-11-22T20:00:00Z'), utc('2026-11-22T22:00:00Z'))).toBe(false);
+  });
+});
+
+describe('outageCauseKey (a silence no Last Will confirmed is not shown as the PC offline)', () => {
+  it('an open unconfirmed silence says the collector has not heard from the PC; anything else its cause', () => {
+    expect(S.outageCauseKey({ cause: 'offline', end: null, evidence: { detectedBy: 'silence', unconfirmed: true } })).toBe('cause_unheard');
+    expect(S.outageCauseKey({ cause: 'offline', end: null, evidence: { detectedBy: 'will' } })).toBe('cause_offline');
+    expect(S.outageCauseKey({ cause: 'network', end: 2000, evidence: { detectedBy: 'silence', unconfirmed: true } })).toBe('cause_network');
+    expect(S.outageCauseKey({ cause: 'power_loss', end: 2000 })).toBe('cause_power_loss');
   });
 });
