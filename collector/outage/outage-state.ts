@@ -38,6 +38,11 @@ export interface TrackedHost {
    * switched-off PC (closing time, planned shutdown) is not an outage and never alerts (issue 13).
    */
   stoppedAt?: number | null;
+  /**
+   * When a Last Will of this host came while the collector stood still or was deaf (so it was
+   * not taken then): a silence after it is a drop the broker reported, not one it did not.
+   */
+  willInGapAt?: number | null;
   /** The agent of the current boot said `agent_stop`: a will that follows is a clean stop. */
   stopping?: boolean;
   /** The last closed outage, so late evidence can amend it. */

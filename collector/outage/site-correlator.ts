@@ -180,6 +180,7 @@ class SiteRun {
       h.state = 'online';
       h.stoppedAt = null;
       h.stopping = false;
+      h.willInGapAt = null;
       h.boot = m.boot;
       h.osBoot = osBoot ?? h.osBoot;
       h.birthT = m.t;
@@ -220,6 +221,7 @@ class SiteRun {
       // because the host dropped: keep the host as it was. If it really dropped, it stays
       // silent after the stall and the silence check (which skips stalled time) opens it.
       this.fx.push({ kind: 'collectorGap', host: h.host, what: 'will' });
+      h.willInGapAt = m.received;
       return;
     }
     if (h.outage?.returned) this.forceClose(h); // dropped again before its evidence settled
@@ -322,7 +324,9 @@ class SiteRun {
         const silence = Math.max(this.s.silenceMs, this.s.silenceIntervals * h.intervalMs);
         if (this.now - h.lastSeen > silence && !this.silenceIsCollectorGap(h.lastSeen, silence)) {
           h.state = 'offline';
-          this.openOutage(h, h.lastSeen, 'silence', h.intervalMs, true);
+          // Unconfirmed unless the broker did report it gone (a will that fell in a collector gap).
+          const willSeen = h.willInGapAt != null && h.willInGapAt >= h.lastSeen;
+          this.openOutage(h, h.lastSeen, 'silence', h.intervalMs, !willSeen);
         }
       }
       if (h.outage?.returned) this.tryClose(h);

@@ -388,3 +388,24 @@ describe('OutageTracker with the stall watch as a port', () => {
     expect(metrics.render()).toMatch(/canh_outage_collector_gap_total\{kind="will"\} 3/);
   });
 });
+
+describe('a real power cut whose Last Wills fall in a collector gap', () => {
+  it('the wills are not taken then, but the silence after them is a confirmed drop: one site incident', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    const cutAt = T0 + 10_000;
+    // The collector stands still from just after the cut for 19 s: the broker's wills (1.5 x
+    // keepalive after the last packet) arrive as it resumes, inside the stall.
+    stalls.stall(cutAt + 1000);
+    for (const h of HOSTS) s.feed(will(h, T0, cutAt + 16_000), cutAt + 16_000);
+    stalls.notice(cutAt + 20_000);
+    expect(s.fx.filter((e) => e.kind === 'collectorGap').map((e) => (e as { what: string }).what)).toEqual(HOSTS.map(() => 'will'));
+    s.tickUntil(cutAt + 20_000, cutAt + 200_000);
+    const opened = s.outages().filter((e) => e.change === 'opened');
+    expect(opened.map((e) => e.outage.host).sort()).toEqual(HOSTS);
+    for (const e of opened) expect(e.outage.evidence.unconfirmed).toBeUndefined();
+    expect(s.incidents().filter((e) => e.change === 'opened')).toHaveLength(1);
+    const [inc] = s.finalIncidents();
+    expect(inc!.hosts).toEqual(HOSTS);
+  });
+});
