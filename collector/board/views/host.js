@@ -221,10 +221,11 @@ export function hostView(root, site, host, range) {
     clear(eventsBox);
     var rows = [];
     ((outs && outs.outages) || []).forEach(function (o) {
+      var cause = outageCauseKey(o);
       rows.push({
         t: o.start,
-        cls: o.end || !(o.evidence && o.evidence.unconfirmed) ? 'crit' : 'warn',
-        what: t('outage') + ': ' + t(outageCauseKey(o)),
+        cls: cause === 'cause_unheard' ? 'warn' : 'crit',
+        what: t('outage') + ': ' + t(cause),
         msg: o.end ? t('duration') + ' ' + dur((o.end - o.start) / 1000) : t('ongoing'),
       });
     });
