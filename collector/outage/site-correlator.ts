@@ -198,8 +198,11 @@ class SiteRun {
     if (h.outage && !h.outage.returned) {
       if (!h.outage.unconfirmed) return; // already out
       if (isWill) {
-        // The will of a host taken as silent: it did drop (unless the collector stood still).
+        // The will of a host taken as silent: it did drop (unless the collector stood still:
+        // then it is remembered, and confirms the outage once the gap is over and no birth
+        // said the host was back, tick()).
         if (!this.inCollectorGap()) this.confirm(h, h.outage);
+        else h.willInGapAt = m.received;
         return;
       }
       // A clean stop after a silence no will confirmed: the PC was up and sending.
@@ -328,6 +331,13 @@ class SiteRun {
           const willSeen = h.willInGapAt != null && h.willInGapAt >= h.lastSeen;
           this.openOutage(h, h.lastSeen, 'silence', h.intervalMs, !willSeen);
         }
+      }
+      const o = h.outage;
+      if (o?.unconfirmed && !o.returned && h.willInGapAt != null && h.willInGapAt >= (h.lastSeen ?? 0) && !this.inCollectorGap()) {
+        // A will that fell in a collector gap, for a host taken as silent: the gap is over,
+        // no birth came since (a birth resets willInGapAt), so the drop was real.
+        h.willInGapAt = null;
+        this.confirm(h, o);
       }
       if (h.outage?.returned) this.tryClose(h);
     }

@@ -409,3 +409,47 @@ describe('a real power cut whose Last Wills fall in a collector gap', () => {
     expect(inc!.hosts).toEqual(HOSTS);
   });
 });
+
+describe('hosts taken as silent whose Last Wills then fall in a collector gap', () => {
+  it('the outages stay unconfirmed during the gap and are confirmed after it: one site incident', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    const cutAt = T0 + 10_000;
+    // Silent past the 60-s timeout (the broker was slow to fire the wills): unconfirmed outages.
+    s.tickUntil(cutAt, cutAt + 75_000);
+    const opened = s.outages().filter((e) => e.change === 'opened');
+    expect(opened.map((e) => e.outage.host).sort()).toEqual(HOSTS);
+    for (const e of opened) expect(e.outage.evidence.unconfirmed).toBe(true);
+    expect(s.incidents()).toHaveLength(0);
+    // The collector stands still; the wills arrive as it resumes, inside the stall.
+    stalls.stall(cutAt + 76_000);
+    for (const h of HOSTS) s.feed(will(h, T0, cutAt + 90_000), cutAt + 90_000);
+    stalls.notice(cutAt + 90_010);
+    // Still inside the grace after the stall: not confirmed yet.
+    s.tickUntil(cutAt + 91_000, cutAt + 95_000);
+    expect(s.incidents()).toHaveLength(0);
+    // After the grace (1.5 x keepalive + 5 s): confirmed, correlated from their start.
+    s.tickUntil(cutAt + 96_000, cutAt + 130_000);
+    const updated = s.outages().filter((e) => e.change === 'updated' && e.outage.evidence.unconfirmed === undefined);
+    expect(new Set(updated.map((e) => e.outage.host))).toEqual(new Set(HOSTS));
+    expect(s.incidents().filter((e) => e.change === 'opened')).toHaveLength(1);
+    const [inc] = s.finalIncidents();
+    expect(inc!.hosts).toEqual(HOSTS);
+    expect(inc!.start).toBe(cutAt);
+  });
+
+  it('a birth after the gap (the broker fired the wills because it stood still) confirms nothing', () => {
+    const stalls = new FakeStalls();
+    const s = running(stalls);
+    const cutAt = T0 + 10_000;
+    s.tickUntil(cutAt, cutAt + 75_000);
+    stalls.stall(cutAt + 76_000);
+    for (const h of HOSTS) s.feed(will(h, T0, cutAt + 90_000), cutAt + 90_000);
+    stalls.notice(cutAt + 90_010);
+    const back = cutAt + 92_000;
+    for (const h of HOSTS) s.feed(birth(h, back), back);
+    s.live(back + 1000, back + 120_000);
+    expect(s.incidents().filter((e) => e.change === 'opened' && !e.incident.evidence.late)).toHaveLength(0);
+    expect(s.outages().filter((e) => e.change === 'updated' && e.outage.evidence.unconfirmed === undefined)).toHaveLength(0);
+  });
+});
