@@ -207,6 +207,10 @@ export class SimAgent {
       will: { topic: this.statusTopic, payload: Buffer.from(this.status('offline')), qos: 1, retain: true },
     });
     const c = this.client;
+    // As the agent (agent/transport/publisher.ts): each session's will carries its own connect time.
+    c.on('reconnect', () => {
+      c.options.will = { ...c.options.will, payload: Buffer.from(this.status('offline')) };
+    });
     c.on('connect', () => {
       this.stats.connects++;
       this.connected = true;

@@ -278,6 +278,15 @@ export class Publisher {
       else if (topic === this.configTopic) this.opts.onConfig?.(payload);
       else if (topic === this.updateTopic) this.opts.onUpdate?.(payload);
     });
+    client.on('reconnect', () => {
+      // The Last Will says when its session connected (contract: a will's `t` is never later
+      // than its session's birth, and later than the previous session's birth). mqtt.js
+      // sends the options' will again at every reconnect, so it is made anew here; a will
+      // kept from the first connect would read as an older session's, and the collector
+      // would ignore the real drop that fires it.
+      const w = this.opts.status('offline');
+      if (client.options.will) client.options.will = { ...client.options.will, payload: Buffer.from(w.payload) };
+    });
     client.on('connect', (connack) => {
       failures = 0;
       this.connected = true;

@@ -159,4 +159,34 @@ describe('site incidents with real agents', { timeout: 180_000 }, () => {
       for (let k = 1; k < rows.length; k++) expect(rows[k]!.t - rows[k - 1]!.t, `${a.host} sample hole`).toBeLessThanOrEqual(2000);
     }
   });
+  it('a cut after the agents reconnected: the Last Wills of their new sessions count, one site incident', async () => {
+    const site = 'xa-mat-mang-lan-hai';
+    const proxy = await startTcpProxy(dep.mqttPort);
+    proxies.push(proxy);
+    await startSite(site, () => ({ CANH_AGENT__MQTT__URL: `mqtt://127.0.0.1:${proxy.port}`, CANH_AGENT__MQTT__KEEPALIVE_SECONDS: '4' }));
+    // The link drops and is back at once (the proxy drops its connections): every agent
+    // reconnects in the same boot, with a new session and a new birth.
+    const droppedAt = Date.now();
+    proxy.restore();
+    const hosts = () => dep.query<{ host: string; state: string; status_t: number }>(`SELECT host, state, status_t FROM hosts WHERE site = ?`, site);
+    await waitFor(() => hosts().filter((h) => h.state === 'online' && h.status_t > droppedAt).length === HOSTS.length, { timeoutMs: 20_000, what: 'every agent reconnected' });
+    // Whatever the drop made is settled before the real cut.
+    await waitFor(() => incidents(site).every((i) => i.state === 'resolved'), { timeoutMs: 90_000, what: 'the drop settled' });
+    const before = incidents(site).length;
+    await new Promise((r) => setTimeout(r, 2000));
+    const cutAt = Date.now();
+    proxy.blackhole();
+    // The wills come 1.5 x keepalive (6 s) after the last packet: well before the 60 s
+    // silence timeout, which would only give an unconfirmed outage and no incident. A will
+    // still carrying the FIRST session's connect time reads as an older session's (stale)
+    // and was ignored: no incident here.
+    await waitFor(() => incidents(site).length === before + 1, { timeoutMs: 25_000, what: 'a site incident for the cut' });
+    const inc = incidents(site).at(-1)!;
+    expect(inc.start).toBeGreaterThan(cutAt - 6000);
+    await waitFor(() => (JSON.parse(incidents(site).at(-1)!.hosts) as string[]).length === HOSTS.length, { timeoutMs: 20_000, what: 'all five hosts in the incident' });
+    const outs = dep.query<{ evidence: string }>(`SELECT evidence FROM outage_host WHERE site = ? AND incident_id = ?`, site, inc.id);
+    expect(outs).toHaveLength(HOSTS.length);
+    for (const o of outs) expect(JSON.parse(o.evidence)).toMatchObject({ detectedBy: 'will' });
+    proxy.restore();
+  });
 });
