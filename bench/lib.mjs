@@ -35,8 +35,14 @@ export const importDist = (key) => {
   return import(join(ROOT, DIST[key]));
 };
 
-/** The node flags the shipped launchers start the collector with (systemd unit, Dockerfile). */
+/**
+ * The node flags the shipped launchers start the collector with (systemd unit, Dockerfile),
+ * or BENCH_COLLECTOR_NODE_FLAGS when set (e.g. `--max-semi-space-size=8 --cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile the collector of any benchmark).
+ */
 export async function collectorNodeFlags() {
+  const given = process.env.BENCH_COLLECTOR_NODE_FLAGS;
+  if (given !== undefined) return given.split(/\s+/).filter(Boolean);
   return [...(await importDist('heapGrowth')).COLLECTOR_NODE_FLAGS];
 }
 
