@@ -38,7 +38,9 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
   const acks: AckMessage[] = [];
   commit.setAckPublisher({ publishAck: (_t, p) => (acks.push(decodeAck(Buffer.from(p))!), true) });
   const seqsStored = () => (store.db.prepare("SELECT seq FROM samples WHERE host = 'h1' ORDER BY seq").all() as Array<{ seq: number }>).map((r) => r.seq);
-  return { clock, metrics, store, ingest, commit, acks, seqsStored, warnings };
+  /** Submit while there is room: queued at once, no back-pressure promise. */
+  const put = (payload: Buffer) => expect(commit.submit(TOPIC, payload)).toBeUndefined();
+  return { clock, metrics, store, ingest, commit, acks, seqsStored, warnings, put };
 }
 
 function record(clock: FakeClock, seq: number, over: Record<string, unknown> = {}) {
@@ -85,12 +87,12 @@ describe('GroupCommit: batch messages', () => {
   });
 
   it('stores a record once when it comes twice in one batch, and again in a later batch or alone (acked every time)', () => {
-    const { clock, commit, acks, seqsStored, metrics } = setup();
-    commit.submit(TOPIC, batch([record(clock, 1), record(clock, 2), record(clock, 2)]));
-    commit.submit(TOPIC, batch([record(clock, 2), record(clock, 3)])); // the same commit
+    const { clock, acks, seqsStored, metrics, put } = setup();
+    put(batch([record(clock, 1), record(clock, 2), record(clock, 2)]));
+    put(batch([record(clock, 2), record(clock, 3)])); // the same commit
     clock.advance(20);
-    commit.submit(TOPIC, batch(seqs(clock, 1, 4))); // a re-send after a lost ack
-    commit.submit(TOPIC, Buffer.from(JSON.stringify(record(clock, 4)))); // and alone
+    put(batch(seqs(clock, 1, 4))); // a re-send after a lost ack
+    put(Buffer.from(JSON.stringify(record(clock, 4)))); // and alone
     clock.advance(20);
     expect(seqsStored()).toEqual([1, 2, 3, 4]);
     expect(value(metrics, 'canh_ingest_accepted_total{kind="samples"}')).toBe(4);
@@ -99,10 +101,10 @@ describe('GroupCommit: batch messages', () => {
   });
 
   it('refuses a malformed envelope as bad_batch (counted, the log rate-limited) and stores the rest of the commit', () => {
-    const { clock, commit, seqsStored, metrics, warnings, acks } = setup();
-    for (let i = 0; i < 50; i++) commit.submit(TOPIC, Buffer.from(JSON.stringify({ v: 1, records: 'x' })));
-    commit.submit(TOPIC, Buffer.from(JSON.stringify({ v: 1, records: [] })));
-    commit.submit(TOPIC, batch(seqs(clock, 10, 3)));
+    const { clock, seqsStored, metrics, warnings, acks, put } = setup();
+    for (let i = 0; i < 50; i++) put(Buffer.from(JSON.stringify({ v: 1, records: 'x' })));
+    put(Buffer.from(JSON.stringify({ v: 1, records: [] })));
+    put(batch(seqs(clock, 10, 3)));
     clock.advance(20);
     expect(seqsStored()).toEqual([10, 11, 12]);
     expect(value(metrics, 'canh_ingest_rejected_total{reason="bad_batch"}')).toBe(51);
@@ -134,8 +136,8 @@ describe('GroupCommit: batch messages', () => {
   });
 
   it('bounds a transaction in records: batches of 60 with maxBatch 100 commit one per transaction', () => {
-    const { clock, commit, seqsStored, metrics } = setup({ maxBatch: 100 });
-    for (let i = 0; i < 3; i++) commit.submit(TOPIC, batch(seqs(clock, i * 60, 60)));
+    const { clock, seqsStored, metrics, put } = setup({ maxBatch: 100 });
+    for (let i = 0; i < 3; i++) put(batch(seqs(clock, i * 60, 60)));
     clock.advance(0);
     clock.advance(0);
     clock.advance(20);
@@ -146,8 +148,8 @@ describe('GroupCommit: batch messages', () => {
   });
 
   it('announces no batches when maxRecordsPerMessage is 1, yet still takes a batch from an agent', () => {
-    const { clock, commit, acks, seqsStored } = setup({ maxRecordsPerMessage: 1 });
-    commit.submit(TOPIC, batch(seqs(clock, 0, 3)));
+    const { clock, acks, seqsStored, put } = setup({ maxRecordsPerMessage: 1 });
+    put(batch(seqs(clock, 0, 3)));
     clock.advance(20);
     expect(seqsStored()).toEqual([0, 1, 2]);
     expect(acks[0]!.batch).toBeUndefined();
