@@ -20,7 +20,8 @@ const TOPIC = topicFor('s1', 'h1', 'samples');
 function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number; maxRecordsPerMessage?: number } = {}) {
   const clock = new FakeClock();
   const metrics = new MetricsRegistry();
-  const store = new SqliteStore(openDatabase(':memory:'), ':memory:');
+  const db = openDatabase(':memory:');
+  const store = new SqliteStore(db, ':memory:');
   const warnings: unknown[] = [];
   const log = silentLogger();
   const logSpy = Object.assign(Object.create(log) as typeof log, { warn: (...a: unknown[]) => warnings.push(a) });
@@ -37,7 +38,7 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
   );
   const acks: AckMessage[] = [];
   commit.setAckPublisher({ publishAck: (_t, p) => (acks.push(decodeAck(Buffer.from(p))!), true) });
-  const seqsStored = () => (store.db.prepare("SELECT seq FROM samples WHERE host = 'h1' ORDER BY seq").all() as Array<{ seq: number }>).map((r) => r.seq);
+  const seqsStored = () => (db.prepare("SELECT seq FROM samples WHERE host = 'h1' ORDER BY seq").all() as Array<{ seq: number }>).map((r) => r.seq);
   /** Submit while there is room: queued at once, no back-pressure promise. */
   const put = (payload: Buffer) => expect(commit.submit(TOPIC, payload)).toBeUndefined();
   return { clock, metrics, store, ingest, commit, acks, seqsStored, warnings, put };
