@@ -9,8 +9,9 @@ import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, s
 import { waitFor } from '../helpers/wait.js';
 
 /**
- * Batches end to end (contract/decode.ts `decodeMessages`, contract/ack.ts `batch`): a real
- * agent, real Mosquitto, a real collector that announces batches in its acks. The collector
+ * Batches end to end (contract/decode.ts `decodeMessages`, contract/ack.ts `batch`): real
+ * agents, real Mosquitto or the embedded broker, a real collector that announces batches in
+ * its acks. The collector
  * goes down, the agent's backlog builds on its disk (a small window keeps most of it
  * there), the collector comes back: the replay arrives packed, several records per MQTT
  * message (the collector's own counters of batch messages and their records), and every
@@ -30,33 +31,41 @@ function openQuery(dataDir: string) {
   };
 }
 
-describe('batches end to end: real agents, Mosquitto, collector', () => {
-  const root = mkdtempSync(join(tmpdir(), 'canh-delivery-batch-'));
+describe.each(['mosquitto', 'embedded'] as const)('batches end to end: real agents, %s broker, collector', (brokerKind) => {
+  const root = mkdtempSync(join(tmpdir(), `canh-delivery-batch-${brokerKind}-`));
   const dataDir = join(root, 'data');
   const mosqDir = join(root, 'mosquitto');
   const query = openQuery(dataDir);
   let mosq: RunningMosquitto;
   let collector: CanhProcess;
   let httpPort: number;
+  let mqttPort: number;
   let collectorCred: { username: string; password: string };
   const agents: CanhProcess[] = [];
 
   const startCollector = async () => {
+    const broker: Record<string, string> =
+      brokerKind === 'mosquitto'
+        ? {
+            CANH_COLLECTOR__BROKER__MODE: 'external',
+            CANH_COLLECTOR__BROKER__EXTERNAL__URL: mosq.url,
+            CANH_COLLECTOR__BROKER__EXTERNAL__USERNAME: collectorCred.username,
+            CANH_COLLECTOR__BROKER__EXTERNAL__PASSWORD: collectorCred.password,
+          }
+        : { CANH_COLLECTOR__BROKER__EMBEDDED__HOST: '127.0.0.1', CANH_COLLECTOR__BROKER__EMBEDDED__PORT: String(mqttPort) };
     collector = startCanh(
       ['collector'],
       {
         CANH_COLLECTOR__DATA_DIR: dataDir,
-        CANH_COLLECTOR__BROKER__MODE: 'external',
-        CANH_COLLECTOR__BROKER__EXTERNAL__URL: mosq.url,
-        CANH_COLLECTOR__BROKER__EXTERNAL__USERNAME: collectorCred.username,
-        CANH_COLLECTOR__BROKER__EXTERNAL__PASSWORD: collectorCred.password,
+        ...broker,
         CANH_COLLECTOR__HTTP__HOST: '127.0.0.1',
         CANH_COLLECTOR__HTTP__PORT: String(httpPort),
         CANH_COLLECTOR__INGEST__MAX_RECORDS_PER_MESSAGE: '16',
       },
       'collector',
     );
-    await collector.waitFor((l) => l.msg === 'connected to external broker', 30_000, 'collector connected to mosquitto');
+    if (brokerKind === 'mosquitto') await collector.waitFor((l) => l.msg === 'connected to external broker', 30_000, 'collector connected to mosquitto');
+    else await collector.waitFor((l) => l.msg === 'collector started', 30_000, 'collector started');
   };
   const metric = async (name: string): Promise<number> => {
     const text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -80,16 +89,20 @@ describe('batches end to end: real agents, Mosquitto, collector', () => {
 
   beforeAll(async () => {
     const creds = HOSTS.map((h) => addCredential(dataDir, SITE, h));
-    collectorCred = addCollectorCredential(dataDir);
-    const exp = runCanhSync(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', mosqDir]);
-    expect(exp.status, exp.stderr).toBe(0);
-    mosq = await startMosquitto({ dir: mosqDir, passwdFile: join(mosqDir, 'passwd'), aclFile: join(mosqDir, 'acl'), persistenceDir: join(mosqDir, 'db') });
+    if (brokerKind === 'mosquitto') {
+      collectorCred = addCollectorCredential(dataDir);
+      const exp = runCanhSync(['credentials', 'export-mosquitto', '--data-dir', dataDir, '--dir', mosqDir]);
+      expect(exp.status, exp.stderr).toBe(0);
+      mosq = await startMosquitto({ dir: mosqDir, passwdFile: join(mosqDir, 'passwd'), aclFile: join(mosqDir, 'acl'), persistenceDir: join(mosqDir, 'db') });
+    }
     httpPort = await freePort();
+    mqttPort = await freePort();
+    const url = brokerKind === 'mosquitto' ? mosq.url : `mqtt://127.0.0.1:${mqttPort}`;
     await startCollector();
     HOSTS.forEach((h, i) =>
       agents.push(
         startAgentBundle(
-          testAgentEnv(mosq.url, SITE, h, creds[i]!, mkdtempSync(join(root, `agent-${h}-`)), {
+          testAgentEnv(url, SITE, h, creds[i]!, mkdtempSync(join(root, `agent-${h}-`)), {
             // A small window: most of the outage's backlog waits on disk, replayed after it.
             CANH_AGENT__MQTT__INFLIGHT: '4',
             CANH_AGENT__MQTT__ACK_TIMEOUT_SECONDS: '2',
@@ -108,7 +121,7 @@ describe('batches end to end: real agents, Mosquitto, collector', () => {
     await mosq?.stop();
   });
 
-  it('collector down 15 s: the replay comes in batches, and every seq is stored once', async () => {
+  it('collector down 15 s (the embedded broker with it): the replay comes in batches, and every seq is stored once', async () => {
     await collector.stop();
     const downAt = Date.now();
     await new Promise((r) => setTimeout(r, 15_000));
