@@ -107,6 +107,11 @@ export const AgentConfigSchema = z
         ackTimeoutMaxSeconds: z._default(num(1, 86_400), 300),
         /** Replayed backlog messages per second, so a week of backlog does not swamp the link or the broker. */
         replayPerSecond: z._default(num(1, 100_000), 200),
+        /**
+         * Most outbox records per MQTT message when several are ready (backlog replay,
+         * re-sends), within the bound the collector announces in its acks; 1: never batch.
+         */
+        batchRecords: z._default(int(1, 256), 64),
         tls: z._default(
           z.object({
             caFile: z.optional(z.string()),

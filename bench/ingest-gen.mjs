@@ -18,7 +18,7 @@ import { importDist } from './lib.mjs';
 import { SimAgent, newStats, sampleBody } from './sim-agent.mjs';
 
 const cfg = JSON.parse(process.env.BENCH_GEN_CONFIG);
-const { decodeMessage } = await importDist('decode');
+const { decodeMessage, decodeMessages } = await importDist('decode');
 const { decodeAck } = await importDist('ack');
 const out = (o) => process.stdout.write(`${JSON.stringify(o)}\n`);
 
@@ -35,6 +35,8 @@ const o = {
   reconnectMs: cfg.reconnectMs ?? 2000,
   decodeAck,
   pubackIsAck: cfg.pubackIsAck === true,
+  batchRecords: cfg.batchRecords ?? 64,
+  ...(cfg.forceBatch ? { forceBatch: cfg.forceBatch } : {}),
 };
 const stats = newStats();
 const agents = cfg.agents.map((a) => new SimAgent(a, o, stats));
@@ -45,6 +47,8 @@ const agents = cfg.agents.map((a) => new SimAgent(a, o, stats));
   const payload = JSON.stringify({ ...sampleBody(a, a.boot, 0, Date.now(), o.intervalS), sent: Date.now() });
   const d = decodeMessage(a.topic, Buffer.from(payload));
   if (!d.ok) throw new Error(`generated sample is invalid: ${d.reason} ${d.detail}`);
+  const two = decodeMessages(a.topic, Buffer.from(`{"v":1,"records":[${payload},${payload.replace('"seq":0', '"seq":1')}]}`));
+  if (!two.ok || !two.records.every((r) => r.ok)) throw new Error('generated batch is invalid');
   const st = decodeMessage(a.statusTopic, Buffer.from(a.status('online')));
   if (!st.ok) throw new Error(`generated status is invalid: ${st.reason} ${st.detail}`);
   out({ type: 'info', messageBytes: Buffer.byteLength(payload) });

@@ -19,6 +19,9 @@
 //   BENCH_GEN_PROCS=2       generator processes (agents split between them)
 //   BENCH_SKIP_BASELINE=1   skip the mosquitto_sub run;  BENCH_SKIP_LATENCY=1 skip phase 1
 //   BENCH_KEEP=1            keep the temp dir (logs, SQLite file)
+//   BENCH_BATCH=64          most records per MQTT message (the agent's mqtt.batchRecords; the
+//                           collector announces ingest.maxRecordsPerMessage); the mosquitto_sub
+//                           baseline packs the same, and counts records (samples), not lines
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -51,6 +54,7 @@ const INFLIGHT = Number(process.env.BENCH_INFLIGHT ?? 32);
 const ACK_TIMEOUT_MS = Number(process.env.BENCH_ACK_TIMEOUT_S ?? 30) * 1000;
 const GEN_PROCS = Math.max(1, Number(process.env.BENCH_GEN_PROCS ?? 2));
 const DRAIN_MAX_S = Number(process.env.BENCH_DRAIN_MAX_S ?? 120);
+const BATCH = Math.max(1, Number(process.env.BENCH_BATCH ?? 64));
 const HOSTS_PER_SITE = 20;
 const TARGET_RATE = 20_000;
 const TARGET_P99_S = 1;
@@ -93,6 +97,9 @@ async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbF
     outboxMax: 1_000_000,
     replayPerSecond: 100_000,
     pubackIsAck,
+    batchRecords: BATCH,
+    // No collector acks the baseline, so nothing announces batches: it packs as the collector phases may.
+    ...(pubackIsAck && BATCH > 1 ? { forceBatch: BATCH } : {}),
   };
   const gens = await startGenerators({ url, agents, dir, label, procs: GEN_PROCS, gen });
   const before = metricsText ? histogramBuckets(await metricsText(), 'canh_ingest_store_latency_seconds') : [];
@@ -144,6 +151,8 @@ async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbF
   const a = start + WARMUP_S * 1000;
   const b = pubEnd - COOLDOWN_S * 1000;
   const sustained = (ackedAt(gens, b) - ackedAt(gens, a)) / ((b - a) / 1000);
+  const msgs = done.reduce((n, d) => n + (d.msgs ?? 0), 0);
+  const sends = done.reduce((n, d) => n + (d.sends ?? 0), 0);
   const rtt = new MsHistogram();
   for (const d of done) rtt.merge(d.rtt);
   const per = done.map((d, i) => ({ gen: i, offered: d.offered, acked: d.acked, resent: d.resent, unacked: d.unacked, overflow: d.overflow }));
@@ -155,6 +164,10 @@ async function runPhase({ label, url, agents, dir, rate, watch, metricsText, dbF
     label,
     rate,
     per,
+    msgs,
+    sends,
+    msgRate: msgs / ((Math.max(...done.map((d) => d.drainedAt)) - start) / 1000),
+    batches: done.reduce((n, d) => n + (d.batches ?? 0), 0),
     sustained,
     cpuPct,
     check,
@@ -235,7 +248,7 @@ async function main() {
     .out()
     .split('\n')
     .filter((l) => /"level":(40|50|60)/.test(l));
-  const ingestMetrics = (await metricsText()).split('\n').filter((l) => /^canh_ingest_(batches|batch_failures|pushback|acks)/.test(l));
+  const ingestMetrics = (await metricsText()).split('\n').filter((l) => /^canh_ingest_(batches|batch_failures|batch_messages_total|batch_records_total|pushback|acks)/.test(l));
 
   // Baseline: the same offered load into mosquitto_sub (nobody acks end to end: PUBACK counts).
   let baseline;
@@ -249,9 +262,17 @@ async function main() {
       ['-h', '127.0.0.1', '-p', String(mq.port), '-u', collectorCred.username, '-P', collectorCred.password, '-i', 'bench-sub', '-t', 'canh/v1/+/+/samples', '-q', '1'],
       { rawStdout: true },
     );
+    // Messages are lines; records (samples) are the `"seq":` keys (one per record; a quote
+    // inside a JSON string is escaped), counted across chunk boundaries.
     let lines = 0;
-    sub.child.stdout.on('data', (b) => {
-      for (let i = b.indexOf(10); i !== -1; i = b.indexOf(10, i + 1)) lines++;
+    let records = 0;
+    let tail = Buffer.alloc(0);
+    const SEQ = Buffer.from('"seq":');
+    sub.child.stdout.on('data', (chunk) => {
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      const b = Buffer.concat([tail, chunk]);
+      for (let i = b.indexOf(SEQ); i !== -1; i = b.indexOf(SEQ, i + SEQ.length)) records++;
+      tail = b.subarray(Math.max(0, b.length - (SEQ.length - 1)));
     });
     await waitFor('mosquitto_sub subscribed', () => /bench-sub/.test(mq.out()), 10_000, 100);
     await sleep(500);
@@ -265,7 +286,8 @@ async function main() {
       pubackIsAck: true,
     });
     // Received by mosquitto_sub, not PUBACKed: the baseline's "stored".
-    baseline.received = lines;
+    baseline.received = records;
+    baseline.receivedMessages = lines;
     await sub.stop();
   }
   await mq.stop();
@@ -296,7 +318,10 @@ async function main() {
       ['still unacked at the end', ...v((c) => c.unacked)],
       ['per generator offered/acked/re-sent/unacked', ...v((c) => c.per.map((p) => `${p.offered}/${p.acked}/${p.resent}/${p.unacked}`).join(' '))],
       ['sustained, acked (samples/s)', ...v((c) => fmt(c.sustained, 0))],
-      ['received by mosquitto_sub', ...v((c) => (c === baseline ? c.received : ''))],
+      ['received by mosquitto_sub (samples / messages)', ...v((c) => (c === baseline ? `${c.received} / ${c.receivedMessages}` : ''))],
+      ['MQTT messages published (first sends + re-sends; of them batches)', ...v((c) => `${c.msgs} (${c.batches})`)],
+      ['records per message (mean)', ...v((c) => fmt(c.sends / (c.msgs || 1), 1))],
+      ['messages/s over the phase (incl. drain) / samples/s sustained', ...v((c) => `${fmt(c.msgRate, 0)} / ${fmt(c.sustained, 0)}`)],
       ['stored (SQLite, distinct)', ...v((c) => c.check?.stored ?? '')],
       ['lost (offered - stored, after the bounded drain)', ...v((c) => c.check?.lost ?? (c === baseline ? c.offered - c.received : ''))],
       ["  of which still in the agents' outboxes (unacked)", ...v((c) => (c === baseline ? '' : c.unacked))],
@@ -313,7 +338,8 @@ async function main() {
     ]),
   );
   const ratio = baseline ? maxPhase.sustained / baseline.sustained : NaN;
-  if (baseline) console.log(`ratio collector (acked) / mosquitto_sub (received), sustained at ${RATE}/s offered: ${fmt(ratio, 2)}`);
+  if (baseline)
+    console.log(`ratio collector (acked samples/s) / mosquitto_sub (PUBACKed samples/s, same batches of up to ${BATCH}), sustained at ${RATE}/s offered: ${fmt(ratio, 2)}`);
   console.log(`duplicates in the samples table (all phases): ${dupTotal}; collector /metrics: ${ingestMetrics.join('; ')}`);
   if (logProblems.length) console.log(`collector warnings/errors (${logProblems.length}, first 3):\n${logProblems.slice(0, 3).join('\n')}`);
   if (maxPhase.offeredRate < RATE * 0.95)

@@ -10,6 +10,12 @@
 //   sent once (Karn); it follows
 //   the measured round trip (SRTT + 4 RTTVAR, Karn's rule) when that is longer;
 // - the outbox is bounded (`outboxMax` records); overflow drops the oldest, counted;
+// - batches (contract/decode.ts `decodeMessages`): once the collector's ack announced
+//   `batch` (contract/ack.ts), the records sent in one turn of the event loop go packed,
+//   per topic, up to min(batch, `batchRecords`) records and 64 KiB per message, as the
+//   agent's publisher does; a lone record goes alone; after a reconnect, single records
+//   until an ack announces batches again (`forceBatch`: always, for the mosquitto_sub
+//   baseline, where no collector acks);
 // - birth status (retained) at connect and the Last Will "offline"; a power cut closes the
 //   socket without DISCONNECT (the broker fires the Will) and the agent returns with a new
 //   boot id and an `outage` event shaped like agent/outage-detector.ts builds it.
@@ -134,7 +140,22 @@ export class MsHistogram {
 
 /** Counters shared by every agent of one generator process. */
 export function newStats() {
-  return { offered: 0, acked: 0, resent: 0, sends: 0, overflow: 0, rejected: 0, pubErrors: 0, connects: 0, connectErrors: 0, ackMsgs: 0, badAcks: 0, rtt: new MsHistogram() };
+  return {
+    offered: 0,
+    acked: 0,
+    resent: 0,
+    sends: 0,
+    msgs: 0,
+    batches: 0,
+    overflow: 0,
+    rejected: 0,
+    pubErrors: 0,
+    connects: 0,
+    connectErrors: 0,
+    ackMsgs: 0,
+    badAcks: 0,
+    rtt: new MsHistogram(),
+  };
 }
 
 export class SimAgent {
@@ -169,6 +190,10 @@ export class SimAgent {
     /** Per boot: records offered (seqs 0..n-1), for the loss check against the SQLite file. */
     this.ledger = new Map([[this.boot, 0]]);
     this.client = undefined;
+    /** Records per message: 1 until the collector announces batches on this connection. */
+    this.batchMax = o.forceBatch ?? 1;
+    /** Records sent in this turn of the event loop, published packed at its end ({@link flush}). */
+    this.out = [];
   }
 
   status(state) {
@@ -214,6 +239,7 @@ export class SimAgent {
     c.on('connect', () => {
       this.stats.connects++;
       this.connected = true;
+      this.batchMax = this.o.forceBatch ?? 1;
       c.subscribe(this.ackTopic, { qos: 0 }, (err) => {
         if (err) this.stats.connectErrors++;
       });
@@ -276,13 +302,52 @@ export class SimAgent {
       this.inflightN++;
     }
     this.stats.sends++;
-    const key = `${rec.boot}:${rec.seq}`;
-    this.client.publish(rec.kind === 'samples' ? this.topic : this.eventTopic, this.payloadOf(rec, now), { qos: 1 }, (err) => {
-      // PUBACK: transport only. The record stays until the collector's ack; only the
-      // mosquitto_sub baseline (no collector, nobody acks) counts the PUBACK.
-      if (err) this.stats.pubErrors++;
-      else if (this.o.pubackIsAck) this.release(key, Date.now());
-    });
+    this.out.push(rec);
+    if (this.out.length === 1) queueMicrotask(() => this.flush());
+  }
+
+  /** Publish the records sent in this turn: packed per topic when batches are on, else one per message. */
+  flush() {
+    const recs = this.out.splice(0);
+    const c = this.client;
+    if (!c || !recs.length) return;
+    const now = Date.now();
+    const byTopic = new Map();
+    for (const r of recs) {
+      const t = r.kind === 'samples' ? this.topic : this.eventTopic;
+      if (!byTopic.has(t)) byTopic.set(t, []);
+      byTopic.get(t).push(r);
+    }
+    const max = Math.max(1, Math.min(this.batchMax, this.o.batchRecords ?? 64));
+    for (const [topic, list] of byTopic) {
+      let parts = [];
+      let keys = [];
+      let bytes = 0;
+      const emit = () => {
+        if (!parts.length) return;
+        const payload = parts.length === 1 ? parts[0] : `{"v":1,"records":[${parts.join(',')}]}`;
+        const mine = keys;
+        this.stats.msgs++;
+        if (parts.length > 1) this.stats.batches++;
+        c.publish(topic, payload, { qos: 1 }, (err) => {
+          // PUBACK: transport only. The records stay until the collector's ack; only the
+          // mosquitto_sub baseline (no collector, nobody acks) counts the PUBACK.
+          if (err) this.stats.pubErrors++;
+          else if (this.o.pubackIsAck) for (const k of mine) this.release(k, Date.now());
+        });
+        parts = [];
+        keys = [];
+        bytes = 0;
+      };
+      for (const r of list) {
+        const body = this.payloadOf(r, now);
+        if (parts.length && (parts.length >= max || bytes + body.length + 1 > 64 * 1024 - 32)) emit();
+        parts.push(body);
+        keys.push(`${r.boot}:${r.seq}`);
+        bytes += body.length + 1;
+      }
+      emit();
+    }
   }
 
   /** Live first, then backlog at replayPerSecond; never more than `inflight` unacked in flight. */
@@ -313,6 +378,7 @@ export class SimAgent {
       return;
     }
     this.stats.ackMsgs++;
+    if (this.o.forceBatch === undefined) this.batchMax = ack.batch ?? 1;
     const now = Date.now();
     let freed = 0;
     const drop = (key) => {

@@ -284,7 +284,7 @@ export class Collector {
     const g = config.ingest;
     const commit = (this.commit = new GroupCommit(
       { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics, saturation: health.saturation },
-      { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes },
+      { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes, maxRecordsPerMessage: g.maxRecordsPerMessage },
     ));
     const brokerParts = { config, ingest, commit, clock, log, metrics };
     if (config.broker.mode === 'embedded') {

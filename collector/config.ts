@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { MAX_BATCH_RECORDS } from '../contract/limits.js';
 import { AlertingConfigSchema } from './alerting/alerting-config.js';
 import { FreezeDiagnosisConfigSchema } from './diagnosis/freeze-cause.js';
 import { HealthConfigSchema } from './health/health-config.js';
@@ -206,7 +207,7 @@ export const CollectorConfigSchema = z.object({
   ingest: z
     .object({
       skewToleranceSeconds: z.number().min(1).max(86_400).default(60),
-      /** Group commit (issue 12): most messages per store transaction … */
+      /** Group commit (issue 12): most records per store transaction (a batch message counts its records) … */
       batchMessages: z.number().int().min(1).max(10_000).default(1000),
       /** … and the longest a message waits for its transaction, ms. */
       batchDelayMs: z.number().int().min(0).max(5000).default(25),
@@ -217,6 +218,12 @@ export const CollectorConfigSchema = z.object({
        * lowered the RSS).
        */
       queueMessages: z.number().int().min(100).max(1_000_000).default(4000),
+      /**
+       * Most outbox records per MQTT message the collector takes, announced to the agents in
+       * every ack (contract/ack.ts `batch`); 1: agents send one record per message. Counted
+       * in records, `batchMessages` and `queueMessages` bound memory and transactions.
+       */
+      maxRecordsPerMessage: z.number().int().min(1).max(MAX_BATCH_RECORDS).default(64),
       queueBytes: z
         .number()
         .int()

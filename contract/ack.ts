@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTRACT_VERSION } from './limits.js';
+import { CONTRACT_VERSION, MAX_BATCH_RECORDS } from './limits.js';
 import { TOPIC_PREFIX } from './topics.js';
 
 /**
@@ -19,6 +19,19 @@ import { TOPIC_PREFIX } from './topics.js';
  *
  * Status messages are not outbox records (their `seq` is the current counter, not
  * consumed): they are never acked.
+ *
+ * Batches (several records per MQTT message, contract/decode.ts `decodeMessages`) are
+ * negotiated here, both ways compatible: a collector that takes them says so in every ack,
+ * `batch: <most records per message>`. An agent sends one record per message until it has
+ * seen that field, again after each reconnect until the next ack, and at once when an ack
+ * comes without it (an older collector took over): an older collector never receives a
+ * batch, and a newer collector still takes single-record messages from older agents. Each
+ * record of a batch keeps its own (boot, seq) and is acked, rejected and deduplicated
+ * alone, exactly as when it travels alone. Why not a field in the retained config or a
+ * topic of its own: the ack is the one message every agent already receives from the very
+ * collector that stores its records, on every connection, and a batch travels on the same
+ * `samples`/`events` topics, so the brokers' ACLs and the collector's subscriptions stay as
+ * they are.
  */
 export const ACK_KIND = 'ack' as const;
 
@@ -47,6 +60,11 @@ export const AckMessage = z.object({
     .array(z.object({ boot: bootId, seq: seqNo, reason: z.string().max(64) }))
     .max(256)
     .optional(),
+  /**
+   * Most records per message this collector takes (batches); absent: one record per message.
+   * A malformed value reads as absent (never makes the whole ack invalid).
+   */
+  batch: z.number().int().min(1).max(1_000_000).optional().catch(undefined),
 });
 export type AckMessage = z.infer<typeof AckMessage>;
 
@@ -69,13 +87,15 @@ export class AckBuilder {
     return this.byBoot.size === 0 && this.rejected.length === 0;
   }
 
-  build(): AckMessage {
+  /** `batch`: most records per message the collector takes (announced when > 1). */
+  build(batch = 1): AckMessage {
     const acks: AckMessage['acks'] = [];
     for (const [boot, seqs] of this.byBoot) {
       if (acks.length >= MAX_ACK_BOOTS) break;
       acks.push({ boot, ranges: toRanges(seqs).slice(0, MAX_ACK_RANGES) });
     }
-    return { v: CONTRACT_VERSION, acks, ...(this.rejected.length ? { rejected: this.rejected } : {}) };
+    const b = Math.min(MAX_BATCH_RECORDS, Math.floor(batch));
+    return { v: CONTRACT_VERSION, acks, ...(this.rejected.length ? { rejected: this.rejected } : {}), ...(b > 1 ? { batch: b } : {}) };
   }
 }
 

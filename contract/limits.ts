@@ -6,6 +6,12 @@ export const CONTRACT_VERSION = 1 as const;
 
 /** Largest payload for samples, events and status. */
 export const MAX_PAYLOAD_BYTES = 64 * 1024;
+/**
+ * Most outbox records in one batch message (contract/decode.ts `decodeMessages`); the batch
+ * also stays within {@link MAX_PAYLOAD_BYTES}. A collector announces its own bound (≤ this)
+ * in its acks (contract/ack.ts `batch`).
+ */
+export const MAX_BATCH_RECORDS = 256;
 /** Inventory carries disk and interface lists; allow more. */
 export const MAX_INVENTORY_BYTES = 256 * 1024;
 /** Largest whole MQTT packet the broker accepts (payload + topic + headers). */

@@ -7,6 +7,9 @@
  *   canh/v1/<site>/<host>/status      birth "online" / LWT "offline", QoS 1, retained
  *   canh/v1/<site>/<host>/ack         collector → agent: stored (end-to-end ack, contract/ack.ts)
  *
+ * `samples` and `events` carry one record, or a batch of records of that kind once the
+ * collector announced it takes them (contract/decode.ts `decodeMessages`, contract/ack.ts).
+ *
  * Site and host ids are lowercase slugs, so they can never contain MQTT wildcards or
  * separators; the display name of a PC travels in the payload.
  */

@@ -11,6 +11,7 @@ import { RateLimitedLog } from '../../common/log.js';
 import { ackTopic, decodeAck } from '../../contract/ack.js';
 import { configTopic } from '../../contract/agent-config.js';
 import { updateTopic } from '../../contract/agent-update.js';
+import { MAX_BATCH_RECORDS, MAX_PAYLOAD_BYTES } from '../../contract/limits.js';
 import { agentClientId } from '../../contract/topics.js';
 import type { AgentConfig } from '../config.js';
 import { connectMqtt } from './mqtt-connect.js';
@@ -44,6 +45,12 @@ export interface PublisherStats {
   ackSubscribed: boolean;
   /** Outbox records published, first sends and re-sends. */
   published: number;
+  /** MQTT messages that carried those records (a batch carries several, contract/decode.ts). */
+  messages: number;
+  /** Of those, batches (more than one record). */
+  batches: number;
+  /** Most records per message now: the collector's announced bound (contract/ack.ts `batch`) within `mqtt.batchRecords`; 1 until an ack announced it on this connection. */
+  batchMax: number;
   /** Records the collector acknowledged as stored (removed from the outbox). Never counted on PUBACK. */
   acked: number;
   /** Valid ack messages received from the collector (one covers every record of one store commit). */
@@ -100,6 +107,10 @@ interface InFlight {
 }
 
 type Pending = { id: number; topic: string; body: string };
+
+/** `{"v":1,"records":[` … `]}`: the batch envelope (contract/decode.ts `decodeMessages`). */
+const BATCH_HEAD = '{"v":1,"records":[';
+const BATCH_TAIL = ']}';
 
 /** Ceiling of the backoff exponent (2^20 × the base is far above any sane cap). */
 const MAX_BACKOFF_STEPS = 20;
@@ -174,7 +185,24 @@ export class Publisher {
   private lastAckAt: number | undefined;
   /** Scratch of onAck(): the latest send time, on the current link, of a record the ack settled. */
   private latestAckedSend = -Infinity;
-  private counters = { published: 0, acked: 0, collectorAcked: 0, resent: 0, gapResends: 0, rejectedByCollector: 0, badAcks: 0, publishErrors: 0, unkeyed: 0, probes: 0 };
+  /** Records per message: 1 until the collector announced batches on this connection (contract/ack.ts). */
+  private batchMax = 1;
+  /** Records stamped for sending in this pump round; packed and published at its end ({@link flushOut}). */
+  private readonly outgoing: InFlight[] = [];
+  private counters = {
+    published: 0,
+    messages: 0,
+    batches: 0,
+    acked: 0,
+    collectorAcked: 0,
+    resent: 0,
+    gapResends: 0,
+    rejectedByCollector: 0,
+    badAcks: 0,
+    publishErrors: 0,
+    unkeyed: 0,
+    probes: 0,
+  };
   /** When anything was last published (first send, re-send or probe), monotonic ms. */
   private lastTransmitAt = -Infinity;
   private readonly errLog: RateLimitedLog;
@@ -201,6 +229,7 @@ export class Publisher {
       unacked: this.inflight.size,
       oldestUnackedMs: now - oldest,
       ackTimeoutSeconds: this.ackTimeoutMs() / 1000,
+      batchMax: this.batchMax,
       liveQueued: this.live.length,
       probes: this.counters.probes,
       replaying: this.replayFrom !== undefined,
@@ -301,6 +330,9 @@ export class Publisher {
       client.publish(birth.topic, birth.payload, { qos: 1, retain: true }, (err) => {
         if (err && link === this.link && this.connected) log.warn({ err: err.message }, 'birth message failed');
       });
+      // Until an ack on this link announces batches, one record per message: the broker may
+      // now deliver to another (older) collector.
+      this.batchMax = 1;
       // Whatever was sent on an earlier link and is not acked is due again now.
       for (const e of this.inflight.values()) e.due = 'link';
       this.replayFrom = this.opts.outbox.stats().firstUnacked;
@@ -400,6 +432,9 @@ export class Publisher {
     }
     this.counters.collectorAcked++;
     this.lastAckAt = this.opts.clock.monotonic();
+    // Batches only to a collector that says it takes them, in each of its acks (an ack without
+    // the field is an older collector: back to one record per message at once).
+    this.batchMax = Math.max(1, Math.min(ack.batch ?? 1, MAX_BATCH_RECORDS, this.opts.config.mqtt.batchRecords));
     this.opts.onCollectorAck?.();
     // The backed-off timeout is kept until a record sent only once is acked (Karn's rule,
     // RFC 6298 §5): after an outage every record in flight has been re-sent, and going back
@@ -531,17 +566,70 @@ export class Publisher {
     this.refillAt = now;
   }
 
-  /** Publish one in-flight record now, stamped with the current wall time. */
-  private transmit(e: InFlight, client: MqttClient): void {
+  /** Send one in-flight record: stamped now, published at the end of this pump round ({@link flushOut}). */
+  private transmit(e: InFlight): void {
     e.lastSentAt = this.opts.clock.monotonic();
     this.lastTransmitAt = e.lastSentAt;
     e.link = this.link;
     e.sends++;
     e.due = undefined;
     this.counters.published++;
+    this.outgoing.push(e);
+  }
+
+  /**
+   * Publish what this pump round sent, each stamped with the current wall time. When the
+   * collector announced batches and more than one record of a kind is ready (backlog
+   * replay, re-sends, a burst of live records), they go in one message of at most
+   * `batchMax` records and MAX_PAYLOAD_BYTES (contract/decode.ts); a lone record goes alone,
+   * at once, as before (no added latency, no timer). Inventory and status are never batched.
+   */
+  private flushOut(client: MqttClient): void {
+    if (this.outgoing.length === 0) return;
+    const sent = this.opts.clock.now();
+    const records = this.outgoing.splice(0);
+    if (this.batchMax <= 1 || records.length === 1) {
+      for (const e of records) this.publishMessage(client, e.topic, withSendTime(e.body, sent), false);
+      return;
+    }
+    // Per topic, in send order (the broker keeps a client's order per topic anyway).
+    const byTopic = new Map<string, InFlight[]>();
+    for (const e of records) {
+      let list = byTopic.get(e.topic);
+      if (!list) byTopic.set(e.topic, (list = []));
+      list.push(e);
+    }
+    const room = MAX_PAYLOAD_BYTES - BATCH_HEAD.length - BATCH_TAIL.length;
+    for (const [topic, list] of byTopic) {
+      if (list.length === 1 || !(topic.endsWith('/samples') || topic.endsWith('/events'))) {
+        for (const e of list) this.publishMessage(client, topic, withSendTime(e.body, sent), false);
+        continue;
+      }
+      let parts: string[] = [];
+      let bytes = 0;
+      const emit = (): void => {
+        if (parts.length === 1) this.publishMessage(client, topic, parts[0]!, false);
+        else if (parts.length > 1) this.publishMessage(client, topic, `${BATCH_HEAD}${parts.join(',')}${BATCH_TAIL}`, true);
+        parts = [];
+        bytes = 0;
+      };
+      for (const e of list) {
+        const body = withSendTime(e.body, sent);
+        const size = Buffer.byteLength(body) + 1; // and its comma
+        if (parts.length && (parts.length >= this.batchMax || bytes + size > room)) emit();
+        parts.push(body);
+        bytes += size;
+      }
+      emit();
+    }
+  }
+
+  private publishMessage(client: MqttClient, topic: string, payload: string, batch: boolean): void {
+    this.counters.messages++;
+    if (batch) this.counters.batches++;
     const link = this.link;
-    client.publish(e.topic, withSendTime(e.body, this.opts.clock.now()), { qos: 1 }, (err) => {
-      // A PUBACK only says the broker has it: the record stays until the collector's ack.
+    client.publish(topic, payload, { qos: 1 }, (err) => {
+      // A PUBACK only says the broker has it: the records stay until the collector's ack.
       if (!err || link !== this.link || !this.connected) return; // withdrawn at a disconnect
       this.counters.publishErrors++;
       this.errLog.warn('publish', { err: err.message }, 'broker refused a message; it will be sent again after the ack timeout');
@@ -549,7 +637,7 @@ export class Publisher {
   }
 
   /** Take a record from the outbox into the window and send it. */
-  private sendNew(rec: Pending, client: MqttClient): void {
+  private sendNew(rec: Pending): void {
     if (this.inflightIds.has(rec.id) || this.opts.outbox.isAcked(rec.id)) return;
     const key = recordKey(rec.body);
     if (!key) {
@@ -568,7 +656,7 @@ export class Publisher {
     const e: InFlight = { id: rec.id, ...key, topic: rec.topic, body: rec.body, firstSentAt: now, lastSentAt: now, link: this.link, sends: 0, due: undefined };
     this.inflight.set(k, e);
     this.inflightIds.add(rec.id);
-    this.transmit(e, client);
+    this.transmit(e);
   }
 
   private async pump(): Promise<void> {
@@ -579,7 +667,7 @@ export class Publisher {
     this.refill(now);
 
     // 1. Live first: a fresh sample takes a free slot before anything from disk.
-    while (this.live.length && this.inflight.size < window) this.sendNew(this.live.shift()!, client);
+    while (this.live.length && this.inflight.size < window) this.sendNew(this.live.shift()!);
 
     // 2. Re-send what is due, in id (= seq) order, paced.
     const timeout = this.ackTimeoutMs();
@@ -605,7 +693,7 @@ export class Publisher {
         }
         this.tokens--;
         this.counters.resent++;
-        this.transmit(e, client);
+        this.transmit(e);
       }
       if (timedOut) this.backOff(now, oldestSend, timedOut, timeout, client);
     }
@@ -626,9 +714,10 @@ export class Publisher {
       } else if (oldest) {
         this.counters.probes++;
         this.counters.resent++;
-        this.transmit(oldest[1], client);
+        this.transmit(oldest[1]);
       }
     }
+    this.flushOut(client);
 
     // 3. Backlog from disk, behind, paced.
     const budget = Math.min(Math.floor(this.tokens), window - this.inflight.size);
@@ -642,12 +731,13 @@ export class Publisher {
             this.replayFrom = r.id + 1;
             if (this.inflightIds.has(r.id) || this.opts.outbox.isAcked(r.id)) continue;
             this.tokens--;
-            this.sendNew({ id: r.id, topic: r.topic, body: r.payload.toString('utf8') }, client);
+            this.sendNew({ id: r.id, topic: r.topic, body: r.payload.toString('utf8') });
           }
           if (records.length < budget) {
             this.replayFrom = undefined; // caught up: new records go live
             this.opts.log.debug('outbox backlog replayed');
           }
+          this.flushOut(client);
         }
       } catch (err) {
         this.errLog.warn('replay', { err: (err as Error).message }, 'outbox read failed');

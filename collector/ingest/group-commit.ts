@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { AckBuilder, ackTopic } from '../../contract/ack.js';
+import { MAX_BATCH_RECORDS } from '../../contract/limits.js';
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SaturationSink } from '../health/ingest-saturation.js';
 import type { Store } from '../store/store.js';
@@ -14,17 +15,37 @@ export interface AckPublisher {
 }
 
 export interface GroupCommitOptions {
-  /** Most messages in one transaction. */
+  /** Most records in one transaction (a message counts its records; one message at least). */
   maxBatch: number;
   /** Longest a message waits for its transaction (ms) once it is queued. */
   maxDelayMs: number;
-  /** Bound of the receive queue (messages); a full queue pushes back to the broker connection. */
+  /** Bound of the receive queue (records); a full queue pushes back to the broker connection. */
   maxQueue: number;
   /** Bound of the receive queue (payload bytes). */
   maxQueueBytes: number;
+  /**
+   * Most records per MQTT message announced to the agents in every ack (contract/ack.ts
+   * `batch`); 1: no batches announced (agents send one record per message).
+   */
+  maxRecordsPerMessage: number;
 }
 
-export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxBatch: 1000, maxDelayMs: 25, maxQueue: 20_000, maxQueueBytes: 64 * 1024 * 1024 };
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxBatch: 1000, maxDelayMs: 25, maxQueue: 20_000, maxQueueBytes: 64 * 1024 * 1024, maxRecordsPerMessage: 1 };
+
+const SEQ_KEY = Buffer.from('"seq":');
+
+/**
+ * Records in a payload, counted before decoding (queue and transaction bounds): the
+ * occurrences of the key `"seq":`, which only an object key can produce in JSON (a quote
+ * inside a string is escaped). Exact for an honest agent (one per record); a sender that
+ * hides more keys only makes its own message weigh more. At least 1.
+ */
+export function recordWeight(payload: Uint8Array): number {
+  const buf = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+  let n = 0;
+  for (let i = buf.indexOf(SEQ_KEY); i !== -1 && n <= MAX_BATCH_RECORDS; i = buf.indexOf(SEQ_KEY, i + SEQ_KEY.length)) n++;
+  return Math.max(1, n);
+}
 
 export interface GroupCommitDeps {
   ingest: Ingest;
@@ -40,6 +61,8 @@ interface Queued {
   topic: string;
   payload: Uint8Array;
   context: Record<string, unknown>;
+  /** Records it carries ({@link recordWeight}). */
+  records: number;
   /** Monotonic time it was received (store latency). */
   at: number;
 }
@@ -49,6 +72,11 @@ interface Queued {
  * transaction, and only **after the commit** are they acknowledged to their agents (one ack
  * message per host and batch, contract/ack.ts) and handed to the listeners (exports,
  * outages, alerting, the board's live stream).
+ *
+ * A message may carry several outbox records (a batch, contract/decode.ts): the queue bound
+ * and the transaction size count records, not messages, so memory and the time of one
+ * transaction stay bounded whatever the agents pack. Every ack announces the most records
+ * per message this collector takes (`maxRecordsPerMessage`, contract/ack.ts).
  *
  * Back-pressure: `submit()` resolves when the message is queued. When the queue is full it
  * resolves only once room is made, and the broker connection that delivered it waits:
@@ -64,9 +92,12 @@ export class GroupCommit {
   private readonly queue: Queued[] = [];
   private head = 0;
   private queuedBytes = 0;
-  private readonly waiters: Array<() => void> = [];
-  /** Waiters let in whose message is not queued yet (it is, one microtask later). */
+  /** Records of the queued messages (the queue's bound counts records: memory). */
+  private queuedRecords = 0;
+  private readonly waiters: Array<{ go: () => void; records: number }> = [];
+  /** Waiters let in whose message is not queued yet (it is, one microtask later), and their records. */
   private released = 0;
+  private releasedRecords = 0;
   private timer: TimerHandle | undefined;
   private immediate = false;
   private ackSink: AckPublisher | undefined;
@@ -95,10 +126,13 @@ export class GroupCommit {
     this.pushedBack = m.counter('canh_ingest_pushback_total', 'Messages that waited for room in the full receive queue (back-pressure to the broker).');
     this.acksSent = m.counter('canh_ingest_acks_sent_total', 'End-to-end ack messages published to agents.');
     this.acksDropped = m.counter('canh_ingest_acks_unsent_total', 'End-to-end acks that could not be handed to the broker (the agent sends again; the re-send is a duplicate).');
-    this.batchSize = m.histogram('canh_ingest_batch_messages', 'Messages per store transaction.', [1, 10, 50, 100, 250, 500, 1000, 2500]);
+    this.batchSize = m.histogram('canh_ingest_batch_messages', 'Records per store transaction (a message counts its records).', [1, 10, 50, 100, 250, 500, 1000, 2500]);
     this.commitSeconds = m.histogram('canh_ingest_commit_seconds', 'Duration of one store transaction.', [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     this.storeLatency = m.histogram('canh_ingest_store_latency_seconds', 'From receipt at the collector to commit and ack.', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     this.depth = m.gauge('canh_ingest_queue_messages', 'Messages received and not yet committed.', (g) => g.set(this.pending()));
+    m.gauge('canh_ingest_queue_records', 'Records (outbox records of the queued messages) received and not yet committed; the queue bound counts these.', (g) =>
+      g.set(this.queuedRecords),
+    );
     m.gauge('canh_ingest_queue_bytes', 'Payload bytes received and not yet committed.', (g) => g.set(this.queuedBytes));
   }
 
@@ -118,27 +152,30 @@ export class GroupCommit {
    */
   submit(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): Promise<void> | undefined {
     if (this.stopped) return undefined;
+    const records = recordWeight(payload);
     if (this.isFull()) {
       this.pushedBack.inc();
       this.deps.saturation?.saturated();
-      return new Promise<void>((resolve) => this.waiters.push(resolve)).then(() => {
+      return new Promise<void>((go) => this.waiters.push({ go, records })).then(() => {
         this.released--;
-        this.push(topic, payload, context);
+        this.releasedRecords -= records;
+        this.push(topic, payload, context, records);
       });
     }
-    this.push(topic, payload, context);
+    this.push(topic, payload, context, records);
     return undefined;
   }
 
   private isFull(): boolean {
-    return this.pending() >= this.opts.maxQueue || this.queuedBytes >= this.opts.maxQueueBytes;
+    return this.queuedRecords >= this.opts.maxQueue || this.queuedBytes >= this.opts.maxQueueBytes;
   }
 
-  private push(topic: string, payload: Uint8Array, context: Record<string, unknown>): void {
+  private push(topic: string, payload: Uint8Array, context: Record<string, unknown>, records: number): void {
     if (this.stopped) return;
-    this.queue.push({ topic, payload, context, at: this.deps.clock.monotonic() });
+    this.queue.push({ topic, payload, context, records, at: this.deps.clock.monotonic() });
     this.queuedBytes += payload.byteLength;
-    if (this.pending() >= this.opts.maxBatch) this.scheduleNow();
+    this.queuedRecords += records;
+    if (this.queuedRecords >= this.opts.maxBatch) this.scheduleNow();
     else if (!this.timer && !this.immediate) this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), this.opts.maxDelayMs);
   }
 
@@ -156,15 +193,18 @@ export class GroupCommit {
     this.flushOne();
     // More waiting: the next transaction after the event loop served I/O once.
     if (this.pending() > 0) {
-      if (this.pending() >= this.opts.maxBatch || this.stopped) this.scheduleNow();
+      if (this.queuedRecords >= this.opts.maxBatch || this.stopped) this.scheduleNow();
       else this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), this.opts.maxDelayMs);
     }
   }
 
-  /** Store, commit, ack and tell the listeners for up to `maxBatch` queued messages. */
+  /** Store, commit, ack and tell the listeners for up to `maxBatch` queued records (one message at least). */
   flushOne(): number {
-    const n = Math.min(this.pending(), this.opts.maxBatch);
-    if (n === 0) return 0;
+    const pending = this.pending();
+    if (pending === 0) return 0;
+    let n = 0;
+    let records = 0;
+    while (n < pending && (n === 0 || records + this.queue[this.head + n]!.records <= this.opts.maxBatch)) records += this.queue[this.head + n++]!.records;
     const batch = this.queue.slice(this.head, this.head + n);
     this.head += n;
     if (this.head > 4096 && this.head * 2 > this.queue.length) {
@@ -172,21 +212,22 @@ export class GroupCommit {
       this.head = 0;
     }
     for (const q of batch) this.queuedBytes -= q.payload.byteLength;
+    this.queuedRecords -= records;
     this.release();
     const { ingest, store, clock } = this.deps;
     const t0 = clock.monotonic();
     let outcomes: StoreOutcome[];
     try {
-      outcomes = store.transaction(() => batch.map((q) => ingest.store(q.topic, q.payload, q.context)));
+      outcomes = store.transaction(() => batch.flatMap((q) => ingest.storeAll(q.topic, q.payload, q.context)));
     } catch (err) {
       ingest.rolledBack();
       this.failures.inc();
-      this.log.warn('commit', { err: (err as Error).message, messages: n }, 'store transaction failed; nothing acked, agents will send again');
+      this.log.warn('commit', { err: (err as Error).message, messages: n, records }, 'store transaction failed; nothing acked, agents will send again');
       return 0;
     }
     const t1 = clock.monotonic();
     this.batches.inc();
-    this.batchSize.observe(n);
+    this.batchSize.observe(outcomes.length);
     this.commitSeconds.observe((t1 - t0) / 1000);
     for (const q of batch) this.storeLatency.observe((t1 - q.at) / 1000);
     this.sendAcks(outcomes);
@@ -211,20 +252,24 @@ export class GroupCommit {
     const sink = this.ackSink;
     for (const { site, host, b } of byHost.values()) {
       if (b.empty) continue;
-      if (sink?.publishAck(ackTopic(site, host), JSON.stringify(b.build()))) this.acksSent.inc();
+      if (sink?.publishAck(ackTopic(site, host), JSON.stringify(b.build(this.opts.maxRecordsPerMessage)))) this.acksSent.inc();
       else this.acksDropped.inc();
     }
   }
 
   /** Let as many waiting submitters in as there is room for (they queue in arrival order). */
   private release(): void {
-    let room = this.opts.maxQueue - this.pending();
+    let room = this.opts.maxQueue - this.queuedRecords - this.releasedRecords;
     if (this.queuedBytes >= this.opts.maxQueueBytes) room = 0;
-    while (this.waiters.length && room-- > 0) {
+    // In arrival order; a message heavier than the room waits until the queue has it all.
+    while (this.waiters.length && (room >= this.waiters[0]!.records || this.queuedRecords + this.releasedRecords === 0)) {
+      const w = this.waiters.shift()!;
+      room -= w.records;
       this.released++;
-      this.waiters.shift()!();
+      this.releasedRecords += w.records;
+      w.go();
     }
-    if (this.waiters.length === 0 && this.released === 0 && this.pending() < this.opts.maxQueue / 2 && this.queuedBytes < this.opts.maxQueueBytes / 2)
+    if (this.waiters.length === 0 && this.released === 0 && this.queuedRecords < this.opts.maxQueue / 2 && this.queuedBytes < this.opts.maxQueueBytes / 2)
       this.deps.saturation?.relieved();
   }
 
@@ -237,7 +282,8 @@ export class GroupCommit {
     this.queue.length = 0;
     this.head = 0;
     this.queuedBytes = 0;
-    for (const w of this.waiters.splice(0)) w();
+    this.queuedRecords = 0;
+    for (const w of this.waiters.splice(0)) w.go();
     this.depth.set(0);
   }
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
-import { correctSkew, decodeMessage, REJECT_REASONS, type RejectReason } from '../../contract/decode.js';
+import { correctSkew, decodeMessage, decodeMessages, REJECT_REASONS, type Decoded, type RejectReason } from '../../contract/decode.js';
 import { SKEW_TOLERANCE_MS } from '../../contract/limits.js';
 import { parseTopic } from '../../contract/topics.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
@@ -88,6 +88,8 @@ export class Ingest {
   private readonly tolerance: number;
   private readonly skewRules: SkewRules;
   private readonly skewEvents: Counter;
+  private readonly batchRecords: Counter;
+  private readonly batchMessages: Counter;
   /** Per host (`site/host`): loaded from the store at first sight, so bounded by the enrolled hosts. */
   private readonly clocks = new Map<string, HostClock>();
   /** Boot and seq of the collector's own host events (dedup key; never an agent's boot). */
@@ -104,6 +106,8 @@ export class Ingest {
     for (const reason of REJECT_REASONS) this.rejected.inc({ reason }, 0);
     this.badLog = new RateLimitedLog(deps.log, 10_000, () => deps.clock.now());
     this.skewEvents = m.counter('canh_ingest_clock_skew_events_total', 'clock_skew host events raised, by change (entered, changed, resolved).');
+    this.batchMessages = m.counter('canh_ingest_batch_messages_total', 'Batch messages received (several outbox records per MQTT message, contract/decode.ts).');
+    this.batchRecords = m.counter('canh_ingest_batch_records_total', 'Records received in batch messages.');
     this.tolerance = deps.skewToleranceMs ?? SKEW_TOLERANCE_MS;
     this.skewRules = skewRules(this.tolerance, deps.skewConfirm);
   }
@@ -130,6 +134,22 @@ export class Ingest {
     return outcome;
   }
 
+  /** Store every record of one message (one or a batch) in a transaction of its own and tell the listeners (tests, tools). */
+  handleAll(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): IngestOutcome[] {
+    let outs: StoreOutcome[];
+    try {
+      outs = this.deps.store.transaction(() => this.storeAll(topic, payload, context));
+    } catch (err) {
+      this.rolledBack();
+      throw err;
+    }
+    return outs.map(({ stored, raised, ...outcome }) => {
+      if (stored) this.emitStored(stored);
+      if (raised) this.emitStored(raised);
+      return outcome;
+    });
+  }
+
   /**
    * The transaction that ran {@link store} rolled back: forget the in-memory clock-skew state
    * (it is reloaded from the store), so a skew event that was not committed is raised again.
@@ -149,8 +169,41 @@ export class Ingest {
   }
 
   /**
-   * Decode, validate and write one message; call inside the store's transaction. Listeners
-   * are not called: the caller does that after the commit ({@link emitStored}).
+   * Decode, validate and write every record of one message (one, or a batch: contract/decode.ts
+   * `decodeMessages`); call inside the store's transaction. One outcome per record, each
+   * acked, rejected and deduplicated alone; a malformed batch envelope is one rejection.
+   */
+  storeAll(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): StoreOutcome[] {
+    let decoded: ReturnType<typeof decodeMessages>;
+    try {
+      decoded = decodeMessages(topic, payload);
+    } catch (err) {
+      return [this.reject('schema', `decoder error: ${(err as Error)?.name ?? 'unknown'}`, { ...context, bytes: payload.byteLength })];
+    }
+    if (!decoded.ok) return [this.rejectMessage(decoded.reason, decoded.detail, topic, payload, context)];
+    if (!decoded.batch) {
+      const only = decoded.records[0]!;
+      return [only.ok ? this.storeDecoded(only) : this.rejectMessage(only.reason, only.detail, topic, payload, context)];
+    }
+    this.batchMessages.inc();
+    this.batchRecords.inc({}, decoded.records.length);
+    const out: StoreOutcome[] = [];
+    let index = 0;
+    for (const r of decoded.records) {
+      if (r.ok) out.push(this.storeDecoded(r));
+      else {
+        const o = this.reject(r.reason, r.detail, { ...context, batchIndex: index, bytes: payload.byteLength });
+        const parsed = r.key && ACKED_REJECTIONS.has(r.reason) ? parseTopic(topic) : undefined;
+        out.push(parsed && r.key ? { ...o, ack: { site: parsed.site, host: parsed.host, ...r.key } } : o);
+      }
+      index++;
+    }
+    return out;
+  }
+
+  /**
+   * Decode, validate and write one single-record message; call inside the store's transaction.
+   * Listeners are not called: the caller does that after the commit ({@link emitStored}).
    */
   store(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): StoreOutcome {
     let decoded: ReturnType<typeof decodeMessage>;
@@ -161,17 +214,24 @@ export class Ingest {
       // that input's fault: count and drop it rather than failing the connection.
       return this.reject('schema', `decoder error: ${(err as Error)?.name ?? 'unknown'}`, { ...context, bytes: payload.byteLength });
     }
-    if (!decoded.ok) {
-      const out = this.reject(decoded.reason, decoded.detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
-      // A message that can never be stored is acked as rejected when we can tell which
-      // record it was, so it cannot block the agent's window for ever. A newer contract
-      // version is not: a newer collector may store it, so the agent keeps it.
-      if (decoded.reason === 'schema' || decoded.reason === 'time_inconsistent') {
-        const key = rejectedAckKey(topic, payload);
-        if (key) return { ...out, ack: key };
-      }
-      return out;
+    if (!decoded.ok) return this.rejectMessage(decoded.reason, decoded.detail, topic, payload, context);
+    return this.storeDecoded(decoded);
+  }
+
+  private rejectMessage(reason: RejectReason, detail: string, topic: string, payload: Uint8Array, context: Record<string, unknown>): StoreOutcome {
+    const out = this.reject(reason, detail, { ...context, topicLength: topic.length, bytes: payload.byteLength });
+    // A message that can never be stored is acked as rejected when we can tell which
+    // record it was, so it cannot block the agent's window for ever. A newer contract
+    // version is not: a newer collector may store it, so the agent keeps it.
+    if (ACKED_REJECTIONS.has(reason)) {
+      const key = rejectedAckKey(topic, payload);
+      if (key) return { ...out, ack: key };
     }
+    return out;
+  }
+
+  /** Write one validated record (dedup by boot and seq); throws {@link StoreUnavailableError} when the store fails. */
+  private storeDecoded(decoded: Decoded): StoreOutcome {
     const received = this.deps.clock.now();
     const { store } = this.deps;
     let fresh: boolean;
@@ -355,6 +415,9 @@ export class Ingest {
     return row;
   }
 }
+
+/** Failed validation for good: acked as rejected (a newer contract version is not: a newer collector may store it). */
+const ACKED_REJECTIONS: ReadonlySet<RejectReason> = new Set<RejectReason>(['schema', 'time_inconsistent']);
 
 /** The sample's metrics with their own times (the OS boot time) corrected by the clock skew. */
 function shiftMetrics(metrics: SampleMetrics, shift: number): SampleMetrics {
