@@ -183,6 +183,11 @@ export class SimAgent {
     this.backlog = [];
     this.inflightN = 0;
     this.timeoutMs = o.ackTimeoutMs;
+    // The agent's congestion window (publisher.ts): records on the wire, cut at a timeout.
+    this.lostN = 0; // in flight, given up for lost, not yet sent again
+    this.cwnd = Infinity;
+    this.ssthresh = Infinity;
+    this.lastCutAt = -Infinity;
     this.replayTokens = 0;
     this.replayAt = Date.now();
     this.connected = false;
@@ -246,8 +251,14 @@ export class SimAgent {
       c.publish(this.statusTopic, this.status('online'), { qos: 1, retain: true }, () => {});
       // Everything unacked is backlog again after a (re)connection, oldest first.
       const all = [...this.outbox.values()];
-      for (const r of all) r.inflight = false;
+      for (const r of all) {
+        r.inflight = false;
+        r.lost = false;
+      }
       this.inflightN = 0;
+      this.lostN = 0;
+      this.cwnd = Infinity;
+      this.ssthresh = Infinity;
       this.live = [];
       this.backlog = all;
       this.pump();
@@ -273,6 +284,7 @@ export class SimAgent {
       const [k, old] = this.outbox.entries().next().value;
       this.outbox.delete(k);
       if (old.inflight) this.inflightN--;
+      if (old.lost) this.lostN--;
       this.stats.overflow++;
     }
     this.outbox.set(`${rec.boot}:${rec.seq}`, rec);
@@ -295,6 +307,10 @@ export class SimAgent {
       this.stats.resent++;
       rec.resent = true;
     } else rec.firstSentAt = now;
+    if (rec.lost) {
+      rec.lost = false;
+      this.lostN--;
+    }
     rec.sentAt = now;
     this.lastSendAt = now;
     if (!rec.inflight) {
@@ -350,20 +366,35 @@ export class SimAgent {
     }
   }
 
-  /** Live first, then backlog at replayPerSecond; never more than `inflight` unacked in flight. */
+  /** Records allowed on the wire: the congestion window within `inflight` (publisher.ts). */
+  window() {
+    return Math.max(1, Math.min(this.o.inflight, Math.floor(this.cwnd)));
+  }
+
+  /**
+   * Live first, then what was given up for lost, then backlog at replayPerSecond; never more
+   * than `inflight` unacked, nor more than the congestion window on the wire.
+   */
   pump() {
     if (!this.connected || this.poweredOff) return;
     const W = this.o.inflight;
-    while (this.live.length && this.inflightN < W) {
+    const win = this.window();
+    while (this.live.length && this.inflightN < W && this.inflightN - this.lostN < win) {
       const r = this.live.shift();
       if (!r.inflight && this.outbox.has(`${r.boot}:${r.seq}`)) this.send(r);
     }
-    if (!this.backlog.length || this.inflightN >= W) return;
+    if (this.lostN > 0 && this.inflightN - this.lostN < win) {
+      for (const r of this.outbox.values()) {
+        if (this.inflightN - this.lostN >= win) break;
+        if (r.lost) this.send(r);
+      }
+    }
+    if (!this.backlog.length || this.inflightN >= W || this.inflightN - this.lostN >= win) return;
     const now = Date.now();
     const rate = this.o.replayPerSecond;
     this.replayTokens = Math.min(rate, this.replayTokens + ((now - this.replayAt) / 1000) * rate);
     this.replayAt = now;
-    while (this.backlog.length && this.inflightN < W && this.replayTokens >= 1) {
+    while (this.backlog.length && this.inflightN < W && this.inflightN - this.lostN < win && this.replayTokens >= 1) {
       const r = this.backlog.shift();
       if (r.inflight || !this.outbox.has(`${r.boot}:${r.seq}`)) continue;
       this.replayTokens--;
@@ -403,6 +434,8 @@ export class SimAgent {
     if (!r) return false;
     this.outbox.delete(key);
     if (r.inflight) this.inflightN--;
+    if (r.lost) this.lostN--;
+    if (this.cwnd < this.o.inflight) this.cwnd = Math.min(this.o.inflight, this.cwnd + (this.cwnd < this.ssthresh ? 1 : 1 / this.cwnd));
     if (r.sentAt) this.stats.rtt.add(now - r.sentAt);
     // The agent's round-trip estimate (publisher.ts, RFC 6298 with Karn's rule).
     if (r.sentAt && !r.resent) {
@@ -427,21 +460,33 @@ export class SimAgent {
     if (this.inflightN) {
       // The base timeout (doubled while no ack comes), or the measured round trip when longer.
       const timeout = Math.min(this.o.ackTimeoutMaxMs, Math.max(this.timeoutMs, this.srtt === undefined ? 0 : this.srtt + 4 * this.rttvar));
-      let due = false;
+      // Timed out: given up for lost (sent again by pump() as the congestion window allows),
+      // and the window cut to one record, at most once per timeout (publisher.ts).
+      let onWire = 0;
+      let lost = 0;
       for (const r of this.outbox.values()) {
-        if (r.inflight && now - r.sentAt >= timeout) {
-          due = true;
-          break;
+        if (!r.inflight || r.lost) continue;
+        onWire++;
+        if (now - r.sentAt >= timeout) {
+          r.lost = true;
+          this.lostN++;
+          lost++;
         }
       }
-      if (due) {
-        for (const r of this.outbox.values()) if (r.inflight && now - r.sentAt >= timeout) this.send(r);
+      if (lost) {
+        if (now - this.lastCutAt >= timeout) {
+          this.lastCutAt = now;
+          this.ssthresh = Math.max(2, Math.floor(onWire / 2));
+          this.cwnd = 1;
+        }
         // No ack within the timeout: back off (30 s → 300 s) until one comes.
         this.timeoutMs = Math.min(this.o.ackTimeoutMaxMs, this.timeoutMs * 2);
       }
       // Persist probe (publisher.ts): window full and nothing sent for an interval → the
       // oldest record in flight goes again, so the collector hears this agent once per interval.
-      if (this.inflightN >= this.o.inflight && now - (this.lastSendAt ?? 0) >= this.o.intervalS * 1000) {
+      const waiting = this.live.length > 0 || this.backlog.length > 0 || this.lostN > 0;
+      const full = this.inflightN >= this.o.inflight || (this.inflightN - this.lostN >= this.window() && waiting);
+      if (full && now - (this.lastSendAt ?? 0) >= this.o.intervalS * 1000) {
         this.lastSendAt = now;
         for (const r of this.outbox.values()) {
           if (r.inflight) {

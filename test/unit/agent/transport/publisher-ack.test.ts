@@ -185,8 +185,12 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     await run(10);
     expect(outbox.stats().records).toBe(2);
     expect(pub.stats()).toMatchObject({ acked: 3, collectorAcked: 1, unacked: 2 });
-    // Only the uncovered ones are re-sent at the timeout.
+    // Only the uncovered ones are re-sent at the timeout: the oldest first, alone (the
+    // timeout cuts the congestion window to one record), the next when it is acked.
     await run(30_000, 1000);
+    expect(client.seqs().slice(5)).toEqual([2]);
+    client.ackSeqs([2]);
+    await run(10);
     expect(client.seqs().slice(5)).toEqual([2, 4]);
   });
 
@@ -278,10 +282,56 @@ describe('Publisher: end-to-end ack (issue 12)', () => {
     expect(client.seqs()).toHaveLength(30); // live: not paced
     await run(5_000, 50);
     const resends = () => client.sent.slice(30);
-    expect(resends().length).toBeGreaterThan(0);
-    expect(resends().length).toBeLessThanOrEqual(11); // ~10/s
-    await run(3_000, 50);
+    expect(resends().map((s) => s.seq)).toEqual([0]); // the timeout cut the window to one record
+    // The collector acks each copy as it comes: the window opens, and the re-sends stay
+    // paced by replayPerSecond (~10/s) and in seq order.
+    let acked = 0;
+    for (let t = 0; t < 1000; t += 50) {
+      const got = resends().map((s) => s.seq);
+      if (got.length > acked) client.ackSeqs(got.slice(acked));
+      acked = got.length;
+      await run(50);
+    }
+    expect(resends().length).toBeGreaterThan(1);
+    // Paced: at most the token bucket (one second's worth, filled while waiting) and a second's refill.
+    expect(resends().length).toBeLessThanOrEqual(21);
+    for (let t = 0; t < 4000; t += 50) {
+      const got = resends().map((s) => s.seq);
+      if (got.length > acked) client.ackSeqs(got.slice(acked));
+      acked = got.length;
+      await run(50);
+    }
     expect(resends().map((s) => s.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+  });
+
+  it('congestion window: an ack timeout cuts it to one record, acks open it again (slow start, then one per window)', async () => {
+    const { client, pub, run } = await setup({ inflight: 32, replayPerSecond: 1000, ackTimeoutSeconds: 5 });
+    pub.start();
+    client.goOnline();
+    await run(1000);
+    for (let i = 0; i < 32; i++) await pub.enqueue(DATA, body(i));
+    await run(10, 10);
+    expect(client.seqs()).toHaveLength(32);
+    expect(pub.stats().cwnd).toBe(32); // a new link: the whole window
+    await run(5_000, 50); // no ack: all 32 time out
+    const resends = () => client.sent.slice(32).map((s) => s.seq);
+    expect(resends()).toEqual([0]);
+    expect(pub.stats().cwnd).toBe(1);
+    // Each round the collector acks what came again: 1, 2, 4, 8 records (slow start up to
+    // the threshold, half of the 32 on the wire), then one more per window.
+    const rounds: number[] = [];
+    let acked = 0;
+    for (let round = 0; round < 6; round++) {
+      const got = resends();
+      rounds.push(got.length - acked);
+      client.ackSeqs(got.slice(acked));
+      acked = got.length;
+      await run(20, 10);
+    }
+    expect(rounds).toEqual([1, 2, 4, 8, 16, 1]);
+    expect(acked).toBe(32);
+    // From the threshold on, a whole window of acks adds one record: 16 → 17 after 17 acks.
+    expect(pub.stats().cwnd).toBe(17);
   });
 
   it('never exceeds the window; a live record takes a freed slot before the backlog', async () => {
