@@ -553,13 +553,15 @@ export class DurableLog {
     if (this.persistTimer || this.state !== 'open' || this.cursor.through === this.cursor.persisted) return;
     const { clock } = this.opts;
     const delay = Math.max(0, this.lastPersistAt + PERSIST_MIN_INTERVAL_MS - clock.monotonic());
-    this.persistTimer = clock.setTimeout(() => {
+    const run = () => {
       this.persistTimer = undefined;
       this.enqueue(() => this.persistAndPrune()).catch((err: unknown) => {
         this.opts.log.warn({ err }, 'outbox: cursor persist failed; will retry');
         this.schedulePersist();
       });
-    }, delay);
+    };
+    // Due now: in this event-loop turn, not after a 1 ms timer sleep (a wake-up per ack).
+    this.persistTimer = delay <= 0 && clock.soon ? clock.soon(run) : clock.setTimeout(run, delay);
   }
 
   /** Writes the cursor atomically if it moved, then deletes segments it fully covers. */
