@@ -1,10 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContinuousPing, parsePingLine, type PingProcess } from '../../../../agent/platform/continuous-ping.js';
+import type { PingChildRecord } from '../../../../agent/platform/ping-children.js';
+import { systemClock } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 class FakePing extends EventEmitter {
   stdout = new PassThrough();
@@ -110,6 +115,68 @@ describe('ContinuousPing', () => {
     clock.advance(1);
     expect(procs).toHaveLength(2);
     expect(pinger.running()).toBe(true);
+    await pinger.stop();
+  });
+});
+
+describe('ContinuousPing through a FIFO (the real spawn path, a stand-in ping)', () => {
+  /** A stand-in iputils ping: a reply every 0.1 s for `n` probes, then (optionally) a fatal line and exit 2. */
+  function standIn(dir: string, n: number, fatal: boolean): string {
+    const bin = join(dir, 'fake-ping');
+    writeFileSync(
+      bin,
+      `#!/bin/sh\ni=1\nwhile [ $i -le ${n} ]; do echo "64 bytes from 192.0.2.1: icmp_seq=$i ttl=64 time=0.$i ms"; i=$((i+1)); sleep 0.1; done\n${fatal ? 'echo "ping: connect: Network is unreachable"; exit 2\n' : 'exec sleep 30\n'}`,
+    );
+    chmodSync(bin, 0o755);
+    return bin;
+  }
+  const pids: number[] = [];
+  const children = { add: (pid: number | undefined) => pid && pids.push(pid), remove: () => undefined } as unknown as PingChildRecord;
+
+  it.runIf(process.platform === 'linux')('ping writes into the FIFO, read at take(): every reply, the same window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const fifo = join(dir, 'ping-192.0.2.1.fifo');
+    const pinger = new ContinuousPing({ target: '192.0.2.1', probeIntervalSeconds: 0.2, clock: systemClock, log: silentLogger(), binary: standIn(dir, 5, false), children, fifo });
+    pinger.start();
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // The child's stdout is the FIFO, not a pipe the event loop reads as it writes.
+    const pid = pids.at(-1)!;
+    await waitFor(() => existsSync(`/proc/${pid}/fd/1`));
+    expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe(fifo);
+    await new Promise((r) => setTimeout(r, 1200));
+    const w = pinger.take();
+    expect(w.sent).toBe(5);
+    expect(w.times).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(pinger.take()).toEqual({ sent: 0, times: [] });
+    await pinger.stop();
+    expect(existsSync(fifo)).toBe(false);
+  });
+
+  it.runIf(process.platform === 'linux')('a ping that exits: its last lines are read from the FIFO (why it is down)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const fifo = join(dir, 'ping-x.fifo');
+    const pinger = new ContinuousPing({ target: '192.0.2.1', probeIntervalSeconds: 0.2, clock: systemClock, log: silentLogger(), binary: standIn(dir, 2, true), children, fifo });
+    pinger.start();
+    await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
+    expect(pinger.lastError).toBe('Network is unreachable');
+    expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
+    await pinger.stop();
+  });
+
+  it.runIf(process.platform === 'linux')('no FIFO possible (its folder is missing): an ordinary pipe, the same replies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const pinger = new ContinuousPing({
+      target: '192.0.2.1',
+      probeIntervalSeconds: 0.2,
+      clock: systemClock,
+      log: silentLogger(),
+      binary: standIn(dir, 3, false),
+      children,
+      fifo: join(dir, 'missing', 'p.fifo'),
+    });
+    pinger.start();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(pinger.take()).toEqual({ sent: 3, times: [0.1, 0.2, 0.3] });
     await pinger.stop();
   });
 });
