@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContinuousPing, parsePingLine, type PingProcess } from '../../../../agent/platform/continuous-ping.js';
+import { LinuxSystemInfo } from '../../../../agent/platform/linux-system-info.js';
 import type { PingChildRecord } from '../../../../agent/platform/ping-children.js';
 import { systemClock } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
@@ -178,5 +179,25 @@ describe('ContinuousPing through a FIFO (the real spawn path, a stand-in ping)',
     await new Promise((r) => setTimeout(r, 800));
     expect(pinger.take()).toEqual({ sent: 3, times: [0.1, 0.2, 0.3] });
     await pinger.stop();
+  });
+});
+
+describe('LinuxSystemInfo.ping (the agent on Linux): the real ping of 127.0.0.1 through a FIFO in the state dir', () => {
+  it.runIf(process.platform === 'linux')('a FIFO per target while it runs, every probe in the window, the FIFO gone after stop', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'canh-ping-state-'));
+    const sys = new LinuxSystemInfo({ clock: systemClock, log: silentLogger(), stateDir, pingProbeIntervalSeconds: 0.2 });
+    try {
+      expect(await sys.ping('127.0.0.1', 4)).toEqual({ sent: 0, times: [] }); // starts it
+      const fifo = join(stateDir, 'ping-127.0.0.1.fifo');
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      const w = await sys.ping('127.0.0.1', 4);
+      expect(w.sent).toBeGreaterThanOrEqual(4);
+      expect(w.times.length).toBe(w.sent);
+      await sys.stop();
+      expect(existsSync(fifo)).toBe(false);
+    } finally {
+      await sys.stop();
+    }
   });
 });
