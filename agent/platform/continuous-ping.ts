@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, constants, lstatSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -50,8 +50,8 @@ export interface ContinuousPingOptions {
   children?: PingChildRecord | undefined;
   /**
    * A named pipe (FIFO) ping writes to, read when a window is taken instead of as ping writes
-   * (see {@link ContinuousPing}). Created if missing (`mkfifo`); when it cannot be, an ordinary
-   * pipe read line by line. Absent: an ordinary pipe.
+   * (see {@link ContinuousPing}). Made afresh (`mkfifo`) for each ping process; when it cannot
+   * be, an ordinary pipe read line by line. Absent: an ordinary pipe.
    */
   fifo?: string | undefined;
 }
@@ -71,7 +71,7 @@ export interface ContinuousPingOptions {
  * lines into the FIFO and the pinger reads them, non-blocking, when a window is taken (and
  * when ping exits): one read per sample instead of an event-loop wake-up, a pipe read and a
  * stream 'data' event per probe. Same lines, same windows. A FIFO's data never touches the
- * disk (only its directory entry, once). The kernel holds 64 KiB (~1,000 lines, over an hour
+ * disk (only its directory entry, at each ping start). The kernel holds 64 KiB (~1,000 lines, over an hour
  * of probes at the default 3.75 s); were nobody to read for longer, ping blocks on its write
  * until the next read, which only pauses its probes (the pinger is stopped after 10 minutes
  * without a sample anyway: linux-system-info.ts).
@@ -159,16 +159,10 @@ export class ContinuousPing {
     if (path === undefined || this.fifoFailed) return undefined;
     this.closeFifo();
     try {
-      let isFifo = false;
-      try {
-        isFifo = lstatSync(path).isFIFO();
-      } catch {
-        // not there yet
-      }
-      if (!isFifo) {
-        rmSync(path, { force: true });
-        execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore', windowsHide: true });
-      }
+      // A new FIFO for each ping process, as a pipe would be: a previous ping still exiting
+      // (a restart, a changed probe interval) keeps writing into the old one, never into this.
+      rmSync(path, { force: true });
+      execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore', windowsHide: true });
       // Read end first (non-blocking), so that opening the write end does not wait for a reader.
       this.fifoFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
       return openSync(path, constants.O_WRONLY);

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -153,15 +153,31 @@ describe('ContinuousPing through a FIFO (the real spawn path, a stand-in ping)',
     expect(existsSync(fifo)).toBe(false);
   });
 
-  it.runIf(process.platform === 'linux')('a ping that exits: its last lines are read from the FIFO (why it is down)', async () => {
+  it.runIf(process.platform === 'linux')('a ping that exits: its last lines are read from the FIFO (why it is down), and the restart gets a new FIFO', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
     const fifo = join(dir, 'ping-x.fifo');
     const pinger = new ContinuousPing({ target: '192.0.2.1', probeIntervalSeconds: 0.2, clock: systemClock, log: silentLogger(), binary: standIn(dir, 2, true), children, fifo });
+    const launches = pids.length;
     pinger.start();
-    await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
-    expect(pinger.lastError).toBe('Network is unreachable');
-    expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
-    await pinger.stop();
+    // A writer on the first FIFO that outlives that ping (as a ping still exiting would).
+    const stray = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
+      expect(pinger.lastError).toBe('Network is unreachable');
+      expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
+      // Restarted after its back-off, on a FIFO of its own: the stray writer's line never reaches it.
+      await waitFor(() => pids.length >= launches + 2, { timeoutMs: 6000 });
+      try {
+        writeSync(stray, '64 bytes from 192.0.2.1: icmp_seq=999 ttl=64 time=9.9 ms\n');
+      } catch {
+        // EPIPE: nobody reads the old FIFO any more
+      }
+      await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
+      expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
+    } finally {
+      closeSync(stray);
+      await pinger.stop();
+    }
   });
 
   it.runIf(process.platform === 'linux')('no FIFO possible (its folder is missing): an ordinary pipe, the same replies', async () => {
