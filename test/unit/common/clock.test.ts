@@ -49,10 +49,15 @@ describe('SystemClock and event-loop wake-ups', () => {
       clock.clear(t);
       clock.clear(i);
       clock.clear(t); // twice: harmless
-      console.log('end');
+      // Cleared in its own callback, and after it fired: neither keeps the process alive.
+      const own = clock.setTimeout(() => { clock.clear(own); console.log('own cleared'); }, 10);
+      const done = clock.setTimeout(() => console.log('done fired'), 10);
+      setTimeout(() => { clock.clear(done); console.log('end'); }, 50);
     `);
+    expect(out).toMatch(/own cleared/);
+    expect(out).toMatch(/done fired/);
     expect(out).toMatch(/end/);
-    expect(out).not.toMatch(/fired/);
+    expect(out).not.toMatch(/(timeout|interval) fired/);
   });
 
   it('soon(): runs without a timer (no 1 ms timer list), and clear() cancels it', async () => {
