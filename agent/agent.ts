@@ -102,6 +102,8 @@ export class Agent {
       segmentBytes: config.outbox.segmentBytes,
       fsync: config.outbox.fsync,
       fsyncIntervalMs: config.outbox.fsyncIntervalMs,
+      // One thread-pool round trip per sample (the fdatasync), not two (durable-log.ts).
+      syncWrites: true,
       clock: this.clock,
       log: log.child({ module: 'outbox' }),
       onOverflow: (records, bytes) =>

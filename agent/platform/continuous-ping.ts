@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, constants, openSync, readSync, rmSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
@@ -29,9 +30,13 @@ export function parsePingLine(line: string): PingLine {
   return undefined;
 }
 
-/** A running ping process: what the pinger needs of it. */
-export type PingProcess = ChildProcess & { stdout: Readable; stderr: Readable };
-export type SpawnPing = (args: string[]) => PingProcess;
+/** A running ping process: what the pinger needs of it (no streams when its output goes to a FIFO). */
+export type PingProcess = ChildProcess & { stdout: Readable | null; stderr: Readable | null };
+/** Starts ping; `output`, when given, is the file descriptor its stdout and stderr go to. */
+export type SpawnPing = (args: string[], output?: number) => PingProcess;
+
+/** What one drain reads at most (a full pipe is 64 KiB on Linux). */
+const DRAIN_CHUNK = 65_536;
 
 export interface ContinuousPingOptions {
   target: string;
@@ -43,6 +48,12 @@ export interface ContinuousPingOptions {
   spawnPing?: SpawnPing;
   /** Where the child's pid is recorded so that a later start ends it if this agent is killed (issue 13 item 8). */
   children?: PingChildRecord | undefined;
+  /**
+   * A named pipe (FIFO) ping writes to, read when a window is taken instead of as ping writes
+   * (see {@link ContinuousPing}). Made afresh (`mkfifo`) for each ping process; when it cannot
+   * be, an ordinary pipe read line by line. Absent: an ordinary pipe.
+   */
+  fifo?: string | undefined;
 }
 
 /**
@@ -55,6 +66,15 @@ export interface ContinuousPingOptions {
  * `-O` makes ping report each probe that got no answer before the next one was sent,
  * so loss is counted per probe. A late reply for a probe already counted lost in a
  * previous window is ignored; within a window it turns the loss into a reply.
+ *
+ * With `fifo` (the agent on Linux: a named pipe in its private state dir) ping writes its
+ * lines into the FIFO and the pinger reads them, non-blocking, when a window is taken (and
+ * when ping exits): one read per sample instead of an event-loop wake-up, a pipe read and a
+ * stream 'data' event per probe. Same lines, same windows. A FIFO's data never touches the
+ * disk (only its directory entry, at each ping start). The kernel holds 64 KiB (~1,000 lines, over an hour
+ * of probes at the default 3.75 s); were nobody to read for longer, ping blocks on its write
+ * until the next read, which only pauses its probes (the pinger is stopped after 10 minutes
+ * without a sample anyway: linux-system-info.ts).
  */
 export class ContinuousPing {
   private child: PingProcess | undefined;
@@ -69,6 +89,10 @@ export class ContinuousPing {
   /** Why the pinger is not running, if it is not ("ENOENT" when the binary is missing). */
   lastError: string | undefined;
   private partial = '';
+  /** FIFO mode: the read end. */
+  private fifoFd: number | undefined;
+  /** The FIFO could not be made: ordinary pipes from then on. */
+  private fifoFailed = false;
 
   constructor(private readonly opts: ContinuousPingOptions) {}
 
@@ -83,17 +107,23 @@ export class ContinuousPing {
     // Wrapped so that it dies with the agent, even of kill -9 (ping-children.ts).
     const spawnPing =
       opts.spawnPing ??
-      ((a: string[]) => {
+      ((a: string[], output?: number) => {
         const [cmd, argv] = pingCommand(opts.binary ?? 'ping', a);
-        return spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, windowsHide: true });
+        const stdio: ['ignore', 'pipe' | number, 'pipe' | number] = output === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', output, output];
+        return spawn(cmd, argv, { stdio, env: { ...process.env, LC_ALL: 'C' }, windowsHide: true }) as PingProcess;
       });
     let child: PingProcess;
+    const output = this.openFifo();
     try {
-      child = spawnPing(args);
+      child = spawnPing(args, output);
     } catch (err) {
       this.lastError = (err as NodeJS.ErrnoException).code ?? String(err);
+      this.closeFifo();
       this.scheduleRestart();
       return;
+    } finally {
+      // The child has its own copy of the write end.
+      if (output !== undefined) closeSync(output);
     }
     this.child = child;
     opts.children?.add(child.pid);
@@ -102,28 +132,87 @@ export class ContinuousPing {
     this.windowStartSeq = 0;
     this.maxSeq = -1;
     this.answered.clear();
-    const onData = (buf: Buffer) => {
-      this.partial += buf.toString('utf8');
-      if (this.partial.length > 65_536) this.partial = this.partial.slice(-4096); // bounded
-      let nl: number;
-      while ((nl = this.partial.indexOf('\n')) >= 0) {
-        const line = this.partial.slice(0, nl);
-        this.partial = this.partial.slice(nl + 1);
-        this.onLine(line);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    const onData = (buf: Buffer) => this.onData(buf);
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
     child.on('error', (err: NodeJS.ErrnoException) => {
       this.lastError = err.code ?? err.message;
     });
     child.on('close', (code) => {
       opts.children?.remove(child.pid);
+      // Its last lines (why it exited) are read before a restart opens the FIFO again.
+      this.drain();
+      this.closeFifo();
       if (this.child === child) this.child = undefined;
       if (this.stopped) return;
       if (!this.lastError) this.lastError = `ping exited with code ${code}`;
       this.scheduleRestart();
     });
+  }
+
+  /**
+   * FIFO mode: the write end for ping (the read end, non-blocking, kept here), or undefined
+   * for an ordinary pipe (no `fifo` option, or the FIFO could not be made: logged once).
+   */
+  private openFifo(): number | undefined {
+    const path = this.opts.fifo;
+    if (path === undefined || this.fifoFailed) return undefined;
+    this.closeFifo();
+    try {
+      // A new FIFO for each ping process, as a pipe would be: a previous ping still exiting
+      // (a restart, a changed probe interval) keeps writing into the old one, never into this.
+      rmSync(path, { force: true });
+      execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore', windowsHide: true });
+      // Read end first (non-blocking), so that opening the write end does not wait for a reader.
+      this.fifoFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      return openSync(path, constants.O_WRONLY);
+    } catch (err) {
+      this.fifoFailed = true;
+      this.closeFifo();
+      this.opts.log.warn({ err: (err as Error).message, fifo: path }, 'ping FIFO unavailable; reading ping through a pipe as it writes');
+      return undefined;
+    }
+  }
+
+  private closeFifo(): void {
+    if (this.fifoFd === undefined) return;
+    try {
+      closeSync(this.fifoFd);
+    } catch {
+      // already closed
+    }
+    this.fifoFd = undefined;
+  }
+
+  /** FIFO mode: reads everything ping wrote since the last read (never blocks). */
+  private drain(): void {
+    const fd = this.fifoFd;
+    if (fd === undefined) return;
+    const buf = Buffer.allocUnsafe(DRAIN_CHUNK);
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(fd, buf, 0, DRAIN_CHUNK, null);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'EAGAIN' && code !== 'EWOULDBLOCK') this.lastError = code ?? String(err);
+        return;
+      }
+      if (n <= 0) return; // no writer left (ping exited) and nothing more to read
+      this.onData(buf.subarray(0, n));
+      if (n < DRAIN_CHUNK) return;
+    }
+  }
+
+  private onData(buf: Buffer): void {
+    this.partial += buf.toString('utf8');
+    if (this.partial.length > 65_536) this.partial = this.partial.slice(-4096); // bounded
+    let nl: number;
+    while ((nl = this.partial.indexOf('\n')) >= 0) {
+      const line = this.partial.slice(0, nl);
+      this.partial = this.partial.slice(nl + 1);
+      this.onLine(line);
+    }
   }
 
   private onLine(line: string): void {
@@ -163,6 +252,7 @@ export class ContinuousPing {
 
   /** Probes and replies since the previous call. */
   take(): PingWindow {
+    this.drain();
     const w = { sent: this.times.length + this.lost.size, times: this.times };
     this.times = [];
     this.lost = new Set();
@@ -183,5 +273,7 @@ export class ContinuousPing {
         c.kill('SIGTERM');
       });
     }
+    this.closeFifo();
+    if (this.opts.fifo !== undefined && !this.fifoFailed) rmSync(this.opts.fifo, { force: true });
   }
 }

@@ -88,9 +88,11 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
       this.pingChildren = new PingChildRecord(join(opts.stateDir, 'ping-children.json'), this.log);
       // A previous run killed with kill -9 may have left its pings running (issue 13 item 8).
       this.pingChildren.endStrays();
+      this.stateDir = opts.stateDir;
     }
   }
   private readonly pingChildren: PingChildRecord | undefined;
+  private readonly stateDir: string | undefined;
 
   async stop(): Promise<void> {
     await Promise.all([...this.pingers.values()].map((p) => p.pinger.stop()));
@@ -173,7 +175,15 @@ export class LinuxSystemInfo extends NodeOsSystemInfo implements SystemInfo {
     }
     let entry = this.pingers.get(target);
     if (!entry) {
-      const pinger = new ContinuousPing({ target, probeIntervalSeconds: this.probeInterval, clock: this.clock, log: this.log, children: this.pingChildren });
+      const pinger = new ContinuousPing({
+        target,
+        probeIntervalSeconds: this.probeInterval,
+        clock: this.clock,
+        log: this.log,
+        children: this.pingChildren,
+        // Read once per sample from a FIFO, not line by line from a pipe (continuous-ping.ts).
+        fifo: this.stateDir === undefined ? undefined : join(this.stateDir, `ping-${target.replace(/[^A-Za-z0-9.:-]/g, '_').slice(0, 100)}.fifo`),
+      });
       pinger.start();
       entry = { pinger, lastTaken: now };
       this.pingers.set(target, entry);

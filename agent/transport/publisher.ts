@@ -578,11 +578,14 @@ export class Publisher {
     if (this.pumpTimer && this.pumpAt <= at) return;
     this.opts.clock.clear(this.pumpTimer);
     this.pumpAt = at;
-    this.pumpTimer = this.opts.clock.setTimeout(() => {
+    const run = () => {
       this.pumpTimer = undefined;
       this.pumpAt = Infinity;
       void this.pump();
-    }, ms);
+    };
+    // Now: later in this event-loop turn, not after a 1 ms timer sleep (a wake-up per sample and per ack).
+    const { clock } = this.opts;
+    this.pumpTimer = ms <= 0 && clock.soon ? clock.soon(run) : clock.setTimeout(run, ms);
   }
 
   private refill(now: number): void {

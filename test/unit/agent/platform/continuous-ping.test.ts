@@ -1,10 +1,16 @@
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContinuousPing, parsePingLine, type PingProcess } from '../../../../agent/platform/continuous-ping.js';
+import { LinuxSystemInfo } from '../../../../agent/platform/linux-system-info.js';
+import type { PingChildRecord } from '../../../../agent/platform/ping-children.js';
+import { systemClock } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
+import { waitFor } from '../../../helpers/wait.js';
 
 class FakePing extends EventEmitter {
   stdout = new PassThrough();
@@ -111,5 +117,103 @@ describe('ContinuousPing', () => {
     expect(procs).toHaveLength(2);
     expect(pinger.running()).toBe(true);
     await pinger.stop();
+  });
+});
+
+describe('ContinuousPing through a FIFO (the real spawn path, a stand-in ping)', () => {
+  /** A stand-in iputils ping: a reply every 0.1 s for `n` probes, then (optionally) a fatal line and exit 2. */
+  function standIn(dir: string, n: number, fatal: boolean): string {
+    const bin = join(dir, 'fake-ping');
+    writeFileSync(
+      bin,
+      `#!/bin/sh\ni=1\nwhile [ $i -le ${n} ]; do echo "64 bytes from 192.0.2.1: icmp_seq=$i ttl=64 time=0.$i ms"; i=$((i+1)); sleep 0.1; done\n${fatal ? 'echo "ping: connect: Network is unreachable"; exit 2\n' : 'exec sleep 30\n'}`,
+    );
+    chmodSync(bin, 0o755);
+    return bin;
+  }
+  const pids: number[] = [];
+  const children = { add: (pid: number | undefined) => pid && pids.push(pid), remove: () => undefined } as unknown as PingChildRecord;
+
+  it.runIf(process.platform === 'linux')('ping writes into the FIFO, read at take(): every reply, the same window', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const fifo = join(dir, 'ping-192.0.2.1.fifo');
+    const pinger = new ContinuousPing({ target: '192.0.2.1', probeIntervalSeconds: 0.2, clock: systemClock, log: silentLogger(), binary: standIn(dir, 5, false), children, fifo });
+    pinger.start();
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // The child's stdout is the FIFO, not a pipe the event loop reads as it writes.
+    const pid = pids.at(-1)!;
+    await waitFor(() => existsSync(`/proc/${pid}/fd/1`));
+    expect(readlinkSync(`/proc/${pid}/fd/1`)).toBe(fifo);
+    await new Promise((r) => setTimeout(r, 1200));
+    const w = pinger.take();
+    expect(w.sent).toBe(5);
+    expect(w.times).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect(pinger.take()).toEqual({ sent: 0, times: [] });
+    await pinger.stop();
+    expect(existsSync(fifo)).toBe(false);
+  });
+
+  it.runIf(process.platform === 'linux')('a ping that exits: its last lines are read from the FIFO (why it is down), and the restart gets a new FIFO', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const fifo = join(dir, 'ping-x.fifo');
+    const pinger = new ContinuousPing({ target: '192.0.2.1', probeIntervalSeconds: 0.2, clock: systemClock, log: silentLogger(), binary: standIn(dir, 2, true), children, fifo });
+    const launches = pids.length;
+    pinger.start();
+    // A writer on the first FIFO that outlives that ping (as a ping still exiting would).
+    const stray = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    try {
+      await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
+      expect(pinger.lastError).toBe('Network is unreachable');
+      expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
+      // Restarted after its back-off, on a FIFO of its own: the stray writer's line never reaches it.
+      await waitFor(() => pids.length >= launches + 2, { timeoutMs: 6000 });
+      try {
+        writeSync(stray, '64 bytes from 192.0.2.1: icmp_seq=999 ttl=64 time=9.9 ms\n');
+      } catch {
+        // EPIPE: nobody reads the old FIFO any more
+      }
+      await waitFor(() => !pinger.running(), { timeoutMs: 5000 });
+      expect(pinger.take()).toEqual({ sent: 2, times: [0.1, 0.2] });
+    } finally {
+      closeSync(stray);
+      await pinger.stop();
+    }
+  });
+
+  it.runIf(process.platform === 'linux')('no FIFO possible (its folder is missing): an ordinary pipe, the same replies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    const pinger = new ContinuousPing({
+      target: '192.0.2.1',
+      probeIntervalSeconds: 0.2,
+      clock: systemClock,
+      log: silentLogger(),
+      binary: standIn(dir, 3, false),
+      children,
+      fifo: join(dir, 'missing', 'p.fifo'),
+    });
+    pinger.start();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(pinger.take()).toEqual({ sent: 3, times: [0.1, 0.2, 0.3] });
+    await pinger.stop();
+  });
+});
+
+describe('LinuxSystemInfo.ping (the agent on Linux): the real ping of 127.0.0.1 through a FIFO in the state dir', () => {
+  it.runIf(process.platform === 'linux')('a FIFO per target while it runs, every probe in the window, the FIFO gone after stop', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'canh-ping-state-'));
+    const sys = new LinuxSystemInfo({ clock: systemClock, log: silentLogger(), stateDir, pingProbeIntervalSeconds: 0.2 });
+    try {
+      expect(await sys.ping('127.0.0.1', 4)).toEqual({ sent: 0, times: [] }); // starts it
+      const fifo = join(stateDir, 'ping-127.0.0.1.fifo');
+      expect(lstatSync(fifo).isFIFO()).toBe(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      const w = await sys.ping('127.0.0.1', 4);
+      expect(w.sent).toBeGreaterThanOrEqual(4);
+      expect(w.times.length).toBe(w.sent);
+      await sys.stop();
+      expect(existsSync(fifo)).toBe(false);
+    } finally {
+      await sys.stop();
+    }
   });
 });

@@ -8,7 +8,7 @@ import { AgentConfigSchema } from '../../../../agent/config.js';
 import { Outbox } from '../../../../agent/transport/outbox.js';
 import { Publisher } from '../../../../agent/transport/publisher.js';
 import { withSendTime } from '../../../../agent/transport/record-envelope.js';
-import { systemClock } from '../../../../common/clock.js';
+import { systemClock, type Clock, type TimerHandle } from '../../../../common/clock.js';
 import { silentLogger } from '../../../../common/log.js';
 import { waitFor } from '../../../helpers/wait.js';
 import { ackTopic } from '../../../../contract/ack.js';
@@ -58,20 +58,20 @@ afterEach(async () => {
 /** A record body as agent.ts writes it (envelope first); `extra` marks it for the test. */
 const rec = (seq: number, extra: Record<string, unknown>) => JSON.stringify({ v: 1, site: 's1', host: 'h1', boot: 'boot-test-1', seq, t: 1, ...extra });
 
-function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ackDelayMs), mqtt: Record<string, unknown> = {}) {
+function setup(ackDelayMs = 2, client: RecordingClient = new RecordingClient(ackDelayMs), mqtt: Record<string, unknown> = {}, clock: Clock = systemClock) {
   outbox = new Outbox({
     dir: mkdtempSync(join(tmpdir(), 'canh-pub-')),
     maxBytes: 8 * 1024 * 1024,
     segmentBytes: 1024 * 1024,
     fsync: 'never',
     fsyncIntervalMs: 1000,
-    clock: systemClock,
+    clock,
     log: silentLogger(),
   });
   const pub = new Publisher({
     config: { ...config, mqtt: { ...config.mqtt, ...mqtt } },
     outbox,
-    clock: systemClock,
+    clock,
     log: silentLogger(),
     status: (state) => ({ topic: 'canh/v1/s1/h1/status', payload: JSON.stringify({ state }) }),
     connect: () => client as unknown as MqttClient,
@@ -157,6 +157,41 @@ describe('Publisher', () => {
     // 0..4 were in flight: sent again; 5..9 were never sent before the reconnect; all in order.
     const ns = resent.map((p) => (JSON.parse(p) as { n: number }).n);
     expect(ns).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    await pub.stop(500);
+  });
+
+  it('sends a live record and persists the ack cursor without a 0 ms timer (each one was a 1 ms sleep: a wake-up per sample and per ack)', async () => {
+    // The system clock, with its timers counted by delay.
+    const zeroTimers: number[] = [];
+    let soon = 0;
+    const counting: Clock = {
+      now: () => systemClock.now(),
+      monotonic: () => systemClock.monotonic(),
+      setTimeout: (fn: () => void, ms: number): TimerHandle => {
+        if (ms <= 0) zeroTimers.push(ms);
+        return systemClock.setTimeout(fn, ms);
+      },
+      setInterval: (fn: () => void, ms: number) => systemClock.setInterval(fn, ms),
+      clear: (h) => systemClock.clear(h),
+      soon: (fn: () => void) => {
+        soon++;
+        return systemClock.soon!(fn);
+      },
+      sleep: (ms: number) => systemClock.sleep(ms),
+    };
+    const { outbox, client, pub } = setup(2, undefined, {}, counting);
+    await outbox.open();
+    pub.start();
+    client.goOnline();
+    for (let i = 0; i < 5; i++) {
+      await pub.enqueue('canh/v1/s1/h1/samples', rec(i, { n: i }));
+      await waitFor(() => pub.stats().acked === i + 1);
+      await new Promise((r) => setTimeout(r, 1100)); // past the cursor's persist spacing: each ack persists at once
+    }
+    await waitFor(() => outbox.stats().records === 0);
+    expect(client.published.filter((p) => p.topic.endsWith('samples'))).toHaveLength(5);
+    expect(zeroTimers).toEqual([]);
+    expect(soon).toBeGreaterThanOrEqual(10); // a pump per enqueue and per ack, a cursor persist per ack
     await pub.stop(500);
   });
 });

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { appendFile, mkdtemp, open, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -106,6 +107,30 @@ async function fileHandlePrototype(): Promise<FileHandle> {
 }
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+describe('Outbox: syncWrites (the agent)', () => {
+  it('writes the record on the calling thread: in the file before the first event-loop turn, only the fdatasync in the thread pool', async () => {
+    for (const syncWrites of [false, true]) {
+      const o = await openOutbox({ syncWrites, fsync: 'always' });
+      await o.append('t', payloadFor(0)); // opens the active segment
+      const path = await activeSegmentPath();
+      const before = statSync(path).size;
+      const p = o.append('t', payloadFor(1, 500));
+      // Microtasks only: a thread-pool write cannot complete before the event loop turns.
+      for (let i = 0; i < 50; i++) await Promise.resolve();
+      const during = statSync(path).size;
+      await p;
+      expect(statSync(path).size).toBeGreaterThan(before);
+      if (syncWrites) expect(during).toBeGreaterThan(before);
+      else expect(during).toBe(before); // the control: an asynchronous write is not there yet
+      expect((await o.read(0, 10)).map((r) => r.payload.equals(payloadFor(r.id, r.id === 1 ? 500 : 16)))).toEqual([true, true]);
+      const again = await reopen(o, { syncWrites });
+      expect(again.stats().records).toBe(2);
+      await again.close();
+      await rm(join(dir, 'outbox'), { recursive: true, force: true });
+    }
+  });
+});
 
 describe('Outbox: append and read', () => {
   it('round-trips topic and payload bytes', async () => {
