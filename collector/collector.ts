@@ -283,7 +283,22 @@ export class Collector {
     }));
     const g = config.ingest;
     const commit = (this.commit = new GroupCommit(
-      { ingest, store, clock, log: log.child({ module: 'ingest' }), metrics, saturation: health.saturation },
+      {
+        ingest,
+        store,
+        clock,
+        log: log.child({ module: 'ingest' }),
+        metrics,
+        saturation: {
+          saturated: () => health.saturation.saturated(),
+          relieved: () => {
+            const was = health.saturation.saturatedNow();
+            health.saturation.relieved();
+            // The external broker may have dropped Last Wills meanwhile: read the retained statuses again.
+            if (was) this.subscriber?.rereadStatus();
+          },
+        },
+      },
       { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes, maxRecordsPerMessage: g.maxRecordsPerMessage },
     ));
     const brokerParts = { config, ingest, commit, clock, log, metrics };

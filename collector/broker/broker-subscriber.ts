@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import mqtt, { type MqttClient, type IClientOptions, type ISubscriptionMap } from 'mqtt';
 import type { Logger } from 'pino';
-import type { Clock } from '../../common/clock.js';
-import { DATA_TOPIC_FILTERS } from '../../contract/topics.js';
+import type { Clock, TimerHandle } from '../../common/clock.js';
+import { DATA_TOPIC_FILTERS, TOPIC_PREFIX } from '../../contract/topics.js';
 import type { IngestQueue } from './embedded-broker.js';
 import type { AckPublisher } from '../ingest/group-commit.js';
-import type { MetricsRegistry } from '../../common/metrics-registry.js';
+import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { BrokerLinkSink } from '../health/broker-link.js';
 
 export interface BrokerSubscriberOptions {
@@ -31,7 +31,12 @@ export interface BrokerSubscriberOptions {
   ackBufferBytes?: number | undefined;
   /** Called on every (re)connection: the remote configurations are published again (retained, idempotent). */
   onConnect?: (() => void) | undefined;
+  /** Least time between two re-reads of the retained status messages ({@link BrokerSubscriber.rereadStatus}); default 60 s. */
+  statusRereadMinMs?: number | undefined;
 }
+
+/** The retained birth / Last Will of every agent (contract/topics.ts). */
+export const STATUS_FILTER = `${TOPIC_PREFIX}/+/+/status`;
 
 /**
  * Ingest from an external broker (Mosquitto, EMQX). Messages go to the group commit, which
@@ -50,9 +55,51 @@ export class BrokerSubscriber implements AckPublisher {
   private lastAlive = 0;
   /** Wall time the broker was last heard from (a message, a CONNACK), to the second. */
   private lastHeard: number | undefined;
+  /** Monotonic time of the last status re-read, and the one waiting for its turn. */
+  private lastReread = -Infinity;
+  private readonly rereads: Counter;
+  private rereadTimer: TimerHandle | undefined;
 
   constructor(private readonly opts: BrokerSubscriberOptions) {
     opts.metrics.gauge('canh_broker_connected', '1 when the collector is connected to the external broker.', (g) => g.set(this.connected ? 1 : 0));
+    this.rereads = opts.metrics.counter(
+      'canh_broker_status_rereads_total',
+      'Re-reads of the retained status messages (births, Last Wills) after the collector could not take everything.',
+    );
+  }
+
+  /**
+   * Read every agent's retained status (birth or Last Will) again, by subscribing to the
+   * status filter again: the broker then re-sends the retained messages (MQTT 3.1.1
+   * §3.8.4, MQTT 5 Retain Handling 0). Called when an ingest saturation ends: meanwhile the
+   * broker may have dropped messages over `max_queued_messages` for the collector, the
+   * agents' records come again (kept until acked), but a Last Will is sent once — a power
+   * cut of many sites during a province's replay went unseen. At most once per
+   * `statusRereadMinMs` (a late call waits for its turn; one waits at most). Not for a
+   * shared subscription, which gets no retained messages.
+   */
+  rereadStatus(): void {
+    const { opts } = this;
+    if (opts.shareGroup || this.rereadTimer !== undefined || this.stopping) return;
+    const wait = this.lastReread + (opts.statusRereadMinMs ?? 60_000) - opts.clock.monotonic();
+    if (wait > 0) {
+      this.rereadTimer = opts.clock.setTimeout(() => {
+        this.rereadTimer = undefined;
+        this.rereadStatus();
+      }, wait);
+      return;
+    }
+    const c = this.client;
+    if (!c || !this.connected) return; // a (re)connect subscribes anyway, and gets them all
+    this.lastReread = opts.clock.monotonic();
+    this.rereads.inc();
+    opts.log.info("re-reading the agents' retained status messages (the broker may have dropped some while ingest was saturated)");
+    // mqtt.js skips a filter it holds already unless asked to send the SUBSCRIBE again
+    // (`resubscribe` in the map, read by its subscribe() but missing from its types).
+    const again = { [STATUS_FILTER]: { qos: 1 }, resubscribe: true } as unknown as ISubscriptionMap;
+    c.subscribe(again, (err) => {
+      if (err) opts.log.warn({ err: err.message }, 'status re-read: subscribe failed');
+    });
   }
 
   isConnected(): boolean {
@@ -154,6 +201,8 @@ export class BrokerSubscriber implements AckPublisher {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.opts.clock.clear(this.rereadTimer);
+    this.rereadTimer = undefined;
     const c = this.client;
     this.client = undefined;
     // Without a link nothing can be flushed, and a broker that stopped reading never lets a

@@ -157,6 +157,9 @@ class SiteRun {
   status(h: TrackedHost, m: Extract<OutageInput, { kind: 'status' }>): void {
     if (m.keepalive) h.keepaliveMs = m.keepalive * 1000;
     if (m.state === 'online') {
+      // The birth we know already, sent again by the broker (retained: a collector restart or
+      // a re-read of the statuses, BrokerSubscriber.rereadStatus): no news, and no return.
+      if (h.boot === m.boot && h.birthT !== null && m.t === h.birthT) return;
       // A birth is published at connect, so `sent` ≈ `t`: its skew is the agent clock's offset.
       const skew = correctSkew(m.t, m.t, m.received, this.s.skewToleranceMs);
       const shift = skew.corrected ? skew.skewMs : 0;

@@ -178,4 +178,48 @@ describe('the collector link to an external broker', { timeout: 60_000 }, () => 
     expect(accepted).toBeGreaterThan(0);
     expect(accepted * ack.length).toBeLessThan(64 * 1024 * 1024);
   });
+  it('re-reads the retained statuses on demand (after ingest saturation), at most once per interval', async () => {
+    const metrics = new MetricsRegistry();
+    const statuses: string[] = [];
+    const sub = new BrokerSubscriber({
+      url: broker.url,
+      username: 'canh-collector',
+      password: pw['canh-collector']!,
+      clientId: 'canh-collector',
+      commit: {
+        submit: (topic: string, payload: Uint8Array) => {
+          if (topic.endsWith('/status')) statuses.push(Buffer.from(payload).toString());
+          return undefined;
+        },
+      },
+      clock: systemClock,
+      log: silentLogger(),
+      metrics,
+      statusRereadMinMs: 1500,
+    });
+    closers.push(() => sub.stop());
+    await sub.start();
+    await waitFor(() => sub.isConnected() || undefined, { timeoutMs: 10_000, what: 'subscriber connected' });
+    // A Last Will the broker keeps (retained), as it does for a PC that lost power.
+    const will = JSON.stringify({ state: 'offline', t: NOW });
+    const pub = await agent();
+    await pub.publishAsync('canh/v1/s1/a1/status', will, { qos: 1, retain: true });
+    await waitFor(() => statuses.length === 1 || undefined, { timeoutMs: 5000, what: 'the will' });
+    sub.rereadStatus();
+    await waitFor(() => statuses.length === 2 || undefined, { timeoutMs: 5000, what: 'the will read again' });
+    expect(statuses[1]).toBe(will);
+    // Twice more at once: one waits for its turn (1.5 s), the other is dropped.
+    const asked = Date.now();
+    sub.rereadStatus();
+    sub.rereadStatus();
+    await sleep(500);
+    expect(statuses).toHaveLength(2);
+    await waitFor(() => statuses.length === 3 || undefined, { timeoutMs: 5000, what: 'the delayed re-read' });
+    expect(Date.now() - asked).toBeGreaterThanOrEqual(900);
+    await sleep(2000);
+    expect(statuses).toHaveLength(3);
+    expect(metrics.render()).toMatch(/canh_broker_status_rereads_total 2/);
+    await pub.publishAsync('canh/v1/s1/a1/status', '', { qos: 1, retain: true }); // clear the retained message
+    await sub.stop();
+  });
 });

@@ -453,3 +453,24 @@ describe('hosts taken as silent whose Last Wills then fall in a collector gap', 
     expect(s.outages().filter((e) => e.change === 'updated' && e.outage.evidence.unconfirmed === undefined)).toHaveLength(0);
   });
 });
+
+describe('the retained statuses read again (a re-read after ingest saturation, a restart)', () => {
+  it('a known birth sent again is no return; the will read late confirms the drop: one site incident from the cut', () => {
+    const s = running(new FakeStalls());
+    const cutAt = T0 + 10_000;
+    s.tickUntil(cutAt, cutAt + 75_000); // silent, no will heard (the broker dropped it): unconfirmed
+    expect(s.outages().filter((e) => e.change === 'opened')).toHaveLength(HOSTS.length);
+    // The re-read: hosts whose retained status is still their birth, sent again as it was.
+    for (const h of HOSTS.slice(0, 1)) s.feed(birth(h, T0), cutAt + 76_000);
+    s.tickUntil(cutAt + 76_000, cutAt + 140_000);
+    expect(s.outages().filter((e) => e.change === 'closed')).toHaveLength(0);
+    expect(s.fx.filter((e) => e.kind === 'discardHostOutage')).toHaveLength(0);
+    // ... and the others' retained Last Wills.
+    for (const h of HOSTS.slice(1)) s.feed(will(h, T0, cutAt + 141_000), cutAt + 141_000);
+    s.tickUntil(cutAt + 141_000, cutAt + 150_000);
+    const opened = s.incidents().filter((e) => e.change === 'opened');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]!.incident.start).toBe(cutAt);
+    expect(new Set(s.finalIncidents()[0]!.hosts)).toEqual(new Set(HOSTS.slice(1)));
+  });
+});
