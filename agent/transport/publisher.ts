@@ -751,8 +751,14 @@ export class Publisher {
     const waiting = this.live.length > 0 || this.replayFrom !== undefined || due.some(([, e]) => e.due !== undefined);
     if ((this.inflight.size >= window || (pipe >= win && waiting)) && now - this.lastTransmitAt >= this.probeMs()) {
       this.lastTransmitAt = now; // the next probe one interval on, whatever happens here
+      // The oldest record given up for lost and not sent since (the congestion window holds
+      // it back), else the oldest in flight: a probe that also carries news.
       let oldest: [string, InFlight] | undefined;
-      for (const entry of this.inflight) if (!oldest || entry[1].id < oldest[1].id) oldest = entry;
+      for (const entry of this.inflight) {
+        const better =
+          !oldest || (entry[1].due !== undefined && oldest[1].due === undefined) || ((entry[1].due !== undefined) === (oldest[1].due !== undefined) && entry[1].id < oldest[1].id);
+        if (better) oldest = entry;
+      }
       if (oldest && this.opts.outbox.isAcked(oldest[1].id)) {
         this.drop(...oldest); // gone from the outbox (overflow dropped its segment): a slot is free
         this.schedulePump(0);

@@ -156,11 +156,15 @@ describe.each([4, 5] as const)('agent end-to-end ack through aedes (configured M
     await until(() => outbox.stats().records === 2, 'acked records removed');
     expect(outbox.stats().firstUnacked).toBe(0);
 
-    // After the ack timeout (1 s) the lost ones come again, with a fresh `sent`.
-    await until(() => collector.seqs().includes(0) && collector.seqs().includes(1), 're-sent lost copies');
+    // After the ack timeout (1 s) the lost ones come again, with a fresh `sent`: one at a time
+    // (the timeout cut the congestion window to one record), the next once the collector
+    // acks the first, as it does what it stores.
+    await until(() => {
+      if (collector.seqs().includes(0)) void collector.ackAll();
+      return collector.seqs().includes(0) && collector.seqs().includes(1);
+    }, 're-sent lost copies');
     const firstSent = collector.received.find((r) => r.seq === 2)!.sent;
     for (const r of collector.received.filter((x) => x.seq < 2)) expect(r.sent - firstSent).toBeGreaterThanOrEqual(900);
-    expect(outbox.stats().records).toBe(2);
     await collector.ackAll();
     await until(() => outbox.stats().records === 0, 'outbox empty after the acks');
     expect(outbox.stats().firstUnacked).toBeUndefined();
