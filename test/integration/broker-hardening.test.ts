@@ -21,6 +21,7 @@ import { topicFor } from '../../contract/topics.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { CredentialStore } from '../../collector/broker/credentials.js';
+import { hashPassword } from '../../collector/broker/password-hash.js';
 import { exportMosquittoFiles } from '../../collector/broker/mosquitto-config.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { freePort } from '../helpers/free-port.js';
@@ -35,7 +36,7 @@ type ClientCtor = new (build: () => Socket, opts: IClientOptions) => MqttClient;
 const MqttClientCtor = ((MqttClientClass as unknown as { default?: ClientCtor }).default ?? MqttClientClass) as unknown as ClientCtor;
 
 /** A collector with the embedded broker on loopback, its logs captured. */
-async function startCollector(embedded: Record<string, unknown>): Promise<{ collector: Collector; url: string; port: number; logs: LogLine[] }> {
+async function startCollector(embedded: Record<string, unknown>): Promise<{ collector: Collector; url: string; port: number; logs: LogLine[]; dataDir: string }> {
   const logs: LogLine[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -46,7 +47,7 @@ async function startCollector(embedded: Record<string, unknown>): Promise<{ coll
   const dataDir = mkdtempSync(join(tmpdir(), 'canh-harden-'));
   const config = CollectorConfigSchema.parse({ dataDir, broker: { embedded: { host: '127.0.0.1', port: 0, ...embedded } }, http: { host: '127.0.0.1', port: 0 } });
   const collector = await Collector.open(config, createLogger('collector', { level: 'info', destination: sink }), { announce: () => undefined });
-  return { collector, url: '', port: 0, logs };
+  return { collector, url: '', port: 0, logs, dataDir };
 }
 
 async function started(c: { collector: Collector; url: string; port: number }): Promise<void> {
@@ -243,12 +244,18 @@ describe('password guessing (items 2 and 4)', { timeout: 60_000 }, () => {
 });
 
 describe('bounded password checks: guessing cannot starve ingest (item 2)', { timeout: 60_000 }, () => {
-  const ctx = { collector: undefined as unknown as Collector, url: '', port: 0, logs: [] as LogLine[] };
+  const ctx = { collector: undefined as unknown as Collector, url: '', port: 0, logs: [] as LogLine[], dataDir: '' };
   let pc1: Cred;
 
   beforeAll(async () => {
     Object.assign(ctx, await startCollector({ maxConcurrentVerifications: 1, maxQueuedVerifications: 4, authThrottle: { freeFailures: 1000, banAfterFailures: 10_000 } }));
     pc1 = ctx.collector.credentials.add({ site: 'xa-a', host: 'pc-1', now: Date.now() });
+    // A slow check (~0.3 s of PBKDF2), so the 40 guesses surely arrive while one runs and
+    // four wait: with a generated password's 101 iterations a check takes ~0.1 ms and, on a
+    // loaded machine, each guess could be checked before the next arrived (no "busy" at all).
+    const db = new Database(join(ctx.dataDir, 'canh.db'));
+    db.prepare('UPDATE credentials SET hash = ? WHERE username = ?').run(hashPassword(pc1.password, 300_000), pc1.username);
+    db.close();
     await started(ctx);
   });
   afterAll(async () => ctx.collector?.stop());
