@@ -208,6 +208,9 @@ export class Collector {
       onClosed: (c) => {
         for (const listener of closedListeners) listener(c);
       },
+      // Wills dropped by the external broker (its queue for the collector was full) come back
+      // as retained statuses: read them again (at most once a minute).
+      onUnheardSilence: () => this.subscriber?.rereadStatus('silence'),
     }));
     const alerting = (this.alerting = config.alerting.enabled
       ? new AlertService({

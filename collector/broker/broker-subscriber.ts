@@ -47,6 +47,9 @@ export const STATUS_FILTER = `${TOPIC_PREFIX}/+/+/status`;
  * `receiveMaximum` messages in flight to us, and while the group commit's queue is full,
  * mqtt.js stops reading (the next message waits for the previous one's callback).
  */
+/** Why the statuses are read again: an ingest saturation ended, or a PC went silent with no will heard. */
+export type StatusRereadReason = 'saturation' | 'silence';
+
 export class BrokerSubscriber implements AckPublisher {
   private client: MqttClient | undefined;
   private connected = false;
@@ -64,7 +67,7 @@ export class BrokerSubscriber implements AckPublisher {
     opts.metrics.gauge('canh_broker_connected', '1 when the collector is connected to the external broker.', (g) => g.set(this.connected ? 1 : 0));
     this.rereads = opts.metrics.counter(
       'canh_broker_status_rereads_total',
-      'Re-reads of the retained status messages (births, Last Wills) after the collector could not take everything.',
+      'Re-reads of the retained status messages (births, Last Wills), by reason: an ingest saturation ended (saturation), a PC went silent with no will heard (silence).',
     );
   }
 
@@ -78,22 +81,27 @@ export class BrokerSubscriber implements AckPublisher {
    * `statusRereadMinMs` (a late call waits for its turn; one waits at most). Not for a
    * shared subscription, which gets no retained messages.
    */
-  rereadStatus(): void {
+  rereadStatus(reason: StatusRereadReason = 'saturation'): void {
     const { opts } = this;
     if (opts.shareGroup || this.rereadTimer !== undefined || this.stopping) return;
     const wait = this.lastReread + (opts.statusRereadMinMs ?? 60_000) - opts.clock.monotonic();
     if (wait > 0) {
       this.rereadTimer = opts.clock.setTimeout(() => {
         this.rereadTimer = undefined;
-        this.rereadStatus();
+        this.rereadStatus(reason);
       }, wait);
       return;
     }
     const c = this.client;
     if (!c || !this.connected) return; // a (re)connect subscribes anyway, and gets them all
     this.lastReread = opts.clock.monotonic();
-    this.rereads.inc();
-    opts.log.info("re-reading the agents' retained status messages (the broker may have dropped some while ingest was saturated)");
+    this.rereads.inc({ reason });
+    opts.log.info(
+      { reason },
+      reason === 'saturation'
+        ? "re-reading the agents' retained status messages (the broker may have dropped some while ingest was saturated)"
+        : "re-reading the agents' retained status messages (a PC went silent with no Last Will heard: the broker may have dropped it)",
+    );
     // mqtt.js skips a filter it holds already unless asked to send the SUBSCRIBE again
     // (`resubscribe` in the map, read by its subscribe() but missing from its types).
     const again = { [STATUS_FILTER]: { qos: 1 }, resubscribe: true } as unknown as ISubscriptionMap;
@@ -145,7 +153,9 @@ export class BrokerSubscriber implements AckPublisher {
         this.lastHeard = opts.clock.now();
         client.reschedulePing();
       }
-      const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, { via: 'external' });
+      // RETAIN set: a retained message handed over at a subscription (MQTT 3.1.1 §3.3.1.3,
+      // MQTT 5 without Retain As Published), not a live one.
+      const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, packet.retain ? { via: 'external', retained: true } : { via: 'external' });
       if (wait)
         wait.then(
           () => done(),

@@ -183,14 +183,14 @@ export class Ingest {
     if (!decoded.ok) return [this.rejectMessage(decoded.reason, decoded.detail, topic, payload, context)];
     if (!decoded.batch) {
       const only = decoded.records[0]!;
-      return [only.ok ? this.storeDecoded(only) : this.rejectMessage(only.reason, only.detail, topic, payload, context)];
+      return [only.ok ? this.storeDecoded(only, context.retained === true) : this.rejectMessage(only.reason, only.detail, topic, payload, context)];
     }
     this.batchMessages.inc();
     this.batchRecords.inc({}, decoded.records.length);
     const out: StoreOutcome[] = [];
     let index = 0;
     for (const r of decoded.records) {
-      if (r.ok) out.push(this.storeDecoded(r));
+      if (r.ok) out.push(this.storeDecoded(r, context.retained === true));
       else {
         const o = this.reject(r.reason, r.detail, { ...context, batchIndex: index, bytes: payload.byteLength });
         const parsed = r.key && ACKED_REJECTIONS.has(r.reason) ? parseTopic(topic) : undefined;
@@ -215,7 +215,7 @@ export class Ingest {
       return this.reject('schema', `decoder error: ${(err as Error)?.name ?? 'unknown'}`, { ...context, bytes: payload.byteLength });
     }
     if (!decoded.ok) return this.rejectMessage(decoded.reason, decoded.detail, topic, payload, context);
-    return this.storeDecoded(decoded);
+    return this.storeDecoded(decoded, context.retained === true);
   }
 
   private rejectMessage(reason: RejectReason, detail: string, topic: string, payload: Uint8Array, context: Record<string, unknown>): StoreOutcome {
@@ -230,8 +230,13 @@ export class Ingest {
     return out;
   }
 
-  /** Write one validated record (dedup by boot and seq); throws {@link StoreUnavailableError} when the store fails. */
-  private storeDecoded(decoded: Decoded): StoreOutcome {
+  /**
+   * Write one validated record (dedup by boot and seq); throws {@link StoreUnavailableError} when the store fails.
+   * `retained`: the broker delivered a retained message because the collector subscribed
+   * (its start, a status re-read), not as it was published: sent long ago, so no measure of
+   * the agent's clock.
+   */
+  private storeDecoded(decoded: Decoded, retained = false): StoreOutcome {
     const received = this.deps.clock.now();
     const { store } = this.deps;
     let fresh: boolean;
@@ -310,9 +315,11 @@ export class Ingest {
           clock = this.clockOf(m.site, m.host);
           // A birth is sent at connect: its send time measures the clock. A Last Will is
           // published by the broker long after the agent stamped it (at connect): it is no
-          // measure, and takes the skew the host is flagged with.
+          // measure, and takes the skew the host is flagged with. Nor is a retained birth the
+          // broker hands over at a (re)subscription: read 40 minutes after a collector
+          // outage it made every PC's clock look 40 minutes slow.
           let shift: number;
-          if (m.state === 'online') {
+          if (m.state === 'online' && !retained) {
             const skew = correctSkew(m.t, m.sent, received, this.tolerance);
             shift = skew.corrected ? skew.skewMs : 0;
             observed = skew.skewMs;
@@ -333,6 +340,7 @@ export class Ingest {
             agentVersion: m.agentVersion,
             osBoot,
             keepalive: m.keepalive,
+            ...(retained ? { retained: true } : {}),
           };
           fresh = store.applyStatus(row);
           stored = { kind: 'status', row };

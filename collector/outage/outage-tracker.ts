@@ -22,6 +22,12 @@ export interface OutageTrackerDeps {
   stalls?: CollectorStalls | undefined;
   /** A host outage closed or a site incident resolved (e.g. the InfluxDB `incident` point). Must not throw. */
   onClosed?: ((closed: ClosedOutage) => void) | undefined;
+  /**
+   * A host went silent with no Last Will heard (an unconfirmed outage). Behind an external
+   * broker its will may have been dropped on the way (a full queue for the collector): the
+   * collector then reads the retained statuses again (BrokerSubscriber.rereadStatus).
+   */
+  onUnheardSilence?: (() => void) | undefined;
 }
 
 export function correlatorSettings(c: OutageConfig, skewToleranceMs: number): CorrelatorSettings {
@@ -188,6 +194,7 @@ export class OutageTracker {
         if (e.change === 'opened') {
           this.hostOpened.inc();
           log.info({ site, host: e.outage.host, outage: e.outage.id, start: e.outage.start, detectedBy: e.outage.evidence.detectedBy }, 'host outage opened');
+          if (e.outage.evidence.unconfirmed === true) this.unheardSilence();
         } else if (e.change === 'closed') {
           this.hostClosed.inc({ cause: e.outage.cause });
           log.info({ site, host: e.outage.host, outage: e.outage.id, cause: e.outage.cause, start: e.outage.start, end: e.outage.end }, 'host outage closed');
@@ -230,6 +237,14 @@ export class OutageTracker {
     }
   }
 
+  private unheardSilence(): void {
+    try {
+      this.deps.onUnheardSilence?.();
+    } catch (err) {
+      this.rlog.warn('unheard-hook', { err: (err as Error).message }, 'status re-read hook failed');
+    }
+  }
+
   private emit(closed: ClosedOutage): void {
     try {
       this.deps.onClosed?.(closed);
@@ -253,7 +268,17 @@ function toInput(msg: StoredMessage): OutageInput | undefined {
   switch (msg.kind) {
     case 'status': {
       const r = msg.row;
-      return { kind: 'status', host: r.host, state: r.state, boot: r.boot, t: r.t, received: r.received, osBoot: r.osBoot, keepalive: r.keepalive };
+      return {
+        kind: 'status',
+        host: r.host,
+        state: r.state,
+        boot: r.boot,
+        t: r.t,
+        received: r.received,
+        osBoot: r.osBoot,
+        keepalive: r.keepalive,
+        ...(r.retained ? { retained: true } : {}),
+      };
     }
     case 'samples': {
       const r = msg.row;

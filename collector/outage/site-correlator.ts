@@ -30,7 +30,18 @@ export interface CorrelatorSettings {
 
 /** What the correlator is fed (from freshly stored messages, and a clock tick). */
 export type OutageInput =
-  | { kind: 'status'; host: string; state: 'online' | 'offline'; boot: string; t: number; received: number; osBoot?: number | undefined; keepalive?: number | undefined }
+  | {
+      kind: 'status';
+      host: string;
+      state: 'online' | 'offline';
+      boot: string;
+      t: number;
+      received: number;
+      osBoot?: number | undefined;
+      keepalive?: number | undefined;
+      /** A retained message the broker handed over at a subscription: read late, its receive time measures nothing. */
+      retained?: boolean | undefined;
+    }
   | { kind: 'sample'; host: string; boot: string; t: number; received: number; interval: number }
   | {
       kind: 'event';
@@ -160,8 +171,9 @@ class SiteRun {
       // The birth we know already, sent again by the broker (retained: a collector restart or
       // a re-read of the statuses, BrokerSubscriber.rereadStatus): no news, and no return.
       if (h.boot === m.boot && h.birthT !== null && m.t === h.birthT) return;
-      // A birth is published at connect, so `sent` ≈ `t`: its skew is the agent clock's offset.
-      const skew = correctSkew(m.t, m.t, m.received, this.s.skewToleranceMs);
+      // A birth is published at connect, so `sent` ≈ `t`: its skew is the agent clock's offset
+      // (not for a retained one read at a subscription: ingest's time is all there is).
+      const skew = m.retained ? { skewMs: 0, corrected: false } : correctSkew(m.t, m.t, m.received, this.s.skewToleranceMs);
       const shift = skew.corrected ? skew.skewMs : 0;
       const osBoot = m.osBoot === undefined ? null : m.osBoot + shift;
       const o = h.outage;

@@ -43,6 +43,8 @@ export interface StatusRow extends Omit<MessageKey, 'seq'> {
   agentVersion: string;
   osBoot?: number | undefined;
   keepalive?: number | undefined;
+  /** Delivered by the broker as a retained message at a subscription (not as published): read late, no clock measure. */
+  retained?: boolean | undefined;
 }
 
 export interface HostState {

@@ -181,14 +181,18 @@ describe('the collector link to an external broker', { timeout: 60_000 }, () => 
   it('re-reads the retained statuses on demand (after ingest saturation), at most once per interval', async () => {
     const metrics = new MetricsRegistry();
     const statuses: string[] = [];
+    const retained: boolean[] = [];
     const sub = new BrokerSubscriber({
       url: broker.url,
       username: 'canh-collector',
       password: pw['canh-collector']!,
       clientId: 'canh-collector',
       commit: {
-        submit: (topic: string, payload: Uint8Array) => {
-          if (topic.endsWith('/status')) statuses.push(Buffer.from(payload).toString());
+        submit: (topic: string, payload: Uint8Array, context?: Record<string, unknown>) => {
+          if (topic.endsWith('/status')) {
+            statuses.push(Buffer.from(payload).toString());
+            retained.push(context?.retained === true);
+          }
           return undefined;
         },
       },
@@ -218,7 +222,12 @@ describe('the collector link to an external broker', { timeout: 60_000 }, () => 
     expect(Date.now() - asked).toBeGreaterThanOrEqual(900);
     await sleep(2000);
     expect(statuses).toHaveLength(3);
-    expect(metrics.render()).toMatch(/canh_broker_status_rereads_total 2/);
+    expect(metrics.render()).toMatch(/canh_broker_status_rereads_total\{reason="saturation"\} 2/);
+    // Read live once, then twice as retained (ingest takes no clock measure from those).
+    expect(retained).toEqual([false, true, true]);
+    sub.rereadStatus('silence');
+    await sleep(2000);
+    expect(metrics.render()).toMatch(/canh_broker_status_rereads_total\{reason="silence"\} 1/);
     await pub.publishAsync('canh/v1/s1/a1/status', '', { qos: 1, retain: true }); // clear the retained message
     await sub.stop();
   });

@@ -197,4 +197,42 @@ describe('Ingest: clock skew raised and every stored time corrected', () => {
     expect(samples.every((s) => s.t === s.tAgent)).toBe(true);
     expect(store.events('s1', 'h1', { from: 0, to: clock.now() + 1, limit: 100 })).toHaveLength(0);
   });
+  it('a retained birth the broker hands over at a (re)subscription is no clock measure; a live one late by as much is', () => {
+    const run = (context: Record<string, unknown>) => {
+      const { clock, store, ingest } = setup();
+      // The PC's clock is right: born at the collector's time …
+      const bornAt = clock.now();
+      const birth = {
+        v: 1,
+        site: 's1',
+        host: 'h1',
+        boot: 'boot0001',
+        seq: 0,
+        t: bornAt,
+        sent: bornAt,
+        state: 'online',
+        hostname: 'PC-1',
+        agentVersion: '1.0.0',
+        osBoot: bornAt - 120_000,
+        keepalive: 30,
+      };
+      ingest.handle(topicFor('s1', 'h1', 'status'), Buffer.from(JSON.stringify(birth)));
+      // … and its retained birth read 40 min later (a collector restart, then a re-read).
+      for (const later of [40 * MIN, MIN]) {
+        clock.advance(later);
+        ingest.handle(topicFor('s1', 'h1', 'status'), Buffer.from(JSON.stringify(birth)), context);
+      }
+      const h = store.getHost('s1', 'h1')!;
+      const skews = store.events('s1', 'h1', { from: 0, to: clock.now() + 1, limit: 100 }).filter((e) => e.type === 'clock_skew');
+      return { h, skews };
+    };
+    const retained = run({ retained: true });
+    expect(retained.skews).toHaveLength(0);
+    expect(retained.h.clockSkewMs).toBeNull();
+    expect(retained.h.osBoot).toBe(retained.h.firstSeen - 120_000);
+    // The control: the same message taken live (no retained flag) reads as a clock 40 min slow.
+    const live = run({});
+    expect(live.skews).toHaveLength(1);
+    expect(live.h.clockSkewMs).toBeGreaterThanOrEqual(40 * MIN);
+  });
 });
