@@ -64,6 +64,15 @@ export class HttpServer {
     m.gauge('canh_samples_stored', 'Samples in the embedded store.', (g) => g.set(opts.store.countSamples()));
     m.gauge('canh_store_bytes', 'Size of the embedded store on disk (database + WAL).', (g) => g.set(opts.store.sizeBytes()));
     m.gauge('canh_process_resident_memory_bytes', 'Collector resident memory.', (g) => g.set(process.memoryUsage.rss()));
+    // Where the resident memory goes (the province target is 300 MB): V8's heap, and memory
+    // outside it (Buffers, SQLite's page caches are in neither: RSS − these).
+    m.gauge('canh_process_heap_bytes', 'Collector memory by kind: V8 heap used and total, external (native memory of JS objects), of it array buffers (Buffers).', (g) => {
+      const u = process.memoryUsage();
+      g.set(u.heapUsed, { kind: 'heap_used' });
+      g.set(u.heapTotal, { kind: 'heap_total' });
+      g.set(u.external, { kind: 'external' });
+      g.set(u.arrayBuffers, { kind: 'array_buffers' });
+    });
   }
 
   port(): number {

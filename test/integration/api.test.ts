@@ -374,6 +374,14 @@ describe('data', () => {
     expect(text).toMatch(/canh_http_request_duration_seconds_bucket\{method="GET",route="\/api\/history",status="2xx",le="0\.1"\} [1-9]/);
     expect(text).toMatch(/canh_http_rate_limited_total\{limiter="login"\} [1-9]/);
     expect(text).toMatch(/canh_store_bytes [1-9]/);
+    // Memory by kind: the V8 heap used is part of the heap total, which is part of the RSS.
+    const num = (re: RegExp) => Number(re.exec(text)?.[1]);
+    const used = num(/^canh_process_heap_bytes\{kind="heap_used"\} (\d+)/m);
+    const total = num(/^canh_process_heap_bytes\{kind="heap_total"\} (\d+)/m);
+    expect(used).toBeGreaterThan(1e6);
+    expect(total).toBeGreaterThanOrEqual(used);
+    expect(num(/^canh_process_resident_memory_bytes (\d+)/m)).toBeGreaterThan(total);
+    expect(num(/^canh_process_heap_bytes\{kind="external"\} (\d+)/m)).toBeGreaterThanOrEqual(num(/^canh_process_heap_bytes\{kind="array_buffers"\} (\d+)/m));
     expect(text).toMatch(/canh_rollup_pending_samples \d/);
     expect(text).toMatch(/canh_sse_clients \d/);
     // Never the raw path of a hostile URL as a label.
