@@ -208,9 +208,9 @@ export class Collector {
       onClosed: (c) => {
         for (const listener of closedListeners) listener(c);
       },
-      // Wills dropped by the external broker (its queue for the collector was full) come back
-      // as retained statuses: read them again (at most once a minute).
-      onUnheardSilence: () => this.subscriber?.rereadStatus('silence'),
+      // A will or birth the external broker dropped (its queue for the collector was full) is
+      // still the PC's retained status: read that PC's again.
+      onStatusWanted: (site, host, reason) => this.subscriber?.readStatus(site, host, reason),
     }));
     const alerting = (this.alerting = config.alerting.enabled
       ? new AlertService({
@@ -292,15 +292,7 @@ export class Collector {
         clock,
         log: log.child({ module: 'ingest' }),
         metrics,
-        saturation: {
-          saturated: () => health.saturation.saturated(),
-          relieved: () => {
-            const was = health.saturation.saturatedNow();
-            health.saturation.relieved();
-            // The external broker may have dropped Last Wills meanwhile: read the retained statuses again.
-            if (was) this.subscriber?.rereadStatus();
-          },
-        },
+        saturation: health.saturation,
       },
       { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes, maxRecordsPerMessage: g.maxRecordsPerMessage },
     ));

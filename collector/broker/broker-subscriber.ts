@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type MqttClient, type IClientOptions, type ISubscriptionMap } from 'mqtt';
+import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { DATA_TOPIC_FILTERS, TOPIC_PREFIX } from '../../contract/topics.js';
@@ -31,9 +31,15 @@ export interface BrokerSubscriberOptions {
   ackBufferBytes?: number | undefined;
   /** Called on every (re)connection: the remote configurations are published again (retained, idempotent). */
   onConnect?: (() => void) | undefined;
-  /** Least time between two re-reads of the retained status messages ({@link BrokerSubscriber.rereadStatus}); default 60 s. */
+  /** Least time between two re-reads of one PC's retained status ({@link BrokerSubscriber.readStatus}); default 5 min. */
   statusRereadMinMs?: number | undefined;
+  /** Status topics subscribed at once by a re-read, and the pause between two such chunks; default 250 and 1 s. */
+  statusRereadChunk?: number | undefined;
+  statusRereadGapMs?: number | undefined;
 }
+
+/** PCs waiting for a re-read of their status, at most (beyond: counted, not read). */
+export const MAX_STATUS_WANTED = 20_000;
 
 /** The retained birth / Last Will of every agent (contract/topics.ts). */
 export const STATUS_FILTER = `${TOPIC_PREFIX}/+/+/status`;
@@ -47,8 +53,8 @@ export const STATUS_FILTER = `${TOPIC_PREFIX}/+/+/status`;
  * `receiveMaximum` messages in flight to us, and while the group commit's queue is full,
  * mqtt.js stops reading (the next message waits for the previous one's callback).
  */
-/** Why the statuses are read again: an ingest saturation ended, or a PC went silent with no will heard. */
-export type StatusRereadReason = 'saturation' | 'silence';
+/** Why a PC's status is read again: it went silent with no will heard, or it is heard with no birth known. */
+export type StatusRereadReason = 'silence' | 'unknown';
 
 export class BrokerSubscriber implements AckPublisher {
   private client: MqttClient | undefined;
@@ -58,55 +64,98 @@ export class BrokerSubscriber implements AckPublisher {
   private lastAlive = 0;
   /** Wall time the broker was last heard from (a message, a CONNACK), to the second. */
   private lastHeard: number | undefined;
-  /** Monotonic time of the last status re-read, and the one waiting for its turn. */
-  private lastReread = -Infinity;
+  /** Status topics to read again, in request order, and why; bounded by {@link MAX_STATUS_WANTED}. */
+  private readonly statusWanted = new Map<string, StatusRereadReason>();
+  /** Monotonic time each status topic was last read again (oldest first; bounded as well). */
+  private readonly statusReadAt = new Map<string, number>();
   private readonly rereads: Counter;
+  private readonly rereadOverflow: Counter;
   private rereadTimer: TimerHandle | undefined;
+  /** A chunk's SUBSCRIBE/UNSUBSCRIBE is on the wire. */
+  private rereading = false;
 
   constructor(private readonly opts: BrokerSubscriberOptions) {
     opts.metrics.gauge('canh_broker_connected', '1 when the collector is connected to the external broker.', (g) => g.set(this.connected ? 1 : 0));
     this.rereads = opts.metrics.counter(
       'canh_broker_status_rereads_total',
-      'Re-reads of the retained status messages (births, Last Wills), by reason: an ingest saturation ended (saturation), a PC went silent with no will heard (silence).',
+      'PCs whose retained status (birth or Last Will) was read again, by reason: silent with no will heard (silence), heard with no birth known (unknown).',
     );
+    this.rereadOverflow = opts.metrics.counter('canh_broker_status_rereads_dropped_total', `Status re-reads not done: more than ${MAX_STATUS_WANTED} PCs waiting for one.`);
   }
 
   /**
-   * Read every agent's retained status (birth or Last Will) again, by subscribing to the
-   * status filter again: the broker then re-sends the retained messages (MQTT 3.1.1
-   * §3.8.4, MQTT 5 Retain Handling 0). Called when an ingest saturation ends: meanwhile the
-   * broker may have dropped messages over `max_queued_messages` for the collector, the
-   * agents' records come again (kept until acked), but a Last Will is sent once — a power
-   * cut of many sites during a province's replay went unseen. At most once per
-   * `statusRereadMinMs` (a late call waits for its turn; one waits at most). Not for a
-   * shared subscription, which gets no retained messages.
+   * Read one PC's retained status (birth or Last Will) again: the broker sends a retained
+   * message when a client subscribes to its topic (MQTT 3.1.1 §3.8.4, MQTT 5 Retain
+   * Handling 0). A Last Will is published once, and Mosquitto drops what does not fit its
+   * queue for the collector (`max_queued_messages`): at a province's power cut 3,000 wills
+   * at once went partly unseen, the cut sites looked merely silent. The correlator asks for
+   * the status of a PC that went silent with no will heard, or that is heard with no birth
+   * known; its will (or birth) is still the retained message.
+   *
+   * Only the PCs asked for, never all of them: reading every retained status (10,000 at
+   * province scale) into a queue that just overflowed made it overflow again, the agents'
+   * samples were dropped, more PCs fell silent, and ingest collapsed. A PC at most once per
+   * `statusRereadMinMs`; `statusRereadChunk` topics per SUBSCRIBE (unsubscribed as soon as
+   * the broker answered: it queued the retained messages by then), one chunk per
+   * `statusRereadGapMs`.
    */
-  rereadStatus(reason: StatusRereadReason = 'saturation'): void {
+  readStatus(site: string, host: string, reason: StatusRereadReason): void {
     const { opts } = this;
-    if (opts.shareGroup || this.rereadTimer !== undefined || this.stopping) return;
-    const wait = this.lastReread + (opts.statusRereadMinMs ?? 60_000) - opts.clock.monotonic();
-    if (wait > 0) {
-      this.rereadTimer = opts.clock.setTimeout(() => {
-        this.rereadTimer = undefined;
-        this.rereadStatus(reason);
-      }, wait);
+    if (this.stopping) return;
+    const topic = `${TOPIC_PREFIX}/${site}/${host}/status`;
+    const last = this.statusReadAt.get(topic);
+    if (this.statusWanted.has(topic) || (last !== undefined && opts.clock.monotonic() - last < (opts.statusRereadMinMs ?? 300_000))) return;
+    if (this.statusWanted.size >= MAX_STATUS_WANTED) {
+      this.rereadOverflow.inc();
       return;
     }
+    this.statusWanted.set(topic, reason);
+    this.scheduleStatusRead(0);
+  }
+
+  private scheduleStatusRead(delayMs: number): void {
+    if (this.rereadTimer !== undefined || this.rereading || this.stopping || this.statusWanted.size === 0) return;
+    this.rereadTimer = this.opts.clock.setTimeout(() => {
+      this.rereadTimer = undefined;
+      this.readStatusChunk();
+    }, delayMs);
+  }
+
+  private readStatusChunk(): void {
+    const { opts } = this;
     const c = this.client;
-    if (!c || !this.connected) return; // a (re)connect subscribes anyway, and gets them all
-    this.lastReread = opts.clock.monotonic();
-    this.rereads.inc({ reason });
+    if (!c || !this.connected) return; // the next connect subscribes to every status anyway
+    const topics: string[] = [];
+    const now = opts.clock.monotonic();
+    const byReason: Partial<Record<StatusRereadReason, number>> = {};
+    for (const [topic, reason] of this.statusWanted) {
+      if (topics.length >= (opts.statusRereadChunk ?? 250)) break;
+      topics.push(topic);
+      this.statusWanted.delete(topic);
+      byReason[reason] = (byReason[reason] ?? 0) + 1;
+      this.statusReadAt.delete(topic);
+      this.statusReadAt.set(topic, now);
+    }
+    while (this.statusReadAt.size > MAX_STATUS_WANTED) this.statusReadAt.delete(this.statusReadAt.keys().next().value!);
+    for (const [reason, n] of Object.entries(byReason)) this.rereads.inc({ reason }, n);
     opts.log.info(
-      { reason },
-      reason === 'saturation'
-        ? "re-reading the agents' retained status messages (the broker may have dropped some while ingest was saturated)"
-        : "re-reading the agents' retained status messages (a PC went silent with no Last Will heard: the broker may have dropped it)",
+      { pcs: topics.length, ...byReason, waiting: this.statusWanted.size },
+      "re-reading PCs' retained status messages (no will heard for a silent PC, or no birth for one heard)",
     );
-    // mqtt.js skips a filter it holds already unless asked to send the SUBSCRIBE again
-    // (`resubscribe` in the map, read by its subscribe() but missing from its types).
-    const again = { [STATUS_FILTER]: { qos: 1 }, resubscribe: true } as unknown as ISubscriptionMap;
-    c.subscribe(again, (err) => {
-      if (err) opts.log.warn({ err: err.message }, 'status re-read: subscribe failed');
+    this.rereading = true;
+    const next = () => {
+      this.rereading = false;
+      this.scheduleStatusRead(opts.statusRereadGapMs ?? 1000);
+    };
+    c.subscribe(topics, { qos: 1 }, (err) => {
+      if (err) {
+        opts.log.warn({ err: err.message }, 'status re-read: subscribe failed');
+        next();
+        return;
+      }
+      // The broker queued the retained messages while it handled the SUBSCRIBE: the extra
+      // subscriptions can go (the status filter still delivers every live status).
+      c.unsubscribe(topics, () => next());
     });
   }
 
@@ -170,6 +219,8 @@ export class BrokerSubscriber implements AckPublisher {
       opts.link?.linkUp();
       opts.log.info({ url: redactUrl(opts.url), sessionPresent: connack.sessionPresent }, 'connected to external broker');
       // Subscribe even when the session is present: cheap, and covers a broker that lost it.
+      // It also hands over every retained status: no PC's needs reading again.
+      if (!opts.shareGroup) this.statusWanted.clear();
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) opts.log.error({ err: err.message }, 'subscribe failed');
         else if (granted?.some((g) => g.qos > 2)) opts.log.error({ filters }, 'subscription refused by the broker (check the collector ACL)');
@@ -179,6 +230,7 @@ export class BrokerSubscriber implements AckPublisher {
     client.on('close', () => {
       if (this.connected) opts.log.warn('disconnected from external broker; reconnecting');
       this.connected = false;
+      this.rereading = false;
       // A link that timed out was dead since the broker was last heard (up to 1.5 × keepalive ago).
       if (!this.stopping) opts.link?.linkDown(this.lastHeard === undefined ? undefined : Math.max(this.lastHeard, opts.clock.now() - 1.5 * options.keepalive! * 1000));
     });

@@ -23,11 +23,12 @@ export interface OutageTrackerDeps {
   /** A host outage closed or a site incident resolved (e.g. the InfluxDB `incident` point). Must not throw. */
   onClosed?: ((closed: ClosedOutage) => void) | undefined;
   /**
-   * A host went silent with no Last Will heard (an unconfirmed outage). Behind an external
-   * broker its will may have been dropped on the way (a full queue for the collector): the
-   * collector then reads the retained statuses again (BrokerSubscriber.rereadStatus).
+   * A host went silent with no Last Will heard (an unconfirmed outage), or is heard with no
+   * birth known. Behind an external broker its will or birth may have been dropped on the way
+   * (a full queue for the collector): the collector reads that host's retained status again
+   * (BrokerSubscriber.readStatus). Must not throw.
    */
-  onUnheardSilence?: (() => void) | undefined;
+  onStatusWanted?: ((site: string, host: string, reason: 'silence' | 'unknown') => void) | undefined;
 }
 
 export function correlatorSettings(c: OutageConfig, skewToleranceMs: number): CorrelatorSettings {
@@ -161,7 +162,7 @@ export class OutageTracker {
       for (const e of r.effects) this.report(site, e);
       return;
     }
-    const records = r.effects.filter((e) => e.kind !== 'untracked' && e.kind !== 'collectorGap');
+    const records = r.effects.filter((e) => e.kind !== 'untracked' && e.kind !== 'collectorGap' && e.kind !== 'noBirth');
     if (records.length || r.significant) {
       try {
         this.deps.store.apply(records, r.state, this.ids);
@@ -194,7 +195,7 @@ export class OutageTracker {
         if (e.change === 'opened') {
           this.hostOpened.inc();
           log.info({ site, host: e.outage.host, outage: e.outage.id, start: e.outage.start, detectedBy: e.outage.evidence.detectedBy }, 'host outage opened');
-          if (e.outage.evidence.unconfirmed === true) this.unheardSilence();
+          if (e.outage.evidence.unconfirmed === true) this.statusWanted(site, e.outage.host, 'silence');
         } else if (e.change === 'closed') {
           this.hostClosed.inc({ cause: e.outage.cause });
           log.info({ site, host: e.outage.host, outage: e.outage.id, cause: e.outage.cause, start: e.outage.start, end: e.outage.end }, 'host outage closed');
@@ -230,6 +231,9 @@ export class OutageTracker {
           );
         else log.debug({ site, host: e.host, what: e.what, discarded: e.discarded }, "not an outage: the collector's own stall");
         break;
+      case 'noBirth':
+        this.statusWanted(site, e.host, 'unknown');
+        break;
       case 'untracked':
         this.untracked.inc();
         this.rlog.warn('untracked', { site, maxHosts: this.deps.config.maxHosts }, 'host beyond outage.maxHosts: not tracked for outages');
@@ -237,9 +241,9 @@ export class OutageTracker {
     }
   }
 
-  private unheardSilence(): void {
+  private statusWanted(site: string, host: string, reason: 'silence' | 'unknown'): void {
     try {
-      this.deps.onUnheardSilence?.();
+      this.deps.onStatusWanted?.(site, host, reason);
     } catch (err) {
       this.rlog.warn('unheard-hook', { err: (err as Error).message }, 'status re-read hook failed');
     }

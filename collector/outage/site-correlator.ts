@@ -63,6 +63,8 @@ export type OutageEffect =
   | { kind: 'incident'; change: 'opened' | 'updated' | 'resolved' | 'amended'; incident: SiteIncident }
   | { kind: 'discardIncident'; id: number; reason: string }
   | { kind: 'untracked'; host: string }
+  /** A host heard (a sample) with no birth known: its status may have been dropped on the way (read it again). */
+  | { kind: 'noBirth'; host: string }
   /**
    * A Last Will or broker-scope cut that was the collector's own stall, or a silence no will
    * confirmed and ended in the host's session (messages lost on the way): not the host's drop.
@@ -169,7 +171,7 @@ class SiteRun {
     if (m.keepalive) h.keepaliveMs = m.keepalive * 1000;
     if (m.state === 'online') {
       // The birth we know already, sent again by the broker (retained: a collector restart or
-      // a re-read of the statuses, BrokerSubscriber.rereadStatus): no news, and no return.
+      // a re-read of its status, BrokerSubscriber.readStatus): no news, and no return.
       if (h.boot === m.boot && h.birthT !== null && m.t === h.birthT) return;
       // A birth is published at connect, so `sent` ≈ `t`: its skew is the agent clock's offset
       // (not for a retained one read at a subscription: ingest's time is all there is).
@@ -285,10 +287,11 @@ class SiteRun {
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
     } else if (!o && h.state === 'unknown' && h.boot === null) {
       // Samples before any birth we saw (e.g. a collector installed behind a running
-      // broker): the host is evidently online in this boot.
+      // broker, or a birth the broker dropped): the host is evidently online in this boot.
       h.state = 'online';
       h.boot = m.boot;
       h.lastSeen = m.received;
+      this.fx.push({ kind: 'noBirth', host: h.host });
     }
     if (o?.returned) this.tryClose(h);
   }

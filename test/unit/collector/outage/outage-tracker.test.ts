@@ -56,6 +56,37 @@ describe('OutageTracker', () => {
     expect(line).toMatch(/^incident,cause=unknown,scope=site,site=s count=1i?,duration_s=/);
   });
 
+  it("asks for a host's retained status when it is heard with no birth known, and when it goes silent with no will heard", () => {
+    const wanted: Array<[string, string, string]> = [];
+    const { clock, tracker } = make({ onStatusWanted: (site, host, reason) => wanted.push([site, host, reason]) }, { silenceSeconds: 30 });
+    const sample = (host: string): StoredMessage => ({
+      kind: 'samples',
+      row: { site: 's', host, boot: `boot-${host}`, seq: 1, t: clock.now(), tAgent: clock.now(), sent: clock.now(), received: clock.now(), skewMs: 0, interval: 15, metrics: {} },
+    });
+    // a: born; b: heard first by a sample (its birth dropped on the way).
+    tracker.onStored(status(clock, 's', 'a', 'online', clock.now()));
+    tracker.onStored(sample('a'));
+    tracker.onStored(sample('b'));
+    tracker.onStored(sample('b'));
+    expect(wanted).toEqual([['s', 'b', 'unknown']]);
+    // Both go silent, no will: each one asked for once.
+    clock.advance(61_000);
+    tracker.tick();
+    expect(wanted.slice(1).sort()).toEqual([
+      ['s', 'a', 'silence'],
+      ['s', 'b', 'silence'],
+    ]);
+    // A will read again confirms the outage (no further asking).
+    tracker.onStored({
+      ...status(clock, 's', 'a', 'offline', clock.now() - 120_000),
+      row: { ...status(clock, 's', 'a', 'offline', 0).row, t: clock.now() - 61_000 - 1, received: clock.now() },
+    } as StoredMessage);
+    clock.advance(5000);
+    tracker.tick();
+    expect(wanted).toHaveLength(3);
+    expect(tracker.siteState('s')!.hosts.a!.outage?.unconfirmed).toBeFalsy();
+  });
+
   it('tracks at most maxHosts hosts; more are counted, not kept', () => {
     const { clock, metrics, tracker } = make({}, { maxHosts: 2 });
     for (const h of ['a', 'b', 'c']) tracker.onStored(status(clock, 's1', h, 'online', clock.now()));
