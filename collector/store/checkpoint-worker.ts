@@ -1,0 +1,16 @@
+/**
+ * Worker thread entry (collector/store/wal-checkpoint.ts): passive WAL checkpoints with the
+ * worker's own connection, off the ingest loop.
+ */
+import { workerData } from 'node:worker_threads';
+import { serveJobs } from '../jobs/serve-jobs.js';
+import type { CheckpointWorkerData } from './wal-checkpoint.js';
+import { passiveCheckpoint } from './wal-checkpoint.js';
+import { openDatabase } from './sqlite-store.js';
+
+const data = workerData as CheckpointWorkerData;
+const db = openDatabase(data.dbFile);
+
+serveJobs({
+  checkpoint: () => passiveCheckpoint(db),
+});
