@@ -150,6 +150,7 @@ export class WalCheckpointer {
       'canh_store_wal_checkpoint_failures_total',
       'Checkpoints off the loop that failed (the ingest connection checkpoints at its safety threshold meanwhile).',
     );
+    for (const c of [this.runs, this.frames, this.failures]) c.inc({}, 0);
     m.gauge('canh_store_wal_frames', 'Frames in the WAL at the last checkpoint off the loop.', (g) => g.set(this.lastLog));
   }
 
