@@ -9,7 +9,8 @@ import { passiveCheckpoint } from './wal-checkpoint.js';
 import { openDatabase } from './sqlite-store.js';
 
 const data = workerData as CheckpointWorkerData;
-const db = openDatabase(data.dbFile);
+// A checkpoint copies WAL frames into the database file without the page cache: keep it small (RSS).
+const db = openDatabase(data.dbFile, { cacheMiB: 1 });
 
 serveJobs({
   checkpoint: () => passiveCheckpoint(db),
