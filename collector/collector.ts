@@ -48,6 +48,7 @@ import { siteDirectory, type SiteDirectory } from './sites/site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
+import { WalCheckpointer } from './store/wal-checkpoint.js';
 import type { Store } from './store/store.js';
 
 export interface CollectorDeps {
@@ -110,6 +111,8 @@ export class Collector {
   readonly sites: SiteDirectory;
   readonly history: SqliteHistory;
   readonly rollups: RollupJob;
+  /** WAL checkpoints off the ingest loop (undefined for an in-memory database or without the compiled worker). */
+  private readonly checkpointer: WalCheckpointer | undefined;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
@@ -188,6 +191,7 @@ export class Collector {
     // Reports, rollups and retention in worker threads (issue 12): not on the ingest loop.
     const jobs = collectorJobs({ db, config, metrics, log, clock });
     this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron, work: jobs.history });
+    this.checkpointer = jobs.checkpoint ? new WalCheckpointer({ db, work: jobs.checkpoint, clock, log: log.child({ module: 'store' }), metrics }) : undefined;
     const influx = (this.influx = config.influx ? influxWriterFromConfig(config, clock, log, metrics) : undefined);
     const notify = (this.notify = new NotifyService(config.notify, { db, clock, log: log.child({ module: 'notify' }), metrics }));
     const httpLog = log.child({ module: 'http' });
@@ -344,6 +348,7 @@ export class Collector {
     const changed = this.audit.recordConfig(this.config as unknown as Record<string, unknown>, this.clock.now(), undefined);
     if (changed.length) this.log.info({ changed }, 'configuration changed since the last start (audit log)');
     this.health.start();
+    this.checkpointer?.start();
     // After the store (opened by open()), before the broker delivers messages.
     await this.influx?.start();
     // Pending deliveries of the previous run go out again.
@@ -397,6 +402,7 @@ export class Collector {
     await this.influx?.stop();
     await this.notify.stop();
     this.health.stop();
+    await this.checkpointer?.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

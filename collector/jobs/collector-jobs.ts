@@ -6,6 +6,7 @@ import { WorkerReportRunner, type ReportRunner } from '../report/report-runner.j
 import { WorkerHistoryMaintenance, type HistoryMaintenance } from '../store/history-maintenance.js';
 import { DAY_MS } from '../store/sqlite-history.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
+import { WorkerCheckpointWork, type CheckpointWork } from '../store/wal-checkpoint.js';
 
 /**
  * The collector's work off the event loop (issue 12, house style §13): the report worker
@@ -17,6 +18,8 @@ import type { SqliteDatabase } from '../store/sqlite-store.js';
 export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; metrics: MetricsRegistry; log: Logger; clock: Clock }): {
   reports: ReportRunner | undefined;
   history: HistoryMaintenance | undefined;
+  /** WAL checkpoints off the ingest loop (collector/store/wal-checkpoint.ts). */
+  checkpoint: CheckpointWork | undefined;
 } {
   const { db, config } = o;
   const r = config.history.retentionDays;
@@ -50,6 +53,7 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
           clock: o.clock,
         })
       : undefined;
+  const checkpoint = onDisk && WorkerCheckpointWork.available() ? new WorkerCheckpointWork({ data: { dbFile: db.name }, metrics: o.metrics, log, clock: o.clock }) : undefined;
   if (!reports || !history) log.info({ inMemory: !onDisk }, 'reports/rollups run on the main thread (no compiled worker or an in-memory database)');
-  return { reports, history };
+  return { reports, history, checkpoint };
 }

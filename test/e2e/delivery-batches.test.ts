@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isPlainSample } from '../../contract/fast-sample.js';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from '../helpers/processes.js';
@@ -146,5 +147,18 @@ describe.each(['mosquitto', 'embedded'] as const)('batches end to end: real agen
     expect(batchRecords).toBeGreaterThanOrEqual(2 * batchMessages);
     expect(batchRecords).toBeGreaterThanOrEqual(10); // most of the two backlogs of ~15 records
     expect(await metric('canh_ingest_rejected_total{reason="bad_batch"}')).toBe(0);
+    // The WAL is checkpointed by the collector's checkpoint worker thread, not in its ingest commits.
+    await waitFor(async () => (await metric('canh_store_wal_checkpoints_total')) > 0, { timeoutMs: 10_000, what: 'a checkpoint off the loop' });
+    expect(await metric('canh_store_wal_checkpoint_failures_total')).toBe(0);
+    // A real agent's samples take the fast check (contract/fast-sample.ts), not zod's slow path.
+    const stored = query<{ host: string; boot: string; seq: number; t_agent: number; sent: number; interval: number; metrics: string }>(
+      'SELECT host, boot, seq, t_agent, sent, interval, metrics FROM samples WHERE site = ? ORDER BY id DESC LIMIT 20',
+      SITE,
+    );
+    expect(stored.length).toBe(20);
+    for (const r of stored) {
+      const record = { v: 1, site: SITE, host: r.host, boot: r.boot, seq: r.seq, t: r.t_agent, sent: r.sent, interval: r.interval, metrics: JSON.parse(r.metrics) as unknown };
+      expect(isPlainSample(record), r.metrics).toBe(true);
+    }
   }, 180_000);
 });
