@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { addCollectorCredential, addCredential, runCanhSync, startAgentBundle, startCanh, testAgentEnv, type CanhProcess } from '../helpers/processes.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { queryStore } from '../helpers/deployment.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -33,14 +33,7 @@ describe('the collector loses its link to the broker while every PC is fine', { 
   let httpPort: number;
   const agents: CanhProcess[] = [];
 
-  const query = <T>(sql: string, ...p: unknown[]): T[] => {
-    const db = new Database(join(dataDir, 'canh.db'), { readonly: true });
-    try {
-      return db.prepare(sql).all(...p) as T[];
-    } finally {
-      db.close();
-    }
-  };
+  const query = <T>(sql: string, ...p: unknown[]): T[] => queryStore<T>(dataDir, sql, ...p);
 
   beforeAll(async () => {
     const creds = HOSTS.map((h) => addCredential(dataDir, SITE, h));

@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.js';
 import { startMosquitto, type RunningMosquitto } from '../helpers/mosquitto.js';
 import { addCollectorCredential, addCredential, runCanhSync, startCanh, type CanhProcess } from '../helpers/processes.js';
+import { queryStore } from '../helpers/deployment.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
@@ -68,14 +68,7 @@ function harness(prefix: string, collectorEnv: Record<string, string>) {
     await h.mosq?.stop();
   });
 
-  const query = <T>(sql: string, ...p: unknown[]): T[] => {
-    const db = new Database(join(dataDir, 'canh.db'), { readonly: true });
-    try {
-      return db.prepare(sql).all(...p) as T[];
-    } finally {
-      db.close();
-    }
-  };
+  const query = <T>(sql: string, ...p: unknown[]): T[] => queryStore<T>(dataDir, sql, ...p);
   const boot = (host: string) => `boot-${host}-0001`;
   const status = (host: string, state: 'online' | 'offline', t: number) =>
     JSON.stringify({ v: 1, site: SITE, host, boot: boot(host), seq: 0, t, sent: t, state, hostname: host, agentVersion: 'test', keepalive: 10, osBoot: t - 3600_000 });

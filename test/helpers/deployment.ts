@@ -134,12 +134,7 @@ export async function createDeployment(prefix = 'canh-e2e-', opts: DeploymentOpt
       return { agent, stateDir, cred };
     },
     query<T>(sql: string, ...params: unknown[]): T[] {
-      const db = new Database(join(dataDir, 'canh.db'), { readonly: true, fileMustExist: true });
-      try {
-        return db.prepare(sql).all(...params) as T[];
-      } finally {
-        db.close();
-      }
+      return queryStore<T>(dataDir, sql, ...params);
     },
     async metrics() {
       return (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
@@ -160,6 +155,16 @@ export async function createDeployment(prefix = 'canh-e2e-', opts: DeploymentOpt
     },
   };
   return dep;
+}
+
+/** Read-only query of a collector's SQLite store in `dataDir` (WAL: safe while it runs). */
+export function queryStore<T = Record<string, unknown>>(dataDir: string, sql: string, ...params: unknown[]): T[] {
+  const db = new Database(join(dataDir, 'canh.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(sql).all(...params) as T[];
+  } finally {
+    db.close();
+  }
 }
 
 /** One MQTT 5 connection with `cred` (its own client id: no agent session is taken over). */
