@@ -103,7 +103,8 @@ export class BrokerSubscriber implements AckPublisher {
     const { opts } = this;
     if (this.stopping) return;
     const topic = `${TOPIC_PREFIX}/${site}/${host}/status`;
-    const last = this.statusReadAt.get(topic);
+    // Once per PC and reason per interval: a PC read for its silence is read again for its return.
+    const last = this.statusReadAt.get(`${reason} ${topic}`);
     if (this.statusWanted.has(topic) || (last !== undefined && opts.clock.monotonic() - last < (opts.statusRereadMinMs ?? 300_000))) return;
     if (this.statusWanted.size >= MAX_STATUS_WANTED) {
       this.rereadOverflow.inc();
@@ -133,8 +134,8 @@ export class BrokerSubscriber implements AckPublisher {
       topics.push(topic);
       this.statusWanted.delete(topic);
       byReason[reason] = (byReason[reason] ?? 0) + 1;
-      this.statusReadAt.delete(topic);
-      this.statusReadAt.set(topic, now);
+      this.statusReadAt.delete(`${reason} ${topic}`);
+      this.statusReadAt.set(`${reason} ${topic}`, now);
     }
     while (this.statusReadAt.size > MAX_STATUS_WANTED) this.statusReadAt.delete(this.statusReadAt.keys().next().value!);
     for (const [reason, n] of Object.entries(byReason)) this.rereads.inc({ reason }, n);

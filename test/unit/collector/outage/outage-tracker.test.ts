@@ -85,6 +85,14 @@ describe('OutageTracker', () => {
     tracker.tick();
     expect(wanted).toHaveLength(3);
     expect(tracker.siteState('s')!.hosts.a!.outage?.unconfirmed).toBeFalsy();
+    // Power back: a is heard from a new boot, its birth dropped on the way: asked for again;
+    // the birth read then is its return.
+    clock.advance(60_000);
+    tracker.onStored({ kind: 'samples', row: { ...(sample('a').row as object), boot: 'boot-a-2' } } as StoredMessage);
+    expect(wanted.at(-1)).toEqual(['s', 'a', 'unknown']);
+    expect(tracker.siteState('s')!.hosts.a!.outage?.returned).toBeFalsy();
+    tracker.onStored({ ...status(clock, 's', 'a', 'online', clock.now()), row: { ...status(clock, 's', 'a', 'online', clock.now()).row, boot: 'boot-a-2' } } as StoredMessage);
+    expect(tracker.siteState('s')!.hosts.a!.outage?.returned?.newAgentBoot).toBe(true);
   });
 
   it('tracks at most maxHosts hosts; more are counted, not kept', () => {
