@@ -222,6 +222,7 @@ export class BrokerSubscriber implements AckPublisher {
       // Subscribe even when the session is present: cheap, and covers a broker that lost it.
       // It also hands over every retained status: no PC's needs reading again.
       if (!opts.shareGroup) this.statusWanted.clear();
+      else this.scheduleStatusRead(0); // a shared subscription gets none: what waited goes now
       client.subscribe(filters, { qos: 1 }, (err, granted) => {
         if (err) opts.log.error({ err: err.message }, 'subscribe failed');
         else if (granted?.some((g) => g.qos > 2)) opts.log.error({ filters }, 'subscription refused by the broker (check the collector ACL)');
