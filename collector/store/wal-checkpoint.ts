@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
+import { RateLimitedLog } from '../../common/log.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { jobMetricsFor } from '../jobs/job-metrics.js';
 import { WorkerPool } from '../jobs/worker-pool.js';
@@ -131,6 +132,8 @@ export class WalCheckpointer {
   private readonly runs: Counter;
   private readonly frames: Counter;
   private readonly failures: Counter;
+  /** A failing checkpoint fails every 200 ms: one line a minute (with the count suppressed). */
+  private readonly rlog: RateLimitedLog;
 
   constructor(
     private readonly opts: {
@@ -151,6 +154,7 @@ export class WalCheckpointer {
       'Checkpoints off the loop that failed (the ingest connection checkpoints at its safety threshold meanwhile).',
     );
     for (const c of [this.runs, this.frames, this.failures]) c.inc({}, 0);
+    this.rlog = new RateLimitedLog(opts.log, 60_000, () => opts.clock.monotonic());
     m.gauge('canh_store_wal_frames', 'Frames in the WAL at the last checkpoint off the loop.', (g) => g.set(this.lastLog));
   }
 
@@ -174,7 +178,7 @@ export class WalCheckpointer {
       })
       .catch((err: unknown) => {
         this.failures.inc();
-        this.opts.log.warn({ err: (err as Error)?.message }, 'WAL checkpoint off the loop failed; the ingest connection checkpoints at its safety threshold');
+        this.rlog.warn('checkpoint', { err: (err as Error)?.message }, 'WAL checkpoint off the loop failed; the ingest connection checkpoints at its safety threshold');
       })
       .finally(() => {
         this.running = undefined;

@@ -121,6 +121,11 @@ describe('WalCheckpointer', () => {
     await c.tick();
     expect(registry.render()).toMatch(/canh_store_wal_checkpoint_failures_total 1/);
     expect(warnings).toHaveLength(1);
+    // It fails at every tick (5 a second): counted each time, logged once a minute.
+    await c.tick();
+    await c.tick();
+    expect(registry.render()).toMatch(/canh_store_wal_checkpoint_failures_total 3/);
+    expect(warnings).toHaveLength(1);
     // 17,000 pages of samples: past the safety threshold the commit copies the WAL itself.
     for (let k = 0; k < 6; k++) writeSamples(store, k * 12_000, 12_000);
     expect(size(file)).toBeGreaterThan(40_000_000);
