@@ -7,11 +7,23 @@ type Labels = Record<string, string>;
 
 const MAX_SERIES_PER_METRIC = 1000;
 
+const NEEDS_ESCAPE = /[\\\n"]/;
+
 function escapeLabel(v: string): string {
+  if (!NEEDS_ESCAPE.test(v)) return v;
   return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+/** The series key: labels sorted by name, values escaped. Called on hot paths (per sample): no sort or array for 0 or 1 label. */
 function key(labels: Labels): string {
+  let only: string | undefined;
+  let n = 0;
+  for (const k in labels) {
+    if (n++ > 0) break;
+    only = k;
+  }
+  if (n === 0) return '';
+  if (n === 1) return `${only!}="${escapeLabel(labels[only!]!)}"`;
   return Object.keys(labels)
     .sort()
     .map((k) => `${k}="${escapeLabel(labels[k]!)}"`)

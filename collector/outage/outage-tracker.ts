@@ -7,7 +7,7 @@ import { NO_STALLS, type CollectorStalls } from './collector-stalls.js';
 import type { OutageConfig } from './outage-config.js';
 import { emptySite, type IdCounters, type SiteState } from './outage-state.js';
 import type { ClosedOutage } from './outage-types.js';
-import { afterRestart, correlate, type CorrelatorSettings, type OutageEffect, type OutageInput } from './site-correlator.js';
+import { afterRestart, applyLiveSample, correlate, isLiveSample, type CorrelatorSettings, type OutageEffect, type OutageInput } from './site-correlator.js';
 import type { SqliteOutageStore } from './sqlite-outage-store.js';
 
 export interface OutageTrackerDeps {
@@ -146,6 +146,15 @@ export class OutageTracker {
 
   private step(site: string, input: OutageInput): void {
     const prev = this.sites.get(site) ?? emptySite(site);
+    if (input.kind === 'sample') {
+      // The hot case (correlate's): this tracker owns the state, so no copy of the site.
+      const h = prev.hosts[input.host];
+      if (h && isLiveSample(h, input)) {
+        applyLiveSample(h, input);
+        this.dirty.add(site);
+        return;
+      }
+    }
     const before = Object.keys(prev.hosts).length;
     const maxHostsPerSite = this.deps.config.maxHosts - (this.trackedHosts - before);
     const now = this.deps.clock.now();
