@@ -1,6 +1,7 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
+import { indexedMemoryPersistence } from './retained-index.js';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity } from './acl.js';
@@ -161,6 +162,8 @@ export class EmbeddedBroker implements AckPublisher {
     const { log, auth, ingest, commit } = this.opts;
     const aedes = await Aedes.createBroker({
       id: 'canh-embedded',
+      // Retained messages looked up by topic at each agent's SUBSCRIBE, not scanned (retained-index.ts).
+      persistence: indexedMemoryPersistence(),
       connectTimeout: this.limits.connectTimeoutMs,
       // Counts what aedes refuses before authentication: MQTT 5 CONNECTs (answered 0x01,
       // which an MQTT 5 client reads as 0x84 "unsupported protocol version").
