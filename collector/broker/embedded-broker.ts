@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -84,6 +85,18 @@ function refusal(message: string, returnCode: number): AuthenticateError {
 }
 
 /**
+ * aedes' broker heartbeat (`heartbeatInterval`). In a cluster of aedes brokers it tells the
+ * others this one is alive, and every 4 heartbeats each broker publishes the stored Last
+ * Wills of brokers not heard for 3 heartbeats. The embedded broker is alone in its process,
+ * so that sweep can only ever find itself "dead": with the default (60 s) a collector loop
+ * held up for 3 minutes (a province's connect storm on a loaded machine, measured) made aedes
+ * publish the wills of its own **connected** agents (false offline), or fail on one and end
+ * the process. A day: the sweep runs every 4 days and its own heartbeat is never 3 days old
+ * (4 × the interval stays below the 2^31 ms that Node's timers take).
+ */
+export const SINGLE_BROKER_HEARTBEAT_MS = 24 * 3600_000;
+
+/**
  * The embedded MQTT broker (aedes, MQTT 3.1.1): authenticates every client against the
  * credential store, lets an agent publish only under its own site/host and read only its
  * own ack topic, and hands each message to the group commit inside `authorizePublish`.
@@ -100,6 +113,7 @@ export class EmbeddedBroker implements AckPublisher {
   private readonly refused: Counter;
   private readonly delayed: Counter;
   private readonly bans: Counter;
+  private readonly brokerErrors: Counter;
   private readonly sockets = new Set<Socket>();
   /** Source address of each connection aedes handles (its stream has none of its own). */
   private readonly addresses = new WeakMap<object, string>();
@@ -123,6 +137,7 @@ export class EmbeddedBroker implements AckPublisher {
     );
     this.delayed = m.counter('canh_broker_auth_delayed_total', 'Password checks delayed by the guessing throttle, by scope (address, username).');
     this.bans = m.counter('canh_broker_auth_bans_total', 'Temporary bans started by the guessing throttle, by scope (address, username).');
+    this.brokerErrors = m.counter('canh_broker_errors_total', "Errors the embedded broker (aedes) reported on its own, logged and survived (e.g. a will its sweeper could not publish).");
     m.gauge('canh_broker_banned', 'Addresses and usernames banned now by the guessing throttle.', (g) => {
       const b = this.throttle.banned();
       g.set(b.address, { scope: 'address' });
@@ -164,6 +179,7 @@ export class EmbeddedBroker implements AckPublisher {
       id: 'canh-embedded',
       // Retained messages looked up by topic at each agent's SUBSCRIBE, not scanned (retained-index.ts).
       persistence: indexedMemoryPersistence(),
+      heartbeatInterval: SINGLE_BROKER_HEARTBEAT_MS,
       connectTimeout: this.limits.connectTimeoutMs,
       // Counts what aedes refuses before authentication: MQTT 5 CONNECTs (answered 0x01,
       // which an MQTT 5 client reads as 0x84 "unsupported protocol version").
@@ -270,6 +286,13 @@ export class EmbeddedBroker implements AckPublisher {
         }
         done(null, sub);
       },
+    });
+    // aedes reports its own failures as 'error' events (e.g. a will its sweeper could not
+    // publish); unheard, an 'error' event ends the process, and with it every agent's link.
+    // (aedes emits it as any EventEmitter does; its typings list only the client events.)
+    (aedes as unknown as EventEmitter).on('error', (err: Error) => {
+      this.brokerErrors.inc();
+      this.untrusted.warn('aedes-error', { err: err.message }, 'embedded broker error (the broker keeps running)');
     });
     aedes.on('clientError', (client, err) => log.debug({ clientId: client?.id?.slice(0, 128), err: err.message }, 'MQTT client error'));
     aedes.on('connectionError', (client, err) => {

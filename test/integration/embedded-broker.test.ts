@@ -12,6 +12,7 @@ import { topicFor } from '../../contract/topics.js';
 import { configTopic } from '../../contract/agent-config.js';
 import { updateTopic } from '../../contract/agent-update.js';
 import { waitFor } from '../helpers/wait.js';
+import { SINGLE_BROKER_HEARTBEAT_MS } from '../../collector/broker/embedded-broker.js';
 
 let collector: Collector;
 let url: string;
@@ -225,6 +226,22 @@ describe('embedded broker', () => {
     await waitFor(() => collector.store.getHost('xa-a', 'pc-1')?.state === 'offline', { what: 'pc-1 offline after its socket died' });
     expect(collector.store.getHost('xa-a', 'pc-1')?.state).toBe('offline');
     c.end(true);
+  });
+
+  it("survives an error aedes reports on its own (counted, logged), and keeps serving; aedes' will sweep for dead cluster peers is off", async () => {
+    const aedes = (collector.broker as unknown as { aedes: { emit(e: string, err: Error): boolean; opts: { heartbeatInterval: number } } }).aedes;
+    const before = metric('canh_broker_errors_total');
+    // As aedes' will sweeper does when a will it publishes is refused (the collector's end in the province run).
+    expect(aedes.emit('error', new Error('not authorised to publish on this topic'))).toBe(true);
+    expect(metric('canh_broker_errors_total')).toBe(before + 1);
+    const c = await connect({ username: hostA.username, password: hostA.password });
+    const ack = await publishAcked(c, 'xa-a', 'pc-1', 'samples', sample('xa-a', 'pc-1', 40), 40);
+    expect(ack.acks).toEqual([{ boot: 'itest-boot-1', ranges: [[40, 40]] }]);
+    await c.endAsync();
+    // A day between heartbeats: the sweep (every 4) never finds this broker's own heartbeat 3 old.
+    expect(aedes.opts.heartbeatInterval).toBe(SINGLE_BROKER_HEARTBEAT_MS);
+    expect(SINGLE_BROKER_HEARTBEAT_MS * 4).toBeLessThan(2 ** 31);
+    expect(SINGLE_BROKER_HEARTBEAT_MS * 3).toBeGreaterThan(2 * 24 * 3600_000);
   });
 
   it('health reports hosts online and samples stored', async () => {
