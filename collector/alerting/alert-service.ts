@@ -24,6 +24,9 @@ import { BUILT_IN_RULES } from './rules/registry.js';
 /** Bound of the active alert state (pending + firing + resolved not yet settled). */
 export const MAX_ACTIVE_ALERTS = 200_000;
 
+/** Bound of the sites remembered as changed between two timed evaluations. */
+const MAX_CHANGED_SITES = 100_000;
+
 export interface AlertServiceDeps {
   config: AlertingConfig;
   db: SqliteDatabase;
@@ -68,6 +71,14 @@ export class AlertService {
   private readonly countProvinceUntracked?: (n: number) => void;
   /** Seeding of the baselines from history (awaited by stop()). */
   seeding: Promise<void> = Promise.resolve();
+  /** The timed evaluations' round over the sites (hosts per site), and where it is. */
+  private round: Array<{ site: string; n: number }> = [];
+  private roundSize = new Map<string, number>();
+  private cursor = 0;
+  /** Sites with agents, as of the round's start (the province digest's share). */
+  private sitesWithAgents = 0;
+  /** Sites a status or event came in for since their last evaluation: evaluated first. */
+  private readonly changedSites = new Set<string>();
 
   constructor(private readonly deps: AlertServiceDeps) {
     this.log = deps.log;
@@ -99,6 +110,10 @@ export class AlertService {
 
   /** Ingest hook: must not throw and must not block. */
   onStored(msg: StoredMessage): void {
+    if (msg.kind === 'status' || msg.kind === 'events') {
+      // Bounded: past it, the round reaches the rest in turn.
+      if (this.changedSites.size < MAX_CHANGED_SITES) this.changedSites.add(msg.row.site);
+    }
     const s = this.windows.add(msg);
     if (s && msg.kind === 'samples') {
       const site = msg.row.site;
@@ -144,13 +159,55 @@ export class AlertService {
 
   private tick(): void {
     try {
-      this.evaluateOnce();
+      this.evaluateOnce(this.deps.clock.now(), this.nextSlice());
       this.failures = 0;
     } catch (err) {
       this.countErrors?.();
       if (this.failures++ % 30 === 0) this.log.error({ err: (err as Error).message }, 'alert evaluation failed; retrying at the next tick');
     }
   }
+
+  /**
+   * The sites the next timed evaluation reads (`alerting.maxHostsPerEvaluation`): those with
+   * news first, then the round's next ones; undefined: all of them (a small deployment).
+   */
+  private nextSlice(): ReadonlySet<string> | undefined {
+    const budget = this.deps.config.maxHostsPerEvaluation;
+    if (this.cursor >= this.round.length) {
+      this.round = this.siteSizes.all() as Array<{ site: string; n: number }>;
+      this.roundSize = new Map(this.round.map((r) => [r.site, r.n]));
+      this.cursor = 0;
+      this.sitesWithAgents = this.round.length;
+      let total = 0;
+      for (const r of this.round) total += r.n;
+      if (total <= budget) {
+        this.cursor = this.round.length; // read the sizes again next tick
+        this.changedSites.clear();
+        return undefined;
+      }
+    }
+    const size = this.roundSize;
+    const slice = new Set<string>();
+    let hosts = 0;
+    for (const site of this.changedSites) {
+      if (hosts >= budget) break;
+      this.changedSites.delete(site);
+      slice.add(site);
+      hosts += size.get(site) ?? 1;
+    }
+    while (hosts < budget && this.cursor < this.round.length) {
+      const r = this.round[this.cursor++]!;
+      if (slice.has(r.site)) continue;
+      slice.add(r.site);
+      hosts += r.n;
+    }
+    return slice;
+  }
+
+  private get siteSizes() {
+    return (this.siteSizesStmt ??= this.deps.db.prepare('SELECT site, count(*) AS n FROM hosts GROUP BY site ORDER BY site'));
+  }
+  private siteSizesStmt: ReturnType<SqliteDatabase['prepare']> | undefined;
 
   private ruleTimings(): Record<string, RuleTiming> {
     const out: Record<string, RuleTiming> = {};
@@ -191,12 +248,12 @@ export class AlertService {
     return list;
   }
 
-  /** Build the rules' view of every site. */
-  private snapshot(now: number): { ctx: RuleContext; incidents: OpenIncidentView[]; open: SiteIncident[] } {
+  /** Build the rules' view of every site, or of the sites `only`. */
+  private snapshot(now: number, only?: ReadonlySet<string>): { ctx: RuleContext; incidents: OpenIncidentView[]; open: SiteIncident[] } {
     const { sites, outages } = this.deps;
     const schedNow = this.scheduleNow(now);
     const hostsBySite = new Map<string, HostState[]>();
-    for (const h of this.deps.store.listHosts()) {
+    for (const h of only ? [...only].flatMap((site) => this.deps.store.listHosts(site)) : this.deps.store.listHosts()) {
       const l = hostsBySite.get(h.site);
       if (l) l.push(h);
       else hostsBySite.set(h.site, [h]);
@@ -280,10 +337,15 @@ export class AlertService {
     return { state: r.state, messages: r.messages, json, changed: json !== this.provinceJson || r.messages.length > 0 };
   }
 
-  /** One evaluation at `now` (the timer calls it; tests may too). */
-  evaluateOnce(now = this.deps.clock.now()): void {
+  /**
+   * One evaluation at `now` of every site, or of the sites `only` (the timer's slices,
+   * {@link nextSlice}); tests call it for all. An alert no observation of a slice mentions
+   * stays as it is (the engine resolves only what is stale for `staleMinutes`, far longer
+   * than a round).
+   */
+  evaluateOnce(now = this.deps.clock.now(), only?: ReadonlySet<string>): void {
     this.windows.prune(now);
-    const { ctx, incidents, open } = this.snapshot(now);
+    const { ctx, incidents, open } = this.snapshot(now, only);
     const rules = this.deps.config.rules as Record<string, CommonParams>;
     const observations: Observation[] = [];
     for (const r of BUILT_IN_RULES) {
@@ -326,7 +388,7 @@ export class AlertService {
       this.countRefused?.(result.refused);
       if (this.refusedLogged++ % 100 === 0) this.log.warn({ refused: result.refused, maxAlerts: MAX_ACTIVE_ALERTS }, 'alerting: too many active alerts; new ones refused');
     }
-    const province = this.provinceStep(now, result.state.alerts, open, ctx.sites.length);
+    const province = this.provinceStep(now, result.state.alerts, open, only ? Math.max(this.sitesWithAgents, ctx.sites.length) : ctx.sites.length);
     this.alertStore.commit(result, this.sink, province?.changed ? province : undefined);
     this.state = result.state;
     if (province) {

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { AlertService } from '../../../../collector/alerting/alert-service.js';
+import type { Notification, NotificationSink } from '../../../../collector/alerting/alert-types.js';
+import { AlertingConfigSchema } from '../../../../collector/alerting/alerting-config.js';
+import { Ingest } from '../../../../collector/ingest/ingest.js';
+import { siteDirectory, SiteSettingsSchema } from '../../../../collector/sites/site-settings.js';
+import { openDatabase, SqliteStore } from '../../../../collector/store/sqlite-store.js';
+import { silentLogger } from '../../../../common/log.js';
+import { MetricsRegistry } from '../../../../common/metrics-registry.js';
+import { topicFor } from '../../../../contract/topics.js';
+import { FakeClock } from '../../../helpers/fake-clock.js';
+
+class MemorySink implements NotificationSink {
+  sent: Notification[] = [];
+  enqueue(n: Notification): void {
+    this.sent.push(n);
+  }
+}
+
+const SITES = ['xa-1', 'xa-2', 'xa-3', 'xa-4', 'xa-5', 'xa-6'];
+const HOSTS = ['pc1', 'pc2'];
+
+/** 6 sites of 2 PCs through real ingest and SQLite; `maxHostsPerEvaluation` 4: two sites a tick, a round of 3 ticks. */
+function setup(maxHostsPerEvaluation: number) {
+  const clock = new FakeClock(Date.UTC(2026, 10, 24, 2, 0, 0));
+  const db = openDatabase(':memory:');
+  const store = new SqliteStore(db, ':memory:');
+  const sink = new MemorySink();
+  const config = AlertingConfigSchema.parse({ evaluateSeconds: 2, maxHostsPerEvaluation, provinceDigest: { enabled: false } });
+  const sites = siteDirectory({}, SiteSettingsSchema.parse({}));
+  const service = new AlertService({ config, db, store, sites, clock, log: silentLogger(), sink, metrics: new MetricsRegistry() });
+  const ingest = new Ingest({ store, clock, log: silentLogger(), metrics: new MetricsRegistry(), onStored: (m) => service.onStored(m) });
+  let seq = 0;
+  const status = (site: string, host: string, state: 'online' | 'offline') => {
+    const t = clock.now();
+    const msg = { v: 1, site, host, boot: 'boot0001', seq: ++seq, t, sent: t, state, hostname: host.toUpperCase(), agentVersion: '0.1.0' };
+    const r = ingest.handle(topicFor(site, host, 'status'), Buffer.from(JSON.stringify(msg)));
+    if (r.status !== 'accepted') throw new Error(`not accepted: ${JSON.stringify(r)}`);
+  };
+  // Which sites each timed evaluation read: the store's per-site reads, and any read of all hosts.
+  const reads: string[][] = [];
+  const listHosts = store.listHosts.bind(store);
+  store.listHosts = (site?: string) => {
+    reads.at(-1)!.push(site ?? '*');
+    return listHosts(site);
+  };
+  const tick = () => {
+    reads.push([]);
+    clock.advance(2000);
+  };
+  return { clock, service, sink, status, reads, tick };
+}
+
+const firingSites = (s: AlertService) =>
+  Object.values(s.current().alerts)
+    .filter((a) => a.rule === 'site_offline' && a.state === 'firing')
+    .map((a) => a.site)
+    .sort();
+
+describe('timed alert evaluations in slices (alerting.maxHostsPerEvaluation)', () => {
+  it('beyond the bound, each tick reads whole sites up to it, the round reaches every site, and a site with news goes first', async () => {
+    const t = setup(4);
+    await t.service.start();
+    for (const site of SITES) for (const host of HOSTS) t.status(site, host, 'online');
+    t.tick(); // the news of all six sites: the first two, then the round
+    for (let i = 0; i < 6; i++) t.tick();
+    for (const r of t.reads) {
+      expect(r).not.toContain('*');
+      expect(new Set(r).size).toBe(r.length);
+      expect(r.length).toBeLessThanOrEqual(2);
+    }
+    const seen = new Set(t.reads.flat());
+    expect([...seen].sort()).toEqual(SITES);
+    // Every PC of every site goes down; the site_offline alert (10 s pending) fires for each, within two rounds and its wait.
+    for (const site of SITES) for (const host of HOSTS) t.status(site, host, 'offline');
+    for (let i = 0; i < 12 && firingSites(t.service).length < SITES.length; i++) t.tick();
+    expect(firingSites(t.service)).toEqual(SITES);
+    // A status for xa-5 while the round is elsewhere: the next tick reads xa-5 first.
+    t.reads.length = 0;
+    t.tick();
+    const cursorSites = t.reads[0]!;
+    t.status('xa-5', 'pc1', 'online');
+    t.tick();
+    expect(t.reads[1]![0]).toBe('xa-5');
+    expect(cursorSites.length).toBeGreaterThan(0);
+  });
+
+  it('within the bound, every tick reads all hosts at once, as before', async () => {
+    const t = setup(500);
+    await t.service.start();
+    for (const site of SITES) for (const host of HOSTS) t.status(site, host, 'online');
+    for (let i = 0; i < 3; i++) t.tick();
+    for (const r of t.reads) expect(r).toEqual(['*']);
+    for (const site of SITES) for (const host of HOSTS) t.status(site, host, 'offline');
+    for (let i = 0; i < 7; i++) t.tick();
+    expect(firingSites(t.service)).toEqual(SITES);
+  });
+});
