@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import { indexedMemoryPersistence } from './retained-index.js';
+import { queueInFifo } from './fifo.js';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
 import type { Identity } from './acl.js';
@@ -144,6 +145,9 @@ export class EmbeddedBroker implements AckPublisher {
       g.set(b.username, { scope: 'username' });
     });
     m.gauge('canh_broker_clients', 'Clients connected to the embedded broker.', (g) => g.set(this.aedes?.connectedClients ?? 0));
+    m.gauge('canh_broker_queued_messages', "Messages the embedded broker waits to deliver (more than its concurrency in delivery: agents' sockets slow to drain).", (g) =>
+      g.set((this.aedes as unknown as { mq?: { length?: number } } | undefined)?.mq?.length ?? 0),
+    );
     m.gauge('canh_broker_connections', 'TCP connections open to the embedded broker (MQTT clients and connections not yet authenticated).', (g) => g.set(this.conns.connections()));
     m.gauge('canh_broker_max_connections', 'Connections the embedded broker accepts at once (config, capped by the open-files limit).', (g) => g.set(this.conns.limit));
   }
@@ -302,6 +306,7 @@ export class EmbeddedBroker implements AckPublisher {
         log.debug({ err: err.message }, 'MQTT connection error');
       }
     });
+    if (!queueInFifo((aedes as unknown as { mq: unknown }).mq)) log.warn('embedded broker: message queue kept as aedes made it (O(n) per message when agents are slow to drain)');
     this.aedes = aedes;
 
     // Connections at once: the configuration, within the open-files limit less a reserve.
