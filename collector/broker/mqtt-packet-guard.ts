@@ -64,6 +64,20 @@ export function guardedConnection(socket: Socket, maxBytes: number, onOversize: 
   const guard = new PacketSizeGuard(maxBytes, onOversize);
   socket.pipe(guard);
   const duplex = Duplex.from({ readable: guard, writable: socket });
+  // aedes writes a packet as several buffers (header, topic, payload) between a cork and an
+  // uncork of this stream; the duplex has no writev, so on uncork it hands them to the socket
+  // one by one: one system call (and, with NODELAY, one TCP segment) per piece. Corking the
+  // socket around that flush makes it one writev per burst (the socket writes were 29 % of
+  // the collector's CPU with 10,000 agents on the embedded broker, profiled).
+  const uncork = duplex.uncork.bind(duplex);
+  duplex.uncork = () => {
+    socket.cork();
+    try {
+      uncork();
+    } finally {
+      socket.uncork();
+    }
+  };
   guard.on('error', () => {
     socket.destroy();
     duplex.destroy();
