@@ -7,6 +7,8 @@
 //   BENCH_HOSTS=10000 BENCH_SECONDS=60 node bench/collector-memory.mjs   (300 s in all with the power cut)
 //   BENCH_COMPARE=0 …   only the shipped settings (one collector: half the load on the machine)
 //   BENCH_COMPARE=env:MALLOC_ARENA_MAX=2 …   the shipped settings, without and with these env vars
+//   BENCH_COMPARE='flags:--optimize-for-size' …   the shipped settings, without and with more node flags
+//   BENCH_COMPARE='config:{"ingest":{"batchMessages":250}}' …   the shipped settings, without and with these config keys
 //   BENCH_COMPARE=build:/path/to/other/checkout …   the shipped settings, that checkout's dist
 //                                                 (built, node_modules beside it) vs this one
 //   BENCH_POWER_S=0 …   no power cut (steady only)
@@ -21,7 +23,7 @@
 // take in time is shown as "behind", a machine too busy to keep up. RSS, heap used/total
 // every 5 s after the warm-up; median and max per collector and phase, the peak (VmHWM, reset
 // after the warm-up); CPU per sample. The alert windows (11 min) are not yet full in 5 min:
-// a collector running for longer holds ~2 KB more per host in them (at 10,000 hosts ~20 MB).
+// a collector running for longer holds ~1 KB more per host in them (at 10,000 hosts ~11 MB).
 //
 // Phases: warm-up (45 s), steady (BENCH_SECONDS, 60), then a power cut as bench:province
 // makes it (bench/sim-agent.mjs powerCut/powerRestore): 30 % of the sites (3 of every 10) lose
@@ -78,6 +80,7 @@ async function child() {
     http: { host: '127.0.0.1', port: 0 },
     health: { heapGrowingPercent: growth },
     // As bench:province: one webhook channel to the bench's sink, a rate limit it never meets.
+    ...JSON.parse(process.env.CHILD_CONFIG ?? '{}'),
     ...(process.env.CHILD_SINK ? { notify: { channels: [{ type: 'webhook', name: 'sink', url: process.env.CHILD_SINK, rateLimit: { perMinute: 100_000, burst: 10_000 } }] } } : {}),
   });
   const col = await Collector.open(config, silentLogger());
@@ -271,7 +274,7 @@ async function webhookSink() {
   return { url: (run) => `http://127.0.0.1:${srv.address().port}/hook/${run}`, got: (run) => got.get(`/hook/${run}`) ?? new Map(), close: () => srv.close() };
 }
 
-/** Which two (or one) collectors run: BENCH_COMPARE unset, 0, env:K=V[,K=V], build:/checkout. */
+/** Which two (or one) collectors run: BENCH_COMPARE unset, 0, env:K=V[,K=V], flags:--a --b, config:{json}, build:/checkout. */
 async function runSpecs(flags) {
   const compare = process.env.BENCH_COMPARE ?? '1';
   const shipped = { name: `shipped (25, ${flags.join(' ')})`, growth: 25, flags, env: {} };
@@ -284,6 +287,15 @@ async function runSpecs(flags) {
         .map((kv) => kv.split('=')),
     );
     return [shipped, { ...shipped, name: `shipped + ${compare.slice(4)}`, env }];
+  }
+  if (compare.startsWith('config:')) {
+    const more = compare.slice(7);
+    JSON.parse(more); // a typo fails here, not in the child
+    return [shipped, { ...shipped, name: `shipped + ${more}`, env: { CHILD_CONFIG: more } }];
+  }
+  if (compare.startsWith('flags:')) {
+    const more = compare.slice(6).split(/\s+/).filter(Boolean);
+    return [shipped, { ...shipped, name: `shipped + ${more.join(' ')}`, flags: [...flags, ...more] }];
   }
   if (compare.startsWith('build:')) {
     const other = compare.slice(6);
