@@ -138,7 +138,10 @@ export class EmbeddedBroker implements AckPublisher {
     );
     this.delayed = m.counter('canh_broker_auth_delayed_total', 'Password checks delayed by the guessing throttle, by scope (address, username).');
     this.bans = m.counter('canh_broker_auth_bans_total', 'Temporary bans started by the guessing throttle, by scope (address, username).');
-    this.brokerErrors = m.counter('canh_broker_errors_total', "Errors the embedded broker (aedes) reported on its own, logged and survived (e.g. a will its sweeper could not publish).");
+    this.brokerErrors = m.counter(
+      'canh_broker_errors_total',
+      'Errors the embedded broker (aedes) reported on its own, logged and survived (e.g. a will its sweeper could not publish).',
+    );
     m.gauge('canh_broker_banned', 'Addresses and usernames banned now by the guessing throttle.', (g) => {
       const b = this.throttle.banned();
       g.set(b.address, { scope: 'address' });

@@ -35,7 +35,10 @@ describe('MetricsRegistry series keys', () => {
     const m = new MetricsRegistry();
     const c = m.counter('canh_test_total', 'Test.');
     for (let i = 0; i < 1005; i++) c.inc({ host: `h${i}` });
-    const lines = m.render().split('\n').filter((l) => l.startsWith('canh_test_total{'));
+    const lines = m
+      .render()
+      .split('\n')
+      .filter((l) => l.startsWith('canh_test_total{'));
     expect(lines).toHaveLength(1001);
     expect(lines).toContain('canh_test_total{overflow="true"} 5');
   });

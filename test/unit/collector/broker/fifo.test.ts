@@ -22,7 +22,8 @@ describe('Fifo', () => {
 describe('queueInFifo on the emitter of a real aedes broker', () => {
   it('replaces its queues, and the broker still delivers every message once, in order, when more wait than its concurrency', async () => {
     const aedes = await Aedes.createBroker({ concurrency: 10 });
-    const mq = (aedes as unknown as { mq: { on(t: string, fn: (p: { payload: Buffer }, done: () => void) => void): void; emit(p: object, cb?: () => void): void; length: number } }).mq;
+    const mq = (aedes as unknown as { mq: { on(t: string, fn: (p: { payload: Buffer }, done: () => void) => void): void; emit(p: object, cb?: () => void): void; length: number } })
+      .mq;
     expect(queueInFifo(mq)).toBe(true);
     expect(queueInFifo(mq)).toBe(false); // already replaced: left as it is
     const got: number[] = [];

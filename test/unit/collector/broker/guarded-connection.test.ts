@@ -37,7 +37,14 @@ describe('guardedConnection writes', () => {
     const w = s._write.bind(server);
     s._writev = (...a) => (calls.push('writev'), wv(...a));
     s._write = (...a) => (calls.push('write'), w(...a));
-    const packets = [1, 2, 3].map((i) => ({ cmd: 'publish' as const, topic: `canh/v1/xa-1/pc-${i}/ack`, payload: Buffer.from(`{"v":1,"n":${i}}`), qos: 0 as const, retain: false, dup: false }));
+    const packets = [1, 2, 3].map((i) => ({
+      cmd: 'publish' as const,
+      topic: `canh/v1/xa-1/pc-${i}/ack`,
+      payload: Buffer.from(`{"v":1,"n":${i}}`),
+      qos: 0 as const,
+      retain: false,
+      dup: false,
+    }));
     const expected = Buffer.concat(packets.map((p) => mqttPacket.generate(p)));
     const got: Buffer[] = [];
     client.on('data', (b: Buffer) => got.push(b));

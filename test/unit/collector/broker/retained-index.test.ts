@@ -28,7 +28,8 @@ describe('indexedMemoryPersistence (retained messages by topic)', () => {
     const a = indexedMemoryPersistence();
     const b = stock();
     const writes: Array<[string, string]> = [];
-    for (let s = 0; s < 5; s++) for (let h = 0; h < 20; h++) writes.push([`canh/v1/xa-${s}/pc-${h}/status`, `online-${s}-${h}`], [`canh/v1/xa-${s}/pc-${h}/config`, `cfg-${s}-${h}`]);
+    for (let s = 0; s < 5; s++)
+      for (let h = 0; h < 20; h++) writes.push([`canh/v1/xa-${s}/pc-${h}/status`, `online-${s}-${h}`], [`canh/v1/xa-${s}/pc-${h}/config`, `cfg-${s}-${h}`]);
     writes.push(['canh/v1/xa-1/pc-3/status', 'offline-1-3']); // a will replaces the birth
     writes.push(['canh/v1/xa-2/pc-4/config', '']); // an empty retained payload clears it
     writes.push(['$SYS/x/status', 'sys']);
