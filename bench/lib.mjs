@@ -93,8 +93,12 @@ export function collectorEnv({ dataDir, httpPort, mqttPort, external, extra = {}
   };
 }
 
-/** The stand-alone agent build that office PCs run. */
-export const AGENT_BUNDLE = join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
+/**
+ * The stand-alone agent build that office PCs run. BENCH_AGENT_BUNDLE points at another
+ * copy (an earlier build's dist/agent-bundle saved elsewhere) to run before and after
+ * side by side in one session.
+ */
+export const AGENT_BUNDLE = process.env.BENCH_AGENT_BUNDLE ? resolve(process.env.BENCH_AGENT_BUNDLE) : join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 export const PAGE_MS = 1000 / CLK_TCK;
 
