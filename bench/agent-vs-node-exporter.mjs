@@ -31,6 +31,7 @@ import {
   procCpu,
   procMem,
   procTreeCpu,
+  procTreeCpuNs,
   runMain,
   sleep,
   startProcess,
@@ -160,6 +161,8 @@ async function main() {
     const a0 = procCpu(agent.pid);
     const t0 = procTreeCpu(agent.pid);
     const n0 = procCpu(ne.pid);
+    const ta0 = procTreeCpuNs(agent.pid);
+    const tn0 = procTreeCpuNs(ne.pid);
     const rss = { agent: [], ne: [], agentAnon: [], agentFile: [] };
     const probes = [];
     const sampleMem = () => {
@@ -191,6 +194,8 @@ async function main() {
     const a1 = procCpu(agent.pid);
     const t1 = procTreeCpu(agent.pid);
     const n1 = procCpu(ne.pid);
+    const ta1 = procTreeCpuNs(agent.pid);
+    const tn1 = procTreeCpuNs(ne.pid);
     sampleMem();
     const nScrapes = scrapes.filter((t) => t >= w0 && t < w1).length;
     // Let the last sample of the window reach the store.
@@ -220,6 +225,7 @@ async function main() {
         ['  of which own process (ms)', fmt(agentSelf, 0), fmt(n1.self - n0.self, 0), ''],
         ['  of which children/ping (ms)', fmt(agentKids, 0), fmt(n1.children - n0.children, 0), ''],
         ['CPU per sample / scrape (ms)', fmt(agentPer, 2), fmt(nePer, 2), fmt(agentPer / nePer, 2)],
+        ['CPU per sample / scrape, ns clock (ms)', fmt((ta1 - ta0) / nSamples, 2), fmt((tn1 - tn0) / nScrapes, 2), fmt((ta1 - ta0) / nSamples / ((tn1 - tn0) / nScrapes), 2)],
         ['CPU % of one core', fmt((agentCpu / (win * 1000)) * 100, 2), fmt((neCpu / (win * 1000)) * 100, 2), ''],
         ['RSS median (MB)', fmt(aMed), fmt(nMed), fmt(aMed / nMed, 2)],
         ['RSS max (MB)', fmt(aMax), fmt(nMax), fmt(aMax / nMax, 2)],
@@ -227,7 +233,7 @@ async function main() {
       ]),
     );
     console.log(
-      `(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored}; load average ${fmt(load0)} → ${fmt(load1)} on ${cpus().length} cores)`,
+      `(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; ns clock: /proc/<tid>/schedstat of the live threads of the process and its live children; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored}; load average ${fmt(load0)} → ${fmt(load1)} on ${cpus().length} cores)`,
     );
     if (HTTP_PROBE !== 'off') {
       // The probe really ran: its results are in the stored samples.
@@ -266,7 +272,7 @@ async function main() {
     const pass = cpuOk && rssOk;
     console.log('');
     console.log(
-      `HEADLINE agent CPU/sample ${fmt(agentPer, 2)} ms vs node_exporter ${fmt(nePer, 2)} ms/scrape (ratio ${fmt(agentPer / nePer, 2)}, target <= 1.00); ` +
+      `HEADLINE agent CPU/sample ${fmt(agentPer, 2)} ms vs node_exporter ${fmt(nePer, 2)} ms/scrape (ratio ${fmt(agentPer / nePer, 2)}, target <= 1.00; ns clock ${fmt((ta1 - ta0) / nSamples, 2)} vs ${fmt((tn1 - tn0) / nScrapes, 2)} ms, ratio ${fmt((ta1 - ta0) / nSamples / ((tn1 - tn0) / nScrapes), 2)}); ` +
         `agent RSS ${fmt(aMed)} MB median, ${fmt(aMax)} max (target <= ${RSS_TARGET_MB} MB): ${pass ? 'PASS' : `FAIL (${[cpuOk ? '' : 'CPU', rssOk ? '' : 'RSS'].filter(Boolean).join(', ')})`}`,
     );
     return pass ? 0 : 1;
