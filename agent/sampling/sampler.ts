@@ -18,6 +18,11 @@ export interface SamplerOptions {
   onSample: (t: number, metrics: SampleMetrics) => void;
   /** Called when a source becomes unavailable or recovers (logged once per transition). */
   onTransition?: (tr: SourceTransition) => void;
+  /**
+   * Called at each tick, before the sources run: work due once per interval can share the
+   * sample's wake-up instead of a timer of its own (agent.ts: the heartbeat).
+   */
+  onTick?: () => void;
 }
 
 /**
@@ -53,6 +58,11 @@ export class Sampler {
 
   private tick(): void {
     if (!this.running) return;
+    try {
+      this.opts.onTick?.();
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'sampler tick hook failed');
+    }
     this.inFlight = this.sampleOnce().finally(() => {
       this.inFlight = undefined;
       if (!this.running) return;
