@@ -80,18 +80,28 @@ export class Sampler {
     const t = clock.now();
     const timeoutMs = Math.max(1000, Math.min(this.opts.intervalMs * 0.8, 20_000));
     const metrics: Record<string, unknown> = {};
-    await Promise.all(
-      sources.map(async (s) => {
-        try {
-          metrics[s.name] = await withTimeout(s.collect(), timeoutMs, clock, s.name);
-          this.markOk(s.name);
-        } catch (err) {
-          const reason = err instanceof SourceUnavailableError ? err.reason : `error: ${(err as Error)?.message ?? String(err)}`;
-          metrics[s.name] = { unavailable: reason.slice(0, 200) || 'unknown error' };
-          this.markUnavailable(s.name, reason);
-        }
-      }),
-    );
+    // One timer for the whole sample (every source has the same deadline), not one per source.
+    let expire!: () => void;
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => (expire = () => resolve(TIMED_OUT)));
+    const timer = clock.setTimeout(() => expire(), timeoutMs);
+    try {
+      await Promise.all(
+        sources.map(async (s) => {
+          try {
+            const v = await Promise.race([s.collect(), deadline]);
+            if (v === TIMED_OUT) throw new SourceUnavailableError(`${s.name}: timed out after ${timeoutMs} ms`);
+            metrics[s.name] = v;
+            this.markOk(s.name);
+          } catch (err) {
+            const reason = err instanceof SourceUnavailableError ? err.reason : `error: ${(err as Error)?.message ?? String(err)}`;
+            metrics[s.name] = { unavailable: reason.slice(0, 200) || 'unknown error' };
+            this.markUnavailable(s.name, reason);
+          }
+        }),
+      );
+    } finally {
+      clock.clear(timer);
+    }
     this.opts.onSample(t, metrics as SampleMetrics);
   }
 
@@ -118,18 +128,5 @@ export class Sampler {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock, name: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new SourceUnavailableError(`${name}: timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clock.clear(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clear(timer);
-        reject(e);
-      },
-    );
-  });
-}
+/** What the sample's deadline gives a source that has not answered by then. */
+const TIMED_OUT = Symbol('timed out');

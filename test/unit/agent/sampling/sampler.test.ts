@@ -47,4 +47,42 @@ describe('Sampler', () => {
     await settle();
     expect(ticks).toBe(3);
   });
+
+  it('a source that does not answer within 0.8 of the interval is unavailable in that sample (logged once); the others are in it; one timer per sample', async () => {
+    const clock = new FakeClock();
+    let hang = true;
+    const slow: MetricSource<'mem'> = {
+      name: 'mem',
+      collect: () => (hang ? new Promise(() => undefined) : Promise.resolve({ total: 1, used: 0, available: 1, swapTotal: 0, swapUsed: 0 })),
+    };
+    const fast: MetricSource<'uptime'> = { name: 'uptime', collect: async () => ({ seconds: 1, bootTime: 0 }) };
+    const samples: SampleMetrics[] = [];
+    const transitions: string[] = [];
+    const sampler = new Sampler({
+      sources: [slow, fast],
+      intervalMs: 5000,
+      clock,
+      log: silentLogger(),
+      onSample: (_t, m) => samples.push(m),
+      onTransition: (tr) => transitions.push(`${tr.source} ${tr.state}`),
+    });
+    await sampler.start();
+    await settle();
+    expect(samples).toHaveLength(0);
+    expect(clock.pending).toBe(1); // the sample's deadline, not one per source
+    clock.advance(3999);
+    await settle();
+    expect(samples).toHaveLength(0);
+    clock.advance(1);
+    await settle();
+    expect(samples).toEqual([{ mem: { unavailable: 'mem: timed out after 4000 ms' }, uptime: { seconds: 1, bootTime: 0 } }]);
+    expect(transitions).toEqual(['mem unavailable']);
+    hang = false;
+    clock.advance(1000); // the next tick, at 5 s
+    await settle();
+    expect(samples[1]).toEqual({ mem: { total: 1, used: 0, available: 1, swapTotal: 0, swapUsed: 0 }, uptime: { seconds: 1, bootTime: 0 } });
+    expect(transitions).toEqual(['mem unavailable', 'mem recovered']);
+    expect(clock.pending).toBe(1); // the next tick only: the deadline was cleared
+    await sampler.stop();
+  });
 });
