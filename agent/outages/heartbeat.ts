@@ -92,6 +92,8 @@ export class Heartbeat {
   private written = 0;
   /** Between start() and stop(): beats arm the next one. */
   private started = false;
+  /** Monotonic time of the latest beat (written or skipped while one was being written). */
+  private lastBeatAt = -Infinity;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.file = new SlotFile(join(opts.stateDir, HEARTBEAT_FILE), { fsync: opts.fsync });
@@ -110,6 +112,7 @@ export class Heartbeat {
    * heartbeat's own next beat to one period from now.
    */
   beat(): Promise<void> {
+    this.lastBeatAt = this.opts.clock.monotonic();
     if (this.started) {
       this.opts.clock.clear(this.timer);
       this.timer = this.opts.clock.setTimeout(() => void this.beat(), this.opts.periodMs);
@@ -130,9 +133,13 @@ export class Heartbeat {
     return this.writing;
   }
 
-  /** A beat from outside (the sampler's tick), between start() and stop() only; see the class comment. */
+  /**
+   * A beat from outside (the sampler's tick), between start() and stop() only; see the class
+   * comment. Skipped when the latest beat is less than half a period old: ticks more frequent
+   * than the period (a sampling interval shortened live, remote-config.ts) do not add writes.
+   */
   tick(): void {
-    if (this.started) void this.beat();
+    if (this.started && this.opts.clock.monotonic() - this.lastBeatAt >= this.opts.periodMs / 2) void this.beat();
   }
 
   /** Number of heartbeats written (for tests and stats). */

@@ -215,13 +215,24 @@ describe('heartbeat file', () => {
     expect(beat.count()).toBe(4);
     expect(await lastT()).toBe(T0 + 2600);
 
+    // Ticks more frequent than the period (an interval shortened live): one beat per half period at most.
+    clock.advance(200);
+    beat.tick(); // 200 ms after the latest beat: skipped
+    await settle();
+    expect(beat.count()).toBe(4);
+    clock.advance(300);
+    beat.tick(); // 500 ms after it: beats
+    await settle();
+    expect(beat.count()).toBe(5);
+    expect(await lastT()).toBe(T0 + 3100);
+
     await beat.stop();
     expect(clock.pending).toBe(0);
     clock.advance(500);
     beat.tick();
     await settle();
-    expect(beat.count()).toBe(4);
-    expect(await lastT()).toBe(T0 + 2600);
+    expect(beat.count()).toBe(5);
+    expect(await lastT()).toBe(T0 + 3100);
   });
 });
 
