@@ -204,6 +204,8 @@ export class Agent {
       clock: this.clock,
       log: this.log.child({ module: 'sampler' }),
       onSample: (t, metrics) => this.onSample(t, metrics),
+      // The heartbeat in the sample's wake-up (heartbeat.ts; its own timer only when no tick comes).
+      onTick: () => this.outage?.beat(),
       onTransition: (tr) =>
         this.emit({
           type: tr.state === 'unavailable' ? 'source_unavailable' : 'source_recovered',

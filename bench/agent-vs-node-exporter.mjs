@@ -5,6 +5,7 @@
 //   BENCH_SECONDS=120 BENCH_INTERVAL=5 node bench/agent-vs-node-exporter.mjs
 //   BENCH_AGENT_NODE_FLAGS="--max-semi-space-size=1" …   (Node flags for the agent only)
 //   BENCH_AGENT_PROBE=1 …   (preload bench/agent-mem-probe.mjs: heap vs external breakdown)
+//   BENCH_AGENT_BUNDLE=/tmp/before/canh-agent.mjs …   (another build's agent bundle: before/after side by side)
 //   BENCH_KEEP=1 …          (keep the temp dir with logs and the SQLite file)
 //   BENCH_HTTP_PROBE=http|off …  (the agent's HTTP probe: https by default, like the shipped default)
 //
@@ -13,6 +14,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -29,6 +31,7 @@ import {
   procCpu,
   procMem,
   procTreeCpu,
+  procTreeCpuNs,
   runMain,
   sleep,
   startProcess,
@@ -54,7 +57,7 @@ async function main() {
   const dir = tempDir('canh-bench-agent-');
   const dataDir = join(dir, 'data');
   const stateDir = join(dir, 'agent-state');
-  console.log(`bench:agent  ${SECONDS} s measured after ${WARMUP_INTERVALS} warm-up intervals, interval ${INTERVAL} s, CLK_TCK ${CLK_TCK}, temp ${dir}`);
+  console.log(`bench:agent  bundle ${AGENT_BUNDLE}, ${SECONDS} s measured after ${WARMUP_INTERVALS} warm-up intervals, interval ${INTERVAL} s, CLK_TCK ${CLK_TCK}, temp ${dir}`);
   if (AGENT_FLAGS.length) console.log(`agent node flags: ${AGENT_FLAGS.join(' ')}`);
 
   // Credential for the agent (per host), created with the CLI before the collector starts.
@@ -153,10 +156,13 @@ async function main() {
     await sleep(WARMUP_INTERVALS * INTERVAL * 1000);
 
     const w0 = Date.now();
+    const load0 = loadavg()[0];
     // The agent's tree: itself, reaped children, and its live long-running ping.
     const a0 = procCpu(agent.pid);
     const t0 = procTreeCpu(agent.pid);
     const n0 = procCpu(ne.pid);
+    const ta0 = procTreeCpuNs(agent.pid);
+    const tn0 = procTreeCpuNs(ne.pid);
     const rss = { agent: [], ne: [], agentAnon: [], agentFile: [] };
     const probes = [];
     const sampleMem = () => {
@@ -184,9 +190,12 @@ async function main() {
       if (Date.now() < end) sampleMem();
     }
     const w1 = Date.now();
+    const load1 = loadavg()[0];
     const a1 = procCpu(agent.pid);
     const t1 = procTreeCpu(agent.pid);
     const n1 = procCpu(ne.pid);
+    const ta1 = procTreeCpuNs(agent.pid);
+    const tn1 = procTreeCpuNs(ne.pid);
     sampleMem();
     const nScrapes = scrapes.filter((t) => t >= w0 && t < w1).length;
     // Let the last sample of the window reach the store.
@@ -216,6 +225,7 @@ async function main() {
         ['  of which own process (ms)', fmt(agentSelf, 0), fmt(n1.self - n0.self, 0), ''],
         ['  of which children/ping (ms)', fmt(agentKids, 0), fmt(n1.children - n0.children, 0), ''],
         ['CPU per sample / scrape (ms)', fmt(agentPer, 2), fmt(nePer, 2), fmt(agentPer / nePer, 2)],
+        ['CPU per sample / scrape, ns clock (ms)', fmt((ta1 - ta0) / nSamples, 2), fmt((tn1 - tn0) / nScrapes, 2), fmt((ta1 - ta0) / nSamples / ((tn1 - tn0) / nScrapes), 2)],
         ['CPU % of one core', fmt((agentCpu / (win * 1000)) * 100, 2), fmt((neCpu / (win * 1000)) * 100, 2), ''],
         ['RSS median (MB)', fmt(aMed), fmt(nMed), fmt(aMed / nMed, 2)],
         ['RSS max (MB)', fmt(aMax), fmt(nMax), fmt(aMax / nMax, 2)],
@@ -223,7 +233,7 @@ async function main() {
       ]),
     );
     console.log(
-      `(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored})`,
+      `(CPU from /proc/<pid>/stat utime+stime+cutime+cstime at ${CLK_TCK} ticks/s, resolution ${fmt(1000 / CLK_TCK, 0)} ms; ns clock: /proc/<tid>/schedstat of the live threads of the process and its live children; RSS = VmRSS sampled every ${INTERVAL} s, ${rss.agent.length} readings; node_exporter /metrics body ${(neBytes / 1024).toFixed(0)} KiB; scrape errors ${scrapeErrors}; samples stored in total ${totalStored}; load average ${fmt(load0)} → ${fmt(load1)} on ${cpus().length} cores)`,
     );
     if (HTTP_PROBE !== 'off') {
       // The probe really ran: its results are in the stored samples.
@@ -262,7 +272,7 @@ async function main() {
     const pass = cpuOk && rssOk;
     console.log('');
     console.log(
-      `HEADLINE agent CPU/sample ${fmt(agentPer, 2)} ms vs node_exporter ${fmt(nePer, 2)} ms/scrape (ratio ${fmt(agentPer / nePer, 2)}, target <= 1.00); ` +
+      `HEADLINE agent CPU/sample ${fmt(agentPer, 2)} ms vs node_exporter ${fmt(nePer, 2)} ms/scrape (ratio ${fmt(agentPer / nePer, 2)}, target <= 1.00; ns clock ${fmt((ta1 - ta0) / nSamples, 2)} vs ${fmt((tn1 - tn0) / nScrapes, 2)} ms, ratio ${fmt((ta1 - ta0) / nSamples / ((tn1 - tn0) / nScrapes), 2)}); ` +
         `agent RSS ${fmt(aMed)} MB median, ${fmt(aMax)} max (target <= ${RSS_TARGET_MB} MB): ${pass ? 'PASS' : `FAIL (${[cpuOk ? '' : 'CPU', rssOk ? '' : 'RSS'].filter(Boolean).join(', ')})`}`,
     );
     return pass ? 0 : 1;

@@ -93,8 +93,12 @@ export function collectorEnv({ dataDir, httpPort, mqttPort, external, extra = {}
   };
 }
 
-/** The stand-alone agent build that office PCs run. */
-export const AGENT_BUNDLE = join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
+/**
+ * The stand-alone agent build that office PCs run. BENCH_AGENT_BUNDLE points at another
+ * copy (an earlier build's dist/agent-bundle saved elsewhere) to run before and after
+ * side by side in one session.
+ */
+export const AGENT_BUNDLE = process.env.BENCH_AGENT_BUNDLE ? resolve(process.env.BENCH_AGENT_BUNDLE) : join(ROOT, 'dist/agent-bundle/canh-agent.mjs');
 export const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 export const PAGE_MS = 1000 / CLK_TCK;
 
@@ -295,6 +299,51 @@ export function procTreeCpu(pid) {
     }
   }
   return { total, descendants };
+}
+
+/**
+ * On-CPU time in ms with nanosecond resolution: the sum of `/proc/<tid>/schedstat` (the
+ * scheduler's sum_exec_runtime) over every live thread of `pid` and of its live
+ * descendants. /proc/<pid>/stat counts in clock ticks (10 ms: ±1 tick at each end of a
+ * window is ±15 % of an agent's 60-s window); this does not, but it misses threads and
+ * children that ended within the window (an agent's threads live as long as it does).
+ */
+export function procTreeCpuNs(pid) {
+  const pids = [pid];
+  const parent = new Map();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(s.slice(s.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  for (const p of parent.keys()) {
+    for (let cur = parent.get(p), hops = 0; cur !== undefined && hops < 64; cur = parent.get(cur), hops++)
+      if (cur === pid) {
+        pids.push(p);
+        break;
+      }
+  }
+  let ns = 0;
+  for (const p of pids) {
+    let tids;
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const t of tids) {
+      try {
+        ns += Number(readFileSync(`/proc/${p}/task/${t}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        /* thread ended meanwhile */
+      }
+    }
+  }
+  return ns / 1e6;
 }
 
 /** Fields of /proc/<pid>/status in MB (VmRSS, RssAnon, RssFile, VmHWM). */

@@ -77,6 +77,12 @@ export interface HeartbeatOptions {
  * temporary file, rename or directory fsync per beat; a torn slot fails its CRC and the other,
  * one period older, is read). A beat still being written when the next is due is skipped, not
  * queued.
+ *
+ * The next beat is due one period after the latest one, whoever asked for it: the agent
+ * beats from the sampler's tick (agent.ts), in the event-loop turn the sample wakes for
+ * anyway, and the heartbeat's own timer, moved on at every beat, only fires when no tick
+ * came for a whole period (the sampler stopped or late). A timer of its own at another
+ * phase cost a wake-up of the agent per beat, one per sample at the default period.
  */
 export class Heartbeat {
   private timer: TimerHandle | undefined;
@@ -84,21 +90,33 @@ export class Heartbeat {
   private readonly file: SlotFile;
   private readonly errLog: RateLimitedLog;
   private written = 0;
+  /** Between start() and stop(): beats arm the next one. */
+  private started = false;
+  /** Monotonic time of the latest beat (written or skipped while one was being written). */
+  private lastBeatAt = -Infinity;
 
   constructor(private readonly opts: HeartbeatOptions) {
     this.file = new SlotFile(join(opts.stateDir, HEARTBEAT_FILE), { fsync: opts.fsync });
     this.errLog = new RateLimitedLog(opts.log, 10 * 60_000, () => opts.clock.now());
   }
 
-  /** Beats now and every period (the previous run's heartbeat has been read by then). */
+  /** Beats now and then at least every period (the previous run's heartbeat has been read by then). */
   async start(): Promise<void> {
+    this.started = true;
     await this.beat();
     await rm(join(this.opts.stateDir, LEGACY_HEARTBEAT_FILE), { force: true }).catch(() => undefined);
-    this.timer = this.opts.clock.setInterval(() => void this.beat(), this.opts.periodMs);
   }
 
-  /** Write one heartbeat now (skipped while the previous write is still running). */
+  /**
+   * Write one heartbeat now (skipped while the previous write is still running) and move the
+   * heartbeat's own next beat to one period from now.
+   */
   beat(): Promise<void> {
+    this.lastBeatAt = this.opts.clock.monotonic();
+    if (this.started) {
+      this.opts.clock.clear(this.timer);
+      this.timer = this.opts.clock.setTimeout(() => void this.beat(), this.opts.periodMs);
+    }
     if (this.writing) return this.writing;
     const rec: HeartbeatRecord = { v: 1, ...this.opts.identity, t: this.opts.clock.now(), periodMs: this.opts.periodMs };
     this.writing = this.file
@@ -115,12 +133,22 @@ export class Heartbeat {
     return this.writing;
   }
 
+  /**
+   * A beat from outside (the sampler's tick), between start() and stop() only; see the class
+   * comment. Skipped when the latest beat is less than half a period old: ticks more frequent
+   * than the period (a sampling interval shortened live, remote-config.ts) do not add writes.
+   */
+  tick(): void {
+    if (this.started && this.opts.clock.monotonic() - this.lastBeatAt >= this.opts.periodMs / 2) void this.beat();
+  }
+
   /** Number of heartbeats written (for tests and stats). */
   count(): number {
     return this.written;
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     this.opts.clock.clear(this.timer);
     this.timer = undefined;
     await this.writing;

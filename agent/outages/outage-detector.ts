@@ -242,6 +242,15 @@ export class OutageDetector {
     this.opts.emit(ev);
   }
 
+  /**
+   * A heartbeat now, from a timer the agent wakes for anyway (the sampler's tick); the
+   * heartbeat's own timer then waits a period from here (heartbeat.ts). No-op before start()
+   * and after stop().
+   */
+  beat(): void {
+    this.heartbeat?.tick();
+  }
+
   /** Called when a stop is requested: the marker first (the stop itself may be cut short). */
   async stop(): Promise<void> {
     await this.heartbeat?.stop();

@@ -35,8 +35,14 @@ export type PingProcess = ChildProcess & { stdout: Readable | null; stderr: Read
 /** Starts ping; `output`, when given, is the file descriptor its stdout and stderr go to. */
 export type SpawnPing = (args: string[], output?: number) => PingProcess;
 
-/** What one drain reads at most (a full pipe is 64 KiB on Linux). */
-const DRAIN_CHUNK = 65_536;
+/** What one read of a drain takes at most; a drain reads on while reads fill it (a full FIFO holds 64 KiB). */
+const DRAIN_CHUNK = 16_384;
+/**
+ * The drains' read buffer, one for every pinger: a drain reads synchronously and decodes what
+ * it read before returning, so no two use it at once (was a new 64 KiB buffer per sample and
+ * per target).
+ */
+let drainBuffer: Buffer | undefined;
 
 export interface ContinuousPingOptions {
   target: string;
@@ -188,7 +194,7 @@ export class ContinuousPing {
   private drain(): void {
     const fd = this.fifoFd;
     if (fd === undefined) return;
-    const buf = Buffer.allocUnsafe(DRAIN_CHUNK);
+    const buf = (drainBuffer ??= Buffer.allocUnsafe(DRAIN_CHUNK));
     for (;;) {
       let n: number;
       try {

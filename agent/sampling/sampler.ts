@@ -18,6 +18,11 @@ export interface SamplerOptions {
   onSample: (t: number, metrics: SampleMetrics) => void;
   /** Called when a source becomes unavailable or recovers (logged once per transition). */
   onTransition?: (tr: SourceTransition) => void;
+  /**
+   * Called at each tick, before the sources run: work due once per interval can share the
+   * sample's wake-up instead of a timer of its own (agent.ts: the heartbeat).
+   */
+  onTick?: () => void;
 }
 
 /**
@@ -53,6 +58,11 @@ export class Sampler {
 
   private tick(): void {
     if (!this.running) return;
+    try {
+      this.opts.onTick?.();
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'sampler tick hook failed');
+    }
     this.inFlight = this.sampleOnce().finally(() => {
       this.inFlight = undefined;
       if (!this.running) return;
@@ -70,18 +80,28 @@ export class Sampler {
     const t = clock.now();
     const timeoutMs = Math.max(1000, Math.min(this.opts.intervalMs * 0.8, 20_000));
     const metrics: Record<string, unknown> = {};
-    await Promise.all(
-      sources.map(async (s) => {
-        try {
-          metrics[s.name] = await withTimeout(s.collect(), timeoutMs, clock, s.name);
-          this.markOk(s.name);
-        } catch (err) {
-          const reason = err instanceof SourceUnavailableError ? err.reason : `error: ${(err as Error)?.message ?? String(err)}`;
-          metrics[s.name] = { unavailable: reason.slice(0, 200) || 'unknown error' };
-          this.markUnavailable(s.name, reason);
-        }
-      }),
-    );
+    // One timer for the whole sample (every source has the same deadline), not one per source.
+    let expire!: () => void;
+    const deadline = new Promise<typeof TIMED_OUT>((resolve) => (expire = () => resolve(TIMED_OUT)));
+    const timer = clock.setTimeout(() => expire(), timeoutMs);
+    try {
+      await Promise.all(
+        sources.map(async (s) => {
+          try {
+            const v = await Promise.race([s.collect(), deadline]);
+            if (v === TIMED_OUT) throw new SourceUnavailableError(`${s.name}: timed out after ${timeoutMs} ms`);
+            metrics[s.name] = v;
+            this.markOk(s.name);
+          } catch (err) {
+            const reason = err instanceof SourceUnavailableError ? err.reason : `error: ${(err as Error)?.message ?? String(err)}`;
+            metrics[s.name] = { unavailable: reason.slice(0, 200) || 'unknown error' };
+            this.markUnavailable(s.name, reason);
+          }
+        }),
+      );
+    } finally {
+      clock.clear(timer);
+    }
     this.opts.onSample(t, metrics as SampleMetrics);
   }
 
@@ -108,18 +128,5 @@ export class Sampler {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock, name: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = clock.setTimeout(() => reject(new SourceUnavailableError(`${name}: timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clock.clear(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clear(timer);
-        reject(e);
-      },
-    );
-  });
-}
+/** What the sample's deadline gives a source that has not answered by then. */
+const TIMED_OUT = Symbol('timed out');

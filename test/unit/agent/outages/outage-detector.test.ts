@@ -183,6 +183,57 @@ describe('heartbeat file', () => {
     expect(await readHeartbeat(dir)).toMatchObject({ run: 'new', t: T0 });
     if (process.platform !== 'win32') expect(statSync(join(dir, HEARTBEAT_FILE)).mode & 0o777).toBe(0o600);
   });
+
+  it('beats at each tick from outside; its own timer fires only a whole period after the latest beat; no tick beats after stop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-hb-'));
+    const clock = new FakeClock(T0);
+    const beat = new Heartbeat({ stateDir: dir, clock, log: silentLogger(), periodMs: 1000, fsync: false, identity: { run: 'r1', osBoot: null, osBootId: null } });
+    const settle = () => new Promise((r) => setTimeout(r, 20));
+    const lastT = async () => (await readHeartbeat(dir))?.t;
+    await beat.start();
+    expect(beat.count()).toBe(1);
+    expect(clock.pending).toBe(1); // its own next beat
+
+    // The sampler's tick 600 ms on: a beat now, and the own timer moved to a period from here.
+    clock.advance(600);
+    beat.tick();
+    await settle();
+    expect(beat.count()).toBe(2);
+    expect(await lastT()).toBe(T0 + 600);
+    expect(clock.pending).toBe(1);
+    clock.advance(900); // T0 + 1500: the timer armed at T0 would have fired at T0 + 1000
+    await settle();
+    expect(beat.count()).toBe(2);
+
+    // No tick for a whole period: the heartbeat's own timer beats, at T0 + 1600, and again a period later.
+    clock.advance(100);
+    await settle();
+    expect(beat.count()).toBe(3);
+    expect(await lastT()).toBe(T0 + 1600);
+    clock.advance(1000);
+    await settle();
+    expect(beat.count()).toBe(4);
+    expect(await lastT()).toBe(T0 + 2600);
+
+    // Ticks more frequent than the period (an interval shortened live): one beat per half period at most.
+    clock.advance(200);
+    beat.tick(); // 200 ms after the latest beat: skipped
+    await settle();
+    expect(beat.count()).toBe(4);
+    clock.advance(300);
+    beat.tick(); // 500 ms after it: beats
+    await settle();
+    expect(beat.count()).toBe(5);
+    expect(await lastT()).toBe(T0 + 3100);
+
+    await beat.stop();
+    expect(clock.pending).toBe(0);
+    clock.advance(500);
+    beat.tick();
+    await settle();
+    expect(beat.count()).toBe(5);
+    expect(await lastT()).toBe(T0 + 3100);
+  });
 });
 
 class BootSys implements BootClock {

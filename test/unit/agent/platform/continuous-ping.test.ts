@@ -153,6 +153,45 @@ describe('ContinuousPing through a FIFO (the real spawn path, a stand-in ping)',
     expect(existsSync(fifo)).toBe(false);
   });
 
+  it.runIf(process.platform === 'linux')('a backlog larger than one read (40 KiB waiting in the FIFO) is read whole at take(), by two pingers in turn', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
+    /** 600 replies at once (~40 KiB: more than one 16 KiB read, less than the 64 KiB a FIFO holds), then quiet. */
+    const burst = (name: string, ms: string) => {
+      const bin = join(dir, name);
+      writeFileSync(bin, `#!/bin/sh\ni=1\nwhile [ $i -le 600 ]; do echo "64 bytes from 192.0.2.1: icmp_seq=$i ttl=64 time=${ms} ms"; i=$((i+1)); done\nexec sleep 30\n`);
+      chmodSync(bin, 0o755);
+      return bin;
+    };
+    const a = new ContinuousPing({
+      target: '192.0.2.1',
+      probeIntervalSeconds: 0.2,
+      clock: systemClock,
+      log: silentLogger(),
+      binary: burst('a', '1.5'),
+      children,
+      fifo: join(dir, 'a.fifo'),
+    });
+    const b = new ContinuousPing({
+      target: '192.0.2.2',
+      probeIntervalSeconds: 0.2,
+      clock: systemClock,
+      log: silentLogger(),
+      binary: burst('b', '2.5'),
+      children,
+      fifo: join(dir, 'b.fifo'),
+    });
+    a.start();
+    b.start();
+    await new Promise((r) => setTimeout(r, 1500));
+    const wa = a.take();
+    const wb = b.take();
+    expect(wa.sent).toBe(600);
+    expect(new Set(wa.times)).toEqual(new Set([1.5]));
+    expect(wb.sent).toBe(600);
+    expect(new Set(wb.times)).toEqual(new Set([2.5]));
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
   it.runIf(process.platform === 'linux')('a ping that exits: its last lines are read from the FIFO (why it is down), and the restart gets a new FIFO', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'canh-ping-fifo-'));
     const fifo = join(dir, 'ping-x.fifo');
