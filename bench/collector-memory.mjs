@@ -33,11 +33,10 @@
 // samples again; measured BENCH_BACK_S (75) after (outages closing, site incidents resolving
 // after outage.settleSeconds, notifications and the province digest to a local webhook sink).
 import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
-import { collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table } from './lib.mjs';
+import { collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -247,31 +246,21 @@ function outageCounts(col) {
 }
 
 /** A local HTTP sink for the collectors' webhook channel: messages per run (path) and kind. */
-async function webhookSink() {
+async function notificationCounts() {
   const got = new Map();
-  const srv = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => {
-      if (body.length < 1e6) body += c;
-    });
-    req.on('end', () => {
-      let kind = 'unparsable';
-      try {
-        const j = JSON.parse(body);
-        kind = j.province ? `province ${j.province.phase}` : String(j.kind);
-      } catch {
-        // counted as unparsable
-      }
-      const run = req.url ?? '';
-      const m = got.get(run) ?? new Map();
-      m.set(kind, (m.get(kind) ?? 0) + 1);
-      got.set(run, m);
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
+  const sink = await webhookSink((run, body) => {
+    let kind = 'unparsable';
+    try {
+      const j = JSON.parse(body);
+      kind = j.province ? `province ${j.province.phase}` : String(j.kind);
+    } catch {
+      // counted as unparsable
+    }
+    const m = got.get(run) ?? new Map();
+    m.set(kind, (m.get(kind) ?? 0) + 1);
+    got.set(run, m);
   });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: (run) => `http://127.0.0.1:${srv.address().port}/hook/${run}`, got: (run) => got.get(`/hook/${run}`) ?? new Map(), close: () => srv.close() };
+  return { url: (run) => `${sink.base}/hook/${run}`, got: (run) => got.get(`/hook/${run}`) ?? new Map(), close: sink.close };
 }
 
 /** Which two (or one) collectors run: BENCH_COMPARE unset, 0, env:K=V[,K=V], flags:--a --b, config:{json}, build:/checkout. */
@@ -351,7 +340,7 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(' ')}`,
   );
-  const sink = await webhookSink();
+  const sink = await notificationCounts();
   const runs = specs.map((r, i) => {
     const p = startProcess(r.name, process.execPath, [...r.flags, join(ROOT, 'bench/collector-memory.mjs')], {
       env: { ...process.env, ...r.env, CHILD_GROWTH: String(r.growth), CHILD_SINK: sink.url(i) },

@@ -2,6 +2,7 @@
 // (every child is stopped at the end, also on error or Ctrl-C), /proc readers,
 // a Mosquitto launcher and small statistics.
 import { spawn, execFileSync } from 'node:child_process';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, connect } from 'node:net';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -402,4 +403,24 @@ export async function startMosquitto({ dir, passwdFile, aclFile, conf = {}, logF
     50,
   );
   return { ...h, port, url: `mqtt://127.0.0.1:${port}`, confFile };
+}
+
+/**
+ * A local HTTP endpoint standing in for the notifiers' webhook: each POST's body (read up
+ * to 1 MB) goes to `onBody(path, body)`, answered 200 {"ok":true}. Returns its base URL.
+ */
+export async function webhookSink(onBody) {
+  const srv = createHttpServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c) => {
+      if (body.length < 1e6) body += c;
+    });
+    req.on('end', () => {
+      onBody(req.url ?? '', body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${srv.address().port}`, close: () => srv.close() };
 }

@@ -31,7 +31,6 @@
 //   BENCH_PROVINCE_NOFILE=65536      open-file limit asked for broker, collector, generators
 //   BENCH_KEEP=1                     keep the temp dir (logs, SQLite file)
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -55,6 +54,7 @@ import {
   tempDir,
   waitFor,
   withFileLimit,
+  webhookSink,
 } from './lib.mjs';
 import { checkLedger, histogramBuckets, histogramQuantile, startGenerators, sumLast } from './fleet.mjs';
 import { MsHistogram } from './sim-agent.mjs';
@@ -77,34 +77,25 @@ const INCIDENT_WAIT_S = 240; // after power returns: incidents resolved (settle 
 const TARGET_RSS_MB = 300;
 
 /** A local HTTP sink for the collector's webhook channel: messages per site and kind. */
-async function webhookSink() {
+async function notificationLog() {
   const got = [];
-  const srv = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c) => {
-      if (body.length < 1e6) body += c;
-    });
-    req.on('end', () => {
-      try {
-        const j = JSON.parse(body);
-        const n = j.notification;
-        got.push({
-          at: Date.now(),
-          kind: j.kind,
-          province: j.province?.phase ?? null,
-          site: n?.site ?? null,
-          firing: (n?.firing ?? []).map((a) => a.rule),
-          resolved: (n?.resolved ?? []).map((a) => a.rule),
-        });
-      } catch {
-        got.push({ at: Date.now(), kind: 'unparsable' });
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-    });
+  const sink = await webhookSink((_path, body) => {
+    try {
+      const j = JSON.parse(body);
+      const n = j.notification;
+      got.push({
+        at: Date.now(),
+        kind: j.kind,
+        province: j.province?.phase ?? null,
+        site: n?.site ?? null,
+        firing: (n?.firing ?? []).map((a) => a.rule),
+        resolved: (n?.resolved ?? []).map((a) => a.rule),
+      });
+    } catch {
+      got.push({ at: Date.now(), kind: 'unparsable' });
+    }
   });
-  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${srv.address().port}/hook`, got, close: () => srv.close() };
+  return { url: `${sink.base}/hook`, got, close: sink.close };
 }
 
 /** Per-site agent credentials in the collector's store, in-process (the CLI per site costs ~0.5 s each). */
@@ -140,7 +131,7 @@ async function runBroker(mode) {
     for (let h = 0; h < HOSTS_PER_SITE && agents.length < AGENTS; h++) agents.push({ site, host: `pc-${String(h).padStart(2, '0')}`, username: c.username, password: c.password });
   }
 
-  const sink = await webhookSink();
+  const sink = await notificationLog();
   const httpPort = await freePort();
   const mqttPort = await freePort();
   let mq;

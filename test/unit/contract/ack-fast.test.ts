@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { mutations } from '../../helpers/mutations.js';
 import { AckMessage, decodeAck, isPlainAck, MAX_ACK_BOOTS, MAX_ACK_RANGES } from '../../../contract/ack.js';
 
 const BOOT = 'boot-aaaaaaaa';
@@ -66,38 +67,6 @@ const HOSTILE: unknown[] = [
   JSON.parse('{"__proto__":{"polluted":1}}') as unknown,
 ];
 
-/** Every variant of `base` with one field replaced, removed, or given an unknown sibling key. */
-function mutations(base: unknown, path: string[] = []): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  if (Array.isArray(base)) {
-    base.forEach((item, i) => {
-      for (const [name, v] of mutations(item, [...path, String(i)])) out.push([name, Object.assign([...base], { [i]: v })]);
-    });
-    out.push([`${path.join('.')} + item`, [...base, base[0] ?? 1]]);
-    out.push([`${path.join('.')} too long`, Array.from({ length: Math.max(MAX_ACK_RANGES, MAX_ACK_BOOTS, 256) + 1 }, () => base[0] ?? 1)]);
-    return out;
-  }
-  if (typeof base === 'object' && base !== null) {
-    const o = base as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      for (const [name, v] of mutations(o[k], [...path, k])) out.push([name, { ...o, [k]: v }]);
-      const { [k]: _gone, ...rest } = o;
-      out.push([`${[...path, k].join('.')} missing`, rest]);
-    }
-    for (const extra of ['extra', 'constructor', 'toString', 'hasOwnProperty', 'batch', 'rejected']) {
-      if (!(extra in o)) out.push([`${path.join('.') || '(root)'} + ${extra}`, { ...o, [extra]: 1 }]);
-    }
-    out.push([
-      `${path.join('.') || '(root)'} + __proto__`,
-      JSON.parse(JSON.stringify(o).replace(/^\{/, Object.keys(o).length ? '{"__proto__":{"x":1},' : '{"__proto__":{"x":1}')) as unknown,
-    ]);
-    out.push([`${path.join('.') || '(root)'} null prototype`, Object.assign(Object.create(null) as object, o)]);
-    return out;
-  }
-  for (const h of HOSTILE) out.push([`${path.join('.')} = ${typeof h === 'string' ? JSON.stringify(h.slice(0, 8)) : (JSON.stringify(h) ?? String(h))}`, h]);
-  return out;
-}
-
 describe('isPlainAck: the fast check of an ack agrees with zod', () => {
   it.each(VALID)('accepts %s, which zod returns unchanged', (_name, ack) => {
     const z = AckMessage.safeParse(ack);
@@ -112,7 +81,12 @@ describe('isPlainAck: the fast check of an ack agrees with zod', () => {
     let zodAccepted = 0;
     const wrong: string[] = [];
     for (const [, base] of VALID) {
-      for (const [name, ack] of mutations(base)) {
+      for (const [name, ack] of mutations(base, {
+        hostile: HOSTILE,
+        extraKeys: ['extra', 'constructor', 'toString', 'hasOwnProperty', 'batch', 'rejected'],
+        extraItem: true,
+        tooLong: Math.max(MAX_ACK_RANGES, MAX_ACK_BOOTS, 256) + 1,
+      })) {
         cases++;
         const z = AckMessage.safeParse(ack);
         if (z.success && isDeepStrictEqual(z.data, ack)) zodAccepted++;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { mutations } from '../../helpers/mutations.js';
 import { decodeMessage, decodeMessages } from '../../../contract/decode.js';
 import { isPlainSample } from '../../../contract/fast-sample.js';
 import { MAX_DISKS, MAX_STRING, MAX_TIME_MS, MIN_TIME_MS } from '../../../contract/limits.js';
@@ -81,35 +82,6 @@ const HOSTILE: unknown[] = [
   JSON.parse('{"__proto__":{"polluted":1}}') as unknown,
 ];
 
-/** Every variant of `base` with one field replaced, removed, or given an unknown sibling key. */
-function mutations(base: unknown, path: string[] = []): Array<[string, unknown]> {
-  const out: Array<[string, unknown]> = [];
-  if (Array.isArray(base)) {
-    base.forEach((item, i) => {
-      for (const [name, v] of mutations(item, [...path, String(i)])) out.push([name, Object.assign([...base], { [i]: v })]);
-    });
-    out.push([`${path.join('.')} too long`, Array.from({ length: MAX_DISKS + 1 }, () => base[0])]);
-    return out;
-  }
-  if (typeof base === 'object' && base !== null) {
-    const o = base as Record<string, unknown>;
-    for (const k of Object.keys(o)) {
-      for (const [name, v] of mutations(o[k], [...path, k])) out.push([name, { ...o, [k]: v }]);
-      const { [k]: _gone, ...rest } = o;
-      out.push([`${[...path, k].join('.')} missing`, rest]);
-    }
-    for (const extra of ['extra', 'constructor', 'toString', 'hasOwnProperty']) out.push([`${path.join('.') || '(root)'} + ${extra}`, { ...o, [extra]: 1 }]);
-    out.push([
-      `${path.join('.') || '(root)'} + __proto__`,
-      JSON.parse(JSON.stringify(o).replace(/^\{/, Object.keys(o).length ? '{"__proto__":{"x":1},' : '{"__proto__":{"x":1}')) as unknown,
-    ]);
-    out.push([`${path.join('.') || '(root)'} null prototype`, Object.assign(Object.create(null) as object, o)]);
-    return out;
-  }
-  for (const h of HOSTILE) out.push([`${path.join('.')} = ${typeof h === 'string' ? JSON.stringify(h.slice(0, 8)) : (JSON.stringify(h) ?? String(h))}`, h]);
-  return out;
-}
-
 describe('isPlainSample: the fast check of the hot sample shape agrees with zod', () => {
   it.each(VALID)('accepts %s, which zod returns unchanged', (_name, rec) => {
     const z = SampleMessage.safeParse(rec);
@@ -123,7 +95,7 @@ describe('isPlainSample: the fast check of the hot sample shape agrees with zod'
     let fastAccepted = 0;
     const wrong: string[] = [];
     for (const [, base] of VALID) {
-      for (const [name, rec] of mutations(base)) {
+      for (const [name, rec] of mutations(base, { hostile: HOSTILE, extraKeys: ['extra', 'constructor', 'toString', 'hasOwnProperty'], tooLong: MAX_DISKS + 1 })) {
         cases++;
         const fast = isPlainSample(rec as Record<string, unknown>);
         if (!fast) continue;
