@@ -209,6 +209,7 @@ export class Collector {
       log: log.child({ module: 'outage' }),
       metrics,
       stalls: health.gaps,
+      sessionsEndWithCollector: config.broker.mode === 'embedded',
       onClosed: (c) => {
         for (const listener of closedListeners) listener(c);
       },

@@ -18,6 +18,11 @@ export interface OutageTrackerDeps {
   clock: Clock;
   log: Logger;
   metrics: MetricsRegistry;
+  /**
+   * The broker runs in the collector's process (embedded): a collector restart ends every
+   * agent's broker session, so after one no PC is online until it reconnects.
+   */
+  sessionsEndWithCollector?: boolean | undefined;
   /** The collector's own stalls (collector/health/stall-watch.ts): its gap is never an outage. Default: none. */
   stalls?: CollectorStalls | undefined;
   /** A host outage closed or a site incident resolved (e.g. the InfluxDB `incident` point). Must not throw. */
@@ -101,7 +106,7 @@ export class OutageTracker {
     this.ids = ids;
     const now = this.deps.clock.now();
     for (const s of sites) {
-      const st = afterRestart(s, now);
+      const st = afterRestart(s, now, this.deps.sessionsEndWithCollector === true);
       this.sites.set(st.site, st);
       this.trackedHosts += Object.keys(st.hosts).length;
       if (st.incident) this.deps.log.info({ site: st.site, incident: st.incident.id, hostsOut: st.incident.hosts.length }, 'site incident still open from before the restart');

@@ -302,6 +302,8 @@ class SiteRun {
       if (o.returned && m.t >= o.returned.at - 2 * o.intervalMs) o.caughtUp = true;
       if (o.returned && !o.returned.newAgentBoot) h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
     } else if (!o && h.boot === m.boot) {
+      // Heard in the boot it was online in before the broker restarted with the collector.
+      if (h.state === 'unknown') h.state = 'online';
       h.lastSeen = Math.max(h.lastSeen ?? 0, m.received);
     } else if (!o && h.state === 'unknown' && h.boot === null) {
       // Samples before any birth we saw (e.g. a collector installed behind a running
@@ -808,12 +810,19 @@ export function incidentCause(verdicts: ReadonlySet<HostVerdict>): IncidentCause
 }
 
 /** Reset liveness after a collector restart: no host is online until it speaks again. */
-export function afterRestart(st: SiteState, now: number): SiteState {
+export function afterRestart(st: SiteState, now: number, sessionsEnded = false): SiteState {
   const next = structuredClone(st);
   for (const h of Object.values(next.hosts)) {
     if (h.state === 'online' && !h.outage) {
-      // Silence counts from now: the collector could not hear anyone while it was down.
-      h.lastSeen = now;
+      if (sessionsEnded) {
+        // The broker went down with the collector (embedded): every PC's session ended with
+        // it, and until it reconnects (a storm of 10,000 takes a minute or more) its silence
+        // is the collector's doing. Not known online until heard again; no silence counted.
+        h.state = 'unknown';
+      } else {
+        // Silence counts from now: the collector could not hear anyone while it was down.
+        h.lastSeen = now;
+      }
     }
   }
   return next;

@@ -119,3 +119,68 @@ describe('OutageTracker', () => {
     expect(store.load().sites.map((s) => Object.keys(s.hosts))).toEqual([['a']]);
   });
 });
+
+describe('OutageTracker after a restart of the collector', () => {
+  /** 20 PCs of one site online and sampling, the collector restarted (same SQLite file), nobody heard for 2 min, then all back in a new broker session of the same agent boot. */
+  function restartRun(sessionsEndWithCollector: boolean) {
+    const clock = new FakeClock();
+    const db = openDatabase(':memory:');
+    const deps = (metrics: MetricsRegistry): OutageTrackerDeps => ({
+      store: new SqliteOutageStore(db),
+      config: OutageConfigSchema.parse({ silenceSeconds: 60, settleSeconds: 5 }),
+      skewToleranceMs: 60_000,
+      clock,
+      log: silentLogger(),
+      metrics,
+      sessionsEndWithCollector,
+    });
+    const hosts = Array.from({ length: 20 }, (_, i) => `pc-${i}`);
+    const birth = (host: string, t: number): StoredMessage => ({
+      kind: 'status',
+      row: { site: 's', host, boot: `boot-${host}`, t, received: clock.now(), state: 'online', hostname: host, agentVersion: '0', osBoot: 1_000, keepalive: 10 },
+    });
+    const sample = (host: string, seq: number): StoredMessage => ({
+      kind: 'samples',
+      row: { site: 's', host, boot: `boot-${host}`, seq, t: clock.now(), tAgent: clock.now(), sent: clock.now(), received: clock.now(), skewMs: 0, interval: 15, metrics: {} },
+    });
+    const first = new OutageTracker(deps(new MetricsRegistry()));
+    first.start();
+    for (const h of hosts) first.onStored(birth(h, clock.now()));
+    for (let i = 1; i <= 4; i++) {
+      clock.advance(15_000);
+      for (const h of hosts) first.onStored(sample(h, i));
+    }
+    first.stop();
+    clock.advance(120_000); // the collector (and an embedded broker with it) down
+    const metrics = new MetricsRegistry();
+    const second = new OutageTracker(deps(metrics));
+    second.start();
+    // The reconnect storm: nobody heard for 90 s (more than the silence timeout).
+    for (let i = 0; i < 9; i++) {
+      clock.advance(10_000);
+      second.tick();
+    }
+    for (const h of hosts) second.onStored(birth(h, clock.now()));
+    for (let i = 5; i <= 8; i++) {
+      clock.advance(15_000);
+      for (const h of hosts) second.onStored(sample(h, i));
+      second.tick();
+    }
+    const state = second.siteState('s')!;
+    second.stop();
+    return { text: metrics.render(), state };
+  }
+
+  it('with the broker in its process (embedded), PCs not yet reconnected are not silent: no outage, no incident; all online again once heard', () => {
+    const { text, state } = restartRun(true);
+    expect(text).toMatch(/^canh_outage_hosts_out 0$/m);
+    expect(text).not.toMatch(/canh_outage_incidents_opened_total [1-9]/);
+    expect(text).not.toMatch(/canh_outage_host_outages_opened_total(\{[^}]*\})? [1-9]/);
+    expect(Object.values(state.hosts).every((h) => h.state === 'online' && !h.outage)).toBe(true);
+  });
+
+  it('with an external broker (sessions kept), silence still counts from the restart', () => {
+    const { text } = restartRun(false);
+    expect(text).toMatch(/canh_outage_host_outages_opened_total(\{[^}]*\})? [1-9]/);
+  });
+});
