@@ -365,7 +365,13 @@ export function quantile(values, q) {
   const i = Math.min(a.length - 1, Math.max(0, Math.ceil(q * a.length) - 1));
   return a[i];
 }
-export const median = (v) => quantile(v, 0.5);
+/** The median: the middle value, or the mean of the two middle ones for an even count (two runs give their mean, not the lower). */
+export function median(values) {
+  if (!values.length) return NaN;
+  const a = Float64Array.from(values).sort();
+  const m = a.length >> 1;
+  return a.length % 2 ? a[m] : (a[m - 1] + a[m]) / 2;
+}
 export const max = (v) => (v.length ? v.reduce((a, b) => (b > a ? b : a), -Infinity) : NaN);
 export const fmt = (n, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : String(n));
 
