@@ -48,7 +48,6 @@ import { siteDirectory, type SiteDirectory } from './sites/site-settings.js';
 import { RollupJob } from './store/rollup-job.js';
 import { DAY_MS, SqliteHistory } from './store/sqlite-history.js';
 import { openDatabase, SqliteStore, type SqliteDatabase } from './store/sqlite-store.js';
-import type { StoreWriter } from './store/store-writer.js';
 import { WalCheckpointer } from './store/wal-checkpoint.js';
 import type { Store } from './store/store.js';
 
@@ -114,8 +113,6 @@ export class Collector {
   readonly rollups: RollupJob;
   /** WAL checkpoints off the ingest loop (undefined for an in-memory database or without the compiled worker). */
   private readonly checkpointer: WalCheckpointer | undefined;
-  /** The group commit's transactions in a worker thread (undefined: on the loop; an in-memory database, a store given by a test). */
-  private readonly writer: StoreWriter | undefined;
   /** The InfluxDB export, when `influx` is configured. */
   readonly influx: InfluxWriter | undefined;
   /** Notifiers and their outbox: the alert engine's NotificationSink. */
@@ -194,7 +191,6 @@ export class Collector {
     // Reports, rollups and retention in worker threads (issue 12): not on the ingest loop.
     const jobs = collectorJobs({ db, config, metrics, log, clock });
     this.rollups = new RollupJob({ history, clock, log: log.child({ module: 'rollup' }), metrics, cron: config.history.rollupCron, work: jobs.history });
-    this.writer = deps.store ? undefined : jobs.writer;
     this.checkpointer = jobs.checkpoint ? new WalCheckpointer({ db, work: jobs.checkpoint, clock, log: log.child({ module: 'store' }), metrics }) : undefined;
     const influx = (this.influx = config.influx ? influxWriterFromConfig(config, clock, log, metrics) : undefined);
     const notify = (this.notify = new NotifyService(config.notify, { db, clock, log: log.child({ module: 'notify' }), metrics }));
@@ -302,7 +298,6 @@ export class Collector {
         log: log.child({ module: 'ingest' }),
         metrics,
         saturation: health.saturation,
-        writer: this.writer,
       },
       { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes, maxRecordsPerMessage: g.maxRecordsPerMessage },
     ));
@@ -354,7 +349,6 @@ export class Collector {
     const changed = this.audit.recordConfig(this.config as unknown as Record<string, unknown>, this.clock.now(), undefined);
     if (changed.length) this.log.info({ changed }, 'configuration changed since the last start (audit log)');
     this.health.start();
-    this.writer?.start();
     this.checkpointer?.start();
     // After the store (opened by open()), before the broker delivers messages.
     await this.influx?.start();
@@ -399,7 +393,7 @@ export class Collector {
     await this.alerting?.stop();
     // Commit and ack what was received while the broker can still carry the acks; what
     // arrives after this is dropped unacked (the agents send it again to the next run).
-    await this.commit.stop();
+    this.commit.stop();
     this.agentConfig.stop();
     this.agentUpdate.stop();
     await this.broker?.stop();
@@ -410,7 +404,6 @@ export class Collector {
     await this.notify.stop();
     this.health.stop();
     await this.checkpointer?.stop();
-    await this.writer?.stop();
     this.store.close();
     this.log.info('collector stopped');
   }

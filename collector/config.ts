@@ -202,12 +202,6 @@ export const CollectorConfigSchema = z.object({
        * operating system's file cache serves them, and the hot interior pages fit in 4.
        */
       cacheMiB: z.number().int().min(1).max(1024).default(4),
-      /**
-       * The group commit's transactions in a worker thread with its own connection (the
-       * store writer, collector/store/store-writer.ts): the loop decodes, the worker writes.
-       * `false`: on the loop, as before (one core for everything).
-       */
-      writerThread: z.boolean().default(true),
     })
     .prefault({}),
   ingest: z

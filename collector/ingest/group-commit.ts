@@ -6,8 +6,6 @@ import { MAX_BATCH_RECORDS } from '../../contract/limits.js';
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SaturationSink } from '../health/ingest-saturation.js';
 import type { Store } from '../store/store.js';
-import { STORE_WRITER_MAX_QUEUED, type StoreWriter } from '../store/store-writer.js';
-import { WriteRecorder } from '../store/store-writes.js';
 import type { Ingest, StoredMessage, StoreOutcome } from './ingest.js';
 
 /** Where the collector's end-to-end acks go (the embedded broker, or the external broker's client). */
@@ -57,12 +55,6 @@ export interface GroupCommitDeps {
   metrics: MetricsRegistry;
   /** Told when the queue fills and when it has room again (collector/health/ingest-saturation.ts). */
   saturation?: SaturationSink | undefined;
-  /**
-   * The store writer (collector/store/store-writer.ts): the transactions run on its own
-   * connection in a worker thread, the loop only decodes and builds the rows. Without it
-   * they run on the loop, on `store` (in-memory databases, tests).
-   */
-  writer?: StoreWriter | undefined;
 }
 
 interface Queued {
@@ -110,12 +102,6 @@ export class GroupCommit {
   private immediate = false;
   private ackSink: AckPublisher | undefined;
   private stopped = false;
-  /** With a writer: batches posted and not answered, and their records and bytes (still counted against the queue bound). */
-  private inflight = 0;
-  private inflightRecords = 0;
-  private inflightBytes = 0;
-  /** Called at every answer of the writer (stop() waits for them). */
-  private settled: Array<() => void> = [];
   private readonly opts: GroupCommitOptions;
   private readonly log: RateLimitedLog;
   private readonly batches: Counter;
@@ -181,7 +167,7 @@ export class GroupCommit {
   }
 
   private isFull(): boolean {
-    return this.queuedRecords + this.inflightRecords >= this.opts.maxQueue || this.queuedBytes + this.inflightBytes >= this.opts.maxQueueBytes;
+    return this.queuedRecords >= this.opts.maxQueue || this.queuedBytes >= this.opts.maxQueueBytes;
   }
 
   private push(topic: string, payload: Uint8Array, context: Record<string, unknown>, records: number): void {
@@ -204,11 +190,6 @@ export class GroupCommit {
   private flushSoon(): void {
     this.immediate = false;
     this.timer = undefined;
-    if (this.deps.writer) {
-      this.postOne();
-      this.scheduleNext();
-      return;
-    }
     this.flushOne();
     // More waiting: the next transaction after the event loop served I/O once.
     if (this.pending() > 0) {
@@ -217,9 +198,10 @@ export class GroupCommit {
     }
   }
 
-  /** The next transaction's messages: up to `maxBatch` queued records (one message at least), taken off the queue. */
-  private takeBatch(): { batch: Queued[]; records: number; bytes: number } {
+  /** Store, commit, ack and tell the listeners for up to `maxBatch` queued records (one message at least). */
+  flushOne(): number {
     const pending = this.pending();
+    if (pending === 0) return 0;
     let n = 0;
     let records = 0;
     while (n < pending && (n === 0 || records + this.queue[this.head + n]!.records <= this.opts.maxBatch)) records += this.queue[this.head + n++]!.records;
@@ -229,18 +211,8 @@ export class GroupCommit {
       this.queue.splice(0, this.head);
       this.head = 0;
     }
-    let bytes = 0;
-    for (const q of batch) bytes += q.payload.byteLength;
-    this.queuedBytes -= bytes;
+    for (const q of batch) this.queuedBytes -= q.payload.byteLength;
     this.queuedRecords -= records;
-    return { batch, records, bytes };
-  }
-
-  /** Store, commit, ack and tell the listeners for up to `maxBatch` queued records (one message at least), on the loop (no writer). */
-  flushOne(): number {
-    if (this.pending() === 0) return 0;
-    const { batch, records } = this.takeBatch();
-    const n = batch.length;
     this.release();
     const { ingest, store, clock } = this.deps;
     const t0 = clock.monotonic();
@@ -253,13 +225,6 @@ export class GroupCommit {
       this.log.warn('commit', { err: (err as Error).message, messages: n, records }, 'store transaction failed; nothing acked, agents will send again');
       return 0;
     }
-    this.committed(batch, outcomes, t0);
-    return n;
-  }
-
-  /** After the commit: metrics, acks, then the listeners, in the messages' order. */
-  private committed(batch: Queued[], outcomes: StoreOutcome[], t0: number): void {
-    const { ingest, clock } = this.deps;
     const t1 = clock.monotonic();
     this.batches.inc();
     this.batchSize.observe(outcomes.length);
@@ -270,76 +235,7 @@ export class GroupCommit {
       if (o.stored) ingest.emitStored(o.stored as StoredMessage);
       if (o.raised) ingest.emitStored(o.raised);
     }
-  }
-
-  /**
-   * With a writer: decode and check the next batch on the loop, recording its writes, and post
-   * them to the writer (at most {@link STORE_WRITER_MAX_QUEUED} batches unanswered: while the
-   * worker writes one, the loop prepares the next). Acks and listeners when it answered.
-   */
-  private postOne(): void {
-    const writer = this.deps.writer!;
-    if (this.pending() === 0 || this.inflight >= STORE_WRITER_MAX_QUEUED) return;
-    const { batch, records, bytes } = this.takeBatch();
-    const { ingest, store, clock } = this.deps;
-    // Counted against the queue bound until answered.
-    this.inflight++;
-    this.inflightRecords += records;
-    this.inflightBytes += bytes;
-    const t0 = clock.monotonic();
-    const rec = new WriteRecorder();
-    let outcomes: StoreOutcome[];
-    try {
-      outcomes = batch.flatMap((q) => ingest.storeAll(q.topic, q.payload, q.context, rec));
-    } catch (err) {
-      // A read of the store failed (a host's clock state): nothing recorded is written.
-      this.failed(err, batch.length, records);
-      this.answered(records, bytes);
-      return;
-    }
-    if (rec.ops.length === 0) {
-      // Nothing to write (rejections only): ack them now.
-      this.committed(batch, outcomes, t0);
-      this.answered(records, bytes);
-      return;
-    }
-    writer.write(rec.ops).then(
-      (fresh) => {
-        let samples = 0;
-        for (let i = 0; i < rec.ops.length; i++) if (fresh[i] === 1 && rec.ops[i]!.op === 'sample') samples++;
-        store.samplesAdded?.(samples);
-        for (const o of outcomes) if (o.pending !== undefined) ingest.settle(o, fresh[o.pending] === 1);
-        this.committed(batch, outcomes, t0);
-        this.answered(records, bytes);
-      },
-      (err: unknown) => {
-        this.failed(err, batch.length, records);
-        this.answered(records, bytes);
-      },
-    );
-  }
-
-  private failed(err: unknown, messages: number, records: number): void {
-    this.deps.ingest.rolledBack();
-    this.failures.inc();
-    this.log.warn('commit', { err: (err as Error)?.message, messages, records }, 'store transaction failed; nothing acked, agents will send again');
-  }
-
-  /** A posted batch is done (committed or failed): room in the queue, the next batch, stop()'s wait. */
-  private answered(records: number, bytes: number): void {
-    this.inflight--;
-    this.inflightRecords -= records;
-    this.inflightBytes -= bytes;
-    this.release();
-    if (!this.stopped) this.scheduleNext();
-    for (const go of this.settled.splice(0)) go();
-  }
-
-  /** With a writer: the next post now when a full batch waits, else after `maxDelayMs`. */
-  private scheduleNext(): void {
-    if (this.pending() === 0 || this.inflight >= STORE_WRITER_MAX_QUEUED || this.stopped) return;
-    if (this.queuedRecords >= this.opts.maxBatch) this.scheduleNow();
-    else if (!this.timer && !this.immediate) this.timer = this.deps.clock.setTimeout(() => this.flushSoon(), this.opts.maxDelayMs);
+    return n;
   }
 
   private sendAcks(outcomes: StoreOutcome[]): void {
@@ -363,48 +259,26 @@ export class GroupCommit {
 
   /** Let as many waiting submitters in as there is room for (they queue in arrival order). */
   private release(): void {
-    const held = this.queuedRecords + this.inflightRecords;
-    let room = this.opts.maxQueue - held - this.releasedRecords;
-    if (this.queuedBytes + this.inflightBytes >= this.opts.maxQueueBytes) room = 0;
+    let room = this.opts.maxQueue - this.queuedRecords - this.releasedRecords;
+    if (this.queuedBytes >= this.opts.maxQueueBytes) room = 0;
     // In arrival order; a message heavier than the room waits until the queue has it all.
-    while (this.waiters.length && (room >= this.waiters[0]!.records || held + this.releasedRecords === 0)) {
+    while (this.waiters.length && (room >= this.waiters[0]!.records || this.queuedRecords + this.releasedRecords === 0)) {
       const w = this.waiters.shift()!;
       room -= w.records;
       this.released++;
       this.releasedRecords += w.records;
       w.go();
     }
-    if (this.waiters.length === 0 && this.released === 0 && held < this.opts.maxQueue / 2 && this.queuedBytes + this.inflightBytes < this.opts.maxQueueBytes / 2)
+    if (this.waiters.length === 0 && this.released === 0 && this.queuedRecords < this.opts.maxQueue / 2 && this.queuedBytes < this.opts.maxQueueBytes / 2)
       this.deps.saturation?.relieved();
   }
 
-  /**
-   * Commit what is queued (bounded by the queue) and refuse further messages. Without a
-   * writer this is done when it returns; with one, when the promise resolves (the batches
-   * posted are answered, what was queued is written).
-   */
-  stop(): Promise<void> {
+  /** Commit what is queued (bounded by the queue) and refuse further messages. */
+  stop(): void {
     this.stopped = true;
     this.deps.clock.clear(this.timer);
     this.timer = undefined;
-    this.immediate = false;
-    if (this.deps.writer) return this.drain().then(() => this.cleared());
     while (this.pending() > 0) if (this.flushOne() === 0) break;
-    this.cleared();
-    return Promise.resolve();
-  }
-
-  private async drain(): Promise<void> {
-    while (this.pending() > 0 || this.inflight > 0) {
-      if (this.pending() > 0 && this.inflight < STORE_WRITER_MAX_QUEUED) {
-        this.postOne();
-        continue;
-      }
-      await new Promise<void>((go) => this.settled.push(go));
-    }
-  }
-
-  private cleared(): void {
     this.queue.length = 0;
     this.head = 0;
     this.queuedBytes = 0;

@@ -8,7 +8,6 @@ import { parseTopic } from '../../contract/topics.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SampleMetrics } from '../../contract/schemas.js';
 import type { EventRow, InventoryRow, SampleRow, StatusRow, Store } from '../store/store.js';
-import { WriteRecorder, type IngestWrites } from '../store/store-writes.js';
 import { CLOCK_SKEW_EVENT_TYPE, COLLECTOR_EVENT_BOOT_PREFIX, observeSkew, skewMessage, skewRules, type SkewRules, type SkewState } from './clock-skew.js';
 
 /**
@@ -35,11 +34,6 @@ export type StoreOutcome = IngestOutcome & {
   stored?: StoredMessage | undefined;
   /** A `clock_skew` host event the collector raised on this message (stored in the same transaction). */
   raised?: StoredMessage | undefined;
-  /**
-   * With a {@link WriteRecorder}: the index of this message's write among the recorded ops.
-   * Until {@link Ingest.settle} was given its answer, `accepted` is provisional.
-   */
-  pending?: number | undefined;
 };
 
 /** Thrown when the store cannot take a message (disk full, I/O error): do not ack it. */
@@ -160,22 +154,6 @@ export class Ingest {
    * The transaction that ran {@link store} rolled back: forget the in-memory clock-skew state
    * (it is reloaded from the store), so a skew event that was not committed is raised again.
    */
-  /**
-   * The writer's answer for a recorded message ({@link StoreOutcome.pending}): `fresh` false
-   * makes it a duplicate (not told to the listeners). Counts it as accepted or duplicate.
-   */
-  settle(outcome: StoreOutcome, fresh: boolean): void {
-    outcome.pending = undefined;
-    if (outcome.status === 'rejected') return;
-    if (fresh) {
-      this.accepted.inc({ kind: outcome.kind });
-      return;
-    }
-    this.duplicates.inc({ kind: outcome.kind });
-    (outcome as { status: string }).status = 'duplicate';
-    outcome.stored = undefined;
-  }
-
   rolledBack(): void {
     this.clocks.clear();
   }
@@ -195,7 +173,7 @@ export class Ingest {
    * `decodeMessages`); call inside the store's transaction. One outcome per record, each
    * acked, rejected and deduplicated alone; a malformed batch envelope is one rejection.
    */
-  storeAll(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}, writes: IngestWrites = this.deps.store): StoreOutcome[] {
+  storeAll(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): StoreOutcome[] {
     let decoded: ReturnType<typeof decodeMessages>;
     try {
       decoded = decodeMessages(topic, payload);
@@ -205,14 +183,14 @@ export class Ingest {
     if (!decoded.ok) return [this.rejectMessage(decoded.reason, decoded.detail, topic, payload, context)];
     if (!decoded.batch) {
       const only = decoded.records[0]!;
-      return [only.ok ? this.storeDecoded(only, context.retained === true, writes) : this.rejectMessage(only.reason, only.detail, topic, payload, context)];
+      return [only.ok ? this.storeDecoded(only, context.retained === true) : this.rejectMessage(only.reason, only.detail, topic, payload, context)];
     }
     this.batchMessages.inc();
     this.batchRecords.inc({}, decoded.records.length);
     const out: StoreOutcome[] = [];
     let index = 0;
     for (const r of decoded.records) {
-      if (r.ok) out.push(this.storeDecoded(r, context.retained === true, writes));
+      if (r.ok) out.push(this.storeDecoded(r, context.retained === true));
       else {
         const o = this.reject(r.reason, r.detail, { ...context, batchIndex: index, bytes: payload.byteLength });
         const parsed = r.key && ACKED_REJECTIONS.has(r.reason) ? parseTopic(topic) : undefined;
@@ -258,11 +236,10 @@ export class Ingest {
    * (its start, a status re-read), not as it was published: sent long ago, so no measure of
    * the agent's clock.
    */
-  private storeDecoded(decoded: Decoded, retained = false, store: IngestWrites = this.deps.store): StoreOutcome {
+  private storeDecoded(decoded: Decoded, retained = false): StoreOutcome {
     const received = this.deps.clock.now();
+    const { store } = this.deps;
     let fresh: boolean;
-    /** With a recorder: the index of this message's write, answered after the commit. */
-    let pending: number | undefined;
     let stored: StoredMessage;
     /** This message's measure of the agent clock (receive − send), when it is one. */
     let observed: number | undefined;
@@ -370,10 +347,9 @@ export class Ingest {
           break;
         }
       }
-      if (store instanceof WriteRecorder) pending = store.last;
       if (observed !== undefined) {
         const m = decoded.message;
-        const row = this.watchSkew(m.site, m.host, m.boot, observed, received, clock ?? this.clockOf(m.site, m.host), store);
+        const row = this.watchSkew(m.site, m.host, m.boot, observed, received, clock ?? this.clockOf(m.site, m.host));
         if (row) raised = { kind: 'events', row };
       }
     } catch (err) {
@@ -385,8 +361,6 @@ export class Ingest {
     // consumed): never acked.
     const m = decoded.message;
     const ack: AckKey | undefined = decoded.kind === 'status' ? undefined : { site: m.site, host: m.host, boot: m.boot, seq: m.seq };
-    // Recorded, not written: accepted for now, counted when the writer answered (settle()).
-    if (pending !== undefined) return { status: 'accepted', kind: decoded.kind, ack, stored, raised, pending };
     if (fresh) {
       this.accepted.inc({ kind: decoded.kind });
       return { status: 'accepted', kind: decoded.kind, ack, stored, raised };
@@ -411,20 +385,13 @@ export class Ingest {
    * lot, or is right again (clock-skew.ts), stored as the collector's own event of that host
    * and flagged on the host (`clockSkewMs` in /api/hosts, the board's mark).
    */
-  private watchSkew(
-    site: string,
-    host: string,
-    agentBoot: string,
-    observedMs: number,
-    received: number,
-    clock: HostClock,
-    store: IngestWrites = this.deps.store,
-  ): EventRow | undefined {
+  private watchSkew(site: string, host: string, agentBoot: string, observedMs: number, received: number, clock: HostClock): EventRow | undefined {
     const previous = clock.skew;
     const d = observeSkew(previous, observedMs, received, this.skewRules);
     clock.skew = d.state;
     if (!d.raise) return undefined;
     const { change, skewMs, previousMs } = d.raise;
+    const { store } = this.deps;
     store.setClockSkew(site, host, d.state.flaggedMs, d.state.since);
     const osBootAgoMs = clock.osBootAt === undefined ? undefined : Math.max(0, received - clock.osBootAt);
     const row: EventRow = {

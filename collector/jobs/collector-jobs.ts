@@ -6,7 +6,6 @@ import { WorkerReportRunner, type ReportRunner } from '../report/report-runner.j
 import { WorkerHistoryMaintenance, type HistoryMaintenance } from '../store/history-maintenance.js';
 import { DAY_MS } from '../store/sqlite-history.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
-import { WorkerStoreWriter, type StoreWriter } from '../store/store-writer.js';
 import { WorkerCheckpointWork, type CheckpointWork } from '../store/wal-checkpoint.js';
 
 /**
@@ -19,10 +18,8 @@ import { WorkerCheckpointWork, type CheckpointWork } from '../store/wal-checkpoi
 export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; metrics: MetricsRegistry; log: Logger; clock: Clock }): {
   reports: ReportRunner | undefined;
   history: HistoryMaintenance | undefined;
-  /** WAL checkpoints off the ingest loop (collector/store/wal-checkpoint.ts): the store writer's worker when there is one. */
+  /** WAL checkpoints off the ingest loop (collector/store/wal-checkpoint.ts). */
   checkpoint: CheckpointWork | undefined;
-  /** The group commit's transactions off the ingest loop (collector/store/store-writer.ts). */
-  writer: StoreWriter | undefined;
 } {
   const { db, config } = o;
   const r = config.history.retentionDays;
@@ -56,18 +53,7 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
           clock: o.clock,
         })
       : undefined;
-  const writer =
-    onDisk && config.store.writerThread && WorkerStoreWriter.available()
-      ? new WorkerStoreWriter({
-          data: { dbFile: db.name, synchronous: config.store.synchronous, cacheMiB: config.store.cacheMiB },
-          metrics: o.metrics,
-          log,
-          clock: o.clock,
-        })
-      : undefined;
-  // The writer's worker checkpoints between its transactions: no thread of its own for that.
-  const checkpoint =
-    writer ?? (onDisk && WorkerCheckpointWork.available() ? new WorkerCheckpointWork({ data: { dbFile: db.name }, metrics: o.metrics, log, clock: o.clock }) : undefined);
+  const checkpoint = onDisk && WorkerCheckpointWork.available() ? new WorkerCheckpointWork({ data: { dbFile: db.name }, metrics: o.metrics, log, clock: o.clock }) : undefined;
   if (!reports || !history) log.info({ inMemory: !onDisk }, 'reports/rollups run on the main thread (no compiled worker or an in-memory database)');
-  return { reports, history, checkpoint, writer };
+  return { reports, history, checkpoint };
 }

@@ -150,20 +150,6 @@ function toHost(r: HostDbRow): HostState {
   };
 }
 
-/**
- * A sample as the positional parameters of the insert, in its column order: site, host,
- * boot, seq, t, t_agent, sent, received, skew_ms, interval, cpu_usage, mem_used_pct, metrics
- * (JSON). Plain data: the store writer posts it to its worker (store-writes.ts).
- */
-export type SampleParams = [string, string, string, number, number, number, number, number, number, number, number | null, number | null, string];
-
-export function sampleParams(row: SampleRow): SampleParams {
-  const m = row.metrics;
-  const cpuUsage = m.cpu && 'usage' in m.cpu ? m.cpu.usage : null;
-  const memUsedPct = m.mem && 'total' in m.mem && m.mem.total > 0 ? (100 * m.mem.used) / m.mem.total : null;
-  return [row.site, row.host, row.boot, row.seq, row.t, row.tAgent, row.sent, row.received, row.skewMs, row.interval, cpuUsage, memUsedPct, JSON.stringify(m)];
-}
-
 /** The default embedded store: SQLite through better-sqlite3. */
 export class SqliteStore implements Store {
   private readonly stmts;
@@ -174,8 +160,6 @@ export class SqliteStore implements Store {
   constructor(
     private readonly db: SqliteDatabase,
     private readonly file: string,
-    /** `countSamples: false`: no count of the samples table at the start (the store writer's worker never reports it). */
-    opts: { countSamples?: boolean } = {},
   ) {
     migrate(db);
     this.stmts = {
@@ -231,7 +215,7 @@ export class SqliteStore implements Store {
       siteEvents: db.prepare(`SELECT * FROM events WHERE site = ? AND t >= ? AND t < ? ORDER BY t ASC LIMIT ?`),
       inventory: db.prepare(`SELECT * FROM inventory WHERE site = ? AND host = ?`),
     };
-    this.sampleCount = opts.countSamples === false ? 0 : (this.stmts.countSamples.get() as { n: number }).n;
+    this.sampleCount = (this.stmts.countSamples.get() as { n: number }).n;
     this.insertSampleTx = db.transaction((row: SampleRow) => this.insertSampleRow(row));
   }
 
@@ -283,25 +267,29 @@ export class SqliteStore implements Store {
   }
 
   private insertSampleRow(row: SampleRow): boolean {
-    return this.insertSampleParams(sampleParams(row));
-  }
-
-  /**
-   * Insert one sample given as {@link sampleParams} (the store writer's worker: the loop
-   * built the row and its JSON, the worker binds and writes it); call inside `transaction()`.
-   */
-  insertSampleParams(p: SampleParams): boolean {
+    const m = row.metrics;
+    const cpuUsage = m.cpu && 'usage' in m.cpu ? m.cpu.usage : null;
+    const memUsedPct = m.mem && 'total' in m.mem && m.mem.total > 0 ? (100 * m.mem.used) / m.mem.total : null;
     // Positional parameters, in the column order of the statement: the hottest statement of
     // the collector, and binding by name costs a lookup per parameter and an object per row.
-    const res = this.stmts.insertSample.run(p);
-    this.touchHost(p[0], p[1], p[7], p[8]);
+    const res = this.stmts.insertSample.run(
+      row.site,
+      row.host,
+      row.boot,
+      row.seq,
+      row.t,
+      row.tAgent,
+      row.sent,
+      row.received,
+      row.skewMs,
+      row.interval,
+      cpuUsage,
+      memUsedPct,
+      JSON.stringify(m),
+    );
+    this.touchHost(row.site, row.host, row.received, row.skewMs);
     if (res.changes === 1) this.sampleCount++;
     return res.changes === 1;
-  }
-
-  /** Samples another connection (the store writer's worker) stored: the count `countSamples()` reports. */
-  samplesAdded(n: number): void {
-    this.sampleCount += n;
   }
 
   insertEvent(row: EventRow): boolean {

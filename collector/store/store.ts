@@ -101,8 +101,6 @@ export interface Store {
   /** Mark every host offline, e.g. when the embedded broker (and so every session) restarts. */
   markAllUnknown(now: number): number;
 
-  /** Samples another connection stored (the store writer, collector/store/store-writer.ts): added to {@link countSamples}. */
-  samplesAdded?(n: number): void;
   countSamples(): number;
   hostsOnline(): number;
   hostCount(): number;

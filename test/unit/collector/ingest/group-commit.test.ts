@@ -162,7 +162,7 @@ describe('GroupCommit', () => {
   it('stop() commits what is queued and refuses the rest', () => {
     const { clock, commit, put, store } = setup();
     put(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 1));
-    void commit.stop();
+    commit.stop();
     expect(store.countSamples()).toBe(1);
     expect(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 2))).toBeUndefined();
     clock.advance(100);
