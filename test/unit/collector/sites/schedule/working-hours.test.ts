@@ -83,3 +83,45 @@ describe('localTime fast path (offset per quarter hour) agrees with Intl', () =>
     expect(checked).toBeGreaterThan(25_000);
   });
 });
+
+describe('isWorkingTime per quarter hour (cached spans) agrees with the calendar by Intl', () => {
+  it('every 7 min 13 s over two weeks across a DST change, holidays and make-up days, in zones with and without DST', () => {
+    for (const timezone of ['Asia/Ho_Chi_Minh', 'Europe/Paris', 'America/St_Johns', 'Asia/Kathmandu']) {
+      // Spans that do not start or end on a quarter hour (the cache is per quarter hour).
+      const odd: Array<[string, string]> = [
+        ['07:40', '11:20'],
+        ['13:10', '16:53'],
+      ];
+      const wh = WorkingHoursSchema.parse({
+        timezone,
+        days: { '1': odd, '2': odd, '3': odd, '4': odd, '5': odd },
+        saturdayMorning: true,
+        holidays: ['2026-03-30'],
+        extraWorkingDays: ['2026-04-05'],
+      });
+      // Europe/Paris goes to summer time on 2026-03-29 at 01:00 UTC.
+      let checked = 0;
+      let working = 0;
+      for (let t = Date.UTC(2026, 2, 22); t < Date.UTC(2026, 3, 6); t += 433_000) {
+        const lt = localTimeByIntl(t, timezone);
+        const day = wh.days[String(lt.weekday) as keyof typeof wh.days] ?? [];
+        const spans = wh.holidays.includes(lt.date)
+          ? []
+          : day.length > 0
+            ? day
+            : lt.weekday === 6
+              ? [['07:30', '11:30']]
+              : wh.extraWorkingDays.includes(lt.date)
+                ? wh.days['1']!
+                : [];
+        const min = (s: string) => Number(s.slice(0, 2)) * 60 + Number(s.slice(3));
+        const expected = spans.some(([a, b]) => lt.minutes >= min(a!) && lt.minutes < min(b!));
+        expect(isWorkingTime(wh, t), `${timezone} ${new Date(t).toISOString()}`).toBe(expected);
+        checked++;
+        if (expected) working++;
+      }
+      expect(checked).toBeGreaterThan(2700);
+      expect(working).toBeGreaterThan(300); // both answers were exercised
+    }
+  });
+});
