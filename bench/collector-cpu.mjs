@@ -18,6 +18,7 @@ import { mkdtempSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { collectorNodeFlags, fmt, median, ROOT, runMain, startProcess, table } from './lib.mjs';
+import { sampleBody, statusBody } from './sim-agent.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200_000);
@@ -59,20 +60,7 @@ const pause = (ms) => new Promise((r) => setTimeout(r, ms));
 async function births(col, agents) {
   for (const a of agents) {
     const now = Date.now();
-    const body = {
-      v: 1,
-      site: a.site,
-      host: a.host,
-      boot: a.boot,
-      seq: 0,
-      t: now,
-      sent: now,
-      state: 'online',
-      hostname: a.host,
-      agentVersion: 'bench',
-      keepalive: 10,
-      osBoot: a.osBoot,
-    };
+    const body = statusBody(a, 'online', now);
     const w = col.commit.submit(`canh/v1/${a.site}/${a.host}/status`, Buffer.from(JSON.stringify(body)), { via: 'external' });
     if (w) await w;
     if (col.commit.pending() > 2000) await pause(20);
@@ -81,7 +69,6 @@ async function births(col, agents) {
 
 async function child() {
   const root = process.env.CHILD_ROOT;
-  const { sampleBody } = await import(join(ROOT, 'bench/sim-agent.mjs'));
   const out = {};
   {
     const col = await open(root);

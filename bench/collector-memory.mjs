@@ -65,7 +65,7 @@ async function child() {
   const { Collector } = await import(join(root, 'dist/collector/collector.js'));
   const { CollectorConfigSchema } = await import(join(root, 'dist/collector/config.js'));
   const { silentLogger } = await import(join(root, 'dist/common/log.js'));
-  const { sampleBody } = await import('./sim-agent.mjs');
+  const { sampleBody, statusBody } = await import('./sim-agent.mjs');
   const dataDir = mkdtempSync(join(tmpdir(), 'canh-bench-mem-'));
   // Stopped by the bench (SIGTERM): its database goes with it (~100 MB a run).
   process.once('SIGTERM', () => {
@@ -96,21 +96,8 @@ async function child() {
     const wait = submit(topic, body);
     if (wait) await wait;
   };
-  // As bench/sim-agent.mjs status(): the will carries the session's connect time.
-  const status = (a, state, t) => ({
-    v: 1,
-    site: a.site,
-    host: a.host,
-    boot: a.boot,
-    seq: a.seq,
-    t,
-    sent: t,
-    state,
-    hostname: a.host,
-    agentVersion: 'bench',
-    keepalive: 10,
-    osBoot: a.osBoot,
-  });
+  // The will carries the session's connect time.
+  const status = (a, state, t) => statusBody(a, state, t);
   for (const a of agents) {
     submit(`canh/v1/${a.site}/${a.host}/status`, status(a, 'online', Date.now()));
     if (col.commit.pending() > 2000) await sleep(50);

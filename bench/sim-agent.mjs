@@ -45,6 +45,14 @@ function hash32(str) {
   return h >>> 0;
 }
 
+/**
+ * A status body as the agent sends it: its birth ("online", at connect) or its Last Will
+ * ("offline", stamped with the session's connect time). `a`: site, host, boot, seq, osBoot.
+ */
+export function statusBody(a, state, t, { hostname = a.host, keepalive = 10 } = {}) {
+  return { v: 1, site: a.site, host: a.host, boot: a.boot, seq: a.seq, t, sent: t, state, hostname, agentVersion: 'bench', keepalive, osBoot: a.osBoot };
+}
+
 /** A realistic ~1 KB sample body (everything but `sent`), identical for the same (host, boot, seq). */
 export function sampleBody(a, boot, seq, t, intervalS) {
   const r = prng(hash32(a.host) ^ hash32(boot) ^ Math.imul(seq + 1, 2654435761));
@@ -202,21 +210,7 @@ export class SimAgent {
   }
 
   status(state) {
-    const now = Date.now();
-    return JSON.stringify({
-      v: 1,
-      site: this.site,
-      host: this.host,
-      boot: this.boot,
-      seq: this.seq,
-      t: now,
-      sent: now,
-      state,
-      hostname: this.host.toUpperCase(),
-      agentVersion: 'bench',
-      keepalive: this.o.keepalive,
-      osBoot: this.osBoot,
-    });
+    return JSON.stringify(statusBody(this, state, Date.now(), { hostname: this.host.toUpperCase(), keepalive: this.o.keepalive }));
   }
 
   connect() {
