@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONTRACT_VERSION, MAX_BATCH_RECORDS } from './limits.js';
 import { TOPIC_PREFIX } from './topics.js';
+import { arrayOf, bootId as isBootId, exact, int, obj, optional, shape, str } from './shape-check.js';
 
 /**
  * End-to-end acknowledgement (issue 12).
@@ -133,60 +134,24 @@ export function decodeAck(payload: Uint8Array): AckMessage | undefined {
  * the result is the same; test/unit/contract/ack-fast.test.ts compares both.
  */
 export function isPlainAck(x: unknown): x is AckMessage {
-  if (!plainObject(x)) return false;
-  let keys = 0;
-  for (const k in x) {
-    if (!Object.prototype.hasOwnProperty.call(x, k)) return false;
-    keys++;
-    const v = x[k];
-    if (k === 'v') {
-      if (v !== CONTRACT_VERSION) return false;
-    } else if (k === 'acks') {
-      if (!Array.isArray(v) || v.length > MAX_ACK_BOOTS) return false;
-      for (const a of v) if (!plainAckEntry(a)) return false;
-    } else if (k === 'rejected') {
-      if (!Array.isArray(v) || v.length > 256) return false;
-      for (const r of v) if (!plainRejected(r)) return false;
-    } else if (k === 'batch') {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 1_000_000) return false;
-    } else return false;
-  }
-  return 'v' in x && 'acks' in x && keys >= 2;
+  return exact(x, ACK);
 }
 
-function plainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
-}
-
-const BOOT_ID_RE = /^[A-Za-z0-9_-]+$/;
-const isBootId = (x: unknown): boolean => typeof x === 'string' && x.length >= 8 && x.length <= 64 && BOOT_ID_RE.test(x);
-const isSeqNo = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= Number.MAX_SAFE_INTEGER;
-
-/** Exactly the listed keys, all present. */
-function onlyKeys(x: Record<string, unknown>, n: number, ...keys: string[]): boolean {
-  let count = 0;
-  for (const k in x) {
-    if (!Object.prototype.hasOwnProperty.call(x, k) || !keys.includes(k)) return false;
-    count++;
-  }
-  return count === n;
-}
-
-function plainAckEntry(a: unknown): boolean {
-  if (!plainObject(a) || !onlyKeys(a, 2, 'boot', 'ranges') || !isBootId(a.boot)) return false;
-  const ranges = a.ranges;
-  if (!Array.isArray(ranges) || ranges.length > MAX_ACK_RANGES) return false;
-  for (const r of ranges) {
-    if (!Array.isArray(r) || r.length !== 2) return false;
-    const [from, to] = r as unknown[];
-    if (!isSeqNo(from) || !isSeqNo(to) || from > to) return false;
-  }
-  return true;
-}
-
-function plainRejected(r: unknown): boolean {
-  return plainObject(r) && onlyKeys(r, 3, 'boot', 'seq', 'reason') && isBootId(r.boot) && isSeqNo(r.seq) && typeof r.reason === 'string' && r.reason.length <= 64;
-}
+const isSeqNo = int(0, Number.MAX_SAFE_INTEGER);
+const ACK = shape({
+  v: (x) => x === CONTRACT_VERSION,
+  acks: arrayOf(
+    obj(
+      shape({
+        boot: isBootId,
+        ranges: arrayOf((r) => Array.isArray(r) && r.length === 2 && isSeqNo(r[0]) && isSeqNo(r[1]) && (r[0] as number) <= (r[1] as number), MAX_ACK_RANGES),
+      }),
+    ),
+    MAX_ACK_BOOTS,
+  ),
+  rejected: optional(arrayOf(obj(shape({ boot: isBootId, seq: isSeqNo, reason: str(0, 64) })), 256)),
+  batch: optional(int(1, 1_000_000)),
+});
 
 /** True when `seq` of `boot` is inside one of the ack's ranges. */
 export function ackCovers(ack: AckMessage, boot: string, seq: number): boolean {

@@ -1,6 +1,7 @@
 import { CONTRACT_VERSION, MAX_DISKS, MAX_INTERFACES, MAX_PING_TARGETS, MAX_STRING, MAX_TIME_MS, MIN_TIME_MS } from './limits.js';
 import type { SampleMessage } from './schemas.js';
 import { ID_PATTERN } from './topics.js';
+import { arrayOf, bootId, exact, int, nullable, num, obj, oneOf, optional, shape, str, type Check } from './shape-check.js';
 
 /**
  * A hand-written check of the hot record shape, the sample (issue 12, group commit: zod
@@ -21,69 +22,6 @@ export function isPlainSample(json: Record<string, unknown>): json is SampleMess
   return exact(json, SAMPLE);
 }
 
-type Check = (x: unknown) => boolean;
-/** Keys of an object: each with its check, `true` when it may be absent. */
-type Shape = Record<string, readonly [Check, boolean]>;
-
-function shape(fields: Record<string, Check | readonly [Check, 'optional']>): Shape {
-  const s: Shape = Object.create(null) as Shape;
-  for (const [k, f] of Object.entries(fields)) s[k] = typeof f === 'function' ? [f, false] : [f[0], true];
-  return s;
-}
-
-const requiredCount = new WeakMap<Shape, number>();
-
-/** A plain object with only the shape's keys, each valid, every required one present. */
-function exact(x: unknown, s: Shape): boolean {
-  if (typeof x !== 'object' || x === null || Array.isArray(x) || Object.getPrototypeOf(x) !== Object.prototype) return false;
-  let required = requiredCount.get(s);
-  if (required === undefined) requiredCount.set(s, (required = Object.values(s).filter(([, optional]) => !optional).length));
-  let seen = 0;
-  for (const k in x) {
-    if (!Object.prototype.hasOwnProperty.call(x, k)) return false;
-    const f = s[k];
-    if (f === undefined) return false;
-    const v = (x as Record<string, unknown>)[k];
-    // An optional key that is there must hold a value (JSON never gives undefined).
-    if (v === undefined || !f[0](v)) return false;
-    if (!f[1]) seen++;
-  }
-  return seen === required;
-}
-
-const obj =
-  (s: Shape): Check =>
-  (x) =>
-    exact(x, s);
-const num =
-  (min: number, max: number): Check =>
-  (x) =>
-    typeof x === 'number' && x >= min && x <= max;
-const int =
-  (min: number, max: number): Check =>
-  (x) =>
-    Number.isSafeInteger(x) && (x as number) >= min && (x as number) <= max;
-const nullable =
-  (c: Check): Check =>
-  (x) =>
-    x === null || c(x);
-const str =
-  (min: number, max: number): Check =>
-  (x) =>
-    typeof x === 'string' && x.length >= min && x.length <= max;
-const oneOf =
-  (...values: string[]): Check =>
-  (x) =>
-    typeof x === 'string' && values.includes(x);
-const arrayOf =
-  (c: Check, max: number): Check =>
-  (x) => {
-    if (!Array.isArray(x) || x.length > max) return false;
-    for (let i = 0; i < x.length; i++) if (!c(x[i])) return false;
-    return true;
-  };
-const optional = (c: Check) => [c, 'optional'] as const;
-
 const epochMs = int(MIN_TIME_MS, MAX_TIME_MS);
 const bytes = int(0, Number.MAX_SAFE_INTEGER);
 const count = bytes;
@@ -92,8 +30,6 @@ const nonNeg = num(0, 1e12);
 const text = str(0, MAX_STRING);
 const text1 = str(1, MAX_STRING);
 const id: Check = (x) => typeof x === 'string' && ID_PATTERN.test(x);
-const BOOT = /^[A-Za-z0-9_-]+$/;
-const boot: Check = (x) => typeof x === 'string' && x.length >= 8 && x.length <= 64 && BOOT.test(x);
 
 const UNAVAILABLE = shape({ unavailable: text1 });
 /** zod tries the metric's shape first, then `{ unavailable }`: whichever passes exactly is returned unchanged. */
@@ -155,7 +91,7 @@ const SAMPLE = shape({
   v: (x) => x === CONTRACT_VERSION,
   site: id,
   host: id,
-  boot,
+  boot: bootId,
   seq: count,
   t: epochMs,
   sent: epochMs,
