@@ -65,6 +65,34 @@ describe('batch messages (several records per message)', () => {
     expect(recordWeight(enc(rec(1, { note: '"seq":1 "seq":2' })))).toBe(1);
   });
 
+  it('counts what a search of the whole key "seq": counts, however many q bytes are not keys', () => {
+    const KEY = Buffer.from('"seq":');
+    const plain = (b: Buffer) => {
+      let n = 0;
+      for (let i = b.indexOf(KEY); i !== -1 && n <= MAX_BATCH_RECORDS; i = b.indexOf(KEY, i + KEY.length)) n++;
+      return Math.max(1, n);
+    };
+    const cases = [
+      'q"seq":1',
+      '"seq":1q',
+      'q":"seq":2',
+      `{"a":"${'q'.repeat(300)}","seq":1,"b":"${'q":'.repeat(300)}","seq":2}`,
+      // The misses run out just before the keys (255, 256, 257 q first): the key search takes over.
+      `{"a":"${'q'.repeat(256)}","seq":1,"seq":2}`,
+      `{"a":"${'q'.repeat(255)}","seq":1,"seq":2}`,
+      `{"a":"${'q'.repeat(257)}","seq":1,"seq":2}`,
+      `{"records":[${'{"seq":1},'.repeat(MAX_BATCH_RECORDS + 5)}{"seq":2}]}`,
+      `{"a":"${'q'.repeat(1000)}","records":[${'{"seq":1},'.repeat(MAX_BATCH_RECORDS + 5)}{"seq":2}]}`,
+      `{"a":"\\"seq\\":1"}`,
+    ];
+    for (const c of cases) expect(recordWeight(Buffer.from(c)), c.slice(0, 40)).toBe(plain(Buffer.from(c)));
+    expect(recordWeight(Buffer.from(cases[3]!))).toBe(2);
+    expect(recordWeight(Buffer.from(cases[8]!))).toBe(MAX_BATCH_RECORDS + 1);
+    // Not only Buffers: a Uint8Array view into a larger buffer counts its own bytes.
+    const big = Buffer.from(`xx"seq":1"seq":2"seq":3`);
+    expect(recordWeight(new Uint8Array(big.buffer, big.byteOffset + 2, 16))).toBe(2);
+  });
+
   it('acks announce the bound (capped by the contract); an ack with a malformed announcement still acks', () => {
     const b = new AckBuilder();
     b.add('boot-aaaaaaaa', 1);
