@@ -1,5 +1,6 @@
 import { maxBytesFor, MAX_BATCH_RECORDS, MAX_SAMPLE_AGE_MS, CONTRACT_VERSION } from './limits.js';
 import { isPlainSample } from './fast-sample.js';
+import { rawMetricsTexts } from './raw-metrics.js';
 import { SCHEMAS, type MessageByKind } from './schemas.js';
 import { parseTopic, type MessageKind } from './topics.js';
 
@@ -8,7 +9,19 @@ export const REJECT_REASONS = ['bad_topic', 'too_large', 'bad_encoding', 'bad_js
 export type RejectReason = (typeof REJECT_REASONS)[number];
 
 export type Decoded = {
-  [K in MessageKind]: { ok: true; kind: K; site: string; host: string; message: MessageByKind[K] };
+  [K in MessageKind]: {
+    ok: true;
+    kind: K;
+    site: string;
+    host: string;
+    message: MessageByKind[K];
+    /**
+     * A sample's `metrics` as the agent wrote them (contract/raw-metrics.ts), when the decoder
+     * took the parsed record unchanged and the text is certainly that value: the store keeps
+     * it instead of serialising the object again.
+     */
+    metricsJson?: string | undefined;
+  };
 }[MessageKind];
 
 export interface Rejected {
@@ -48,7 +61,7 @@ export function decodeMessages(topic: string, payload: Uint8Array): DecodedMessa
   const head = decodeHead(topic, payload);
   if (!head.ok) return head;
   const { kind, site, host, json } = head;
-  if (!('records' in json)) return { ok: true, batch: false, records: [validateRecord(kind, site, host, json)] };
+  if (!('records' in json)) return { ok: true, batch: false, records: [withRawMetrics(validateRecord(kind, site, host, json), json, head.text, payload, false, 0)] };
   const v = json.v;
   if (v !== CONTRACT_VERSION) return unknownVersion(v);
   const records = json.records;
@@ -59,13 +72,15 @@ export function decodeMessages(topic: string, payload: Uint8Array): DecodedMessa
   }
   if (Object.keys(json).length !== 2) return { ok: false, reason: 'bad_batch', detail: 'batch envelope has keys other than v and records' };
   const out: Array<Decoded | RejectedRecord> = [];
-  for (const r of records as unknown[]) {
+  const raw: RawTexts = { texts: null };
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as unknown;
     if (typeof r !== 'object' || r === null || Array.isArray(r)) {
       out.push({ ok: false, reason: 'bad_json', detail: 'batch record is not a JSON object' });
       continue;
     }
     const d = validateRecord(kind, site, host, r as Record<string, unknown>);
-    out.push(d.ok ? d : { ...d, key: recordKeyOf(r as Record<string, unknown>) });
+    out.push(d.ok ? withRawMetrics(d, r, head.text, payload, true, i, raw) : { ...d, key: recordKeyOf(r as Record<string, unknown>) });
   }
   return { ok: true, batch: true, records: out };
 }
@@ -78,7 +93,25 @@ export function decodeMessages(topic: string, payload: Uint8Array): DecodedMessa
 export function decodeMessage(topic: string, payload: Uint8Array): Decoded | Rejected {
   const head = decodeHead(topic, payload);
   if (!head.ok) return head;
-  return validateRecord(head.kind, head.site, head.host, head.json);
+  return withRawMetrics(validateRecord(head.kind, head.site, head.host, head.json), head.json, head.text, payload, false, 0);
+}
+
+/** The raw metrics texts of one message, computed at most once (`null`: not yet). */
+interface RawTexts {
+  texts: Array<string | undefined> | undefined | null;
+}
+
+/**
+ * Attach the agent's own text of a sample's `metrics` (contract/raw-metrics.ts) when the
+ * decoder returned the parsed record itself (the fast path: zod returns a copy), so the
+ * text is the JSON of exactly the object that was checked.
+ */
+function withRawMetrics<D extends Decoded | Rejected>(d: D, parsed: unknown, text: string, bytes: Uint8Array, batch: boolean, index: number, raw: RawTexts = { texts: null }): D {
+  if (!d.ok || d.kind !== 'samples' || d.message !== parsed) return d;
+  if (raw.texts === null) raw.texts = rawMetricsTexts(text, bytes, batch);
+  const metricsJson = raw.texts?.[index];
+  if (metricsJson !== undefined) d.metricsJson = metricsJson;
+  return d;
 }
 
 /** The (boot, seq) of a record, when both are well-formed (nothing else of it is trusted). */
@@ -89,7 +122,7 @@ export function recordKeyOf(json: Record<string, unknown>): { boot: string; seq:
   return { boot, seq };
 }
 
-type Head = { ok: true; kind: MessageKind; site: string; host: string; json: Record<string, unknown> } | Rejected;
+type Head = { ok: true; kind: MessageKind; site: string; host: string; json: Record<string, unknown>; text: string } | Rejected;
 
 /** Topic, size, UTF-8, a JSON object. */
 function decodeHead(topic: string, payload: Uint8Array): Head {
@@ -114,7 +147,7 @@ function decodeHead(topic: string, payload: Uint8Array): Head {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     return { ok: false, reason: 'bad_json', detail: 'payload is not a JSON object' };
   }
-  return { ok: true, kind, site, host, json: json as Record<string, unknown> };
+  return { ok: true, kind, site, host, json: json as Record<string, unknown>, text: textPayload };
 }
 
 function unknownVersion(v: unknown): Rejected {

@@ -269,7 +269,8 @@ export class Ingest {
             interval: m.interval,
             metrics: shiftMetrics(m.metrics, shift),
           };
-          fresh = store.insertSample(row);
+          // The agent's own text of the metrics when it is exactly what is stored (not shifted).
+          fresh = store.insertSample(row, shift === 0 ? decoded.metricsJson : undefined);
           stored = { kind: 'samples', row };
           break;
         }

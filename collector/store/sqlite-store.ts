@@ -155,7 +155,7 @@ export class SqliteStore implements Store {
   private readonly stmts;
   private sampleCount: number;
   /** Sample row and host last-seen in one transaction: one commit per sample, not two. */
-  private readonly insertSampleTx: (row: SampleRow) => boolean;
+  private readonly insertSampleTx: (row: SampleRow, metricsJson: string | undefined) => boolean;
 
   constructor(
     private readonly db: SqliteDatabase,
@@ -216,7 +216,7 @@ export class SqliteStore implements Store {
       inventory: db.prepare(`SELECT * FROM inventory WHERE site = ? AND host = ?`),
     };
     this.sampleCount = (this.stmts.countSamples.get() as { n: number }).n;
-    this.insertSampleTx = db.transaction((row: SampleRow) => this.insertSampleRow(row));
+    this.insertSampleTx = db.transaction((row: SampleRow, metricsJson: string | undefined) => this.insertSampleRow(row, metricsJson));
   }
 
   transaction<T>(fn: () => T): T {
@@ -261,12 +261,12 @@ export class SqliteStore implements Store {
     for (const t of this.touches!.values()) this.stmts.touchHost.run(t);
   }
 
-  insertSample(row: SampleRow): boolean {
+  insertSample(row: SampleRow, metricsJson?: string): boolean {
     // Inside a group commit the outer transaction covers the row and the host's last-seen.
-    return this.db.inTransaction ? this.insertSampleRow(row) : this.insertSampleTx(row);
+    return this.db.inTransaction ? this.insertSampleRow(row, metricsJson) : this.insertSampleTx(row, metricsJson);
   }
 
-  private insertSampleRow(row: SampleRow): boolean {
+  private insertSampleRow(row: SampleRow, metricsJson: string | undefined): boolean {
     const m = row.metrics;
     const cpuUsage = m.cpu && 'usage' in m.cpu ? m.cpu.usage : null;
     const memUsedPct = m.mem && 'total' in m.mem && m.mem.total > 0 ? (100 * m.mem.used) / m.mem.total : null;
@@ -285,7 +285,7 @@ export class SqliteStore implements Store {
       row.interval,
       cpuUsage,
       memUsedPct,
-      JSON.stringify(m),
+      metricsJson ?? JSON.stringify(m),
     );
     this.touchHost(row.site, row.host, row.received, row.skewMs);
     if (res.changes === 1) this.sampleCount++;

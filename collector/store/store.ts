@@ -90,7 +90,11 @@ export interface Store {
    * join the outer one. Throws what `fn` throws, after rolling back.
    */
   transaction<T>(fn: () => T): T;
-  insertSample(row: SampleRow): boolean;
+  /**
+   * `metricsJson`: the JSON text of `row.metrics` when the caller has it already (the agent's
+   * own text, contract/raw-metrics.ts); otherwise the store serialises `row.metrics`.
+   */
+  insertSample(row: SampleRow, metricsJson?: string): boolean;
   insertEvent(row: EventRow): boolean;
   /** Record an inventory (history, deduped) and make it the host's current one if newest. */
   upsertInventory(row: InventoryRow): boolean;
