@@ -4,21 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeMessage, decodeMessages } from '../../../contract/decode.js';
 import { rawMetricsTexts } from '../../../contract/raw-metrics.js';
 import { topicFor } from '../../../contract/topics.js';
+import { prng as rng } from '../../helpers/hostile-payloads.js';
 
 const sample = JSON.parse(readFileSync(new URL('../../fixtures/contract/sample-valid.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 const TOPIC = topicFor(sample.site as string, sample.host as string, 'samples');
-
-/** A small seeded generator (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Keys as they appear in the text (already JSON-escaped): the record's own, escaped spellings of them, and look-alikes. */
 const KEYS = ['metrics', 'metr\\u0069cs', '\\u006detrics', 'metrics ', 'Metrics', 'seq', 'v', 'records', 'x\\"metrics', 'a\\\\', 'm\\u00e9trics', 'q', ''];
