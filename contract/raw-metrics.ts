@@ -13,18 +13,17 @@
  * - a key of the record (or of the batch envelope) has an escape (`"metr\u0069cs"` is
  *   `metrics` to `JSON.parse`, not to a comparison of the text);
  * - the record has no `metrics` key, or more than one (the last one wins in `JSON.parse`);
- * - the envelope has no `records` key or more than one.
- *
+ * - the envelope has no `records` key or more than one;
  * - a character of the message is not ASCII (the scan reads the bytes, `bytes`, whose
- *   offsets are then not the text's);
+ *   offsets are then not the text's).
  *
  * `batch`: the text is a batch envelope `{"v":1,"records":[…]}`; the result has one entry
  * per element of `records`, in order. Otherwise the text is one record: one entry. Call it
  * only on text `JSON.parse` accepted (the caller did parse it).
  */
 export function rawMetricsTexts(text: string, bytes: Uint8Array, batch: boolean): Array<string | undefined> | undefined {
-  // The scan reads the UTF-8 bytes (a loop over a Uint8Array is ~3x faster than over
-  // charCodeAt here); their offsets are the text's only when every character is ASCII.
+  // The scan reads the UTF-8 bytes (over a Uint8Array it took ~2.6 µs a 1 KB record, over
+  // charCodeAt 5–6.5 µs); their offsets are the text's only when every character is ASCII.
   if (bytes.length !== text.length) return undefined;
   const b = bytes;
   const recordDepth = batch ? 3 : 1;

@@ -62,9 +62,10 @@ export function recordWeight(payload: Uint8Array): number {
     if (i >= 3 && buf[i + 1] === QUOTE && buf[i + 2] === COLON && buf[i - 1] === E && buf[i - 2] === S && buf[i - 3] === QUOTE) n++;
     else if (++misses > Q_MISSES) break;
   }
-  // Too many misses: the rest by the key itself (its start is at least 3 bytes before `i`).
+  // Too many misses: the rest by the key itself, from the last miss (a key holding that q
+  // would have matched, so every key before it is counted).
   if (i !== -1 && n <= MAX_BATCH_RECORDS) {
-    for (i = buf.indexOf(SEQ_KEY, Math.max(0, i - 3)); i !== -1 && n <= MAX_BATCH_RECORDS; i = buf.indexOf(SEQ_KEY, i + SEQ_KEY.length)) n++;
+    for (i = buf.indexOf(SEQ_KEY, i); i !== -1 && n <= MAX_BATCH_RECORDS; i = buf.indexOf(SEQ_KEY, i + SEQ_KEY.length)) n++;
   }
   return Math.max(1, n);
 }
