@@ -96,10 +96,8 @@ async function child() {
     const wait = submit(topic, body);
     if (wait) await wait;
   };
-  // The will carries the session's connect time.
-  const status = (a, state, t) => statusBody(a, state, t);
   for (const a of agents) {
-    submit(`canh/v1/${a.site}/${a.host}/status`, status(a, 'online', Date.now()));
+    submit(`canh/v1/${a.site}/${a.host}/status`, statusBody(a, 'online', Date.now()));
     if (col.commit.pending() > 2000) await sleep(50);
   }
   let next = 0;
@@ -140,7 +138,7 @@ async function child() {
           const cutAt = Date.now();
           for (const a of cut) {
             a.cutAt = cutAt;
-            await submitWaiting(`canh/v1/${a.site}/${a.host}/status`, status(a, 'offline', a.connectedAt));
+            await submitWaiting(`canh/v1/${a.site}/${a.host}/status`, statusBody(a, 'offline', a.connectedAt) /* the will: the session's connect time */);
           }
           process.stdout.write(`${JSON.stringify({ note: `power cut: ${cut.length} PCs of ${Math.ceil(cut.length / PER_SITE)} of ${sitesN} sites` })}\n`);
         })(),
@@ -159,7 +157,7 @@ async function child() {
             a.boot = `${a.boot.split('_')[0]}_${now.toString(36)}`;
             a.seq = 0;
             a.connectedAt = now;
-            await submitWaiting(`canh/v1/${a.site}/${a.host}/status`, status(a, 'online', now));
+            await submitWaiting(`canh/v1/${a.site}/${a.host}/status`, statusBody(a, 'online', now));
             const end = a.osBoot;
             await submitWaiting(`canh/v1/${a.site}/${a.host}/events`, {
               v: 1,
