@@ -15,7 +15,9 @@ export async function startGenerators({ url, agents, dir, label, procs, gen, pro
     if (!mine.length) continue;
     const cfg = { url, protocolVersion, ...gen, ...(gen.rate ? { rate: (gen.rate * mine.length) / agents.length } : {}), agents: mine };
     // `wrap` (e.g. withFileLimit) turns [cmd, args] into the command actually spawned.
-    const [cmd, args] = (wrap ?? ((c, a) => [c, a]))(process.execPath, [join(ROOT, 'bench/ingest-gen.mjs')]);
+    // BENCH_GEN_NODE_FLAGS: node flags for the generators (e.g. `--cpu-prof --cpu-prof-dir=…`).
+    const genFlags = (process.env.BENCH_GEN_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+    const [cmd, args] = (wrap ?? ((c, a) => [c, a]))(process.execPath, [...genFlags, join(ROOT, 'bench/ingest-gen.mjs')]);
     const h = startProcess(`gen-${label}-${i}`, cmd, args, {
       env: { ...process.env, BENCH_GEN_CONFIG: JSON.stringify(cfg) },
       logFile: join(dir, `gen-${label}-${i}.log`),
