@@ -120,7 +120,7 @@ async function child() {
       sent++;
       const now = Date.now();
       const wait = submit(`canh/v1/${a.site}/${a.host}/samples`, { ...sampleBody(a, a.boot, a.seq, now, 15), sent: now });
-      if (wait) {
+      if (wait instanceof Promise) {
         waiting = true;
         void wait.then(() => (waiting = false));
       }

@@ -299,7 +299,14 @@ export class Collector {
         metrics,
         saturation: health.saturation,
       },
-      { maxBatch: g.batchMessages, maxDelayMs: g.batchDelayMs, maxQueue: g.queueMessages, maxQueueBytes: g.queueBytes, maxRecordsPerMessage: g.maxRecordsPerMessage },
+      {
+        maxBatch: g.batchMessages,
+        maxDelayMs: g.batchDelayMs,
+        maxQueue: g.queueMessages,
+        maxQueueBytes: g.queueBytes,
+        maxWaitingBytes: g.waitingBytes,
+        maxRecordsPerMessage: g.maxRecordsPerMessage,
+      },
     ));
     const brokerParts = { config, ingest, commit, clock, log, metrics };
     if (config.broker.mode === 'embedded') {

@@ -230,6 +230,18 @@ export const CollectorConfigSchema = z.object({
         .min(1024 * 1024)
         .max(4 * 1024 * 1024 * 1024)
         .default(16 * 1024 * 1024),
+      /**
+       * Bound of the messages waiting for room while the receive queue is full (payload
+       * bytes): past it a message is shed, not stored and not acked, and its agent sends it
+       * again after its ack timeout (group-commit.ts `maxWaitingBytes`). With the embedded
+       * broker each waiting message is one agent connection's read held in memory.
+       */
+      waitingBytes: z
+        .number()
+        .int()
+        .min(1024 * 1024)
+        .max(4 * 1024 * 1024 * 1024)
+        .default(16 * 1024 * 1024),
     })
     .prefault({}),
   /**

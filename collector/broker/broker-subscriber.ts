@@ -206,7 +206,9 @@ export class BrokerSubscriber implements AckPublisher {
       // RETAIN set: a retained message handed over at a subscription (MQTT 3.1.1 §3.3.1.3,
       // MQTT 5 without Retain As Published), not a live one.
       const wait = opts.commit.submit(packet.topic, packet.payload as Buffer, packet.retain ? { via: 'external', retained: true } : { via: 'external' });
-      if (wait)
+      // Shed: PUBACK to the broker (transport), not stored; the agent sends it again.
+      if (wait === 'shed') done();
+      else if (wait)
         wait.then(
           () => done(),
           (err: unknown) => done(err as Error),

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { Identity } from './acl.js';
 import { VerificationBusyError } from './credentials.js';
 import type { Ingest } from '../ingest/ingest.js';
-import type { AckPublisher } from '../ingest/group-commit.js';
+import type { AckPublisher, Submitted } from '../ingest/group-commit.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
 import { guardedConnection } from './mqtt-packet-guard.js';
 import { RateLimitedLog } from '../../common/log.js';
@@ -70,7 +70,7 @@ const LOG_INTERVAL_MS = 60_000;
 /** Where received messages go (port of ingest/group-commit.ts). */
 export interface IngestQueue {
   /** Queue a message; a promise means "wait: the queue is full" (back-pressure). */
-  submit(topic: string, payload: Uint8Array, context?: Record<string, unknown>): Promise<void> | undefined;
+  submit(topic: string, payload: Uint8Array, context?: Record<string, unknown>): Submitted;
 }
 
 // Connack return codes of MQTT 3.1.1 §3.2.2.3.
@@ -278,7 +278,10 @@ export class EmbeddedBroker implements AckPublisher {
           return;
         }
         const wait = commit.submit(packet.topic, packet.payload as Buffer, { username: identity.username });
-        if (wait)
+        // Shed (too many waiting already): delivered as far as MQTT goes, not stored, not
+        // acked end to end; the agent sends it again after its ack timeout.
+        if (wait === 'shed') done(null);
+        else if (wait)
           wait.then(
             () => done(null),
             (err: unknown) => done(err as Error),

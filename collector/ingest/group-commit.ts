@@ -24,13 +24,40 @@ export interface GroupCommitOptions {
   /** Bound of the receive queue (payload bytes). */
   maxQueueBytes: number;
   /**
+   * Bound of the messages waiting for room in a full queue (payload bytes, each counted as
+   * at least {@link MIN_WAITING_WEIGHT}). Each waiting message is a broker connection's read
+   * held in memory: with the embedded broker, 10,000 agents replaying their windows into a
+   * saturated collector held ~10,000 of them (RSS 863 MB, bench:province). Past the bound a
+   * message is shed: not queued, not stored, not acked end to end; the broker acknowledges
+   * its delivery (transport) and the agent sends it again after its ack timeout, as it does
+   * when an external broker's queue for the collector drops it.
+   */
+  maxWaitingBytes: number;
+  /**
    * Most records per MQTT message announced to the agents in every ack (contract/ack.ts
    * `batch`); 1: no batches announced (agents send one record per message).
    */
   maxRecordsPerMessage: number;
 }
 
-export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = { maxBatch: 1000, maxDelayMs: 25, maxQueue: 20_000, maxQueueBytes: 64 * 1024 * 1024, maxRecordsPerMessage: 1 };
+export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = {
+  maxBatch: 1000,
+  maxDelayMs: 25,
+  maxQueue: 20_000,
+  maxQueueBytes: 64 * 1024 * 1024,
+  maxWaitingBytes: 16 * 1024 * 1024,
+  maxRecordsPerMessage: 1,
+};
+
+/** What a waiting message counts against `maxWaitingBytes` at least (its promise, closure and packet). */
+export const MIN_WAITING_WEIGHT = 1024;
+
+/**
+ * {@link GroupCommit.submit}: `undefined` queued now; a promise: wait for room (back-pressure);
+ * `'shed'`: not queued (too many waiting already): acknowledge the delivery to the broker
+ * (transport only) and drop it; the agent sends it again.
+ */
+export type Submitted = Promise<void> | undefined | 'shed';
 
 const SEQ_KEY = Buffer.from('"seq":');
 const Q = 0x71; // q
@@ -117,7 +144,9 @@ export class GroupCommit {
   private queuedBytes = 0;
   /** Records of the queued messages (the queue's bound counts records: memory). */
   private queuedRecords = 0;
-  private readonly waiters: Array<{ go: () => void; records: number }> = [];
+  private readonly waiters: Array<{ go: () => void; records: number; weight: number }> = [];
+  /** Bytes (at least MIN_WAITING_WEIGHT each) of the messages in `waiters`. */
+  private waitingBytes = 0;
   /** Waiters let in whose message is not queued yet (it is, one microtask later), and their records. */
   private released = 0;
   private releasedRecords = 0;
@@ -130,6 +159,8 @@ export class GroupCommit {
   private readonly batches: Counter;
   private readonly failures: Counter;
   private readonly pushedBack: Counter;
+  private readonly shed: Counter;
+  private readonly shedRecords: Counter;
   private readonly acksSent: Counter;
   private readonly acksDropped: Counter;
   private readonly batchSize: Histogram;
@@ -147,6 +178,14 @@ export class GroupCommit {
     this.batches = m.counter('canh_ingest_batches_total', 'Store transactions of the group commit.');
     this.failures = m.counter('canh_ingest_batch_failures_total', 'Store transactions that failed (nothing acked; agents send again).');
     this.pushedBack = m.counter('canh_ingest_pushback_total', 'Messages that waited for room in the full receive queue (back-pressure to the broker).');
+    this.shed = m.counter(
+      'canh_ingest_shed_total',
+      'Messages shed (not stored, not acked; the agent sends them again) because the full receive queue already had `ingest.waitingBytes` of messages waiting for room.',
+    );
+    this.shedRecords = m.counter('canh_ingest_shed_records_total', 'Outbox records in the shed messages.');
+    m.gauge('canh_ingest_waiting_bytes', 'Payload bytes of the messages waiting for room in the full receive queue (bounded by ingest.waitingBytes).', (g) =>
+      g.set(this.waitingBytes),
+    );
     this.acksSent = m.counter('canh_ingest_acks_sent_total', 'End-to-end ack messages published to agents.');
     this.acksDropped = m.counter('canh_ingest_acks_unsent_total', 'End-to-end acks that could not be handed to the broker (the agent sends again; the re-send is a duplicate).');
     this.batchSize = m.histogram('canh_ingest_batch_messages', 'Records per store transaction (a message counts its records).', [1, 10, 50, 100, 250, 500, 1000, 2500]);
@@ -173,13 +212,26 @@ export class GroupCommit {
    * room); the caller acknowledges the broker-level delivery then. After `stop()` the
    * message is dropped unacked (the agent sends it again to the next run).
    */
-  submit(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): Promise<void> | undefined {
+  submit(topic: string, payload: Uint8Array, context: Record<string, unknown> = {}): Submitted {
     if (this.stopped) return undefined;
     const records = recordWeight(payload);
     if (this.isFull()) {
-      this.pushedBack.inc();
       this.deps.saturation?.saturated();
-      return new Promise<void>((go) => this.waiters.push({ go, records })).then(() => {
+      const weight = Math.max(MIN_WAITING_WEIGHT, payload.byteLength);
+      // Bounded too: past it the message is shed (the agent keeps it and sends it again).
+      if (this.waiters.length > 0 && this.waitingBytes + weight > this.opts.maxWaitingBytes) {
+        this.shed.inc();
+        this.shedRecords.inc({}, records);
+        this.log.warn(
+          'shed',
+          { waiting: this.waiters.length, waitingBytes: this.waitingBytes, bytes: payload.byteLength, ...context },
+          'receive queue full and too many messages waiting: message shed, the agent will send it again',
+        );
+        return 'shed';
+      }
+      this.pushedBack.inc();
+      this.waitingBytes += weight;
+      return new Promise<void>((go) => this.waiters.push({ go, records, weight })).then(() => {
         this.released--;
         this.releasedRecords -= records;
         this.push(topic, payload, context, records);
@@ -287,6 +339,7 @@ export class GroupCommit {
     // In arrival order; a message heavier than the room waits until the queue has it all.
     while (this.waiters.length && (room >= this.waiters[0]!.records || this.queuedRecords + this.releasedRecords === 0)) {
       const w = this.waiters.shift()!;
+      this.waitingBytes -= w.weight;
       room -= w.records;
       this.released++;
       this.releasedRecords += w.records;
@@ -307,6 +360,7 @@ export class GroupCommit {
     this.queuedBytes = 0;
     this.queuedRecords = 0;
     for (const w of this.waiters.splice(0)) w.go();
+    this.waitingBytes = 0;
     this.depth.set(0);
   }
 }

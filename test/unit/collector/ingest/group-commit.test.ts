@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../common/log.js';
 import { Ingest, type StoredMessage } from '../../../../collector/ingest/ingest.js';
-import { GroupCommit } from '../../../../collector/ingest/group-commit.js';
+import { GroupCommit, MIN_WAITING_WEIGHT, type Submitted } from '../../../../collector/ingest/group-commit.js';
 import { IngestSaturation } from '../../../../collector/health/ingest-saturation.js';
 import { MetricsRegistry } from '../../../../common/metrics-registry.js';
 import { openDatabase, SqliteStore } from '../../../../collector/store/sqlite-store.js';
@@ -9,7 +9,7 @@ import { decodeAck, type AckMessage } from '../../../../contract/ack.js';
 import { topicFor } from '../../../../contract/topics.js';
 import { FakeClock } from '../../../helpers/fake-clock.js';
 
-function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number } = {}) {
+function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number; maxWaitingBytes?: number } = {}) {
   const clock = new FakeClock();
   const metrics = new MetricsRegistry();
   const saturation = new IngestSaturation({ clock, log: silentLogger(), metrics });
@@ -18,7 +18,13 @@ function setup(opts: { maxBatch?: number; maxQueue?: number; maxDelayMs?: number
   const ingest = new Ingest({ store, clock, log: silentLogger(), metrics, onStored: (m) => stored.push(m) });
   const commit = new GroupCommit(
     { ingest, store, clock, log: silentLogger(), metrics, saturation },
-    { maxBatch: opts.maxBatch ?? 100, maxDelayMs: opts.maxDelayMs ?? 20, maxQueue: opts.maxQueue ?? 1000, maxQueueBytes: 1 << 20 },
+    {
+      maxBatch: opts.maxBatch ?? 100,
+      maxDelayMs: opts.maxDelayMs ?? 20,
+      maxQueue: opts.maxQueue ?? 1000,
+      maxQueueBytes: 1 << 20,
+      ...(opts.maxWaitingBytes ? { maxWaitingBytes: opts.maxWaitingBytes } : {}),
+    },
   );
   const acks: Array<{ topic: string; ack: AckMessage }> = [];
   let storedAtAck = -1;
@@ -115,6 +121,53 @@ describe('GroupCommit', () => {
     clock.advance(1000);
     expect(store.countSamples()).toBe(8);
     expect(metrics.render()).toContain('canh_ingest_pushback_total 3');
+  });
+
+  it('bounds the messages waiting for room: past maxWaitingBytes a message is shed (not stored, not acked), counted, and its re-send is stored once', async () => {
+    const { clock, commit, store, metrics, acks } = setup({ maxBatch: 4, maxQueue: 4, maxDelayMs: 1000, maxWaitingBytes: 3 * MIN_WAITING_WEIGHT });
+    const topic = topicFor('s1', 'h1', 'samples');
+    const gauge = () => Number(/^canh_ingest_waiting_bytes (\d+)$/m.exec(metrics.render())![1]);
+    const results: Submitted[] = [];
+    for (let seq = 0; seq < 9; seq++) results.push(commit.submit(topic, sample(clock, 'h1', seq)));
+    // 4 queued, 3 waiting (each < 1 KiB, counted as MIN_WAITING_WEIGHT), the last 2 shed.
+    expect(results.slice(0, 4)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(results.slice(4, 7).every((r) => r instanceof Promise)).toBe(true);
+    expect(results.slice(7)).toEqual(['shed', 'shed']);
+    expect(gauge()).toBe(3 * MIN_WAITING_WEIGHT);
+    expect(metrics.render()).toContain('canh_ingest_shed_total 2');
+    expect(metrics.render()).toContain('canh_ingest_shed_records_total 2');
+    expect(metrics.render()).toContain('canh_ingest_pushback_total 3');
+    clock.advance(0); // the full batch commits; the three waiting are let in
+    await Promise.all(results.filter((r): r is Promise<void> => r instanceof Promise));
+    expect(gauge()).toBe(0);
+    clock.advance(1000);
+    expect(store.countSamples()).toBe(7);
+    const acked = acks.flatMap((a) => a.ack.acks.flatMap((x) => x.ranges));
+    expect(acked).toEqual([
+      [0, 3],
+      [4, 6],
+    ]); // 7 and 8: neither stored nor acked
+    // The agent sends them again (no ack came): stored once each.
+    expect(commit.submit(topic, sample(clock, 'h1', 7))).toBeUndefined();
+    expect(commit.submit(topic, sample(clock, 'h1', 8))).toBeUndefined();
+    clock.advance(1000);
+    expect(store.countSamples()).toBe(9);
+    expect(acks.at(-1)!.ack.acks).toEqual([{ boot: 'boot0001', ranges: [[7, 8]] }]);
+  });
+
+  it('lets one message wait whatever its size (it could never be stored otherwise), and counts large ones by their bytes', async () => {
+    const { clock, commit, store, metrics } = setup({ maxBatch: 1, maxQueue: 1, maxDelayMs: 1000, maxWaitingBytes: 2 * MIN_WAITING_WEIGHT });
+    const topic = topicFor('s1', 'h1', 'samples');
+    const big = (seq: number) => sample(clock, 'h1', seq, { metrics: { cpu: { usage: 1, load1: 0, load5: 0, load15: 0, cores: 2 }, pad: 'x'.repeat(3 * MIN_WAITING_WEIGHT) } });
+    expect(commit.submit(topic, big(0))).toBeUndefined();
+    const waiting = commit.submit(topic, big(1)); // over the bound alone: still waits
+    expect(waiting).toBeInstanceOf(Promise);
+    expect(commit.submit(topic, sample(clock, 'h1', 2))).toBe('shed'); // nothing more beside it
+    expect(Number(/^canh_ingest_waiting_bytes (\d+)$/m.exec(metrics.render())![1])).toBeGreaterThan(3 * MIN_WAITING_WEIGHT);
+    clock.advance(0);
+    await waiting;
+    clock.advance(0);
+    expect(store.countSamples()).toBe(2);
   });
 
   it('tells the saturation watch when the queue fills and when it is below half again', async () => {
