@@ -32,11 +32,11 @@
 // come back in a new agent and OS boot: birth status, the `outage` event of the new boot,
 // samples again; measured BENCH_BACK_S (75) after (outages closing, site incidents resolving
 // after outage.settleSeconds, notifications and the province digest to a local webhook sink).
-import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
-import { collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
+import { anonMap, collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -279,41 +279,6 @@ async function runSpecs(flags) {
     ];
   }
   return [{ name: "V8's defaults", growth: 0, flags: [], env: {} }, shipped];
-}
-
-/**
- * Where a process's anonymous memory is (MB), from /proc/PID/smaps: `v8Pages` the 256 KiB
- * mappings (V8's heap pages, of every isolate: main thread and workers, pooled ones too),
- * `brk` glibc's main arena, `mmap1to64` other anonymous mappings from 1 to 64 MiB (glibc's
- * thread arenas, large allocations, V8's large objects), `otherAnon` the rest; `threads`.
- */
-function anonMap(pid) {
-  const out = { v8Pages: 0, brk: 0, mmap1to64: 0, otherAnon: 0, file: 0 };
-  try {
-    let size = 0;
-    let name = '';
-    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
-      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-      if (head) {
-        size = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024;
-        name = head[3];
-        continue;
-      }
-      if (!line.startsWith('Rss:')) continue;
-      const kb = Number(line.split(/\s+/)[1]) / 1024;
-      if (name && !name.startsWith('[')) out.file += kb;
-      else if (name === '[heap]') out.brk += kb;
-      else if (name) out.otherAnon += kb;
-      else if (size === 256) out.v8Pages += kb;
-      else if (size >= 1024 && size <= 65536) out.mmap1to64 += kb;
-      else out.otherAnon += kb;
-    }
-    for (const k of Object.keys(out)) out[k] = Math.round(out[k]);
-    out.threads = readdirSync(`/proc/${pid}/task`).length;
-  } catch (err) {
-    out.err = err.message;
-  }
-  return out;
 }
 
 async function main() {

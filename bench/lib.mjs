@@ -359,6 +359,41 @@ export function procMem(pid) {
 
 // ---- stats -------------------------------------------------------------------------------
 
+/**
+ * Where a process's anonymous memory is (MB), from /proc/PID/smaps: `v8Pages` the 256 KiB
+ * mappings (V8's heap pages, of every isolate: main thread and workers, pooled ones too),
+ * `brk` glibc's main arena, `mmap1to64` other anonymous mappings from 1 to 64 MiB (glibc's
+ * thread arenas, large allocations, V8's large objects), `otherAnon` the rest; `threads`.
+ */
+export function anonMap(pid) {
+  const out = { v8Pages: 0, brk: 0, mmap1to64: 0, otherAnon: 0, file: 0 };
+  try {
+    let size = 0;
+    let name = '';
+    for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+      if (head) {
+        size = (parseInt(head[2], 16) - parseInt(head[1], 16)) / 1024;
+        name = head[3];
+        continue;
+      }
+      if (!line.startsWith('Rss:')) continue;
+      const kb = Number(line.split(/\s+/)[1]) / 1024;
+      if (name && !name.startsWith('[')) out.file += kb;
+      else if (name === '[heap]') out.brk += kb;
+      else if (name) out.otherAnon += kb;
+      else if (size === 256) out.v8Pages += kb;
+      else if (size >= 1024 && size <= 65536) out.mmap1to64 += kb;
+      else out.otherAnon += kb;
+    }
+    for (const k of Object.keys(out)) out[k] = Math.round(out[k]);
+    out.threads = readdirSync(`/proc/${pid}/task`).length;
+  } catch (err) {
+    out.err = err.message;
+  }
+  return out;
+}
+
 export function quantile(values, q) {
   if (!values.length) return NaN;
   const a = Float64Array.from(values).sort();

@@ -36,6 +36,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
   CLI,
+  anonMap,
   canh,
   collectorEnv,
   fileLimit,
@@ -192,6 +193,8 @@ async function runBroker(mode) {
   // ---- watchers: RSS of collector and broker, every 2 s ---------------------------------
   const rss = { collector: [], broker: [] };
   const phaseRss = {};
+  /** Where the collector's memory was at its highest RSS (bench/lib.mjs anonMap). */
+  let rssAtPeak;
   let phase = 'connect';
   const watcher = setInterval(() => {
     const mem = (pid) => {
@@ -203,6 +206,7 @@ async function runBroker(mode) {
     };
     if (collector?.alive()) {
       const v = mem(collector.pid);
+      if (!(v <= (rssAtPeak?.rss ?? 0))) rssAtPeak = { rss: Math.round(v), phase, ...anonMap(collector.pid) };
       rss.collector.push(v);
       (phaseRss[phase] ??= { collector: [], broker: [] }).collector.push(v);
     }
@@ -420,10 +424,14 @@ async function runBroker(mode) {
     overflow: done.reduce((a, d) => a + d.overflow, 0),
   };
   // Silences the outage module discarded as the collector's own gap (no will, heard again in the session).
-  const unheard = (await metricsText().catch(() => ''))
+  const endMetrics = await metricsText().catch(() => '');
+  const unheard = endMetrics
     .split('\n')
     .filter((l) => l.startsWith('canh_outage_collector_gap_total{') && l.includes('kind="silence"'))
     .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
+  // Since the collector's restart: messages that waited for room, and those shed (ingest.waitingBytes).
+  const counter = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(endMetrics)?.[1] ?? NaN);
+  const pushback = { waited: counter('canh_ingest_pushback_total'), shed: counter('canh_ingest_shed_total'), shedRecords: counter('canh_ingest_shed_records_total') };
   const colLog = collector
     .out()
     .split('\n')
@@ -492,7 +500,9 @@ async function runBroker(mode) {
     mqDropped,
     mqDropsByPhase,
     unheard,
+    pushback,
     rssCol: max(rss.collector),
+    rssAtPeak,
     rssBroker: mq ? max(rss.broker) : NaN,
     phaseRss,
     totalS: (Date.now() - t0) / 1000,
@@ -584,6 +594,15 @@ async function main() {
             .join(', '),
         ),
       ],
+      [
+        "collector's memory at its peak RSS (MB: V8 pages, glibc main arena, other anonymous 1-64 MiB, other anonymous, files; threads)",
+        ...c((x) =>
+          x.rssAtPeak
+            ? `${x.rssAtPeak.rss} in ${x.rssAtPeak.phase}: ${x.rssAtPeak.v8Pages} / ${x.rssAtPeak.brk} / ${x.rssAtPeak.mmap1to64} / ${x.rssAtPeak.otherAnon} / ${x.rssAtPeak.file}; ${x.rssAtPeak.threads}`
+            : '-',
+        ),
+      ],
+      ['after the restart: messages that waited for room / shed (records)', ...c((x) => `${x.pushback.waited} / ${x.pushback.shed} (${x.pushback.shedRecords})`)],
       ['peak RSS broker (MB)', ...c((x) => (x.mode === 'mosquitto' ? fmt(x.rssBroker) : 'in collector'))],
       ['SQLite file at the end (MB) / bytes per stored record', ...c((x) => `${fmt(x.dbBytes / 2 ** 20)} / ${fmt(x.dbBytes / x.check.stored, 0)}`)],
       ['collector error log lines', ...c((x) => x.colErrors)],
