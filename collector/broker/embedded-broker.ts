@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
-import { indexedMemoryPersistence } from './retained-index.js';
+import { indexedMemoryPersistence, ownBytes } from './retained-index.js';
 import { queueInFifo } from './fifo.js';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket, type Subscription } from 'aedes';
 import type { Logger } from 'pino';
@@ -191,6 +191,8 @@ export class EmbeddedBroker implements AckPublisher {
       // Counts what aedes refuses before authentication: MQTT 5 CONNECTs (answered 0x01,
       // which an MQTT 5 client reads as 0x84 "unsupported protocol version").
       preConnect: (client, packet, done) => {
+        // The will lives as long as the session: its own bytes, not a view into this read.
+        if (packet.will?.payload) packet.will.payload = ownBytes(packet.will.payload as Buffer);
         if (packet.protocolVersion !== 3 && packet.protocolVersion !== 4) {
           this.refuse(
             'protocol_version',

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createConnection } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Collector } from '../../collector/collector.js';
@@ -242,6 +243,87 @@ describe('embedded broker', () => {
     expect(aedes.opts.heartbeatInterval).toBe(SINGLE_BROKER_HEARTBEAT_MS);
     expect(SINGLE_BROKER_HEARTBEAT_MS * 4).toBeLessThan(2 ** 31);
     expect(SINGLE_BROKER_HEARTBEAT_MS * 3).toBeGreaterThan(2 * 24 * 3600_000);
+  });
+
+  it("keeps a PC's retained status and Last Will in bytes of their own, not as views into the connection's read (issue 12: 10,000 replays held ~325 MB)", async () => {
+    const cred = collector.credentials.add({ site: 'xa-a', host: 'pc-9', now: Date.now() });
+    const statusTopic = topicFor('xa-a', 'pc-9', 'status');
+    const t = Date.now();
+    const birth = JSON.stringify({
+      v: 1,
+      site: 'xa-a',
+      host: 'pc-9',
+      boot: 'itest-boot-9',
+      seq: 0,
+      t,
+      sent: t,
+      state: 'online',
+      hostname: 'PC-9',
+      agentVersion: 'itest',
+      keepalive: 30,
+    });
+    const will = birth.replace('"online"', '"offline"');
+    // MQTT 3.1.1 by hand: CONNECT (with a retained QoS 1 will), the retained birth and a
+    // 60-record batch, in one write, as an agent's first flight after a reconnect.
+    const str = (x: string | Buffer) => {
+      const b = typeof x === 'string' ? Buffer.from(x) : x;
+      return Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]);
+    };
+    const packet = (head: number, body: Buffer) => {
+      const len: number[] = [];
+      let n = body.length;
+      do {
+        let d = n % 128;
+        n = Math.floor(n / 128);
+        if (n > 0) d |= 128;
+        len.push(d);
+      } while (n > 0);
+      return Buffer.concat([Buffer.from([head, ...len]), body]);
+    };
+    const connect = packet(
+      0x10,
+      Buffer.concat([
+        str('MQTT'),
+        Buffer.from([4, 0x80 | 0x40 | 0x20 | 0x08 | 0x04 | 0x02, 0, 30]),
+        str('xa-a.pc-9'),
+        str(statusTopic),
+        str(will),
+        str(cred.username),
+        str(cred.password),
+      ]),
+    );
+    const records = Array.from({ length: 60 }, (_, i) => sample('xa-a', 'pc-9', i + 1, { boot: 'itest-boot-9' }));
+    const publish = (head: number, topic: string, id: number, body: string) => packet(head, Buffer.concat([str(topic), Buffer.from([id >> 8, id & 255]), Buffer.from(body)]));
+    const flight = Buffer.concat([
+      connect,
+      publish(0x33, statusTopic, 1, birth),
+      publish(0x32, topicFor('xa-a', 'pc-9', 'samples'), 2, `{"v":1,"records":[${records.join(',')}]}`),
+    ]);
+    expect(flight.length).toBeGreaterThan(10_000);
+    const sock = createConnection(collector.broker!.port(), '127.0.0.1');
+    let got = Buffer.alloc(0);
+    sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+    await new Promise<void>((resolve) => sock.once('connect', () => resolve()));
+    sock.write(flight);
+    // CONNACK (4 bytes) then a PUBACK (4 bytes) for each publish.
+    await waitFor(() => got.length >= 12, { timeoutMs: 10_000, what: 'CONNACK and two PUBACKs' });
+    expect([...got.subarray(0, 4)]).toEqual([0x20, 2, 0, 0]);
+    await waitFor(() => collector.store.latestSample('xa-a', 'pc-9')?.seq === 60, { timeoutMs: 10_000, what: 'the batch stored' });
+
+    const aedes = (
+      collector.broker as unknown as {
+        aedes: { clients: Record<string, { will?: { payload: Buffer } }>; persistence: { createRetainedStream(p: string): AsyncIterable<{ payload: Buffer }> } };
+      }
+    ).aedes;
+    const retained: Buffer[] = [];
+    for await (const p of aedes.persistence.createRetainedStream(statusTopic)) retained.push(p.payload);
+    expect(retained.map((b) => b.toString())).toEqual([birth]);
+    // Exactly its own size: not the ~15 KB read it arrived in.
+    expect(retained[0]!.buffer.byteLength).toBe(Buffer.byteLength(birth));
+    const w = aedes.clients['xa-a.pc-9']?.will?.payload;
+    expect(w?.toString()).toBe(will);
+    expect(w!.buffer.byteLength).toBe(Buffer.byteLength(will));
+    sock.destroy();
   });
 
   it('health reports hosts online and samples stored', async () => {
