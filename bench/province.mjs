@@ -431,6 +431,13 @@ async function runBroker(mode) {
     .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   // Since the collector's restart: messages that waited for room, and those shed (ingest.waitingBytes).
   const counter = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(endMetrics)?.[1] ?? NaN);
+  // The collector's own view of its memory at the end (MB): V8 heap used / total, external, of which ArrayBuffers.
+  const heapAtEnd = Object.fromEntries(
+    ['heap_used', 'heap_total', 'external', 'array_buffers'].map((k) => [
+      k,
+      Number(new RegExp(`^canh_process_heap_bytes\\{kind="${k}"\\} (\\S+)$`, 'm').exec(endMetrics)?.[1] ?? NaN) / 2 ** 20,
+    ]),
+  );
   const pushback = { waited: counter('canh_ingest_pushback_total'), shed: counter('canh_ingest_shed_total'), shedRecords: counter('canh_ingest_shed_records_total') };
   const colLog = collector
     .out()
@@ -501,6 +508,7 @@ async function runBroker(mode) {
     mqDropsByPhase,
     unheard,
     pushback,
+    heapAtEnd,
     rssCol: max(rss.collector),
     rssAtPeak,
     rssBroker: mq ? max(rss.broker) : NaN,
@@ -601,6 +609,10 @@ async function main() {
             ? `${x.rssAtPeak.rss} in ${x.rssAtPeak.phase}: ${x.rssAtPeak.v8Pages} / ${x.rssAtPeak.brk} / ${x.rssAtPeak.mmap1to64} / ${x.rssAtPeak.otherAnon} / ${x.rssAtPeak.file}; ${x.rssAtPeak.threads}`
             : '-',
         ),
+      ],
+      [
+        'collector at the end (MB): V8 heap used / total, external (of which ArrayBuffers)',
+        ...c((x) => `${fmt(x.heapAtEnd.heap_used, 0)} / ${fmt(x.heapAtEnd.heap_total, 0)}, ${fmt(x.heapAtEnd.external, 0)} (${fmt(x.heapAtEnd.array_buffers, 0)})`),
       ],
       ['after the restart: messages that waited for room / shed (records)', ...c((x) => `${x.pushback.waited} / ${x.pushback.shed} (${x.pushback.shedRecords})`)],
       ['peak RSS broker (MB)', ...c((x) => (x.mode === 'mosquitto' ? fmt(x.rssBroker) : 'in collector'))],
