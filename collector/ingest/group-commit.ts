@@ -26,11 +26,13 @@ export interface GroupCommitOptions {
   /**
    * Bound of the messages waiting for room in a full queue (payload bytes, each counted as
    * at least {@link MIN_WAITING_WEIGHT}). Each waiting message is a broker connection's read
-   * held in memory: with the embedded broker, 10,000 agents replaying their windows into a
-   * saturated collector held ~10,000 of them (RSS 863 MB, bench:province). Past the bound a
-   * message is shed: not queued, not stored, not acked end to end; the broker acknowledges
-   * its delivery (transport) and the agent sends it again after its ack timeout, as it does
-   * when an external broker's queue for the collector drops it.
+   * held in memory: with the embedded broker, one per agent that sent while the queue was
+   * full, so without a bound their number is that of the agents (10,000 windows of ~32 KB
+   * in a province's replay). Past the bound a message is shed: not queued, not stored, not
+   * acked end to end; the broker acknowledges its delivery (transport) and the agent sends
+   * it again after its ack timeout, as it does when an external broker's queue for the
+   * collector drops it. (mqtt.js hands the external broker's messages over one at a time:
+   * one waits at most.)
    */
   maxWaitingBytes: number;
   /**
