@@ -125,7 +125,7 @@ describe('GroupCommit: batch messages', () => {
     clock.advance(0); // 120 queued ≥ maxBatch: one transaction at once, of ≤ 100 records: the first batch only
     expect(seqsStored()).toHaveLength(60);
     let letIn = false;
-    void waiting!.then(() => (letIn = true));
+    void (waiting as Promise<void>).then(() => (letIn = true));
     await Promise.resolve();
     expect(letIn).toBe(false); // 60 queued + 60 > 100: it waits for the room it needs
     clock.advance(1000);

@@ -109,13 +109,13 @@ describe('GroupCommit', () => {
 
   it('pushes back when the queue is full and lets the waiting messages in as room is made', async () => {
     const { clock, commit, store, metrics } = setup({ maxBatch: 5, maxQueue: 5, maxDelayMs: 1000 });
-    const waits: Array<Promise<void> | undefined> = [];
+    const waits: Submitted[] = [];
     for (let seq = 0; seq < 8; seq++) waits.push(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq)));
     expect(waits.slice(0, 5).every((w) => w === undefined)).toBe(true);
     expect(waits.slice(5).every((w) => w instanceof Promise)).toBe(true);
     expect(commit.pending()).toBe(5); // bounded: the other three wait outside
     clock.advance(0); // the full batch commits, room for the waiting ones
-    await Promise.all(waits.filter((w): w is Promise<void> => w !== undefined));
+    await Promise.all(waits.filter((w): w is Promise<void> => w instanceof Promise));
     expect(store.countSamples()).toBe(5);
     expect(commit.pending()).toBe(3);
     clock.advance(1000);
@@ -172,7 +172,7 @@ describe('GroupCommit', () => {
 
   it('tells the saturation watch when the queue fills and when it is below half again', async () => {
     const { clock, commit, saturation, metrics, store } = setup({ maxBatch: 4, maxQueue: 8, maxDelayMs: 1000 });
-    const waits: Array<Promise<void> | undefined> = [];
+    const waits: Submitted[] = [];
     const submit = (seq: number) => waits.push(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', seq)));
     for (let seq = 0; seq < 7; seq++) submit(seq);
     expect(saturation.saturatedNow()).toBe(false); // 7 of 8: room left
@@ -181,7 +181,7 @@ describe('GroupCommit', () => {
     expect(saturation.saturatedNow()).toBe(true); // 8 queued, 2 waiting
     clock.advance(100);
     // The batches run; the two let in are queued a microtask later: not relieved before that.
-    await Promise.all(waits.filter((w): w is Promise<void> => w !== undefined));
+    await Promise.all(waits.filter((w): w is Promise<void> => w instanceof Promise));
     expect(store.countSamples() + commit.pending()).toBe(10);
     clock.advance(1000);
     expect(store.countSamples()).toBe(10);
