@@ -53,18 +53,42 @@ export function statusBody(a, state, t, { hostname = a.host, keepalive = 10 } = 
   return { v: 1, site: a.site, host: a.host, boot: a.boot, seq: a.seq, t, sent: t, state, hostname, agentVersion: 'bench', keepalive, osBoot: a.osBoot };
 }
 
-/** A realistic ~1 KB sample body (everything but `sent`), identical for the same (host, boot, seq). */
-export function sampleBody(a, boot, seq, t, intervalS) {
+/**
+ * The random values of a sample, drawn in one order from a PRNG seeded by (host, boot, seq):
+ * the same record at every (re-)send, in {@link sampleBody} and {@link sampleText} alike.
+ */
+function sampleDraws(a, boot, seq) {
   const r = prng(hash32(a.host) ^ hash32(boot) ^ Math.imul(seq + 1, 2654435761));
   const rnd = (x, y) => x + r() * (y - x);
   const ri = (x, y) => Math.floor(rnd(x, y));
-  const memTotal = 8 * GB;
   const used = ri(2 * GB, 6 * GB);
-  const d1t = 256 * GB;
   const d1u = ri(50 * GB, 200 * GB);
-  const d2t = 1024 * GB;
   const d2u = ri(100 * GB, 900 * GB);
   const rtt = rnd(0.3, 3);
+  return {
+    used,
+    d1u,
+    d2u,
+    rtt,
+    usage: Math.round(rnd(1, 95) * 10) / 10,
+    load1: Math.round(rnd(0, 4) * 100) / 100,
+    load5: Math.round(rnd(0, 3) * 100) / 100,
+    load15: Math.round(rnd(0, 2) * 100) / 100,
+    swapUsed: ri(0, 512 * 1024 * 1024),
+    rx0: ri(1000, 5e6),
+    tx0: ri(1000, 2e6),
+    drop0: ri(0, 5),
+    rx1: ri(0, 1e5),
+    tx1: ri(0, 5e4),
+  };
+}
+
+/** A realistic ~1 KB sample body (everything but `sent`), identical for the same (host, boot, seq). */
+export function sampleBody(a, boot, seq, t, intervalS) {
+  const { used, d1u, d2u, rtt, usage, load1, load5, load15, swapUsed, rx0, tx0, drop0, rx1, tx1 } = sampleDraws(a, boot, seq);
+  const memTotal = 8 * GB;
+  const d1t = 256 * GB;
+  const d2t = 1024 * GB;
   return {
     v: 1,
     site: a.site,
@@ -74,21 +98,15 @@ export function sampleBody(a, boot, seq, t, intervalS) {
     t,
     interval: intervalS,
     metrics: {
-      cpu: {
-        usage: Math.round(rnd(1, 95) * 10) / 10,
-        load1: Math.round(rnd(0, 4) * 100) / 100,
-        load5: Math.round(rnd(0, 3) * 100) / 100,
-        load15: Math.round(rnd(0, 2) * 100) / 100,
-        cores: 4,
-      },
-      mem: { total: memTotal, used, available: memTotal - used, swapTotal: 2 * GB, swapUsed: ri(0, 512 * 1024 * 1024) },
+      cpu: { usage, load1, load5, load15, cores: 4 },
+      mem: { total: memTotal, used, available: memTotal - used, swapTotal: 2 * GB, swapUsed },
       disks: [
         { mount: '/', fs: 'ext4', total: d1t, used: d1u, free: d1t - d1u, usedPct: Math.round((1000 * d1u) / d1t) / 10 },
         { mount: '/home', fs: 'ext4', total: d2t, used: d2u, free: d2t - d2u, usedPct: Math.round((1000 * d2u) / d2t) / 10 },
       ],
       net: [
-        { iface: 'enp3s0', rxBps: ri(1000, 5e6), txBps: ri(1000, 2e6), rxErrors: 0, txErrors: 0, rxDropped: ri(0, 5), txDropped: 0 },
-        { iface: 'wlp2s0', rxBps: ri(0, 1e5), txBps: ri(0, 5e4), rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 },
+        { iface: 'enp3s0', rxBps: rx0, txBps: tx0, rxErrors: 0, txErrors: 0, rxDropped: drop0, txDropped: 0 },
+        { iface: 'wlp2s0', rxBps: rx1, txBps: tx1, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 },
       ],
       uptime: { seconds: Math.max(0, Math.round((t - a.osBoot) / 1000)), bootTime: a.osBoot },
       ping: [
@@ -122,27 +140,10 @@ export function sampleBody(a, boot, seq, t, intervalS) {
  * it was a third of their CPU.
  */
 export function sampleText(a, boot, seq, t, intervalS, sent) {
-  const r = prng(hash32(a.host) ^ hash32(boot) ^ Math.imul(seq + 1, 2654435761));
-  const rnd = (x, y) => x + r() * (y - x);
-  const ri = (x, y) => Math.floor(rnd(x, y));
+  const { used, d1u, d2u, rtt, usage, load1, load5, load15, swapUsed, rx0, tx0, drop0, rx1, tx1 } = sampleDraws(a, boot, seq);
   const memTotal = 8 * GB;
-  // Drawn in sampleBody's order (the PRNG is a sequence).
-  const used = ri(2 * GB, 6 * GB);
   const d1t = 256 * GB;
-  const d1u = ri(50 * GB, 200 * GB);
   const d2t = 1024 * GB;
-  const d2u = ri(100 * GB, 900 * GB);
-  const rtt = rnd(0.3, 3);
-  const usage = Math.round(rnd(1, 95) * 10) / 10;
-  const load1 = Math.round(rnd(0, 4) * 100) / 100;
-  const load5 = Math.round(rnd(0, 3) * 100) / 100;
-  const load15 = Math.round(rnd(0, 2) * 100) / 100;
-  const swapUsed = ri(0, 512 * 1024 * 1024);
-  const rx0 = ri(1000, 5e6);
-  const tx0 = ri(1000, 2e6);
-  const drop0 = ri(0, 5);
-  const rx1 = ri(0, 1e5);
-  const tx1 = ri(0, 5e4);
   const up = Math.max(0, Math.round((t - a.osBoot) / 1000));
   a.jsonHead ??= `{"v":1,"site":${JSON.stringify(a.site)},"host":${JSON.stringify(a.host)},"boot":`;
   return (
