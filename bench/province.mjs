@@ -206,7 +206,7 @@ async function runBroker(mode) {
     };
     if (collector?.alive()) {
       const v = mem(collector.pid);
-      if (!(v <= (rssAtPeak?.rss ?? 0))) rssAtPeak = { rss: Math.round(v), phase, ...anonMap(collector.pid) };
+      if (Number.isFinite(v) && v > (rssAtPeak?.rss ?? 0)) rssAtPeak = { rss: Math.round(v), phase, ...anonMap(collector.pid) };
       rss.collector.push(v);
       (phaseRss[phase] ??= { collector: [], broker: [] }).collector.push(v);
     }
@@ -430,7 +430,8 @@ async function runBroker(mode) {
     .filter((l) => l.startsWith('canh_outage_collector_gap_total{') && l.includes('kind="silence"'))
     .reduce((a, l) => a + Number(l.split(' ').pop()), 0);
   // Since the collector's restart: messages that waited for room, and those shed (ingest.waitingBytes).
-  const counter = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(endMetrics)?.[1] ?? NaN);
+  // A counter never incremented is not rendered: 0 when /metrics answered, unknown when it did not.
+  const counter = (name) => (endMetrics ? Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(endMetrics)?.[1] ?? 0) : NaN);
   // The collector's own view of its memory at the end (MB): V8 heap used / total, external, of which ArrayBuffers.
   const heapAtEnd = Object.fromEntries(
     ['heap_used', 'heap_total', 'external', 'array_buffers'].map((k) => [
