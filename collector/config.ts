@@ -234,7 +234,8 @@ export const CollectorConfigSchema = z.object({
        * Bound of the messages waiting for room while the receive queue is full (payload
        * bytes): past it a message is shed, not stored and not acked, and its agent sends it
        * again after its ack timeout (group-commit.ts `maxWaitingBytes`). With the embedded
-       * broker each waiting message is one agent connection's read held in memory.
+       * broker each waiting message is one agent connection's read held in memory. Status
+       * messages (births, Last Wills) are never shed: agents do not send those again.
        */
       waitingBytes: z
         .number()

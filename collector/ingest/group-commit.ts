@@ -51,6 +51,9 @@ export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = {
   maxRecordsPerMessage: 1,
 };
 
+/** Topics of status messages (contract/topics.ts `canh/v1/<site>/<host>/status`): never shed. */
+const STATUS_SUFFIX = '/status';
+
 /** What a waiting message counts against `maxWaitingBytes` at least (its promise, closure and packet). */
 export const MIN_WAITING_WEIGHT = 1024;
 
@@ -221,7 +224,10 @@ export class GroupCommit {
       this.deps.saturation?.saturated();
       const weight = Math.max(MIN_WAITING_WEIGHT, payload.byteLength);
       // Bounded too: past it the message is shed (the agent keeps it and sends it again).
-      if (this.waiters.length > 0 && this.waitingBytes + weight > this.opts.maxWaitingBytes) {
+      // Never a status (a birth, or a Last Will the broker publishes): agents do not send
+      // those again, and a lost will turns a power cut into a silence. They are small and
+      // one per connection, so they wait whatever the bound.
+      if (this.waiters.length > 0 && this.waitingBytes + weight > this.opts.maxWaitingBytes && !topic.endsWith(STATUS_SUFFIX)) {
         this.shed.inc();
         this.shedRecords.inc({}, records);
         this.log.warn(

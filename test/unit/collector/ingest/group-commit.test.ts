@@ -155,6 +155,26 @@ describe('GroupCommit', () => {
     expect(acks.at(-1)!.ack.acks).toEqual([{ boot: 'boot0001', ranges: [[7, 8]] }]);
   });
 
+  it('never sheds a status (a birth or a Last Will: agents do not send them again); it waits past the bound and is stored', async () => {
+    const { clock, commit, store, metrics } = setup({ maxBatch: 2, maxQueue: 2, maxDelayMs: 1000, maxWaitingBytes: MIN_WAITING_WEIGHT });
+    const topic = topicFor('s1', 'h1', 'samples');
+    expect(commit.submit(topic, sample(clock, 'h1', 0))).toBeUndefined();
+    expect(commit.submit(topic, sample(clock, 'h1', 1))).toBeUndefined();
+    const first = commit.submit(topic, sample(clock, 'h1', 2)); // the bound's worth waits
+    expect(first).toBeInstanceOf(Promise);
+    expect(commit.submit(topic, sample(clock, 'h1', 3))).toBe('shed'); // a record: shed
+    const t = clock.now();
+    const will = Buffer.from(JSON.stringify({ v: 1, site: 's1', host: 'h2', boot: 'boot0002', seq: 0, t, sent: t, state: 'offline', hostname: 'PC 2', agentVersion: '0.1.0' }));
+    const status = commit.submit(topicFor('s1', 'h2', 'status'), will); // a will: waits
+    expect(status).toBeInstanceOf(Promise);
+    expect(metrics.render()).toContain('canh_ingest_shed_total 1');
+    clock.advance(0);
+    await Promise.all([first, status]);
+    clock.advance(1000);
+    expect(store.countSamples()).toBe(3);
+    expect(store.getHost('s1', 'h2')?.state).toBe('offline');
+  });
+
   it('lets one message wait whatever its size (it could never be stored otherwise), and counts large ones by their bytes', async () => {
     const { clock, commit, store, metrics } = setup({ maxBatch: 1, maxQueue: 1, maxDelayMs: 1000, maxWaitingBytes: 2 * MIN_WAITING_WEIGHT });
     const topic = topicFor('s1', 'h1', 'samples');
