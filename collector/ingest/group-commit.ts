@@ -3,6 +3,7 @@ import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { AckBuilder, ackTopic } from '../../contract/ack.js';
 import { MAX_BATCH_RECORDS } from '../../contract/limits.js';
+import { parseTopic } from '../../contract/topics.js';
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../common/metrics-registry.js';
 import type { SaturationSink } from '../health/ingest-saturation.js';
 import type { Store } from '../store/store.js';
@@ -50,9 +51,6 @@ export const GROUP_COMMIT_DEFAULTS: GroupCommitOptions = {
   maxWaitingBytes: 16 * 1024 * 1024,
   maxRecordsPerMessage: 1,
 };
-
-/** Topics of status messages (contract/topics.ts `canh/v1/<site>/<host>/status`): never shed. */
-const STATUS_SUFFIX = '/status';
 
 /** What a waiting message counts against `maxWaitingBytes` at least (its promise, closure and packet). */
 export const MIN_WAITING_WEIGHT = 1024;
@@ -227,7 +225,7 @@ export class GroupCommit {
       // Never a status (a birth, or a Last Will the broker publishes): agents do not send
       // those again, and a lost will turns a power cut into a silence. They are small and
       // one per connection, so they wait whatever the bound.
-      if (this.waiters.length > 0 && this.waitingBytes + weight > this.opts.maxWaitingBytes && !topic.endsWith(STATUS_SUFFIX)) {
+      if (this.waiters.length > 0 && this.waitingBytes + weight > this.opts.maxWaitingBytes && parseTopic(topic)?.kind !== 'status') {
         this.shed.inc();
         this.shedRecords.inc({}, records);
         this.log.warn(
