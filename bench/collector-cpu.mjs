@@ -5,6 +5,7 @@
 //
 //   npm run bench:collector-cpu
 //   BENCH_BASE=/path/to/other/checkout node bench/collector-cpu.mjs   (its dist/ built; compared run by run)
+//   BENCH_BASE=. BENCH_BASE_NODE_FLAGS='--max-semi-space-size=16'      (Node flags compared: the base with its own)
 //   BENCH_RUNS=3  BENCH_SAMPLES=200000  BENCH_HOSTS=200  BENCH_ALERT_HOSTS=10000
 //
 // Ingest: BENCH_HOSTS hosts (sites of 20) send batches of 11 records (bench:ingest's mean) as
@@ -148,7 +149,14 @@ async function child() {
 
 async function main() {
   const flags = await collectorNodeFlags();
-  const builds = [{ name: 'this build', root: ROOT }, ...(process.env.BENCH_BASE ? [{ name: `base (${process.env.BENCH_BASE})`, root: resolve(process.env.BENCH_BASE) }] : [])];
+  // The base may run with other Node flags (BENCH_BASE_NODE_FLAGS), to compare flags side by side.
+  const baseFlags = process.env.BENCH_BASE_NODE_FLAGS !== undefined ? process.env.BENCH_BASE_NODE_FLAGS.split(/\s+/).filter(Boolean) : flags;
+  const builds = [
+    { name: 'this build', root: ROOT, flags },
+    ...(process.env.BENCH_BASE
+      ? [{ name: `base (${process.env.BENCH_BASE}${baseFlags === flags ? '' : ` ${baseFlags.join(' ')}`})`, root: resolve(process.env.BENCH_BASE), flags: baseFlags }]
+      : []),
+  ];
   console.log(
     `bench:collector-cpu  ${RUNS} run(s) per build, alternated; ingest ${SAMPLES} samples of ${HOSTS} hosts (batches of ${BATCH}); alerts with ${ALERT_HOSTS} hosts; load average ${loadavg()
       .map((x) => x.toFixed(1))
@@ -157,7 +165,9 @@ async function main() {
   const results = builds.map(() => []);
   for (let r = 0; r < RUNS; r++) {
     for (let b = builds.length - 1; b >= 0; b--) {
-      const p = startProcess(`cpu-${b}-${r}`, process.execPath, [...flags, join(ROOT, 'bench/collector-cpu.mjs')], { env: { ...process.env, CHILD_ROOT: builds[b].root } });
+      const p = startProcess(`cpu-${b}-${r}`, process.execPath, [...builds[b].flags, join(ROOT, 'bench/collector-cpu.mjs')], {
+        env: { ...process.env, CHILD_ROOT: builds[b].root },
+      });
       const exit = await p.exited;
       const line = p
         .out()
