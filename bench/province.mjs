@@ -89,6 +89,9 @@ async function notificationLog() {
         kind: j.kind,
         province: j.province?.phase ?? null,
         site: n?.site ?? null,
+        // alert (something new fires) / repeat / resolved: a message lists every alert still
+        // firing at its site, so a `resolved` message names the others too.
+        notice: n?.kind ?? null,
         firing: (n?.firing ?? []).map((a) => a.rule),
         resolved: (n?.resolved ?? []).map((a) => a.rule),
       });
@@ -395,8 +398,8 @@ async function runBroker(mode) {
   for (const m of notes) {
     if (m.kind !== 'alert' || !m.site) continue;
     for (const r of [...m.firing, ...m.resolved]) rulesSeen[r] = (rulesSeen[r] ?? 0) + 1;
-    if (m.firing.length) firingBySite.set(m.site, (firingBySite.get(m.site) ?? 0) + 1);
-    else if (m.resolved.length) resolvedBySite.set(m.site, (resolvedBySite.get(m.site) ?? 0) + 1);
+    if (m.notice === 'alert') firingBySite.set(m.site, (firingBySite.get(m.site) ?? 0) + 1);
+    else if (m.notice === 'resolved') resolvedBySite.set(m.site, (resolvedBySite.get(m.site) ?? 0) + 1);
   }
   const firingCounts = cutSites.map((s) => firingBySite.get(s) ?? 0);
   const notifiedOnce = firingCounts.filter((n) => n === 1).length;
@@ -626,6 +629,7 @@ async function main() {
     x.check.lost === 0 &&
     x.check.duplicates === 0 &&
     x.falseIncidents === 0 &&
+    x.notifAfterOutage === 0 &&
     x.cutWithOne === x.cutSites &&
     x.otherSitesWithIncident === 0 &&
     x.notifiedOnce === x.cutSites &&
@@ -636,7 +640,7 @@ async function main() {
     Number.isFinite(x.drainS);
   for (const x of r) {
     console.log(
-      `TARGET [${x.mode}] zero lost, zero duplicates: ${pf(x.check.lost === 0 && x.check.duplicates === 0)}; no false incident (connect, steady, collector outage): ${pf(x.falseIncidents === 0)}; one incident per cut site and none elsewhere: ${pf(x.cutWithOne === x.cutSites && x.otherSitesWithIncident === 0)}; one notification per cut site: ${pf(x.notifiedOnce === x.cutSites && x.notifiedOther === 0)}; one province digest and one summary: ${pf(x.provinceWaves === 1 && x.provinceSummaries === 1)}; collector RSS <= ${TARGET_RSS_MB} MB: ${pf(x.rssCol <= TARGET_RSS_MB)}`,
+      `TARGET [${x.mode}] zero lost, zero duplicates: ${pf(x.check.lost === 0 && x.check.duplicates === 0)}; no false incident or notification (connect, steady, collector outage): ${pf(x.falseIncidents === 0 && x.notifAfterOutage === 0)}; one incident per cut site and none elsewhere: ${pf(x.cutWithOne === x.cutSites && x.otherSitesWithIncident === 0)}; one notification per cut site: ${pf(x.notifiedOnce === x.cutSites && x.notifiedOther === 0)}; one province digest and one summary: ${pf(x.provinceWaves === 1 && x.provinceSummaries === 1)}; collector RSS <= ${TARGET_RSS_MB} MB: ${pf(x.rssCol <= TARGET_RSS_MB)}`,
     );
   }
   const all = r.every(ok);
