@@ -89,10 +89,10 @@ async function notificationLog() {
         kind: j.kind,
         province: j.province?.phase ?? null,
         site: n?.site ?? null,
-        // alert (something new fires) / repeat / resolved: a message lists every alert still
-        // firing at its site, so a `resolved` message names the others too.
-        notice: n?.kind ?? null,
         firing: (n?.firing ?? []).map((a) => a.rule),
+        // A message lists every alert still firing at its site (a `resolved` message names
+        // the others too): what it announces is a firing alert not in an earlier message.
+        firingKeys: (n?.firing ?? []).map((a) => `${a.fingerprint}@${a.startsAt}`),
         resolved: (n?.resolved ?? []).map((a) => a.rule),
       });
     } catch {
@@ -395,12 +395,19 @@ async function runBroker(mode) {
   const firingBySite = new Map();
   const resolvedBySite = new Map();
   const rulesSeen = {};
-  for (const m of notes) {
-    if (m.kind !== 'alert' || !m.site) continue;
+  // Alerts each site's messages announced so far (from the run's start).
+  const announced = new Map();
+  sink.got.forEach((m, i) => {
+    if (m.kind !== 'alert' || !m.site) return;
+    const seen = announced.get(m.site) ?? new Set();
+    announced.set(m.site, seen);
+    const fresh = m.firingKeys.filter((k) => !seen.has(k));
+    for (const k of m.firingKeys) seen.add(k);
+    if (i < notifBefore) return;
     for (const r of [...m.firing, ...m.resolved]) rulesSeen[r] = (rulesSeen[r] ?? 0) + 1;
-    if (m.notice === 'alert') firingBySite.set(m.site, (firingBySite.get(m.site) ?? 0) + 1);
-    else if (m.notice === 'resolved') resolvedBySite.set(m.site, (resolvedBySite.get(m.site) ?? 0) + 1);
-  }
+    if (fresh.length) firingBySite.set(m.site, (firingBySite.get(m.site) ?? 0) + 1);
+    else if (m.resolved.length) resolvedBySite.set(m.site, (resolvedBySite.get(m.site) ?? 0) + 1);
+  });
   const firingCounts = cutSites.map((s) => firingBySite.get(s) ?? 0);
   const notifiedOnce = firingCounts.filter((n) => n === 1).length;
   const notifiedMore = firingCounts.filter((n) => n > 1).length;
