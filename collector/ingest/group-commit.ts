@@ -142,7 +142,8 @@ interface Queued {
  * messages); between two, the event loop serves the broker and everything else.
  */
 export class GroupCommit {
-  private readonly queue: Queued[] = [];
+  /** Received messages, oldest at `head`; a taken slot is emptied at once (see flushOne). */
+  private readonly queue: Array<Queued | undefined> = [];
   private head = 0;
   private queuedBytes = 0;
   /** Records of the queued messages (the queue's bound counts records: memory). */
@@ -286,9 +287,17 @@ export class GroupCommit {
     let n = 0;
     let records = 0;
     while (n < pending && (n === 0 || records + this.queue[this.head + n]!.records <= this.opts.maxBatch)) records += this.queue[this.head + n++]!.records;
-    const batch = this.queue.slice(this.head, this.head + n);
+    const batch = this.queue.slice(this.head, this.head + n) as Queued[];
+    // Empty the taken slots now: a spent slot kept its message, and with it the payload (a
+    // view of the socket read it came in) until the next compaction, up to 4,096 messages
+    // later. 2,000 embedded-broker agents that had each sent one 20-record batch: the
+    // collector's ArrayBuffers 46.2 MB with the spent slots kept, 6.1 MB without.
+    this.queue.fill(undefined, this.head, this.head + n);
     this.head += n;
-    if (this.head > 4096 && this.head * 2 > this.queue.length) {
+    if (this.head === this.queue.length) {
+      this.queue.length = 0;
+      this.head = 0;
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
       this.queue.splice(0, this.head);
       this.head = 0;
     }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../../common/log.js';
 import { Ingest, type StoredMessage } from '../../../../collector/ingest/ingest.js';
@@ -240,5 +242,34 @@ describe('GroupCommit', () => {
     expect(commit.submit(topicFor('s1', 'h1', 'samples'), sample(clock, 'h1', 2))).toBeUndefined();
     clock.advance(100);
     expect(store.countSamples()).toBe(1);
+  });
+
+  it('keeps no committed message: its payload (a view of a socket read) is free to go', async () => {
+    // A real collection, not a count of slots: the V8 flag and a fresh context give `gc`.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { clock, commit, store } = setup({ maxBatch: 50 });
+    const refs: Array<WeakRef<Buffer>> = [];
+    // 300 messages (fewer than the 4,096 spent slots after which the queue compacts), in
+    // several transactions, each payload a slice of a larger read as a broker hands them over.
+    // (Built in a function of its own, so no variable of this test keeps the last one.)
+    const feed = (seq: number) => {
+      const read = Buffer.concat([Buffer.alloc(64), sample(clock, `h${seq % 7}`, seq)]);
+      const payload = read.subarray(64);
+      refs.push(new WeakRef(payload));
+      return commit.submit(topicFor('s1', `h${seq % 7}`, 'samples'), payload);
+    };
+    for (let seq = 0; seq < 300; seq++) {
+      expect(feed(seq)).toBeUndefined();
+      if (seq % 40 === 39) clock.advance(20);
+    }
+    clock.advance(20);
+    expect(store.countSamples()).toBe(300);
+    expect(commit.pending()).toBe(0);
+    // Let pending promise jobs and the listeners' closures go before collecting.
+    await new Promise((r) => setImmediate(r));
+    gc();
+    gc();
+    expect(refs.flatMap((r, i) => (r.deref() === undefined ? [] : [i]))).toEqual([]);
   });
 });
