@@ -609,7 +609,11 @@ async function main() {
         'peak RSS collector per phase (MB)',
         ...c((x) =>
           Object.entries(x.phaseRss)
-            .map(([k, v]) => `${k} ${fmt(max(v.collector), 0)}`)
+            // No reading in a phase (the collector killed): said so, not a number from nothing.
+            .map(([k, v]) => {
+              const read = v.collector.filter(Number.isFinite);
+              return `${k} ${read.length ? fmt(max(read), 0) : 'no reading'}`;
+            })
             .join(', '),
         ),
       ],
