@@ -142,7 +142,7 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
         process.stdout.write(`wrote ${res.passwordFile} and ${res.aclFile} (${res.users} users); reload Mosquitto (SIGHUP) to apply\n`);
         if (res.siteCredentials.length)
           process.stderr.write(
-            `warning: per-site credential(s) ${res.siteCredentials.join(', ')}: Mosquitto binds the client id to the username ` +
+            `warning: per-site credential(s) ${listSome(res.siteCredentials, 10)}: Mosquitto binds the client id to the username ` +
               `(use_username_as_clientid), so each connects one PC at a time; give each PC its own credential ` +
               `(canh credentials add --site S --host H)\n`,
           );
@@ -157,4 +157,9 @@ export async function runCredentialsCommand(argv: string[]): Promise<number> {
   } finally {
     db.close();
   }
+}
+
+/** The first `max` names and how many more (a province can have hundreds). */
+export function listSome(names: readonly string[], max: number): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} and ${names.length - max} more`;
 }

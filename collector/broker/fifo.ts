@@ -1,32 +1,4 @@
-/**
- * A first-in first-out queue with O(1) `push` and `shift` (an array and a head index,
- * compacted once half of it is spent). Same method names as an array's, so it can stand in
- * for one that is only pushed to and shifted from.
- */
-export class Fifo<T> {
-  private items: Array<T | undefined> = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): number {
-    this.items.push(item);
-    return this.length;
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-}
+import { Fifo } from '../../common/fifo.js';
 
 /** What {@link queueInFifo} needs of aedes' message emitter (mqemitter 7). */
 interface MqEmitterQueues {

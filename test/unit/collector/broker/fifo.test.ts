@@ -1,23 +1,6 @@
 import { Aedes } from 'aedes';
 import { describe, expect, it } from 'vitest';
-import { Fifo, queueInFifo } from '../../../../collector/broker/fifo.js';
-
-describe('Fifo', () => {
-  it('keeps first-in first-out order and its length across compactions', () => {
-    const q = new Fifo<number>();
-    const out: number[] = [];
-    let next = 0;
-    // Interleaved pushes and shifts, through several compactions (every 1,024 spent items).
-    for (let round = 0; round < 50; round++) {
-      for (let i = 0; i < 300; i++) q.push(next++);
-      for (let i = 0; i < 250; i++) out.push(q.shift()!);
-      expect(q.length).toBe(next - out.length);
-    }
-    while (q.length) out.push(q.shift()!);
-    expect(q.shift()).toBeUndefined();
-    expect(out).toEqual(Array.from({ length: next }, (_, i) => i));
-  });
-});
+import { queueInFifo } from '../../../../collector/broker/fifo.js';
 
 describe('queueInFifo on the emitter of a real aedes broker', () => {
   it('replaces its queues, and the broker still delivers every message once, in order, when more wait than its concurrency', async () => {
