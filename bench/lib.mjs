@@ -266,6 +266,13 @@ export function procCpu(pid) {
   return { self: (utime + stime) * PAGE_MS, children: (cutime + cstime) * PAGE_MS, total: (utime + stime + cutime + cstime) * PAGE_MS };
 }
 
+/** CPU of one thread of a process (its main thread when `tid` is the pid), ms: utime+stime. */
+export function threadCpu(pid, tid = pid) {
+  const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[14 - 3]) + Number(f[15 - 3])) * PAGE_MS;
+}
+
 /**
  * CPU of a process and all its live descendants (e.g. the agent's long-running ping),
  * plus what its reaped children used: utime+stime+cutime+cstime over the whole tree.
