@@ -131,16 +131,33 @@ async function child() {
       full.push(performance.now() - t);
       await pause(50);
     }
-    const ticks = [];
-    for (let i = 0; i < 40; i++) {
+    // The timer's tick evaluates its slice in chunks, one per turn of the loop: each turn is
+    // timed (what the loop is held for), and the tick's turns are waited for before the next.
+    const svc = col.alerting;
+    const turns = [];
+    const evaluateOnce = svc.evaluateOnce.bind(svc);
+    svc.evaluateOnce = (...args) => {
       const t = performance.now();
-      col.alerting.tick(); // the timer's turn (private in TypeScript, plain JS here)
-      ticks.push(performance.now() - t);
+      try {
+        return evaluateOnce(...args);
+      } finally {
+        turns.push(performance.now() - t);
+      }
+    };
+    const perTick = [];
+    for (let i = 0; i < 40; i++) {
+      const n = turns.length;
+      const t = performance.now();
+      svc.tick(); // the timer's turn (private in TypeScript, plain JS here)
+      turns[n] = performance.now() - t; // the first turn: the slice's choice and its first chunk
+      while (svc.chunking) await pause(1);
+      perTick.push(turns.length - n);
       await pause(10);
     }
     out.alertFullMs = median(full);
-    out.alertTickMs = median(ticks);
-    out.alertTickMaxMs = Math.max(...ticks);
+    out.alertTickMs = median(turns);
+    out.alertTickMaxMs = Math.max(...turns);
+    out.alertTurnsPerTick = median(perTick);
     await col.stop();
   }
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
@@ -188,12 +205,13 @@ async function main() {
       ['ingest CPU per sample, all threads (µs)', ...col('ingestUs', 1), ...ratio('ingestUs')],
       ['ingest rate, one core for the collector (samples/s)', ...col('ingestRate', 0), ...ratio('ingestRate')],
       [`one alert evaluation of all ${ALERT_HOSTS} hosts (ms)`, ...col('alertFullMs', 0), ...ratio('alertFullMs')],
-      ["the alert timer's tick (ms)", ...col('alertTickMs', 1), ...ratio('alertTickMs')],
-      ["the alert timer's longest tick (ms)", ...col('alertTickMaxMs', 0), ...ratio('alertTickMaxMs')],
+      ["the alert timer's tick: one turn of the loop (ms)", ...col('alertTickMs', 1), ...ratio('alertTickMs')],
+      ["the alert timer's longest turn (ms)", ...col('alertTickMaxMs', 0), ...ratio('alertTickMaxMs')],
+      ["the alert timer's turns per tick", ...col('alertTurnsPerTick', 0), ...ratio('alertTurnsPerTick')],
     ]),
   );
   const tick = med(0, 'alertTickMs');
-  console.log(`HEADLINE alert timer tick ${fmt(tick, 1)} ms median with ${ALERT_HOSTS} hosts (target <= 50 ms on the loop): ${tick <= 50 ? 'PASS' : 'FAIL'}`);
+  console.log(`HEADLINE alert timer's turn of the loop ${fmt(tick, 1)} ms median with ${ALERT_HOSTS} hosts (target <= 50 ms on the loop): ${tick <= 50 ? 'PASS' : 'FAIL'}`);
 }
 
 if (process.env.CHILD_ROOT) await child();

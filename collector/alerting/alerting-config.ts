@@ -100,7 +100,9 @@ export const AlertingConfigSchema = z
      * the next sites in turn: the rules' work on the collector's loop stays short at a
      * province's 10,000 PCs (all of them in one go took 1–3 s, every 2 s), and every site is
      * evaluated once per round (`hosts / maxHostsPerEvaluation × evaluateSeconds`: 40 s at
-     * 10,000 PCs). Up to this many PCs, every tick evaluates all of them, as before.
+     * 10,000 PCs). A slice is evaluated in chunks of whole sites, one per turn of the loop,
+     * each sized to hold the loop ~20 ms (alert-service.ts `EVALUATION_TURN_MS`).
+     * Up to this many PCs, every tick evaluates all of them, as before.
      */
     maxHostsPerEvaluation: z.number().int().min(1).max(1_000_000).default(500),
     /** Wait after a site's first new alert, to send its companions in the same message. */

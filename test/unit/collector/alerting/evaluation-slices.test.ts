@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AlertService } from '../../../../collector/alerting/alert-service.js';
+import { AlertService, EVALUATION_TURN_MS } from '../../../../collector/alerting/alert-service.js';
 import type { Notification, NotificationSink } from '../../../../collector/alerting/alert-types.js';
 import { AlertingConfigSchema } from '../../../../collector/alerting/alerting-config.js';
 import { Ingest } from '../../../../collector/ingest/ingest.js';
@@ -21,8 +21,7 @@ const SITES = ['xa-1', 'xa-2', 'xa-3', 'xa-4', 'xa-5', 'xa-6'];
 const HOSTS = ['pc1', 'pc2'];
 
 /** 6 sites of 2 PCs through real ingest and SQLite; `maxHostsPerEvaluation` 4: two sites a tick, a round of 3 ticks. */
-function setup(maxHostsPerEvaluation: number) {
-  const clock = new FakeClock(Date.UTC(2026, 10, 24, 2, 0, 0));
+function setup(maxHostsPerEvaluation: number, clock = new FakeClock(Date.UTC(2026, 10, 24, 2, 0, 0))) {
   const db = openDatabase(':memory:');
   const store = new SqliteStore(db, ':memory:');
   const sink = new MemorySink();
@@ -94,5 +93,76 @@ describe('timed alert evaluations in slices (alerting.maxHostsPerEvaluation)', (
     for (const site of SITES) for (const host of HOSTS) t.status(site, host, 'offline');
     for (let i = 0; i < 7; i++) t.tick();
     expect(firingSites(t.service)).toEqual(SITES);
+  });
+
+  it('a slice is evaluated in chunks of whole sites, one per turn of the loop, each sized to the time the last one took', async () => {
+    // Evaluating costs 1 ms of the monotonic clock per host read (the fake clock does not move by itself).
+    class SlowClock extends FakeClock {
+      work = 0;
+      override monotonic(): number {
+        return super.monotonic() + this.work;
+      }
+    }
+    const clock = new SlowClock();
+    const t = setup(60, clock);
+    const chunks: string[][] = [];
+    const evaluateOnce = t.service.evaluateOnce.bind(t.service);
+    t.service.evaluateOnce = (now?: number, only?: ReadonlySet<string>) => {
+      if (only) {
+        chunks.push([...only]);
+        clock.work += only.size * HOSTS.length;
+      }
+      evaluateOnce(now, only);
+    };
+    await t.service.start();
+    // 36 sites of 2 PCs (72 > 60: sliced), each announced by a status.
+    const sites = Array.from({ length: 36 }, (_, i) => `xa-${String(i).padStart(2, '0')}`);
+    for (const site of sites) for (const host of HOSTS) t.status(site, host, 'online');
+    for (let i = 0; i < 6; i++) t.tick();
+    // The first chunk takes the whole first slice (60 hosts, 60 ms): the next ones aim at
+    // EVALUATION_TURN_MS (20 hosts), and no site is read twice within one tick's chunks.
+    expect(chunks[0]!.length * HOSTS.length).toBe(60);
+    const later = chunks.slice(1);
+    expect(later.length).toBeGreaterThan(3);
+    for (const c of later) expect(c.length * HOSTS.length).toBeLessThanOrEqual(EVALUATION_TURN_MS);
+    // Every site is evaluated, and every tick's chunks read whole sites of its slice only once.
+    expect(new Set(chunks.flat())).toEqual(new Set(sites));
+    for (const r of t.reads) expect(new Set(r).size).toBe(r.length);
+    // Still the same alerts: every PC goes down, every site's site_offline fires.
+    for (const site of sites) for (const host of HOSTS) t.status(site, host, 'offline');
+    for (let i = 0; i < 14 && firingSites(t.service).length < sites.length; i++) t.tick();
+    expect(firingSites(t.service)).toEqual(sites);
+  });
+
+  it('stop() cancels the chunks still to come', async () => {
+    class SlowClock extends FakeClock {
+      work = 0;
+      override monotonic(): number {
+        return super.monotonic() + this.work;
+      }
+    }
+    const clock = new SlowClock();
+    const t = setup(60, clock);
+    let calls = 0;
+    const evaluateOnce = t.service.evaluateOnce.bind(t.service);
+    t.service.evaluateOnce = (now?: number, only?: ReadonlySet<string>) => {
+      calls++;
+      clock.work += 100; // every chunk far over the turn's budget: the next ones are small
+      if (calls === 2) void t.service.stop();
+      evaluateOnce(now, only);
+    };
+    await t.service.start();
+    const sites = Array.from({ length: 36 }, (_, i) => `xa-${String(i).padStart(2, '0')}`);
+    for (const site of sites) for (const host of HOSTS) t.status(site, host, 'online');
+    // The first tick: its whole slice (30 sites, 60 hosts) in one chunk of 100 ms.
+    clock.advance(2000);
+    expect(calls).toBe(1);
+    // The second tick: the other 6 sites in chunks of 5 sites (10 hosts, the floor); stop() in
+    // the first: the rest of the slice is not evaluated.
+    clock.advance(2000);
+    expect(calls).toBe(2);
+    clock.advance(60_000);
+    expect(calls).toBe(2);
+    expect(clock.pending).toBe(0);
   });
 });
