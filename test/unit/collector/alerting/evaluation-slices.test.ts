@@ -50,6 +50,14 @@ function setup(maxHostsPerEvaluation: number, clock = new FakeClock(Date.UTC(202
   return { clock, service, sink, status, reads, tick };
 }
 
+/** A fake clock whose monotonic time also moves by `work` ms: the tests' evaluations add their cost to it. */
+class SlowClock extends FakeClock {
+  work = 0;
+  override monotonic(): number {
+    return super.monotonic() + this.work;
+  }
+}
+
 const firingSites = (s: AlertService) =>
   Object.values(s.current().alerts)
     .filter((a) => a.rule === 'site_offline' && a.state === 'firing')
@@ -96,13 +104,7 @@ describe('timed alert evaluations in slices (alerting.maxHostsPerEvaluation)', (
   });
 
   it('a slice is evaluated in chunks of whole sites, one per turn of the loop, each sized to the time the last one took', async () => {
-    // Evaluating costs 1 ms of the monotonic clock per host read (the fake clock does not move by itself).
-    class SlowClock extends FakeClock {
-      work = 0;
-      override monotonic(): number {
-        return super.monotonic() + this.work;
-      }
-    }
+    // Evaluating costs 1 ms of the monotonic clock per host read.
     const clock = new SlowClock();
     const t = setup(60, clock);
     const chunks: string[][] = [];
@@ -135,12 +137,6 @@ describe('timed alert evaluations in slices (alerting.maxHostsPerEvaluation)', (
   });
 
   it('stop() cancels the chunks still to come', async () => {
-    class SlowClock extends FakeClock {
-      work = 0;
-      override monotonic(): number {
-        return super.monotonic() + this.work;
-      }
-    }
     const clock = new SlowClock();
     const t = setup(60, clock);
     let calls = 0;
