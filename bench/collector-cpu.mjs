@@ -14,8 +14,8 @@
 // checkpoint and history workers), after 50,000 samples of warm-up; and the wall rate.
 // Alerts: BENCH_ALERT_HOSTS hosts with a status and 4 samples each; one evaluation of all
 // sites (what every 2-s tick did before `alerting.maxHostsPerEvaluation`) and the timer's
-// tick (a slice), each timed on the loop, medians.
-import { mkdtempSync } from 'node:fs';
+// tick (a slice, evaluated in chunks: each turn of the loop timed), medians.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { collectorNodeFlags, fmt, median, ROOT, runMain, startProcess, table } from './lib.mjs';
@@ -42,6 +42,7 @@ async function open(root, extra = {}) {
   });
   const col = await Collector.open(config, silentLogger());
   await col.start();
+  col.benchDataDir = config.dataDir;
   return col;
 }
 
@@ -106,6 +107,7 @@ async function child() {
     out.ingestUs = (c.user + c.system) / n;
     out.ingestRate = n / ((performance.now() - wall0) / 1000);
     await col.stop();
+    rmSync(col.benchDataDir, { recursive: true, force: true });
   }
   {
     const col = await open(root, { alerting: { evaluateSeconds: 600 } });
@@ -159,6 +161,7 @@ async function child() {
     out.alertTickMaxMs = Math.max(...turns);
     out.alertTurnsPerTick = median(perTick);
     await col.stop();
+    rmSync(col.benchDataDir, { recursive: true, force: true });
   }
   process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
   process.exit(0);

@@ -4,7 +4,7 @@
  * connection does (here on this thread, InlineCheckpointWork; in the collector a worker
  * thread), and the ingest connection keeps a safety threshold. Real SQLite files.
  */
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -30,9 +30,12 @@ afterEach(async () => {
 });
 
 function open() {
-  const file = join(mkdtempSync(join(tmpdir(), 'canh-wal-')), 'canh.db');
+  const dir = mkdtempSync(join(tmpdir(), 'canh-wal-'));
+  const file = join(dir, 'canh.db');
   const db = openDatabase(file);
   const store = new SqliteStore(db, file);
+  // ~28 MB of database and WAL each: removed, or every run of the suite leaves them in /tmp.
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
   cleanup.push(() => store.close());
   return { file, db, store };
 }
