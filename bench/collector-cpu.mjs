@@ -11,7 +11,7 @@
 // Ingest: BENCH_HOSTS hosts (sites of 20) send batches of 11 records (bench:ingest's mean) as
 // fast as the group commit takes them (its back-pressure respected); the payloads are built
 // before the clock starts. CPU µs per sample over all threads (process.cpuUsage: main,
-// checkpoint and history workers), after 50,000 samples of warm-up; and the wall rate.
+// store worker: checkpoints and rollups), after 50,000 samples of warm-up; and the wall rate.
 // Alerts: BENCH_ALERT_HOSTS hosts with a status and 4 samples each; one evaluation of all
 // sites (what every 2-s tick did before `alerting.maxHostsPerEvaluation`) and the timer's
 // tick (a slice, evaluated in chunks: each turn of the loop timed), medians.

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Investigation aid for bench:collector-memory: the history worker's heap while it folds one
+// Investigation aid for bench:collector-memory: the store worker's heap while it folds one
 // minute of a province (N samples of 10,000 hosts in turn, bench/sim-agent.mjs bodies) into
-// the rollups, per batch size (samples per transaction, collector/store/history-worker.ts
-// ROLLUP_BATCH). The rollup runs in a worker thread with the history worker's resource limits,
+// the rollups, per batch size (samples per transaction, collector/store/store-worker.ts
+// ROLLUP_BATCH). The rollup runs in a worker thread with the store worker's resource limits,
 // under the shipped heap flags; the worker isolate's largest committed heap is read from
 // V8's --trace-gc lines, with its mark-compacts, wall and CPU time.
 //   node bench/rollup-heap-micro.mjs [N=40000] [batch sizes=200,50]
@@ -35,8 +35,8 @@ async function fold(src, batch) {
       const c = process.cpuUsage(c0);
       parentPort.postMessage({ samples, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (c.user + c.system) / 1000 });
     })();`;
-  // The history worker's limits (collector/jobs/worker-pool.ts DEFAULT_WORKER_LIMITS).
-  const w = new Worker(code, { eval: true, workerData: { file, batch, root: ROOT }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 2048 } });
+  // The store worker's limits (collector/store/store-jobs.ts).
+  const w = new Worker(code, { eval: true, workerData: { file, batch, root: ROOT }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 } });
   const out = await new Promise((res, rej) => {
     w.once('message', res);
     w.once('error', rej);

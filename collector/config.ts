@@ -196,7 +196,7 @@ export const CollectorConfigSchema = z.object({
       /** `normal`: survives a collector crash; `full`: also a power cut of its PC, at one fsync per message. */
       synchronous: z.enum(['normal', 'full']).default('normal'),
       /**
-       * SQLite page cache of each connection (the collector's, the history worker's, the
+       * SQLite page cache of each connection (the collector's, the store worker's, the
        * report worker's), MiB. better-sqlite3's default is 16 MiB each; the pages a
        * province's inserts touch (10,000 hosts' index leaves) do not fit in either, the
        * operating system's file cache serves them, and the hot interior pages fit in 4.

@@ -3,15 +3,16 @@ import type { Clock } from '../../common/clock.js';
 import type { CollectorConfig } from '../config.js';
 import type { MetricsRegistry } from '../../common/metrics-registry.js';
 import { WorkerReportRunner, type ReportRunner } from '../report/report-runner.js';
-import { WorkerHistoryMaintenance, type HistoryMaintenance } from '../store/history-maintenance.js';
+import type { HistoryMaintenance } from '../store/history-maintenance.js';
 import { DAY_MS } from '../store/sqlite-history.js';
 import type { SqliteDatabase } from '../store/sqlite-store.js';
-import { WorkerCheckpointWork, type CheckpointWork } from '../store/wal-checkpoint.js';
+import { StoreJobs } from '../store/store-jobs.js';
+import type { CheckpointWork } from '../store/wal-checkpoint.js';
 
 /**
  * The collector's work off the event loop (issue 12, house style §13): the report worker
- * (read-only connection) and the history worker (rollups and retention, read-write). Each
- * is undefined, and the work stays in-process, when the database is in memory (a worker
+ * (read-only connection) and the store worker (WAL checkpoints, rollups and retention in one
+ * thread, read-write). Each is undefined, and the work stays in-process, when the database is in memory (a worker
  * cannot open it) or the compiled worker is missing (running from TypeScript sources, as
  * the unit tests do); that is logged.
  */
@@ -44,16 +45,17 @@ export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; 
           clock: o.clock,
         })
       : undefined;
-  const history =
-    onDisk && WorkerHistoryMaintenance.available()
-      ? new WorkerHistoryMaintenance({
+  const store =
+    onDisk && StoreJobs.available()
+      ? new StoreJobs({
           data: { dbFile: db.name, retention, synchronous: config.store.synchronous, cacheMiB: config.store.cacheMiB },
           metrics: o.metrics,
           log,
           clock: o.clock,
         })
       : undefined;
-  const checkpoint = onDisk && WorkerCheckpointWork.available() ? new WorkerCheckpointWork({ data: { dbFile: db.name }, metrics: o.metrics, log, clock: o.clock }) : undefined;
+  const history = store?.history;
+  const checkpoint = store?.checkpoints;
   if (!reports || !history) log.info({ inMemory: !onDisk }, 'reports/rollups run on the main thread (no compiled worker or an in-memory database)');
   return { reports, history, checkpoint };
 }

@@ -241,7 +241,7 @@ export class SqliteHistory implements HistoryReader {
   /**
    * Delete what is older than each resolution's retention. `rawChunk` raw rows per statement
    * and `seriesPerTx` series per transaction bound how long the write lock is held (the
-   * history worker, collector/store/history-worker.ts, keeps both small so ingest on the
+   * store worker, collector/store/store-worker.ts, keeps both small so ingest on the
    * main thread never waits long for it).
    */
   applyRetention(maxRawRows = Number.POSITIVE_INFINITY, opts: { rawChunk?: number; seriesPerTx?: number } = {}): RetentionOutcome {

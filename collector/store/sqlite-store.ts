@@ -32,7 +32,7 @@ export function openDatabase(file: string, opts: OpenDatabaseOptions = {}): Sqli
   db.pragma('busy_timeout = 5000');
   if (opts.cacheMiB !== undefined) setCacheSize(db, opts.cacheMiB);
   // Every write transaction in Canh is BEGIN IMMEDIATE (`.immediate()`): with WAL and a
-  // second writer (the history worker, a CLI command), a deferred transaction that read
+  // second writer (the store worker, a CLI command), a deferred transaction that read
   // first fails with SQLITE_BUSY when it upgrades after the other's commit, without waiting.
   db.pragma('foreign_keys = ON');
   return db;

@@ -1,11 +1,7 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { Clock, TimerHandle } from '../../common/clock.js';
 import { RateLimitedLog } from '../../common/log.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
-import { jobMetricsFor } from '../jobs/job-metrics.js';
-import { WorkerPool } from '../jobs/worker-pool.js';
 import { openDatabase, type SqliteDatabase } from './sqlite-store.js';
 
 /**
@@ -42,7 +38,7 @@ export interface CheckpointOutcome {
   checkpointed: number;
 }
 
-/** Where the checkpoint runs: a worker thread ({@link WorkerCheckpointWork}) or a second connection on this thread (tests). */
+/** Where the checkpoint runs: the store worker thread (collector/store/store-jobs.ts) or a second connection on this thread (tests). */
 export interface CheckpointWork {
   checkpoint(): Promise<CheckpointOutcome>;
   start?(): void;
@@ -73,50 +69,6 @@ export class InlineCheckpointWork implements CheckpointWork {
     this.db?.close();
     this.db = undefined;
     return Promise.resolve();
-  }
-}
-
-/** Plain data given to the checkpoint worker at its start. */
-export interface CheckpointWorkerData {
-  dbFile: string;
-}
-
-export const CHECKPOINT_WORKER_ENTRY = new URL('./checkpoint-worker.js', import.meta.url);
-
-/** The checkpoints in a worker thread with its own connection (the collector's default for a database on disk). */
-export class WorkerCheckpointWork implements CheckpointWork {
-  private readonly pool: WorkerPool;
-
-  constructor(opts: { data: CheckpointWorkerData; metrics?: MetricsRegistry; log?: Logger; clock?: Clock }) {
-    this.pool = new WorkerPool({
-      name: 'checkpoint',
-      entry: CHECKPOINT_WORKER_ENTRY,
-      workerData: opts.data,
-      size: 1,
-      maxQueued: 1,
-      timeoutMs: 60_000,
-      // A small heap: the worker only runs one pragma.
-      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 64 },
-      kinds: ['checkpoint'],
-      ...(opts.metrics ? { metrics: jobMetricsFor(opts.metrics) } : {}),
-      ...(opts.log ? { log: opts.log } : {}),
-      ...(opts.clock ? { clock: opts.clock } : {}),
-    });
-  }
-
-  /** Whether the compiled worker exists (false when running from TypeScript sources). */
-  static available(): boolean {
-    return existsSync(fileURLToPath(CHECKPOINT_WORKER_ENTRY));
-  }
-
-  start(): void {
-    this.pool.start();
-  }
-  stop(): Promise<void> {
-    return this.pool.stop();
-  }
-  checkpoint(): Promise<CheckpointOutcome> {
-    return this.pool.run('checkpoint', null);
   }
 }
 

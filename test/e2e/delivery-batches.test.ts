@@ -147,7 +147,7 @@ describe.each(['mosquitto', 'embedded'] as const)('batches end to end: real agen
     expect(batchRecords).toBeGreaterThanOrEqual(2 * batchMessages);
     expect(batchRecords).toBeGreaterThanOrEqual(10); // most of the two backlogs of ~15 records
     expect(await metric('canh_ingest_rejected_total{reason="bad_batch"}')).toBe(0);
-    // The WAL is checkpointed by the collector's checkpoint worker thread, not in its ingest commits.
+    // The WAL is checkpointed by the collector's store worker thread, not in its ingest commits.
     await waitFor(async () => (await metric('canh_store_wal_checkpoints_total')) > 0, { timeoutMs: 10_000, what: 'a checkpoint off the loop' });
     expect(await metric('canh_store_wal_checkpoint_failures_total')).toBe(0);
     // A real agent's samples take the fast check (contract/fast-sample.ts), not zod's slow path.

@@ -147,7 +147,7 @@ describe('SqliteHistory rollups', () => {
     expect(b.history.lag()).toEqual({ samples: 0, ms: 0 });
   });
 
-  it('folds interleaved hosts the same in small batches as in one (the history worker folds 50 per transaction)', () => {
+  it('folds interleaved hosts the same in small batches as in one (the store worker folds 50 per transaction)', () => {
     const one = setup();
     const small = setup();
     // 40 hosts sampled in turn for 20 minutes, as the rows of a province arrive.
