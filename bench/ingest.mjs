@@ -366,7 +366,9 @@ async function main() {
   // The machine's budget at the target: the load side (generators + Mosquitto, priced per
   // sample by the baseline, where nothing else runs) shares the same cores with the collector.
   const cores = (await import('node:os')).cpus().length;
-  if (baseline) {
+  if (baseline && !Number.isFinite(loadUs(baseline) + usPer(maxPhase, maxPhase.cpuPct.collector) + usPer(maxPhase, maxPhase.cpuPct.collectorMain)))
+    console.log(`budget at ${TARGET_RATE}/s: not measured (a phase too short for two CPU readings a second apart: raise BENCH_SECONDS)`);
+  else if (baseline) {
     const load = loadUs(baseline);
     const leftUs = (cores * 1e6) / TARGET_RATE - load;
     console.log(

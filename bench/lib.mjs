@@ -256,21 +256,22 @@ export function canh(args, env = process.env) {
 
 /** CPU of a process in ms: own (utime+stime) and waited-for children (cutime+cstime). */
 export function procCpu(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  // fields after ")" start at field 3 (state): utime=14, stime=15, cutime=16, cstime=17
-  const utime = Number(f[14 - 3]);
-  const stime = Number(f[15 - 3]);
-  const cutime = Number(f[16 - 3]);
-  const cstime = Number(f[17 - 3]);
+  const [utime, stime, cutime, cstime] = statFields(`/proc/${pid}/stat`, [14, 15, 16, 17]);
   return { self: (utime + stime) * PAGE_MS, children: (cutime + cstime) * PAGE_MS, total: (utime + stime + cutime + cstime) * PAGE_MS };
 }
 
 /** CPU of one thread of a process (its main thread when `tid` is the pid), ms: utime+stime. */
 export function threadCpu(pid, tid = pid) {
-  const s = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+  const [utime, stime] = statFields(`/proc/${pid}/task/${tid}/stat`, [14, 15]);
+  return (utime + stime) * PAGE_MS;
+}
+
+/** Numeric fields of a `/proc/…/stat` file by their number in proc(5) (utime 14, stime 15, cutime 16, cstime 17, ppid 4). */
+function statFields(path, numbers) {
+  const s = readFileSync(path, 'utf8');
+  // The command name may hold spaces and parentheses: fields after its last ")" start at 3 (state).
   const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[14 - 3]) + Number(f[15 - 3])) * PAGE_MS;
+  return numbers.map((n) => Number(f[n - 3]));
 }
 
 /**
@@ -282,9 +283,7 @@ export function procTreeCpu(pid) {
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-      parent.set(Number(d), Number(f[4 - 3]));
+      parent.set(Number(d), statFields(`/proc/${d}/stat`, [4])[0]);
     } catch {
       /* exited meanwhile */
     }
