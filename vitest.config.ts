@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // One temporary directory for the run, removed at its end (test/global-tmp.ts).
+    globalSetup: ['test/global-tmp.ts'],
     projects: [
       {
         test: {
