@@ -75,6 +75,7 @@ const HOSTS_PER_SITE = 20;
 const POWER_SHARE = 0.3;
 const DRAIN_MAX_S = env('BENCH_PROVINCE_DRAIN_MAX_S', 1800, 600);
 const INCIDENT_WAIT_S = 240; // after power returns: incidents resolved (settle 60 s) and notified
+const RESOLVED_WAIT_S = 120; // then: every cut site's resolved message delivered
 const TARGET_RSS_MB = 300;
 
 /** A local HTTP sink for the collector's webhook channel: messages per site and kind. */
@@ -381,7 +382,20 @@ async function runBroker(mode) {
     const resolved = incidents.filter((i) => cutSet.has(i.site) && i.state !== 'open');
     if (resolved.length >= cutSites.length) break;
   }
-  await sleep(15_000); // let the resolved notifications out
+  // The resolved messages follow the incidents' resolution by an alert evaluation and a
+  // delivery (a few seconds each): wait, bounded, until every cut site has one, then 10 s more
+  // for any duplicate to show (a fixed 15 s counted 129 of 150 in a run where all 150 were
+  // delivered 5 s later).
+  const resolvedDeadline = Date.now() + RESOLVED_WAIT_S * 1000;
+  const cutResolvedSeen = () =>
+    new Set(
+      sink.got
+        .slice(notifBefore)
+        .filter((m) => m.kind === 'alert' && cutSet.has(m.site) && m.resolved.length)
+        .map((m) => m.site),
+    ).size;
+  while (Date.now() < resolvedDeadline && cutResolvedSeen() < cutSites.length) await sleep(2000);
+  await sleep(10_000);
   incidents = await listIncidents(cutAt - 60_000);
   const perSite = new Map();
   for (const i of incidents) perSite.set(i.site, (perSite.get(i.site) ?? []).concat(i));
