@@ -6,9 +6,11 @@
 // under the shipped heap flags; the worker isolate's largest committed heap is read from
 // V8's --trace-gc lines, with its mark-compacts, wall and CPU time.
 //   node bench/rollup-heap-micro.mjs [N=40000] [batch sizes=200,50]
+//   ROLLUP_MICRO_YOUNG_MB=4   the worker's young generation limit (the store worker's: 8)
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { importDist, ROOT, tempDir, stopAll } from './lib.mjs';
 import { sampleBody } from './sim-agent.mjs';
@@ -36,7 +38,13 @@ async function fold(src, batch) {
       parentPort.postMessage({ samples, wallMs: Number(process.hrtime.bigint() - t0) / 1e6, cpuMs: (c.user + c.system) / 1000 });
     })();`;
   // The store worker's limits (collector/store/store-jobs.ts).
-  const w = new Worker(code, { eval: true, workerData: { file, batch, root: ROOT }, resourceLimits: { maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 256 } });
+  // As the collector's worker pool does (collector/health/heap-growth.ts): the worker's own young generation.
+  setFlagsFromString('--max-semi-space-size=0');
+  const w = new Worker(code, {
+    eval: true,
+    workerData: { file, batch, root: ROOT },
+    resourceLimits: { maxYoungGenerationSizeMb: Number(process.env.ROLLUP_MICRO_YOUNG_MB ?? 8), maxOldGenerationSizeMb: Number(process.env.ROLLUP_MICRO_OLD_MB ?? 256) },
+  });
   const out = await new Promise((res, rej) => {
     w.once('message', res);
     w.once('error', rej);

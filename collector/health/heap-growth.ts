@@ -30,3 +30,21 @@ export const COLLECTOR_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=8
 export function semiSpaceSized(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): boolean {
   return [...execArgv, ...nodeOptions.split(/\s+/)].some((a) => /^--max[-_]semi[-_]space[-_]size(=|$)/.test(a));
 }
+
+let workersFreed = false;
+
+/**
+ * Lets worker threads size their own young generation (their `resourceLimits`). V8 reads
+ * `--max-semi-space-size` when each isolate's heap is created, and the flag overrides a
+ * worker's `maxYoungGenerationSizeMb`: with the launchers' `--max-semi-space-size=8` every
+ * worker had 16 MiB of new space committed whatever its limits, e.g. the store worker 21.5 MB
+ * of heap for 4.4 MB live after a province's rollup (issue 12, /tmp probe of 2026-12-07:
+ * 8 MiB of new space with its limit of 8, 2 MiB with a limit of 2). The main thread's heap was
+ * created at start: resetting the flag to 0 (V8's "not set") leaves it as it is. Idempotent;
+ * called before a worker is started (collector/jobs/worker-pool.ts).
+ */
+export function freeWorkerYoungGeneration(set: (flags: string) => void = setFlagsFromString): void {
+  if (workersFreed) return;
+  workersFreed = true;
+  set('--max-semi-space-size=0');
+}

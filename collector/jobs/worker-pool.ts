@@ -1,6 +1,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { systemClock, type Clock, type TimerHandle } from '../../common/clock.js';
+import { freeWorkerYoungGeneration } from '../health/heap-growth.js';
 import { JobCrashedError, JobRejectedError, JobTimeoutError, RemoteJobError } from './job-errors.js';
 import type { JobMetrics } from './job-metrics.js';
 import type { JobReplyMessage, JobRequestMessage } from './job-protocol.js';
@@ -163,6 +164,8 @@ export class WorkerPool {
     slot.restartTimer = undefined;
     if (!this.started) return;
     const resourceLimits = this.opts.resourceLimits ?? DEFAULT_WORKER_LIMITS;
+    // Otherwise the launchers' --max-semi-space-size overrides the worker's young generation.
+    freeWorkerYoungGeneration();
     const w = (this.opts.spawn ?? ((entry, workerData) => new Worker(entry, { workerData, resourceLimits })))(this.opts.entry, this.opts.workerData);
     slot.worker = w;
     slot.lastError = undefined;
