@@ -54,5 +54,7 @@ EXPOSE 1883 8080
 # No curl/wget in the slim image: Node's fetch does the probe.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:8080/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# --max-semi-space-size=8: V8 flags of the collector (collector/health/heap-growth.ts, README "health").
+# glibc's malloc thresholds kept fixed, and --max-semi-space-size=8: the collector's
+# environment and V8 flags (collector/health/heap-growth.ts, README "health").
+ENV MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072
 CMD ["node", "--max-semi-space-size=8", "dist/cli/canh.js", "collector"]

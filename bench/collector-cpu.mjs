@@ -18,7 +18,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { collectorNodeFlags, fmt, median, ROOT, runMain, startProcess, table } from './lib.mjs';
+import { collectorLaunchEnv, collectorNodeFlags, fmt, median, ROOT, runMain, startProcess, table } from './lib.mjs';
 import { sampleBody, statusBody } from './sim-agent.mjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -169,6 +169,7 @@ async function child() {
 
 async function main() {
   const flags = await collectorNodeFlags();
+  const launchEnv = await collectorLaunchEnv();
   // The base may run with other Node flags (BENCH_BASE_NODE_FLAGS), to compare flags side by side.
   const baseFlags = process.env.BENCH_BASE_NODE_FLAGS !== undefined ? process.env.BENCH_BASE_NODE_FLAGS.split(/\s+/).filter(Boolean) : flags;
   const builds = [
@@ -186,7 +187,7 @@ async function main() {
   for (let r = 0; r < RUNS; r++) {
     for (let b = builds.length - 1; b >= 0; b--) {
       const p = startProcess(`cpu-${b}-${r}`, process.execPath, [...builds[b].flags, join(ROOT, 'bench/collector-cpu.mjs')], {
-        env: { ...process.env, CHILD_ROOT: builds[b].root },
+        env: { ...process.env, ...launchEnv, CHILD_ROOT: builds[b].root },
       });
       const exit = await p.exited;
       const line = p

@@ -36,7 +36,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
-import { anonMap, collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
+import { anonMap, collectorLaunchEnv, collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -249,9 +249,10 @@ async function notificationCounts() {
 }
 
 /** Which two (or one) collectors run: BENCH_COMPARE unset, 0, env:K=V[,K=V], flags:--a --b, config:{json}, build:/checkout. */
-async function runSpecs(flags) {
+async function runSpecs(flags, launchEnv) {
   const compare = process.env.BENCH_COMPARE ?? '1';
-  const shipped = { name: `shipped (25, ${flags.join(' ')})`, growth: 25, flags, env: {} };
+  const envNames = Object.keys(launchEnv).length ? `, ${Object.keys(launchEnv).join(' ')}` : '';
+  const shipped = { name: `shipped (25, ${flags.join(' ')}${envNames})`, growth: 25, flags, env: launchEnv };
   if (compare === '0') return [shipped];
   if (compare.startsWith('env:')) {
     const env = Object.fromEntries(
@@ -260,12 +261,12 @@ async function runSpecs(flags) {
         .split(',')
         .map((kv) => kv.split('=')),
     );
-    return [shipped, { ...shipped, name: `shipped + ${compare.slice(4)}`, env }];
+    return [shipped, { ...shipped, name: `shipped + ${compare.slice(4)}`, env: { ...launchEnv, ...env } }];
   }
   if (compare.startsWith('config:')) {
     const more = compare.slice(7);
     JSON.parse(more); // a typo fails here, not in the child
-    return [shipped, { ...shipped, name: `shipped + ${more}`, env: { CHILD_CONFIG: more } }];
+    return [shipped, { ...shipped, name: `shipped + ${more}`, env: { ...launchEnv, CHILD_CONFIG: more } }];
   }
   if (compare.startsWith('flags:')) {
     const more = compare.slice(6).split(/\s+/).filter(Boolean);
@@ -274,7 +275,7 @@ async function runSpecs(flags) {
   if (compare.startsWith('build:')) {
     const other = compare.slice(6);
     return [
-      { ...shipped, name: `${other} (shipped)`, env: { CHILD_ROOT: other } },
+      { ...shipped, name: `${other} (shipped)`, env: { ...launchEnv, CHILD_ROOT: other } },
       { ...shipped, name: 'this build (shipped)' },
     ];
   }
@@ -283,7 +284,7 @@ async function runSpecs(flags) {
 
 async function main() {
   const flags = await collectorNodeFlags();
-  const specs = await runSpecs(flags);
+  const specs = await runSpecs(flags, await collectorLaunchEnv());
   const compare = specs.length > 1;
   console.log(
     `bench:collector-memory  ${HOSTS} hosts (${PER_SITE} per site) at 15 s (${Math.round(HOSTS / 15)} samples/s); phases ${PHASES.map(([n, e]) => `${n} to ${e} s`).join(', ')}; ${compare ? 'two collectors at once' : 'one collector'}; load average ${loadavg()

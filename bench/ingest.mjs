@@ -29,6 +29,7 @@ import {
   CLI,
   canh,
   collectorEnv,
+  collectorLaunchEnv,
   collectorNodeFlags,
   fmt,
   freePort,
@@ -225,7 +226,7 @@ async function main() {
   const httpPort = await freePort();
   const collector = startProcess('collector', process.execPath, [...(await collectorFlags()), CLI, 'collector'], {
     logFile: join(dir, 'collector.log'),
-    env: collectorEnv({ dataDir, httpPort, external: { url: mq.url, ...collectorCred } }),
+    env: collectorEnv({ dataDir, httpPort, external: { url: mq.url, ...collectorCred }, extra: await collectorLaunchEnv() }),
   });
   const base = `http://127.0.0.1:${httpPort}`;
   const metricsText = async () => (await fetch(`${base}/metrics`)).text();

@@ -48,6 +48,16 @@ export async function collectorNodeFlags() {
 }
 
 /**
+ * The environment the shipped launchers start the collector with (glibc's malloc
+ * thresholds kept fixed: COLLECTOR_MALLOC_ENV of collector/health/heap-growth.ts), or none
+ * with BENCH_COLLECTOR_MALLOC_ENV=0 (glibc's moving thresholds, to compare).
+ */
+export async function collectorLaunchEnv() {
+  if (process.env.BENCH_COLLECTOR_MALLOC_ENV === '0') return {};
+  return { ...(await importDist('heapGrowth')).COLLECTOR_MALLOC_ENV };
+}
+
+/**
  * [cmd, args] that run `cmd args…` with the open-file limit raised to `n` (one MQTT
  * connection is one descriptor; Node has no setrlimit). Falls back to the hard limit
  * when raising beyond it is not permitted (not root); `fileLimit()` tells what we got.

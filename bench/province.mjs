@@ -43,6 +43,7 @@ import {
   fmt,
   freePort,
   importDist,
+  collectorLaunchEnv,
   collectorNodeFlags,
   max,
   procCpu,
@@ -160,6 +161,7 @@ async function runBroker(mode) {
     httpPort,
     ...(mq ? { external: { url: mq.url, ...collectorCred } } : { mqttPort }),
     extra: {
+      ...(await collectorLaunchEnv()),
       // One webhook channel to the local sink; a rate limit high enough that the sink sees
       // every message the collector decides to send within the run (the default is 20/min).
       CANH_COLLECTOR__NOTIFY__CHANNELS: JSON.stringify([{ type: 'webhook', name: 'sink', url: sink.url, rateLimit: { perMinute: 100_000, burst: 10_000 } }]),
