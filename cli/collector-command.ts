@@ -10,11 +10,18 @@ export async function runCollectorCommand(argv: string[]): Promise<number> {
   const config = loadCollectorConfig('collector', { file: values.config });
   if (!config) return 2;
   const log = createLogger('canh-collector', { level: config.log.level });
-  // The shipped launchers (systemd unit, Dockerfile) pass it; a hand-started collector may not.
+  // The shipped launchers (systemd unit, Dockerfile, npm start) pass both; a hand-started collector may not.
   if (!semiSpaceSized())
     log.info({ flags: COLLECTOR_NODE_FLAGS.join(' ') }, 'node was started without --max-semi-space-size: V8 young generation at its default (more RSS; see README, health)');
   if (process.platform === 'linux' && !mallocTuned())
-    log.info({ env: Object.entries(COLLECTOR_MALLOC_ENV).map(([k, v]) => `${k}=${v}`).join(' ') }, "node was started without the malloc environment: glibc's thresholds move (more RSS; see README, health)");
+    log.info(
+      {
+        env: Object.entries(COLLECTOR_MALLOC_ENV)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+      },
+      "node was started without the malloc environment: glibc's thresholds move (more RSS; see README, health)",
+    );
   const collector = await Collector.open(config, log);
   return runUntilSignal(collector, log);
 }

@@ -12,9 +12,9 @@ import type { CheckpointWork } from '../store/wal-checkpoint.js';
 /**
  * The collector's work off the event loop (issue 12, house style §13): the report worker
  * (read-only connection) and the store worker (WAL checkpoints, rollups and retention in one
- * thread, read-write). Each is undefined, and the work stays in-process, when the database is in memory (a worker
- * cannot open it) or the compiled worker is missing (running from TypeScript sources, as
- * the unit tests do); that is logged.
+ * thread, read-write). Each is undefined, and the work stays in-process, when the database
+ * is in memory (a worker cannot open it) or the compiled worker is missing (running from
+ * TypeScript sources, as the unit tests do); that is logged.
  */
 export function collectorJobs(o: { db: SqliteDatabase; config: CollectorConfig; metrics: MetricsRegistry; log: Logger; clock: Clock }): {
   reports: ReportRunner | undefined;

@@ -43,10 +43,10 @@ export class StoreJobs {
   readonly checkpoints: CheckpointWork;
   readonly history: HistoryMaintenance;
 
-  constructor(opts: { data: StoreWorkerData; metrics?: MetricsRegistry; log?: Logger; clock?: Clock; entry?: URL | string }) {
+  constructor(opts: { data: StoreWorkerData; metrics?: MetricsRegistry; log?: Logger; clock?: Clock }) {
     this.pool = new WorkerPool({
       name: 'store',
-      entry: opts.entry ?? STORE_WORKER_ENTRY,
+      entry: STORE_WORKER_ENTRY,
       workerData: opts.data,
       size: 1,
       // At most one checkpoint (WalCheckpointer keeps one in flight) and one rollup or

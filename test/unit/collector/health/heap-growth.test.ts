@@ -70,7 +70,7 @@ describe("the collector's malloc environment (glibc)", () => {
   // heap, where a few small live allocations between them keep their pages from being given
   // back. A real node process: 200 blocks of 256 KiB with a 1 KiB buffer kept after each, then
   // the blocks dropped. The fixed thresholds give ~50 MB back that the defaults keep.
-  it('gives freed large buffers back to the system, which glibc\'s moving thresholds do not', () => {
+  it("gives freed large buffers back to the system, which glibc's moving thresholds do not", () => {
     const script = `
       const { readFileSync } = require('node:fs');
       const anon = () => Number(/RssAnon:\\s+(\\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024;
@@ -86,7 +86,11 @@ describe("the collector's malloc environment (glibc)", () => {
       })();`;
     const run = (env: Record<string, string>) => {
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'GLIBC_TUNABLES'));
-      return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { env: { ...clean, ...env }, encoding: 'utf8' })) as { full: number; after: number; kept: number };
+      return JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { env: { ...clean, ...env }, encoding: 'utf8' })) as {
+        full: number;
+        after: number;
+        kept: number;
+      };
     };
     const moving = run({});
     const fixed = run({ ...COLLECTOR_MALLOC_ENV });
