@@ -88,12 +88,14 @@ function intern(s: string): string {
   return s;
 }
 
-/** Float64 columns (exact): time, bytes/s received, sent. */
+/** Float64 column (exact, the order of the samples): time. */
 const T = 0;
-const RX = 1;
-const TX = 2;
-const F64_COLUMNS = 3;
-/** Float32 columns every host has; each ping target and HTTP probe adds two after them. */
+const F64_COLUMNS = 1;
+/**
+ * Float32 columns every host has; each ping target and HTTP probe adds two after them.
+ * Float32 keeps 7 significant digits: bytes/s to ~10 B/s at 100 MB/s, which the rules'
+ * means and percentages of a link never show (issue 12: 8 bytes a sample less than Float64).
+ */
 const CPU = 0;
 const MEM = 1;
 const DISK_BUSY = 2;
@@ -101,15 +103,17 @@ const DISK_QUEUE = 3;
 const MEM_SOME = 4;
 const SWAP_IN = 5;
 const HARD_FAULTS = 6;
-const BASE_F32_COLUMNS = 7;
+const RX = 7;
+const TX = 8;
+const BASE_F32_COLUMNS = 9;
 const MIN_CAPACITY = 16;
 
 /**
  * One host's samples, column by column, sorted by time (a replayed sample goes to its
- * place). All columns live in **one** ArrayBuffer (a Float64 region for time and network
- * rates, then a Float32 region): a typed array costs ~250 bytes of V8 and malloc overhead
- * besides its data, which with a dozen columns per host was as much again as the data
- * (issue 12, heap snapshot at 10,000 hosts). ~70 bytes a sample. Capacity grows by half
+ * place). All columns live in **one** ArrayBuffer (a Float64 region for time, then a
+ * Float32 region): a typed array costs ~250 bytes of V8 and malloc overhead besides its
+ * data, which with a dozen columns per host was as much again as the data (issue 12, heap
+ * snapshot at 10,000 hosts). ~60 bytes a sample with two ping targets and a probe. Capacity grows by half
  * (not doubling: a 10-minute window at 15 s is 44 samples, held in 48 slots rather than
  * 64) up to `maxSamples`; beyond it the oldest goes (counted by the caller).
  */
@@ -198,8 +202,6 @@ export class HostSeries {
     const f64 = this.f64;
     const f32 = this.f32;
     f64[T * cap + i] = s.t;
-    f64[RX * cap + i] = s.rxBps ?? NaN;
-    f64[TX * cap + i] = s.txBps ?? NaN;
     f32[CPU * cap + i] = s.cpu ?? NaN;
     f32[MEM * cap + i] = s.memPct ?? NaN;
     f32[DISK_BUSY * cap + i] = s.diskBusy ?? NaN;
@@ -207,6 +209,8 @@ export class HostSeries {
     f32[MEM_SOME * cap + i] = s.memSome ?? NaN;
     f32[SWAP_IN * cap + i] = s.swapInPs ?? NaN;
     f32[HARD_FAULTS * cap + i] = s.hardFaultsPs ?? NaN;
+    f32[RX * cap + i] = s.rxBps ?? NaN;
+    f32[TX * cap + i] = s.txBps ?? NaN;
     for (const c of this.pings) f32[c.col * cap + i] = NaN;
     for (const c of this.https) f32[c.col * cap + i] = 0;
     for (let k = 0; k < s.ping.length; k++) {
@@ -263,7 +267,7 @@ export class HostSeries {
   }
 
   /** The column of a field and where it starts in it. */
-  private column(field: NumericField): [Float32Array | Float64Array, number] {
+  private column(field: NumericField): [Float32Array, number] {
     const cap = this.cap;
     switch (field) {
       case 'cpu':
@@ -271,9 +275,9 @@ export class HostSeries {
       case 'memPct':
         return [this.f32, MEM * cap];
       case 'rxBps':
-        return [this.f64, RX * cap];
+        return [this.f32, RX * cap];
       case 'txBps':
-        return [this.f64, TX * cap];
+        return [this.f32, TX * cap];
       case 'diskBusy':
         return [this.f32, DISK_BUSY * cap];
       case 'diskQueue':

@@ -33,6 +33,8 @@ function rounded(samples: WindowSample[]): WindowSample[] {
     memSome: f(s.memSome ?? null),
     swapInPs: f(s.swapInPs ?? null),
     hardFaultsPs: f(s.hardFaultsPs ?? null),
+    rxBps: f(s.rxBps ?? null),
+    txBps: f(s.txBps ?? null),
     ping: s.ping.map((p) => ({ ...p, lossPct: Math.fround(p.lossPct), rttP95: f(p.rttP95) })),
     http: s.http.map((h) => ({ ...h, totalMs: f(h.totalMs), error: h.ok ? undefined : h.error })),
   }));
@@ -136,8 +138,8 @@ describe('HostSeries (column store) = arrayWindow (reference)', () => {
     }
     expect(s.size).toBe(45);
     expect(s.capacity).toBe(48);
-    // 3 Float64 + 7 Float32 columns, 2 per ping target, 2 per probe: 68 bytes a slot.
-    expect(s.bytes).toBe(48 * (3 * 8 + 7 * 4 + 2 * 2 * 4 + 2 * 4));
+    // 1 Float64 + 9 Float32 columns, 2 per ping target, 2 per probe: 68 bytes a slot (76 with rates in Float64).
+    expect(s.bytes).toBe(48 * (1 * 8 + 9 * 4 + 2 * 2 * 4 + 2 * 4));
     // A replay burst: one sample a second for 20 minutes, then the window catches up.
     for (let t = 3_600_000 - 1_200_000; t < 3_600_000; t += 1000) s.insert(sample(t + 500));
     expect(s.capacity).toBeGreaterThan(1000);
