@@ -54,7 +54,9 @@ export async function collectorNodeFlags() {
  */
 export async function collectorLaunchEnv() {
   if (process.env.BENCH_COLLECTOR_MALLOC_ENV === '0') return {};
-  return { ...(await importDist('heapGrowth')).COLLECTOR_MALLOC_ENV };
+  const env = (await importDist('heapGrowth')).COLLECTOR_MALLOC_ENV;
+  if (!env) throw new Error(`${DIST.heapGrowth} has no COLLECTOR_MALLOC_ENV: dist is older than bench/ (npm run build)`);
+  return { ...env };
 }
 
 /**
