@@ -10,7 +10,9 @@
 //   BENCH_COMPARE='flags:--optimize-for-size' …   the shipped settings, without and with more node flags
 //   BENCH_COMPARE='config:{"ingest":{"batchMessages":250}}' …   the shipped settings, without and with these config keys
 //   BENCH_COMPARE=build:/path/to/other/checkout …   the shipped settings, that checkout's dist
-//                                                 (built, node_modules beside it) vs this one
+//                                                 (built, node_modules beside it; its own launch
+//                                                 environment, COLLECTOR_MALLOC_ENV) vs this one
+//   BENCH_COLLECTOR_MALLOC_ENV=0 …   this build without its malloc environment (bench/lib.mjs)
 //   BENCH_POWER_S=0 …   no power cut (steady only)
 //   BENCH_DIAG=1 …   at the end of each phase: where each collector's anonymous memory is (/proc smaps)
 //   BENCH_TRACE=file …   every 5-s reading of every collector, one JSON line each
@@ -36,7 +38,7 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { join } from 'node:path';
-import { anonMap, collectorLaunchEnv, collectorNodeFlags, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
+import { anonMap, collectorLaunchEnv, collectorNodeFlags, DIST, fmt, max, median, procMem, ROOT, runMain, sleep, startProcess, table, webhookSink } from './lib.mjs';
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 10_000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
@@ -274,8 +276,10 @@ async function runSpecs(flags, launchEnv) {
   }
   if (compare.startsWith('build:')) {
     const other = compare.slice(6);
+    // That build's own launch environment (none before it had one).
+    const otherEnv = (await import(join(other, DIST.heapGrowth))).COLLECTOR_MALLOC_ENV ?? {};
     return [
-      { ...shipped, name: `${other} (shipped)`, env: { ...launchEnv, CHILD_ROOT: other } },
+      { ...shipped, name: `${other} (shipped)`, env: { ...otherEnv, CHILD_ROOT: other } },
       { ...shipped, name: 'this build (shipped)' },
     ];
   }
