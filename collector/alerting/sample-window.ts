@@ -113,9 +113,9 @@ const MIN_CAPACITY = 16;
  * place). All columns live in **one** ArrayBuffer (a Float64 region for time, then a
  * Float32 region): a typed array costs ~250 bytes of V8 and malloc overhead besides its
  * data, which with a dozen columns per host was as much again as the data (issue 12, heap
- * snapshot at 10,000 hosts). ~60 bytes a sample with two ping targets and a probe. Capacity grows by half
- * (not doubling: a 10-minute window at 15 s is 44 samples, held in 48 slots rather than
- * 64) up to `maxSamples`; beyond it the oldest goes (counted by the caller).
+ * snapshot at 10,000 hosts). 68 bytes a sample with two ping targets and a probe. Capacity
+ * grows by half (not doubling: a 10-minute window at 15 s is 44 samples, held in 48 slots
+ * rather than 64) up to `maxSamples`; beyond it the oldest goes (counted by the caller).
  */
 export class HostSeries {
   private cap: number;

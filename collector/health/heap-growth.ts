@@ -58,7 +58,7 @@ export function freeWorkerYoungGeneration(set: (flags: string) => void = setFlag
  * (`mmap`), given back when freed, and the heap's free top is given back past 128 KiB. By
  * default glibc raises both thresholds each time such a block is freed (up to 32 and 64 MiB),
  * so after the first large buffer a busy collector's socket reads, SQLite pages and JSON
- * stay in its main arena, which only grows. Setting either variable turns that off. At
+ * stay in its arenas, which only grow. Setting either variable turns that off. At
  * 10,000 hosts with a power cut (bench:collector-memory, two collectors side by side, issue
  * 12) the peak RSS was 7 % lower for ~2 % more CPU per sample.
  */
