@@ -6,6 +6,9 @@
 //   npm run bench:collector-cpu
 //   BENCH_BASE=/path/to/other/checkout node bench/collector-cpu.mjs   (its dist/ built; compared run by run)
 //   BENCH_BASE=. BENCH_BASE_NODE_FLAGS='--max-semi-space-size=16'      (Node flags compared: the base with its own)
+// Both builds run with this build's launch environment (glibc's malloc thresholds, bench/lib.mjs
+// collectorLaunchEnv): the code's CPU is compared, not the launchers (bench:collector-memory's
+// BENCH_COMPARE=build: gives each build its own, for memory as shipped).
 //   BENCH_RUNS=3  BENCH_SAMPLES=200000  BENCH_HOSTS=200  BENCH_ALERT_HOSTS=10000
 //
 // Ingest: BENCH_HOSTS hosts (sites of 20) send batches of 11 records (bench:ingest's mean) as
