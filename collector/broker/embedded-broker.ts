@@ -11,7 +11,7 @@ import { VerificationBusyError } from './credentials.js';
 import type { Ingest } from '../ingest/ingest.js';
 import type { AckPublisher, Submitted } from '../ingest/group-commit.js';
 import type { Counter, MetricsRegistry } from '../../common/metrics-registry.js';
-import { guardedConnection } from './mqtt-packet-guard.js';
+import { guardSocket } from './mqtt-packet-guard.js';
 import { RateLimitedLog } from '../../common/log.js';
 import { systemClock, type Clock } from '../../common/clock.js';
 import { AuthThrottle, type AuthThrottleOptions } from './auth-throttle.js';
@@ -335,20 +335,18 @@ export class EmbeddedBroker implements AckPublisher {
       return false;
     };
     const handle = (socket: Socket) => {
-      // The guard hands aedes' writes to the socket piece by piece; without NODELAY each
-      // PUBACK would wait ~40 ms for the peer's delayed ACK (Nagle), capping replay speed.
+      // Without NODELAY each PUBACK would wait ~40 ms for the peer's delayed ACK (Nagle),
+      // capping replay speed.
       socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       const remote = normalizeAddress(socket.remoteAddress);
-      const conn = guardedConnection(socket, this.opts.maxPacketBytes, (announced) => {
+      guardSocket(socket, this.opts.maxPacketBytes, (announced) => {
         this.oversize.inc();
         this.untrusted.warn('oversize', { announced, limit: this.opts.maxPacketBytes, remote }, 'oversized MQTT packet; connection closed');
       });
-      // Whatever aedes closes (connect timeout, refusal), the socket goes with it.
-      conn.on('close', () => socket.destroy());
-      this.addresses.set(conn, remote);
-      aedes.handle(conn);
+      this.addresses.set(socket, remote);
+      aedes.handle(socket);
     };
     const plain = createNetServer((socket) => {
       if (admit(socket)) handle(socket);
