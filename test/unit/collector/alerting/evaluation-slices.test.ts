@@ -92,6 +92,32 @@ describe('timed alert evaluations in slices (alerting.maxHostsPerEvaluation)', (
     expect(cursorSites.length).toBeGreaterThan(0);
   });
 
+  it('a site met with a pending alert is evaluated again when its wait is up, not when the round comes back', async () => {
+    // 40 sites of 2 PCs, 4 hosts a tick: a round of 20 ticks (40 s), longer than site_offline's 10 s.
+    const t = setup(4);
+    await t.service.start();
+    const sites = Array.from({ length: 40 }, (_, i) => `xa-${String(i).padStart(2, '0')}`);
+    for (const site of sites) for (const host of HOSTS) t.status(site, host, 'online');
+    for (let i = 0; i < 25; i++) t.tick();
+    // A site the round has just read: it comes back to it only 20 ticks later.
+    const justRead = t.reads.at(-1)![0]!;
+    for (const host of HOSTS) t.status(justRead, host, 'offline');
+    t.tick(); // its news: evaluated now, site_offline pending
+    expect(t.reads.at(-1)![0]).toBe(justRead);
+    expect(Object.values(t.service.current().alerts).find((a) => a.site === justRead && a.rule === 'site_offline')?.state).toBe('pending');
+    let ticks = 0;
+    while (ticks < 19 && !firingSites(t.service).includes(justRead)) {
+      t.tick();
+      ticks++;
+    }
+    expect(firingSites(t.service)).toEqual([justRead]);
+    // 10 s pending at 2 s a tick: the fifth tick after it was met.
+    expect(ticks).toBe(5);
+    // Read at the due tick only besides the round: not at every tick of its wait.
+    const readsOfSite = t.reads.slice(-ticks).filter((r) => r.includes(justRead)).length;
+    expect(readsOfSite).toBe(1);
+  });
+
   it('within the bound, every tick reads all hosts at once, as before', async () => {
     const t = setup(500);
     await t.service.start();
